@@ -78,8 +78,18 @@ export type Declaration =
       readonly pos: Pos;
     }
   | { readonly kind: "opaqueFixed"; readonly name: string; readonly size: Value; readonly pos: Pos }
-  | { readonly kind: "opaqueVar"; readonly name: string; readonly max: Value | null; readonly pos: Pos }
-  | { readonly kind: "string"; readonly name: string; readonly max: Value | null; readonly pos: Pos }
+  | {
+      readonly kind: "opaqueVar";
+      readonly name: string;
+      readonly max: Value | null;
+      readonly pos: Pos;
+    }
+  | {
+      readonly kind: "string";
+      readonly name: string;
+      readonly max: Value | null;
+      readonly pos: Pos;
+    }
   | { readonly kind: "optional"; readonly name: string; readonly type: TypeSpec; readonly pos: Pos }
   | { readonly kind: "void"; readonly pos: Pos };
 

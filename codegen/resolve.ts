@@ -598,13 +598,13 @@ class Resolver {
   /** A type that contains itself other than through `*` or a variable-length array has no finite encoding. */
   private checkRecursion(types: readonly ResolvedType[]): void {
     const state = new Map<string, "active" | "done">();
-    const visit = (name: string, pos: Pos, path: string[]): void => {
+    const visit = (name: string, path: string[]): void => {
       const s = state.get(name);
       if (s === "done") return;
       if (s === "active") {
         const cycle = [...path.slice(path.indexOf(name)), name].join(" → ");
         this.error(
-          pos,
+          this.resolved.get(name)!.pos,
           `'${name}' contains itself (${cycle}); recursion needs an optional '*' or a variable-length array`,
         );
         return;
@@ -612,10 +612,10 @@ class Resolver {
       const t = this.resolved.get(name);
       if (!t) return;
       state.set(name, "active");
-      for (const inner of directRefs(t)) visit(inner, t.pos, [...path, name]);
+      for (const inner of directRefs(t)) visit(inner, [...path, name]);
       state.set(name, "done");
     };
-    for (const t of types) visit(t.name, t.pos, []);
+    for (const t of types) visit(t.name, []);
   }
 
   private withSizes(t: ResolvedType): ResolvedType {

@@ -1,0 +1,270 @@
+// XDR (RFC 4506) encoding primitives. One growable buffer per writer: a write
+// only allocates when the buffer doubles, and a writer can be reset and reused
+// for the next message. Methods are small and monomorphic so V8 inlines them
+// into generated encoders; failure paths live in out-of-line helpers.
+
+import { XdrError } from "./error.js";
+import { encodeUtf8 } from "./utf8.js";
+
+/** Strings longer than this are measured exactly instead of reserving 3 bytes per code unit. */
+const MEASURE_OVER = 256;
+
+/** Bytes of zero padding that follow `n` bytes of opaque data. `& 3` is exact for any n < 2^53. */
+function padOf(n: number): number {
+  return (4 - (n & 3)) & 3;
+}
+
+function describe(v: unknown): string {
+  return typeof v === "bigint" ? `${v}n` : typeof v === "number" ? `${v}` : `a ${typeof v}`;
+}
+
+function outOfRange(offset: number, type: string, v: unknown): XdrError {
+  return new XdrError("range", `${describe(v)} is not a valid ${type}`, offset);
+}
+
+function overLimit(offset: number, what: string, n: number, max: number): XdrError {
+  return new XdrError("limit", `${what} ${n} exceeds maximum ${max}`, offset);
+}
+
+export class XdrWriter {
+  // `declare`d and assigned only in the constructor/grow: plain ES2022 field
+  // declarations would first define them as undefined and make V8 generalise the
+  // field representations, costing a DataView check on every write.
+
+  // A Buffer (not a plain Uint8Array) so long/non-ASCII strings can be encoded in
+  // place by Node's native UTF-8 writer without an intermediate allocation.
+  declare private buf: Buffer;
+  declare private view: DataView;
+  declare private len: number;
+  declare private cap: number;
+
+  constructor(initialCapacity = 1024) {
+    if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
+      throw new RangeError(`XdrWriter: bad initial capacity ${initialCapacity}`);
+    }
+    // Never zero: doubling a zero capacity would not grow.
+    this.cap = Math.max(initialCapacity, 16);
+    this.buf = Buffer.alloc(this.cap);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.cap);
+    this.len = 0;
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  writeInt(v: number): void {
+    if (typeof v !== "number" || (v | 0) !== v) throw outOfRange(this.len, "int", v);
+    const o = this.len;
+    if (o + 4 > this.cap) this.grow(4);
+    this.view.setInt32(o, v);
+    this.len = o + 4;
+  }
+
+  writeUint(v: number): void {
+    if (typeof v !== "number" || v >>> 0 !== v) throw outOfRange(this.len, "unsigned int", v);
+    const o = this.len;
+    if (o + 4 > this.cap) this.grow(4);
+    this.view.setUint32(o, v);
+    this.len = o + 4;
+  }
+
+  writeHyper(v: bigint): void {
+    // asIntN/asUintN round-trip is the cheapest in-range test V8 offers (faster
+    // than two comparisons against BigInt constants).
+    if (typeof v !== "bigint" || BigInt.asIntN(64, v) !== v) {
+      throw outOfRange(this.len, "hyper", v);
+    }
+    const o = this.len;
+    if (o + 8 > this.cap) this.grow(8);
+    this.view.setBigInt64(o, v);
+    this.len = o + 8;
+  }
+
+  writeUhyper(v: bigint): void {
+    if (typeof v !== "bigint" || BigInt.asUintN(64, v) !== v) {
+      throw outOfRange(this.len, "unsigned hyper", v);
+    }
+    const o = this.len;
+    if (o + 8 > this.cap) this.grow(8);
+    this.view.setBigUint64(o, v);
+    this.len = o + 8;
+  }
+
+  /** Any number (values beyond float range round to ±Infinity, as C would). */
+  writeFloat(v: number): void {
+    if (typeof v !== "number") throw outOfRange(this.len, "float", v);
+    const o = this.len;
+    if (o + 4 > this.cap) this.grow(4);
+    this.view.setFloat32(o, v);
+    this.len = o + 4;
+  }
+
+  writeDouble(v: number): void {
+    if (typeof v !== "number") throw outOfRange(this.len, "double", v);
+    const o = this.len;
+    if (o + 8 > this.cap) this.grow(8);
+    this.view.setFloat64(o, v);
+    this.len = o + 8;
+  }
+
+  /** The 16 raw bytes of a binary128 (JS has no such number type). */
+  writeQuadruple(v: Uint8Array): void {
+    if (v.length !== 16) throw overLimit(this.len, "quadruple length", v.length, 16);
+    this.putBytes(v);
+  }
+
+  writeBool(v: boolean): void {
+    const o = this.len;
+    if (o + 4 > this.cap) this.grow(4);
+    this.view.setInt32(o, v ? 1 : 0);
+    this.len = o + 4;
+  }
+
+  /** `v` must be a key of `names` (the generated value→name table). */
+  writeEnum(v: number, names: Readonly<Record<number, string>>, typeName: string): void {
+    const o = this.len;
+    if (names[v] === undefined) {
+      throw new XdrError(
+        "enum",
+        `${describe(v)} is not a member of enum ${typeName}`,
+        o,
+        typeof v === "number" ? v : undefined,
+      );
+    }
+    if (o + 4 > this.cap) this.grow(4);
+    // Every key of `names` is an int32 (the generator emits them that way).
+    this.view.setInt32(o, v);
+    this.len = o + 4;
+  }
+
+  /** Exactly `n` bytes plus zero padding; a length mismatch is code "limit". */
+  writeOpaqueFixed(v: Uint8Array, n: number): void {
+    if (v.length !== n) {
+      throw new XdrError("limit", `fixed opaque has ${v.length} bytes, expected ${n}`, this.len);
+    }
+    this.putBytes(v);
+  }
+
+  writeOpaqueVar(v: Uint8Array, max: number): void {
+    const n = v.length;
+    if (n > max) throw overLimit(this.len, "length", n, max);
+    const o = this.len;
+    if (o + 4 > this.cap) this.grow(4);
+    this.view.setUint32(o, n);
+    this.len = o + 4;
+    this.putBytes(v);
+  }
+
+  /**
+   * UTF-8 bytes with a length word. Short strings are encoded straight into the
+   * buffer (reserving the 3-bytes-per-code-unit worst case) and the length word
+   * is filled in afterwards, so the string is scanned once; long ones are
+   * measured first so a huge string does not reserve 3× its size.
+   */
+  writeString(v: string, max: number): void {
+    const o = this.len;
+    // A UTF-16 code unit never encodes to fewer than one byte, so this is a
+    // cheap lower bound that rejects oversized strings before any work.
+    if (v.length > max) throw overLimit(o, "string length", Buffer.byteLength(v, "utf8"), max);
+    const room = v.length > MEASURE_OVER ? Buffer.byteLength(v, "utf8") : v.length * 3;
+    if (o + 4 + room + 3 > this.cap) this.grow(4 + room + 3);
+    const n = encodeUtf8(this.buf, o + 4, v);
+    if (n > max) throw overLimit(o, "string length", n, max);
+    this.view.setUint32(o, n);
+    let end = o + 4 + n;
+    for (let pad = padOf(n); pad > 0; pad--) this.buf[end++] = 0;
+    this.len = end;
+  }
+
+  /** Element count of a variable-length array; over `max` is code "limit". */
+  writeArrayLength(count: number, max: number): void {
+    if (typeof count !== "number" || count >>> 0 !== count) {
+      throw outOfRange(this.len, "array length", count);
+    }
+    if (count > max) throw overLimit(this.len, "array length", count, max);
+    const o = this.len;
+    if (o + 4 > this.cap) this.grow(4);
+    this.view.setUint32(o, count);
+    this.len = o + 4;
+  }
+
+  /**
+   * Append `bytes` zero bytes and return their offset, to be filled in later
+   * with patchUint (record marks, fattr4 attr_vals lengths). Callers keep the
+   * stream 4-byte aligned by reserving multiples of 4.
+   */
+  reserve(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes < 0) {
+      throw new RangeError(`XdrWriter.reserve: bad byte count ${bytes}`);
+    }
+    const o = this.len;
+    if (o + bytes > this.cap) this.grow(bytes);
+    // Zeroed explicitly: after reset() the buffer still holds the last message.
+    this.buf.fill(0, o, o + bytes);
+    this.len = o + bytes;
+    return o;
+  }
+
+  /** Overwrite 4 already-written bytes at `offset` with `v` (big-endian uint32). */
+  patchUint(offset: number, v: number): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset + 4 > this.len) {
+      throw new RangeError(`XdrWriter.patchUint: offset ${offset} outside [0, ${this.len - 4}]`);
+    }
+    if (typeof v !== "number" || v >>> 0 !== v) {
+      throw outOfRange(this.len, `unsigned int (patch at byte ${offset})`, v);
+    }
+    this.view.setUint32(offset, v);
+  }
+
+  /** A view of the bytes written so far (valid until the next write or reset). */
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /**
+   * A copy of the bytes written so far (safe to keep). It is a Buffer from
+   * Node's allocator: small copies come from its shared pool (several times
+   * faster than a fresh Uint8Array) and the copy overwrites every byte, so the
+   * unzeroed allocation never exposes stale memory.
+   */
+  toBytes(): Uint8Array {
+    const out = Buffer.allocUnsafe(this.len);
+    this.buf.copy(out, 0, 0, this.len);
+    return out;
+  }
+
+  /** Forget the contents but keep the buffer, so the next message reuses it. */
+  reset(): void {
+    this.len = 0;
+  }
+
+  /** Raw bytes plus zero padding to a multiple of 4. */
+  private putBytes(v: Uint8Array): void {
+    const n = v.length;
+    const pad = padOf(n);
+    const o = this.len;
+    if (o + n + pad > this.cap) this.grow(n + pad);
+    const buf = this.buf;
+    // For the many tiny opaques (verifiers, stateids, file handles) a loop
+    // beats the fixed cost of a native set() call.
+    if (n <= 32) {
+      for (let i = 0; i < n; i++) buf[o + i] = v[i]!;
+    } else {
+      buf.set(v, o);
+    }
+    let end = o + n;
+    for (let p = pad; p > 0; p--) buf[end++] = 0;
+    this.len = end;
+  }
+
+  /** Make room for `need` more bytes, at least doubling so appends stay amortised O(1). */
+  private grow(need: number): void {
+    const cap = Math.max(this.cap * 2, this.len + need);
+    const buf = Buffer.alloc(cap);
+    buf.set(this.buf.subarray(0, this.len));
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, cap);
+    this.cap = cap;
+  }
+}

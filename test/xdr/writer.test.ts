@@ -1,0 +1,207 @@
+import { describe, expect, it } from "vitest";
+import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
+import { expectXdrError } from "./expect-xdr-error.js";
+
+const UNBOUNDED = 0xffffffff;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const encode = (f: (w: XdrWriter) => void): string => {
+  const w = new XdrWriter();
+  f(w);
+  return hex(w.finish());
+};
+
+describe("exact encodings", () => {
+  it("numbers", () => {
+    expect(encode((w) => w.writeInt(-2))).toBe("fffffffe");
+    expect(encode((w) => w.writeInt(-0x80000000))).toBe("80000000");
+    expect(encode((w) => w.writeUint(0xffffffff))).toBe("ffffffff");
+    expect(encode((w) => w.writeUint(0x01020304))).toBe("01020304");
+    expect(encode((w) => w.writeHyper(-1n))).toBe("ff".repeat(8));
+    expect(encode((w) => w.writeHyper(0x0102030405060708n))).toBe("0102030405060708");
+    expect(encode((w) => w.writeUhyper(2n ** 64n - 1n))).toBe("ff".repeat(8));
+    expect(encode((w) => w.writeFloat(1.5))).toBe("3fc00000");
+    expect(encode((w) => w.writeDouble(-2.5))).toBe("c004000000000000");
+    expect(encode((w) => w.writeBool(true))).toBe("00000001");
+    expect(encode((w) => w.writeBool(false))).toBe("00000000");
+    expect(encode((w) => w.writeEnum(-1, { [-1]: "NEG" }, "e"))).toBe("ffffffff");
+  });
+
+  it("opaque and string with padding", () => {
+    expect(encode((w) => w.writeOpaqueVar(new Uint8Array([1, 2, 3]), UNBOUNDED))).toBe(
+      "0000000301020300",
+    );
+    expect(encode((w) => w.writeOpaqueVar(new Uint8Array(0), 0))).toBe("00000000");
+    expect(encode((w) => w.writeOpaqueFixed(new Uint8Array([9, 8, 7, 6, 5]), 5))).toBe(
+      "0908070605000000",
+    );
+    expect(encode((w) => w.writeString("sillyprog", 255))).toBe(
+      "00000009" + Buffer.from("sillyprog").toString("hex") + "000000",
+    );
+    expect(encode((w) => w.writeString("é", 255))).toBe("00000002c3a90000");
+    expect(encode((w) => w.writeArrayLength(3, 10))).toBe("00000003");
+  });
+
+  it("opaque lengths 1..8 are padded to a multiple of 4 with zeros", () => {
+    for (let n = 1; n <= 8; n++) {
+      const data = new Uint8Array(n).fill(0xaa);
+      const padded = Math.ceil(n / 4) * 4;
+      const w = new XdrWriter();
+      w.writeOpaqueVar(data, UNBOUNDED);
+      expect(hex(w.finish())).toBe(
+        n.toString(16).padStart(8, "0") + "aa".repeat(n) + "00".repeat(padded - n),
+      );
+      w.reset();
+      w.writeOpaqueFixed(data, n);
+      expect(w.length).toBe(padded);
+    }
+  });
+
+  it("padding is zero even when the reused buffer held non-zero bytes", () => {
+    const w = new XdrWriter(16);
+    w.writeOpaqueFixed(new Uint8Array(16).fill(0xff), 16);
+    w.reset();
+    w.writeOpaqueVar(new Uint8Array([1]), UNBOUNDED);
+    w.writeString("ab", 10);
+    expect(hex(w.finish())).toBe("00000001" + "01000000" + "00000002" + "61620000");
+  });
+});
+
+describe("limits and ranges", () => {
+  it("over-limit lengths → limit", () => {
+    const w = new XdrWriter();
+    w.writeUint(1);
+    expectXdrError(() => w.writeOpaqueVar(new Uint8Array(5), 4), "limit", 4);
+    expectXdrError(() => w.writeOpaqueFixed(new Uint8Array(5), 4), "limit", 4);
+    expectXdrError(() => w.writeOpaqueFixed(new Uint8Array(3), 4), "limit", 4);
+    expectXdrError(() => w.writeQuadruple(new Uint8Array(15)), "limit", 4);
+    expectXdrError(() => w.writeString("hello", 4), "limit", 4);
+    // 3 UTF-16 code units but 6 bytes of UTF-8.
+    expectXdrError(() => w.writeString("ééé", 5), "limit", 4);
+    expectXdrError(() => w.writeString("é".repeat(300), 500), "limit", 4);
+    expectXdrError(() => w.writeArrayLength(11, 10), "limit", 4);
+    // Nothing was written by the failed calls.
+    expect(w.length).toBe(4);
+    expect(hex(w.finish())).toBe("00000001");
+    w.writeString("ééé", 6);
+    expect(w.length).toBe(16);
+  });
+
+  it("range errors", () => {
+    const w = new XdrWriter();
+    expectXdrError(() => w.writeUint(2 ** 32), "range", 0);
+    expectXdrError(() => w.writeUint(-1), "range", 0);
+    expectXdrError(() => w.writeUint(1.5), "range", 0);
+    expectXdrError(() => w.writeUint(NaN), "range", 0);
+    expectXdrError(() => w.writeInt(2 ** 31), "range", 0);
+    expectXdrError(() => w.writeInt(-(2 ** 31) - 1), "range", 0);
+    expectXdrError(() => w.writeInt(1.5), "range", 0);
+    expectXdrError(() => w.writeInt(Infinity), "range", 0);
+    expectXdrError(() => w.writeUhyper(2n ** 64n), "range", 0);
+    expectXdrError(() => w.writeUhyper(-1n), "range", 0);
+    expectXdrError(() => w.writeHyper(2n ** 63n), "range", 0);
+    expectXdrError(() => w.writeHyper(-(2n ** 63n) - 1n), "range", 0);
+    expectXdrError(() => w.writeArrayLength(-1, UNBOUNDED), "range", 0);
+    expectXdrError(() => w.writeArrayLength(1.5, UNBOUNDED), "range", 0);
+    w.writeUint(0);
+    expectXdrError(() => w.patchUint(0, 2 ** 32), "range", 4);
+    expect(w.length).toBe(4);
+  });
+
+  it("range errors for wrongly typed values from untyped callers", () => {
+    const w = new XdrWriter();
+    const loose = w as unknown as Record<string, (v: unknown) => void>;
+    expectXdrError(() => loose.writeInt!.call(w, "5"), "range", 0);
+    expectXdrError(() => loose.writeInt!.call(w, 5n), "range", 0);
+    expectXdrError(() => loose.writeUint!.call(w, "5"), "range", 0);
+    expectXdrError(() => loose.writeHyper!.call(w, 5), "range", 0);
+    expectXdrError(() => loose.writeUhyper!.call(w, 5), "range", 0);
+    expectXdrError(() => loose.writeDouble!.call(w, "5"), "range", 0);
+    expect(w.length).toBe(0);
+  });
+
+  it("enum not a member → enum with the value", () => {
+    const w = new XdrWriter();
+    const names = { 0: "A", 2: "C" };
+    w.writeEnum(2, names, "e");
+    expectXdrError(() => w.writeEnum(1, names, "letters"), "enum", 4, 1);
+    expectXdrError(() => w.writeEnum(0.5, names, "letters"), "enum", 4, 0.5);
+    expect(w.length).toBe(4);
+  });
+});
+
+describe("buffer management", () => {
+  it("growth across many writes keeps bytes intact", () => {
+    const w = new XdrWriter(4);
+    const blob = new Uint8Array(1000).map((_, i) => i & 0xff);
+    for (let i = 0; i < 5000; i++) {
+      w.writeUint(i);
+      if (i % 500 === 0) w.writeOpaqueVar(blob, UNBOUNDED);
+      if (i % 7 === 0) w.writeString(`name-${i}`, 255);
+      w.writeHyper(BigInt(-i));
+    }
+    const r = new XdrReader(w.finish());
+    for (let i = 0; i < 5000; i++) {
+      expect(r.readUint()).toBe(i);
+      if (i % 500 === 0) expect(r.readOpaqueVar(UNBOUNDED)).toEqual(blob);
+      if (i % 7 === 0) expect(r.readString(255)).toBe(`name-${i}`);
+      expect(r.readHyper()).toBe(BigInt(-i));
+    }
+    r.assertDone();
+  });
+
+  it("a single write larger than double the capacity grows enough", () => {
+    const w = new XdrWriter(16);
+    const big = new Uint8Array(100_000).fill(7);
+    w.writeOpaqueVar(big, UNBOUNDED);
+    w.writeString("ü".repeat(50_000), UNBOUNDED);
+    const r = new XdrReader(w.finish());
+    expect(r.readOpaqueVar(UNBOUNDED)).toEqual(big);
+    expect(r.readString(UNBOUNDED)).toBe("ü".repeat(50_000));
+    r.assertDone();
+  });
+
+  it("reserve + patchUint back-patches a length", () => {
+    const w = new XdrWriter(8);
+    w.writeUint(0xdddddddd);
+    const mark = w.reserve(4);
+    expect(mark).toBe(4);
+    const bodyStart = w.length;
+    for (let i = 0; i < 10; i++) w.writeUint(i); // forces growth after the reservation
+    w.patchUint(mark, w.length - bodyStart);
+    const r = new XdrReader(w.finish());
+    expect(r.readUint()).toBe(0xdddddddd);
+    expect(r.readUint()).toBe(40);
+    expect(r.remaining).toBe(40);
+    expect(() => w.patchUint(w.length - 3, 0)).toThrow(RangeError);
+  });
+
+  it("reserve zeroes its space even after reset", () => {
+    const w = new XdrWriter(16);
+    w.writeOpaqueFixed(new Uint8Array(16).fill(0xff), 16);
+    w.reset();
+    const at = w.reserve(8);
+    expect(at).toBe(0);
+    expect(hex(w.finish())).toBe("00".repeat(8));
+  });
+
+  it("reset reuses the buffer; finish is a view, toBytes a copy", () => {
+    const w = new XdrWriter(64);
+    w.writeUint(1);
+    const view1 = w.finish();
+    const copy = w.toBytes();
+    expect(copy.buffer).not.toBe(view1.buffer);
+    w.reset();
+    expect(w.length).toBe(0);
+    w.writeUint(2);
+    const view2 = w.finish();
+    expect(view2.buffer).toBe(view1.buffer);
+    expect(hex(view1)).toBe("00000002"); // the old view sees the new message...
+    expect(hex(copy)).toBe("00000001"); // ...the copy does not
+  });
+
+  it("zero initial capacity still works", () => {
+    const w = new XdrWriter(0);
+    w.writeUint(5);
+    expect(hex(w.finish())).toBe("00000005");
+  });
+});
