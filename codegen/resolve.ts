@@ -63,10 +63,15 @@ export class ResolveError extends Error {
   }
 }
 
-/** Strips the directory and the `.x` suffix: `spec/nfs4.x` → `nfs4`. */
+/**
+ * The module a spec file becomes: its base name without `.x`, made a valid
+ * identifier (it names generated exports such as `<module>Types`):
+ * `spec/nfs4.x` → `nfs4`, `test/rfc4506-example.x` → `rfc4506_example`.
+ */
 export function moduleName(file: string): string {
   const base = file.slice(file.lastIndexOf("/") + 1);
-  return base.endsWith(".x") ? base.slice(0, -2) : base;
+  const name = (base.endsWith(".x") ? base.slice(0, -2) : base).replace(/[^A-Za-z0-9_$]/g, "_");
+  return /^[0-9]/.test(name) ? `_${name}` : name;
 }
 
 // ---------------------------------------------------------------------------
