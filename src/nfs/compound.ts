@@ -1,0 +1,306 @@
+// COMPOUND (RFC 8881 §16.2, §2.10.6): decodes the operations one at a time,
+// enforces where SEQUENCE and the session-less operations may stand, runs each
+// operation in order until one fails, and encodes the reply — which SEQUENCE's
+// slot may cache for exactly-once replies.
+
+import type { COMPOUND4res, nfs_argop4, nfs_resop4 } from "../../generated/nfs4/index.js";
+import {
+  decodenfs_argop4,
+  encodeCOMPOUND4res,
+  nfs4Types,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../generated/nfs4/index.js";
+import type { RpcCall, RpcOutcome } from "../rpc/types.js";
+import type { Session } from "../state/session.js";
+import type { Slot } from "../state/slot-table.js";
+import { requestFingerprint } from "../state/slot-table.js";
+import { XdrError, XdrWriter } from "../xdr/index.js";
+import type { CompoundState, ServerContext } from "./context.js";
+import type { OpTable } from "./op.js";
+import { sequence } from "./ops/sequence.js";
+
+/**
+ * The RPC reply header before the COMPOUND4res (xid, REPLY, MSG_ACCEPTED, an
+ * AUTH_NONE verifier, SUCCESS): channel size limits count it (RFC 8881 §18.36.3).
+ */
+export const RPC_REPLY_HEADER_SIZE = 24;
+/** A COMPOUND4res holding one successful SEQUENCE, without the tag's bytes. */
+const SEQUENCE_ONLY_REPLY_SIZE = 4 + 4 + 4 + 4 + 4 + 16 + 5 * 4;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Minor versions this server speaks; others get NFS4ERR_MINOR_VERS_MISMATCH. */
+export const SUPPORTED_MINOR_VERSIONS: ReadonlySet<number> = new Set([1]);
+
+/** Operations that may start a COMPOUND without SEQUENCE, and must then be its only operation. */
+const SESSIONLESS: ReadonlySet<number> = new Set([
+  nfs_opnum4.OP_EXCHANGE_ID,
+  nfs_opnum4.OP_CREATE_SESSION,
+  nfs_opnum4.OP_BIND_CONN_TO_SESSION,
+  nfs_opnum4.OP_DESTROY_SESSION,
+  nfs_opnum4.OP_DESTROY_CLIENTID,
+]);
+
+/** NFSv4.0 operations that NFSv4.1 forbids (RFC 8881 §18: "MUST NOT be used"). */
+const V40_ONLY: ReadonlySet<number> = new Set([
+  nfs_opnum4.OP_OPEN_CONFIRM,
+  nfs_opnum4.OP_RENEW,
+  nfs_opnum4.OP_SETCLIENTID,
+  nfs_opnum4.OP_SETCLIENTID_CONFIRM,
+  nfs_opnum4.OP_RELEASE_LOCKOWNER,
+]);
+
+/** The arm name of each operation's arguments, from the generated metadata. */
+const ARG_ARMS: ReadonlyMap<number, string | null> = (() => {
+  const meta = nfs4Types["nfs_argop4"];
+  if (meta?.kind !== "union") throw new Error("nfs_argop4 metadata missing");
+  return new Map(meta.arms.flatMap((a) => a.values.map((v) => [Number(v), a.name] as const)));
+})();
+
+/**
+ * For each operation, the arm name of its result and the name of the status
+ * field inside it (`status` for most, `sr_status` for SEQUENCE4res, …).
+ */
+const RES_FIELDS: ReadonlyMap<number, { readonly arm: string; readonly status: string }> = (() => {
+  const meta = nfs4Types["nfs_resop4"];
+  if (meta?.kind !== "union") throw new Error("nfs_resop4 metadata missing");
+  const out = new Map<number, { arm: string; status: string }>();
+  for (const a of meta.arms) {
+    if (a.name === null || a.type.kind !== "ref") continue;
+    let res = nfs4Types[a.type.name];
+    // SECINFO_NO_NAME4res is a typedef of SECINFO4res: look through typedefs.
+    while (res?.kind === "typedef" && res.type.kind === "ref") res = nfs4Types[res.type.name];
+    const status =
+      res?.kind === "union"
+        ? res.discriminant.name
+        : res?.kind === "struct"
+          ? res.fields[0]?.name
+          : undefined;
+    if (status === undefined) throw new Error(`no status field in ${a.type.name}`);
+    for (const v of a.values) out.set(Number(v), { arm: a.name, status });
+  }
+  return out;
+})();
+
+/** A result of `op` carrying only a status (every NFSv4 result allows that for errors). */
+export function statusResult(op: number, status: nfsstat4): nfs_resop4 {
+  const known = RES_FIELDS.get(op);
+  const resop = known ? op : nfs_opnum4.OP_ILLEGAL;
+  const f = known ?? RES_FIELDS.get(nfs_opnum4.OP_ILLEGAL)!;
+  return { resop, [f.arm]: { [f.status]: status } } as unknown as nfs_resop4;
+}
+
+/** The status of any operation's result. */
+export function statusOf(res: nfs_resop4): nfsstat4 {
+  const f = RES_FIELDS.get(res.resop);
+  const value = f ? (res as unknown as Record<string, Record<string, nfsstat4>>)[f.arm] : undefined;
+  return (f && value?.[f.status]) ?? nfsstat4.NFS4ERR_SERVERFAULT;
+}
+
+/** What SEQUENCE established for the rest of the COMPOUND. */
+interface SlotHold {
+  readonly session: Session;
+  readonly slot: Slot;
+  readonly cachethis: boolean;
+}
+
+export class CompoundProcessor {
+  constructor(
+    private readonly server: ServerContext,
+    private readonly ops: OpTable,
+  ) {}
+
+  async process(call: RpcCall): Promise<RpcOutcome> {
+    const r = call.args;
+    const requestStart = r.offset;
+    let tag: Uint8Array;
+    let minorversion: number;
+    let count: number;
+    try {
+      tag = r.readOpaqueVar(0xffffffff);
+      minorversion = r.readUint();
+      // Each operation is at least its 4-byte number.
+      count = r.readArrayLength(0xffffffff, 4);
+    } catch (e) {
+      if (e instanceof XdrError) return { kind: "garbage_args" };
+      throw e;
+    }
+    const results: nfs_resop4[] = [];
+    const reply = (status: nfsstat4): Uint8Array => encodeReply({ status, tag, resarray: results });
+    if (!SUPPORTED_MINOR_VERSIONS.has(minorversion))
+      return { kind: "success", result: reply(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH) };
+    // The tag is a utf8str_cs: text the server echoes must be valid UTF-8 (§16.2.3).
+    if (!isUtf8(tag)) return { kind: "success", result: reply(nfsstat4.NFS4ERR_INVAL) };
+
+    const state: CompoundState & { opIndex: number } = {
+      server: this.server,
+      cred: call.cred,
+      conn: call.conn,
+      minorversion,
+      opIndex: 0,
+      opCount: count,
+      currentFh: null,
+      savedFh: null,
+      session: null,
+    };
+    let hold: SlotHold | null = null;
+    let status: nfsstat4 = nfsstat4.NFS4_OK;
+    try {
+      for (let i = 0; i < count; i++) {
+        state.opIndex = i;
+        const decoded = decodeOp(r);
+        if (decoded.kind === "garbage") {
+          status = nfsstat4.NFS4ERR_BADXDR;
+          if (decoded.op !== null) results.push(statusResult(decoded.op, status));
+          break;
+        }
+        const op = decoded.op;
+        const misplaced = placementError(op.argop, i, count);
+        let res: nfs_resop4;
+        if (misplaced !== null) {
+          res = statusResult(op.argop, misplaced);
+        } else if (op.argop === nfs_opnum4.OP_SEQUENCE) {
+          const outcome = sequence(op.opsequence, state, {
+            size: r.end - requestStart,
+            fingerprint: requestFingerprint(r.buffer, requestStart, r.end),
+            minReplySize:
+              RPC_REPLY_HEADER_SIZE + SEQUENCE_ONLY_REPLY_SIZE + ((tag.length + 3) & ~3),
+          });
+          if (outcome.kind === "replay") return { kind: "success", result: outcome.reply };
+          res = { resop: nfs_opnum4.OP_SEQUENCE, opsequence: outcome.res };
+          if (outcome.kind === "new") {
+            hold = {
+              session: outcome.session,
+              slot: outcome.slot,
+              cachethis: op.opsequence.sa_cachethis,
+            };
+            state.session = outcome.session;
+          }
+        } else {
+          res = await this.run(op, state);
+        }
+        results.push(res);
+        status = statusOf(res);
+        if (status !== nfsstat4.NFS4_OK) break;
+      }
+      const bytes = this.fit(tag, results, status, hold);
+      if (hold)
+        this.server.state.completeSlot(hold.session, hold.slot, hold.cachethis ? bytes : null);
+      hold = null;
+      return { kind: "success", result: bytes };
+    } finally {
+      // An exception escaped: free the slot so the client is not stuck with NFS4ERR_DELAY.
+      if (hold) this.server.state.completeSlot(hold.session, hold.slot, null);
+    }
+  }
+
+  /** Runs one operation; a handler that throws yields NFS4ERR_SERVERFAULT, not a dead connection. */
+  private async run(op: nfs_argop4, state: CompoundState): Promise<nfs_resop4> {
+    if (op.argop === nfs_opnum4.OP_ILLEGAL)
+      return statusResult(op.argop, nfsstat4.NFS4ERR_OP_ILLEGAL);
+    const handler = (this.ops as Record<number, (a: unknown, s: CompoundState) => unknown>)[
+      op.argop
+    ];
+    if (!handler || V40_ONLY.has(op.argop)) return statusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
+    const arm = ARG_ARMS.get(op.argop);
+    const args = arm ? (op as unknown as Record<string, unknown>)[arm] : undefined;
+    try {
+      const value = await handler(args, state);
+      return { resop: op.argop, [RES_FIELDS.get(op.argop)!.arm]: value } as unknown as nfs_resop4;
+    } catch (e) {
+      this.server.log.error({ err: e, op: op.argop }, "operation failed");
+      return statusResult(op.argop, nfsstat4.NFS4ERR_SERVERFAULT);
+    }
+  }
+
+  /**
+   * Encodes the reply, enforcing the session's reply limits (RFC 8881 §2.10.6.4):
+   * the operation that pushes the reply past ca_maxresponsesize gets
+   * NFS4ERR_REP_TOO_BIG instead, and past ca_maxresponsesize_cached, when the
+   * client asked for caching, NFS4ERR_REP_TOO_BIG_TO_CACHE.
+   */
+  private fit(
+    tag: Uint8Array,
+    results: nfs_resop4[],
+    status: nfsstat4,
+    hold: SlotHold | null,
+  ): Uint8Array {
+    const bytes = encodeReply({ status, tag, resarray: results });
+    if (!hold) return bytes;
+    const attrs = hold.session.fore;
+    // The limits count the RPC reply header too.
+    const limit =
+      (hold.cachethis
+        ? Math.min(attrs.ca_maxresponsesize, attrs.ca_maxresponsesize_cached)
+        : attrs.ca_maxresponsesize) - RPC_REPLY_HEADER_SIZE;
+    if (bytes.length <= limit) return bytes;
+    const tooBig =
+      hold.cachethis && bytes.length + RPC_REPLY_HEADER_SIZE <= attrs.ca_maxresponsesize
+        ? nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE
+        : nfsstat4.NFS4ERR_REP_TOO_BIG;
+    // Keep the longest prefix of results that fits, then the failing operation's status.
+    for (let n = results.length - 1; n >= 1; n--) {
+      const prefix = [...results.slice(0, n), statusResult(results[n]!.resop, tooBig)];
+      const candidate = encodeReply({ status: tooBig, tag, resarray: prefix });
+      if (candidate.length <= limit || n === 1) return candidate;
+    }
+    return bytes; // SEQUENCE alone always fits: CREATE_SESSION refuses smaller limits
+  }
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function encodeReply(res: COMPOUND4res): Uint8Array {
+  const w = new XdrWriter(512);
+  encodeCOMPOUND4res(w, res);
+  return w.finish();
+}
+
+type DecodedOp =
+  | { readonly kind: "op"; readonly op: nfs_argop4 }
+  /** Undecodable arguments of operation `op` (null when even the number is missing). */
+  | { readonly kind: "garbage"; readonly op: number | null };
+
+/**
+ * Decodes the next operation. An operation number that is not an operation
+ * becomes OP_ILLEGAL (answered NFS4ERR_OP_ILLEGAL, RFC 8881 §15.2); arguments
+ * that do not decode are NFS4ERR_BADXDR for that operation.
+ */
+function decodeOp(r: CompoundReader): DecodedOp {
+  const start = r.offset;
+  try {
+    return { kind: "op", op: decodenfs_argop4(r) };
+  } catch (e) {
+    if (!(e instanceof XdrError)) throw e;
+    if (
+      (e.code === "enum" || e.code === "discriminant") &&
+      e.path.length === 1 &&
+      e.path[0] === "argop"
+    )
+      return { kind: "op", op: { argop: nfs_opnum4.OP_ILLEGAL } };
+    r.offset = start;
+    return { kind: "garbage", op: r.remaining >= 4 ? r.readUint() : null };
+  }
+}
+type CompoundReader = RpcCall["args"];
+
+/**
+ * Where an operation may stand in a v4.1 COMPOUND (RFC 8881 §2.6.3.1.1.8,
+ * §18.46.3): SEQUENCE first; a COMPOUND without SEQUENCE holds exactly one
+ * session-less operation.
+ */
+function placementError(op: number, index: number, count: number): nfsstat4 | null {
+  if (op === nfs_opnum4.OP_SEQUENCE) return index === 0 ? null : nfsstat4.NFS4ERR_SEQUENCE_POS;
+  if (index > 0) return null;
+  if (op === nfs_opnum4.OP_ILLEGAL) return null;
+  if (!SESSIONLESS.has(op)) return nfsstat4.NFS4ERR_OP_NOT_IN_SESSION;
+  return count > 1 ? nfsstat4.NFS4ERR_NOT_ONLY_OP : null;
+}

@@ -1,0 +1,34 @@
+// What an operation handler can see: the server-wide context and the state of
+// the COMPOUND being processed (current and saved file handles, the session
+// SEQUENCE established, the caller's credential and connection).
+
+import type { Logger } from "pino";
+import type { Credential, RpcConnection } from "../rpc/types.js";
+import type { FileSystem } from "../fs/backend.js";
+import type { StateManager } from "../state/manager.js";
+import type { Session } from "../state/session.js";
+import type { NfsSettings } from "./settings.js";
+
+/** Server-wide, shared by every COMPOUND. */
+export interface ServerContext {
+  readonly settings: NfsSettings;
+  readonly state: StateManager;
+  readonly fs: FileSystem;
+  readonly log: Logger;
+}
+
+/** Per-COMPOUND state, mutated by the operations in order (RFC 8881 §16.2.3). */
+export interface CompoundState {
+  readonly server: ServerContext;
+  readonly cred: Credential;
+  readonly conn: RpcConnection;
+  readonly minorversion: number;
+  /** Index of the operation being processed, and how many the COMPOUND has. */
+  readonly opIndex: number;
+  readonly opCount: number;
+  /** The current and saved file handles (opaque bytes, ≤ NFS4_FHSIZE), null when unset. */
+  currentFh: Uint8Array | null;
+  savedFh: Uint8Array | null;
+  /** The session named by this COMPOUND's SEQUENCE, once SEQUENCE has succeeded. */
+  session: Session | null;
+}

@@ -1,0 +1,48 @@
+// BIND_CONN_TO_SESSION (RFC 8881 §18.34): binds the connection it arrives on
+// to a session's fore channel, back channel or both.
+
+import type { BIND_CONN_TO_SESSION4resok, nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import {
+  channel_dir_from_client4,
+  channel_dir_from_server4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
+import type { OpHandler } from "../op.js";
+
+export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESSION> = (
+  args,
+  state,
+) => {
+  const manager = state.server.state;
+  const session = manager.session(args.bctsa_sessid);
+  if (!session) return { bctsr_status: nfsstat4.NFS4ERR_BADSESSION };
+  let fore: boolean;
+  let back: boolean;
+  switch (args.bctsa_dir) {
+    case channel_dir_from_client4.CDFC4_FORE:
+      [fore, back] = [true, false];
+      break;
+    case channel_dir_from_client4.CDFC4_BACK:
+      [fore, back] = [false, true];
+      break;
+    // We can always use a connection for both, so "or both" means both.
+    case channel_dir_from_client4.CDFC4_FORE_OR_BOTH:
+    case channel_dir_from_client4.CDFC4_BACK_OR_BOTH:
+      [fore, back] = [true, true];
+      break;
+  }
+  manager.bind(session, state.conn, fore, back);
+  manager.renew(session.client);
+  const resok: BIND_CONN_TO_SESSION4resok = {
+    bctsr_sessid: session.id,
+    bctsr_dir:
+      fore && back
+        ? channel_dir_from_server4.CDFS4_BOTH
+        : fore
+          ? channel_dir_from_server4.CDFS4_FORE
+          : channel_dir_from_server4.CDFS4_BACK,
+    // RDMA is not offered: the connection stays in non-RDMA mode.
+    bctsr_use_conn_in_rdma_mode: false,
+  };
+  return { bctsr_status: nfsstat4.NFS4_OK, bctsr_resok4: resok };
+};

@@ -1,0 +1,93 @@
+// SEQUENCE (RFC 8881 §18.46, §2.10.6): names the session and slot of the
+// COMPOUND, decides whether the request is new, a retry to answer from the
+// replay cache, or an error — leaving the slot untouched on error — renews the
+// lease and binds an unbound connection to the session's fore channel.
+
+import type { SEQUENCE4args, SEQUENCE4res } from "../../../generated/nfs4/index.js";
+import {
+  SEQ4_STATUS_CB_PATH_DOWN,
+  SEQ4_STATUS_CB_PATH_DOWN_SESSION,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
+import type { Session } from "../../state/session.js";
+import type { NfsError, Slot } from "../../state/slot-table.js";
+import type { CompoundState } from "../context.js";
+
+export interface RequestInfo {
+  /** Encoded size of the COMPOUND request, for ca_maxrequestsize. */
+  readonly size: number;
+  /** requestFingerprint() of the request, to tell a true retry from a false one. */
+  readonly fingerprint: number;
+  /** The size of the smallest possible reply: this COMPOUND answered by SEQUENCE alone. */
+  readonly minReplySize: number;
+}
+
+export type SequenceOutcome =
+  | {
+      readonly kind: "new";
+      readonly res: SEQUENCE4res;
+      readonly session: Session;
+      readonly slot: Slot;
+    }
+  | { readonly kind: "replay"; readonly reply: Uint8Array }
+  | { readonly kind: "error"; readonly res: SEQUENCE4res };
+
+function fail(status: NfsError): SequenceOutcome {
+  return { kind: "error", res: { sr_status: status } };
+}
+
+export function sequence(
+  args: SEQUENCE4args,
+  state: CompoundState,
+  request: RequestInfo,
+): SequenceOutcome {
+  const manager = state.server.state;
+  const session = manager.session(args.sa_sessionid);
+  if (!session || session.destroyed) return fail(nfsstat4.NFS4ERR_BADSESSION);
+  if (state.opCount > session.fore.ca_maxoperations) return fail(nfsstat4.NFS4ERR_TOO_MANY_OPS);
+  if (request.size > session.fore.ca_maxrequestsize) return fail(nfsstat4.NFS4ERR_REQ_TOO_BIG);
+  // When not even SEQUENCE's own reply fits, SEQUENCE fails before taking the slot.
+  if (request.minReplySize > session.fore.ca_maxresponsesize)
+    return fail(nfsstat4.NFS4ERR_REP_TOO_BIG);
+  if (args.sa_cachethis && request.minReplySize > session.fore.ca_maxresponsesize_cached)
+    return fail(nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE);
+
+  const decision = session.slots.begin(
+    args.sa_slotid,
+    args.sa_sequenceid,
+    state.cred.principal,
+    request.fingerprint,
+  );
+  if (decision.kind === "error") return fail(decision.status);
+  if (decision.kind === "replay") return decision;
+
+  // A request on a connection the session does not know binds it to the fore
+  // channel (§2.10.3.1 for SP4_NONE; the Linux client's nconnect relies on it).
+  if (!session.isBound(state.conn.id)) manager.bind(session, state.conn, true, false);
+  manager.renew(session.client);
+
+  let flags = 0;
+  if (session.backChannel() === null) {
+    flags |= SEQ4_STATUS_CB_PATH_DOWN_SESSION;
+    // CB_PATH_DOWN: no session of this client has a usable back channel.
+    if (![...session.client.sessions.values()].some((s) => s.backChannel() !== null))
+      flags |= SEQ4_STATUS_CB_PATH_DOWN;
+  }
+  const highest = session.slots.highestSlotId;
+  return {
+    kind: "new",
+    session,
+    slot: decision.slot,
+    res: {
+      sr_status: nfsstat4.NFS4_OK,
+      sr_resok4: {
+        sr_sessionid: session.id,
+        sr_sequenceid: args.sa_sequenceid,
+        sr_slotid: args.sa_slotid,
+        sr_highest_slotid: highest,
+        sr_target_highest_slotid: highest,
+        sr_status_flags: flags >>> 0,
+      },
+    },
+  };
+}

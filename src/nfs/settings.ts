@@ -1,0 +1,47 @@
+// Every limit and tunable of the NFSv4.1 server, with its default. `dfs serve`
+// reads overrides from its config file; tests pass their own.
+
+export interface NfsSettings {
+  /** Lease time in seconds (fattr4_lease_time, RFC 8881 §8.3). */
+  readonly leaseTimeSec: number;
+  /** Most slots a session's fore channel may have (caps ca_maxrequests). */
+  readonly maxSlotsPerSession: number;
+  /** Most slots we accept for a session's back channel. */
+  readonly maxBackchannelSlots: number;
+  /** Largest request we accept (caps ca_maxrequestsize), bytes. */
+  readonly maxRequestSize: number;
+  /** Largest reply we send (caps ca_maxresponsesize), bytes. */
+  readonly maxResponseSize: number;
+  /** Largest reply we keep in a slot's replay cache (caps ca_maxresponsesize_cached), bytes. */
+  readonly maxResponseSizeCached: number;
+  /** Most operations in one COMPOUND (caps ca_maxoperations). */
+  readonly maxOperations: number;
+  /** Total bytes all replay caches may hold; beyond it new replies are not cached. */
+  readonly replayCacheBudget: number;
+  /** Most client records (confirmed or not) the server keeps. */
+  readonly maxClients: number;
+  /** Most sessions one client may have. */
+  readonly maxSessionsPerClient: number;
+  /** Largest READ/WRITE payload we advertise (fattr4_maxread/maxwrite), bytes. */
+  readonly maxIoSize: number;
+  /**
+   * Most entries one READDIR returns (and asks the backend for), whatever the
+   * client's maxcount allows: bounds the work and memory of a single call.
+   */
+  readonly maxReaddirEntries: number;
+}
+
+export const DEFAULT_NFS_SETTINGS: NfsSettings = {
+  leaseTimeSec: 90,
+  maxSlotsPerSession: 64,
+  maxBackchannelSlots: 16,
+  maxRequestSize: 1024 * 1024 + 64 * 1024,
+  maxResponseSize: 1024 * 1024 + 64 * 1024,
+  maxResponseSizeCached: 64 * 1024,
+  maxOperations: 64,
+  replayCacheBudget: 256 * 1024 * 1024,
+  maxClients: 10_000,
+  maxSessionsPerClient: 16,
+  maxIoSize: 1024 * 1024,
+  maxReaddirEntries: 1024,
+};

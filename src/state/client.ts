@@ -1,0 +1,62 @@
+// A client record (RFC 8881 §2.4, §18.35): what EXCHANGE_ID establishes for one
+// client owner, confirmed by its first CREATE_SESSION. It owns the client's
+// sessions and its lease, and the one-slot replay cache CREATE_SESSION uses.
+
+import type { CREATE_SESSION4res, nfs_impl_id4 } from "../../generated/nfs4/index.js";
+import type { Session } from "./session.js";
+
+export class ClientRecord {
+  readonly sessions = new Map<string, Session>();
+  confirmed = false;
+  /** The lease was last renewed at this time (ms, from the state manager's clock). */
+  renewedAt: number;
+  /** RECLAIM_COMPLETE (rca_one_fs = false) has been done. */
+  reclaimComplete = false;
+  /**
+   * CREATE_SESSION's own slot (§18.36.4): the last csa_sequence accepted and
+   * its reply. A new record starts with the "contrived" previous request
+   * `eir_sequenceid - 1` whose reply is NFS4ERR_SEQ_MISORDERED.
+   */
+  createSessionSeqid: number;
+  createSessionReply: CREATE_SESSION4res;
+
+  constructor(
+    readonly clientid: bigint,
+    /** co_ownerid (a copy). */
+    readonly ownerId: Uint8Array,
+    /** co_verifier (a copy): changes when the client reboots. */
+    readonly verifier: Uint8Array,
+    /** The principal that sent EXCHANGE_ID. */
+    readonly principal: string,
+    /** The eia_flags the client sent (for the record; the reply's flags are computed). */
+    readonly clientFlags: number,
+    readonly implId: readonly nfs_impl_id4[],
+    now: number,
+    firstSequenceId: number,
+    contrivedReply: CREATE_SESSION4res,
+  ) {
+    this.renewedAt = now;
+    this.createSessionSeqid = (firstSequenceId - 1) >>> 0;
+    this.createSessionReply = contrivedReply;
+  }
+
+  /** The sequence ID the next CREATE_SESSION must carry (eir_sequenceid). */
+  get nextCreateSessionSeqid(): number {
+    return (this.createSessionSeqid + 1) >>> 0;
+  }
+
+  /** True if the client holds anything a competing client must not silently take over. */
+  get hasState(): boolean {
+    return this.sessions.size > 0;
+  }
+}
+
+/** Hex of an opaque value, for use as a map key. */
+export function keyOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+/** Two opaque values are equal byte for byte. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}

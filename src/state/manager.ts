@@ -1,0 +1,236 @@
+// The server's NFSv4.1 state: client records, sessions, connection bindings,
+// leases and the replay-cache budget. It knows nothing of sockets beyond the
+// RpcConnection handle and nothing of the wire beyond the generated types; the
+// RFC procedures (EXCHANGE_ID's cases, CREATE_SESSION's rules, …) live in the
+// operation handlers, which use the primitives here.
+
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
+import type { RpcConnection } from "../rpc/types.js";
+import type { NfsSettings } from "../nfs/settings.js";
+import type { ClientRecord } from "./client.js";
+import { keyOf } from "./client.js";
+import { Session } from "./session.js";
+import type { Slot } from "./slot-table.js";
+
+export interface StateOptions {
+  readonly settings: NfsSettings;
+  readonly log: Logger;
+  /** The clock, in milliseconds (tests inject their own). */
+  readonly now?: () => number;
+  /** server_owner's so_major_id and the server scope; stable for the server's life. */
+  readonly serverOwner?: Uint8Array;
+}
+
+export interface StateStats {
+  readonly clients: number;
+  readonly confirmedClients: number;
+  readonly sessions: number;
+  readonly replayCacheBytes: number;
+  readonly replayCacheBudget: number;
+}
+
+export class StateManager {
+  readonly settings: NfsSettings;
+  readonly now: () => number;
+  /** eir_server_owner.so_major_id and eir_server_scope: identical on every address we listen on. */
+  readonly serverOwner: Uint8Array;
+  readonly serverScope: Uint8Array;
+  /** Seconds since the epoch at start-up; the high half of every client ID, so IDs from an earlier run are stale. */
+  readonly bootEpoch: number;
+  private readonly log: Logger;
+  private nextClientSeq = 1;
+  private readonly clients = new Map<bigint, ClientRecord>();
+  private readonly byOwner = new Map<string, ClientRecord[]>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly connSessions = new Map<number, Set<Session>>();
+  private replayBytes = 0;
+
+  constructor(options: StateOptions) {
+    this.settings = options.settings;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.bootEpoch = Math.floor(this.now() / 1000) >>> 0;
+    this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
+    this.serverScope = this.serverOwner;
+  }
+
+  // --- client records -------------------------------------------------------
+
+  /** A client ID never handed out before by this server instance. */
+  newClientId(): bigint {
+    const seq = this.nextClientSeq++;
+    return (BigInt(this.bootEpoch) << 32n) | BigInt(seq >>> 0);
+  }
+
+  client(clientid: bigint): ClientRecord | undefined {
+    return this.clients.get(clientid);
+  }
+
+  /** True if `clientid` was issued by an earlier instance of the server. */
+  isStaleClientId(clientid: bigint): boolean {
+    return clientid >> 32n !== BigInt(this.bootEpoch);
+  }
+
+  /** The records for a client owner: at most one confirmed and one unconfirmed. */
+  byOwnerId(ownerId: Uint8Array): { confirmed?: ClientRecord; unconfirmed?: ClientRecord } {
+    const records = this.byOwner.get(keyOf(ownerId)) ?? [];
+    return {
+      confirmed: records.find((r) => r.confirmed),
+      unconfirmed: records.find((r) => !r.confirmed),
+    };
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  addClient(record: ClientRecord): void {
+    this.clients.set(record.clientid, record);
+    const key = keyOf(record.ownerId);
+    const list = this.byOwner.get(key);
+    if (list) list.push(record);
+    else this.byOwner.set(key, [record]);
+  }
+
+  /** Forgets a client record with all its sessions. */
+  removeClient(record: ClientRecord): void {
+    for (const s of [...record.sessions.values()]) this.destroySession(s);
+    this.clients.delete(record.clientid);
+    const key = keyOf(record.ownerId);
+    const rest = (this.byOwner.get(key) ?? []).filter((r) => r !== record);
+    if (rest.length > 0) this.byOwner.set(key, rest);
+    else this.byOwner.delete(key);
+  }
+
+  /** Confirms `record`; a previously confirmed record of the same owner (a rebooted client's) goes. */
+  confirm(record: ClientRecord): void {
+    const { confirmed } = this.byOwnerId(record.ownerId);
+    if (confirmed && confirmed !== record) {
+      this.log.info(
+        { old: confirmed.clientid.toString(16), new: record.clientid.toString(16) },
+        "client replaced",
+      );
+      this.removeClient(confirmed);
+    }
+    record.confirmed = true;
+  }
+
+  renew(record: ClientRecord): void {
+    record.renewedAt = this.now();
+  }
+
+  /** Removes every client whose lease has expired (RFC 8881 §8.3); returns how many. */
+  expireLeases(): number {
+    const deadline = this.now() - this.settings.leaseTimeSec * 1000;
+    let n = 0;
+    for (const record of [...this.clients.values()]) {
+      if (record.renewedAt >= deadline) continue;
+      // A request on one of its sessions counts as activity until it completes.
+      if ([...record.sessions.values()].some((s) => s.slots.busy)) continue;
+      this.log.info(
+        { clientid: record.clientid.toString(16), confirmed: record.confirmed },
+        "lease expired",
+      );
+      this.removeClient(record);
+      n++;
+    }
+    return n;
+  }
+
+  // --- sessions ---------------------------------------------------------------
+
+  createSession(
+    client: ClientRecord,
+    flags: number,
+    fore: channel_attrs4,
+    back: channel_attrs4,
+    cbProgram: number,
+    cbSecParms: readonly callback_sec_parms4[],
+  ): Session {
+    let id: Uint8Array;
+    do id = new Uint8Array(randomBytes(16));
+    while (this.sessions.has(keyOf(id)));
+    const session = new Session(id, client, flags, fore, back, cbProgram, cbSecParms);
+    this.sessions.set(session.key, session);
+    client.sessions.set(session.key, session);
+    return session;
+  }
+
+  session(id: Uint8Array): Session | undefined {
+    return this.sessions.get(keyOf(id));
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  destroySession(session: Session): void {
+    session.destroyed = true;
+    this.sessions.delete(session.key);
+    session.client.sessions.delete(session.key);
+    for (const connId of session.connections.keys()) this.connSessions.get(connId)?.delete(session);
+    session.connections.clear();
+    for (let i = 0; i < session.slots.size; i++) this.releaseReplay(session.slots.slot(i));
+  }
+
+  /** Binds a connection to a session's channels, and unbinds it when it closes. */
+  bind(session: Session, conn: RpcConnection, fore: boolean, back: boolean): void {
+    session.bind(conn, fore, back);
+    let set = this.connSessions.get(conn.id);
+    if (!set) {
+      set = new Set();
+      this.connSessions.set(conn.id, set);
+      conn.onClose(() => this.connectionClosed(conn.id));
+    }
+    set.add(session);
+  }
+
+  private connectionClosed(connId: number): void {
+    for (const s of this.connSessions.get(connId) ?? []) s.unbind(connId);
+    this.connSessions.delete(connId);
+  }
+
+  /** Sessions `conn` is bound to. */
+  sessionsOf(connId: number): ReadonlySet<Session> {
+    return this.connSessions.get(connId) ?? new Set();
+  }
+
+  // --- replay cache -----------------------------------------------------------
+
+  /**
+   * Ends the request holding `slot`, caching a copy of `reply` if given and
+   * the global budget allows (else retries get NFS4ERR_RETRY_UNCACHED_REP).
+   */
+  completeSlot(session: Session, slot: Slot, reply: Uint8Array | null): void {
+    this.releaseReplay(slot);
+    let kept: Uint8Array | null = null;
+    if (session.destroyed) reply = null; // nothing can retry on a destroyed session
+    if (reply !== null && this.replayBytes + reply.length <= this.settings.replayCacheBudget) {
+      kept = new Uint8Array(reply); // a copy: `reply` may be a view into a reused buffer
+      this.replayBytes += kept.length;
+    } else if (reply !== null) {
+      this.log.warn(
+        { budget: this.settings.replayCacheBudget },
+        "replay cache budget exhausted; reply not cached",
+      );
+    }
+    session.slots.complete(slot, kept);
+  }
+
+  private releaseReplay(slot: Slot): void {
+    if (slot.reply) this.replayBytes -= slot.reply.length;
+    slot.reply = null;
+  }
+
+  stats(): StateStats {
+    return {
+      clients: this.clients.size,
+      confirmedClients: [...this.clients.values()].filter((c) => c.confirmed).length,
+      sessions: this.sessions.size,
+      replayCacheBytes: this.replayBytes,
+      replayCacheBudget: this.settings.replayCacheBudget,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+// A session (RFC 8881 §2.10): created by CREATE_SESSION for a client, with the
+// negotiated channel attributes, the fore channel's slot table, what the back
+// channel needs (program, security parameters, attributes), and the
+// connections bound to it. Connections and sessions are many-to-many: a
+// session outlives any one of its connections.
+
+import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
+import type { RpcConnection } from "../rpc/types.js";
+import type { ClientRecord } from "./client.js";
+import { keyOf } from "./client.js";
+import { SlotTable } from "./slot-table.js";
+
+export interface Binding {
+  readonly conn: RpcConnection;
+  fore: boolean;
+  back: boolean;
+}
+
+export class Session {
+  readonly key: string;
+  readonly slots: SlotTable;
+  readonly connections = new Map<number, Binding>();
+  /** Set by DESTROY_SESSION or when the client goes away: no new requests. */
+  destroyed = false;
+
+  constructor(
+    readonly id: Uint8Array,
+    readonly client: ClientRecord,
+    readonly flags: number,
+    readonly fore: channel_attrs4,
+    readonly back: channel_attrs4,
+    public cbProgram: number,
+    public cbSecParms: readonly callback_sec_parms4[],
+  ) {
+    this.key = keyOf(id);
+    this.slots = new SlotTable(fore.ca_maxrequests);
+  }
+
+  /** Binds `conn` to the fore and/or back channel (adding to what it already has). */
+  bind(conn: RpcConnection, fore: boolean, back: boolean): void {
+    const b = this.connections.get(conn.id);
+    if (b) {
+      b.fore ||= fore;
+      b.back ||= back;
+    } else {
+      this.connections.set(conn.id, { conn, fore, back });
+    }
+  }
+
+  unbind(connId: number): void {
+    this.connections.delete(connId);
+  }
+
+  isBound(connId: number): boolean {
+    return this.connections.has(connId);
+  }
+
+  /** A connection usable for callbacks, if any is bound to the back channel. */
+  backChannel(): RpcConnection | null {
+    for (const b of this.connections.values()) if (b.back && b.conn.open) return b.conn;
+    return null;
+  }
+}

@@ -1,0 +1,104 @@
+// Drives the COMPOUND processor in-process, without TCP: encode COMPOUND4args
+// with the generated codecs, run it as an RPC call from a fake connection, and
+// decode the COMPOUND4res. Used by the session and operation unit tests.
+
+import { pino } from "pino";
+import type { COMPOUND4res, nfs_argop4 } from "../../generated/nfs4/index.js";
+import { decodeCOMPOUND4res, encodeCOMPOUND4args } from "../../generated/nfs4/index.js";
+import type { FileSystem } from "../../src/fs/backend.js";
+import { CompoundProcessor } from "../../src/nfs/compound.js";
+import type { ServerContext } from "../../src/nfs/context.js";
+import type { OpTable } from "../../src/nfs/op.js";
+import { OPERATIONS } from "../../src/nfs/ops/index.js";
+import type { NfsSettings } from "../../src/nfs/settings.js";
+import { DEFAULT_NFS_SETTINGS } from "../../src/nfs/settings.js";
+import type { Credential, OutgoingCall, RpcConnection, RpcOutcome } from "../../src/rpc/types.js";
+import { StateManager } from "../../src/state/manager.js";
+import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
+
+export class FakeConnection implements RpcConnection {
+  open = true;
+  private readonly listeners: (() => void)[] = [];
+  constructor(
+    readonly id: number,
+    readonly remote = `127.0.0.1:${40000 + id}`,
+    readonly local = "127.0.0.1:2049",
+  ) {}
+  onClose(listener: () => void): void {
+    if (this.open) this.listeners.push(listener);
+    else listener();
+  }
+  close(): void {
+    this.open = false;
+    for (const l of this.listeners.splice(0)) l();
+  }
+  call(_request: OutgoingCall): Promise<XdrReader> {
+    return Promise.reject(new Error("FakeConnection has no backchannel"));
+  }
+}
+
+export function sysCred(uid = 0, gid = 0): Credential {
+  return { flavor: 1, uid, gid, gids: [], machinename: "test", principal: `sys:${uid}` };
+}
+
+export class Harness {
+  readonly clock = { now: 1_800_000_000_000 };
+  readonly state: StateManager;
+  readonly ctx: ServerContext;
+  readonly processor: CompoundProcessor;
+  private nextConn = 1;
+
+  constructor(
+    settings: Partial<NfsSettings> = {},
+    fs: FileSystem = {} as FileSystem,
+    extraOps: OpTable = {},
+  ) {
+    const log = pino({ level: "silent" });
+    const full = { ...DEFAULT_NFS_SETTINGS, ...settings };
+    this.state = new StateManager({ settings: full, log, now: () => this.clock.now });
+    this.ctx = { settings: full, state: this.state, fs, log };
+    this.processor = new CompoundProcessor(this.ctx, { ...OPERATIONS, ...extraOps });
+  }
+
+  conn(): FakeConnection {
+    return new FakeConnection(this.nextConn++);
+  }
+
+  /** Encodes the request as it would travel (without the RPC header). */
+  static encode(ops: nfs_argop4[], minorversion = 1, tag = "t"): Uint8Array {
+    const w = new XdrWriter();
+    encodeCOMPOUND4args(w, { tag: new TextEncoder().encode(tag), minorversion, argarray: ops });
+    return w.toBytes();
+  }
+
+  /** Runs raw COMPOUND4args bytes and returns the raw outcome. */
+  async raw(
+    bytes: Uint8Array,
+    conn: RpcConnection,
+    cred: Credential = sysCred(),
+  ): Promise<RpcOutcome> {
+    return this.processor.process({
+      xid: 1,
+      prog: 100003,
+      vers: 4,
+      proc: 1,
+      cred,
+      args: new XdrReader(bytes),
+      conn,
+    });
+  }
+
+  /** Runs a COMPOUND and decodes its reply; also returns the reply bytes. */
+  async run(
+    ops: nfs_argop4[],
+    conn: RpcConnection,
+    options: { cred?: Credential; minorversion?: number } = {},
+  ): Promise<COMPOUND4res & { bytes: Uint8Array }> {
+    const outcome = await this.raw(Harness.encode(ops, options.minorversion), conn, options.cred);
+    if (outcome.kind !== "success") throw new Error(`COMPOUND outcome ${outcome.kind}`);
+    const r = new XdrReader(outcome.result);
+    const res = decodeCOMPOUND4res(r);
+    r.assertDone();
+    return { ...res, bytes: new Uint8Array(outcome.result) };
+  }
+}
