@@ -106,6 +106,9 @@ interface SlotHold {
 }
 
 export class CompoundProcessor {
+  /** How many times each operation's handler has run (SEQUENCE excepted; replays run nothing). */
+  readonly executed = new Map<number, number>();
+
   constructor(
     private readonly server: ServerContext,
     private readonly ops: OpTable,
@@ -205,6 +208,7 @@ export class CompoundProcessor {
     if (!handler || V40_ONLY.has(op.argop)) return statusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
     const arm = ARG_ARMS.get(op.argop);
     const args = arm ? (op as unknown as Record<string, unknown>)[arm] : undefined;
+    this.executed.set(op.argop, (this.executed.get(op.argop) ?? 0) + 1);
     try {
       const value = await handler(args, state);
       return { resop: op.argop, [RES_FIELDS.get(op.argop)!.arm]: value } as unknown as nfs_resop4;

@@ -1,0 +1,112 @@
+// `dfs serve` configuration: a JSON file whose every key is optional, merged
+// over the defaults and checked, so a typo is an error rather than a silently
+// ignored setting. Listen addresses given on the command line win.
+
+import { readFileSync } from "node:fs";
+import type { NfsSettings } from "../nfs/settings.js";
+import { DEFAULT_NFS_SETTINGS } from "../nfs/settings.js";
+import type { RpcSettings } from "../rpc/settings.js";
+import { DEFAULT_RPC_SETTINGS, resolveRpcSettings } from "../rpc/settings.js";
+
+export interface ListenSpec {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServeConfig {
+  readonly listen: readonly ListenSpec[];
+  readonly nfs: NfsSettings;
+  readonly rpc: RpcSettings;
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  readonly logLevel: string;
+}
+
+export const DEFAULT_LISTEN: ListenSpec = { host: "127.0.0.1", port: 2049 };
+const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses "HOST:PORT", "[v6]:PORT" or ":PORT" (all addresses). */
+export function parseListen(text: string): ListenSpec {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535)
+    throw new ConfigError(`bad listen address '${text}': expected HOST:PORT, e.g. 127.0.0.1:2049`);
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+function settingsFrom<T extends object>(section: string, defaults: T, value: unknown): T {
+  if (value === undefined) return defaults;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ConfigError(`'${section}' must be an object`);
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, v] of Object.entries(value)) {
+    if (!(key in defaults))
+      throw new ConfigError(
+        `unknown setting '${section}.${key}' (known: ${Object.keys(defaults).join(", ")})`,
+      );
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw new ConfigError(
+        `'${section}.${key}' must be a non-negative integer, not ${JSON.stringify(v)}`,
+      );
+    out[key] = v;
+  }
+  return out as T;
+}
+
+/** Builds the configuration from an optional JSON file's text and command-line listen addresses. */
+export function buildConfig(
+  fileText: string | null,
+  fileName: string,
+  listen: readonly string[],
+): ServeConfig {
+  let raw: Record<string, unknown> = {};
+  if (fileText !== null) {
+    try {
+      const parsed: unknown = JSON.parse(fileText);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        throw new ConfigError("not an object");
+      raw = parsed as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`${fileName}: ${(e as Error).message}`);
+    }
+  }
+  for (const key of Object.keys(raw))
+    if (!["listen", "nfs", "rpc", "logLevel"].includes(key))
+      throw new ConfigError(
+        `${fileName}: unknown key '${key}' (known: listen, nfs, rpc, logLevel)`,
+      );
+  const fileListen = raw.listen ?? [];
+  if (!Array.isArray(fileListen) || fileListen.some((x) => typeof x !== "string"))
+    throw new ConfigError(`${fileName}: 'listen' must be a list of "HOST:PORT" strings`);
+  const addresses = (listen.length > 0 ? listen : (fileListen as string[])).map(parseListen);
+  const logLevel = raw.logLevel ?? "info";
+  if (typeof logLevel !== "string" || !LOG_LEVELS.has(logLevel))
+    throw new ConfigError(`${fileName}: 'logLevel' must be one of ${[...LOG_LEVELS].join(", ")}`);
+  const nfs = settingsFrom("nfs", DEFAULT_NFS_SETTINGS, raw.nfs);
+  if (nfs.leaseTimeSec < 1 || nfs.maxSlotsPerSession < 1 || nfs.maxOperations < 2)
+    throw new ConfigError(
+      "nfs.leaseTimeSec and nfs.maxSlotsPerSession must be at least 1, nfs.maxOperations at least 2",
+    );
+  let rpc: RpcSettings;
+  try {
+    rpc = resolveRpcSettings(settingsFrom("rpc", DEFAULT_RPC_SETTINGS, raw.rpc));
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  return { listen: addresses.length > 0 ? addresses : [DEFAULT_LISTEN], nfs, rpc, logLevel };
+}
+
+export function loadConfig(file: string | undefined, listen: readonly string[]): ServeConfig {
+  let text: string | null = null;
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+    }
+  }
+  return buildConfig(text, file ?? "(defaults)", listen);
+}

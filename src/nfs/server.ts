@@ -1,0 +1,82 @@
+// The NFSv4.1 server: the RPC transport, the NFS4 program, the state and a
+// filesystem backend, wired together, with the lease timer. `dfs serve` and the
+// end-to-end tests create one of these.
+
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { pino } from "pino";
+import type { FileSystem } from "../fs/backend.js";
+import { MemoryFileSystem } from "../fs/memory.js";
+import type { BoundAddress, ListenAddress } from "../rpc/server.js";
+import { RpcServer } from "../rpc/server.js";
+import type { RpcSettings } from "../rpc/settings.js";
+import { StateManager } from "../state/manager.js";
+import { CompoundProcessor } from "./compound.js";
+import type { ServerContext } from "./context.js";
+import { OPERATIONS } from "./ops/index.js";
+import { Nfs4Program } from "./program.js";
+import type { NfsSettings } from "./settings.js";
+import { DEFAULT_NFS_SETTINGS } from "./settings.js";
+
+export interface NfsServerOptions {
+  readonly settings?: Partial<NfsSettings>;
+  readonly rpc?: Partial<RpcSettings>;
+  readonly logger?: Logger;
+  /** The backend; default an in-memory tree holding /export. */
+  readonly fs?: FileSystem;
+  /** The clock for leases, in ms (tests inject their own). */
+  readonly now?: () => number;
+}
+
+/** How often expired leases are looked for, at most. */
+const LEASE_SWEEP_MS = 1000;
+
+export class NfsServer {
+  readonly settings: NfsSettings;
+  readonly state: StateManager;
+  readonly rpc: RpcServer;
+  readonly fs: FileSystem;
+  readonly log: Logger;
+  readonly compound: CompoundProcessor;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(options: NfsServerOptions = {}) {
+    this.settings = { ...DEFAULT_NFS_SETTINGS, ...options.settings };
+    this.log = options.logger ?? pino({ level: "silent" });
+    this.fs = options.fs ?? new MemoryFileSystem();
+    this.state = new StateManager({
+      settings: this.settings,
+      log: this.log.child({ module: "state" }),
+      ...(options.now ? { now: options.now } : {}),
+      // One identity per server process, the same on every address it listens on.
+      serverOwner: new TextEncoder().encode(
+        `dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`,
+      ),
+    });
+    const ctx: ServerContext = {
+      settings: this.settings,
+      state: this.state,
+      fs: this.fs,
+      log: this.log,
+    };
+    this.rpc = new RpcServer({
+      settings: options.rpc ?? {},
+      logger: this.log.child({ module: "rpc" }),
+    });
+    this.compound = new CompoundProcessor(ctx, OPERATIONS);
+    this.rpc.register(new Nfs4Program(this.compound));
+    const sweep = Math.min(LEASE_SWEEP_MS, (this.settings.leaseTimeSec * 1000) / 4);
+    this.sweeper = setInterval(() => this.state.expireLeases(), sweep);
+    this.sweeper.unref();
+  }
+
+  listen(addresses: readonly ListenAddress[]): Promise<BoundAddress[]> {
+    return this.rpc.listen(addresses);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.rpc.close();
+  }
+}

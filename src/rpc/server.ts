@@ -1,0 +1,193 @@
+// The RPC server: listens on any number of TCP addresses, enforces the connection
+// limit, owns the program registry shared by all connections, and shuts down
+// cleanly (stop accepting, stop reading, answer what is in flight, close).
+
+import { EventEmitter } from "node:events";
+import type { Server, Socket } from "node:net";
+import { createServer } from "node:net";
+import { pino } from "pino";
+import type { Logger } from "pino";
+import { Connection } from "./connection.js";
+import { Dispatcher } from "./dispatch.js";
+import type { RpcSettings } from "./settings.js";
+import { resolveRpcSettings } from "./settings.js";
+import type { RpcConnection, RpcProgram } from "./types.js";
+
+export interface RpcServerOptions {
+  /** Overrides of DEFAULT_RPC_SETTINGS. */
+  readonly settings?: Partial<RpcSettings>;
+  /** Where to log; default a silent logger. */
+  readonly logger?: Logger;
+}
+
+export interface ListenAddress {
+  /** An IP address or host name ("0.0.0.0", "::", "127.0.0.1"). */
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+}
+
+export interface BoundAddress {
+  readonly host: string;
+  readonly port: number;
+  /** "IPv4" or "IPv6". */
+  readonly family: string;
+}
+
+/** Events of an RpcServer; each carries the connection concerned. */
+export interface RpcServerEvents {
+  /** A connection was accepted (after the connection limit check). */
+  connection: [conn: RpcConnection];
+  /** A connection closed, for any reason (after its own onClose listeners ran). */
+  close: [conn: RpcConnection];
+}
+
+export class RpcServer extends EventEmitter<RpcServerEvents> {
+  readonly settings: RpcSettings;
+  private readonly log: Logger;
+  private readonly dispatcher: Dispatcher;
+  private readonly tcpServers: Server[] = [];
+  private readonly conns = new Set<Connection>();
+  private nextConnectionId = 1;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: RpcServerOptions = {}) {
+    super();
+    this.settings = resolveRpcSettings(options.settings);
+    this.log = options.logger ?? pino({ level: "silent" });
+    this.dispatcher = new Dispatcher(this.log);
+  }
+
+  /** Serves `program` on every connection, current and future. */
+  register(program: RpcProgram): void {
+    this.dispatcher.register(program);
+  }
+
+  /** The connections open now. */
+  get connections(): ReadonlySet<RpcConnection> {
+    return this.conns;
+  }
+
+  /**
+   * Listens on every address (all or none: if one fails, the others opened by
+   * this call are closed and the error is thrown). May be called more than once.
+   * Resolves with the addresses actually bound, in the same order.
+   */
+  async listen(addresses: readonly ListenAddress[]): Promise<BoundAddress[]> {
+    if (this.closing !== null) throw new Error("RpcServer is closed");
+    const opened: Server[] = [];
+    try {
+      for (const a of addresses) opened.push(await this.listenOne(a));
+    } catch (e) {
+      await Promise.all(
+        opened.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
+      throw e;
+    }
+    if (this.closing !== null) {
+      // close() started while we were binding.
+      for (const s of opened) s.close();
+      throw new Error("RpcServer is closed");
+    }
+    this.tcpServers.push(...opened);
+    return opened.map((s) => {
+      const addr = s.address();
+      if (addr === null || typeof addr === "string") throw new Error("TCP server has no address");
+      return { host: addr.address, port: addr.port, family: addr.family };
+    });
+  }
+
+  /**
+   * Clean shutdown: stop accepting, stop reading new records, wait (at most
+   * drainTimeoutMs) for calls in progress to be answered and their replies
+   * written, then close every socket. Idempotent.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private listenOne(a: ListenAddress): Promise<Server> {
+    // allowHalfOpen: a peer that shuts down its sending side still gets the
+    // replies to what it sent (the connection ends them, then closes).
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
+      this.accept(socket),
+    );
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: a.host, port: a.port }, () => {
+        server.off("error", reject);
+        server.on("error", (err) => this.log.error({ err }, "listening socket error"));
+        this.log.info({ address: server.address() }, "RPC server listening");
+        resolve(server);
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing !== null) {
+      socket.destroy();
+      return;
+    }
+    if (this.conns.size >= this.settings.maxConnections) {
+      this.log.warn(
+        {
+          remote: `${socket.remoteAddress}:${socket.remotePort}`,
+          limit: this.settings.maxConnections,
+        },
+        "connection limit reached; closing new connection",
+      );
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, {
+      id: this.nextConnectionId++,
+      settings: this.settings,
+      dispatcher: this.dispatcher,
+      logger: this.log,
+      onClosed: (c) => this.onConnectionClosed(c),
+    });
+    this.conns.add(conn);
+    this.log.debug({ conn: conn.id, remote: conn.remote }, "connection accepted");
+    this.emitSafely("connection", conn);
+  }
+
+  private onConnectionClosed(conn: Connection): void {
+    this.conns.delete(conn);
+    this.log.debug({ conn: conn.id }, "connection closed");
+    this.emitSafely("close", conn);
+  }
+
+  /** A throwing event listener must not break the socket handler that emitted the event. */
+  private emitSafely(event: keyof RpcServerEvents, conn: RpcConnection): void {
+    try {
+      this.emit(event, conn);
+    } catch (err) {
+      this.log.error({ err, event }, "RpcServer event listener threw");
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    const listenersClosed = this.tcpServers.map(
+      (s) => new Promise<void>((resolve) => s.close(() => resolve())),
+    );
+    const conns = [...this.conns];
+    this.log.info({ connections: conns.length }, "RPC server shutting down");
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.settings.drainTimeoutMs);
+    });
+    const drained = Promise.all(conns.map((c) => c.drain())).then(() => false);
+    if (await Promise.race([drained, timedOut])) {
+      const stuck = conns.filter((c) => c.open);
+      this.log.warn(
+        { connections: stuck.length, drainTimeoutMs: this.settings.drainTimeoutMs },
+        "drain timeout; closing connections with calls or output pending",
+      );
+      for (const c of stuck) c.destroy();
+    }
+    clearTimeout(timer);
+    await Promise.all(conns.map((c) => c.closed));
+    await Promise.all(listenersClosed);
+    this.log.info("RPC server closed");
+  }
+}

@@ -1,0 +1,192 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  LAST_FRAGMENT,
+  RecordAssembler,
+  RecordError,
+  frameRecord,
+  recordMark,
+} from "../../src/rpc/index.js";
+
+function mark(length: number, last: boolean): Uint8Array {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE((last ? LAST_FRAGMENT + length : length) >>> 0, 0);
+  return b;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  // A plain Uint8Array, so toEqual compares it with the records the assembler returns.
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** Plain-Uint8Array copies, so Buffer and Uint8Array results compare equal. */
+function plain(records: readonly Uint8Array[]): Uint8Array[] {
+  return records.map((r) => new Uint8Array(r));
+}
+
+/** The stream for `records`, each cut into fragments at the given sizes. */
+function encodeStream(records: readonly { data: Uint8Array; cuts: number[] }[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const { data, cuts } of records) {
+    let pos = 0;
+    const sizes = [...cuts.map((c) => Math.min(c, data.length)), data.length].sort((a, b) => a - b);
+    for (let i = 0; i < sizes.length; i++) {
+      const end = sizes[i]!;
+      const last = i === sizes.length - 1;
+      parts.push(mark(end - pos, last), data.subarray(pos, end));
+      pos = end;
+    }
+  }
+  return concat(parts);
+}
+
+function drain(a: RecordAssembler): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let r = a.next(); r !== undefined; r = a.next()) out.push(r);
+  return plain(out);
+}
+
+const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
+
+describe("record marking", () => {
+  it("reassembles a single-fragment record, zero-copy when it lies in one chunk", () => {
+    const a = new RecordAssembler(1024);
+    const chunk = concat([mark(4, true), bytes(1, 2, 3, 4), mark(2, true), bytes(5, 6)]);
+    a.push(chunk);
+    const [r1, r2, r3] = [a.next(), a.next(), a.next()];
+    expect(new Uint8Array(r1!)).toEqual(bytes(1, 2, 3, 4));
+    expect(new Uint8Array(r2!)).toEqual(bytes(5, 6));
+    expect(r3).toBeUndefined();
+    // A view into the chunk, not a copy.
+    expect(r1!.buffer).toBe(chunk.buffer);
+    expect(r1!.byteOffset).toBe(chunk.byteOffset + 4);
+  });
+
+  it("is zero-copy even when the mark came in the previous chunk", () => {
+    const a = new RecordAssembler(1024);
+    a.push(mark(3, true).subarray(0, 2));
+    a.push(mark(3, true).subarray(2));
+    const data = bytes(7, 8, 9, 0xff);
+    a.push(data);
+    const r = a.next();
+    expect(new Uint8Array(r!)).toEqual(bytes(7, 8, 9));
+    expect(r!.buffer).toBe(data.buffer);
+  });
+
+  it("reassembles a multi-fragment record fed one byte at a time", () => {
+    const a = new RecordAssembler(1024);
+    const stream = concat([
+      mark(2, false),
+      bytes(1, 2),
+      mark(3, false),
+      bytes(3, 4, 5),
+      mark(1, true),
+      bytes(6),
+    ]);
+    for (let i = 0; i < stream.length; i++) {
+      expect(a.next()).toBeUndefined();
+      a.push(stream.subarray(i, i + 1));
+    }
+    expect(drain(a)).toEqual([bytes(1, 2, 3, 4, 5, 6)]);
+    expect(a.buffered).toBe(0);
+  });
+
+  it("accepts zero-length fragments and empty records", () => {
+    const a = new RecordAssembler(1024);
+    a.push(concat([mark(0, false), mark(2, false), bytes(1, 2), mark(0, false), mark(0, true)]));
+    a.push(mark(0, true));
+    a.push(concat([mark(0, false), mark(1, true), bytes(9)]));
+    expect(drain(a)).toEqual([bytes(1, 2), bytes(), bytes(9)]);
+  });
+
+  it("rejects an oversized fragment from its mark alone, before any data", () => {
+    const a = new RecordAssembler(100);
+    // Exactly the limit is fine.
+    a.push(concat([mark(100, true), new Uint8Array(100)]));
+    expect(drain(a)).toHaveLength(1);
+    // A 2 GiB mark, with no data behind it.
+    expect(() => a.push(bytes(0xff, 0xff, 0xff, 0xff))).toThrow(RecordError);
+    expect(a.buffered).toBe(0);
+    // The stream stays broken.
+    expect(() => a.push(bytes(0))).toThrow(RecordError);
+  });
+
+  it("rejects an oversized mark split across chunks as soon as its last byte arrives", () => {
+    const a = new RecordAssembler(100);
+    a.push(bytes(0x80, 0, 0));
+    let err: unknown;
+    try {
+      a.push(bytes(101));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RecordError);
+    expect((err as RecordError).announced).toBe(101);
+    expect((err as RecordError).limit).toBe(100);
+  });
+
+  it("rejects fragments that add up to more than the limit, at the mark that crosses it", () => {
+    const a = new RecordAssembler(100);
+    a.push(concat([mark(60, false), new Uint8Array(60)]));
+    expect(a.buffered).toBe(60);
+    let err: unknown;
+    try {
+      a.push(mark(41, true));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RecordError);
+    expect((err as RecordError).announced).toBe(101);
+    expect(a.buffered).toBe(0);
+  });
+
+  it("buffers a large record only as its bytes arrive", () => {
+    const a = new RecordAssembler(1 << 20);
+    a.push(concat([mark(1 << 20, true), new Uint8Array(10)]));
+    expect(a.buffered).toBe(10);
+    expect(a.pending).toBe(0);
+  });
+
+  it("frames records with one last-fragment mark", () => {
+    const parts = frameRecord([bytes(1, 2), bytes(3)]);
+    expect(concat(parts)).toEqual(bytes(0x80, 0, 0, 3, 1, 2, 3));
+    expect(concat(frameRecord(bytes()))).toEqual(bytes(0x80, 0, 0, 0));
+    expect(recordMark(0x7fffffff)).toBe(0xffffffff);
+    expect(() => recordMark(0x80000000)).toThrow(RangeError);
+    expect(() => recordMark(-1)).toThrow(RangeError);
+  });
+
+  it("reassembles any stream of records however it is split into chunks", () => {
+    const recordArb = fc.uint8Array({ maxLength: 300 }).chain((data) =>
+      fc.record({
+        data: fc.constant(data),
+        cuts: fc.array(fc.nat({ max: data.length }), { maxLength: 5 }),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(recordArb, { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (records, splits) => {
+          const stream = encodeStream(records);
+          const points = [...new Set(splits.map((s) => s % (stream.length + 1)))].sort(
+            (x, y) => x - y,
+          );
+          const a = new RecordAssembler(300);
+          const out: Uint8Array[] = [];
+          let pos = 0;
+          for (const p of [...points, stream.length]) {
+            a.push(stream.subarray(pos, p));
+            out.push(...drain(a));
+            pos = p;
+          }
+          expect(out.map((r) => Buffer.from(r).toString("hex"))).toEqual(
+            records.map((r) => Buffer.from(r.data).toString("hex")),
+          );
+          expect(a.buffered).toBe(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
