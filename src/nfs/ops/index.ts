@@ -3,12 +3,23 @@
 
 import { nfs_opnum4 } from "../../../generated/nfs4/index.js";
 import type { OpTable } from "../op.js";
+import { access } from "./access.js";
 import { bindConnToSession } from "./bind_conn_to_session.js";
 import { createSession } from "./create_session.js";
 import { destroyClientid } from "./destroy_clientid.js";
 import { destroySession } from "./destroy_session.js";
 import { exchangeId } from "./exchange_id.js";
+import { getattr } from "./getattr.js";
+import { getfh } from "./getfh.js";
+import { lookup } from "./lookup.js";
+import { lookupp } from "./lookupp.js";
+import { putfh } from "./putfh.js";
+import { putrootfh } from "./putrootfh.js";
+import { readdir } from "./readdir.js";
 import { reclaimComplete } from "./reclaim_complete.js";
+import { restorefh } from "./restorefh.js";
+import { savefh } from "./savefh.js";
+import { secinfoNoName } from "./secinfo_no_name.js";
 
 export const OPERATIONS: OpTable = {
   [nfs_opnum4.OP_EXCHANGE_ID]: exchangeId,
@@ -17,4 +28,15 @@ export const OPERATIONS: OpTable = {
   [nfs_opnum4.OP_DESTROY_CLIENTID]: destroyClientid,
   [nfs_opnum4.OP_BIND_CONN_TO_SESSION]: bindConnToSession,
   [nfs_opnum4.OP_RECLAIM_COMPLETE]: reclaimComplete,
+  [nfs_opnum4.OP_PUTROOTFH]: putrootfh,
+  [nfs_opnum4.OP_PUTFH]: putfh,
+  [nfs_opnum4.OP_GETFH]: getfh,
+  [nfs_opnum4.OP_SAVEFH]: savefh,
+  [nfs_opnum4.OP_RESTOREFH]: restorefh,
+  [nfs_opnum4.OP_LOOKUP]: lookup,
+  [nfs_opnum4.OP_LOOKUPP]: lookupp,
+  [nfs_opnum4.OP_GETATTR]: getattr,
+  [nfs_opnum4.OP_ACCESS]: access,
+  [nfs_opnum4.OP_READDIR]: readdir,
+  [nfs_opnum4.OP_SECINFO_NO_NAME]: secinfoNoName,
 };

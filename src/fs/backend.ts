@@ -1,0 +1,337 @@
+// The storage backend behind the NFS server. The NFS operations (src/nfs/ops)
+// speak only this interface, so the in-memory tree (memory.ts) and the
+// persistent local-directory backend (next) are interchangeable.
+//
+// Design rules every backend follows:
+// - File handles are opaque bytes (≤ NFS4_FHSIZE) minted by the backend. A
+//   persistent backend encodes something that survives restarts (a filesystem
+//   id plus inode and generation); any backend rejects bytes it cannot parse
+//   with NFS4ERR_BADHANDLE and parseable handles of objects that no longer
+//   exist (or belong to another instance) with NFS4ERR_STALE.
+// - Failures are FsErrors carrying the nfsstat4 to answer with (errors.ts).
+// - The backend performs no permission checks: the NFS layer evaluates the
+//   caller's rights from the attributes (permission.ts) and the backend then
+//   acts with the server's own authority.
+// - Names are validated by the NFS layer (UTF-8, not "." or "..", no "/",
+//   length ≤ capabilities.maxNameBytes); a backend may re-check them.
+// - Every modification of an object moves its `change` attribute (and its
+//   ctime); a modification of a directory's entries also moves the directory's.
+
+import type { nfs_ftype4, stable_how4 } from "../../generated/nfs4/index.js";
+import type { NfsErrorStatus } from "./errors.js";
+
+export { FsError, notSupported, statusOfError, type NfsErrorStatus } from "./errors.js";
+
+/** An opaque file handle, at most NFS4_FHSIZE (128) bytes. */
+export type FileHandle = Uint8Array;
+
+/** A point in time, shaped like nfstime4 so it can be encoded directly. */
+export interface FsTime {
+  readonly seconds: bigint;
+  /** 0 ≤ nseconds < 1e9. */
+  readonly nseconds: number;
+}
+
+/** A device number (fattr4_rawdev's specdata4). */
+export interface DeviceNumber {
+  readonly major: number;
+  readonly minor: number;
+}
+
+/** A filesystem id (fattr4_fsid): objects with equal fsids are on the same filesystem. */
+export interface FsId {
+  readonly major: bigint;
+  readonly minor: bigint;
+}
+
+/** What a backend knows about one object; the NFS layer derives every fattr4 value from it. */
+export interface FileAttributes {
+  /** NF4REG, NF4DIR, NF4LNK, NF4BLK, NF4CHR, NF4SOCK or NF4FIFO. */
+  readonly type: nfs_ftype4;
+  /** Permission bits and set-id/sticky bits (07777). */
+  readonly mode: number;
+  readonly nlink: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Bytes of data (for a symlink: the length of its target). */
+  readonly size: bigint;
+  /** Bytes of storage the object occupies. */
+  readonly spaceUsed: bigint;
+  /** Unique within the filesystem for the object's lifetime. */
+  readonly fileid: bigint;
+  readonly atime: FsTime;
+  readonly mtime: FsTime;
+  readonly ctime: FsTime;
+  /** Creation time (fattr4_time_create). */
+  readonly birthtime: FsTime;
+  /** Moves (never repeats) on every modification of the object's data or attributes. */
+  readonly change: bigint;
+  /** For block and character devices; zeros otherwise. */
+  readonly rdev: DeviceNumber;
+  readonly fsid: FsId;
+}
+
+/** Properties of the filesystem as a whole (fattr4 "per file system" attributes). */
+export interface FsCapabilities {
+  /** fattr4_fh_expire_type: FH4_PERSISTENT (0) for handles valid as long as their object lives. */
+  readonly fhExpireType: number;
+  readonly linkSupport: boolean;
+  readonly symlinkSupport: boolean;
+  readonly uniqueHandles: boolean;
+  readonly caseInsensitive: boolean;
+  readonly casePreserving: boolean;
+  /** Only a privileged caller may change an object's owner. */
+  readonly chownRestricted: boolean;
+  /** Overlong names are refused (NFS4ERR_NAMETOOLONG) rather than truncated. */
+  readonly noTrunc: boolean;
+  /** Times can be set to a client-supplied value. */
+  readonly canSetTime: boolean;
+  /** Largest byte length of one name. */
+  readonly maxNameBytes: number;
+  /** Largest link count of one object. */
+  readonly maxLink: number;
+  /** Largest file size, bytes. */
+  readonly maxFileSize: bigint;
+  /** Largest symlink target, bytes. */
+  readonly maxSymlinkBytes: number;
+  /** The granularity of the timestamps (fattr4_time_delta). */
+  readonly timeDelta: FsTime;
+}
+
+/** Space and file-slot figures (the statfs attributes). */
+export interface FsStats {
+  readonly spaceTotal: bigint;
+  readonly spaceFree: bigint;
+  /** Free space available to an unprivileged caller. */
+  readonly spaceAvail: bigint;
+  readonly filesTotal: bigint;
+  readonly filesFree: bigint;
+  readonly filesAvail: bigint;
+}
+
+/** An object found by name: its handle and its attributes. */
+export interface Located {
+  readonly handle: FileHandle;
+  readonly attrs: FileAttributes;
+}
+
+/** A directory entry: a name, a cookie to resume after it, and the object or the error met reading it. */
+export type DirEntry = {
+  readonly name: string;
+  /**
+   * Resuming a listing at this cookie yields the entries after this one. Stable:
+   * the same entry keeps its cookie for as long as the cookie verifier is unchanged.
+   * Never 0, 1 or 2 (reserved by NFSv4); real cookies start at FIRST_COOKIE.
+   */
+  readonly cookie: bigint;
+} & (
+  | { readonly ok: true; readonly handle: FileHandle; readonly attrs: FileAttributes }
+  /** The entry exists but its attributes could not be read (reported as rdattr_error). */
+  | { readonly ok: false; readonly error: NfsErrorStatus }
+);
+
+/** The first cookie a backend may hand out: 0 starts a listing, 1 and 2 are reserved (RFC 8881 §18.23.3). */
+export const FIRST_COOKIE = 3n;
+
+/** Size of a cookie verifier (NFS4_VERIFIER_SIZE). */
+export const COOKIE_VERIFIER_BYTES = 8;
+
+export interface ReaddirLimits {
+  /** Most entries to return; the NFS layer asks for about as many as its reply can hold. */
+  readonly maxEntries: number;
+}
+
+export interface ReaddirResult {
+  /** In cookie order, never "." or "..". */
+  readonly entries: readonly DirEntry[];
+  /** True when `entries` ends the directory. */
+  readonly eof: boolean;
+  /** The verifier the client must present with the returned cookies (8 bytes). */
+  readonly verifier: Uint8Array;
+}
+
+/** Directory change information (change_info4) for operations that modify a directory. */
+export interface ChangeInfo {
+  /** True when `before` and `after` bracket exactly this operation's change. */
+  readonly atomic: boolean;
+  readonly before: bigint;
+  readonly after: bigint;
+}
+
+/** A time to set: the server's current time, or the given one. */
+export type TimeToSet = "now" | FsTime;
+
+/** Attributes to change (SETATTR) or to create an object with. Absent fields stay as they are. */
+export interface SetAttributes {
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Regular files only: truncates or extends (with zeros). */
+  readonly size?: bigint;
+  readonly atime?: TimeToSet;
+  readonly mtime?: TimeToSet;
+}
+
+/** The attributes of a new object: the NFS layer always supplies mode and owner. */
+export interface CreateAttributes extends SetAttributes {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * How to create a regular file (createmode4, RFC 8881 §18.16):
+ * - "unchecked": an existing regular file is not an error; it is returned
+ *   untouched except that a requested size of 0 truncates it;
+ * - "guarded": an existing entry is NFS4ERR_EXIST;
+ * - "exclusive": the backend stores `verifier` with the file; a retry with the
+ *   same verifier finds the file and succeeds, any other existing entry is
+ *   NFS4ERR_EXIST.
+ * An existing entry that is not a regular file is NFS4ERR_ISDIR (directory),
+ * NFS4ERR_SYMLINK (symbolic link) or NFS4ERR_WRONG_TYPE, whatever the mode.
+ */
+export type CreateHow =
+  | { readonly kind: "unchecked" }
+  | { readonly kind: "guarded" }
+  | { readonly kind: "exclusive"; readonly verifier: Uint8Array };
+
+export interface CreateResult extends Located {
+  /** False when "unchecked" or "exclusive" found the file already there. */
+  readonly created: boolean;
+  /** The change of the parent directory. */
+  readonly dirChange: ChangeInfo;
+}
+
+export interface ReadResult {
+  readonly data: Uint8Array;
+  /** True when the read reached the end of the file. */
+  readonly eof: boolean;
+}
+
+export interface WriteResult {
+  /** Bytes written: all of them (a backend fails rather than writing short). */
+  readonly count: number;
+  /** How durable the data now is: at least what was asked for. */
+  readonly committed: stable_how4;
+  /** Changes when uncommitted data may have been lost (e.g. at restart), 8 bytes. */
+  readonly verifier: Uint8Array;
+}
+
+export interface CommitResult {
+  readonly verifier: Uint8Array;
+}
+
+export interface RenameResult {
+  readonly source: ChangeInfo;
+  readonly target: ChangeInfo;
+}
+
+/** Special files MKNOD can make. */
+export type SpecialType =
+  | typeof nfs_ftype4.NF4BLK
+  | typeof nfs_ftype4.NF4CHR
+  | typeof nfs_ftype4.NF4SOCK
+  | typeof nfs_ftype4.NF4FIFO;
+
+/**
+ * An exported filesystem. Every method may fail with an FsError; the statuses
+ * listed are the ones callers should expect beyond NFS4ERR_BADHANDLE/STALE
+ * (any handle argument) and NFS4ERR_IO/NOSPC/DQUOT/ROFS (any modification).
+ * Methods a backend does not implement fail with NFS4ERR_NOTSUPP.
+ */
+export interface FileSystem {
+  readonly capabilities: FsCapabilities;
+
+  /** The handle of the filesystem's root directory. */
+  root(): Promise<FileHandle>;
+
+  /** The object's attributes; also how a handle is validated. */
+  getattr(handle: FileHandle): Promise<FileAttributes>;
+
+  /** The entry `name` of directory `dir`. NOENT, NOTDIR. */
+  lookup(dir: FileHandle, name: string): Promise<Located>;
+
+  /** The directory containing directory `dir`. NOENT for the root, NOTDIR. */
+  lookupParent(dir: FileHandle): Promise<Located>;
+
+  /**
+   * Entries of `dir` after `cookie` (0: from the start). For a non-zero
+   * cookie `verifier` must equal the one returned with it (else NOT_SAME);
+   * a cookie never handed out is BAD_COOKIE. NOTDIR.
+   */
+  readdir(
+    dir: FileHandle,
+    cookie: bigint,
+    verifier: Uint8Array,
+    limits: ReaddirLimits,
+  ): Promise<ReaddirResult>;
+
+  /** Space and file figures of the filesystem holding `handle`. */
+  statfs(handle: FileHandle): Promise<FsStats>;
+
+  /** Up to `count` bytes at `offset`. ISDIR, SYMLINK, WRONG_TYPE for non-regular files. */
+  read(handle: FileHandle, offset: bigint, count: number): Promise<ReadResult>;
+
+  /** Writes `data` at `offset`, extending the file as needed. ISDIR, SYMLINK, WRONG_TYPE, FBIG. */
+  write(
+    handle: FileHandle,
+    offset: bigint,
+    data: Uint8Array,
+    stable: stable_how4,
+  ): Promise<WriteResult>;
+
+  /** Makes data written with UNSTABLE4 durable (`count` 0: to the end of the file). */
+  commit(handle: FileHandle, offset: bigint, count: number): Promise<CommitResult>;
+
+  /** Creates (or, per `how`, finds) the regular file `name` in `dir`. EXIST, NOTDIR. */
+  create(
+    dir: FileHandle,
+    name: string,
+    how: CreateHow,
+    attrs: CreateAttributes,
+  ): Promise<CreateResult>;
+
+  /** Creates directory `name` in `dir`. EXIST, NOTDIR, MLINK. */
+  mkdir(dir: FileHandle, name: string, attrs: CreateAttributes): Promise<CreateResult>;
+
+  /** Creates symbolic link `name` in `dir` pointing at `target` (bytes, not interpreted). EXIST, NOTDIR, NAMETOOLONG. */
+  symlink(
+    dir: FileHandle,
+    name: string,
+    target: Uint8Array,
+    attrs: CreateAttributes,
+  ): Promise<CreateResult>;
+
+  /** Creates a device, socket or FIFO. EXIST, NOTDIR, BADTYPE. */
+  mknod(
+    dir: FileHandle,
+    name: string,
+    type: SpecialType,
+    rdev: DeviceNumber,
+    attrs: CreateAttributes,
+  ): Promise<CreateResult>;
+
+  /** The target of a symbolic link. INVAL for other objects. */
+  readlink(handle: FileHandle): Promise<Uint8Array>;
+
+  /** Removes entry `name` (a non-directory, or an empty directory). NOENT, NOTDIR, NOTEMPTY. */
+  remove(dir: FileHandle, name: string): Promise<ChangeInfo>;
+
+  /**
+   * Renames, replacing a compatible target (both non-directories, or both
+   * directories with the target empty; otherwise EXIST). Renaming a name onto a
+   * link to the same object does nothing. Moving a directory into itself is INVAL.
+   */
+  rename(
+    fromDir: FileHandle,
+    fromName: string,
+    toDir: FileHandle,
+    toName: string,
+  ): Promise<RenameResult>;
+
+  /** Adds the name `name` in `dir` for the non-directory `handle`. EXIST, ISDIR, MLINK. */
+  link(handle: FileHandle, dir: FileHandle, name: string): Promise<ChangeInfo>;
+
+  /** Applies `attrs` and returns the new attributes. INVAL (size of a non-file), ISDIR (size of a directory), FBIG. */
+  setattr(handle: FileHandle, attrs: SetAttributes): Promise<FileAttributes>;
+}

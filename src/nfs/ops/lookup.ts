@@ -1,0 +1,32 @@
+// LOOKUP (RFC 8881 §18.13): the current filehandle, a directory, is replaced
+// by the handle of its entry `objname`. Checks, in order: a current handle;
+// that it is a directory (NFS4ERR_SYMLINK for a symlink, else NFS4ERR_NOTDIR);
+// the name (INVAL for empty or non-UTF-8, BADNAME for "." / ".." / "/",
+// NAMETOOLONG); search (x) permission on the directory (NFS4ERR_ACCESS); then
+// the entry itself (NFS4ERR_NOENT).
+
+import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import { statusOfError } from "../../fs/backend.js";
+import { decodeName } from "../../fs/names.js";
+import { MAY_EXEC, mayAccess } from "../../fs/permission.js";
+import type { OpHandler } from "../op.js";
+import { NO_FILEHANDLE, lookupDirError } from "./common.js";
+
+export const lookup: OpHandler<typeof nfs_opnum4.OP_LOOKUP> = async (args, state) => {
+  const dir = state.currentFh;
+  if (dir === null) return NO_FILEHANDLE;
+  const fs = state.server.fs;
+  try {
+    const attrs = await fs.getattr(dir);
+    const typeError = lookupDirError(attrs.type);
+    if (typeError !== null) return { status: typeError };
+    const name = decodeName(args.objname, fs.capabilities.maxNameBytes);
+    if (!name.ok) return { status: name.status };
+    if (!mayAccess(attrs, state.cred, MAY_EXEC)) return { status: nfsstat4.NFS4ERR_ACCESS };
+    const found = await fs.lookup(dir, name.name);
+    state.currentFh = found.handle;
+  } catch (e) {
+    return { status: statusOfError(e) };
+  }
+  return { status: nfsstat4.NFS4_OK };
+};

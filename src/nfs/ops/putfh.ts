@@ -1,0 +1,22 @@
+// PUTFH (RFC 8881 §18.19): the given handle becomes the current filehandle.
+// It is validated now, so a garbled handle fails here with NFS4ERR_BADHANDLE
+// and a handle of a vanished object with NFS4ERR_STALE, instead of at
+// whichever later operation first uses it.
+
+import { NFS4_FHSIZE, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import { statusOfError } from "../../fs/backend.js";
+import type { OpHandler } from "../op.js";
+
+export const putfh: OpHandler<typeof nfs_opnum4.OP_PUTFH> = async (args, state) => {
+  const fh = args.object;
+  // The decoder already bounds the length; an empty handle is never one of ours.
+  if (fh.length === 0 || fh.length > NFS4_FHSIZE) return { status: nfsstat4.NFS4ERR_BADHANDLE };
+  try {
+    await state.server.fs.getattr(fh);
+  } catch (e) {
+    return { status: statusOfError(e) };
+  }
+  // A copy: the decoded handle is a view into the request buffer.
+  state.currentFh = fh.slice();
+  return { status: nfsstat4.NFS4_OK };
+};

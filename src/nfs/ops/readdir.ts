@@ -1,0 +1,111 @@
+// READDIR (RFC 8881 §18.23): entries of the current directory after `cookie`,
+// each with the requested attributes, as many as fit the client's limits.
+//
+// - cookie 0 starts the listing (its verifier is ignored); 1 and 2 are
+//   reserved and never handed out: NFS4ERR_BAD_COOKIE. Other cookies must come
+//   with the verifier returned alongside them, else NFS4ERR_NOT_SAME; the
+//   backend keeps cookies stable (backend.ts).
+// - maxcount bounds the whole READDIR4resok on the wire; if not even one entry
+//   fits, NFS4ERR_TOOSMALL. dircount is a hint bounding the names and cookies
+//   (RFC 8881 makes 0 mean "no limit"); like Linux nfsd we always let the
+//   first entry through it.
+// - An entry whose attributes cannot be read gets rdattr_error alone when the
+//   client asked for rdattr_error; otherwise the whole READDIR fails with it.
+// - "." and ".." are never returned (backends do not list them).
+
+import {
+  FATTR4_RDATTR_ERROR,
+  nfs_ftype4,
+  nfsstat4,
+  type entry4,
+  type fattr4,
+  type nfs_opnum4,
+} from "../../../generated/nfs4/index.js";
+import { statusOfError } from "../../fs/backend.js";
+import { MAY_READ, mayAccess } from "../../fs/permission.js";
+import {
+  encodeAttrs,
+  fattr4Size,
+  hasBit,
+  needsStats,
+  rdattrErrorAttrs,
+  requestsWriteOnly,
+} from "../attrs/index.js";
+import type { OpHandler } from "../op.js";
+import { NO_FILEHANDLE, attrSource } from "./common.js";
+
+/** READDIR4resok without entries: cookieverf (8), no-more-entries (4), eof (4). */
+const EMPTY_RESOK_BYTES = 16;
+/** The smallest entry: value-follows (4), cookie (8), a 1-byte name (4+4), empty fattr4 (4+4). */
+const MIN_ENTRY_BYTES = 28;
+/** value-follows (4) + cookie (8) + name length (4), before the padded name and the attributes. */
+const ENTRY_FIXED_BYTES = 16;
+/** What an entry costs against dircount beyond its padded name: the cookie (as Linux nfsd counts). */
+const DIRCOUNT_COOKIE_BYTES = 8;
+
+const utf8 = new TextEncoder();
+
+function padded(n: number): number {
+  return (n + 3) & ~3;
+}
+
+export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, state) => {
+  const dir = state.currentFh;
+  if (dir === null) return NO_FILEHANDLE;
+  const { cookie, cookieverf, dircount, maxcount, attr_request } = args;
+  const { fs, settings } = state.server;
+  try {
+    const dirAttrs = await fs.getattr(dir);
+    if (dirAttrs.type !== nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_NOTDIR };
+    if (!mayAccess(dirAttrs, state.cred, MAY_READ)) return { status: nfsstat4.NFS4ERR_ACCESS };
+    if (requestsWriteOnly(attr_request)) return { status: nfsstat4.NFS4ERR_INVAL };
+    if (cookie === 1n || cookie === 2n) return { status: nfsstat4.NFS4ERR_BAD_COOKIE };
+    if (maxcount < EMPTY_RESOK_BYTES) return { status: nfsstat4.NFS4ERR_TOOSMALL };
+
+    // Ask for no more entries than could possibly fit (one more, so that an
+    // empty directory is told apart from a maxcount too small for any entry).
+    const fitting = Math.floor((maxcount - EMPTY_RESOK_BYTES) / MIN_ENTRY_BYTES) + 1;
+    const maxEntries = Math.min(settings.maxReaddirEntries, fitting);
+    const listing = await fs.readdir(dir, cookie, cookieverf, { maxEntries });
+    const stats =
+      listing.entries.length > 0 && needsStats(attr_request) ? await fs.statfs(dir) : undefined;
+    const wantsError = hasBit(attr_request, FATTR4_RDATTR_ERROR);
+
+    const entries: entry4[] = [];
+    let bytes = EMPTY_RESOK_BYTES;
+    let dirBytes = 0;
+    let complete = true;
+    for (const e of listing.entries) {
+      const name = utf8.encode(e.name);
+      let attrs: fattr4;
+      if (e.ok) {
+        attrs = encodeAttrs(attr_request, attrSource(state, e.handle, e.attrs, stats));
+      } else if (wantsError) {
+        attrs = rdattrErrorAttrs(e.error);
+      } else {
+        return { status: e.error };
+      }
+      const entryBytes = ENTRY_FIXED_BYTES + padded(name.length) + fattr4Size(attrs);
+      const entryDirBytes = DIRCOUNT_COOKIE_BYTES + padded(name.length);
+      const overDircount =
+        dircount > 0 && entries.length > 0 && dirBytes + entryDirBytes > dircount;
+      if (bytes + entryBytes > maxcount || overDircount) {
+        complete = false;
+        break;
+      }
+      bytes += entryBytes;
+      dirBytes += entryDirBytes;
+      entries.push({ cookie: e.cookie, name, attrs });
+    }
+    if (entries.length === 0 && !complete) return { status: nfsstat4.NFS4ERR_TOOSMALL };
+    return {
+      status: nfsstat4.NFS4_OK,
+      resok4: {
+        cookieverf: listing.verifier,
+        reply: { entries, eof: complete && listing.eof },
+      },
+    };
+  } catch (e) {
+    return { status: statusOfError(e) };
+  }
+};

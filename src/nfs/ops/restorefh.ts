@@ -1,0 +1,14 @@
+// RESTOREFH (RFC 8881 §18.27): the saved filehandle becomes the current one.
+// Without one it is NFS4ERR_NOFILEHANDLE: §15.1.16.4 says NFSv4.1 superseded
+// NFSv4.0's NFS4ERR_RESTOREFH with it (Linux nfsd and Ganesha still answer the
+// old code).
+
+import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import type { OpHandler } from "../op.js";
+import { NO_FILEHANDLE } from "./common.js";
+
+export const restorefh: OpHandler<typeof nfs_opnum4.OP_RESTOREFH> = (_args, state) => {
+  if (state.savedFh === null) return NO_FILEHANDLE;
+  state.currentFh = state.savedFh;
+  return { status: nfsstat4.NFS4_OK };
+};

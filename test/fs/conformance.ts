@@ -1,0 +1,487 @@
+// The behaviour every FileSystem backend must show, as a reusable suite:
+// `describeBackendConformance("memory", () => new MemoryFileSystem())` here,
+// and the local-directory backend with its own factory next. Each test works
+// in a fresh directory under the backend's root, so backends whose root is
+// not empty (the memory tree holds "export") are fine.
+
+import { beforeEach, describe, expect, it } from "vitest";
+import { nfs_ftype4, nfsstat4 } from "../../generated/nfs4/index.js";
+import {
+  FIRST_COOKIE,
+  FsError,
+  type CreateAttributes,
+  type DirEntry,
+  type FileHandle,
+  type FileSystem,
+} from "../../src/fs/backend.js";
+
+export interface ConformanceOptions {
+  /**
+   * Simulates a server restart: returns a new instance over the same storage
+   * (persistent backends) or a fresh one (volatile backends).
+   */
+  readonly restart: (old: FileSystem) => Promise<FileSystem>;
+  /** True when handles from before restart() stay valid (persistent backends). */
+  readonly handlesSurviveRestart: boolean;
+}
+
+const enc = new TextEncoder();
+const ATTRS: CreateAttributes = { mode: 0o644, uid: 1000, gid: 100 };
+const DIR_ATTRS: CreateAttributes = { mode: 0o755, uid: 1000, gid: 100 };
+const FILE_SYNC = 2;
+
+/** Runs `fn` and returns the nfsstat4 of the FsError it throws (fails if it does not). */
+async function statusOf(fn: () => Promise<unknown>): Promise<number> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof FsError) return e.status;
+    throw e;
+  }
+  throw new Error("expected an FsError");
+}
+
+function names(entries: readonly DirEntry[]): string[] {
+  return entries.map((e) => e.name);
+}
+
+async function listAll(fs: FileSystem, dir: FileHandle, pageSize = 1000): Promise<DirEntry[]> {
+  const out: DirEntry[] = [];
+  let cookie = 0n;
+  let verifier: Uint8Array = new Uint8Array(8);
+  for (;;) {
+    const page = await fs.readdir(dir, cookie, verifier, { maxEntries: pageSize });
+    out.push(...page.entries);
+    verifier = page.verifier;
+    if (page.eof) return out;
+    expect(page.entries.length).toBeGreaterThan(0);
+    cookie = page.entries[page.entries.length - 1]!.cookie;
+  }
+}
+
+export function describeBackendConformance(
+  name: string,
+  makeBackend: () => FileSystem | Promise<FileSystem>,
+  options: ConformanceOptions,
+): void {
+  describe(`FileSystem conformance: ${name}`, () => {
+    let fs: FileSystem;
+    let root: FileHandle;
+    let dir: FileHandle;
+    let seq = 0;
+
+    beforeEach(async () => {
+      fs = await makeBackend();
+      root = await fs.root();
+      dir = (await fs.mkdir(root, `t${++seq}`, DIR_ATTRS)).handle;
+    });
+
+    const file = async (n: string, data?: string): Promise<FileHandle> => {
+      const { handle } = await fs.create(dir, n, { kind: "guarded" }, ATTRS);
+      if (data !== undefined) await fs.write(handle, 0n, enc.encode(data), FILE_SYNC);
+      return handle;
+    };
+
+    describe("handles", () => {
+      it("the root is a directory without a parent", async () => {
+        expect((await fs.getattr(root)).type).toBe(nfs_ftype4.NF4DIR);
+        expect(await statusOf(() => fs.lookupParent(root))).toBe(nfsstat4.NFS4ERR_NOENT);
+      });
+
+      it("handles are at most NFS4_FHSIZE bytes and unique per object", async () => {
+        const a = await file("a");
+        const b = await file("b");
+        expect(a.length).toBeLessThanOrEqual(128);
+        expect(a.length).toBeGreaterThan(0);
+        expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+        const again = await fs.lookup(dir, "a");
+        expect(Buffer.from(again.handle).equals(Buffer.from(a))).toBe(true);
+      });
+
+      it("rejects garbled handles with BADHANDLE (or STALE when they parse)", async () => {
+        expect(await statusOf(() => fs.getattr(new Uint8Array(0)))).toBe(
+          nfsstat4.NFS4ERR_BADHANDLE,
+        );
+        const h = await file("x");
+        const shorter = h.subarray(0, h.length - 1);
+        expect([nfsstat4.NFS4ERR_BADHANDLE, nfsstat4.NFS4ERR_STALE]).toContain(
+          await statusOf(() => fs.getattr(shorter)),
+        );
+        const flipped = h.slice();
+        flipped[flipped.length - 1]! ^= 0xff;
+        expect([nfsstat4.NFS4ERR_BADHANDLE, nfsstat4.NFS4ERR_STALE]).toContain(
+          await statusOf(() => fs.getattr(flipped)),
+        );
+      });
+
+      it("a removed object's handle is STALE", async () => {
+        const h = await file("gone");
+        await fs.remove(dir, "gone");
+        expect(await statusOf(() => fs.getattr(h))).toBe(nfsstat4.NFS4ERR_STALE);
+      });
+
+      it(`handles ${options.handlesSurviveRestart ? "survive" : "do not survive"} a restart`, async () => {
+        const h = await file("keep", "data");
+        const fs2 = await options.restart(fs);
+        if (options.handlesSurviveRestart) {
+          expect((await fs2.getattr(h)).size).toBe(4n);
+        } else {
+          expect(await statusOf(() => fs2.getattr(h))).toBe(nfsstat4.NFS4ERR_STALE);
+        }
+      });
+    });
+
+    describe("attributes", () => {
+      it("a new file has the requested mode and owner and one link", async () => {
+        const a = await fs.getattr(await file("f"));
+        expect(a.type).toBe(nfs_ftype4.NF4REG);
+        expect(a.mode).toBe(0o644);
+        expect(a.uid).toBe(1000);
+        expect(a.gid).toBe(100);
+        expect(a.nlink).toBe(1);
+        expect(a.size).toBe(0n);
+        expect(a.fsid).toEqual((await fs.getattr(root)).fsid);
+      });
+
+      it("fileids are distinct", async () => {
+        const ids = new Set<bigint>();
+        for (const n of ["a", "b", "c"]) ids.add((await fs.getattr(await file(n))).fileid);
+        ids.add((await fs.getattr(dir)).fileid);
+        expect(ids.size).toBe(4);
+      });
+
+      it("change moves on data, attribute and directory modifications", async () => {
+        const h = await file("c");
+        const c0 = (await fs.getattr(h)).change;
+        await fs.write(h, 0n, enc.encode("x"), FILE_SYNC);
+        const c1 = (await fs.getattr(h)).change;
+        expect(c1).not.toBe(c0);
+        await fs.setattr(h, { mode: 0o600 });
+        const c2 = (await fs.getattr(h)).change;
+        expect(c2).not.toBe(c1);
+        const d0 = (await fs.getattr(dir)).change;
+        await file("another");
+        expect((await fs.getattr(dir)).change).not.toBe(d0);
+      });
+
+      it("setattr sets mode, owner, size and times", async () => {
+        const h = await file("s", "hello world");
+        const mtime = { seconds: 1_000_000n, nseconds: 5 };
+        const a = await fs.setattr(h, {
+          mode: 0o4750,
+          uid: 7,
+          gid: 8,
+          size: 5n,
+          mtime,
+          atime: "now",
+        });
+        expect(a.mode).toBe(0o4750);
+        expect(a.uid).toBe(7);
+        expect(a.gid).toBe(8);
+        expect(a.size).toBe(5n);
+        expect(a.mtime).toEqual(mtime);
+        expect((await fs.read(h, 0n, 100)).data).toEqual(enc.encode("hello"));
+        await fs.setattr(h, { size: 8n });
+        expect((await fs.read(h, 0n, 100)).data).toEqual(enc.encode("hello\0\0\0"));
+      });
+
+      it("setattr of a directory's size is ISDIR", async () => {
+        expect(await statusOf(() => fs.setattr(dir, { size: 0n }))).toBe(nfsstat4.NFS4ERR_ISDIR);
+      });
+    });
+
+    describe("lookup", () => {
+      it("finds entries and reports missing ones as NOENT", async () => {
+        const h = await file("here");
+        expect((await fs.lookup(dir, "here")).handle).toEqual(h);
+        expect(await statusOf(() => fs.lookup(dir, "nothere"))).toBe(nfsstat4.NFS4ERR_NOENT);
+      });
+
+      it("NOTDIR when looking up in, or the parent of, a non-directory", async () => {
+        const h = await file("f");
+        expect(await statusOf(() => fs.lookup(h, "x"))).toBe(nfsstat4.NFS4ERR_NOTDIR);
+        expect(await statusOf(() => fs.lookupParent(h))).toBe(nfsstat4.NFS4ERR_NOTDIR);
+      });
+
+      it("lookupParent of a directory is its parent", async () => {
+        const sub = (await fs.mkdir(dir, "sub", DIR_ATTRS)).handle;
+        expect((await fs.lookupParent(sub)).handle).toEqual(dir);
+      });
+
+      it("refuses invalid names", async () => {
+        expect(await statusOf(() => fs.lookup(dir, ""))).toBe(nfsstat4.NFS4ERR_INVAL);
+        expect(await statusOf(() => fs.lookup(dir, "."))).toBe(nfsstat4.NFS4ERR_BADNAME);
+        expect(await statusOf(() => fs.lookup(dir, ".."))).toBe(nfsstat4.NFS4ERR_BADNAME);
+        expect(await statusOf(() => fs.lookup(dir, "a/b"))).toBe(nfsstat4.NFS4ERR_BADNAME);
+        const long = "x".repeat(fs.capabilities.maxNameBytes + 1);
+        expect(await statusOf(() => fs.create(dir, long, { kind: "guarded" }, ATTRS))).toBe(
+          nfsstat4.NFS4ERR_NAMETOOLONG,
+        );
+      });
+    });
+
+    describe("readdir", () => {
+      it("an empty directory lists nothing, at eof", async () => {
+        const page = await fs.readdir(dir, 0n, new Uint8Array(8), { maxEntries: 10 });
+        expect(page.entries).toEqual([]);
+        expect(page.eof).toBe(true);
+        expect(page.verifier.length).toBe(8);
+      });
+
+      it("lists every entry once, never . or .., with cookies from 3 up", async () => {
+        for (let i = 0; i < 10; i++) await file(`f${i}`);
+        await fs.mkdir(dir, "d", DIR_ATTRS);
+        const all = await listAll(fs, dir, 3);
+        expect(names(all).sort()).toEqual(
+          ["d", ...Array.from({ length: 10 }, (_, i) => `f${i}`)].sort(),
+        );
+        for (const e of all) {
+          expect(e.cookie).toBeGreaterThanOrEqual(FIRST_COOKIE);
+          expect(e.ok).toBe(true);
+          if (e.ok) {
+            expect((await fs.lookup(dir, e.name)).handle).toEqual(e.handle);
+            expect(e.attrs.fileid).toBe((await fs.getattr(e.handle)).fileid);
+          }
+        }
+        expect(new Set(all.map((e) => e.cookie)).size).toBe(all.length);
+      });
+
+      it("cookies are stable across calls and survive removals", async () => {
+        for (let i = 0; i < 6; i++) await file(`f${i}`);
+        const first = await listAll(fs, dir, 2);
+        const second = await listAll(fs, dir, 4);
+        expect(second.map((e) => [e.name, e.cookie])).toEqual(first.map((e) => [e.name, e.cookie]));
+        // Resume after an entry that has since been removed.
+        const page = await fs.readdir(dir, 0n, new Uint8Array(8), { maxEntries: 2 });
+        const resumeAt = page.entries[1]!;
+        await fs.remove(dir, resumeAt.name);
+        const rest = await fs.readdir(dir, resumeAt.cookie, page.verifier, { maxEntries: 100 });
+        const before = first.findIndex((e) => e.name === resumeAt.name);
+        expect(names(rest.entries)).toEqual(names(first.slice(before + 1)));
+        expect(rest.eof).toBe(true);
+      });
+
+      it("reserved cookies are BAD_COOKIE, a wrong verifier NOT_SAME", async () => {
+        await file("a");
+        await file("b");
+        const page = await fs.readdir(dir, 0n, new Uint8Array(8), { maxEntries: 1 });
+        const c = page.entries[0]!.cookie;
+        for (const reserved of [1n, 2n]) {
+          expect(
+            await statusOf(() => fs.readdir(dir, reserved, page.verifier, { maxEntries: 5 })),
+          ).toBe(nfsstat4.NFS4ERR_BAD_COOKIE);
+        }
+        const wrong = page.verifier.map((b) => b ^ 0xff);
+        expect(await statusOf(() => fs.readdir(dir, c, wrong, { maxEntries: 5 }))).toBe(
+          nfsstat4.NFS4ERR_NOT_SAME,
+        );
+      });
+
+      it("readdir of a file is NOTDIR", async () => {
+        const h = await file("f");
+        expect(await statusOf(() => fs.readdir(h, 0n, new Uint8Array(8), { maxEntries: 5 }))).toBe(
+          nfsstat4.NFS4ERR_NOTDIR,
+        );
+      });
+    });
+
+    describe("data", () => {
+      it("reads back what was written, with eof", async () => {
+        const h = await file("d", "hello");
+        const w = await fs.write(h, 5n, enc.encode(" world"), FILE_SYNC);
+        expect(w.count).toBe(6);
+        expect(w.committed).toBeGreaterThanOrEqual(FILE_SYNC);
+        expect(w.verifier.length).toBe(8);
+        expect(await fs.read(h, 0n, 100)).toEqual({ data: enc.encode("hello world"), eof: true });
+        expect(await fs.read(h, 0n, 5)).toEqual({ data: enc.encode("hello"), eof: false });
+        expect(await fs.read(h, 100n, 5)).toEqual({ data: new Uint8Array(0), eof: true });
+        expect((await fs.getattr(h)).size).toBe(11n);
+      });
+
+      it("a write past the end leaves a hole of zeros", async () => {
+        const h = await file("hole");
+        await fs.write(h, 4n, enc.encode("x"), FILE_SYNC);
+        expect((await fs.read(h, 0n, 10)).data).toEqual(new Uint8Array([0, 0, 0, 0, 0x78]));
+      });
+
+      it("reading a directory is ISDIR, a symlink SYMLINK", async () => {
+        expect(await statusOf(() => fs.read(dir, 0n, 1))).toBe(nfsstat4.NFS4ERR_ISDIR);
+        const l = (await fs.symlink(dir, "l", enc.encode("target"), ATTRS)).handle;
+        expect(await statusOf(() => fs.read(l, 0n, 1))).toBe(nfsstat4.NFS4ERR_SYMLINK);
+        expect(await statusOf(() => fs.write(dir, 0n, enc.encode("x"), FILE_SYNC))).toBe(
+          nfsstat4.NFS4ERR_ISDIR,
+        );
+      });
+
+      it("commit returns the write verifier", async () => {
+        const h = await file("c", "x");
+        const w = await fs.write(h, 0n, enc.encode("y"), 0);
+        expect((await fs.commit(h, 0n, 0)).verifier).toEqual(w.verifier);
+      });
+    });
+
+    describe("creation", () => {
+      it("guarded create of an existing name is EXIST", async () => {
+        await file("e");
+        expect(await statusOf(() => fs.create(dir, "e", { kind: "guarded" }, ATTRS))).toBe(
+          nfsstat4.NFS4ERR_EXIST,
+        );
+      });
+
+      it("unchecked create finds an existing file, truncating only for size 0", async () => {
+        const h = await file("u", "content");
+        const kept = await fs.create(dir, "u", { kind: "unchecked" }, ATTRS);
+        expect(kept.created).toBe(false);
+        expect(kept.handle).toEqual(h);
+        expect(kept.attrs.size).toBe(7n);
+        const cut = await fs.create(dir, "u", { kind: "unchecked" }, { ...ATTRS, size: 0n });
+        expect(cut.attrs.size).toBe(0n);
+      });
+
+      it("creating a file over a directory or symlink names the type", async () => {
+        await fs.mkdir(dir, "d", DIR_ATTRS);
+        await fs.symlink(dir, "l", enc.encode("t"), ATTRS);
+        expect(await statusOf(() => fs.create(dir, "d", { kind: "unchecked" }, ATTRS))).toBe(
+          nfsstat4.NFS4ERR_ISDIR,
+        );
+        expect(await statusOf(() => fs.create(dir, "l", { kind: "unchecked" }, ATTRS))).toBe(
+          nfsstat4.NFS4ERR_SYMLINK,
+        );
+      });
+
+      it("exclusive create recognises its own retry", async () => {
+        const v1 = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+        const v2 = new Uint8Array([8, 7, 6, 5, 4, 3, 2, 1]);
+        const made = await fs.create(dir, "x", { kind: "exclusive", verifier: v1 }, ATTRS);
+        expect(made.created).toBe(true);
+        const retry = await fs.create(dir, "x", { kind: "exclusive", verifier: v1 }, ATTRS);
+        expect(retry.handle).toEqual(made.handle);
+        expect(
+          await statusOf(() => fs.create(dir, "x", { kind: "exclusive", verifier: v2 }, ATTRS)),
+        ).toBe(nfsstat4.NFS4ERR_EXIST);
+      });
+
+      it("create reports the directory's change", async () => {
+        const r = await fs.create(dir, "ci", { kind: "guarded" }, ATTRS);
+        expect(r.dirChange.before).not.toBe(r.dirChange.after);
+        expect(r.dirChange.after).toBe((await fs.getattr(dir)).change);
+      });
+
+      it("mkdir links the new directory into its parent", async () => {
+        const n0 = (await fs.getattr(dir)).nlink;
+        const sub = await fs.mkdir(dir, "sub", DIR_ATTRS);
+        expect(sub.attrs.type).toBe(nfs_ftype4.NF4DIR);
+        expect(sub.attrs.nlink).toBe(2);
+        expect((await fs.getattr(dir)).nlink).toBe(n0 + 1);
+      });
+
+      it("symlinks keep their target bytes", async () => {
+        const target = new Uint8Array([0x2e, 0x2e, 0x2f, 0xc3, 0xa9]);
+        const l = await fs.symlink(dir, "l", target, ATTRS);
+        expect(l.attrs.type).toBe(nfs_ftype4.NF4LNK);
+        expect(await fs.readlink(l.handle)).toEqual(target);
+        expect(await statusOf(async () => fs.readlink(await file("f")))).toBe(
+          nfsstat4.NFS4ERR_INVAL,
+        );
+      });
+
+      it("mknod makes FIFOs and devices", async () => {
+        const fifo = await fs.mknod(dir, "p", nfs_ftype4.NF4FIFO, { major: 0, minor: 0 }, ATTRS);
+        expect(fifo.attrs.type).toBe(nfs_ftype4.NF4FIFO);
+        const chr = await fs.mknod(dir, "c", nfs_ftype4.NF4CHR, { major: 1, minor: 3 }, ATTRS);
+        expect(chr.attrs.type).toBe(nfs_ftype4.NF4CHR);
+        expect(chr.attrs.rdev).toEqual({ major: 1, minor: 3 });
+      });
+    });
+
+    describe("namespace changes", () => {
+      it("remove drops a name and reports the directory change", async () => {
+        await file("r");
+        const ci = await fs.remove(dir, "r");
+        expect(ci.before).not.toBe(ci.after);
+        expect(await statusOf(() => fs.lookup(dir, "r"))).toBe(nfsstat4.NFS4ERR_NOENT);
+        expect(await statusOf(() => fs.remove(dir, "r"))).toBe(nfsstat4.NFS4ERR_NOENT);
+      });
+
+      it("a non-empty directory cannot be removed", async () => {
+        const sub = (await fs.mkdir(dir, "sub", DIR_ATTRS)).handle;
+        await fs.create(sub, "f", { kind: "guarded" }, ATTRS);
+        expect(await statusOf(() => fs.remove(dir, "sub"))).toBe(nfsstat4.NFS4ERR_NOTEMPTY);
+        await fs.remove(sub, "f");
+        await fs.remove(dir, "sub");
+      });
+
+      it("link adds a name; removing one leaves the other", async () => {
+        const h = await file("a", "shared");
+        await fs.link(h, dir, "b");
+        expect((await fs.getattr(h)).nlink).toBe(2);
+        expect((await fs.lookup(dir, "b")).handle).toEqual(h);
+        await fs.remove(dir, "a");
+        expect((await fs.getattr(h)).nlink).toBe(1);
+        expect((await fs.read(h, 0n, 10)).data).toEqual(enc.encode("shared"));
+        expect(await statusOf(() => fs.link(h, dir, "b"))).toBe(nfsstat4.NFS4ERR_EXIST);
+        const sub = (await fs.mkdir(dir, "sub", DIR_ATTRS)).handle;
+        expect(await statusOf(() => fs.link(sub, dir, "c"))).toBe(nfsstat4.NFS4ERR_ISDIR);
+      });
+
+      it("rename moves and replaces", async () => {
+        const a = await file("a", "A");
+        await file("b", "B");
+        const r = await fs.rename(dir, "a", dir, "b");
+        expect(r.source.after).toBe((await fs.getattr(dir)).change);
+        expect((await fs.lookup(dir, "b")).handle).toEqual(a);
+        expect(await statusOf(() => fs.lookup(dir, "a"))).toBe(nfsstat4.NFS4ERR_NOENT);
+        const sub = (await fs.mkdir(dir, "sub", DIR_ATTRS)).handle;
+        await fs.rename(dir, "b", sub, "moved");
+        expect((await fs.lookup(sub, "moved")).handle).toEqual(a);
+      });
+
+      it("rename of a directory re-parents it", async () => {
+        const one = (await fs.mkdir(dir, "one", DIR_ATTRS)).handle;
+        const two = (await fs.mkdir(dir, "two", DIR_ATTRS)).handle;
+        const inner = (await fs.mkdir(one, "inner", DIR_ATTRS)).handle;
+        await fs.rename(one, "inner", two, "inner");
+        expect((await fs.lookupParent(inner)).handle).toEqual(two);
+        expect((await fs.getattr(one)).nlink).toBe(2);
+        expect((await fs.getattr(two)).nlink).toBe(3);
+      });
+
+      it("rename refuses incompatible targets and moving a directory into itself", async () => {
+        await file("f");
+        const d = (await fs.mkdir(dir, "d", DIR_ATTRS)).handle;
+        await fs.mkdir(dir, "full", DIR_ATTRS).then((r) => fs.mkdir(r.handle, "x", DIR_ATTRS));
+        expect(await statusOf(() => fs.rename(dir, "f", dir, "d"))).toBe(nfsstat4.NFS4ERR_EXIST);
+        expect(await statusOf(() => fs.rename(dir, "d", dir, "f"))).toBe(nfsstat4.NFS4ERR_EXIST);
+        expect(await statusOf(() => fs.rename(dir, "d", dir, "full"))).toBe(nfsstat4.NFS4ERR_EXIST);
+        await fs.mkdir(d, "child", DIR_ATTRS);
+        const child = (await fs.lookup(d, "child")).handle;
+        expect(await statusOf(() => fs.rename(dir, "d", child, "loop"))).toBe(
+          nfsstat4.NFS4ERR_INVAL,
+        );
+        expect(await statusOf(() => fs.rename(dir, "missing", dir, "x"))).toBe(
+          nfsstat4.NFS4ERR_NOENT,
+        );
+      });
+
+      it("renaming onto another link of the same file does nothing", async () => {
+        const h = await file("a");
+        await fs.link(h, dir, "b");
+        await fs.rename(dir, "a", dir, "b");
+        expect((await fs.lookup(dir, "a")).handle).toEqual(h);
+        expect((await fs.lookup(dir, "b")).handle).toEqual(h);
+      });
+    });
+
+    describe("statfs", () => {
+      // Only consistency: on a shared disk other processes move the figures.
+      it("reports consistent figures", async () => {
+        const s = await fs.statfs(dir);
+        expect(s.spaceTotal).toBeGreaterThan(0n);
+        expect(s.spaceFree).toBeLessThanOrEqual(s.spaceTotal);
+        expect(s.spaceAvail).toBeLessThanOrEqual(s.spaceFree);
+        expect(s.filesFree).toBeLessThanOrEqual(s.filesTotal);
+        expect(s.filesAvail).toBeLessThanOrEqual(s.filesFree);
+      });
+    });
+  });
+}
