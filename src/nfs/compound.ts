@@ -18,6 +18,7 @@ import { requestFingerprint } from "../state/slot-table.js";
 import { XdrError, XdrWriter } from "../xdr/index.js";
 import type { CompoundState, ServerContext } from "./context.js";
 import type { OpTable } from "./op.js";
+import { isAllowedError } from "./errors-allowed.js";
 import { sequence } from "./ops/sequence.js";
 
 /**
@@ -27,6 +28,9 @@ import { sequence } from "./ops/sequence.js";
 export const RPC_REPLY_HEADER_SIZE = 24;
 /** A COMPOUND4res holding one successful SEQUENCE, without the tag's bytes. */
 const SEQUENCE_ONLY_REPLY_SIZE = 4 + 4 + 4 + 4 + 4 + 16 + 5 * 4;
+
+/** How many disallowed-error results CompoundProcessor.disallowed keeps. */
+const MAX_RECORDED_VIOLATIONS = 100;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -106,6 +110,8 @@ interface SlotHold {
 }
 
 export class CompoundProcessor {
+  /** Operation results whose error RFC 8881 §15.2 does not allow (the first few; tests require none). */
+  readonly disallowed: { readonly op: number; readonly status: nfsstat4 }[] = [];
   /** How many times each operation's handler has run (SEQUENCE excepted; replays run nothing). */
   readonly executed = new Map<number, number>();
 
@@ -211,7 +217,21 @@ export class CompoundProcessor {
     this.executed.set(op.argop, (this.executed.get(op.argop) ?? 0) + 1);
     try {
       const value = await handler(args, state);
-      return { resop: op.argop, [RES_FIELDS.get(op.argop)!.arm]: value } as unknown as nfs_resop4;
+      const res = {
+        resop: op.argop,
+        [RES_FIELDS.get(op.argop)!.arm]: value,
+      } as unknown as nfs_resop4;
+      const status = statusOf(res);
+      if (!isAllowedError(op.argop, status)) {
+        // RFC 8881 §15.2 lists what each operation may return: anything else is a server bug.
+        this.server.log.warn(
+          { op: op.argop, status },
+          "operation returned an error RFC 8881 §15.2 does not allow",
+        );
+        if (this.disallowed.length < MAX_RECORDED_VIOLATIONS)
+          this.disallowed.push({ op: op.argop, status });
+      }
+      return res;
     } catch (e) {
       this.server.log.error({ err: e, op: op.argop }, "operation failed");
       return statusResult(op.argop, nfsstat4.NFS4ERR_SERVERFAULT);

@@ -2062,8 +2062,17 @@ export const ALLOWED_CB_ERRORS: ReadonlyMap<nfs_cb_opnum4, ReadonlySet<nfsstat4>
 export function isAllowedError(op: number, status: number): boolean {
   if (status === nfsstat4.NFS4_OK) return true;
   if (!isnfs_opnum4(op) || !isnfsstat4(status)) return false;
-  return ALLOWED_ERRORS.get(op)?.has(status) ?? false;
+  return (ALLOWED_ERRORS.get(op)?.has(status) || REQUIRED_BY_TEXT.get(op)?.has(status)) ?? false;
 }
+
+/**
+ * Errors an operation's own description requires although Table 12 omits
+ * them; the description is normative where the two disagree.
+ */
+const REQUIRED_BY_TEXT: ReadonlyMap<nfs_opnum4, ReadonlySet<nfsstat4>> = new Map([
+  // §18.35.5 case 9, an update by another principal: "the server returns NFS4ERR_PERM".
+  [nfs_opnum4.OP_EXCHANGE_ID, new Set<nfsstat4>([nfsstat4.NFS4ERR_PERM])],
+]);
 
 /** As isAllowedError, for callback operations (nfs_cb_opnum4). */
 export function isAllowedCbError(op: number, status: number): boolean {

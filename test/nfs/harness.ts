@@ -95,6 +95,9 @@ export class Harness {
     options: { cred?: Credential; minorversion?: number } = {},
   ): Promise<COMPOUND4res & { bytes: Uint8Array }> {
     const outcome = await this.raw(Harness.encode(ops, options.minorversion), conn, options.cred);
+    // Every test doubles as a check that operations return only the errors RFC 8881 §15.2 allows.
+    if (this.processor.disallowed.length > 0)
+      throw new Error(`disallowed errors returned: ${JSON.stringify(this.processor.disallowed)}`);
     if (outcome.kind !== "success") throw new Error(`COMPOUND outcome ${outcome.kind}`);
     const r = new XdrReader(outcome.result);
     const res = decodeCOMPOUND4res(r);
