@@ -89,8 +89,9 @@ export class SlotTable {
     }
     if (seqid === (slot.seqid + 1) >>> 0) {
       slot.seqid = seqid;
+      // The previous reply stays until completeSlot replaces it, so that the
+      // replay-cache accounting releases exactly the bytes it counted.
       slot.inUse = true;
-      slot.reply = null;
       slot.principal = principal;
       slot.fingerprint = fingerprint;
       if (slotid > this.highestUsed) this.highestUsed = slotid;

@@ -1,0 +1,22 @@
+// The NFSv4.1 client's public surface. Typical use:
+//
+//   const client = await NfsClient.connect({ host: "127.0.0.1", port: 2049 });
+//   await client.exchangeId("my-client");           // throws NfsError unless NFS4_OK
+//   const session = await client.createSession();   // slot table from ca_maxrequests
+//   const r = await session.compound([ops.putrootfh(), ops.getfh()], { cachethis: true });
+//   if (r.status === nfsstat4.NFS4_OK) resultOf(r.resarray[1], nfs_opnum4.OP_GETFH);
+//   await session.destroy();
+//   await client.close();
+export { NfsClient } from "./client.js";
+export type { CreateSessionOptions, NfsClientOptions, SysCredential } from "./client.js";
+export { ClientSession, failureOf, slotOutcomeOf } from "./session.js";
+export type { CompoundOptions, RawReply, SessionHost, SessionReply } from "./session.js";
+export { ClientSlotTable } from "./slots.js";
+export type { ClientSlot, SlotOutcome } from "./slots.js";
+export { ClientConnection, isTransportFailure } from "./transport.js";
+export { NfsClientClosedError, NfsError } from "./errors.js";
+export { callbackProgram, defaultCallbackHandler } from "./callback.js";
+export type { CallbackHandler } from "./callback.js";
+export { cbStatusOf, resultOf, statusOf } from "./results.js";
+export type { ResultOf } from "./results.js";
+export * as ops from "./ops.js";

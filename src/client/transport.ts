@@ -1,0 +1,137 @@
+// One TCP connection of the client. It reuses the server's RPC Connection
+// (src/rpc/connection.ts), which is symmetric: it sends our CALLs and matches
+// their REPLYs by xid, and it answers the CALLs the server sends us on the same
+// socket — the NFSv4.1 backchannel (CB_NULL, CB_COMPOUND) — through a
+// Dispatcher holding the client's callback program.
+
+import { connect } from "node:net";
+import type { Socket } from "node:net";
+import type { Logger } from "pino";
+import { NFS4_PROGRAM, NFS_V4 } from "../../generated/nfs4/index.js";
+import { Connection } from "../rpc/connection.js";
+import type { Dispatcher } from "../rpc/dispatch.js";
+import { RpcConnectionClosedError, RpcTimeoutError } from "../rpc/errors.js";
+import { resolveRpcSettings } from "../rpc/settings.js";
+import type { RpcSettings } from "../rpc/settings.js";
+import type { XdrReader } from "../xdr/index.js";
+
+/** An RPC credential as sent on the wire (AUTH_NONE or AUTH_SYS). */
+export interface WireCredential {
+  readonly flavor: number;
+  readonly body: Uint8Array;
+}
+
+export interface TransportOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly cred: WireCredential;
+  readonly timeoutMs: number;
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  /** Client-local id, for logs and tests. */
+  readonly id: number;
+}
+
+/**
+ * The client end's transport limits: replies may be as large as the server's
+ * largest (a 1 MiB READ plus headers, with room to spare), and the client never
+ * closes a connection for being idle — that is the server's decision.
+ */
+const CLIENT_RPC_SETTINGS: RpcSettings = resolveRpcSettings({
+  maxRecordSize: 4 * 1024 * 1024,
+  idleTimeoutMs: 0,
+});
+
+/** True for the failures after which we cannot know whether the server executed the call. */
+export function isTransportFailure(e: unknown): boolean {
+  return e instanceof RpcConnectionClosedError || e instanceof RpcTimeoutError;
+}
+
+export class ClientConnection {
+  readonly id: number;
+  /** Resolves once the socket has closed. */
+  readonly closed: Promise<void>;
+  /** NFS calls sent on this connection (NULL and COMPOUND), for tests and metrics. */
+  calls = 0;
+  private readonly rpc: Connection;
+  private readonly cred: WireCredential;
+  private readonly timeoutMs: number;
+
+  private constructor(rpc: Connection, options: TransportOptions) {
+    this.rpc = rpc;
+    this.id = options.id;
+    this.cred = options.cred;
+    this.timeoutMs = options.timeoutMs;
+    this.closed = rpc.closed;
+  }
+
+  /** Opens a TCP connection; rejects if it cannot connect within `timeoutMs`. */
+  static async open(options: TransportOptions): Promise<ClientConnection> {
+    const socket = await dial(options.host, options.port, options.timeoutMs);
+    const rpc = new Connection(socket, {
+      id: options.id,
+      settings: CLIENT_RPC_SETTINGS,
+      dispatcher: options.dispatcher,
+      logger: options.logger,
+      onClosed: () => {},
+    });
+    return new ClientConnection(rpc, options);
+  }
+
+  get open(): boolean {
+    return this.rpc.open;
+  }
+
+  /** "address:port" of our end, as the server sees the peer. */
+  get local(): string {
+    return this.rpc.local;
+  }
+
+  /**
+   * Calls NFS4_PROGRAM procedure `proc` with encoded `args`; resolves with the
+   * reader positioned at the results. Rejects with RpcReplyError when the
+   * server refuses the call at the RPC level, RpcTimeoutError, or
+   * RpcConnectionClosedError.
+   */
+  call(proc: number, args: Uint8Array): Promise<XdrReader> {
+    this.calls++;
+    return this.rpc.call({
+      prog: NFS4_PROGRAM,
+      vers: NFS_V4,
+      proc,
+      cred: this.cred,
+      args,
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  /** Graceful close: our queued output is written, then the socket closes. */
+  async close(): Promise<void> {
+    await this.rpc.drain();
+  }
+
+  /** Abrupt close: the socket is destroyed at once; calls in flight fail. */
+  destroy(): void {
+    this.rpc.destroy();
+  }
+}
+
+function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`cannot connect to ${host}:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      // From here on the RPC Connection owns the socket and its error handling.
+      socket.removeAllListeners("error");
+      resolve(socket);
+    });
+  });
+}
