@@ -151,6 +151,8 @@ export class CompoundProcessor {
       opCount: count,
       currentFh: null,
       savedFh: null,
+      currentStateid: null,
+      savedStateid: null,
       session: null,
     };
     let hold: SlotHold | null = null;
@@ -215,8 +217,17 @@ export class CompoundProcessor {
     const arm = ARG_ARMS.get(op.argop);
     const args = arm ? (op as unknown as Record<string, unknown>)[arm] : undefined;
     this.executed.set(op.argop, (this.executed.get(op.argop) ?? 0) + 1);
+    const fhBefore = state.currentFh;
+    const stateidBefore = state.currentStateid;
     try {
       const value = await handler(args, state);
+      // A new current filehandle without a new stateid leaves no current stateid (§16.2.3.1.2).
+      if (
+        state.currentFh !== fhBefore &&
+        state.currentStateid === stateidBefore &&
+        op.argop !== nfs_opnum4.OP_RESTOREFH
+      )
+        state.currentStateid = null;
       const res = {
         resop: op.argop,
         [RES_FIELDS.get(op.argop)!.arm]: value,

@@ -3,6 +3,7 @@
 // SEQUENCE established, the caller's credential and connection).
 
 import type { Logger } from "pino";
+import type { stateid4 } from "../../generated/nfs4/index.js";
 import type { Credential, RpcConnection } from "../rpc/types.js";
 import type { FileSystem } from "../fs/backend.js";
 import type { StateManager } from "../state/manager.js";
@@ -29,6 +30,14 @@ export interface CompoundState {
   /** The current and saved file handles (opaque bytes, ≤ NFS4_FHSIZE), null when unset. */
   currentFh: Uint8Array | null;
   savedFh: Uint8Array | null;
+  /**
+   * The current and saved stateids (RFC 8881 §16.2.3.1.2): set by operations
+   * that return a stateid, used when a request carries the special "current"
+   * stateid, saved and restored with the filehandle, and cleared when an
+   * operation changes the current filehandle without setting one.
+   */
+  currentStateid: stateid4 | null;
+  savedStateid: stateid4 | null;
   /** The session named by this COMPOUND's SEQUENCE, once SEQUENCE has succeeded. */
   session: Session | null;
 }

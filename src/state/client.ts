@@ -3,10 +3,14 @@
 // sessions and its lease, and the one-slot replay cache CREATE_SESSION uses.
 
 import type { CREATE_SESSION4res, nfs_impl_id4 } from "../../generated/nfs4/index.js";
+import type { LockOwner } from "./lock-state.js";
+import type { OpenOwner } from "./open-state.js";
 import type { Session } from "./session.js";
 
 export class ClientRecord {
   readonly sessions = new Map<string, Session>();
+  readonly openOwners = new Map<string, OpenOwner>();
+  readonly lockOwners = new Map<string, LockOwner>();
   confirmed = false;
   /** The lease was last renewed at this time (ms, from the state manager's clock). */
   renewedAt: number;
@@ -47,7 +51,14 @@ export class ClientRecord {
 
   /** True if the client holds anything a competing client must not silently take over. */
   get hasState(): boolean {
-    return this.sessions.size > 0;
+    return this.sessions.size > 0 || this.hasOpenState;
+  }
+
+  /** True while the client holds opens or locks. */
+  get hasOpenState(): boolean {
+    for (const o of this.openOwners.values()) if (o.opens.size > 0) return true;
+    for (const o of this.lockOwners.values()) if (o.states.size > 0) return true;
+    return false;
   }
 }
 

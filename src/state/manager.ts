@@ -13,6 +13,9 @@ import type { ClientRecord } from "./client.js";
 import { keyOf } from "./client.js";
 import { Session } from "./session.js";
 import type { Slot } from "./slot-table.js";
+import { LockOwner, LockState } from "./lock-state.js";
+import { FileState, OpenOwner, OpenState, ownerKey } from "./open-state.js";
+import { StateidTable } from "./stateid.js";
 
 export interface StateOptions {
   readonly settings: NfsSettings;
@@ -46,6 +49,8 @@ export class StateManager {
   private readonly sessions = new Map<string, Session>();
   private readonly connSessions = new Map<number, Set<Session>>();
   private replayBytes = 0;
+  readonly stateids: StateidTable;
+  private readonly files = new Map<string, FileState>();
 
   constructor(options: StateOptions) {
     this.settings = options.settings;
@@ -54,6 +59,7 @@ export class StateManager {
     this.bootEpoch = Math.floor(this.now() / 1000) >>> 0;
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
+    this.stateids = new StateidTable(this.bootEpoch);
   }
 
   // --- client records -------------------------------------------------------
@@ -97,6 +103,12 @@ export class StateManager {
   /** Forgets a client record with all its sessions. */
   removeClient(record: ClientRecord): void {
     for (const s of [...record.sessions.values()]) this.destroySession(s);
+    for (const owner of record.lockOwners.values())
+      for (const l of [...owner.states]) this.removeLockState(l);
+    for (const owner of record.openOwners.values())
+      for (const o of [...owner.opens]) this.removeOpen(o);
+    record.openOwners.clear();
+    record.lockOwners.clear();
     this.clients.delete(record.clientid);
     const key = keyOf(record.ownerId);
     const rest = (this.byOwner.get(key) ?? []).filter((r) => r !== record);
@@ -195,6 +207,85 @@ export class StateManager {
   /** Sessions `conn` is bound to. */
   sessionsOf(connId: number): ReadonlySet<Session> {
     return this.connSessions.get(connId) ?? new Set();
+  }
+
+  // --- opens and locks ---------------------------------------------------------
+
+  /** The state of a file, if any is held on it. */
+  fileState(fileKey: string): FileState | undefined {
+    return this.files.get(fileKey);
+  }
+
+  private fileFor(fh: Uint8Array, fileKey: string): FileState {
+    let f = this.files.get(fileKey);
+    if (!f) {
+      f = new FileState(new Uint8Array(fh));
+      this.files.set(fileKey, f);
+    }
+    return f;
+  }
+
+  private dropIfEmpty(fileKey: string): void {
+    if (this.files.get(fileKey)?.empty) this.files.delete(fileKey);
+  }
+
+  openOwner(client: ClientRecord, owner: Uint8Array): OpenOwner {
+    const key = ownerKey(client, owner);
+    let o = client.openOwners.get(key);
+    if (!o) {
+      o = new OpenOwner(client, new Uint8Array(owner));
+      client.openOwners.set(key, o);
+    }
+    return o;
+  }
+
+  /** The open of `owner` on the file, if it has one. */
+  findOpen(owner: OpenOwner, fileKey: string): OpenState | undefined {
+    for (const o of owner.opens) if (o.fileKey === fileKey) return o;
+    return undefined;
+  }
+
+  newOpen(owner: OpenOwner, fh: Uint8Array): OpenState {
+    const open = new OpenState(this.stateids.newOther(), owner, new Uint8Array(fh));
+    owner.opens.add(open);
+    this.fileFor(fh, open.fileKey).opens.add(open);
+    this.stateids.add(open);
+    return open;
+  }
+
+  removeOpen(open: OpenState): void {
+    for (const l of [...open.locks]) this.removeLockState(l);
+    open.owner.opens.delete(open);
+    this.files.get(open.fileKey)?.opens.delete(open);
+    this.stateids.remove(open);
+    this.dropIfEmpty(open.fileKey);
+  }
+
+  lockOwner(client: ClientRecord, owner: Uint8Array): LockOwner {
+    const existing = client.lockOwners.get(ownerKey(client, owner));
+    if (existing) return existing;
+    const created = new LockOwner(client, new Uint8Array(owner));
+    client.lockOwners.set(created.key, created);
+    return created;
+  }
+
+  /** The lock state of `owner` on the open's file, created if it has none. */
+  lockStateFor(owner: LockOwner, open: OpenState): LockState {
+    for (const l of owner.states) if (l.fileKey === open.fileKey) return l;
+    const l = new LockState(this.stateids.newOther(), owner, open, open.fh);
+    owner.states.add(l);
+    open.locks.add(l);
+    this.fileFor(open.fh, l.fileKey).locks.add(l);
+    this.stateids.add(l);
+    return l;
+  }
+
+  removeLockState(l: LockState): void {
+    l.owner.states.delete(l);
+    l.open.locks.delete(l);
+    this.files.get(l.fileKey)?.locks.delete(l);
+    this.stateids.remove(l);
+    this.dropIfEmpty(l.fileKey);
   }
 
   // --- replay cache -----------------------------------------------------------

@@ -5,6 +5,18 @@ import { nfs_opnum4 } from "../../../generated/nfs4/index.js";
 import type { OpTable } from "../op.js";
 import { access } from "./access.js";
 import { bindConnToSession } from "./bind_conn_to_session.js";
+import { close } from "./close.js";
+import { delegreturn } from "./delegreturn.js";
+import { freeStateid } from "./free_stateid.js";
+import { lock } from "./lock.js";
+import { lockt } from "./lockt.js";
+import { locku } from "./locku.js";
+import { open } from "./open.js";
+import { openDowngrade } from "./open_downgrade.js";
+import { read } from "./read.js";
+import { setattr } from "./setattr.js";
+import { testStateid } from "./test_stateid.js";
+import { write } from "./write.js";
 import { createSession } from "./create_session.js";
 import { destroyClientid } from "./destroy_clientid.js";
 import { destroySession } from "./destroy_session.js";
@@ -39,4 +51,16 @@ export const OPERATIONS: OpTable = {
   [nfs_opnum4.OP_ACCESS]: access,
   [nfs_opnum4.OP_READDIR]: readdir,
   [nfs_opnum4.OP_SECINFO_NO_NAME]: secinfoNoName,
+  [nfs_opnum4.OP_OPEN]: open,
+  [nfs_opnum4.OP_CLOSE]: close,
+  [nfs_opnum4.OP_OPEN_DOWNGRADE]: openDowngrade,
+  [nfs_opnum4.OP_READ]: read,
+  [nfs_opnum4.OP_WRITE]: write,
+  [nfs_opnum4.OP_SETATTR]: setattr,
+  [nfs_opnum4.OP_LOCK]: lock,
+  [nfs_opnum4.OP_LOCKT]: lockt,
+  [nfs_opnum4.OP_LOCKU]: locku,
+  [nfs_opnum4.OP_TEST_STATEID]: testStateid,
+  [nfs_opnum4.OP_FREE_STATEID]: freeStateid,
+  [nfs_opnum4.OP_DELEGRETURN]: delegreturn,
 };

@@ -10,5 +10,6 @@ import { NO_FILEHANDLE } from "./common.js";
 export const restorefh: OpHandler<typeof nfs_opnum4.OP_RESTOREFH> = (_args, state) => {
   if (state.savedFh === null) return NO_FILEHANDLE;
   state.currentFh = state.savedFh;
+  state.currentStateid = state.savedStateid; // §16.2.3.1.2: restored with the filehandle
   return { status: nfsstat4.NFS4_OK };
 };

@@ -8,5 +8,6 @@ import { NO_FILEHANDLE } from "./common.js";
 export const savefh: OpHandler<typeof nfs_opnum4.OP_SAVEFH> = (_args, state) => {
   if (state.currentFh === null) return NO_FILEHANDLE;
   state.savedFh = state.currentFh;
+  state.savedStateid = state.currentStateid; // §16.2.3.1.2: saved with the filehandle
   return { status: nfsstat4.NFS4_OK };
 };

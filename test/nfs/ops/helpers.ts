@@ -54,6 +54,8 @@ export function makeState(server: ServerContext, cred: Credential = ROOT): Compo
     opCount: 1,
     currentFh: null,
     savedFh: null,
+    currentStateid: null,
+    savedStateid: null,
     session: null,
   };
 }

@@ -1,0 +1,18 @@
+// FREE_STATEID (RFC 8881 §18.38): frees a lock stateid whose lock-owner holds
+// no locks on the file. An open stateid is freed by CLOSE, and a lock stateid
+// with locks by LOCKU first: both are NFS4ERR_LOCKS_HELD.
+
+import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import type { LockState } from "../../state/lock-state.js";
+import type { OpenState } from "../../state/open-state.js";
+import type { OpHandler } from "../op.js";
+import { resolveStateid } from "../stateids.js";
+
+export const freeStateid: OpHandler<typeof nfs_opnum4.OP_FREE_STATEID> = (args, state) => {
+  const r = resolveStateid<OpenState | LockState>(state, args.fsa_stateid, ["open", "lock"]);
+  if ("error" in r) return { fsr_status: r.error };
+  if (r.ok.kind === "open" || r.ok.ranges.length > 0)
+    return { fsr_status: nfsstat4.NFS4ERR_LOCKS_HELD };
+  state.server.state.removeLockState(r.ok);
+  return { fsr_status: nfsstat4.NFS4_OK };
+};

@@ -1,0 +1,73 @@
+// LOCK (RFC 8881 §18.10): takes a byte-range lock for a lock-owner. A new
+// lock-owner comes through an open stateid (open_to_lock_owner4), a known one
+// through its lock stateid. Conflicts with other lock-owners' locks are
+// NFS4ERR_DENIED naming the conflicting owner and range; a lock-owner's own
+// locks are upgraded, downgraded, split and merged (POSIX semantics).
+
+import type { LOCK4res } from "../../../generated/nfs4/index.js";
+import { nfs_lock_type4, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import { keyOf } from "../../state/client.js";
+import type { LockState } from "../../state/lock-state.js";
+import type { OpenState } from "../../state/open-state.js";
+import { ACCESS_WRITE } from "../../state/open-state.js";
+import type { NfsError } from "../../state/slot-table.js";
+import { bumpSeqid, stateidOf } from "../../state/stateid.js";
+import type { OpHandler } from "../op.js";
+import { resolveForFile } from "../stateids.js";
+import { findConflict, modeOf, notDenied, requestRange } from "./lock-common.js";
+
+const fail = (status: NfsError): LOCK4res => ({ status: notDenied(status) });
+
+export const lock: OpHandler<typeof nfs_opnum4.OP_LOCK> = (args, state) => {
+  if (state.currentFh === null) return fail(nfsstat4.NFS4ERR_NOFILEHANDLE);
+  const session = state.session;
+  if (session === null) return fail(nfsstat4.NFS4ERR_OP_NOT_IN_SESSION);
+  if (!(args.locktype in nfs_lock_type4_values)) return fail(nfsstat4.NFS4ERR_INVAL);
+  const range = requestRange(args.offset, args.length);
+  if (range === null) return fail(nfsstat4.NFS4ERR_INVAL);
+  if (args.reclaim)
+    return fail(
+      session.client.reclaimComplete ? nfsstat4.NFS4ERR_NO_GRACE : nfsstat4.NFS4ERR_RECLAIM_BAD,
+    );
+  if (!session.client.reclaimComplete) return fail(nfsstat4.NFS4ERR_GRACE);
+
+  const manager = state.server.state;
+  let lockState: LockState;
+  if (args.locker.new_lock_owner) {
+    const o = args.locker.open_owner;
+    const r = resolveForFile<OpenState>(state, o.open_stateid, ["open"]);
+    if ("error" in r) return fail(r.error);
+    lockState = manager.lockStateFor(manager.lockOwner(session.client, o.lock_owner.owner), r.ok);
+  } else {
+    const r = resolveForFile<LockState>(state, args.locker.lock_owner.lock_stateid, ["lock"]);
+    if ("error" in r) return fail(r.error);
+    lockState = r.ok;
+  }
+  const mode = modeOf(args.locktype);
+  // A write lock needs an open for writing (§18.10.4); any open can be read-locked.
+  if (mode === "write" && (lockState.open.access & ACCESS_WRITE) === 0)
+    return fail(nfsstat4.NFS4ERR_OPENMODE);
+  const denied = findConflict(
+    manager.fileState(keyOf(lockState.fh)),
+    lockState.owner,
+    range.start,
+    range.end,
+    mode,
+  );
+  if (denied) {
+    // A lock state made for this request and left empty is not kept.
+    if (lockState.ranges.length === 0 && lockState.seqid === 1 && args.locker.new_lock_owner)
+      manager.removeLockState(lockState);
+    return { status: nfsstat4.NFS4ERR_DENIED, denied };
+  }
+  const fresh =
+    lockState.ranges.length === 0 && args.locker.new_lock_owner && lockState.seqid === 1;
+  lockState.apply(range.start, range.end, mode);
+  if (!fresh) bumpSeqid(lockState);
+  state.currentStateid = stateidOf(lockState);
+  return { status: nfsstat4.NFS4_OK, resok4: { lock_stateid: stateidOf(lockState) } };
+};
+
+const nfs_lock_type4_values: Record<number, true> = Object.fromEntries(
+  Object.values(nfs_lock_type4).map((v) => [v, true]),
+);

@@ -1,0 +1,245 @@
+// OPEN (RFC 8881 §18.16): opens (creating if asked) a regular file for an
+// open-owner with share access and deny modes, returning an open stateid.
+// Claims: CLAIM_NULL (a name in the current directory) and CLAIM_FH (the
+// current file); reclaims after a restart get NO_GRACE (this server keeps no
+// state across restarts), delegation claims BAD_STATEID/NOTSUPP (it grants no
+// delegations). A second OPEN of a file by the same owner upgrades the open.
+
+import type {
+  OPEN4args,
+  OPEN4res,
+  change_info4,
+  open_delegation4,
+} from "../../../generated/nfs4/index.js";
+import {
+  OPEN4_RESULT_LOCKTYPE_POSIX,
+  OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_CANCEL,
+  OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
+  OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED,
+  OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL,
+  OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG,
+  createmode4,
+  nfs_ftype4,
+  nfsstat4,
+  open_claim_type4,
+  open_delegation_type4,
+  opentype4,
+  why_no_delegation4,
+  type nfs_opnum4,
+} from "../../../generated/nfs4/index.js";
+import type { CreateHow, FileHandle } from "../../fs/backend.js";
+import { statusOfError } from "../../fs/backend.js";
+import { decodeName } from "../../fs/names.js";
+import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js";
+import { keyOf } from "../../state/client.js";
+import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
+import type { NfsError } from "../../state/slot-table.js";
+import { bumpSeqid, stateidOf } from "../../state/stateid.js";
+import { decodeAttrs, numericId } from "../attrs/index.js";
+import type { CompoundState } from "../context.js";
+import type { OpHandler } from "../op.js";
+
+/** share_access bits beyond the access mode: the delegation wants (§18.16.3). */
+const WANT_BITS =
+  OPEN4_SHARE_ACCESS_WANT_DELEG_MASK |
+  OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |
+  OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED;
+
+function fail(status: NfsError): OPEN4res {
+  return { status };
+}
+
+export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) => {
+  if (state.currentFh === null) return fail(nfsstat4.NFS4ERR_NOFILEHANDLE);
+  const session = state.session;
+  if (session === null) return fail(nfsstat4.NFS4ERR_OP_NOT_IN_SESSION);
+  const access = args.share_access & ~WANT_BITS;
+  if (access < 1 || access > 3 || args.share_deny > 3) return fail(nfsstat4.NFS4ERR_INVAL);
+  const client = session.client;
+  const claim = args.claim.claim;
+  // Until the client says it has reclaimed what it will, only reclaims may open (RFC 8881 §8.4.3).
+  if (claim === open_claim_type4.CLAIM_PREVIOUS)
+    return fail(client.reclaimComplete ? nfsstat4.NFS4ERR_NO_GRACE : nfsstat4.NFS4ERR_RECLAIM_BAD);
+  if (!client.reclaimComplete) return fail(nfsstat4.NFS4ERR_GRACE);
+
+  let target: Opened;
+  try {
+    switch (args.claim.claim) {
+      case open_claim_type4.CLAIM_NULL: {
+        const r = await byName(state, args, args.claim.file);
+        if ("error" in r) return fail(r.error);
+        target = r;
+        break;
+      }
+      case open_claim_type4.CLAIM_FH: {
+        if (args.openhow.opentype === opentype4.OPEN4_CREATE) return fail(nfsstat4.NFS4ERR_INVAL);
+        const fh = state.currentFh;
+        const before = (await state.server.fs.getattr(fh)).change;
+        target = {
+          fh,
+          created: false,
+          attrsset: [],
+          cinfo: { atomic: true, before, after: before },
+        };
+        break;
+      }
+      case open_claim_type4.CLAIM_DELEGATE_CUR:
+      case open_claim_type4.CLAIM_DELEG_CUR_FH:
+        // No delegation is ever granted, so none can be named.
+        return fail(nfsstat4.NFS4ERR_BAD_STATEID);
+      default:
+        return fail(nfsstat4.NFS4ERR_NOTSUPP);
+    }
+    const attrs = await state.server.fs.getattr(target.fh);
+    if (attrs.type !== nfs_ftype4.NF4REG) return fail(typeError(attrs.type));
+    // The creator of a file may use it whatever mode it was created with (as POSIX open(O_CREAT)).
+    if (!target.created) {
+      const wanted =
+        ((access & ACCESS_READ) !== 0 ? MAY_READ : 0) |
+        ((access & ACCESS_WRITE) !== 0 ? MAY_WRITE : 0);
+      if (!mayAccess(attrs, state.cred, wanted)) return fail(nfsstat4.NFS4ERR_ACCESS);
+    }
+  } catch (e) {
+    return fail(statusOfError(e));
+  }
+
+  const manager = state.server.state;
+  const owner = manager.openOwner(client, args.owner.owner);
+  const fileKey = keyOf(target.fh);
+  const conflict = manager.fileState(fileKey)?.shareConflict(owner, access, args.share_deny);
+  if (conflict) return fail(nfsstat4.NFS4ERR_SHARE_DENIED);
+  let openState = manager.findOpen(owner, fileKey);
+  if (openState) bumpSeqid(openState);
+  else openState = manager.newOpen(owner, target.fh);
+  openState.grant(access, args.share_deny);
+
+  state.currentFh = target.fh;
+  state.currentStateid = stateidOf(openState);
+  return {
+    status: nfsstat4.NFS4_OK,
+    resok4: {
+      stateid: stateidOf(openState),
+      cinfo: target.cinfo,
+      rflags: OPEN4_RESULT_LOCKTYPE_POSIX,
+      attrset: target.attrsset,
+      delegation: noDelegation(args.share_access),
+    },
+  };
+};
+
+interface Opened {
+  readonly fh: FileHandle;
+  readonly created: boolean;
+  readonly attrsset: number[];
+  readonly cinfo: change_info4;
+}
+
+/** CLAIM_NULL: the file `name` in the current directory, created if asked. */
+async function byName(
+  state: CompoundState,
+  args: OPEN4args,
+  nameBytes: Uint8Array,
+): Promise<Opened | { error: NfsError }> {
+  const fs = state.server.fs;
+  const dir = state.currentFh!;
+  const dirAttrs = await fs.getattr(dir);
+  if (dirAttrs.type === nfs_ftype4.NF4LNK) return { error: nfsstat4.NFS4ERR_SYMLINK };
+  if (dirAttrs.type !== nfs_ftype4.NF4DIR) return { error: nfsstat4.NFS4ERR_NOTDIR };
+  const name = decodeName(nameBytes, fs.capabilities.maxNameBytes);
+  if (!name.ok) return { error: name.status };
+  if (!mayAccess(dirAttrs, state.cred, MAY_EXEC)) return { error: nfsstat4.NFS4ERR_ACCESS };
+
+  if (args.openhow.opentype !== opentype4.OPEN4_CREATE) {
+    const found = await fs.lookup(dir, name.name);
+    return {
+      fh: found.handle,
+      created: false,
+      attrsset: [],
+      cinfo: { atomic: true, before: dirAttrs.change, after: dirAttrs.change },
+    };
+  }
+  const how = args.openhow.how;
+  let createHow: CreateHow;
+  let fattr = null;
+  switch (how.mode) {
+    case createmode4.UNCHECKED4:
+    case createmode4.GUARDED4:
+      createHow = { kind: how.mode === createmode4.GUARDED4 ? "guarded" : "unchecked" };
+      fattr = how.createattrs;
+      break;
+    case createmode4.EXCLUSIVE4:
+      createHow = { kind: "exclusive", verifier: new Uint8Array(how.createverf) };
+      break;
+    case createmode4.EXCLUSIVE4_1:
+      createHow = { kind: "exclusive", verifier: new Uint8Array(how.ch_createboth.cva_verf) };
+      fattr = how.ch_createboth.cva_attrs;
+      break;
+  }
+  const decoded = fattr ? decodeAttrs(fattr) : { ok: true as const, attrs: {}, attrsset: [] };
+  if (!decoded.ok) return { error: decoded.status };
+  const a = decoded.attrs;
+  const uid = a.owner !== undefined ? numericId(a.owner) : state.cred.uid;
+  const gid = a.ownerGroup !== undefined ? numericId(a.ownerGroup) : state.cred.gid;
+  if (uid === null || gid === null) return { error: nfsstat4.NFS4ERR_BADOWNER };
+  // Creating needs write and search permission on the directory.
+  if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
+    // …unless the file exists and this is not an exclusive or guarded create: then it is an open.
+    if (createHow.kind !== "unchecked") return { error: nfsstat4.NFS4ERR_ACCESS };
+    const found = await fs.lookup(dir, name.name).catch(() => null);
+    if (!found) return { error: nfsstat4.NFS4ERR_ACCESS };
+    return {
+      fh: found.handle,
+      created: false,
+      attrsset: [],
+      cinfo: { atomic: true, before: dirAttrs.change, after: dirAttrs.change },
+    };
+  }
+  const result = await fs.create(dir, name.name, createHow, {
+    mode: a.mode ?? 0o644,
+    uid,
+    gid,
+    ...(a.size !== undefined ? { size: a.size } : {}),
+    ...(a.atime !== undefined ? { atime: a.atime } : {}),
+    ...(a.mtime !== undefined ? { mtime: a.mtime } : {}),
+  });
+  return {
+    fh: result.handle,
+    created: result.created,
+    attrsset: result.created ? decoded.attrsset : [],
+    cinfo: result.dirChange,
+  };
+}
+
+function typeError(type: nfs_ftype4): NfsError {
+  if (type === nfs_ftype4.NF4DIR) return nfsstat4.NFS4ERR_ISDIR;
+  if (type === nfs_ftype4.NF4LNK) return nfsstat4.NFS4ERR_SYMLINK;
+  return nfsstat4.NFS4ERR_WRONG_TYPE;
+}
+
+/**
+ * The delegation answer: none. A client that asked for one (§18.16.3) is told
+ * why with OPEN_DELEGATE_NONE_EXT; one that did not gets plain NONE.
+ */
+function noDelegation(shareAccess: number): open_delegation4 {
+  const want = shareAccess & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+  if (want === OPEN4_SHARE_ACCESS_WANT_CANCEL)
+    return {
+      delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
+      od_whynone: { ond_why: why_no_delegation4.WND4_CANCELLED },
+    };
+  if (
+    want === OPEN4_SHARE_ACCESS_WANT_READ_DELEG ||
+    want === OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG ||
+    want === OPEN4_SHARE_ACCESS_WANT_ANY_DELEG
+  )
+    return {
+      delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
+      od_whynone: {
+        ond_why: why_no_delegation4.WND4_RESOURCE,
+        ond_server_will_signal_avail: false,
+      },
+    };
+  return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+}

@@ -1,0 +1,547 @@
+// Open and lock state through the COMPOUND path: share reservations and
+// NFS4ERR_SHARE_DENIED, the stateid seqid rules (RFC 8881 §8.2.2), the special
+// and current stateids (§8.2.3, §16.2.3.1.2), byte-range locks with conflicts,
+// upgrades, downgrades and splitting, TEST_STATEID and FREE_STATEID.
+
+import { beforeEach, describe, expect, it } from "vitest";
+import type { COMPOUND4res, nfs_argop4, stateid4 } from "../../generated/nfs4/index.js";
+import {
+  OPEN4_SHARE_ACCESS_BOTH,
+  OPEN4_SHARE_ACCESS_READ,
+  OPEN4_SHARE_ACCESS_WRITE,
+  OPEN4_SHARE_DENY_NONE,
+  OPEN4_SHARE_DENY_WRITE,
+  createmode4,
+  nfs_lock_type4,
+  nfs_opnum4,
+  nfsstat4,
+  open_claim_type4,
+  opentype4,
+  stable_how4,
+} from "../../generated/nfs4/index.js";
+import { MemoryFileSystem } from "../../src/fs/memory.js";
+import type { RpcConnection } from "../../src/rpc/types.js";
+import { Harness, sysCred } from "./harness.js";
+import { arm, newSession, reclaimCompleteOp, sequenceOp, utf8 } from "./session-helpers.js";
+
+const ALL = 0xffffffffffffffffn;
+const CURRENT: stateid4 = { seqid: 1, other: new Uint8Array(12) };
+const ANONYMOUS: stateid4 = { seqid: 0, other: new Uint8Array(12) };
+
+const putroot: nfs_argop4 = { argop: nfs_opnum4.OP_PUTROOTFH };
+const lookup = (name: string): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_LOOKUP,
+  oplookup: { objname: utf8(name) },
+});
+
+function openOp(
+  name: string,
+  owner: string,
+  access = OPEN4_SHARE_ACCESS_BOTH,
+  deny = OPEN4_SHARE_DENY_NONE,
+): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_OPEN,
+    opopen: {
+      seqid: 0,
+      share_access: access,
+      share_deny: deny,
+      owner: { clientid: 0n, owner: utf8(owner) },
+      openhow: {
+        opentype: opentype4.OPEN4_CREATE,
+        how: {
+          mode: createmode4.UNCHECKED4,
+          createattrs: { attrmask: [], attr_vals: new Uint8Array() },
+        },
+      },
+      claim: { claim: open_claim_type4.CLAIM_NULL, file: utf8(name) },
+    },
+  };
+}
+
+const closeOp = (s: stateid4): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_CLOSE,
+  opclose: { seqid: 0, open_stateid: s },
+});
+const writeOp = (s: stateid4, data: string, offset = 0n): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_WRITE,
+  opwrite: { stateid: s, offset, stable: stable_how4.FILE_SYNC4, data: utf8(data) },
+});
+const readOp = (s: stateid4, count = 100): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_READ,
+  opread: { stateid: s, offset: 0n, count },
+});
+
+function lockNew(
+  open: stateid4,
+  owner: string,
+  type: number,
+  offset: bigint,
+  length: bigint,
+): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_LOCK,
+    oplock: {
+      locktype: type as 1,
+      reclaim: false,
+      offset,
+      length,
+      locker: {
+        new_lock_owner: true,
+        open_owner: {
+          open_seqid: 0,
+          open_stateid: open,
+          lock_seqid: 0,
+          lock_owner: { clientid: 0n, owner: utf8(owner) },
+        },
+      },
+    },
+  };
+}
+function lockExisting(
+  lockStateid: stateid4,
+  type: number,
+  offset: bigint,
+  length: bigint,
+): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_LOCK,
+    oplock: {
+      locktype: type as 1,
+      reclaim: false,
+      offset,
+      length,
+      locker: { new_lock_owner: false, lock_owner: { lock_stateid: lockStateid, lock_seqid: 0 } },
+    },
+  };
+}
+const locku = (s: stateid4, offset: bigint, length: bigint): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_LOCKU,
+  oplocku: { locktype: nfs_lock_type4.WRITE_LT, seqid: 0, lock_stateid: s, offset, length },
+});
+const lockt = (owner: string, type: number, offset: bigint, length: bigint): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_LOCKT,
+  oplockt: { locktype: type as 1, offset, length, owner: { clientid: 0n, owner: utf8(owner) } },
+});
+
+/** A client with a session that has done RECLAIM_COMPLETE, and a way to run COMPOUNDs in it. */
+async function client(h: Harness, name: string, uid = 0) {
+  const conn: RpcConnection = h.conn();
+  const cred = sysCred(uid, uid);
+  const { sessionid } = await newSession(h, conn, name, cred);
+  let seq = 1;
+  const run = (ops: nfs_argop4[]): Promise<COMPOUND4res> =>
+    h.run([sequenceOp(sessionid, seq++), ...ops], conn, { cred });
+  expect((await run([reclaimCompleteOp])).status).toBe(nfsstat4.NFS4_OK);
+  return run;
+}
+
+function last<T = Record<string, unknown>>(res: COMPOUND4res, name: string): T {
+  return arm<T>(res.resarray.at(-1), name);
+}
+const openStateid = (res: COMPOUND4res): stateid4 =>
+  last<{ resok4: { stateid: stateid4 } }>(res, "opopen").resok4.stateid;
+
+let h: Harness;
+beforeEach(() => {
+  h = new Harness({}, new MemoryFileSystem({ exportMode: 0o777 }));
+});
+
+describe("OPEN, CLOSE and share reservations", () => {
+  it("answers NFS4ERR_GRACE to an OPEN before RECLAIM_COMPLETE", async () => {
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    const res = await h.run(
+      [sequenceOp(sessionid, 1), putroot, lookup("export"), openOp("f", "o")],
+      conn,
+    );
+    expect(res.status).toBe(nfsstat4.NFS4ERR_GRACE);
+  });
+
+  it("creates, writes, reads back and closes, returning the invalid stateid", async () => {
+    const run = await client(h, "a");
+    const opened = await run([putroot, lookup("export"), openOp("f", "o")]);
+    expect(opened.status).toBe(nfsstat4.NFS4_OK);
+    const sid = openStateid(opened);
+    expect(sid.seqid).toBe(1);
+    // The current stateid carries the open to WRITE and READ in the same COMPOUND.
+    const io = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      writeOp(sid, "hello"),
+      readOp(CURRENT),
+    ]);
+    expect(io.status).toBe(nfsstat4.NFS4ERR_BAD_STATEID); // LOOKUP cleared the current stateid
+    const io2 = await run([
+      putroot,
+      lookup("export"),
+      openOp("f", "o"),
+      writeOp(CURRENT, "hello"),
+      readOp(CURRENT),
+    ]);
+    expect(io2.status).toBe(nfsstat4.NFS4_OK);
+    expect(
+      new TextDecoder().decode(last<{ resok4: { data: Uint8Array } }>(io2, "opread").resok4.data),
+    ).toBe("hello");
+    const upgraded = arm<{ resok4: { stateid: stateid4 } }>(io2.resarray[3], "opopen").resok4
+      .stateid;
+    expect(upgraded.other).toEqual(sid.other);
+    expect(upgraded.seqid).toBe(2);
+    const closed = await run([putroot, lookup("export"), lookup("f"), closeOp(upgraded)]);
+    expect(last(closed, "opclose")).toEqual({
+      status: 0,
+      open_stateid: { seqid: 0xffffffff, other: new Uint8Array(12) },
+    });
+  });
+
+  it("answers NFS4ERR_SHARE_DENIED when another owner's deny conflicts, both ways", async () => {
+    const run = await client(h, "a");
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          openOp("f", "o1", OPEN4_SHARE_ACCESS_READ, OPEN4_SHARE_DENY_WRITE),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    expect(
+      (await run([putroot, lookup("export"), openOp("f", "o2", OPEN4_SHARE_ACCESS_WRITE)])).status,
+    ).toBe(nfsstat4.NFS4ERR_SHARE_DENIED);
+    expect(
+      (await run([putroot, lookup("export"), openOp("f", "o2", OPEN4_SHARE_ACCESS_READ)])).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    // o3 wants to deny writing while o1 only reads: fine; denying reading is not.
+    expect(
+      (await run([putroot, lookup("export"), openOp("f", "o3", OPEN4_SHARE_ACCESS_READ, 1)]))
+        .status,
+    ).toBe(nfsstat4.NFS4ERR_SHARE_DENIED);
+  });
+
+  it("refuses WRITE through a read-only open with NFS4ERR_OPENMODE", async () => {
+    const run = await client(h, "a");
+    const sid = openStateid(
+      await run([putroot, lookup("export"), openOp("f", "o", OPEN4_SHARE_ACCESS_READ)]),
+    );
+    expect((await run([putroot, lookup("export"), lookup("f"), writeOp(sid, "x")])).status).toBe(
+      nfsstat4.NFS4ERR_OPENMODE,
+    );
+  });
+
+  it("downgrades only to modes an OPEN granted", async () => {
+    const run = await client(h, "a");
+    await run([putroot, lookup("export"), openOp("f", "o", OPEN4_SHARE_ACCESS_READ)]);
+    const both = openStateid(
+      await run([putroot, lookup("export"), openOp("f", "o", OPEN4_SHARE_ACCESS_WRITE)]),
+    );
+    const down = (access: number): nfs_argop4 => ({
+      argop: nfs_opnum4.OP_OPEN_DOWNGRADE,
+      opopen_downgrade: { open_stateid: both, seqid: 0, share_access: access, share_deny: 0 },
+    });
+    const ok = await run([putroot, lookup("export"), lookup("f"), down(OPEN4_SHARE_ACCESS_READ)]);
+    expect(ok.status).toBe(nfsstat4.NFS4_OK);
+    expect(
+      last<{ resok4: { open_stateid: stateid4 } }>(ok, "opopen_downgrade").resok4.open_stateid
+        .seqid,
+    ).toBe(3);
+    expect(
+      (await run([putroot, lookup("export"), lookup("f"), down(OPEN4_SHARE_ACCESS_WRITE)])).status,
+    ).toBe(nfsstat4.NFS4ERR_OLD_STATEID);
+  });
+});
+
+describe("stateid rules (RFC 8881 §8.2)", () => {
+  it("seqid 0 means current; older is OLD_STATEID, newer BAD_STATEID; another client's is BAD_STATEID", async () => {
+    const run = await client(h, "a");
+    await run([putroot, lookup("export"), openOp("f", "o")]);
+    const sid2 = openStateid(await run([putroot, lookup("export"), openOp("f", "o")]));
+    const at = (seqid: number): stateid4 => ({ seqid, other: sid2.other });
+    const readWith = async (s: stateid4) =>
+      (await run([putroot, lookup("export"), lookup("f"), readOp(s)])).status;
+    expect(await readWith(at(0))).toBe(nfsstat4.NFS4_OK);
+    expect(await readWith(at(2))).toBe(nfsstat4.NFS4_OK);
+    expect(await readWith(at(1))).toBe(nfsstat4.NFS4ERR_OLD_STATEID);
+    expect(await readWith(at(3))).toBe(nfsstat4.NFS4ERR_BAD_STATEID);
+    const other = await client(h, "b");
+    expect((await other([putroot, lookup("export"), lookup("f"), readOp(sid2)])).status).toBe(
+      nfsstat4.NFS4ERR_BAD_STATEID,
+    );
+  });
+
+  it("uses the anonymous stateid with the caller's permissions", async () => {
+    const run = await client(h, "a");
+    expect((await run([putroot, lookup("export"), openOp("f", "o")])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect(
+      (await run([putroot, lookup("export"), lookup("f"), writeOp(ANONYMOUS, "abc")])).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    const user = await client(h, "u", 1000);
+    expect(
+      (await user([putroot, lookup("export"), lookup("f"), writeOp(ANONYMOUS, "x")])).status,
+    ).toBe(nfsstat4.NFS4ERR_ACCESS);
+  });
+
+  it("answers TEST_STATEID per stateid and frees only idle lock stateids", async () => {
+    const run = await client(h, "a");
+    const sid = openStateid(await run([putroot, lookup("export"), openOp("f", "o")]));
+    const test = await run([
+      {
+        argop: nfs_opnum4.OP_TEST_STATEID,
+        optest_stateid: {
+          ts_stateids: [sid, { seqid: 1, other: new Uint8Array(12).fill(7) }, ANONYMOUS],
+        },
+      },
+    ]);
+    expect(
+      last<{ tsr_resok4: { tsr_status_codes: number[] } }>(test, "optest_stateid").tsr_resok4
+        .tsr_status_codes,
+    ).toEqual([nfsstat4.NFS4_OK, nfsstat4.NFS4ERR_BAD_STATEID, nfsstat4.NFS4ERR_BAD_STATEID]);
+    const free = (s: stateid4): nfs_argop4 => ({
+      argop: nfs_opnum4.OP_FREE_STATEID,
+      opfree_stateid: { fsa_stateid: s },
+    });
+    expect((await run([free(sid)])).status).toBe(nfsstat4.NFS4ERR_LOCKS_HELD);
+    const locked = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(sid, "lo", nfs_lock_type4.WRITE_LT, 0n, 10n),
+    ]);
+    const lsid = last<{ resok4: { lock_stateid: stateid4 } }>(locked, "oplock").resok4.lock_stateid;
+    expect((await run([free(lsid)])).status).toBe(nfsstat4.NFS4ERR_LOCKS_HELD);
+    const unlocked = await run([putroot, lookup("export"), lookup("f"), locku(lsid, 0n, 10n)]);
+    expect(
+      (await run([free(last<{ lock_stateid: stateid4 }>(unlocked, "oplocku").lock_stateid)]))
+        .status,
+    ).toBe(nfsstat4.NFS4_OK);
+  });
+});
+
+describe("byte-range locks (RFC 8881 §9.3-§9.5)", () => {
+  async function twoOpens() {
+    const run = await client(h, "a");
+    const s1 = openStateid(await run([putroot, lookup("export"), openOp("f", "o1")]));
+    const s2 = openStateid(await run([putroot, lookup("export"), openOp("f", "o2")]));
+    return { run, s1, s2 };
+  }
+
+  it("denies a conflicting lock naming the owner and range, allows shared reads", async () => {
+    const { run, s1, s2 } = await twoOpens();
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 100n, 50n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    const denied = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(s2, "L2", nfs_lock_type4.READ_LT, 120n, 10n),
+    ]);
+    expect(denied.status).toBe(nfsstat4.NFS4ERR_DENIED);
+    expect(last<{ denied: Record<string, unknown> }>(denied, "oplock").denied).toMatchObject({
+      offset: 100n,
+      length: 50n,
+      locktype: nfs_lock_type4.WRITE_LT,
+      owner: { owner: utf8("L1") },
+    });
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s2, "L2", nfs_lock_type4.READ_LT, 150n, ALL),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockt("L3", nfs_lock_type4.READ_LT, 0n, 100n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockt("L3", nfs_lock_type4.WRITE_LT, 200n, 1n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4ERR_DENIED);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockt("L2", nfs_lock_type4.WRITE_LT, 200n, 1n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+  });
+
+  it("splits a lock on partial unlock and bumps the lock stateid's seqid", async () => {
+    const { run, s1, s2 } = await twoOpens();
+    const l = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 100n),
+    ]);
+    const lsid = last<{ resok4: { lock_stateid: stateid4 } }>(l, "oplock").resok4.lock_stateid;
+    expect(lsid.seqid).toBe(1);
+    const u = await run([putroot, lookup("export"), lookup("f"), locku(lsid, 40n, 20n)]);
+    expect(last<{ lock_stateid: stateid4 }>(u, "oplocku").lock_stateid.seqid).toBe(2);
+    // [40, 59] is free now; [0, 39] and [60, 99] are still held.
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s2, "L2", nfs_lock_type4.WRITE_LT, 40n, 20n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockt("L3", nfs_lock_type4.READ_LT, 39n, 1n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4ERR_DENIED);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockt("L3", nfs_lock_type4.READ_LT, 60n, 1n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4ERR_DENIED);
+  });
+
+  it("upgrades and downgrades an owner's own lock", async () => {
+    const { run, s1, s2 } = await twoOpens();
+    const l = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(s1, "L1", nfs_lock_type4.READ_LT, 0n, 10n),
+    ]);
+    const lsid = last<{ resok4: { lock_stateid: stateid4 } }>(l, "oplock").resok4.lock_stateid;
+    const up = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockExisting(lsid, nfs_lock_type4.WRITE_LT, 0n, 10n),
+    ]);
+    expect(up.status).toBe(nfsstat4.NFS4_OK);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s2, "L2", nfs_lock_type4.READ_LT, 5n, 1n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4ERR_DENIED);
+    const upSid = last<{ resok4: { lock_stateid: stateid4 } }>(up, "oplock").resok4.lock_stateid;
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockExisting(upSid, nfs_lock_type4.READ_LT, 0n, 10n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s2, "L2", nfs_lock_type4.READ_LT, 5n, 1n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+  });
+
+  it("answers CLOSE with locks held NFS4ERR_LOCKS_HELD, and bad ranges NFS4ERR_INVAL", async () => {
+    const { run, s1 } = await twoOpens();
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 0n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4ERR_INVAL);
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 10n, ALL - 5n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4ERR_INVAL);
+    await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 1n),
+    ]);
+    expect((await run([putroot, lookup("export"), lookup("f"), closeOp(s1)])).status).toBe(
+      nfsstat4.NFS4ERR_LOCKS_HELD,
+    );
+  });
+
+  it("frees a client's opens and locks when its lease expires", async () => {
+    const { run, s1 } = await twoOpens();
+    await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 1n),
+    ]);
+    h.clock.now += (h.ctx.settings.leaseTimeSec + 1) * 1000;
+    expect(h.state.expireLeases()).toBe(1);
+    const other = await client(h, "b");
+    const s = openStateid(await other([putroot, lookup("export"), openOp("f", "x")]));
+    expect(
+      (
+        await other([
+          putroot,
+          lookup("export"),
+          lookup("f"),
+          lockNew(s, "X", nfs_lock_type4.WRITE_LT, 0n, 1n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+  });
+});
