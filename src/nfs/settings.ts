@@ -4,6 +4,11 @@
 export interface NfsSettings {
   /** Lease time in seconds (fattr4_lease_time, RFC 8881 §8.3). */
   readonly leaseTimeSec: number;
+  /**
+   * How long a client whose lease expired keeps its opens and locks while no
+   * other client wants them (a "courteous" server, RFC 8881 §8.3), seconds.
+   */
+  readonly courtesyTimeSec: number;
   /** Most slots a session's fore channel may have (caps ca_maxrequests). */
   readonly maxSlotsPerSession: number;
   /** Most slots we accept for a session's back channel. */
@@ -33,6 +38,7 @@ export interface NfsSettings {
 
 export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   leaseTimeSec: 90,
+  courtesyTimeSec: 24 * 60 * 60,
   maxSlotsPerSession: 64,
   maxBackchannelSlots: 16,
   maxRequestSize: 1024 * 1024 + 64 * 1024,

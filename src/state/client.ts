@@ -14,6 +14,12 @@ export class ClientRecord {
   confirmed = false;
   /** The lease was last renewed at this time (ms, from the state manager's clock). */
   renewedAt: number;
+  /**
+   * The lease expired but the client still holds opens or locks, which it
+   * keeps until another client conflicts with them (or courtesyTimeSec passes);
+   * any request on one of its sessions makes it an ordinary client again.
+   */
+  courtesy = false;
   /** RECLAIM_COMPLETE (rca_one_fs = false) has been done. */
   reclaimComplete = false;
   /**

@@ -131,6 +131,7 @@ export class StateManager {
 
   renew(record: ClientRecord): void {
     record.renewedAt = this.now();
+    record.courtesy = false;
   }
 
   /** Removes every client whose lease has expired (RFC 8881 §8.3); returns how many. */
@@ -141,6 +142,13 @@ export class StateManager {
       if (record.renewedAt >= deadline) continue;
       // A request on one of its sessions counts as activity until it completes.
       if ([...record.sessions.values()].some((s) => s.slots.busy)) continue;
+      // A client with opens or locks is kept, courteously, until someone else needs them.
+      const courtesyDeadline = deadline - this.settings.courtesyTimeSec * 1000;
+      if (record.confirmed && record.hasOpenState && record.renewedAt >= courtesyDeadline) {
+        if (!record.courtesy) this.log.info({ clientid: record.clientid.toString(16) }, "lease expired; keeping state courteously");
+        record.courtesy = true;
+        continue;
+      }
       this.log.info(
         { clientid: record.clientid.toString(16), confirmed: record.confirmed },
         "lease expired",
@@ -207,6 +215,17 @@ export class StateManager {
   /** Sessions `conn` is bound to. */
   sessionsOf(connId: number): ReadonlySet<Session> {
     return this.connSessions.get(connId) ?? new Set();
+  }
+
+  /**
+   * Expires a courtesy client whose state stands in another client's way;
+   * returns false (doing nothing) for a client whose lease is live.
+   */
+  evictIfCourtesy(record: ClientRecord): boolean {
+    if (!record.courtesy) return false;
+    this.log.info({ clientid: record.clientid.toString(16) }, "courtesy client expired by a conflict");
+    this.removeClient(record);
+    return true;
   }
 
   // --- opens and locks ---------------------------------------------------------

@@ -521,7 +521,7 @@ describe("byte-range locks (RFC 8881 §9.3-§9.5)", () => {
     );
   });
 
-  it("frees a client's opens and locks when its lease expires", async () => {
+  it("keeps an expired client's locks courteously until another client conflicts", async () => {
     const { run, s1 } = await twoOpens();
     await run([
       putroot,
@@ -530,9 +530,10 @@ describe("byte-range locks (RFC 8881 §9.3-§9.5)", () => {
       lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 1n),
     ]);
     h.clock.now += (h.ctx.settings.leaseTimeSec + 1) * 1000;
-    expect(h.state.expireLeases()).toBe(1);
+    expect(h.state.expireLeases()).toBe(0);
     const other = await client(h, "b");
     const s = openStateid(await other([putroot, lookup("export"), openOp("f", "x")]));
+    // The courtesy client's lock gives way, and the client with it.
     expect(
       (
         await other([
@@ -543,5 +544,34 @@ describe("byte-range locks (RFC 8881 §9.3-§9.5)", () => {
         ])
       ).status,
     ).toBe(nfsstat4.NFS4_OK);
+    expect(h.state.stats().clients).toBe(1);
+  });
+
+  it("lets a courtesy client that comes back keep its locks", async () => {
+    const { run, s1 } = await twoOpens();
+    const l = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, ALL),
+    ]);
+    const lsid = last<{ resok4: { lock_stateid: stateid4 } }>(l, "oplock").resok4.lock_stateid;
+    h.clock.now += 2 * h.ctx.settings.leaseTimeSec * 1000;
+    h.state.expireLeases();
+    expect((await run([putroot, lookup("export"), lookup("f"), locku(lsid, 0n, ALL)])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+  });
+
+  it("expires a courtesy client after courtesyTimeSec even without a conflict", async () => {
+    const { run, s1 } = await twoOpens();
+    await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 1n),
+    ]);
+    h.clock.now += (h.ctx.settings.leaseTimeSec + h.ctx.settings.courtesyTimeSec + 1) * 1000;
+    expect(h.state.expireLeases()).toBe(1);
   });
 });

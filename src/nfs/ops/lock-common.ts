@@ -4,8 +4,8 @@
 import type { LOCK4denied, nfs_lock_type4 } from "../../../generated/nfs4/index.js";
 import { nfs_lock_type4 as lockType, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { NfsError } from "../../state/slot-table.js";
-import type { FileState } from "../../state/open-state.js";
-import type { LockMode, LockOwner } from "../../state/lock-state.js";
+import type { LockMode } from "../../state/lock-state.js";
+import type { StateManager } from "../../state/manager.js";
 import { MAX_OFFSET, rangeEnd } from "../../state/lock-state.js";
 
 /** Any error but NFS4ERR_DENIED, which LOCK and LOCKT answer with the conflicting lock. */
@@ -31,25 +31,34 @@ export function requestRange(
   return end === null ? null : { start: offset, end };
 }
 
-/** The LOCK4denied describing the first lock of another owner that conflicts, if any (§18.10.4). */
+/**
+ * The LOCK4denied describing the first lock of another owner that conflicts,
+ * if any (§18.10.4). Locks of courtesy clients (lease expired) give way: the
+ * client is expired and the search goes on.
+ */
 export function findConflict(
-  file: FileState | undefined,
-  owner: { key: string } | LockOwner,
+  manager: StateManager,
+  fileKey: string,
+  owner: { key: string },
   start: bigint,
   end: bigint,
   mode: LockMode,
 ): LOCK4denied | null {
-  if (!file) return null;
-  for (const l of file.locks) {
-    if (l.owner.key === owner.key) continue;
-    const r = l.conflict(start, end, mode);
-    if (!r) continue;
-    return {
-      offset: r.start,
-      length: r.end === MAX_OFFSET ? MAX_OFFSET : r.end - r.start + 1n,
-      locktype: r.mode === "read" ? lockType.READ_LT : lockType.WRITE_LT,
-      owner: { clientid: l.client.clientid, owner: l.owner.owner },
-    };
+  search: for (;;) {
+    const file = manager.fileState(fileKey);
+    if (!file) return null;
+    for (const l of file.locks) {
+      if (l.owner.key === owner.key) continue;
+      const r = l.conflict(start, end, mode);
+      if (!r) continue;
+      if (manager.evictIfCourtesy(l.client)) continue search;
+      return {
+        offset: r.start,
+        length: r.end === MAX_OFFSET ? MAX_OFFSET : r.end - r.start + 1n,
+        locktype: r.mode === "read" ? lockType.READ_LT : lockType.WRITE_LT,
+        owner: { clientid: l.client.clientid, owner: l.owner.owner },
+      };
+    }
+    return null;
   }
-  return null;
 }

@@ -6,7 +6,6 @@
 
 import type { LOCK4res } from "../../../generated/nfs4/index.js";
 import { nfs_lock_type4, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { keyOf } from "../../state/client.js";
 import type { LockState } from "../../state/lock-state.js";
 import type { OpenState } from "../../state/open-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
@@ -48,7 +47,8 @@ export const lock: OpHandler<typeof nfs_opnum4.OP_LOCK> = (args, state) => {
   if (mode === "write" && (lockState.open.access & ACCESS_WRITE) === 0)
     return fail(nfsstat4.NFS4ERR_OPENMODE);
   const denied = findConflict(
-    manager.fileState(keyOf(lockState.fh)),
+    manager,
+    lockState.fileKey,
     lockState.owner,
     range.start,
     range.end,

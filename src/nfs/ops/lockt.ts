@@ -24,7 +24,8 @@ export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) 
   if (range === null) return { status: nfsstat4.NFS4ERR_INVAL };
   const owner = { key: ownerKey(session.client, args.owner.owner) };
   const denied = findConflict(
-    state.server.state.fileState(keyOf(fh)),
+    state.server.state,
+    keyOf(fh),
     owner,
     range.start,
     range.end,

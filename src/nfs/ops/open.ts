@@ -108,8 +108,11 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   const manager = state.server.state;
   const owner = manager.openOwner(client, args.owner.owner);
   const fileKey = keyOf(target.fh);
-  const conflict = manager.fileState(fileKey)?.shareConflict(owner, access, args.share_deny);
-  if (conflict) return fail(nfsstat4.NFS4ERR_SHARE_DENIED);
+  for (;;) {
+    const conflict = manager.fileState(fileKey)?.shareConflict(owner, access, args.share_deny);
+    if (!conflict) break;
+    if (!manager.evictIfCourtesy(conflict.client)) return fail(nfsstat4.NFS4ERR_SHARE_DENIED);
+  }
   let openState = manager.findOpen(owner, fileKey);
   if (openState) bumpSeqid(openState);
   else openState = manager.newOpen(owner, target.fh);
