@@ -35,7 +35,10 @@ const MAX_RECORDED_VIOLATIONS = 100;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Minor versions this server speaks; others get NFS4ERR_MINOR_VERS_MISMATCH. */
-export const SUPPORTED_MINOR_VERSIONS: ReadonlySet<number> = new Set([1]);
+export const SUPPORTED_MINOR_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
+
+/** The last operation of NFSv4.1; later numbers are NFSv4.2's (RFC 7862). */
+const LAST_V41_OP = nfs_opnum4.OP_RECLAIM_COMPLETE;
 
 /** Operations that may start a COMPOUND without SEQUENCE, and must then be its only operation. */
 const SESSIONLESS: ReadonlySet<number> = new Set([
@@ -166,7 +169,13 @@ export class CompoundProcessor {
           if (decoded.op !== null) results.push(statusResult(decoded.op, status));
           break;
         }
-        const op = decoded.op;
+        // An NFSv4.2 operation in a 4.1 COMPOUND is no operation at all there.
+        const op: nfs_argop4 =
+          minorversion < 2 &&
+          decoded.op.argop > LAST_V41_OP &&
+          decoded.op.argop !== nfs_opnum4.OP_ILLEGAL
+            ? { argop: nfs_opnum4.OP_ILLEGAL }
+            : decoded.op;
         const misplaced = placementError(op.argop, i, count);
         let res: nfs_resop4;
         if (misplaced !== null) {

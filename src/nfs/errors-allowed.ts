@@ -2072,6 +2072,8 @@ export function isAllowedError(op: number, status: number): boolean {
 const REQUIRED_BY_TEXT: ReadonlyMap<nfs_opnum4, ReadonlySet<nfsstat4>> = new Map([
   // §18.35.5 case 9, an update by another principal: "the server returns NFS4ERR_PERM".
   [nfs_opnum4.OP_EXCHANGE_ID, new Set<nfsstat4>([nfsstat4.NFS4ERR_PERM])],
+  // RFC 7862 §15.11.3: "If the sa_offset is beyond the end of the file, then SEEK MUST return NFS4ERR_NXIO."
+  [nfs_opnum4.OP_SEEK, new Set<nfsstat4>([nfsstat4.NFS4ERR_NXIO])],
 ]);
 
 /** As isAllowedError, for callback operations (nfs_cb_opnum4). */

@@ -695,7 +695,7 @@ describe("COMPOUND placement and decoding", () => {
     expect(res.status).toBe(nfsstat4.NFS4ERR_OP_ILLEGAL);
   });
 
-  it.each([0, 2, 7])(
+  it.each([0, 3, 7])(
     "answers minor version %i with NFS4ERR_MINOR_VERS_MISMATCH and no results",
     async (minor) => {
       const h = new Harness();
@@ -705,6 +705,21 @@ describe("COMPOUND placement and decoding", () => {
       expect(new TextDecoder().decode(res.tag)).toBe("t");
     },
   );
+
+  it("treats an NFSv4.2 operation in a 4.1 COMPOUND as OP_ILLEGAL, and serves it in 4.2", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    const seek: nfs_argop4 = {
+      argop: nfs_opnum4.OP_SEEK,
+      opseek: { sa_stateid: { seqid: 0, other: new Uint8Array(12) }, sa_offset: 0n, sa_what: 0 },
+    };
+    const v41 = await h.run([sequenceOp(sessionid, 1), seek], conn);
+    expect(v41.status).toBe(nfsstat4.NFS4ERR_OP_ILLEGAL);
+    expect(v41.resarray.at(-1)?.resop).toBe(nfs_opnum4.OP_ILLEGAL);
+    const v42 = await h.run([sequenceOp(sessionid, 2), seek], conn, { minorversion: 2 });
+    expect(v42.status).toBe(nfsstat4.NFS4ERR_NOFILEHANDLE);
+  });
 
   it("answers arguments that do not decode with NFS4ERR_BADXDR for that operation", async () => {
     const h = new Harness();

@@ -125,13 +125,13 @@ const lockt = (owner: string, type: number, offset: bigint, length: bigint): nfs
 });
 
 /** A client with a session that has done RECLAIM_COMPLETE, and a way to run COMPOUNDs in it. */
-async function client(h: Harness, name: string, uid = 0) {
+async function client(h: Harness, name: string, uid = 0, minorversion = 1) {
   const conn: RpcConnection = h.conn();
   const cred = sysCred(uid, uid);
   const { sessionid } = await newSession(h, conn, name, cred);
   let seq = 1;
   const run = (ops: nfs_argop4[]): Promise<COMPOUND4res> =>
-    h.run([sequenceOp(sessionid, seq++), ...ops], conn, { cred });
+    h.run([sequenceOp(sessionid, seq++), ...ops], conn, { cred, minorversion });
   expect((await run([reclaimCompleteOp])).status).toBe(nfsstat4.NFS4_OK);
   return run;
 }
@@ -573,5 +573,94 @@ describe("byte-range locks (RFC 8881 §9.3-§9.5)", () => {
     ]);
     h.clock.now += (h.ctx.settings.leaseTimeSec + h.ctx.settings.courtesyTimeSec + 1) * 1000;
     expect(h.state.expireLeases()).toBe(1);
+  });
+});
+
+describe("NFSv4.2 data operations (RFC 7862)", () => {
+  async function withFile(content: string) {
+    const run = await client(h, "a", 0, 2);
+    const opened = await run([
+      putroot,
+      lookup("export"),
+      openOp("f", "o"),
+      writeOp(CURRENT, content),
+    ]);
+    expect(opened.status).toBe(nfsstat4.NFS4_OK);
+    const sid = last<{ resok4: { stateid: stateid4 } }>(
+      { ...opened, resarray: opened.resarray.slice(0, -1) },
+      "opopen",
+    ).resok4.stateid;
+    return { session: run, sid };
+  }
+
+  it("READ_PLUS returns the data as one segment, and eof", async () => {
+    const { session, sid } = await withFile("hello world");
+    const res = await session([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      {
+        argop: nfs_opnum4.OP_READ_PLUS,
+        opread_plus: { rpa_stateid: sid, rpa_offset: 6n, rpa_count: 100 },
+      },
+    ]);
+    expect(res.status).toBe(nfsstat4.NFS4_OK);
+    const ok = last<{
+      rp_resok4: {
+        rpr_eof: boolean;
+        rpr_contents: { rpc_content: number; rpc_data: { d_offset: bigint; d_data: Uint8Array } }[];
+      };
+    }>(res, "opread_plus").rp_resok4;
+    expect(ok.rpr_eof).toBe(true);
+    expect(ok.rpr_contents).toHaveLength(1);
+    expect(ok.rpr_contents[0]!.rpc_data.d_offset).toBe(6n);
+    expect(new TextDecoder().decode(ok.rpr_contents[0]!.rpc_data.d_data)).toBe("world");
+  });
+
+  it("SEEK finds data at the offset and the hole at the end; past the end is NXIO", async () => {
+    const { session, sid } = await withFile("0123456789");
+    const seekOp = (offset: bigint, what: number): nfs_argop4 => ({
+      argop: nfs_opnum4.OP_SEEK,
+      opseek: { sa_stateid: sid, sa_offset: offset, sa_what: what as 0 },
+    });
+    const data = await session([putroot, lookup("export"), lookup("f"), seekOp(3n, 0)]);
+    expect(last(data, "opseek")).toEqual({
+      sa_status: 0,
+      resok4: { sr_eof: false, sr_offset: 3n },
+    });
+    const hole = await session([putroot, lookup("export"), lookup("f"), seekOp(3n, 1)]);
+    expect(last(hole, "opseek")).toEqual({
+      sa_status: 0,
+      resok4: { sr_eof: true, sr_offset: 10n },
+    });
+    expect((await session([putroot, lookup("export"), lookup("f"), seekOp(10n, 0)])).status).toBe(
+      nfsstat4.NFS4ERR_NXIO,
+    );
+  });
+
+  it("ALLOCATE extends the file; DEALLOCATE zeroes a range without changing the size", async () => {
+    const { session, sid } = await withFile("abcdefgh");
+    const alloc: nfs_argop4 = {
+      argop: nfs_opnum4.OP_ALLOCATE,
+      opallocate: { aa_stateid: sid, aa_offset: 0n, aa_length: 16n },
+    };
+    const dealloc: nfs_argop4 = {
+      argop: nfs_opnum4.OP_DEALLOCATE,
+      opdeallocate: { da_stateid: sid, da_offset: 2n, da_length: 3n },
+    };
+    expect((await session([putroot, lookup("export"), lookup("f"), alloc, dealloc])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    const back = await session([putroot, lookup("export"), lookup("f"), readOp(sid, 100)]);
+    const data = last<{ resok4: { data: Uint8Array } }>(back, "opread").resok4.data;
+    expect(data.length).toBe(16);
+    expect([...data.subarray(0, 8)]).toEqual([0x61, 0x62, 0, 0, 0, 0x66, 0x67, 0x68]);
+    const bad: nfs_argop4 = {
+      argop: nfs_opnum4.OP_DEALLOCATE,
+      opdeallocate: { da_stateid: sid, da_offset: 0n, da_length: 0n },
+    };
+    expect((await session([putroot, lookup("export"), lookup("f"), bad])).status).toBe(
+      nfsstat4.NFS4ERR_INVAL,
+    );
   });
 });

@@ -5,7 +5,10 @@ import { nfs_opnum4 } from "../../../generated/nfs4/index.js";
 import type { OpTable } from "../op.js";
 import { access } from "./access.js";
 import { bindConnToSession } from "./bind_conn_to_session.js";
+import { allocate, deallocate } from "./allocate.js";
 import { close } from "./close.js";
+import { readPlus } from "./read_plus.js";
+import { seek } from "./seek.js";
 import { delegreturn } from "./delegreturn.js";
 import { freeStateid } from "./free_stateid.js";
 import { lock } from "./lock.js";
@@ -63,4 +66,9 @@ export const OPERATIONS: OpTable = {
   [nfs_opnum4.OP_TEST_STATEID]: testStateid,
   [nfs_opnum4.OP_FREE_STATEID]: freeStateid,
   [nfs_opnum4.OP_DELEGRETURN]: delegreturn,
+  // NFSv4.2 (RFC 7862)
+  [nfs_opnum4.OP_READ_PLUS]: readPlus,
+  [nfs_opnum4.OP_SEEK]: seek,
+  [nfs_opnum4.OP_ALLOCATE]: allocate,
+  [nfs_opnum4.OP_DEALLOCATE]: deallocate,
 };

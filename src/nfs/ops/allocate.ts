@@ -1,0 +1,76 @@
+// ALLOCATE and DEALLOCATE (RFC 7862 §15.1, §15.4, NFSv4.2). ALLOCATE makes
+// sure the range is backed (the file grows to cover it, as posix_fallocate);
+// DEALLOCATE turns the range inside the file into zeros ("holes" read as
+// zeros; the size never changes). Both need a stateid allowing writes.
+
+import {
+  nfs_ftype4,
+  nfsstat4,
+  stable_how4,
+  type nfs_opnum4,
+  type stateid4,
+} from "../../../generated/nfs4/index.js";
+import { statusOfError } from "../../fs/backend.js";
+import { MAY_WRITE, mayAccess } from "../../fs/permission.js";
+import { MAX_OFFSET } from "../../state/lock-state.js";
+import { ACCESS_WRITE } from "../../state/open-state.js";
+import type { NfsError } from "../../state/slot-table.js";
+import type { CompoundState } from "../context.js";
+import type { OpHandler } from "../op.js";
+import { ioAuthority } from "../stateids.js";
+import { ioTypeError } from "./io-common.js";
+
+/** Zeros are written in pieces of this size, so a large range needs no large buffer. */
+const ZERO_CHUNK = 1024 * 1024;
+
+async function checked(
+  state: CompoundState,
+  stateid: stateid4,
+  offset: bigint,
+  length: bigint,
+): Promise<NfsError | bigint> {
+  const fh = state.currentFh;
+  if (fh === null) return nfsstat4.NFS4ERR_NOFILEHANDLE;
+  const attrs = await state.server.fs.getattr(fh);
+  if (attrs.type !== nfs_ftype4.NF4REG) return ioTypeError(attrs.type);
+  const auth = ioAuthority(state, stateid, ACCESS_WRITE);
+  if ("error" in auth) return auth.error;
+  if (auth.ok.kind === "special" && !mayAccess(attrs, state.cred, MAY_WRITE))
+    return nfsstat4.NFS4ERR_ACCESS;
+  if (length === 0n || offset + length - 1n > MAX_OFFSET) return nfsstat4.NFS4ERR_INVAL;
+  return attrs.size;
+}
+
+export const allocate: OpHandler<typeof nfs_opnum4.OP_ALLOCATE> = async (args, state) => {
+  try {
+    const size = await checked(state, args.aa_stateid, args.aa_offset, args.aa_length);
+    if (typeof size === "number") return { ar_status: size };
+    const end = args.aa_offset + args.aa_length;
+    if (end > state.server.fs.capabilities.maxFileSize) return { ar_status: nfsstat4.NFS4ERR_FBIG };
+    if (end > size) await state.server.fs.setattr(state.currentFh!, { size: end });
+    return { ar_status: nfsstat4.NFS4_OK };
+  } catch (e) {
+    return { ar_status: statusOfError(e) };
+  }
+};
+
+export const deallocate: OpHandler<typeof nfs_opnum4.OP_DEALLOCATE> = async (args, state) => {
+  try {
+    const size = await checked(state, args.da_stateid, args.da_offset, args.da_length);
+    if (typeof size === "number") return { dr_status: size };
+    const end = args.da_offset + args.da_length < size ? args.da_offset + args.da_length : size;
+    const zeros = new Uint8Array(ZERO_CHUNK);
+    for (let at = args.da_offset; at < end; at += BigInt(ZERO_CHUNK)) {
+      const n = end - at < BigInt(ZERO_CHUNK) ? Number(end - at) : ZERO_CHUNK;
+      await state.server.fs.write(
+        state.currentFh!,
+        at,
+        zeros.subarray(0, n),
+        stable_how4.FILE_SYNC4,
+      );
+    }
+    return { dr_status: nfsstat4.NFS4_OK };
+  } catch (e) {
+    return { dr_status: statusOfError(e) };
+  }
+};
