@@ -334,4 +334,23 @@ export interface FileSystem {
 
   /** Applies `attrs` and returns the new attributes. INVAL (size of a non-file), ISDIR (size of a directory), FBIG. */
   setattr(handle: FileHandle, attrs: SetAttributes): Promise<FileAttributes>;
+
+  /**
+   * Keeps the object alive while the NFS layer holds state on it (an OPEN):
+   * when its last name goes (REMOVE, or RENAME over it) its handle, attributes
+   * and data stay usable — nlink 0, reachable by handle only — until the
+   * matching unpin(). Pins are counted: n pin() calls need n unpin()
+   * calls. A persistent backend keeps a descriptor open or an orphan record;
+   * after a restart there are no pins. Names cannot be added to an object
+   * that has lost its last one (NFS4ERR_STALE).
+   */
+  pin(handle: FileHandle): Promise<void>;
+
+  /**
+   * Drops one pin(); the last unpin of an object with no names left frees
+   * it (its handle is STALE from then on). Never fails: unpinning an object
+   * that is not pinned, or whose handle is stale, does nothing, so cleanup paths
+   * (CLOSE, lease expiry) need no error handling.
+   */
+  unpin(handle: FileHandle): Promise<void>;
 }

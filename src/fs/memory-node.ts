@@ -42,6 +42,8 @@ export interface MemNode {
   uid: number;
   gid: number;
   nlink: number;
+  /** pin() calls not yet unpinned: while positive, the node outlives its last name. */
+  pins: number;
   atime: FsTime;
   mtime: FsTime;
   ctime: FsTime;

@@ -261,6 +261,7 @@ export class MemoryFileSystem implements FileSystem {
     const parent = this.resolve(dir);
     this.dirContent(parent);
     this.checkName(name);
+    this.checkAttrs(nfs_ftype4.NF4DIR, attrs, 0);
     const before = parent.change;
     const node = this.mkdirNode(parent, name, attrs);
     return { ...this.located(node), created: true, dirChange: this.dirChange(parent, before) };
@@ -277,11 +278,13 @@ export class MemoryFileSystem implements FileSystem {
     this.checkName(name);
     if (target.length === 0) fail(nfsstat4.NFS4ERR_INVAL, "empty symlink target");
     if (target.length > this.options.maxSymlinkBytes) fail(nfsstat4.NFS4ERR_NAMETOOLONG);
+    this.checkAttrs(nfs_ftype4.NF4LNK, attrs, 0);
     const before = parent.change;
     const node = this.addNode(parent, name, nfs_ftype4.NF4LNK, attrs, {
       kind: "symlink",
       target: target.slice(),
     });
+    this.applyTimes(node, attrs);
     return { ...this.located(node), created: true, dirChange: this.dirChange(parent, before) };
   }
 
@@ -299,11 +302,13 @@ export class MemoryFileSystem implements FileSystem {
     if (!device && type !== nfs_ftype4.NF4SOCK && type !== nfs_ftype4.NF4FIFO) {
       fail(nfsstat4.NFS4ERR_BADTYPE);
     }
+    this.checkAttrs(type, attrs, 0);
     const before = parent.change;
     const node = this.addNode(parent, name, type, attrs, {
       kind: "special",
       rdev: device ? { major: rdev.major, minor: rdev.minor } : NO_DEVICE,
     });
+    this.applyTimes(node, attrs);
     return { ...this.located(node), created: true, dirChange: this.dirChange(parent, before) };
   }
 
@@ -341,6 +346,7 @@ export class MemoryFileSystem implements FileSystem {
     this.checkName(fromName);
     this.checkName(toName);
     const node = sd.entries.get(fromName) ?? fail(nfsstat4.NFS4ERR_NOENT);
+    this.checkLive(dst);
     const srcBefore = src.change;
     const dstBefore = dst.change;
     const target = dd.entries.get(toName);
@@ -386,12 +392,17 @@ export class MemoryFileSystem implements FileSystem {
     const d = this.dirContent(parent);
     this.checkName(name);
     if (node.content.kind === "dir") fail(nfsstat4.NFS4ERR_ISDIR);
+    // An open file whose names are all gone cannot get a new one (as POSIX linkat()).
+    if (node.nlink === 0) fail(nfsstat4.NFS4ERR_STALE, "object has no name left");
+    this.checkLive(parent);
     if (d.entries.has(name)) fail(nfsstat4.NFS4ERR_EXIST);
     if (node.nlink >= this.options.maxLink) fail(nfsstat4.NFS4ERR_MLINK);
     const before = parent.change;
     d.entries.add(name, node);
     node.nlink++;
     this.metaChanged(node);
+    // A new entry is a change of the directory's contents (mtime, ctime, change).
+    this.modified(parent);
     return this.dirChange(parent, before);
   }
 
@@ -399,6 +410,26 @@ export class MemoryFileSystem implements FileSystem {
     const node = this.resolve(handle);
     this.applyAttrs(node, attrs);
     return this.attrsOf(node);
+  }
+
+  // ---- pins (open files) ----
+
+  async pin(handle: FileHandle): Promise<void> {
+    this.resolve(handle).pins++;
+  }
+
+  async unpin(handle: FileHandle): Promise<void> {
+    let node: MemNode | undefined;
+    try {
+      node = this.nodes.get(parseHandle(handle, this.generation));
+    } catch {
+      // Not a handle of this instance: nothing of ours is pinned by it.
+      return;
+    }
+    if (node === undefined || node.pins === 0) return;
+    node.pins--;
+    // The last pin on an object whose names are all gone frees it (data included).
+    if (node.pins === 0 && node.nlink === 0) this.free(node);
   }
 
   // ---- internals ----
@@ -510,6 +541,7 @@ export class MemoryFileSystem implements FileSystem {
       uid: attrs.uid,
       gid: attrs.gid,
       nlink: content.kind === "dir" ? 2 : 1,
+      pins: 0,
       atime: t,
       mtime: t,
       ctime: t,
@@ -533,6 +565,7 @@ export class MemoryFileSystem implements FileSystem {
     content: Content,
   ): MemNode {
     const d = this.dirContent(parent);
+    this.checkLive(parent);
     if (d.entries.has(name)) fail(nfsstat4.NFS4ERR_EXIST);
     if (content.kind === "dir" && parent.nlink >= this.options.maxLink)
       fail(nfsstat4.NFS4ERR_MLINK);
@@ -550,7 +583,7 @@ export class MemoryFileSystem implements FileSystem {
       entries: new DirListing<MemNode>(),
       parent,
     });
-    this.applyAttrs(node, { atime: attrs.atime, mtime: attrs.mtime });
+    this.applyTimes(node, attrs);
     return node;
   }
 
@@ -564,12 +597,23 @@ export class MemoryFileSystem implements FileSystem {
       node.nlink--;
     }
     this.modified(parent);
-    if (node.nlink === 0) {
-      this.usedBytes -= this.spaceOf(node);
-      this.nodes.delete(node.fileid);
-    } else {
-      this.metaChanged(node);
-    }
+    // The last name went: ctime moves as for any unlink; an unpinned node is freed.
+    this.metaChanged(node);
+    if (node.nlink === 0 && node.pins === 0) this.free(node);
+  }
+
+  /** Forgets a node that has neither names nor pins, refunding its space. */
+  private free(node: MemNode): void {
+    this.usedBytes -= this.spaceOf(node);
+    this.nodes.delete(node.fileid);
+  }
+
+  /**
+   * STALE for a directory that has been removed but is still pinned: entries
+   * added to it could never be reached again (POSIX refuses them with ENOENT).
+   */
+  private checkLive(dir: MemNode): void {
+    if (dir.nlink === 0) fail(nfsstat4.NFS4ERR_STALE, "directory has been removed");
   }
 
   /** Sets the size of a file, charging or refunding whole blocks. */
@@ -626,5 +670,11 @@ export class MemoryFileSystem implements FileSystem {
     if (mtime !== undefined) node.mtime = mtime === "now" ? t : mtime;
     node.ctime = t;
     node.change = this.nextChange();
+  }
+
+  /** A new object's requested atime/mtime (its mode and owner were set by newNode). */
+  private applyTimes(node: MemNode, attrs: SetAttributes): void {
+    if (attrs.atime === undefined && attrs.mtime === undefined) return;
+    this.applyAttrs(node, { atime: attrs.atime, mtime: attrs.mtime });
   }
 }

@@ -48,6 +48,7 @@ export class NfsServer {
     this.state = new StateManager({
       settings: this.settings,
       log: this.log.child({ module: "state" }),
+      onOpenRemoved: (fh) => void this.fs.unpin(fh),
       ...(options.now ? { now: options.now } : {}),
       // One identity per server process, the same on every address it listens on.
       serverOwner: new TextEncoder().encode(

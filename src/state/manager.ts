@@ -22,6 +22,11 @@ export interface StateOptions {
   readonly log: Logger;
   /** The clock, in milliseconds (tests inject their own). */
   readonly now?: () => number;
+  /**
+   * Called when an open goes (CLOSE, expiry, client teardown): the backend
+   * keeps an open file usable until then even if its last name is removed.
+   */
+  readonly onOpenRemoved?: (fh: Uint8Array) => void;
   /** server_owner's so_major_id and the server scope; stable for the server's life. */
   readonly serverOwner?: Uint8Array;
 }
@@ -43,6 +48,7 @@ export class StateManager {
   /** Seconds since the epoch at start-up; the high half of every client ID, so IDs from an earlier run are stale. */
   readonly bootEpoch: number;
   private readonly log: Logger;
+  private readonly onOpenRemoved: (fh: Uint8Array) => void;
   private nextClientSeq = 1;
   private readonly clients = new Map<bigint, ClientRecord>();
   private readonly byOwner = new Map<string, ClientRecord[]>();
@@ -56,6 +62,7 @@ export class StateManager {
     this.settings = options.settings;
     this.log = options.log;
     this.now = options.now ?? Date.now;
+    this.onOpenRemoved = options.onOpenRemoved ?? (() => undefined);
     this.bootEpoch = Math.floor(this.now() / 1000) >>> 0;
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
@@ -145,7 +152,11 @@ export class StateManager {
       // A client with opens or locks is kept, courteously, until someone else needs them.
       const courtesyDeadline = deadline - this.settings.courtesyTimeSec * 1000;
       if (record.confirmed && record.hasOpenState && record.renewedAt >= courtesyDeadline) {
-        if (!record.courtesy) this.log.info({ clientid: record.clientid.toString(16) }, "lease expired; keeping state courteously");
+        if (!record.courtesy)
+          this.log.info(
+            { clientid: record.clientid.toString(16) },
+            "lease expired; keeping state courteously",
+          );
         record.courtesy = true;
         continue;
       }
@@ -223,7 +234,10 @@ export class StateManager {
    */
   evictIfCourtesy(record: ClientRecord): boolean {
     if (!record.courtesy) return false;
-    this.log.info({ clientid: record.clientid.toString(16) }, "courtesy client expired by a conflict");
+    this.log.info(
+      { clientid: record.clientid.toString(16) },
+      "courtesy client expired by a conflict",
+    );
     this.removeClient(record);
     return true;
   }
@@ -278,6 +292,7 @@ export class StateManager {
     this.files.get(open.fileKey)?.opens.delete(open);
     this.stateids.remove(open);
     this.dropIfEmpty(open.fileKey);
+    this.onOpenRemoved(open.fh);
   }
 
   lockOwner(client: ClientRecord, owner: Uint8Array): LockOwner {

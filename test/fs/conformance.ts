@@ -385,6 +385,57 @@ export function describeBackendConformance(
         );
       });
 
+      it("new directories, symlinks and special files take the requested times", async () => {
+        const atime = { seconds: 1_000n, nseconds: 1 };
+        const mtime = { seconds: 2_000n, nseconds: 2 };
+        const timed = { ...ATTRS, atime, mtime };
+        const made = [
+          await fs.mkdir(dir, "d", { ...DIR_ATTRS, atime, mtime }),
+          await fs.symlink(dir, "l", enc.encode("t"), timed),
+          await fs.mknod(dir, "p", nfs_ftype4.NF4FIFO, { major: 0, minor: 0 }, timed),
+          await fs.mknod(dir, "b", nfs_ftype4.NF4BLK, { major: 8, minor: 1 }, timed),
+        ];
+        for (const m of made) {
+          const a = await fs.getattr(m.handle);
+          expect(a.atime).toEqual(atime);
+          expect(a.mtime).toEqual(mtime);
+          expect(a.mode).toBe(m.attrs.type === nfs_ftype4.NF4DIR ? 0o755 : 0o644);
+          expect(a.uid).toBe(1000);
+          expect(a.gid).toBe(100);
+        }
+      });
+
+      it("a size for a non-file fails the creation and leaves nothing behind", async () => {
+        const sized = { ...ATTRS, size: 0n };
+        expect(await statusOf(() => fs.mkdir(dir, "d", { ...DIR_ATTRS, size: 0n }))).toBe(
+          nfsstat4.NFS4ERR_ISDIR,
+        );
+        expect(await statusOf(() => fs.symlink(dir, "l", enc.encode("t"), sized))).toBe(
+          nfsstat4.NFS4ERR_INVAL,
+        );
+        expect(
+          await statusOf(() =>
+            fs.mknod(dir, "p", nfs_ftype4.NF4FIFO, { major: 0, minor: 0 }, sized),
+          ),
+        ).toBe(nfsstat4.NFS4ERR_INVAL);
+        expect((await listAll(fs, dir)).length).toBe(0);
+      });
+
+      it("creating over an existing name is EXIST for every kind", async () => {
+        await file("taken");
+        expect(await statusOf(() => fs.mkdir(dir, "taken", DIR_ATTRS))).toBe(
+          nfsstat4.NFS4ERR_EXIST,
+        );
+        expect(await statusOf(() => fs.symlink(dir, "taken", enc.encode("t"), ATTRS))).toBe(
+          nfsstat4.NFS4ERR_EXIST,
+        );
+        expect(
+          await statusOf(() =>
+            fs.mknod(dir, "taken", nfs_ftype4.NF4SOCK, { major: 0, minor: 0 }, ATTRS),
+          ),
+        ).toBe(nfsstat4.NFS4ERR_EXIST);
+      });
+
       it("mknod makes FIFOs and devices", async () => {
         const fifo = await fs.mknod(dir, "p", nfs_ftype4.NF4FIFO, { major: 0, minor: 0 }, ATTRS);
         expect(fifo.attrs.type).toBe(nfs_ftype4.NF4FIFO);
@@ -463,12 +514,121 @@ export function describeBackendConformance(
         );
       });
 
+      it("rename onto the same name changes nothing, not even the directory", async () => {
+        const h = await file("same");
+        const before = (await fs.getattr(dir)).change;
+        const r = await fs.rename(dir, "same", dir, "same");
+        expect(r.source.before).toBe(r.source.after);
+        expect(r.target.before).toBe(r.target.after);
+        expect((await fs.getattr(dir)).change).toBe(before);
+        expect((await fs.lookup(dir, "same")).handle).toEqual(h);
+      });
+
+      it("rename of a directory onto an empty directory replaces it", async () => {
+        const a = (await fs.mkdir(dir, "a", DIR_ATTRS)).handle;
+        const b = (await fs.mkdir(dir, "b", DIR_ATTRS)).handle;
+        const n0 = (await fs.getattr(dir)).nlink;
+        await fs.rename(dir, "a", dir, "b");
+        expect((await fs.lookup(dir, "b")).handle).toEqual(a);
+        expect(await statusOf(() => fs.getattr(b))).toBe(nfsstat4.NFS4ERR_STALE);
+        expect((await fs.getattr(dir)).nlink).toBe(n0 - 1);
+      });
+
+      it("rename across directories reports both directories' changes", async () => {
+        const other = (await fs.mkdir(dir, "other", DIR_ATTRS)).handle;
+        await file("f");
+        const r = await fs.rename(dir, "f", other, "g");
+        expect(r.source.before).not.toBe(r.source.after);
+        expect(r.target.before).not.toBe(r.target.after);
+        expect(r.source.after).toBe((await fs.getattr(dir)).change);
+        expect(r.target.after).toBe((await fs.getattr(other)).change);
+      });
+
+      it("remove and link report the directory change; link moves the file's change", async () => {
+        const h = await file("a");
+        const c0 = (await fs.getattr(h)).change;
+        const ci = await fs.link(h, dir, "b");
+        expect(ci.after).toBe((await fs.getattr(dir)).change);
+        expect(ci.before).not.toBe(ci.after);
+        expect((await fs.getattr(h)).change).not.toBe(c0);
+        const ri = await fs.remove(dir, "b");
+        expect(ri.after).toBe((await fs.getattr(dir)).change);
+      });
+
       it("renaming onto another link of the same file does nothing", async () => {
         const h = await file("a");
         await fs.link(h, dir, "b");
         await fs.rename(dir, "a", dir, "b");
         expect((await fs.lookup(dir, "a")).handle).toEqual(h);
         expect((await fs.lookup(dir, "b")).handle).toEqual(h);
+      });
+    });
+
+    describe("pins (open files)", () => {
+      it("a pinned file outlives its last name until unpinned", async () => {
+        const h = await file("open", "still here");
+        await fs.pin(h);
+        await fs.remove(dir, "open");
+        expect(await statusOf(() => fs.lookup(dir, "open"))).toBe(nfsstat4.NFS4ERR_NOENT);
+        const a = await fs.getattr(h);
+        expect(a.nlink).toBe(0);
+        expect((await fs.read(h, 0n, 100)).data).toEqual(enc.encode("still here"));
+        await fs.write(h, 10n, enc.encode("!"), FILE_SYNC);
+        expect((await fs.getattr(h)).size).toBe(11n);
+        await fs.unpin(h);
+        expect(await statusOf(() => fs.getattr(h))).toBe(nfsstat4.NFS4ERR_STALE);
+      });
+
+      it("pins are counted, and unpinning a named file changes nothing", async () => {
+        const h = await file("twice", "x");
+        await fs.pin(h);
+        await fs.pin(h);
+        await fs.unpin(h);
+        await fs.remove(dir, "twice");
+        expect((await fs.getattr(h)).nlink).toBe(0);
+        await fs.unpin(h);
+        expect(await statusOf(() => fs.getattr(h))).toBe(nfsstat4.NFS4ERR_STALE);
+        const kept = await file("kept");
+        await fs.pin(kept);
+        await fs.unpin(kept);
+        expect((await fs.getattr(kept)).nlink).toBe(1);
+      });
+
+      it("a file replaced by rename survives while pinned", async () => {
+        const victim = await file("victim", "old");
+        await file("newer", "new");
+        await fs.pin(victim);
+        await fs.rename(dir, "newer", dir, "victim");
+        expect((await fs.read(victim, 0n, 10)).data).toEqual(enc.encode("old"));
+        expect((await fs.getattr(victim)).nlink).toBe(0);
+        await fs.unpin(victim);
+        expect(await statusOf(() => fs.getattr(victim))).toBe(nfsstat4.NFS4ERR_STALE);
+      });
+
+      it("unpin never fails: not pinned, stale or garbled handles", async () => {
+        const h = await file("gone");
+        await fs.remove(dir, "gone");
+        await fs.unpin(h);
+        await fs.unpin(new Uint8Array(0));
+        await fs.unpin(await file("never-pinned"));
+      });
+
+      it("an orphaned file cannot be linked again, nor a removed directory filled", async () => {
+        const h = await file("orphan");
+        await fs.pin(h);
+        await fs.remove(dir, "orphan");
+        expect(await statusOf(() => fs.link(h, dir, "again"))).toBe(nfsstat4.NFS4ERR_STALE);
+        const sub = (await fs.mkdir(dir, "sub", DIR_ATTRS)).handle;
+        await fs.pin(sub);
+        await fs.remove(dir, "sub");
+        expect(await statusOf(() => fs.create(sub, "f", { kind: "guarded" }, ATTRS))).toBe(
+          nfsstat4.NFS4ERR_STALE,
+        );
+        expect(await statusOf(() => fs.mkdir(sub, "d", DIR_ATTRS))).toBe(nfsstat4.NFS4ERR_STALE);
+        await file("mv");
+        expect(await statusOf(() => fs.rename(dir, "mv", sub, "mv"))).toBe(nfsstat4.NFS4ERR_STALE);
+        await fs.unpin(sub);
+        await fs.unpin(h);
       });
     });
 

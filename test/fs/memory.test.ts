@@ -107,6 +107,23 @@ describe("MemoryFileSystem", () => {
     expect((await fs.statfs(root)).spaceFree).toBe(65536n - 2048n);
   });
 
+  it("a pinned orphan keeps its space and its file slot until the last unpin", async () => {
+    const fs = new MemoryFileSystem({ capacityBytes: 64 * 1024, blockSize: 1024 });
+    const root = await fs.root();
+    const s0 = await fs.statfs(root);
+    const f = await fs.create(root, "f", { kind: "guarded" }, ATTRS);
+    await fs.write(f.handle, 0n, new Uint8Array(3000), 2);
+    await fs.pin(f.handle);
+    await fs.remove(root, "f");
+    const s1 = await fs.statfs(root);
+    expect(s1.spaceFree).toBe(s0.spaceFree - 3072n);
+    expect(s1.filesFree).toBe(s0.filesFree - 1n);
+    await fs.unpin(f.handle);
+    const s2 = await fs.statfs(root);
+    expect(s2.spaceFree).toBe(s0.spaceFree);
+    expect(s2.filesFree).toBe(s0.filesFree);
+  });
+
   it("files: NOSPC when every file slot is used", async () => {
     const fs = new MemoryFileSystem({ maxFiles: 3 });
     const root = await fs.root();

@@ -55,7 +55,12 @@ export class Harness {
   ) {
     const log = pino({ level: "silent" });
     const full = { ...DEFAULT_NFS_SETTINGS, ...settings };
-    this.state = new StateManager({ settings: full, log, now: () => this.clock.now });
+    this.state = new StateManager({
+      settings: full,
+      log,
+      now: () => this.clock.now,
+      onOpenRemoved: (fh) => void fs.unpin?.(fh),
+    });
     this.ctx = { settings: full, state: this.state, fs, log };
     this.processor = new CompoundProcessor(this.ctx, { ...OPERATIONS, ...extraOps });
   }

@@ -24,7 +24,7 @@ import {
   type fattr4,
   type settime4,
 } from "../../../generated/nfs4/index.js";
-import type { NfsErrorStatus, TimeToSet } from "../../fs/backend.js";
+import type { NfsErrorStatus, SetAttributes, TimeToSet } from "../../fs/backend.js";
 import { XdrError, XdrReader } from "../../xdr/index.js";
 import { bitmapOf, bitsOf } from "./bitmap.js";
 import { ATTR_BY_BIT } from "./table.js";
@@ -130,4 +130,29 @@ export function numericId(s: string): number | null {
   if (!/^(0|[1-9][0-9]{0,9})$/.test(s)) return null;
   const n = Number(s);
   return n <= MAX_ID ? n : null;
+}
+
+/**
+ * The backend's SetAttributes for decoded attributes: owner and owner_group
+ * become ids (NFS4ERR_BADOWNER for strings that are not numeric ids, the only
+ * form this server speaks under AUTH_SYS). No permission checks: see
+ * authorizeSetattr() in fs/permission.ts.
+ */
+export function toSetAttributes(
+  attrs: SettableAttrs,
+):
+  | { readonly ok: true; readonly attrs: SetAttributes }
+  | { readonly ok: false; readonly status: NfsErrorStatus } {
+  const { mode, owner, ownerGroup, size, atime, mtime } = attrs;
+  const uid = owner === undefined ? undefined : numericId(owner);
+  const gid = ownerGroup === undefined ? undefined : numericId(ownerGroup);
+  if (uid === null || gid === null) return { ok: false, status: nfsstat4.NFS4ERR_BADOWNER };
+  const out: { -readonly [K in keyof SetAttributes]: SetAttributes[K] } = {};
+  if (mode !== undefined) out.mode = mode;
+  if (uid !== undefined) out.uid = uid;
+  if (gid !== undefined) out.gid = gid;
+  if (size !== undefined) out.size = size;
+  if (atime !== undefined) out.atime = atime;
+  if (mtime !== undefined) out.mtime = mtime;
+  return { ok: true, attrs: out };
 }

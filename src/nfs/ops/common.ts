@@ -1,10 +1,37 @@
 // Helpers shared by the filesystem operations: building the AttrSource the
-// attrs module encodes from, and the type checks several operations repeat.
+// attrs module encodes from, the type checks several operations repeat, the
+// attributes of new objects, comparing attributes (VERIFY/NVERIFY), and
+// mapping backend failures onto the errors each operation may return.
 
-import { nfs_ftype4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { FileAttributes, FileHandle, FsStats, NfsErrorStatus } from "../../fs/backend.js";
-import type { AttrSource } from "../attrs/index.js";
+import {
+  FATTR4_RDATTR_ERROR,
+  MODE4_SGID,
+  nfs_ftype4,
+  nfsstat4,
+  type fattr4,
+  type nfs_opnum4,
+} from "../../../generated/nfs4/index.js";
+import {
+  statusOfError,
+  type CreateAttributes,
+  type FileAttributes,
+  type FileHandle,
+  type FsId,
+  type FsStats,
+  type NfsErrorStatus,
+  type SetAttributes,
+} from "../../fs/backend.js";
+import { authorizeSetattr, type Caller } from "../../fs/permission.js";
+import {
+  ATTR_BY_BIT,
+  bitsOf,
+  encodeAttrs,
+  needsStats,
+  trim,
+  type AttrSource,
+} from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
+import { isAllowedError } from "../errors-allowed.js";
 
 /** The AttrSource for one object, with the server's capabilities and settings. */
 export function attrSource(
@@ -28,5 +55,126 @@ export function lookupDirError(type: nfs_ftype4): NfsErrorStatus | null {
   return type === nfs_ftype4.NF4LNK ? nfsstat4.NFS4ERR_SYMLINK : nfsstat4.NFS4ERR_NOTDIR;
 }
 
+/**
+ * NFS4ERR_NOTDIR for anything but a directory, symbolic links included: for
+ * the operations whose valid errors (RFC 8881 §15.2) have no NFS4ERR_SYMLINK
+ * (CREATE, REMOVE, RENAME, SECINFO, GET_DIR_DELEGATION).
+ */
+export function notDirError(type: nfs_ftype4): NfsErrorStatus | null {
+  return type === nfs_ftype4.NF4DIR ? null : nfsstat4.NFS4ERR_NOTDIR;
+}
+
 /** The answer of every operation that needs a current filehandle and has none. */
 export const NO_FILEHANDLE = { status: nfsstat4.NFS4ERR_NOFILEHANDLE } as const;
+
+/** True when two objects are on the same filesystem (LINK and RENAME across them are XDEV). */
+export function sameFilesystem(a: FsId, b: FsId): boolean {
+  return a.major === b.major && a.minor === b.minor;
+}
+
+/**
+ * Stand-ins for a backend status `op` may not return, nearest first: the
+ * backend names the most precise status it knows (a local directory's EPERM,
+ * say), which is not always one RFC 8881 §15.2 lists for the operation.
+ */
+const SUBSTITUTES: ReadonlyMap<nfsstat4, readonly NfsErrorStatus[]> = new Map([
+  [nfsstat4.NFS4ERR_PERM, [nfsstat4.NFS4ERR_ACCESS]],
+  [nfsstat4.NFS4ERR_SYMLINK, [nfsstat4.NFS4ERR_NOTDIR, nfsstat4.NFS4ERR_WRONG_TYPE]],
+  [nfsstat4.NFS4ERR_WRONG_TYPE, [nfsstat4.NFS4ERR_INVAL]],
+  [nfsstat4.NFS4ERR_ISDIR, [nfsstat4.NFS4ERR_WRONG_TYPE, nfsstat4.NFS4ERR_INVAL]],
+  [nfsstat4.NFS4ERR_DQUOT, [nfsstat4.NFS4ERR_NOSPC]],
+  // A handle that parsed at PUTFH and no longer does names nothing that still exists.
+  [nfsstat4.NFS4ERR_BADHANDLE, [nfsstat4.NFS4ERR_STALE]],
+]);
+
+/**
+ * The status to answer `op` with for the backend failure `e` (rethrowing what
+ * is not an FsError): the backend's own status when `op` may return it, else
+ * the nearest one it may, else NFS4ERR_IO or, failing that, NFS4ERR_SERVERFAULT.
+ */
+export function failureStatus(op: nfs_opnum4, e: unknown): NfsErrorStatus {
+  const status = statusOfError(e);
+  if (isAllowedError(op, status)) return status;
+  for (const alt of SUBSTITUTES.get(status) ?? []) if (isAllowedError(op, alt)) return alt;
+  return isAllowedError(op, nfsstat4.NFS4ERR_IO)
+    ? nfsstat4.NFS4ERR_IO
+    : nfsstat4.NFS4ERR_SERVERFAULT;
+}
+
+/**
+ * Permission bits of an object created without a mode attribute: what the
+ * usual umask 022 leaves. Symbolic links get 0777: their bits are never checked.
+ */
+function defaultMode(type: nfs_ftype4): number {
+  if (type === nfs_ftype4.NF4DIR) return 0o755;
+  if (type === nfs_ftype4.NF4LNK) return 0o777;
+  return 0o644;
+}
+
+/**
+ * The attributes of a new object of `type` in directory `dir`, created by
+ * `caller` with the client's `requested` ones (CREATE's createattrs, OPEN's
+ * createattrs). As POSIX: the caller owns it; its group is the caller's, or
+ * the directory's when the directory is set-gid (a new directory then
+ * inherits set-gid too); `requested` may change these as chown/chmod would
+ * (authorizeSetattr: NFS4ERR_PERM for giving the object away). A missing mode
+ * defaults per defaultMode().
+ */
+export function newObjectAttributes(
+  type: nfs_ftype4,
+  dir: Pick<FileAttributes, "mode" | "gid">,
+  requested: SetAttributes,
+  caller: Caller,
+):
+  | { readonly ok: true; readonly attrs: CreateAttributes }
+  | { readonly ok: false; readonly status: NfsErrorStatus } {
+  const setgidDir = (dir.mode & MODE4_SGID) !== 0;
+  const gid = setgidDir ? dir.gid : caller.gid;
+  const base = { type, mode: defaultMode(type), uid: caller.uid, gid };
+  const allowed = authorizeSetattr(base, requested, caller);
+  if (!allowed.ok) return allowed;
+  const a = allowed.attrs;
+  let mode = a.mode ?? base.mode;
+  if (setgidDir && type === nfs_ftype4.NF4DIR) mode |= MODE4_SGID;
+  return { ok: true, attrs: { ...a, mode, uid: a.uid ?? base.uid, gid: a.gid ?? base.gid } };
+}
+
+/**
+ * Compares the client's `given` attributes with the current object's (VERIFY,
+ * NVERIFY; RFC 8881 §18.31.3, §18.15.3): the same bits, each encoded exactly
+ * as GETATTR would (values are compared as XDR bytes, as Linux nfsd does).
+ * An attribute this server does not support is NFS4ERR_ATTRNOTSUPP; a
+ * write-only one (time_access_set, time_modify_set) and rdattr_error, which
+ * has no value outside READDIR, are NFS4ERR_INVAL. Needs a current filehandle.
+ */
+export async function compareAttrs(
+  op: typeof nfs_opnum4.OP_VERIFY | typeof nfs_opnum4.OP_NVERIFY,
+  state: CompoundState,
+  fh: FileHandle,
+  given: fattr4,
+): Promise<{ readonly same: boolean } | { readonly status: NfsErrorStatus }> {
+  const bits = bitsOf(given.attrmask);
+  for (const bit of bits) {
+    if (ATTR_BY_BIT[bit] === undefined) return { status: nfsstat4.NFS4ERR_ATTRNOTSUPP };
+  }
+  for (const bit of bits) {
+    if (ATTR_BY_BIT[bit]!.write === null || bit === FATTR4_RDATTR_ERROR) {
+      return { status: nfsstat4.NFS4ERR_INVAL };
+    }
+  }
+  const fs = state.server.fs;
+  try {
+    const attrs = await fs.getattr(fh);
+    const stats = needsStats(given.attrmask) ? await fs.statfs(fh) : undefined;
+    const ours = encodeAttrs(given.attrmask, attrSource(state, fh, attrs, stats));
+    const wanted = trim(given.attrmask);
+    // An attribute the object has no value for leaves our bitmap short: not the same.
+    const same =
+      ours.attrmask.length === wanted.length &&
+      ours.attrmask.every((w, i) => w === wanted[i]) &&
+      Buffer.compare(ours.attr_vals, given.attr_vals) === 0;
+    return { same };
+  } catch (e) {
+    return { status: failureStatus(op, e) };
+  }
+}

@@ -7,6 +7,27 @@ import { access } from "./access.js";
 import { bindConnToSession } from "./bind_conn_to_session.js";
 import { allocate, deallocate } from "./allocate.js";
 import { close } from "./close.js";
+import { commit } from "./commit.js";
+import { create } from "./create.js";
+import { getDirDelegation } from "./get_dir_delegation.js";
+import {
+  getdeviceinfo,
+  getdevicelist,
+  layoutcommit,
+  layoutget,
+  layoutreturn,
+  setSsv,
+} from "./layout_notsupp.js";
+import { link } from "./link.js";
+import { nverify } from "./nverify.js";
+import { openattr } from "./openattr.js";
+import { putpubfh } from "./putpubfh.js";
+import { readlink } from "./readlink.js";
+import { remove } from "./remove.js";
+import { rename } from "./rename.js";
+import { secinfo } from "./secinfo.js";
+import { verify } from "./verify.js";
+import { wantDelegation } from "./want_delegation.js";
 import { readPlus } from "./read_plus.js";
 import { seek } from "./seek.js";
 import { delegreturn } from "./delegreturn.js";
@@ -66,6 +87,25 @@ export const OPERATIONS: OpTable = {
   [nfs_opnum4.OP_TEST_STATEID]: testStateid,
   [nfs_opnum4.OP_FREE_STATEID]: freeStateid,
   [nfs_opnum4.OP_DELEGRETURN]: delegreturn,
+  [nfs_opnum4.OP_CREATE]: create,
+  [nfs_opnum4.OP_LINK]: link,
+  [nfs_opnum4.OP_REMOVE]: remove,
+  [nfs_opnum4.OP_RENAME]: rename,
+  [nfs_opnum4.OP_READLINK]: readlink,
+  [nfs_opnum4.OP_SECINFO]: secinfo,
+  [nfs_opnum4.OP_PUTPUBFH]: putpubfh,
+  [nfs_opnum4.OP_VERIFY]: verify,
+  [nfs_opnum4.OP_NVERIFY]: nverify,
+  [nfs_opnum4.OP_OPENATTR]: openattr,
+  [nfs_opnum4.OP_COMMIT]: commit,
+  [nfs_opnum4.OP_WANT_DELEGATION]: wantDelegation,
+  [nfs_opnum4.OP_GET_DIR_DELEGATION]: getDirDelegation,
+  [nfs_opnum4.OP_LAYOUTGET]: layoutget,
+  [nfs_opnum4.OP_LAYOUTCOMMIT]: layoutcommit,
+  [nfs_opnum4.OP_LAYOUTRETURN]: layoutreturn,
+  [nfs_opnum4.OP_GETDEVICEINFO]: getdeviceinfo,
+  [nfs_opnum4.OP_GETDEVICELIST]: getdevicelist,
+  [nfs_opnum4.OP_SET_SSV]: setSsv,
   // NFSv4.2 (RFC 7862)
   [nfs_opnum4.OP_READ_PLUS]: readPlus,
   [nfs_opnum4.OP_SEEK]: seek,

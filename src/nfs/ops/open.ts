@@ -13,6 +13,7 @@ import type {
 } from "../../../generated/nfs4/index.js";
 import {
   OPEN4_RESULT_LOCKTYPE_POSIX,
+  OPEN4_RESULT_PRESERVE_UNLINKED,
   OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
   OPEN4_SHARE_ACCESS_WANT_CANCEL,
   OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
@@ -115,7 +116,20 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   }
   let openState = manager.findOpen(owner, fileKey);
   if (openState) bumpSeqid(openState);
-  else openState = manager.newOpen(owner, target.fh);
+  else {
+    // The backend keeps an open file (data and handle) even if its last name goes, until CLOSE.
+    try {
+      await state.server.fs.pin(target.fh);
+    } catch (e) {
+      return fail(statusOfError(e));
+    }
+    // Another OPEN of this owner may have won the race while we waited.
+    openState = manager.findOpen(owner, fileKey);
+    if (openState) {
+      void state.server.fs.unpin(target.fh);
+      bumpSeqid(openState);
+    } else openState = manager.newOpen(owner, target.fh);
+  }
   openState.grant(access, args.share_deny);
 
   state.currentFh = target.fh;
@@ -125,7 +139,7 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
     resok4: {
       stateid: stateidOf(openState),
       cinfo: target.cinfo,
-      rflags: OPEN4_RESULT_LOCKTYPE_POSIX,
+      rflags: OPEN4_RESULT_LOCKTYPE_POSIX | OPEN4_RESULT_PRESERVE_UNLINKED,
       attrset: target.attrsset,
       delegation: noDelegation(args.share_access),
     },

@@ -1,0 +1,42 @@
+// LINK (RFC 8881 §18.9): gives the object of the saved filehandle another
+// name, `newname`, in the directory of the current filehandle. cinfo is that
+// directory's change.
+//
+// Checks, in order: both handles (NFS4ERR_NOFILEHANDLE); that the current one
+// is a directory (NFS4ERR_SYMLINK for a symlink, as LOOKUP; NOTDIR else); that
+// the source is not a directory (NFS4ERR_ISDIR: hard links to directories
+// would make the tree a graph); the name; hard-link support (NFS4ERR_NOTSUPP);
+// the same filesystem (NFS4ERR_XDEV); write and search permission on the
+// directory (NFS4ERR_ACCESS); then the backend (EXIST, MLINK, and STALE for
+// an open file whose last name is already gone).
+
+import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { decodeName } from "../../fs/names.js";
+import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
+import type { OpHandler } from "../op.js";
+import { NO_FILEHANDLE, failureStatus, lookupDirError, sameFilesystem } from "./common.js";
+
+export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) => {
+  const dir = state.currentFh;
+  const source = state.savedFh;
+  if (dir === null || source === null) return NO_FILEHANDLE;
+  const fs = state.server.fs;
+  try {
+    const dirAttrs = await fs.getattr(dir);
+    const typeError = lookupDirError(dirAttrs.type);
+    if (typeError !== null) return { status: typeError };
+    const srcAttrs = await fs.getattr(source);
+    if (srcAttrs.type === nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_ISDIR };
+    const name = decodeName(args.newname, fs.capabilities.maxNameBytes);
+    if (!name.ok) return { status: name.status };
+    if (!fs.capabilities.linkSupport) return { status: nfsstat4.NFS4ERR_NOTSUPP };
+    if (!sameFilesystem(srcAttrs.fsid, dirAttrs.fsid)) return { status: nfsstat4.NFS4ERR_XDEV };
+    if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
+      return { status: nfsstat4.NFS4ERR_ACCESS };
+    }
+    const cinfo = await fs.link(source, dir, name.name);
+    return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
+  } catch (e) {
+    return { status: failureStatus(nfs_opnum4.OP_LINK, e) };
+  }
+};

@@ -1,0 +1,21 @@
+// OPENATTR (RFC 8881 §18.17): would make the named-attribute directory of the
+// current object the current filehandle. This server has no named attributes
+// (fattr4 named_attr is false everywhere), which §17 allows, so it answers
+// NFS4ERR_NOTSUPP — but only for a valid current filehandle: without one the
+// error is NFS4ERR_NOFILEHANDLE, and a stale one NFS4ERR_STALE, as for every
+// operation on the current object.
+
+import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import type { OpHandler } from "../op.js";
+import { NO_FILEHANDLE, failureStatus } from "./common.js";
+
+export const openattr: OpHandler<typeof nfs_opnum4.OP_OPENATTR> = async (_args, state) => {
+  const fh = state.currentFh;
+  if (fh === null) return NO_FILEHANDLE;
+  try {
+    await state.server.fs.getattr(fh);
+  } catch (e) {
+    return { status: failureStatus(nfs_opnum4.OP_OPENATTR, e) };
+  }
+  return { status: nfsstat4.NFS4ERR_NOTSUPP };
+};

@@ -1,0 +1,43 @@
+// REMOVE (RFC 8881 §18.25): removes the entry `target` — a non-directory, or
+// an empty directory — from the current directory. cinfo is the directory's
+// change.
+//
+// Checks, in order: a current handle; that it is a directory (NOTDIR,
+// symlinks included: §15.2 gives REMOVE no NFS4ERR_SYMLINK); the name (as
+// LOOKUP); write and search permission on the directory (NFS4ERR_ACCESS); the
+// entry (NFS4ERR_NOENT); the sticky bit (NFS4ERR_ACCESS — REMOVE may not
+// return NFS4ERR_PERM); then the backend (NOTEMPTY).
+//
+// A removed file that is still open keeps its data: OPEN pins it in the
+// backend (FileSystem.pin) and the last CLOSE unpins it, so READ and WRITE on
+// the open stateid go on working and the storage is freed only then.
+
+import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { decodeName } from "../../fs/names.js";
+import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
+import type { OpHandler } from "../op.js";
+import { NO_FILEHANDLE, failureStatus, notDirError } from "./common.js";
+
+export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state) => {
+  const dir = state.currentFh;
+  if (dir === null) return NO_FILEHANDLE;
+  const fs = state.server.fs;
+  try {
+    const dirAttrs = await fs.getattr(dir);
+    const typeError = notDirError(dirAttrs.type);
+    if (typeError !== null) return { status: typeError };
+    const name = decodeName(args.target, fs.capabilities.maxNameBytes);
+    if (!name.ok) return { status: name.status };
+    if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
+      return { status: nfsstat4.NFS4ERR_ACCESS };
+    }
+    const victim = await fs.lookup(dir, name.name);
+    if (!mayUnlinkFrom(dirAttrs, victim.attrs, state.cred)) {
+      return { status: nfsstat4.NFS4ERR_ACCESS };
+    }
+    const cinfo = await fs.remove(dir, name.name);
+    return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
+  } catch (e) {
+    return { status: failureStatus(nfs_opnum4.OP_REMOVE, e) };
+  }
+};

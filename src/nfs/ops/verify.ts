@@ -1,0 +1,17 @@
+// VERIFY (RFC 8881 §18.31): succeeds when the given attributes equal the
+// current object's, else NFS4ERR_NOT_SAME — so a client can make the rest of
+// a COMPOUND conditional on, say, an unchanged change attribute. The
+// comparison and its errors (ATTRNOTSUPP, INVAL) are compareAttrs' (common.ts),
+// shared with NVERIFY.
+
+import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import type { OpHandler } from "../op.js";
+import { NO_FILEHANDLE, compareAttrs } from "./common.js";
+
+export const verify: OpHandler<typeof nfs_opnum4.OP_VERIFY> = async (args, state) => {
+  const fh = state.currentFh;
+  if (fh === null) return NO_FILEHANDLE;
+  const r = await compareAttrs(nfs_opnum4.OP_VERIFY, state, fh, args.obj_attributes);
+  if ("status" in r) return { status: r.status };
+  return { status: r.same ? nfsstat4.NFS4_OK : nfsstat4.NFS4ERR_NOT_SAME };
+};

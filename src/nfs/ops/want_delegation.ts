@@ -1,0 +1,99 @@
+// WANT_DELEGATION (RFC 8881 §18.49): asks for a delegation on the current
+// object outside OPEN, or registers or cancels a "want" for one. This server
+// grants no delegations yet, so every valid request gets the "nothing
+// granted" answer: NFS4_OK with OPEN_DELEGATE_NONE_EXT and the reason —
+// - WND4_CANCELLED for OPEN4_SHARE_ACCESS_WANT_CANCEL (there is never a
+//   registered want to cancel, so cancelling always succeeds);
+// - WND4_NOT_WANTED when no delegation is asked for (NO_PREFERENCE, or
+//   NO_DELEG, which §18.49.3 says the server ignores here);
+// - WND4_IS_DIR for a directory (file delegations only; directories have
+//   GET_DIR_DELEGATION);
+// - WND4_NOT_SUPP_FTYPE for other non-regular files;
+// - WND4_RESOURCE for a regular file, without a promise to signal when one
+//   becomes available (ond_server_will_signal_avail false) — the same answer
+//   OPEN gives, and Linux nfsd's when it declines a wanted delegation.
+// The share-access bits in wda_want are ignored (§18.49.3); bits or want
+// values RFC 8881 does not define are NFS4ERR_INVAL.
+//
+// Reclaims: with no grace period (state does not survive a restart of this
+// server) a CLAIM_PREVIOUS reclaim is NFS4ERR_NO_GRACE; CLAIM_DELEG_PREV_FH
+// reclaims a delegation of an earlier client instance, and since none was
+// ever granted it is NFS4ERR_RECLAIM_BAD.
+
+import {
+  OPEN4_SHARE_ACCESS_BOTH,
+  OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_CANCEL,
+  OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
+  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE,
+  OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED,
+  OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL,
+  OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG,
+  nfs_ftype4,
+  nfs_opnum4,
+  nfsstat4,
+  open_claim_type4,
+  open_delegation_type4,
+  why_no_delegation4,
+  type open_none_delegation4,
+} from "../../../generated/nfs4/index.js";
+import type { OpHandler } from "../op.js";
+import { failureStatus } from "./common.js";
+
+/** Every bit wda_want may carry. */
+const KNOWN_BITS =
+  OPEN4_SHARE_ACCESS_BOTH |
+  OPEN4_SHARE_ACCESS_WANT_DELEG_MASK |
+  OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |
+  OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED;
+
+const WANTS_DELEGATION: ReadonlySet<number> = new Set([
+  OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
+]);
+
+const WANTS_NOTHING: ReadonlySet<number> = new Set([
+  OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE,
+  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+]);
+
+export const wantDelegation: OpHandler<typeof nfs_opnum4.OP_WANT_DELEGATION> = async (
+  args,
+  state,
+) => {
+  const fh = state.currentFh;
+  if (fh === null) return { wdr_status: nfsstat4.NFS4ERR_NOFILEHANDLE };
+  let type: nfs_ftype4;
+  try {
+    type = (await state.server.fs.getattr(fh)).type;
+  } catch (e) {
+    return { wdr_status: failureStatus(nfs_opnum4.OP_WANT_DELEGATION, e) };
+  }
+  const want = args.wda_want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+  const cancel = want === OPEN4_SHARE_ACCESS_WANT_CANCEL;
+  const known = cancel || WANTS_DELEGATION.has(want) || WANTS_NOTHING.has(want);
+  if ((args.wda_want & ~KNOWN_BITS) !== 0 || !known) {
+    return { wdr_status: nfsstat4.NFS4ERR_INVAL };
+  }
+  switch (args.wda_claim.dc_claim) {
+    case open_claim_type4.CLAIM_PREVIOUS:
+      return { wdr_status: nfsstat4.NFS4ERR_NO_GRACE };
+    case open_claim_type4.CLAIM_DELEG_PREV_FH:
+      return { wdr_status: nfsstat4.NFS4ERR_RECLAIM_BAD };
+    case open_claim_type4.CLAIM_FH:
+      break;
+  }
+  let why: open_none_delegation4;
+  if (cancel) why = { ond_why: why_no_delegation4.WND4_CANCELLED };
+  else if (WANTS_NOTHING.has(want)) why = { ond_why: why_no_delegation4.WND4_NOT_WANTED };
+  else if (type === nfs_ftype4.NF4DIR) why = { ond_why: why_no_delegation4.WND4_IS_DIR };
+  else if (type !== nfs_ftype4.NF4REG) why = { ond_why: why_no_delegation4.WND4_NOT_SUPP_FTYPE };
+  else why = { ond_why: why_no_delegation4.WND4_RESOURCE, ond_server_will_signal_avail: false };
+  return {
+    wdr_status: nfsstat4.NFS4_OK,
+    wdr_resok4: { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT, od_whynone: why },
+  };
+};

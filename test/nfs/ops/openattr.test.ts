@@ -1,0 +1,31 @@
+import { describe, it } from "vitest";
+import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { openattr } from "../../../src/nfs/ops/openattr.js";
+import { expectOp } from "./fileops-helpers.js";
+import { makeEnv, mkfile } from "./helpers.js";
+
+const OP = nfs_opnum4.OP_OPENATTR;
+
+describe("OPENATTR", () => {
+  it("NOTSUPP for a valid filehandle, whichever createdir", async () => {
+    const env = await makeEnv();
+    const state = env.state();
+    state.currentFh = await mkfile(env.fs, env.exp, "f");
+    for (const createdir of [false, true]) {
+      expectOp(OP, (await openattr({ createdir }, state)).status, nfsstat4.NFS4ERR_NOTSUPP);
+    }
+  });
+
+  it("NOFILEHANDLE and STALE come first", async () => {
+    const env = await makeEnv();
+    const state = env.state();
+    expectOp(
+      OP,
+      (await openattr({ createdir: false }, state)).status,
+      nfsstat4.NFS4ERR_NOFILEHANDLE,
+    );
+    state.currentFh = await mkfile(env.fs, env.exp, "f");
+    await env.fs.remove(env.exp, "f");
+    expectOp(OP, (await openattr({ createdir: false }, state)).status, nfsstat4.NFS4ERR_STALE);
+  });
+});
