@@ -269,6 +269,24 @@ describe("stateid rules (RFC 8881 §8.2)", () => {
     );
   });
 
+  it("saves and restores the current stateid with the filehandle (§16.2.3.1.2)", async () => {
+    const run = await client(h, "a");
+    const res = await run([
+      putroot,
+      lookup("export"),
+      openOp("f", "o"),
+      { argop: nfs_opnum4.OP_SAVEFH },
+      putroot,
+      { argop: nfs_opnum4.OP_RESTOREFH },
+      writeOp(CURRENT, "saved"),
+    ]);
+    expect(res.status).toBe(nfsstat4.NFS4_OK);
+    // PUTROOTFH alone leaves no current stateid.
+    expect(
+      (await run([putroot, lookup("export"), lookup("f"), writeOp(CURRENT, "x")])).status,
+    ).toBe(nfsstat4.NFS4ERR_BAD_STATEID);
+  });
+
   it("uses the anonymous stateid with the caller's permissions", async () => {
     const run = await client(h, "a");
     expect((await run([putroot, lookup("export"), openOp("f", "o")])).status).toBe(
