@@ -15,7 +15,7 @@ import {
 } from "../../generated/nfs4/index.js";
 import type { RpcCall, RpcOutcome, RpcProgram } from "../rpc/types.js";
 import { XdrError, XdrWriter } from "../xdr/index.js";
-import { cbStatusOf, cbStatusResult } from "./results.js";
+import { cbStatusOf, cbStatusResult } from "../protocol/results.js";
 
 export type CallbackHandler = (
   args: CB_COMPOUND4args,

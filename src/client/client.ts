@@ -33,7 +33,7 @@ import type { CallbackHandler } from "./callback.js";
 import { callbackProgram, defaultCallbackHandler } from "./callback.js";
 import { NfsClientClosedError, NfsError } from "./errors.js";
 import * as ops from "./ops.js";
-import { resultOf } from "./results.js";
+import { resultOf } from "../protocol/results.js";
 import type { RawReply, SessionHost } from "./session.js";
 import { ClientSession, failureOf } from "./session.js";
 import type { WireCredential } from "./transport.js";

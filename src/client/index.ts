@@ -17,6 +17,6 @@ export { ClientConnection, isTransportFailure } from "./transport.js";
 export { NfsClientClosedError, NfsError } from "./errors.js";
 export { callbackProgram, defaultCallbackHandler } from "./callback.js";
 export type { CallbackHandler } from "./callback.js";
-export { cbStatusOf, resultOf, statusOf } from "./results.js";
-export type { ResultOf } from "./results.js";
+export { cbStatusOf, resultOf, statusOf } from "../protocol/results.js";
+export type { ResultOf } from "../protocol/results.js";
 export * as ops from "./ops.js";

@@ -40,7 +40,7 @@ import {
 import { RpcReplyError } from "../rpc/errors.js";
 import { NfsClientClosedError, NfsError } from "./errors.js";
 import * as ops from "./ops.js";
-import { resultOf } from "./results.js";
+import { resultOf } from "../protocol/results.js";
 import { ClientSlotTable } from "./slots.js";
 import type { ClientSlot, SlotOutcome } from "./slots.js";
 import type { ClientConnection } from "./transport.js";

@@ -7,7 +7,6 @@ import type { COMPOUND4res, nfs_argop4, nfs_resop4 } from "../../generated/nfs4/
 import {
   decodenfs_argop4,
   encodeCOMPOUND4res,
-  nfs4Types,
   nfs_opnum4,
   nfsstat4,
 } from "../../generated/nfs4/index.js";
@@ -18,6 +17,7 @@ import { requestFingerprint } from "../state/slot-table.js";
 import { XdrError, XdrWriter } from "../xdr/index.js";
 import type { CompoundState, ServerContext } from "./context.js";
 import type { OpTable } from "./op.js";
+import { ARG_ARMS, statusOf, statusResult, wrapResult } from "../protocol/results.js";
 import { isAllowedError } from "./errors-allowed.js";
 import { sequence } from "./ops/sequence.js";
 
@@ -57,53 +57,6 @@ const V40_ONLY: ReadonlySet<number> = new Set([
   nfs_opnum4.OP_SETCLIENTID_CONFIRM,
   nfs_opnum4.OP_RELEASE_LOCKOWNER,
 ]);
-
-/** The arm name of each operation's arguments, from the generated metadata. */
-const ARG_ARMS: ReadonlyMap<number, string | null> = (() => {
-  const meta = nfs4Types["nfs_argop4"];
-  if (meta?.kind !== "union") throw new Error("nfs_argop4 metadata missing");
-  return new Map(meta.arms.flatMap((a) => a.values.map((v) => [Number(v), a.name] as const)));
-})();
-
-/**
- * For each operation, the arm name of its result and the name of the status
- * field inside it (`status` for most, `sr_status` for SEQUENCE4res, …).
- */
-const RES_FIELDS: ReadonlyMap<number, { readonly arm: string; readonly status: string }> = (() => {
-  const meta = nfs4Types["nfs_resop4"];
-  if (meta?.kind !== "union") throw new Error("nfs_resop4 metadata missing");
-  const out = new Map<number, { arm: string; status: string }>();
-  for (const a of meta.arms) {
-    if (a.name === null || a.type.kind !== "ref") continue;
-    let res = nfs4Types[a.type.name];
-    // SECINFO_NO_NAME4res is a typedef of SECINFO4res: look through typedefs.
-    while (res?.kind === "typedef" && res.type.kind === "ref") res = nfs4Types[res.type.name];
-    const status =
-      res?.kind === "union"
-        ? res.discriminant.name
-        : res?.kind === "struct"
-          ? res.fields[0]?.name
-          : undefined;
-    if (status === undefined) throw new Error(`no status field in ${a.type.name}`);
-    for (const v of a.values) out.set(Number(v), { arm: a.name, status });
-  }
-  return out;
-})();
-
-/** A result of `op` carrying only a status (every NFSv4 result allows that for errors). */
-export function statusResult(op: number, status: nfsstat4): nfs_resop4 {
-  const known = RES_FIELDS.get(op);
-  const resop = known ? op : nfs_opnum4.OP_ILLEGAL;
-  const f = known ?? RES_FIELDS.get(nfs_opnum4.OP_ILLEGAL)!;
-  return { resop, [f.arm]: { [f.status]: status } } as unknown as nfs_resop4;
-}
-
-/** The status of any operation's result. */
-export function statusOf(res: nfs_resop4): nfsstat4 {
-  const f = RES_FIELDS.get(res.resop);
-  const value = f ? (res as unknown as Record<string, Record<string, nfsstat4>>)[f.arm] : undefined;
-  return (f && value?.[f.status]) ?? nfsstat4.NFS4ERR_SERVERFAULT;
-}
 
 /** What SEQUENCE established for the rest of the COMPOUND. */
 interface SlotHold {
@@ -237,10 +190,7 @@ export class CompoundProcessor {
         op.argop !== nfs_opnum4.OP_RESTOREFH
       )
         state.currentStateid = null;
-      const res = {
-        resop: op.argop,
-        [RES_FIELDS.get(op.argop)!.arm]: value,
-      } as unknown as nfs_resop4;
+      const res = wrapResult(op.argop, value);
       const status = statusOf(res);
       if (!isAllowedError(op.argop, status)) {
         // RFC 8881 §15.2 lists what each operation may return: anything else is a server bug.

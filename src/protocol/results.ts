@@ -1,8 +1,8 @@
-// Reading operation results generically. Each NFSv4 result type names its
-// status differently (`status`, `sr_status`, `eir_status`, `rcr_status`, …)
-// and sits under a per-operation arm (`opsequence`, `opgetfh`, …); the
-// generated metadata says which, so the client needs no hand-kept table that
-// could drift from the spec.
+// Reading and building operation results generically, for the server and the
+// client alike. Each NFSv4 result type names its status differently
+// (`status`, `sr_status`, `eir_status`, `rcr_status`, …) and sits under a
+// per-operation arm (`opsequence`, `opgetfh`, …); the generated metadata says
+// which, so no hand-kept table can drift from the spec.
 
 import type {
   nfs_cb_resop4,
@@ -10,7 +10,12 @@ import type {
   nfs_resop4,
   nfsstat4,
 } from "../../generated/nfs4/index.js";
-import { nfs4Types, nfs_cb_opnum4, nfsstat4 as Status } from "../../generated/nfs4/index.js";
+import {
+  nfs4Types,
+  nfs_cb_opnum4,
+  nfs_opnum4 as Op,
+  nfsstat4 as Status,
+} from "../../generated/nfs4/index.js";
 
 /** The arm value of a union variant keyed by `D` (the operation's result). */
 type ArmValue<V, D extends string> = V[Exclude<keyof V, D>];
@@ -80,6 +85,29 @@ export function resultOf<N extends nfs_opnum4>(
   const f = FORE.get(op);
   if (f === undefined) return undefined;
   return (res as unknown as Record<string, ResultOf<N>>)[f.arm];
+}
+
+/** The arm name of each operation's arguments in nfs_argop4 (null for void arguments). */
+export const ARG_ARMS: ReadonlyMap<number, string | null> = (() => {
+  const meta = nfs4Types["nfs_argop4"];
+  if (meta?.kind !== "union") throw new Error("nfs_argop4 metadata missing");
+  return new Map(meta.arms.flatMap((a) => a.values.map((v) => [Number(v), a.name] as const)));
+})();
+
+/** Wraps an operation's result value in its nfs_resop4 arm. */
+export function wrapResult(op: number, value: unknown): nfs_resop4 {
+  const f = FORE.get(op);
+  if (f === undefined) throw new Error(`no result arm for operation ${op}`);
+  return { resop: op, [f.arm]: value } as unknown as nfs_resop4;
+}
+
+/** A result of `op` carrying only a status (every NFSv4 result allows that for errors); OP_ILLEGAL's for unknown ops. */
+export function statusResult(op: number, status: nfsstat4): nfs_resop4 {
+  const known = FORE.get(op);
+  const resop = known ? op : Op.OP_ILLEGAL;
+  const f = known ?? FORE.get(Op.OP_ILLEGAL);
+  if (f === undefined) throw new Error("nfs_resop4 has no OP_ILLEGAL arm");
+  return { resop, [f.arm]: { [f.status]: status } } as unknown as nfs_resop4;
 }
 
 /** A callback result carrying only `status`, for operations the client does not implement. */
