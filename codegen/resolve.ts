@@ -644,10 +644,9 @@ class Resolver {
         size = this.typeSize(t.type);
         break;
       case "struct":
-        size = sum([
-          ...t.fields.map((f) => this.typeSize(f.type)),
-          ...(t.link ? [{ min: 4, max: null }] : []),
-        ]);
+        // A list element's size is that of its fields: the link word belongs
+        // to the list (typeSize of "list"), as in what encode<T> writes.
+        size = sum(t.fields.map((f) => this.typeSize(f.type)));
         break;
       case "union": {
         const arms = [

@@ -83,10 +83,17 @@ function discValue(a: UnionArmMeta, d: Disc, dn: string): string {
 
 function decoder(c: FileContext, t: Union, d: Disc, minSize: (t: XdrType) => number) {
   const dn = t.discriminant.name;
-  const body: string[] = [
-    `const disc = ${decodeExpr(c, t.discriminant.type)!};`,
-    "switch (disc) {",
-  ];
+  // With an enum discriminant and no default arm, the switch itself rejects
+  // every value without an arm, so the enum's membership test only has to run
+  // there, to tell "enum" (no member) from "discriminant" (a member, no arm).
+  const unchecked = d.kind === "enum" && t.defaultArm === null;
+  const body: string[] = unchecked
+    ? [
+        `// Membership of ${d.name} is tested in \`default:\` only: a non-member has no arm either.`,
+        `const disc = r.readInt() as ${c.typeName(d.name)};`,
+      ]
+    : [`const disc = ${decodeExpr(c, t.discriminant.type)!};`];
+  body.push("switch (disc) {");
   // An arm that decodes as one expression goes straight into the returned object;
   // one that needs statements (an array, a list) gets a block for its locals.
   const arm = (name: string | null, type: XdrType, value: string): string[] => {
@@ -110,7 +117,13 @@ function decoder(c: FileContext, t: Union, d: Disc, minSize: (t: XdrType) => num
     );
   body.push("default:");
   if (t.defaultArm) body.push(...arm(t.defaultArm.name, t.defaultArm.type, "disc"));
-  else body.push(noArm(c, t, "disc", "r.offset - 4"));
+  else {
+    if (unchecked)
+      body.push(
+        `if (!${c.use(`is${d.name}`, d.name, "codec", false)}(disc)) throw r.enumError(disc, ${str(d.name)});`,
+      );
+    body.push(noArm(c, t, "disc", "r.offset - 4"));
+  }
   body.push("}");
   return decoderFunction(c, t.name, tracked(c, dn, body));
 }

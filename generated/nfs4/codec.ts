@@ -328,6 +328,7 @@ import type {
   fattr4_time_modify_set,
   fattr4_type,
   fattr4_unique_handles,
+  fattr4_xattr_support,
   filelayout_hint_care4,
   fs4_status,
   fs4_status_type,
@@ -479,40 +480,6 @@ import type {
   why_no_delegation4,
   write_response4,
 } from "./types.js";
-import {
-  IO_ADVISE_type4_names,
-  change_attr_type4_names,
-  channel_dir_from_client4_names,
-  channel_dir_from_server4_names,
-  createmode4_names,
-  data_content4_names,
-  filelayout_hint_care4_names,
-  fs4_status_type_names,
-  gddrnf4_status_names,
-  layoutiomode4_names,
-  layoutrecall_type4_names,
-  layoutreturn_type4_names,
-  layouttype4_names,
-  limit_by4_names,
-  netloc_type4_names,
-  nfs_cb_opnum4_names,
-  nfs_ftype4_names,
-  nfs_lock_type4_names,
-  nfs_opnum4_names,
-  nfsstat4_names,
-  notify_deviceid_type4_names,
-  notify_type4_names,
-  open_claim_type4_names,
-  open_delegation_type4_names,
-  opentype4_names,
-  rpc_gss_svc_t_names,
-  secinfo_style4_names,
-  ssv_subkey4_names,
-  stable_how4_names,
-  state_protect_how4_names,
-  time_how4_names,
-  why_no_delegation4_names,
-} from "./types.js";
 
 export function decodeint32_t(r: XdrReader): int32_t {
   const value = r.readInt();
@@ -550,20 +517,56 @@ export function encodeuint64_t(w: XdrWriter, v: uint64_t): void {
   w.writeUhyper(v);
 }
 
+/** Whether `v` is a value of nfs_ftype4 (1–9). */
+export function isnfs_ftype4(v: number): v is nfs_ftype4 {
+  return Number.isInteger(v) && v >= 1 && v <= 9;
+}
+
 export function decodenfs_ftype4(r: XdrReader): nfs_ftype4 {
-  return r.readEnum(nfs_ftype4_names, "nfs_ftype4") as nfs_ftype4;
+  const v = r.readInt();
+  if (isnfs_ftype4(v)) return v;
+  throw r.enumError(v, "nfs_ftype4");
 }
 
 export function encodenfs_ftype4(w: XdrWriter, v: nfs_ftype4): void {
-  w.writeEnum(v, nfs_ftype4_names, "nfs_ftype4");
+  if (!isnfs_ftype4(v)) throw w.enumError(v, "nfs_ftype4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of nfsstat4 (0–2, 5, 6, 13, 17, 18, 20–22, 27, 28, 30, 31, 63, 66, 69, 70, 10001, 10003–10072 or 10074–10094). */
+export function isnfsstat4(v: number): v is nfsstat4 {
+  return (
+    Number.isInteger(v) &&
+    ((v >= 0 && v <= 2) ||
+      v === 5 ||
+      v === 6 ||
+      v === 13 ||
+      v === 17 ||
+      v === 18 ||
+      (v >= 20 && v <= 22) ||
+      v === 27 ||
+      v === 28 ||
+      v === 30 ||
+      v === 31 ||
+      v === 63 ||
+      v === 66 ||
+      v === 69 ||
+      v === 70 ||
+      v === 10001 ||
+      (v >= 10003 && v <= 10072) ||
+      (v >= 10074 && v <= 10094))
+  );
 }
 
 export function decodenfsstat4(r: XdrReader): nfsstat4 {
-  return r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+  const v = r.readInt();
+  if (isnfsstat4(v)) return v;
+  throw r.enumError(v, "nfsstat4");
 }
 
 export function encodenfsstat4(w: XdrWriter, v: nfsstat4): void {
-  w.writeEnum(v, nfsstat4_names, "nfsstat4");
+  if (!isnfsstat4(v)) throw w.enumError(v, "nfsstat4");
+  w.writeInt(v);
 }
 
 export function decodeattrlist4(r: XdrReader): attrlist4 {
@@ -576,10 +579,10 @@ export function encodeattrlist4(w: XdrWriter, v: attrlist4): void {
 }
 
 export function decodebitmap4(r: XdrReader): bitmap4 {
-  const value: uint32_t[] = [];
-  for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+  const value: uint32_t[] = new Array<uint32_t>(r.readArrayLength(0xffffffff, 4));
+  for (let i = 0; i < value.length; i++) {
     try {
-      value.push(r.readUint());
+      value[i] = r.readUint();
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -789,10 +792,10 @@ export function encodeascii_REQUIRED4(w: XdrWriter, v: ascii_REQUIRED4): void {
 }
 
 export function decodepathname4(r: XdrReader): pathname4 {
-  const value: component4[] = [];
-  for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+  const value: component4[] = new Array<component4>(r.readArrayLength(0xffffffff, 4));
+  for (let i = 0; i < value.length; i++) {
     try {
-      value.push(r.readOpaqueVar(0xffffffff));
+      value[i] = r.readOpaqueVar(0xffffffff);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -862,18 +865,26 @@ export function encodenfstime4(w: XdrWriter, v: nfstime4): void {
   }
 }
 
+/** Whether `v` is a value of time_how4 (0, 1). */
+export function istime_how4(v: number): v is time_how4 {
+  return v === 0 || v === 1;
+}
+
 export function decodetime_how4(r: XdrReader): time_how4 {
-  return r.readEnum(time_how4_names, "time_how4") as time_how4;
+  const v = r.readInt();
+  if (istime_how4(v)) return v;
+  throw r.enumError(v, "time_how4");
 }
 
 export function encodetime_how4(w: XdrWriter, v: time_how4): void {
-  w.writeEnum(v, time_how4_names, "time_how4");
+  if (!istime_how4(v)) throw w.enumError(v, "time_how4");
+  w.writeInt(v);
 }
 
 export function decodesettime4(r: XdrReader): settime4 {
   let at = "set_it";
   try {
-    const disc = r.readEnum(time_how4_names, "time_how4") as time_how4;
+    const disc = decodetime_how4(r);
     switch (disc) {
       case 1: // SET_TO_CLIENT_TIME4
         at = "time";
@@ -889,7 +900,7 @@ export function decodesettime4(r: XdrReader): settime4 {
 export function encodesettime4(w: XdrWriter, v: settime4): void {
   let at = "set_it";
   try {
-    w.writeEnum(v.set_it, time_how4_names, "time_how4");
+    encodetime_how4(w, v.set_it);
     switch (v.set_it) {
       case 1: // SET_TO_CLIENT_TIME4
         at = "time";
@@ -961,10 +972,10 @@ export function encodechange_policy4(w: XdrWriter, v: change_policy4): void {
 export function decodefs_location4(r: XdrReader): fs_location4 {
   let at = "server";
   try {
-    const server: utf8str_cis[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const server: utf8str_cis[] = new Array<utf8str_cis>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < server.length; i++) {
       try {
-        server.push(r.readOpaqueVar(0xffffffff));
+        server[i] = r.readOpaqueVar(0xffffffff);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -1002,10 +1013,10 @@ export function decodefs_locations4(r: XdrReader): fs_locations4 {
   try {
     const fs_root = decodepathname4(r);
     at = "locations";
-    const locations: fs_location4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const locations: fs_location4[] = new Array<fs_location4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < locations.length; i++) {
       try {
-        locations.push(decodefs_location4(r));
+        locations[i] = decodefs_location4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -1107,10 +1118,10 @@ export function decodenfsacl41(r: XdrReader): nfsacl41 {
   try {
     const na41_flag = r.readUint();
     at = "na41_aces";
-    const na41_aces: nfsace4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 16); i < n; i++) {
+    const na41_aces: nfsace4[] = new Array<nfsace4>(r.readArrayLength(0xffffffff, 16));
+    for (let i = 0; i < na41_aces.length; i++) {
       try {
-        na41_aces.push(decodenfsace4(r));
+        na41_aces[i] = decodenfsace4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -1259,18 +1270,26 @@ export function encodestateid4(w: XdrWriter, v: stateid4): void {
   }
 }
 
+/** Whether `v` is a value of layouttype4 (1–3). */
+export function islayouttype4(v: number): v is layouttype4 {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
 export function decodelayouttype4(r: XdrReader): layouttype4 {
-  return r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+  const v = r.readInt();
+  if (islayouttype4(v)) return v;
+  throw r.enumError(v, "layouttype4");
 }
 
 export function encodelayouttype4(w: XdrWriter, v: layouttype4): void {
-  w.writeEnum(v, layouttype4_names, "layouttype4");
+  if (!islayouttype4(v)) throw w.enumError(v, "layouttype4");
+  w.writeInt(v);
 }
 
 export function decodelayout_content4(r: XdrReader): layout_content4 {
   let at = "loc_type";
   try {
-    const loc_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const loc_type = decodelayouttype4(r);
     at = "loc_body";
     const loc_body = r.readOpaqueVar(0xffffffff);
     return { loc_type, loc_body };
@@ -1282,7 +1301,7 @@ export function decodelayout_content4(r: XdrReader): layout_content4 {
 export function encodelayout_content4(w: XdrWriter, v: layout_content4): void {
   let at = "loc_type";
   try {
-    w.writeEnum(v.loc_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.loc_type);
     at = "loc_body";
     w.writeOpaqueVar(v.loc_body, 0xffffffff);
   } catch (e) {
@@ -1293,7 +1312,7 @@ export function encodelayout_content4(w: XdrWriter, v: layout_content4): void {
 export function decodelayouthint4(r: XdrReader): layouthint4 {
   let at = "loh_type";
   try {
-    const loh_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const loh_type = decodelayouttype4(r);
     at = "loh_body";
     const loh_body = r.readOpaqueVar(0xffffffff);
     return { loh_type, loh_body };
@@ -1305,7 +1324,7 @@ export function decodelayouthint4(r: XdrReader): layouthint4 {
 export function encodelayouthint4(w: XdrWriter, v: layouthint4): void {
   let at = "loh_type";
   try {
-    w.writeEnum(v.loh_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.loh_type);
     at = "loh_body";
     w.writeOpaqueVar(v.loh_body, 0xffffffff);
   } catch (e) {
@@ -1313,12 +1332,20 @@ export function encodelayouthint4(w: XdrWriter, v: layouthint4): void {
   }
 }
 
+/** Whether `v` is a value of layoutiomode4 (1–3). */
+export function islayoutiomode4(v: number): v is layoutiomode4 {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
 export function decodelayoutiomode4(r: XdrReader): layoutiomode4 {
-  return r.readEnum(layoutiomode4_names, "layoutiomode4") as layoutiomode4;
+  const v = r.readInt();
+  if (islayoutiomode4(v)) return v;
+  throw r.enumError(v, "layoutiomode4");
 }
 
 export function encodelayoutiomode4(w: XdrWriter, v: layoutiomode4): void {
-  w.writeEnum(v, layoutiomode4_names, "layoutiomode4");
+  if (!islayoutiomode4(v)) throw w.enumError(v, "layoutiomode4");
+  w.writeInt(v);
 }
 
 export function decodelayout4(r: XdrReader): layout4 {
@@ -1328,7 +1355,7 @@ export function decodelayout4(r: XdrReader): layout4 {
     at = "lo_length";
     const lo_length = r.readUhyper();
     at = "lo_iomode";
-    const lo_iomode = r.readEnum(layoutiomode4_names, "layoutiomode4") as layoutiomode4;
+    const lo_iomode = decodelayoutiomode4(r);
     at = "lo_content";
     const lo_content = decodelayout_content4(r);
     return { lo_offset, lo_length, lo_iomode, lo_content };
@@ -1344,7 +1371,7 @@ export function encodelayout4(w: XdrWriter, v: layout4): void {
     at = "lo_length";
     w.writeUhyper(v.lo_length);
     at = "lo_iomode";
-    w.writeEnum(v.lo_iomode, layoutiomode4_names, "layoutiomode4");
+    encodelayoutiomode4(w, v.lo_iomode);
     at = "lo_content";
     encodelayout_content4(w, v.lo_content);
   } catch (e) {
@@ -1364,7 +1391,7 @@ export function encodedeviceid4(w: XdrWriter, v: deviceid4): void {
 export function decodedevice_addr4(r: XdrReader): device_addr4 {
   let at = "da_layout_type";
   try {
-    const da_layout_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const da_layout_type = decodelayouttype4(r);
     at = "da_addr_body";
     const da_addr_body = r.readOpaqueVar(0xffffffff);
     return { da_layout_type, da_addr_body };
@@ -1376,7 +1403,7 @@ export function decodedevice_addr4(r: XdrReader): device_addr4 {
 export function encodedevice_addr4(w: XdrWriter, v: device_addr4): void {
   let at = "da_layout_type";
   try {
-    w.writeEnum(v.da_layout_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.da_layout_type);
     at = "da_addr_body";
     w.writeOpaqueVar(v.da_addr_body, 0xffffffff);
   } catch (e) {
@@ -1387,7 +1414,7 @@ export function encodedevice_addr4(w: XdrWriter, v: device_addr4): void {
 export function decodelayoutupdate4(r: XdrReader): layoutupdate4 {
   let at = "lou_type";
   try {
-    const lou_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const lou_type = decodelayouttype4(r);
     at = "lou_body";
     const lou_body = r.readOpaqueVar(0xffffffff);
     return { lou_type, lou_body };
@@ -1399,7 +1426,7 @@ export function decodelayoutupdate4(r: XdrReader): layoutupdate4 {
 export function encodelayoutupdate4(w: XdrWriter, v: layoutupdate4): void {
   let at = "lou_type";
   try {
-    w.writeEnum(v.lou_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.lou_type);
     at = "lou_body";
     w.writeOpaqueVar(v.lou_body, 0xffffffff);
   } catch (e) {
@@ -1407,12 +1434,20 @@ export function encodelayoutupdate4(w: XdrWriter, v: layoutupdate4): void {
   }
 }
 
+/** Whether `v` is a value of layoutreturn_type4 (1–3). */
+export function islayoutreturn_type4(v: number): v is layoutreturn_type4 {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
 export function decodelayoutreturn_type4(r: XdrReader): layoutreturn_type4 {
-  return r.readEnum(layoutreturn_type4_names, "layoutreturn_type4") as layoutreturn_type4;
+  const v = r.readInt();
+  if (islayoutreturn_type4(v)) return v;
+  throw r.enumError(v, "layoutreturn_type4");
 }
 
 export function encodelayoutreturn_type4(w: XdrWriter, v: layoutreturn_type4): void {
-  w.writeEnum(v, layoutreturn_type4_names, "layoutreturn_type4");
+  if (!islayoutreturn_type4(v)) throw w.enumError(v, "layoutreturn_type4");
+  w.writeInt(v);
 }
 
 export function decodelayoutreturn_file4(r: XdrReader): layoutreturn_file4 {
@@ -1449,7 +1484,7 @@ export function encodelayoutreturn_file4(w: XdrWriter, v: layoutreturn_file4): v
 export function decodelayoutreturn4(r: XdrReader): layoutreturn4 {
   let at = "lr_returntype";
   try {
-    const disc = r.readEnum(layoutreturn_type4_names, "layoutreturn_type4") as layoutreturn_type4;
+    const disc = decodelayoutreturn_type4(r);
     switch (disc) {
       case 1: // LAYOUTRETURN4_FILE
         at = "lr_layout";
@@ -1465,7 +1500,7 @@ export function decodelayoutreturn4(r: XdrReader): layoutreturn4 {
 export function encodelayoutreturn4(w: XdrWriter, v: layoutreturn4): void {
   let at = "lr_returntype";
   try {
-    w.writeEnum(v.lr_returntype, layoutreturn_type4_names, "layoutreturn_type4");
+    encodelayoutreturn_type4(w, v.lr_returntype);
     switch (v.lr_returntype) {
       case 1: // LAYOUTRETURN4_FILE
         at = "lr_layout";
@@ -1479,12 +1514,20 @@ export function encodelayoutreturn4(w: XdrWriter, v: layoutreturn4): void {
   }
 }
 
+/** Whether `v` is a value of fs4_status_type (1–5). */
+export function isfs4_status_type(v: number): v is fs4_status_type {
+  return Number.isInteger(v) && v >= 1 && v <= 5;
+}
+
 export function decodefs4_status_type(r: XdrReader): fs4_status_type {
-  return r.readEnum(fs4_status_type_names, "fs4_status_type") as fs4_status_type;
+  const v = r.readInt();
+  if (isfs4_status_type(v)) return v;
+  throw r.enumError(v, "fs4_status_type");
 }
 
 export function encodefs4_status_type(w: XdrWriter, v: fs4_status_type): void {
-  w.writeEnum(v, fs4_status_type_names, "fs4_status_type");
+  if (!isfs4_status_type(v)) throw w.enumError(v, "fs4_status_type");
+  w.writeInt(v);
 }
 
 export function decodefs4_status(r: XdrReader): fs4_status {
@@ -1492,7 +1535,7 @@ export function decodefs4_status(r: XdrReader): fs4_status {
   try {
     const fss_absent = r.readBool();
     at = "fss_type";
-    const fss_type = r.readEnum(fs4_status_type_names, "fs4_status_type") as fs4_status_type;
+    const fss_type = decodefs4_status_type(r);
     at = "fss_source";
     const fss_source = r.readOpaqueVar(0xffffffff);
     at = "fss_current";
@@ -1512,7 +1555,7 @@ export function encodefs4_status(w: XdrWriter, v: fs4_status): void {
   try {
     w.writeBool(v.fss_absent);
     at = "fss_type";
-    w.writeEnum(v.fss_type, fs4_status_type_names, "fs4_status_type");
+    encodefs4_status_type(w, v.fss_type);
     at = "fss_source";
     w.writeOpaqueVar(v.fss_source, 0xffffffff);
     at = "fss_current";
@@ -1565,7 +1608,7 @@ export function encodethreshold4_write_iosize(w: XdrWriter, v: threshold4_write_
 export function decodethreshold_item4(r: XdrReader): threshold_item4 {
   let at = "thi_layout_type";
   try {
-    const thi_layout_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const thi_layout_type = decodelayouttype4(r);
     at = "thi_hintset";
     const thi_hintset = decodebitmap4(r);
     at = "thi_hintlist";
@@ -1579,7 +1622,7 @@ export function decodethreshold_item4(r: XdrReader): threshold_item4 {
 export function encodethreshold_item4(w: XdrWriter, v: threshold_item4): void {
   let at = "thi_layout_type";
   try {
-    w.writeEnum(v.thi_layout_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.thi_layout_type);
     at = "thi_hintset";
     encodebitmap4(w, v.thi_hintset);
     at = "thi_hintlist";
@@ -1592,10 +1635,12 @@ export function encodethreshold_item4(w: XdrWriter, v: threshold_item4): void {
 export function decodemdsthreshold4(r: XdrReader): mdsthreshold4 {
   let at = "mth_hints";
   try {
-    const mth_hints: threshold_item4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 12); i < n; i++) {
+    const mth_hints: threshold_item4[] = new Array<threshold_item4>(
+      r.readArrayLength(0xffffffff, 12),
+    );
+    for (let i = 0; i < mth_hints.length; i++) {
       try {
-        mth_hints.push(decodethreshold_item4(r));
+        mth_hints[i] = decodethreshold_item4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -1628,10 +1673,10 @@ export function decoderetention_get4(r: XdrReader): retention_get4 {
   try {
     const rg_duration = r.readUhyper();
     at = "rg_begin_time";
-    const rg_begin_time: nfstime4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 12); i < n; i++) {
+    const rg_begin_time: nfstime4[] = new Array<nfstime4>(r.readArrayLength(1, 12));
+    for (let i = 0; i < rg_begin_time.length; i++) {
       try {
-        rg_begin_time.push(decodenfstime4(r));
+        rg_begin_time[i] = decodenfstime4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -1666,10 +1711,10 @@ export function decoderetention_set4(r: XdrReader): retention_set4 {
   try {
     const rs_enable = r.readBool();
     at = "rs_duration";
-    const rs_duration: uint64_t[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 8); i < n; i++) {
+    const rs_duration: uint64_t[] = new Array<uint64_t>(r.readArrayLength(1, 8));
+    for (let i = 0; i < rs_duration.length; i++) {
       try {
-        rs_duration.push(r.readUhyper());
+        rs_duration[i] = r.readUhyper();
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -1708,18 +1753,27 @@ export function encodefs_charset_cap4(w: XdrWriter, v: fs_charset_cap4): void {
   w.writeUint(v);
 }
 
+/** Whether `v` is a value of netloc_type4 (1–3). */
+export function isnetloc_type4(v: number): v is netloc_type4 {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
 export function decodenetloc_type4(r: XdrReader): netloc_type4 {
-  return r.readEnum(netloc_type4_names, "netloc_type4") as netloc_type4;
+  const v = r.readInt();
+  if (isnetloc_type4(v)) return v;
+  throw r.enumError(v, "netloc_type4");
 }
 
 export function encodenetloc_type4(w: XdrWriter, v: netloc_type4): void {
-  w.writeEnum(v, netloc_type4_names, "netloc_type4");
+  if (!isnetloc_type4(v)) throw w.enumError(v, "netloc_type4");
+  w.writeInt(v);
 }
 
 export function decodenetloc4(r: XdrReader): netloc4 {
   let at = "nl_type";
   try {
-    const disc = r.readEnum(netloc_type4_names, "netloc_type4") as netloc_type4;
+    // Membership of netloc_type4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as netloc_type4;
     switch (disc) {
       case 1: // NL4_NAME
         at = "nl_name";
@@ -1731,6 +1785,7 @@ export function decodenetloc4(r: XdrReader): netloc4 {
         at = "nl_addr";
         return { nl_type: 3, nl_addr: decodenetaddr4(r) };
       default:
+        if (!isnetloc_type4(disc)) throw r.enumError(disc, "netloc_type4");
         throw new XdrError(
           "discriminant",
           `netloc4 has no arm for nl_type = ${disc}`,
@@ -1746,7 +1801,7 @@ export function decodenetloc4(r: XdrReader): netloc4 {
 export function encodenetloc4(w: XdrWriter, v: netloc4): void {
   let at = "nl_type";
   try {
-    w.writeEnum(v.nl_type, netloc_type4_names, "netloc_type4");
+    encodenetloc_type4(w, v.nl_type);
     switch (v.nl_type) {
       case 1: // NL4_NAME
         at = "nl_name";
@@ -1773,12 +1828,20 @@ export function encodenetloc4(w: XdrWriter, v: netloc4): void {
   }
 }
 
+/** Whether `v` is a value of change_attr_type4 (0–4). */
+export function ischange_attr_type4(v: number): v is change_attr_type4 {
+  return Number.isInteger(v) && v >= 0 && v <= 4;
+}
+
 export function decodechange_attr_type4(r: XdrReader): change_attr_type4 {
-  return r.readEnum(change_attr_type4_names, "change_attr_type4") as change_attr_type4;
+  const v = r.readInt();
+  if (ischange_attr_type4(v)) return v;
+  throw r.enumError(v, "change_attr_type4");
 }
 
 export function encodechange_attr_type4(w: XdrWriter, v: change_attr_type4): void {
-  w.writeEnum(v, change_attr_type4_names, "change_attr_type4");
+  if (!ischange_attr_type4(v)) throw w.enumError(v, "change_attr_type4");
+  w.writeInt(v);
 }
 
 export function decodelabelformat_spec4(r: XdrReader): labelformat_spec4 {
@@ -1859,10 +1922,10 @@ export function decodecopy_to_auth_priv(r: XdrReader): copy_to_auth_priv {
   try {
     const ctap_shared_secret = r.readString(0xffffffff);
     at = "ctap_source";
-    const ctap_source: netloc4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const ctap_source: netloc4[] = new Array<netloc4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < ctap_source.length; i++) {
       try {
-        ctap_source.push(decodenetloc4(r));
+        ctap_source[i] = decodenetloc4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -2017,29 +2080,45 @@ export function encodedata_info4(w: XdrWriter, v: data_info4): void {
   }
 }
 
+/** Whether `v` is a value of data_content4 (0, 1). */
+export function isdata_content4(v: number): v is data_content4 {
+  return v === 0 || v === 1;
+}
+
 export function decodedata_content4(r: XdrReader): data_content4 {
-  return r.readEnum(data_content4_names, "data_content4") as data_content4;
+  const v = r.readInt();
+  if (isdata_content4(v)) return v;
+  throw r.enumError(v, "data_content4");
 }
 
 export function encodedata_content4(w: XdrWriter, v: data_content4): void {
-  w.writeEnum(v, data_content4_names, "data_content4");
+  if (!isdata_content4(v)) throw w.enumError(v, "data_content4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of stable_how4 (0–2). */
+export function isstable_how4(v: number): v is stable_how4 {
+  return Number.isInteger(v) && v >= 0 && v <= 2;
 }
 
 export function decodestable_how4(r: XdrReader): stable_how4 {
-  return r.readEnum(stable_how4_names, "stable_how4") as stable_how4;
+  const v = r.readInt();
+  if (isstable_how4(v)) return v;
+  throw r.enumError(v, "stable_how4");
 }
 
 export function encodestable_how4(w: XdrWriter, v: stable_how4): void {
-  w.writeEnum(v, stable_how4_names, "stable_how4");
+  if (!isstable_how4(v)) throw w.enumError(v, "stable_how4");
+  w.writeInt(v);
 }
 
 export function decodewrite_response4(r: XdrReader): write_response4 {
   let at = "wr_callback_id";
   try {
-    const wr_callback_id: stateid4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 16); i < n; i++) {
+    const wr_callback_id: stateid4[] = new Array<stateid4>(r.readArrayLength(1, 16));
+    for (let i = 0; i < wr_callback_id.length; i++) {
       try {
-        wr_callback_id.push(decodestateid4(r));
+        wr_callback_id[i] = decodestateid4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -2048,7 +2127,7 @@ export function decodewrite_response4(r: XdrReader): write_response4 {
     at = "wr_count";
     const wr_count = r.readUhyper();
     at = "wr_committed";
-    const wr_committed = r.readEnum(stable_how4_names, "stable_how4") as stable_how4;
+    const wr_committed = decodestable_how4(r);
     at = "wr_writeverf";
     const wr_writeverf = r.readOpaqueFixed(8);
     return { wr_callback_id, wr_count, wr_committed, wr_writeverf };
@@ -2072,7 +2151,7 @@ export function encodewrite_response4(w: XdrWriter, v: write_response4): void {
     at = "wr_count";
     w.writeUhyper(v.wr_count);
     at = "wr_committed";
-    w.writeEnum(v.wr_committed, stable_how4_names, "stable_how4");
+    encodestable_how4(w, v.wr_committed);
     at = "wr_writeverf";
     w.writeOpaqueFixed(v.wr_writeverf, 8);
   } catch (e) {
@@ -2090,12 +2169,12 @@ export function encodefattr4_supported_attrs(w: XdrWriter, v: fattr4_supported_a
 }
 
 export function decodefattr4_type(r: XdrReader): fattr4_type {
-  const value = r.readEnum(nfs_ftype4_names, "nfs_ftype4") as nfs_ftype4;
+  const value = decodenfs_ftype4(r);
   return value;
 }
 
 export function encodefattr4_type(w: XdrWriter, v: fattr4_type): void {
-  w.writeEnum(v, nfs_ftype4_names, "nfs_ftype4");
+  encodenfs_ftype4(w, v);
 }
 
 export function decodefattr4_fh_expire_type(r: XdrReader): fattr4_fh_expire_type {
@@ -2180,19 +2259,19 @@ export function encodefattr4_lease_time(w: XdrWriter, v: fattr4_lease_time): voi
 }
 
 export function decodefattr4_rdattr_error(r: XdrReader): fattr4_rdattr_error {
-  const value = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+  const value = decodenfsstat4(r);
   return value;
 }
 
 export function encodefattr4_rdattr_error(w: XdrWriter, v: fattr4_rdattr_error): void {
-  w.writeEnum(v, nfsstat4_names, "nfsstat4");
+  encodenfsstat4(w, v);
 }
 
 export function decodefattr4_acl(r: XdrReader): fattr4_acl {
-  const value: nfsace4[] = [];
-  for (let i = 0, n = r.readArrayLength(0xffffffff, 16); i < n; i++) {
+  const value: nfsace4[] = new Array<nfsace4>(r.readArrayLength(0xffffffff, 16));
+  for (let i = 0; i < value.length; i++) {
     try {
-      value.push(decodenfsace4(r));
+      value[i] = decodenfsace4(r);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -2636,10 +2715,10 @@ export function encodefattr4_dirent_notif_delay(w: XdrWriter, v: fattr4_dirent_n
 }
 
 export function decodefattr4_fs_layout_types(r: XdrReader): fattr4_fs_layout_types {
-  const value: layouttype4[] = [];
-  for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+  const value: layouttype4[] = new Array<layouttype4>(r.readArrayLength(0xffffffff, 4));
+  for (let i = 0; i < value.length; i++) {
     try {
-      value.push(r.readEnum(layouttype4_names, "layouttype4") as layouttype4);
+      value[i] = decodelayouttype4(r);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -2652,7 +2731,7 @@ export function encodefattr4_fs_layout_types(w: XdrWriter, v: fattr4_fs_layout_t
   w.writeArrayLength(v.length, 0xffffffff);
   for (let i = 0; i < v.length; i++) {
     try {
-      w.writeEnum(v[i]!, layouttype4_names, "layouttype4");
+      encodelayouttype4(w, v[i]!);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -2705,10 +2784,10 @@ export function encodefattr4_layout_hint(w: XdrWriter, v: fattr4_layout_hint): v
 }
 
 export function decodefattr4_layout_types(r: XdrReader): fattr4_layout_types {
-  const value: layouttype4[] = [];
-  for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+  const value: layouttype4[] = new Array<layouttype4>(r.readArrayLength(0xffffffff, 4));
+  for (let i = 0; i < value.length; i++) {
     try {
-      value.push(r.readEnum(layouttype4_names, "layouttype4") as layouttype4);
+      value[i] = decodelayouttype4(r);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -2721,7 +2800,7 @@ export function encodefattr4_layout_types(w: XdrWriter, v: fattr4_layout_types):
   w.writeArrayLength(v.length, 0xffffffff);
   for (let i = 0; i < v.length; i++) {
     try {
-      w.writeEnum(v[i]!, layouttype4_names, "layouttype4");
+      encodelayouttype4(w, v[i]!);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -2819,12 +2898,12 @@ export function encodefattr4_space_freed(w: XdrWriter, v: fattr4_space_freed): v
 }
 
 export function decodefattr4_change_attr_type(r: XdrReader): fattr4_change_attr_type {
-  const value = r.readEnum(change_attr_type4_names, "change_attr_type4") as change_attr_type4;
+  const value = decodechange_attr_type4(r);
   return value;
 }
 
 export function encodefattr4_change_attr_type(w: XdrWriter, v: fattr4_change_attr_type): void {
-  w.writeEnum(v, change_attr_type4_names, "change_attr_type4");
+  encodechange_attr_type4(w, v);
 }
 
 export function decodefattr4_sec_label(r: XdrReader): fattr4_sec_label {
@@ -2843,6 +2922,15 @@ export function decodefattr4_clone_blksize(r: XdrReader): fattr4_clone_blksize {
 
 export function encodefattr4_clone_blksize(w: XdrWriter, v: fattr4_clone_blksize): void {
   w.writeUint(v);
+}
+
+export function decodefattr4_xattr_support(r: XdrReader): fattr4_xattr_support {
+  const value = r.readBool();
+  return value;
+}
+
+export function encodefattr4_xattr_support(w: XdrWriter, v: fattr4_xattr_support): void {
+  w.writeBool(v);
 }
 
 export function decodefattr4(r: XdrReader): fattr4 {
@@ -3037,20 +3125,36 @@ export function encodelock_owner4(w: XdrWriter, v: lock_owner4): void {
   encodestate_owner4(w, v);
 }
 
+/** Whether `v` is a value of nfs_lock_type4 (1–4). */
+export function isnfs_lock_type4(v: number): v is nfs_lock_type4 {
+  return Number.isInteger(v) && v >= 1 && v <= 4;
+}
+
 export function decodenfs_lock_type4(r: XdrReader): nfs_lock_type4 {
-  return r.readEnum(nfs_lock_type4_names, "nfs_lock_type4") as nfs_lock_type4;
+  const v = r.readInt();
+  if (isnfs_lock_type4(v)) return v;
+  throw r.enumError(v, "nfs_lock_type4");
 }
 
 export function encodenfs_lock_type4(w: XdrWriter, v: nfs_lock_type4): void {
-  w.writeEnum(v, nfs_lock_type4_names, "nfs_lock_type4");
+  if (!isnfs_lock_type4(v)) throw w.enumError(v, "nfs_lock_type4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of ssv_subkey4 (1–4). */
+export function isssv_subkey4(v: number): v is ssv_subkey4 {
+  return Number.isInteger(v) && v >= 1 && v <= 4;
 }
 
 export function decodessv_subkey4(r: XdrReader): ssv_subkey4 {
-  return r.readEnum(ssv_subkey4_names, "ssv_subkey4") as ssv_subkey4;
+  const v = r.readInt();
+  if (isssv_subkey4(v)) return v;
+  throw r.enumError(v, "ssv_subkey4");
 }
 
 export function encodessv_subkey4(w: XdrWriter, v: ssv_subkey4): void {
-  w.writeEnum(v, ssv_subkey4_names, "ssv_subkey4");
+  if (!isssv_subkey4(v)) throw w.enumError(v, "ssv_subkey4");
+  w.writeInt(v);
 }
 
 export function decodessv_mic_plain_tkn4(r: XdrReader): ssv_mic_plain_tkn4 {
@@ -3191,10 +3295,12 @@ export function encodefs_locations_server4(w: XdrWriter, v: fs_locations_server4
 export function decodefs_locations_item4(r: XdrReader): fs_locations_item4 {
   let at = "fli_entries";
   try {
-    const fli_entries: fs_locations_server4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 12); i < n; i++) {
+    const fli_entries: fs_locations_server4[] = new Array<fs_locations_server4>(
+      r.readArrayLength(0xffffffff, 12),
+    );
+    for (let i = 0; i < fli_entries.length; i++) {
       try {
-        fli_entries.push(decodefs_locations_server4(r));
+        fli_entries[i] = decodefs_locations_server4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -3236,10 +3342,12 @@ export function decodefs_locations_info4(r: XdrReader): fs_locations_info4 {
     at = "fli_fs_root";
     const fli_fs_root = decodepathname4(r);
     at = "fli_items";
-    const fli_items: fs_locations_item4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const fli_items: fs_locations_item4[] = new Array<fs_locations_item4>(
+      r.readArrayLength(0xffffffff, 8),
+    );
+    for (let i = 0; i < fli_items.length; i++) {
       try {
-        fli_items.push(decodefs_locations_item4(r));
+        fli_items[i] = decodefs_locations_item4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -3291,12 +3399,20 @@ export function encodenfl_util4(w: XdrWriter, v: nfl_util4): void {
   w.writeUint(v);
 }
 
+/** Whether `v` is a value of filelayout_hint_care4 (1, 2, 4, 64 or 128). */
+export function isfilelayout_hint_care4(v: number): v is filelayout_hint_care4 {
+  return v === 1 || v === 2 || v === 4 || v === 64 || v === 128;
+}
+
 export function decodefilelayout_hint_care4(r: XdrReader): filelayout_hint_care4 {
-  return r.readEnum(filelayout_hint_care4_names, "filelayout_hint_care4") as filelayout_hint_care4;
+  const v = r.readInt();
+  if (isfilelayout_hint_care4(v)) return v;
+  throw r.enumError(v, "filelayout_hint_care4");
 }
 
 export function encodefilelayout_hint_care4(w: XdrWriter, v: filelayout_hint_care4): void {
-  w.writeEnum(v, filelayout_hint_care4_names, "filelayout_hint_care4");
+  if (!isfilelayout_hint_care4(v)) throw w.enumError(v, "filelayout_hint_care4");
+  w.writeInt(v);
 }
 
 export function decodenfsv4_1_file_layouthint4(r: XdrReader): nfsv4_1_file_layouthint4 {
@@ -3327,10 +3443,10 @@ export function encodenfsv4_1_file_layouthint4(w: XdrWriter, v: nfsv4_1_file_lay
 }
 
 export function decodemultipath_list4(r: XdrReader): multipath_list4 {
-  const value: netaddr4[] = [];
-  for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+  const value: netaddr4[] = new Array<netaddr4>(r.readArrayLength(0xffffffff, 8));
+  for (let i = 0; i < value.length; i++) {
     try {
-      value.push(decodenetaddr4(r));
+      value[i] = decodenetaddr4(r);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -3353,20 +3469,22 @@ export function encodemultipath_list4(w: XdrWriter, v: multipath_list4): void {
 export function decodenfsv4_1_file_layout_ds_addr4(r: XdrReader): nfsv4_1_file_layout_ds_addr4 {
   let at = "nflda_stripe_indices";
   try {
-    const nflda_stripe_indices: uint32_t[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const nflda_stripe_indices: uint32_t[] = new Array<uint32_t>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < nflda_stripe_indices.length; i++) {
       try {
-        nflda_stripe_indices.push(r.readUint());
+        nflda_stripe_indices[i] = r.readUint();
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
     }
 
     at = "nflda_multipath_ds_list";
-    const nflda_multipath_ds_list: multipath_list4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const nflda_multipath_ds_list: multipath_list4[] = new Array<multipath_list4>(
+      r.readArrayLength(0xffffffff, 4),
+    );
+    for (let i = 0; i < nflda_multipath_ds_list.length; i++) {
       try {
-        nflda_multipath_ds_list.push(decodemultipath_list4(r));
+        nflda_multipath_ds_list[i] = decodemultipath_list4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -3418,10 +3536,10 @@ export function decodenfsv4_1_file_layout4(r: XdrReader): nfsv4_1_file_layout4 {
     at = "nfl_pattern_offset";
     const nfl_pattern_offset = r.readUhyper();
     at = "nfl_fh_list";
-    const nfl_fh_list: nfs_fh4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const nfl_fh_list: nfs_fh4[] = new Array<nfs_fh4>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < nfl_fh_list.length; i++) {
       try {
-        nfl_fh_list.push(r.readOpaqueVar(128));
+        nfl_fh_list[i] = r.readOpaqueVar(128);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -3457,12 +3575,20 @@ export function encodenfsv4_1_file_layout4(w: XdrWriter, v: nfsv4_1_file_layout4
   }
 }
 
+/** Whether `v` is a value of nfs_opnum4 (3–71 or 10044). */
+export function isnfs_opnum4(v: number): v is nfs_opnum4 {
+  return Number.isInteger(v) && ((v >= 3 && v <= 71) || v === 10044);
+}
+
 export function decodenfs_opnum4(r: XdrReader): nfs_opnum4 {
-  return r.readEnum(nfs_opnum4_names, "nfs_opnum4") as nfs_opnum4;
+  const v = r.readInt();
+  if (isnfs_opnum4(v)) return v;
+  throw r.enumError(v, "nfs_opnum4");
 }
 
 export function encodenfs_opnum4(w: XdrWriter, v: nfs_opnum4): void {
-  w.writeEnum(v, nfs_opnum4_names, "nfs_opnum4");
+  if (!isnfs_opnum4(v)) throw w.enumError(v, "nfs_opnum4");
+  w.writeInt(v);
 }
 
 export function decodeACCESS4args(r: XdrReader): ACCESS4args {
@@ -3510,7 +3636,7 @@ export function encodeACCESS4resok(w: XdrWriter, v: ACCESS4resok): void {
 export function decodeACCESS4res(r: XdrReader): ACCESS4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -3526,7 +3652,7 @@ export function decodeACCESS4res(r: XdrReader): ACCESS4res {
 export function encodeACCESS4res(w: XdrWriter, v: ACCESS4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -3578,7 +3704,7 @@ export function encodeCLONE4args(w: XdrWriter, v: CLONE4args): void {
 export function decodeCLONE4res(r: XdrReader): CLONE4res {
   let at = "cl_status";
   try {
-    const cl_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const cl_status = decodenfsstat4(r);
     return { cl_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -3588,7 +3714,7 @@ export function decodeCLONE4res(r: XdrReader): CLONE4res {
 export function encodeCLONE4res(w: XdrWriter, v: CLONE4res): void {
   let at = "cl_status";
   try {
-    w.writeEnum(v.cl_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cl_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -3620,7 +3746,7 @@ export function encodeCLOSE4args(w: XdrWriter, v: CLOSE4args): void {
 export function decodeCLOSE4res(r: XdrReader): CLOSE4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "open_stateid";
@@ -3636,7 +3762,7 @@ export function decodeCLOSE4res(r: XdrReader): CLOSE4res {
 export function encodeCLOSE4res(w: XdrWriter, v: CLOSE4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "open_stateid";
@@ -3695,7 +3821,7 @@ export function encodeCOMMIT4resok(w: XdrWriter, v: COMMIT4resok): void {
 export function decodeCOMMIT4res(r: XdrReader): COMMIT4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -3711,7 +3837,7 @@ export function decodeCOMMIT4res(r: XdrReader): COMMIT4res {
 export function encodeCOMMIT4res(w: XdrWriter, v: COMMIT4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -3728,7 +3854,7 @@ export function encodeCOMMIT4res(w: XdrWriter, v: COMMIT4res): void {
 export function decodecreatetype4(r: XdrReader): createtype4 {
   let at = "type";
   try {
-    const disc = r.readEnum(nfs_ftype4_names, "nfs_ftype4") as nfs_ftype4;
+    const disc = decodenfs_ftype4(r);
     switch (disc) {
       case 5: // NF4LNK
         at = "linkdata";
@@ -3752,7 +3878,7 @@ export function decodecreatetype4(r: XdrReader): createtype4 {
 export function encodecreatetype4(w: XdrWriter, v: createtype4): void {
   let at = "type";
   try {
-    w.writeEnum(v.type, nfs_ftype4_names, "nfs_ftype4");
+    encodenfs_ftype4(w, v.type);
     switch (v.type) {
       case 5: // NF4LNK
         at = "linkdata";
@@ -3828,7 +3954,7 @@ export function encodeCREATE4resok(w: XdrWriter, v: CREATE4resok): void {
 export function decodeCREATE4res(r: XdrReader): CREATE4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -3844,7 +3970,7 @@ export function decodeCREATE4res(r: XdrReader): CREATE4res {
 export function encodeCREATE4res(w: XdrWriter, v: CREATE4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -3880,7 +4006,7 @@ export function encodeDELEGPURGE4args(w: XdrWriter, v: DELEGPURGE4args): void {
 export function decodeDELEGPURGE4res(r: XdrReader): DELEGPURGE4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -3890,7 +4016,7 @@ export function decodeDELEGPURGE4res(r: XdrReader): DELEGPURGE4res {
 export function encodeDELEGPURGE4res(w: XdrWriter, v: DELEGPURGE4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -3918,7 +4044,7 @@ export function encodeDELEGRETURN4args(w: XdrWriter, v: DELEGRETURN4args): void 
 export function decodeDELEGRETURN4res(r: XdrReader): DELEGRETURN4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -3928,7 +4054,7 @@ export function decodeDELEGRETURN4res(r: XdrReader): DELEGRETURN4res {
 export function encodeDELEGRETURN4res(w: XdrWriter, v: DELEGRETURN4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -3975,7 +4101,7 @@ export function encodeGETATTR4resok(w: XdrWriter, v: GETATTR4resok): void {
 export function decodeGETATTR4res(r: XdrReader): GETATTR4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -3991,7 +4117,7 @@ export function decodeGETATTR4res(r: XdrReader): GETATTR4res {
 export function encodeGETATTR4res(w: XdrWriter, v: GETATTR4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -4027,7 +4153,7 @@ export function encodeGETFH4resok(w: XdrWriter, v: GETFH4resok): void {
 export function decodeGETFH4res(r: XdrReader): GETFH4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -4043,7 +4169,7 @@ export function decodeGETFH4res(r: XdrReader): GETFH4res {
 export function encodeGETFH4res(w: XdrWriter, v: GETFH4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -4098,7 +4224,7 @@ export function encodeLINK4resok(w: XdrWriter, v: LINK4resok): void {
 export function decodeLINK4res(r: XdrReader): LINK4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -4114,7 +4240,7 @@ export function decodeLINK4res(r: XdrReader): LINK4res {
 export function encodeLINK4res(w: XdrWriter, v: LINK4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -4235,7 +4361,7 @@ export function encodelocker4(w: XdrWriter, v: locker4): void {
 export function decodeLOCK4args(r: XdrReader): LOCK4args {
   let at = "locktype";
   try {
-    const locktype = r.readEnum(nfs_lock_type4_names, "nfs_lock_type4") as nfs_lock_type4;
+    const locktype = decodenfs_lock_type4(r);
     at = "reclaim";
     const reclaim = r.readBool();
     at = "offset";
@@ -4253,7 +4379,7 @@ export function decodeLOCK4args(r: XdrReader): LOCK4args {
 export function encodeLOCK4args(w: XdrWriter, v: LOCK4args): void {
   let at = "locktype";
   try {
-    w.writeEnum(v.locktype, nfs_lock_type4_names, "nfs_lock_type4");
+    encodenfs_lock_type4(w, v.locktype);
     at = "reclaim";
     w.writeBool(v.reclaim);
     at = "offset";
@@ -4274,7 +4400,7 @@ export function decodeLOCK4denied(r: XdrReader): LOCK4denied {
     at = "length";
     const length = r.readUhyper();
     at = "locktype";
-    const locktype = r.readEnum(nfs_lock_type4_names, "nfs_lock_type4") as nfs_lock_type4;
+    const locktype = decodenfs_lock_type4(r);
     at = "owner";
     const owner = decodelock_owner4(r);
     return { offset, length, locktype, owner };
@@ -4290,7 +4416,7 @@ export function encodeLOCK4denied(w: XdrWriter, v: LOCK4denied): void {
     at = "length";
     w.writeUhyper(v.length);
     at = "locktype";
-    w.writeEnum(v.locktype, nfs_lock_type4_names, "nfs_lock_type4");
+    encodenfs_lock_type4(w, v.locktype);
     at = "owner";
     encodelock_owner4(w, v.owner);
   } catch (e) {
@@ -4320,7 +4446,7 @@ export function encodeLOCK4resok(w: XdrWriter, v: LOCK4resok): void {
 export function decodeLOCK4res(r: XdrReader): LOCK4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -4339,7 +4465,7 @@ export function decodeLOCK4res(r: XdrReader): LOCK4res {
 export function encodeLOCK4res(w: XdrWriter, v: LOCK4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -4360,7 +4486,7 @@ export function encodeLOCK4res(w: XdrWriter, v: LOCK4res): void {
 export function decodeLOCKT4args(r: XdrReader): LOCKT4args {
   let at = "locktype";
   try {
-    const locktype = r.readEnum(nfs_lock_type4_names, "nfs_lock_type4") as nfs_lock_type4;
+    const locktype = decodenfs_lock_type4(r);
     at = "offset";
     const offset = r.readUhyper();
     at = "length";
@@ -4376,7 +4502,7 @@ export function decodeLOCKT4args(r: XdrReader): LOCKT4args {
 export function encodeLOCKT4args(w: XdrWriter, v: LOCKT4args): void {
   let at = "locktype";
   try {
-    w.writeEnum(v.locktype, nfs_lock_type4_names, "nfs_lock_type4");
+    encodenfs_lock_type4(w, v.locktype);
     at = "offset";
     w.writeUhyper(v.offset);
     at = "length";
@@ -4391,7 +4517,7 @@ export function encodeLOCKT4args(w: XdrWriter, v: LOCKT4args): void {
 export function decodeLOCKT4res(r: XdrReader): LOCKT4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 10010: // NFS4ERR_DENIED
         at = "denied";
@@ -4409,7 +4535,7 @@ export function decodeLOCKT4res(r: XdrReader): LOCKT4res {
 export function encodeLOCKT4res(w: XdrWriter, v: LOCKT4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 10010: // NFS4ERR_DENIED
         at = "denied";
@@ -4428,7 +4554,7 @@ export function encodeLOCKT4res(w: XdrWriter, v: LOCKT4res): void {
 export function decodeLOCKU4args(r: XdrReader): LOCKU4args {
   let at = "locktype";
   try {
-    const locktype = r.readEnum(nfs_lock_type4_names, "nfs_lock_type4") as nfs_lock_type4;
+    const locktype = decodenfs_lock_type4(r);
     at = "seqid";
     const seqid = r.readUint();
     at = "lock_stateid";
@@ -4446,7 +4572,7 @@ export function decodeLOCKU4args(r: XdrReader): LOCKU4args {
 export function encodeLOCKU4args(w: XdrWriter, v: LOCKU4args): void {
   let at = "locktype";
   try {
-    w.writeEnum(v.locktype, nfs_lock_type4_names, "nfs_lock_type4");
+    encodenfs_lock_type4(w, v.locktype);
     at = "seqid";
     w.writeUint(v.seqid);
     at = "lock_stateid";
@@ -4463,7 +4589,7 @@ export function encodeLOCKU4args(w: XdrWriter, v: LOCKU4args): void {
 export function decodeLOCKU4res(r: XdrReader): LOCKU4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "lock_stateid";
@@ -4479,7 +4605,7 @@ export function decodeLOCKU4res(r: XdrReader): LOCKU4res {
 export function encodeLOCKU4res(w: XdrWriter, v: LOCKU4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "lock_stateid";
@@ -4515,7 +4641,7 @@ export function encodeLOOKUP4args(w: XdrWriter, v: LOOKUP4args): void {
 export function decodeLOOKUP4res(r: XdrReader): LOOKUP4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -4525,7 +4651,7 @@ export function decodeLOOKUP4res(r: XdrReader): LOOKUP4res {
 export function encodeLOOKUP4res(w: XdrWriter, v: LOOKUP4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -4534,7 +4660,7 @@ export function encodeLOOKUP4res(w: XdrWriter, v: LOOKUP4res): void {
 export function decodeLOOKUPP4res(r: XdrReader): LOOKUPP4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -4544,7 +4670,7 @@ export function decodeLOOKUPP4res(r: XdrReader): LOOKUPP4res {
 export function encodeLOOKUPP4res(w: XdrWriter, v: LOOKUPP4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -4572,7 +4698,7 @@ export function encodeNVERIFY4args(w: XdrWriter, v: NVERIFY4args): void {
 export function decodeNVERIFY4res(r: XdrReader): NVERIFY4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -4582,18 +4708,26 @@ export function decodeNVERIFY4res(r: XdrReader): NVERIFY4res {
 export function encodeNVERIFY4res(w: XdrWriter, v: NVERIFY4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
 }
 
+/** Whether `v` is a value of createmode4 (0–3). */
+export function iscreatemode4(v: number): v is createmode4 {
+  return Number.isInteger(v) && v >= 0 && v <= 3;
+}
+
 export function decodecreatemode4(r: XdrReader): createmode4 {
-  return r.readEnum(createmode4_names, "createmode4") as createmode4;
+  const v = r.readInt();
+  if (iscreatemode4(v)) return v;
+  throw r.enumError(v, "createmode4");
 }
 
 export function encodecreatemode4(w: XdrWriter, v: createmode4): void {
-  w.writeEnum(v, createmode4_names, "createmode4");
+  if (!iscreatemode4(v)) throw w.enumError(v, "createmode4");
+  w.writeInt(v);
 }
 
 export function decodecreatverfattr(r: XdrReader): creatverfattr {
@@ -4622,7 +4756,8 @@ export function encodecreatverfattr(w: XdrWriter, v: creatverfattr): void {
 export function decodecreatehow4(r: XdrReader): createhow4 {
   let at = "mode";
   try {
-    const disc = r.readEnum(createmode4_names, "createmode4") as createmode4;
+    // Membership of createmode4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as createmode4;
     switch (disc) {
       case 0: // UNCHECKED4
       case 1: // GUARDED4
@@ -4635,6 +4770,7 @@ export function decodecreatehow4(r: XdrReader): createhow4 {
         at = "ch_createboth";
         return { mode: 3, ch_createboth: decodecreatverfattr(r) };
       default:
+        if (!iscreatemode4(disc)) throw r.enumError(disc, "createmode4");
         throw new XdrError(
           "discriminant",
           `createhow4 has no arm for mode = ${disc}`,
@@ -4650,7 +4786,7 @@ export function decodecreatehow4(r: XdrReader): createhow4 {
 export function encodecreatehow4(w: XdrWriter, v: createhow4): void {
   let at = "mode";
   try {
-    w.writeEnum(v.mode, createmode4_names, "createmode4");
+    encodecreatemode4(w, v.mode);
     switch (v.mode) {
       case 0: // UNCHECKED4
       case 1: // GUARDED4
@@ -4678,18 +4814,26 @@ export function encodecreatehow4(w: XdrWriter, v: createhow4): void {
   }
 }
 
+/** Whether `v` is a value of opentype4 (0, 1). */
+export function isopentype4(v: number): v is opentype4 {
+  return v === 0 || v === 1;
+}
+
 export function decodeopentype4(r: XdrReader): opentype4 {
-  return r.readEnum(opentype4_names, "opentype4") as opentype4;
+  const v = r.readInt();
+  if (isopentype4(v)) return v;
+  throw r.enumError(v, "opentype4");
 }
 
 export function encodeopentype4(w: XdrWriter, v: opentype4): void {
-  w.writeEnum(v, opentype4_names, "opentype4");
+  if (!isopentype4(v)) throw w.enumError(v, "opentype4");
+  w.writeInt(v);
 }
 
 export function decodeopenflag4(r: XdrReader): openflag4 {
   let at = "opentype";
   try {
-    const disc = r.readEnum(opentype4_names, "opentype4") as opentype4;
+    const disc = decodeopentype4(r);
     switch (disc) {
       case 1: // OPEN4_CREATE
         at = "how";
@@ -4705,7 +4849,7 @@ export function decodeopenflag4(r: XdrReader): openflag4 {
 export function encodeopenflag4(w: XdrWriter, v: openflag4): void {
   let at = "opentype";
   try {
-    w.writeEnum(v.opentype, opentype4_names, "opentype4");
+    encodeopentype4(w, v.opentype);
     switch (v.opentype) {
       case 1: // OPEN4_CREATE
         at = "how";
@@ -4719,12 +4863,20 @@ export function encodeopenflag4(w: XdrWriter, v: openflag4): void {
   }
 }
 
+/** Whether `v` is a value of limit_by4 (1, 2). */
+export function islimit_by4(v: number): v is limit_by4 {
+  return v === 1 || v === 2;
+}
+
 export function decodelimit_by4(r: XdrReader): limit_by4 {
-  return r.readEnum(limit_by4_names, "limit_by4") as limit_by4;
+  const v = r.readInt();
+  if (islimit_by4(v)) return v;
+  throw r.enumError(v, "limit_by4");
 }
 
 export function encodelimit_by4(w: XdrWriter, v: limit_by4): void {
-  w.writeEnum(v, limit_by4_names, "limit_by4");
+  if (!islimit_by4(v)) throw w.enumError(v, "limit_by4");
+  w.writeInt(v);
 }
 
 export function decodenfs_modified_limit4(r: XdrReader): nfs_modified_limit4 {
@@ -4753,7 +4905,8 @@ export function encodenfs_modified_limit4(w: XdrWriter, v: nfs_modified_limit4):
 export function decodenfs_space_limit4(r: XdrReader): nfs_space_limit4 {
   let at = "limitby";
   try {
-    const disc = r.readEnum(limit_by4_names, "limit_by4") as limit_by4;
+    // Membership of limit_by4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as limit_by4;
     switch (disc) {
       case 1: // NFS_LIMIT_SIZE
         at = "filesize";
@@ -4762,6 +4915,7 @@ export function decodenfs_space_limit4(r: XdrReader): nfs_space_limit4 {
         at = "mod_blocks";
         return { limitby: 2, mod_blocks: decodenfs_modified_limit4(r) };
       default:
+        if (!islimit_by4(disc)) throw r.enumError(disc, "limit_by4");
         throw new XdrError(
           "discriminant",
           `nfs_space_limit4 has no arm for limitby = ${disc}`,
@@ -4777,7 +4931,7 @@ export function decodenfs_space_limit4(r: XdrReader): nfs_space_limit4 {
 export function encodenfs_space_limit4(w: XdrWriter, v: nfs_space_limit4): void {
   let at = "limitby";
   try {
-    w.writeEnum(v.limitby, limit_by4_names, "limit_by4");
+    encodelimit_by4(w, v.limitby);
     switch (v.limitby) {
       case 1: // NFS_LIMIT_SIZE
         at = "filesize";
@@ -4800,20 +4954,36 @@ export function encodenfs_space_limit4(w: XdrWriter, v: nfs_space_limit4): void 
   }
 }
 
+/** Whether `v` is a value of open_delegation_type4 (0–3). */
+export function isopen_delegation_type4(v: number): v is open_delegation_type4 {
+  return Number.isInteger(v) && v >= 0 && v <= 3;
+}
+
 export function decodeopen_delegation_type4(r: XdrReader): open_delegation_type4 {
-  return r.readEnum(open_delegation_type4_names, "open_delegation_type4") as open_delegation_type4;
+  const v = r.readInt();
+  if (isopen_delegation_type4(v)) return v;
+  throw r.enumError(v, "open_delegation_type4");
 }
 
 export function encodeopen_delegation_type4(w: XdrWriter, v: open_delegation_type4): void {
-  w.writeEnum(v, open_delegation_type4_names, "open_delegation_type4");
+  if (!isopen_delegation_type4(v)) throw w.enumError(v, "open_delegation_type4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of open_claim_type4 (0–6). */
+export function isopen_claim_type4(v: number): v is open_claim_type4 {
+  return Number.isInteger(v) && v >= 0 && v <= 6;
 }
 
 export function decodeopen_claim_type4(r: XdrReader): open_claim_type4 {
-  return r.readEnum(open_claim_type4_names, "open_claim_type4") as open_claim_type4;
+  const v = r.readInt();
+  if (isopen_claim_type4(v)) return v;
+  throw r.enumError(v, "open_claim_type4");
 }
 
 export function encodeopen_claim_type4(w: XdrWriter, v: open_claim_type4): void {
-  w.writeEnum(v, open_claim_type4_names, "open_claim_type4");
+  if (!isopen_claim_type4(v)) throw w.enumError(v, "open_claim_type4");
+  w.writeInt(v);
 }
 
 export function decodeopen_claim_delegate_cur4(r: XdrReader): open_claim_delegate_cur4 {
@@ -4842,20 +5012,15 @@ export function encodeopen_claim_delegate_cur4(w: XdrWriter, v: open_claim_deleg
 export function decodeopen_claim4(r: XdrReader): open_claim4 {
   let at = "claim";
   try {
-    const disc = r.readEnum(open_claim_type4_names, "open_claim_type4") as open_claim_type4;
+    // Membership of open_claim_type4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as open_claim_type4;
     switch (disc) {
       case 0: // CLAIM_NULL
         at = "file";
         return { claim: 0, file: r.readOpaqueVar(0xffffffff) };
       case 1: // CLAIM_PREVIOUS
         at = "delegate_type";
-        return {
-          claim: 1,
-          delegate_type: r.readEnum(
-            open_delegation_type4_names,
-            "open_delegation_type4",
-          ) as open_delegation_type4,
-        };
+        return { claim: 1, delegate_type: decodeopen_delegation_type4(r) };
       case 2: // CLAIM_DELEGATE_CUR
         at = "delegate_cur_info";
         return { claim: 2, delegate_cur_info: decodeopen_claim_delegate_cur4(r) };
@@ -4870,6 +5035,7 @@ export function decodeopen_claim4(r: XdrReader): open_claim4 {
         at = "oc_delegate_stateid";
         return { claim: 5, oc_delegate_stateid: decodestateid4(r) };
       default:
+        if (!isopen_claim_type4(disc)) throw r.enumError(disc, "open_claim_type4");
         throw new XdrError(
           "discriminant",
           `open_claim4 has no arm for claim = ${disc}`,
@@ -4885,7 +5051,7 @@ export function decodeopen_claim4(r: XdrReader): open_claim4 {
 export function encodeopen_claim4(w: XdrWriter, v: open_claim4): void {
   let at = "claim";
   try {
-    w.writeEnum(v.claim, open_claim_type4_names, "open_claim_type4");
+    encodeopen_claim_type4(w, v.claim);
     switch (v.claim) {
       case 0: // CLAIM_NULL
         at = "file";
@@ -4893,7 +5059,7 @@ export function encodeopen_claim4(w: XdrWriter, v: open_claim4): void {
         return;
       case 1: // CLAIM_PREVIOUS
         at = "delegate_type";
-        w.writeEnum(v.delegate_type, open_delegation_type4_names, "open_delegation_type4");
+        encodeopen_delegation_type4(w, v.delegate_type);
         return;
       case 2: // CLAIM_DELEGATE_CUR
         at = "delegate_cur_info";
@@ -5021,18 +5187,26 @@ export function encodeopen_write_delegation4(w: XdrWriter, v: open_write_delegat
   }
 }
 
+/** Whether `v` is a value of why_no_delegation4 (0–8). */
+export function iswhy_no_delegation4(v: number): v is why_no_delegation4 {
+  return Number.isInteger(v) && v >= 0 && v <= 8;
+}
+
 export function decodewhy_no_delegation4(r: XdrReader): why_no_delegation4 {
-  return r.readEnum(why_no_delegation4_names, "why_no_delegation4") as why_no_delegation4;
+  const v = r.readInt();
+  if (iswhy_no_delegation4(v)) return v;
+  throw r.enumError(v, "why_no_delegation4");
 }
 
 export function encodewhy_no_delegation4(w: XdrWriter, v: why_no_delegation4): void {
-  w.writeEnum(v, why_no_delegation4_names, "why_no_delegation4");
+  if (!iswhy_no_delegation4(v)) throw w.enumError(v, "why_no_delegation4");
+  w.writeInt(v);
 }
 
 export function decodeopen_none_delegation4(r: XdrReader): open_none_delegation4 {
   let at = "ond_why";
   try {
-    const disc = r.readEnum(why_no_delegation4_names, "why_no_delegation4") as why_no_delegation4;
+    const disc = decodewhy_no_delegation4(r);
     switch (disc) {
       case 1: // WND4_CONTENTION
         at = "ond_server_will_push_deleg";
@@ -5051,7 +5225,7 @@ export function decodeopen_none_delegation4(r: XdrReader): open_none_delegation4
 export function encodeopen_none_delegation4(w: XdrWriter, v: open_none_delegation4): void {
   let at = "ond_why";
   try {
-    w.writeEnum(v.ond_why, why_no_delegation4_names, "why_no_delegation4");
+    encodewhy_no_delegation4(w, v.ond_why);
     switch (v.ond_why) {
       case 1: // WND4_CONTENTION
         at = "ond_server_will_push_deleg";
@@ -5072,10 +5246,8 @@ export function encodeopen_none_delegation4(w: XdrWriter, v: open_none_delegatio
 export function decodeopen_delegation4(r: XdrReader): open_delegation4 {
   let at = "delegation_type";
   try {
-    const disc = r.readEnum(
-      open_delegation_type4_names,
-      "open_delegation_type4",
-    ) as open_delegation_type4;
+    // Membership of open_delegation_type4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as open_delegation_type4;
     switch (disc) {
       case 0: // OPEN_DELEGATE_NONE
         return { delegation_type: 0 };
@@ -5089,6 +5261,7 @@ export function decodeopen_delegation4(r: XdrReader): open_delegation4 {
         at = "od_whynone";
         return { delegation_type: 3, od_whynone: decodeopen_none_delegation4(r) };
       default:
+        if (!isopen_delegation_type4(disc)) throw r.enumError(disc, "open_delegation_type4");
         throw new XdrError(
           "discriminant",
           `open_delegation4 has no arm for delegation_type = ${disc}`,
@@ -5104,7 +5277,7 @@ export function decodeopen_delegation4(r: XdrReader): open_delegation4 {
 export function encodeopen_delegation4(w: XdrWriter, v: open_delegation4): void {
   let at = "delegation_type";
   try {
-    w.writeEnum(v.delegation_type, open_delegation_type4_names, "open_delegation_type4");
+    encodeopen_delegation_type4(w, v.delegation_type);
     switch (v.delegation_type) {
       case 0: // OPEN_DELEGATE_NONE
         return;
@@ -5171,7 +5344,7 @@ export function encodeOPEN4resok(w: XdrWriter, v: OPEN4resok): void {
 export function decodeOPEN4res(r: XdrReader): OPEN4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5187,7 +5360,7 @@ export function decodeOPEN4res(r: XdrReader): OPEN4res {
 export function encodeOPEN4res(w: XdrWriter, v: OPEN4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5223,7 +5396,7 @@ export function encodeOPENATTR4args(w: XdrWriter, v: OPENATTR4args): void {
 export function decodeOPENATTR4res(r: XdrReader): OPENATTR4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -5233,7 +5406,7 @@ export function decodeOPENATTR4res(r: XdrReader): OPENATTR4res {
 export function encodeOPENATTR4res(w: XdrWriter, v: OPENATTR4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -5284,7 +5457,7 @@ export function encodeOPEN_CONFIRM4resok(w: XdrWriter, v: OPEN_CONFIRM4resok): v
 export function decodeOPEN_CONFIRM4res(r: XdrReader): OPEN_CONFIRM4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5300,7 +5473,7 @@ export function decodeOPEN_CONFIRM4res(r: XdrReader): OPEN_CONFIRM4res {
 export function encodeOPEN_CONFIRM4res(w: XdrWriter, v: OPEN_CONFIRM4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5367,7 +5540,7 @@ export function encodeOPEN_DOWNGRADE4resok(w: XdrWriter, v: OPEN_DOWNGRADE4resok
 export function decodeOPEN_DOWNGRADE4res(r: XdrReader): OPEN_DOWNGRADE4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5383,7 +5556,7 @@ export function decodeOPEN_DOWNGRADE4res(r: XdrReader): OPEN_DOWNGRADE4res {
 export function encodeOPEN_DOWNGRADE4res(w: XdrWriter, v: OPEN_DOWNGRADE4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5419,7 +5592,7 @@ export function encodePUTFH4args(w: XdrWriter, v: PUTFH4args): void {
 export function decodePUTFH4res(r: XdrReader): PUTFH4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -5429,7 +5602,7 @@ export function decodePUTFH4res(r: XdrReader): PUTFH4res {
 export function encodePUTFH4res(w: XdrWriter, v: PUTFH4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -5438,7 +5611,7 @@ export function encodePUTFH4res(w: XdrWriter, v: PUTFH4res): void {
 export function decodePUTPUBFH4res(r: XdrReader): PUTPUBFH4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -5448,7 +5621,7 @@ export function decodePUTPUBFH4res(r: XdrReader): PUTPUBFH4res {
 export function encodePUTPUBFH4res(w: XdrWriter, v: PUTPUBFH4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -5457,7 +5630,7 @@ export function encodePUTPUBFH4res(w: XdrWriter, v: PUTPUBFH4res): void {
 export function decodePUTROOTFH4res(r: XdrReader): PUTROOTFH4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -5467,7 +5640,7 @@ export function decodePUTROOTFH4res(r: XdrReader): PUTROOTFH4res {
 export function encodePUTROOTFH4res(w: XdrWriter, v: PUTROOTFH4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -5526,7 +5699,7 @@ export function encodeREAD4resok(w: XdrWriter, v: READ4resok): void {
 export function decodeREAD4res(r: XdrReader): READ4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5542,7 +5715,7 @@ export function decodeREAD4res(r: XdrReader): READ4res {
 export function encodeREAD4res(w: XdrWriter, v: READ4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5684,7 +5857,7 @@ export function encodeREADDIR4resok(w: XdrWriter, v: READDIR4resok): void {
 export function decodeREADDIR4res(r: XdrReader): READDIR4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5700,7 +5873,7 @@ export function decodeREADDIR4res(r: XdrReader): READDIR4res {
 export function encodeREADDIR4res(w: XdrWriter, v: READDIR4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5736,7 +5909,7 @@ export function encodeREADLINK4resok(w: XdrWriter, v: READLINK4resok): void {
 export function decodeREADLINK4res(r: XdrReader): READLINK4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5752,7 +5925,7 @@ export function decodeREADLINK4res(r: XdrReader): READLINK4res {
 export function encodeREADLINK4res(w: XdrWriter, v: READLINK4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5807,7 +5980,7 @@ export function encodeREMOVE4resok(w: XdrWriter, v: REMOVE4resok): void {
 export function decodeREMOVE4res(r: XdrReader): REMOVE4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5823,7 +5996,7 @@ export function decodeREMOVE4res(r: XdrReader): REMOVE4res {
 export function encodeREMOVE4res(w: XdrWriter, v: REMOVE4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5886,7 +6059,7 @@ export function encodeRENAME4resok(w: XdrWriter, v: RENAME4resok): void {
 export function decodeRENAME4res(r: XdrReader): RENAME4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5902,7 +6075,7 @@ export function decodeRENAME4res(r: XdrReader): RENAME4res {
 export function encodeRENAME4res(w: XdrWriter, v: RENAME4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -5938,7 +6111,7 @@ export function encodeRENEW4args(w: XdrWriter, v: RENEW4args): void {
 export function decodeRENEW4res(r: XdrReader): RENEW4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -5948,7 +6121,7 @@ export function decodeRENEW4res(r: XdrReader): RENEW4res {
 export function encodeRENEW4res(w: XdrWriter, v: RENEW4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -5957,7 +6130,7 @@ export function encodeRENEW4res(w: XdrWriter, v: RENEW4res): void {
 export function decodeRESTOREFH4res(r: XdrReader): RESTOREFH4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -5967,7 +6140,7 @@ export function decodeRESTOREFH4res(r: XdrReader): RESTOREFH4res {
 export function encodeRESTOREFH4res(w: XdrWriter, v: RESTOREFH4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -5976,7 +6149,7 @@ export function encodeRESTOREFH4res(w: XdrWriter, v: RESTOREFH4res): void {
 export function decodeSAVEFH4res(r: XdrReader): SAVEFH4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -5986,7 +6159,7 @@ export function decodeSAVEFH4res(r: XdrReader): SAVEFH4res {
 export function encodeSAVEFH4res(w: XdrWriter, v: SAVEFH4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -6011,12 +6184,20 @@ export function encodeSECINFO4args(w: XdrWriter, v: SECINFO4args): void {
   }
 }
 
+/** Whether `v` is a value of rpc_gss_svc_t (1–3). */
+export function isrpc_gss_svc_t(v: number): v is rpc_gss_svc_t {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
 export function decoderpc_gss_svc_t(r: XdrReader): rpc_gss_svc_t {
-  return r.readEnum(rpc_gss_svc_t_names, "rpc_gss_svc_t") as rpc_gss_svc_t;
+  const v = r.readInt();
+  if (isrpc_gss_svc_t(v)) return v;
+  throw r.enumError(v, "rpc_gss_svc_t");
 }
 
 export function encoderpc_gss_svc_t(w: XdrWriter, v: rpc_gss_svc_t): void {
-  w.writeEnum(v, rpc_gss_svc_t_names, "rpc_gss_svc_t");
+  if (!isrpc_gss_svc_t(v)) throw w.enumError(v, "rpc_gss_svc_t");
+  w.writeInt(v);
 }
 
 export function decoderpcsec_gss_info(r: XdrReader): rpcsec_gss_info {
@@ -6026,7 +6207,7 @@ export function decoderpcsec_gss_info(r: XdrReader): rpcsec_gss_info {
     at = "qop";
     const qop = r.readUint();
     at = "service";
-    const service = r.readEnum(rpc_gss_svc_t_names, "rpc_gss_svc_t") as rpc_gss_svc_t;
+    const service = decoderpc_gss_svc_t(r);
     return { oid, qop, service };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -6040,7 +6221,7 @@ export function encoderpcsec_gss_info(w: XdrWriter, v: rpcsec_gss_info): void {
     at = "qop";
     w.writeUint(v.qop);
     at = "service";
-    w.writeEnum(v.service, rpc_gss_svc_t_names, "rpc_gss_svc_t");
+    encoderpc_gss_svc_t(w, v.service);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -6080,10 +6261,10 @@ export function encodesecinfo4(w: XdrWriter, v: secinfo4): void {
 }
 
 export function decodeSECINFO4resok(r: XdrReader): SECINFO4resok {
-  const value: secinfo4[] = [];
-  for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+  const value: secinfo4[] = new Array<secinfo4>(r.readArrayLength(0xffffffff, 4));
+  for (let i = 0; i < value.length; i++) {
     try {
-      value.push(decodesecinfo4(r));
+      value[i] = decodesecinfo4(r);
     } catch (e) {
       throw XdrError.within(e, `[${i}]`);
     }
@@ -6106,7 +6287,7 @@ export function encodeSECINFO4resok(w: XdrWriter, v: SECINFO4resok): void {
 export function decodeSECINFO4res(r: XdrReader): SECINFO4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -6122,7 +6303,7 @@ export function decodeSECINFO4res(r: XdrReader): SECINFO4res {
 export function encodeSECINFO4res(w: XdrWriter, v: SECINFO4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -6162,7 +6343,7 @@ export function encodeSETATTR4args(w: XdrWriter, v: SETATTR4args): void {
 export function decodeSETATTR4res(r: XdrReader): SETATTR4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     at = "attrsset";
     const attrsset = decodebitmap4(r);
     return { status, attrsset };
@@ -6174,7 +6355,7 @@ export function decodeSETATTR4res(r: XdrReader): SETATTR4res {
 export function encodeSETATTR4res(w: XdrWriter, v: SETATTR4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     at = "attrsset";
     encodebitmap4(w, v.attrsset);
   } catch (e) {
@@ -6235,7 +6416,7 @@ export function encodeSETCLIENTID4resok(w: XdrWriter, v: SETCLIENTID4resok): voi
 export function decodeSETCLIENTID4res(r: XdrReader): SETCLIENTID4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -6254,7 +6435,7 @@ export function decodeSETCLIENTID4res(r: XdrReader): SETCLIENTID4res {
 export function encodeSETCLIENTID4res(w: XdrWriter, v: SETCLIENTID4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -6298,7 +6479,7 @@ export function encodeSETCLIENTID_CONFIRM4args(w: XdrWriter, v: SETCLIENTID_CONF
 export function decodeSETCLIENTID_CONFIRM4res(r: XdrReader): SETCLIENTID_CONFIRM4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -6308,7 +6489,7 @@ export function decodeSETCLIENTID_CONFIRM4res(r: XdrReader): SETCLIENTID_CONFIRM
 export function encodeSETCLIENTID_CONFIRM4res(w: XdrWriter, v: SETCLIENTID_CONFIRM4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -6336,7 +6517,7 @@ export function encodeVERIFY4args(w: XdrWriter, v: VERIFY4args): void {
 export function decodeVERIFY4res(r: XdrReader): VERIFY4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -6346,7 +6527,7 @@ export function decodeVERIFY4res(r: XdrReader): VERIFY4res {
 export function encodeVERIFY4res(w: XdrWriter, v: VERIFY4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -6359,7 +6540,7 @@ export function decodeWRITE4args(r: XdrReader): WRITE4args {
     at = "offset";
     const offset = r.readUhyper();
     at = "stable";
-    const stable = r.readEnum(stable_how4_names, "stable_how4") as stable_how4;
+    const stable = decodestable_how4(r);
     at = "data";
     const data = r.readOpaqueVar(0xffffffff);
     return { stateid, offset, stable, data };
@@ -6375,7 +6556,7 @@ export function encodeWRITE4args(w: XdrWriter, v: WRITE4args): void {
     at = "offset";
     w.writeUhyper(v.offset);
     at = "stable";
-    w.writeEnum(v.stable, stable_how4_names, "stable_how4");
+    encodestable_how4(w, v.stable);
     at = "data";
     w.writeOpaqueVar(v.data, 0xffffffff);
   } catch (e) {
@@ -6388,7 +6569,7 @@ export function decodeWRITE4resok(r: XdrReader): WRITE4resok {
   try {
     const count = r.readUint();
     at = "committed";
-    const committed = r.readEnum(stable_how4_names, "stable_how4") as stable_how4;
+    const committed = decodestable_how4(r);
     at = "writeverf";
     const writeverf = r.readOpaqueFixed(8);
     return { count, committed, writeverf };
@@ -6402,7 +6583,7 @@ export function encodeWRITE4resok(w: XdrWriter, v: WRITE4resok): void {
   try {
     w.writeUint(v.count);
     at = "committed";
-    w.writeEnum(v.committed, stable_how4_names, "stable_how4");
+    encodestable_how4(w, v.committed);
     at = "writeverf";
     w.writeOpaqueFixed(v.writeverf, 8);
   } catch (e) {
@@ -6413,7 +6594,7 @@ export function encodeWRITE4resok(w: XdrWriter, v: WRITE4resok): void {
 export function decodeWRITE4res(r: XdrReader): WRITE4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -6429,7 +6610,7 @@ export function decodeWRITE4res(r: XdrReader): WRITE4res {
 export function encodeWRITE4res(w: XdrWriter, v: WRITE4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -6465,7 +6646,7 @@ export function encodeRELEASE_LOCKOWNER4args(w: XdrWriter, v: RELEASE_LOCKOWNER4
 export function decodeRELEASE_LOCKOWNER4res(r: XdrReader): RELEASE_LOCKOWNER4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -6475,7 +6656,7 @@ export function decodeRELEASE_LOCKOWNER4res(r: XdrReader): RELEASE_LOCKOWNER4res
 export function encodeRELEASE_LOCKOWNER4res(w: XdrWriter, v: RELEASE_LOCKOWNER4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -6484,7 +6665,7 @@ export function encodeRELEASE_LOCKOWNER4res(w: XdrWriter, v: RELEASE_LOCKOWNER4r
 export function decodeILLEGAL4res(r: XdrReader): ILLEGAL4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -6494,7 +6675,7 @@ export function decodeILLEGAL4res(r: XdrReader): ILLEGAL4res {
 export function encodeILLEGAL4res(w: XdrWriter, v: ILLEGAL4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -6512,7 +6693,7 @@ export function encodegsshandle4_t(w: XdrWriter, v: gsshandle4_t): void {
 export function decodegss_cb_handles4(r: XdrReader): gss_cb_handles4 {
   let at = "gcbp_service";
   try {
-    const gcbp_service = r.readEnum(rpc_gss_svc_t_names, "rpc_gss_svc_t") as rpc_gss_svc_t;
+    const gcbp_service = decoderpc_gss_svc_t(r);
     at = "gcbp_handle_from_server";
     const gcbp_handle_from_server = r.readOpaqueVar(0xffffffff);
     at = "gcbp_handle_from_client";
@@ -6526,7 +6707,7 @@ export function decodegss_cb_handles4(r: XdrReader): gss_cb_handles4 {
 export function encodegss_cb_handles4(w: XdrWriter, v: gss_cb_handles4): void {
   let at = "gcbp_service";
   try {
-    w.writeEnum(v.gcbp_service, rpc_gss_svc_t_names, "rpc_gss_svc_t");
+    encoderpc_gss_svc_t(w, v.gcbp_service);
     at = "gcbp_handle_from_server";
     w.writeOpaqueVar(v.gcbp_handle_from_server, 0xffffffff);
     at = "gcbp_handle_from_client";
@@ -6595,10 +6776,12 @@ export function decodeBACKCHANNEL_CTL4args(r: XdrReader): BACKCHANNEL_CTL4args {
   try {
     const bca_cb_program = r.readUint();
     at = "bca_sec_parms";
-    const bca_sec_parms: callback_sec_parms4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const bca_sec_parms: callback_sec_parms4[] = new Array<callback_sec_parms4>(
+      r.readArrayLength(0xffffffff, 4),
+    );
+    for (let i = 0; i < bca_sec_parms.length; i++) {
       try {
-        bca_sec_parms.push(decodecallback_sec_parms4(r));
+        bca_sec_parms[i] = decodecallback_sec_parms4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -6631,7 +6814,7 @@ export function encodeBACKCHANNEL_CTL4args(w: XdrWriter, v: BACKCHANNEL_CTL4args
 export function decodeBACKCHANNEL_CTL4res(r: XdrReader): BACKCHANNEL_CTL4res {
   let at = "bcr_status";
   try {
-    const bcr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const bcr_status = decodenfsstat4(r);
     return { bcr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -6641,21 +6824,26 @@ export function decodeBACKCHANNEL_CTL4res(r: XdrReader): BACKCHANNEL_CTL4res {
 export function encodeBACKCHANNEL_CTL4res(w: XdrWriter, v: BACKCHANNEL_CTL4res): void {
   let at = "bcr_status";
   try {
-    w.writeEnum(v.bcr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.bcr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
 }
 
+/** Whether `v` is a value of channel_dir_from_client4 (1–3 or 7). */
+export function ischannel_dir_from_client4(v: number): v is channel_dir_from_client4 {
+  return Number.isInteger(v) && ((v >= 1 && v <= 3) || v === 7);
+}
+
 export function decodechannel_dir_from_client4(r: XdrReader): channel_dir_from_client4 {
-  return r.readEnum(
-    channel_dir_from_client4_names,
-    "channel_dir_from_client4",
-  ) as channel_dir_from_client4;
+  const v = r.readInt();
+  if (ischannel_dir_from_client4(v)) return v;
+  throw r.enumError(v, "channel_dir_from_client4");
 }
 
 export function encodechannel_dir_from_client4(w: XdrWriter, v: channel_dir_from_client4): void {
-  w.writeEnum(v, channel_dir_from_client4_names, "channel_dir_from_client4");
+  if (!ischannel_dir_from_client4(v)) throw w.enumError(v, "channel_dir_from_client4");
+  w.writeInt(v);
 }
 
 export function decodeBIND_CONN_TO_SESSION4args(r: XdrReader): BIND_CONN_TO_SESSION4args {
@@ -6663,10 +6851,7 @@ export function decodeBIND_CONN_TO_SESSION4args(r: XdrReader): BIND_CONN_TO_SESS
   try {
     const bctsa_sessid = r.readOpaqueFixed(16);
     at = "bctsa_dir";
-    const bctsa_dir = r.readEnum(
-      channel_dir_from_client4_names,
-      "channel_dir_from_client4",
-    ) as channel_dir_from_client4;
+    const bctsa_dir = decodechannel_dir_from_client4(r);
     at = "bctsa_use_conn_in_rdma_mode";
     const bctsa_use_conn_in_rdma_mode = r.readBool();
     return { bctsa_sessid, bctsa_dir, bctsa_use_conn_in_rdma_mode };
@@ -6680,7 +6865,7 @@ export function encodeBIND_CONN_TO_SESSION4args(w: XdrWriter, v: BIND_CONN_TO_SE
   try {
     w.writeOpaqueFixed(v.bctsa_sessid, 16);
     at = "bctsa_dir";
-    w.writeEnum(v.bctsa_dir, channel_dir_from_client4_names, "channel_dir_from_client4");
+    encodechannel_dir_from_client4(w, v.bctsa_dir);
     at = "bctsa_use_conn_in_rdma_mode";
     w.writeBool(v.bctsa_use_conn_in_rdma_mode);
   } catch (e) {
@@ -6688,15 +6873,20 @@ export function encodeBIND_CONN_TO_SESSION4args(w: XdrWriter, v: BIND_CONN_TO_SE
   }
 }
 
+/** Whether `v` is a value of channel_dir_from_server4 (1–3). */
+export function ischannel_dir_from_server4(v: number): v is channel_dir_from_server4 {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
 export function decodechannel_dir_from_server4(r: XdrReader): channel_dir_from_server4 {
-  return r.readEnum(
-    channel_dir_from_server4_names,
-    "channel_dir_from_server4",
-  ) as channel_dir_from_server4;
+  const v = r.readInt();
+  if (ischannel_dir_from_server4(v)) return v;
+  throw r.enumError(v, "channel_dir_from_server4");
 }
 
 export function encodechannel_dir_from_server4(w: XdrWriter, v: channel_dir_from_server4): void {
-  w.writeEnum(v, channel_dir_from_server4_names, "channel_dir_from_server4");
+  if (!ischannel_dir_from_server4(v)) throw w.enumError(v, "channel_dir_from_server4");
+  w.writeInt(v);
 }
 
 export function decodeBIND_CONN_TO_SESSION4resok(r: XdrReader): BIND_CONN_TO_SESSION4resok {
@@ -6704,10 +6894,7 @@ export function decodeBIND_CONN_TO_SESSION4resok(r: XdrReader): BIND_CONN_TO_SES
   try {
     const bctsr_sessid = r.readOpaqueFixed(16);
     at = "bctsr_dir";
-    const bctsr_dir = r.readEnum(
-      channel_dir_from_server4_names,
-      "channel_dir_from_server4",
-    ) as channel_dir_from_server4;
+    const bctsr_dir = decodechannel_dir_from_server4(r);
     at = "bctsr_use_conn_in_rdma_mode";
     const bctsr_use_conn_in_rdma_mode = r.readBool();
     return { bctsr_sessid, bctsr_dir, bctsr_use_conn_in_rdma_mode };
@@ -6724,7 +6911,7 @@ export function encodeBIND_CONN_TO_SESSION4resok(
   try {
     w.writeOpaqueFixed(v.bctsr_sessid, 16);
     at = "bctsr_dir";
-    w.writeEnum(v.bctsr_dir, channel_dir_from_server4_names, "channel_dir_from_server4");
+    encodechannel_dir_from_server4(w, v.bctsr_dir);
     at = "bctsr_use_conn_in_rdma_mode";
     w.writeBool(v.bctsr_use_conn_in_rdma_mode);
   } catch (e) {
@@ -6735,7 +6922,7 @@ export function encodeBIND_CONN_TO_SESSION4resok(
 export function decodeBIND_CONN_TO_SESSION4res(r: XdrReader): BIND_CONN_TO_SESSION4res {
   let at = "bctsr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "bctsr_resok4";
@@ -6751,7 +6938,7 @@ export function decodeBIND_CONN_TO_SESSION4res(r: XdrReader): BIND_CONN_TO_SESSI
 export function encodeBIND_CONN_TO_SESSION4res(w: XdrWriter, v: BIND_CONN_TO_SESSION4res): void {
   let at = "bctsr_status";
   try {
-    w.writeEnum(v.bctsr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.bctsr_status);
     switch (v.bctsr_status) {
       case 0: // NFS4_OK
         at = "bctsr_resok4";
@@ -6793,20 +6980,20 @@ export function decodessv_sp_parms4(r: XdrReader): ssv_sp_parms4 {
   try {
     const ssp_ops = decodestate_protect_ops4(r);
     at = "ssp_hash_algs";
-    const ssp_hash_algs: sec_oid4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const ssp_hash_algs: sec_oid4[] = new Array<sec_oid4>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < ssp_hash_algs.length; i++) {
       try {
-        ssp_hash_algs.push(r.readOpaqueVar(0xffffffff));
+        ssp_hash_algs[i] = r.readOpaqueVar(0xffffffff);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
     }
 
     at = "ssp_encr_algs";
-    const ssp_encr_algs: sec_oid4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const ssp_encr_algs: sec_oid4[] = new Array<sec_oid4>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < ssp_encr_algs.length; i++) {
       try {
-        ssp_encr_algs.push(r.readOpaqueVar(0xffffffff));
+        ssp_encr_algs[i] = r.readOpaqueVar(0xffffffff);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -6855,18 +7042,27 @@ export function encodessv_sp_parms4(w: XdrWriter, v: ssv_sp_parms4): void {
   }
 }
 
+/** Whether `v` is a value of state_protect_how4 (0–2). */
+export function isstate_protect_how4(v: number): v is state_protect_how4 {
+  return Number.isInteger(v) && v >= 0 && v <= 2;
+}
+
 export function decodestate_protect_how4(r: XdrReader): state_protect_how4 {
-  return r.readEnum(state_protect_how4_names, "state_protect_how4") as state_protect_how4;
+  const v = r.readInt();
+  if (isstate_protect_how4(v)) return v;
+  throw r.enumError(v, "state_protect_how4");
 }
 
 export function encodestate_protect_how4(w: XdrWriter, v: state_protect_how4): void {
-  w.writeEnum(v, state_protect_how4_names, "state_protect_how4");
+  if (!isstate_protect_how4(v)) throw w.enumError(v, "state_protect_how4");
+  w.writeInt(v);
 }
 
 export function decodestate_protect4_a(r: XdrReader): state_protect4_a {
   let at = "spa_how";
   try {
-    const disc = r.readEnum(state_protect_how4_names, "state_protect_how4") as state_protect_how4;
+    // Membership of state_protect_how4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as state_protect_how4;
     switch (disc) {
       case 0: // SP4_NONE
         return { spa_how: 0 };
@@ -6877,6 +7073,7 @@ export function decodestate_protect4_a(r: XdrReader): state_protect4_a {
         at = "spa_ssv_parms";
         return { spa_how: 2, spa_ssv_parms: decodessv_sp_parms4(r) };
       default:
+        if (!isstate_protect_how4(disc)) throw r.enumError(disc, "state_protect_how4");
         throw new XdrError(
           "discriminant",
           `state_protect4_a has no arm for spa_how = ${disc}`,
@@ -6892,7 +7089,7 @@ export function decodestate_protect4_a(r: XdrReader): state_protect4_a {
 export function encodestate_protect4_a(w: XdrWriter, v: state_protect4_a): void {
   let at = "spa_how";
   try {
-    w.writeEnum(v.spa_how, state_protect_how4_names, "state_protect_how4");
+    encodestate_protect_how4(w, v.spa_how);
     switch (v.spa_how) {
       case 0: // SP4_NONE
         return;
@@ -6926,10 +7123,10 @@ export function decodeEXCHANGE_ID4args(r: XdrReader): EXCHANGE_ID4args {
     at = "eia_state_protect";
     const eia_state_protect = decodestate_protect4_a(r);
     at = "eia_client_impl_id";
-    const eia_client_impl_id: nfs_impl_id4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 20); i < n; i++) {
+    const eia_client_impl_id: nfs_impl_id4[] = new Array<nfs_impl_id4>(r.readArrayLength(1, 20));
+    for (let i = 0; i < eia_client_impl_id.length; i++) {
       try {
-        eia_client_impl_id.push(decodenfs_impl_id4(r));
+        eia_client_impl_id[i] = decodenfs_impl_id4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -6976,10 +7173,10 @@ export function decodessv_prot_info4(r: XdrReader): ssv_prot_info4 {
     at = "spi_window";
     const spi_window = r.readUint();
     at = "spi_handles";
-    const spi_handles: gsshandle4_t[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const spi_handles: gsshandle4_t[] = new Array<gsshandle4_t>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < spi_handles.length; i++) {
       try {
-        spi_handles.push(r.readOpaqueVar(0xffffffff));
+        spi_handles[i] = r.readOpaqueVar(0xffffffff);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -7020,7 +7217,8 @@ export function encodessv_prot_info4(w: XdrWriter, v: ssv_prot_info4): void {
 export function decodestate_protect4_r(r: XdrReader): state_protect4_r {
   let at = "spr_how";
   try {
-    const disc = r.readEnum(state_protect_how4_names, "state_protect_how4") as state_protect_how4;
+    // Membership of state_protect_how4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as state_protect_how4;
     switch (disc) {
       case 0: // SP4_NONE
         return { spr_how: 0 };
@@ -7031,6 +7229,7 @@ export function decodestate_protect4_r(r: XdrReader): state_protect4_r {
         at = "spr_ssv_info";
         return { spr_how: 2, spr_ssv_info: decodessv_prot_info4(r) };
       default:
+        if (!isstate_protect_how4(disc)) throw r.enumError(disc, "state_protect_how4");
         throw new XdrError(
           "discriminant",
           `state_protect4_r has no arm for spr_how = ${disc}`,
@@ -7046,7 +7245,7 @@ export function decodestate_protect4_r(r: XdrReader): state_protect4_r {
 export function encodestate_protect4_r(w: XdrWriter, v: state_protect4_r): void {
   let at = "spr_how";
   try {
-    w.writeEnum(v.spr_how, state_protect_how4_names, "state_protect_how4");
+    encodestate_protect_how4(w, v.spr_how);
     switch (v.spr_how) {
       case 0: // SP4_NONE
         return;
@@ -7086,10 +7285,10 @@ export function decodeEXCHANGE_ID4resok(r: XdrReader): EXCHANGE_ID4resok {
     at = "eir_server_scope";
     const eir_server_scope = r.readOpaqueVar(1024);
     at = "eir_server_impl_id";
-    const eir_server_impl_id: nfs_impl_id4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 20); i < n; i++) {
+    const eir_server_impl_id: nfs_impl_id4[] = new Array<nfs_impl_id4>(r.readArrayLength(1, 20));
+    for (let i = 0; i < eir_server_impl_id.length; i++) {
       try {
-        eir_server_impl_id.push(decodenfs_impl_id4(r));
+        eir_server_impl_id[i] = decodenfs_impl_id4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -7140,7 +7339,7 @@ export function encodeEXCHANGE_ID4resok(w: XdrWriter, v: EXCHANGE_ID4resok): voi
 export function decodeEXCHANGE_ID4res(r: XdrReader): EXCHANGE_ID4res {
   let at = "eir_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "eir_resok4";
@@ -7156,7 +7355,7 @@ export function decodeEXCHANGE_ID4res(r: XdrReader): EXCHANGE_ID4res {
 export function encodeEXCHANGE_ID4res(w: XdrWriter, v: EXCHANGE_ID4res): void {
   let at = "eir_status";
   try {
-    w.writeEnum(v.eir_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.eir_status);
     switch (v.eir_status) {
       case 0: // NFS4_OK
         at = "eir_resok4";
@@ -7185,10 +7384,10 @@ export function decodechannel_attrs4(r: XdrReader): channel_attrs4 {
     at = "ca_maxrequests";
     const ca_maxrequests = r.readUint();
     at = "ca_rdma_ird";
-    const ca_rdma_ird: uint32_t[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 4); i < n; i++) {
+    const ca_rdma_ird: uint32_t[] = new Array<uint32_t>(r.readArrayLength(1, 4));
+    for (let i = 0; i < ca_rdma_ird.length; i++) {
       try {
-        ca_rdma_ird.push(r.readUint());
+        ca_rdma_ird[i] = r.readUint();
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -7251,10 +7450,12 @@ export function decodeCREATE_SESSION4args(r: XdrReader): CREATE_SESSION4args {
     at = "csa_cb_program";
     const csa_cb_program = r.readUint();
     at = "csa_sec_parms";
-    const csa_sec_parms: callback_sec_parms4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const csa_sec_parms: callback_sec_parms4[] = new Array<callback_sec_parms4>(
+      r.readArrayLength(0xffffffff, 4),
+    );
+    for (let i = 0; i < csa_sec_parms.length; i++) {
       try {
-        csa_sec_parms.push(decodecallback_sec_parms4(r));
+        csa_sec_parms[i] = decodecallback_sec_parms4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -7340,7 +7541,7 @@ export function encodeCREATE_SESSION4resok(w: XdrWriter, v: CREATE_SESSION4resok
 export function decodeCREATE_SESSION4res(r: XdrReader): CREATE_SESSION4res {
   let at = "csr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "csr_resok4";
@@ -7356,7 +7557,7 @@ export function decodeCREATE_SESSION4res(r: XdrReader): CREATE_SESSION4res {
 export function encodeCREATE_SESSION4res(w: XdrWriter, v: CREATE_SESSION4res): void {
   let at = "csr_status";
   try {
-    w.writeEnum(v.csr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.csr_status);
     switch (v.csr_status) {
       case 0: // NFS4_OK
         at = "csr_resok4";
@@ -7392,7 +7593,7 @@ export function encodeDESTROY_SESSION4args(w: XdrWriter, v: DESTROY_SESSION4args
 export function decodeDESTROY_SESSION4res(r: XdrReader): DESTROY_SESSION4res {
   let at = "dsr_status";
   try {
-    const dsr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const dsr_status = decodenfsstat4(r);
     return { dsr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -7402,7 +7603,7 @@ export function decodeDESTROY_SESSION4res(r: XdrReader): DESTROY_SESSION4res {
 export function encodeDESTROY_SESSION4res(w: XdrWriter, v: DESTROY_SESSION4res): void {
   let at = "dsr_status";
   try {
-    w.writeEnum(v.dsr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.dsr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -7430,7 +7631,7 @@ export function encodeFREE_STATEID4args(w: XdrWriter, v: FREE_STATEID4args): voi
 export function decodeFREE_STATEID4res(r: XdrReader): FREE_STATEID4res {
   let at = "fsr_status";
   try {
-    const fsr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const fsr_status = decodenfsstat4(r);
     return { fsr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -7440,7 +7641,7 @@ export function decodeFREE_STATEID4res(r: XdrReader): FREE_STATEID4res {
 export function encodeFREE_STATEID4res(w: XdrWriter, v: FREE_STATEID4res): void {
   let at = "fsr_status";
   try {
-    w.writeEnum(v.fsr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.fsr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -7542,12 +7743,20 @@ export function encodeGET_DIR_DELEGATION4resok(w: XdrWriter, v: GET_DIR_DELEGATI
   }
 }
 
+/** Whether `v` is a value of gddrnf4_status (0, 1). */
+export function isgddrnf4_status(v: number): v is gddrnf4_status {
+  return v === 0 || v === 1;
+}
+
 export function decodegddrnf4_status(r: XdrReader): gddrnf4_status {
-  return r.readEnum(gddrnf4_status_names, "gddrnf4_status") as gddrnf4_status;
+  const v = r.readInt();
+  if (isgddrnf4_status(v)) return v;
+  throw r.enumError(v, "gddrnf4_status");
 }
 
 export function encodegddrnf4_status(w: XdrWriter, v: gddrnf4_status): void {
-  w.writeEnum(v, gddrnf4_status_names, "gddrnf4_status");
+  if (!isgddrnf4_status(v)) throw w.enumError(v, "gddrnf4_status");
+  w.writeInt(v);
 }
 
 export function decodeGET_DIR_DELEGATION4res_non_fatal(
@@ -7555,7 +7764,8 @@ export function decodeGET_DIR_DELEGATION4res_non_fatal(
 ): GET_DIR_DELEGATION4res_non_fatal {
   let at = "gddrnf_status";
   try {
-    const disc = r.readEnum(gddrnf4_status_names, "gddrnf4_status") as gddrnf4_status;
+    // Membership of gddrnf4_status is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as gddrnf4_status;
     switch (disc) {
       case 0: // GDD4_OK
         at = "gddrnf_resok4";
@@ -7564,6 +7774,7 @@ export function decodeGET_DIR_DELEGATION4res_non_fatal(
         at = "gddrnf_will_signal_deleg_avail";
         return { gddrnf_status: 1, gddrnf_will_signal_deleg_avail: r.readBool() };
       default:
+        if (!isgddrnf4_status(disc)) throw r.enumError(disc, "gddrnf4_status");
         throw new XdrError(
           "discriminant",
           `GET_DIR_DELEGATION4res_non_fatal has no arm for gddrnf_status = ${disc}`,
@@ -7582,7 +7793,7 @@ export function encodeGET_DIR_DELEGATION4res_non_fatal(
 ): void {
   let at = "gddrnf_status";
   try {
-    w.writeEnum(v.gddrnf_status, gddrnf4_status_names, "gddrnf4_status");
+    encodegddrnf4_status(w, v.gddrnf_status);
     switch (v.gddrnf_status) {
       case 0: // GDD4_OK
         at = "gddrnf_resok4";
@@ -7608,7 +7819,7 @@ export function encodeGET_DIR_DELEGATION4res_non_fatal(
 export function decodeGET_DIR_DELEGATION4res(r: XdrReader): GET_DIR_DELEGATION4res {
   let at = "gddr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "gddr_res_non_fatal4";
@@ -7624,7 +7835,7 @@ export function decodeGET_DIR_DELEGATION4res(r: XdrReader): GET_DIR_DELEGATION4r
 export function encodeGET_DIR_DELEGATION4res(w: XdrWriter, v: GET_DIR_DELEGATION4res): void {
   let at = "gddr_status";
   try {
-    w.writeEnum(v.gddr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.gddr_status);
     switch (v.gddr_status) {
       case 0: // NFS4_OK
         at = "gddr_res_non_fatal4";
@@ -7643,7 +7854,7 @@ export function decodeGETDEVICEINFO4args(r: XdrReader): GETDEVICEINFO4args {
   try {
     const gdia_device_id = r.readOpaqueFixed(16);
     at = "gdia_layout_type";
-    const gdia_layout_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const gdia_layout_type = decodelayouttype4(r);
     at = "gdia_maxcount";
     const gdia_maxcount = r.readUint();
     at = "gdia_notify_types";
@@ -7659,7 +7870,7 @@ export function encodeGETDEVICEINFO4args(w: XdrWriter, v: GETDEVICEINFO4args): v
   try {
     w.writeOpaqueFixed(v.gdia_device_id, 16);
     at = "gdia_layout_type";
-    w.writeEnum(v.gdia_layout_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.gdia_layout_type);
     at = "gdia_maxcount";
     w.writeUint(v.gdia_maxcount);
     at = "gdia_notify_types";
@@ -7695,7 +7906,7 @@ export function encodeGETDEVICEINFO4resok(w: XdrWriter, v: GETDEVICEINFO4resok):
 export function decodeGETDEVICEINFO4res(r: XdrReader): GETDEVICEINFO4res {
   let at = "gdir_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "gdir_resok4";
@@ -7714,7 +7925,7 @@ export function decodeGETDEVICEINFO4res(r: XdrReader): GETDEVICEINFO4res {
 export function encodeGETDEVICEINFO4res(w: XdrWriter, v: GETDEVICEINFO4res): void {
   let at = "gdir_status";
   try {
-    w.writeEnum(v.gdir_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.gdir_status);
     switch (v.gdir_status) {
       case 0: // NFS4_OK
         at = "gdir_resok4";
@@ -7735,7 +7946,7 @@ export function encodeGETDEVICEINFO4res(w: XdrWriter, v: GETDEVICEINFO4res): voi
 export function decodeGETDEVICELIST4args(r: XdrReader): GETDEVICELIST4args {
   let at = "gdla_layout_type";
   try {
-    const gdla_layout_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const gdla_layout_type = decodelayouttype4(r);
     at = "gdla_maxdevices";
     const gdla_maxdevices = r.readUint();
     at = "gdla_cookie";
@@ -7751,7 +7962,7 @@ export function decodeGETDEVICELIST4args(r: XdrReader): GETDEVICELIST4args {
 export function encodeGETDEVICELIST4args(w: XdrWriter, v: GETDEVICELIST4args): void {
   let at = "gdla_layout_type";
   try {
-    w.writeEnum(v.gdla_layout_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.gdla_layout_type);
     at = "gdla_maxdevices";
     w.writeUint(v.gdla_maxdevices);
     at = "gdla_cookie";
@@ -7770,10 +7981,10 @@ export function decodeGETDEVICELIST4resok(r: XdrReader): GETDEVICELIST4resok {
     at = "gdlr_cookieverf";
     const gdlr_cookieverf = r.readOpaqueFixed(8);
     at = "gdlr_deviceid_list";
-    const gdlr_deviceid_list: deviceid4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 16); i < n; i++) {
+    const gdlr_deviceid_list: deviceid4[] = new Array<deviceid4>(r.readArrayLength(0xffffffff, 16));
+    for (let i = 0; i < gdlr_deviceid_list.length; i++) {
       try {
-        gdlr_deviceid_list.push(r.readOpaqueFixed(16));
+        gdlr_deviceid_list[i] = r.readOpaqueFixed(16);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -7813,7 +8024,7 @@ export function encodeGETDEVICELIST4resok(w: XdrWriter, v: GETDEVICELIST4resok):
 export function decodeGETDEVICELIST4res(r: XdrReader): GETDEVICELIST4res {
   let at = "gdlr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "gdlr_resok4";
@@ -7829,7 +8040,7 @@ export function decodeGETDEVICELIST4res(r: XdrReader): GETDEVICELIST4res {
 export function encodeGETDEVICELIST4res(w: XdrWriter, v: GETDEVICELIST4res): void {
   let at = "gdlr_status";
   try {
-    w.writeEnum(v.gdlr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.gdlr_status);
     switch (v.gdlr_status) {
       case 0: // NFS4_OK
         at = "gdlr_resok4";
@@ -8057,7 +8268,7 @@ export function encodeLAYOUTCOMMIT4resok(w: XdrWriter, v: LAYOUTCOMMIT4resok): v
 export function decodeLAYOUTCOMMIT4res(r: XdrReader): LAYOUTCOMMIT4res {
   let at = "locr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "locr_resok4";
@@ -8073,7 +8284,7 @@ export function decodeLAYOUTCOMMIT4res(r: XdrReader): LAYOUTCOMMIT4res {
 export function encodeLAYOUTCOMMIT4res(w: XdrWriter, v: LAYOUTCOMMIT4res): void {
   let at = "locr_status";
   try {
-    w.writeEnum(v.locr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.locr_status);
     switch (v.locr_status) {
       case 0: // NFS4_OK
         at = "locr_resok4";
@@ -8092,9 +8303,9 @@ export function decodeLAYOUTGET4args(r: XdrReader): LAYOUTGET4args {
   try {
     const loga_signal_layout_avail = r.readBool();
     at = "loga_layout_type";
-    const loga_layout_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const loga_layout_type = decodelayouttype4(r);
     at = "loga_iomode";
-    const loga_iomode = r.readEnum(layoutiomode4_names, "layoutiomode4") as layoutiomode4;
+    const loga_iomode = decodelayoutiomode4(r);
     at = "loga_offset";
     const loga_offset = r.readUhyper();
     at = "loga_length";
@@ -8125,9 +8336,9 @@ export function encodeLAYOUTGET4args(w: XdrWriter, v: LAYOUTGET4args): void {
   try {
     w.writeBool(v.loga_signal_layout_avail);
     at = "loga_layout_type";
-    w.writeEnum(v.loga_layout_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.loga_layout_type);
     at = "loga_iomode";
-    w.writeEnum(v.loga_iomode, layoutiomode4_names, "layoutiomode4");
+    encodelayoutiomode4(w, v.loga_iomode);
     at = "loga_offset";
     w.writeUhyper(v.loga_offset);
     at = "loga_length";
@@ -8150,10 +8361,10 @@ export function decodeLAYOUTGET4resok(r: XdrReader): LAYOUTGET4resok {
     at = "logr_stateid";
     const logr_stateid = decodestateid4(r);
     at = "logr_layout";
-    const logr_layout: layout4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 28); i < n; i++) {
+    const logr_layout: layout4[] = new Array<layout4>(r.readArrayLength(0xffffffff, 28));
+    for (let i = 0; i < logr_layout.length; i++) {
       try {
-        logr_layout.push(decodelayout4(r));
+        logr_layout[i] = decodelayout4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -8188,7 +8399,7 @@ export function encodeLAYOUTGET4resok(w: XdrWriter, v: LAYOUTGET4resok): void {
 export function decodeLAYOUTGET4res(r: XdrReader): LAYOUTGET4res {
   let at = "logr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "logr_resok4";
@@ -8207,7 +8418,7 @@ export function decodeLAYOUTGET4res(r: XdrReader): LAYOUTGET4res {
 export function encodeLAYOUTGET4res(w: XdrWriter, v: LAYOUTGET4res): void {
   let at = "logr_status";
   try {
-    w.writeEnum(v.logr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.logr_status);
     switch (v.logr_status) {
       case 0: // NFS4_OK
         at = "logr_resok4";
@@ -8230,9 +8441,9 @@ export function decodeLAYOUTRETURN4args(r: XdrReader): LAYOUTRETURN4args {
   try {
     const lora_reclaim = r.readBool();
     at = "lora_layout_type";
-    const lora_layout_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const lora_layout_type = decodelayouttype4(r);
     at = "lora_iomode";
-    const lora_iomode = r.readEnum(layoutiomode4_names, "layoutiomode4") as layoutiomode4;
+    const lora_iomode = decodelayoutiomode4(r);
     at = "lora_layoutreturn";
     const lora_layoutreturn = decodelayoutreturn4(r);
     return { lora_reclaim, lora_layout_type, lora_iomode, lora_layoutreturn };
@@ -8246,9 +8457,9 @@ export function encodeLAYOUTRETURN4args(w: XdrWriter, v: LAYOUTRETURN4args): voi
   try {
     w.writeBool(v.lora_reclaim);
     at = "lora_layout_type";
-    w.writeEnum(v.lora_layout_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.lora_layout_type);
     at = "lora_iomode";
-    w.writeEnum(v.lora_iomode, layoutiomode4_names, "layoutiomode4");
+    encodelayoutiomode4(w, v.lora_iomode);
     at = "lora_layoutreturn";
     encodelayoutreturn4(w, v.lora_layoutreturn);
   } catch (e) {
@@ -8306,7 +8517,7 @@ export function encodelayoutreturn_stateid(w: XdrWriter, v: layoutreturn_stateid
 export function decodeLAYOUTRETURN4res(r: XdrReader): LAYOUTRETURN4res {
   let at = "lorr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "lorr_stateid";
@@ -8322,7 +8533,7 @@ export function decodeLAYOUTRETURN4res(r: XdrReader): LAYOUTRETURN4res {
 export function encodeLAYOUTRETURN4res(w: XdrWriter, v: LAYOUTRETURN4res): void {
   let at = "lorr_status";
   try {
-    w.writeEnum(v.lorr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.lorr_status);
     switch (v.lorr_status) {
       case 0: // NFS4_OK
         at = "lorr_stateid";
@@ -8336,21 +8547,29 @@ export function encodeLAYOUTRETURN4res(w: XdrWriter, v: LAYOUTRETURN4res): void 
   }
 }
 
+/** Whether `v` is a value of secinfo_style4 (0, 1). */
+export function issecinfo_style4(v: number): v is secinfo_style4 {
+  return v === 0 || v === 1;
+}
+
 export function decodesecinfo_style4(r: XdrReader): secinfo_style4 {
-  return r.readEnum(secinfo_style4_names, "secinfo_style4") as secinfo_style4;
+  const v = r.readInt();
+  if (issecinfo_style4(v)) return v;
+  throw r.enumError(v, "secinfo_style4");
 }
 
 export function encodesecinfo_style4(w: XdrWriter, v: secinfo_style4): void {
-  w.writeEnum(v, secinfo_style4_names, "secinfo_style4");
+  if (!issecinfo_style4(v)) throw w.enumError(v, "secinfo_style4");
+  w.writeInt(v);
 }
 
 export function decodeSECINFO_NO_NAME4args(r: XdrReader): SECINFO_NO_NAME4args {
-  const value = r.readEnum(secinfo_style4_names, "secinfo_style4") as secinfo_style4;
+  const value = decodesecinfo_style4(r);
   return value;
 }
 
 export function encodeSECINFO_NO_NAME4args(w: XdrWriter, v: SECINFO_NO_NAME4args): void {
-  w.writeEnum(v, secinfo_style4_names, "secinfo_style4");
+  encodesecinfo_style4(w, v);
 }
 
 export function decodeSECINFO_NO_NAME4res(r: XdrReader): SECINFO_NO_NAME4res {
@@ -8446,7 +8665,7 @@ export function encodeSEQUENCE4resok(w: XdrWriter, v: SEQUENCE4resok): void {
 export function decodeSEQUENCE4res(r: XdrReader): SEQUENCE4res {
   let at = "sr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "sr_resok4";
@@ -8462,7 +8681,7 @@ export function decodeSEQUENCE4res(r: XdrReader): SEQUENCE4res {
 export function encodeSEQUENCE4res(w: XdrWriter, v: SEQUENCE4res): void {
   let at = "sr_status";
   try {
-    w.writeEnum(v.sr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.sr_status);
     switch (v.sr_status) {
       case 0: // NFS4_OK
         at = "sr_resok4";
@@ -8559,7 +8778,7 @@ export function encodeSET_SSV4resok(w: XdrWriter, v: SET_SSV4resok): void {
 export function decodeSET_SSV4res(r: XdrReader): SET_SSV4res {
   let at = "ssr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "ssr_resok4";
@@ -8575,7 +8794,7 @@ export function decodeSET_SSV4res(r: XdrReader): SET_SSV4res {
 export function encodeSET_SSV4res(w: XdrWriter, v: SET_SSV4res): void {
   let at = "ssr_status";
   try {
-    w.writeEnum(v.ssr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.ssr_status);
     switch (v.ssr_status) {
       case 0: // NFS4_OK
         at = "ssr_resok4";
@@ -8592,10 +8811,10 @@ export function encodeSET_SSV4res(w: XdrWriter, v: SET_SSV4res): void {
 export function decodeTEST_STATEID4args(r: XdrReader): TEST_STATEID4args {
   let at = "ts_stateids";
   try {
-    const ts_stateids: stateid4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 16); i < n; i++) {
+    const ts_stateids: stateid4[] = new Array<stateid4>(r.readArrayLength(0xffffffff, 16));
+    for (let i = 0; i < ts_stateids.length; i++) {
       try {
-        ts_stateids.push(decodestateid4(r));
+        ts_stateids[i] = decodestateid4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -8626,10 +8845,10 @@ export function encodeTEST_STATEID4args(w: XdrWriter, v: TEST_STATEID4args): voi
 export function decodeTEST_STATEID4resok(r: XdrReader): TEST_STATEID4resok {
   let at = "tsr_status_codes";
   try {
-    const tsr_status_codes: nfsstat4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const tsr_status_codes: nfsstat4[] = new Array<nfsstat4>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < tsr_status_codes.length; i++) {
       try {
-        tsr_status_codes.push(r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4);
+        tsr_status_codes[i] = decodenfsstat4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -8647,7 +8866,7 @@ export function encodeTEST_STATEID4resok(w: XdrWriter, v: TEST_STATEID4resok): v
     w.writeArrayLength(v.tsr_status_codes.length, 0xffffffff);
     for (let i = 0; i < v.tsr_status_codes.length; i++) {
       try {
-        w.writeEnum(v.tsr_status_codes[i]!, nfsstat4_names, "nfsstat4");
+        encodenfsstat4(w, v.tsr_status_codes[i]!);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -8660,7 +8879,7 @@ export function encodeTEST_STATEID4resok(w: XdrWriter, v: TEST_STATEID4resok): v
 export function decodeTEST_STATEID4res(r: XdrReader): TEST_STATEID4res {
   let at = "tsr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "tsr_resok4";
@@ -8676,7 +8895,7 @@ export function decodeTEST_STATEID4res(r: XdrReader): TEST_STATEID4res {
 export function encodeTEST_STATEID4res(w: XdrWriter, v: TEST_STATEID4res): void {
   let at = "tsr_status";
   try {
-    w.writeEnum(v.tsr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.tsr_status);
     switch (v.tsr_status) {
       case 0: // NFS4_OK
         at = "tsr_resok4";
@@ -8693,7 +8912,8 @@ export function encodeTEST_STATEID4res(w: XdrWriter, v: TEST_STATEID4res): void 
 export function decodedeleg_claim4(r: XdrReader): deleg_claim4 {
   let at = "dc_claim";
   try {
-    const disc = r.readEnum(open_claim_type4_names, "open_claim_type4") as open_claim_type4;
+    // Membership of open_claim_type4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as open_claim_type4;
     switch (disc) {
       case 4: // CLAIM_FH
         return { dc_claim: 4 };
@@ -8701,14 +8921,9 @@ export function decodedeleg_claim4(r: XdrReader): deleg_claim4 {
         return { dc_claim: 6 };
       case 1: // CLAIM_PREVIOUS
         at = "dc_delegate_type";
-        return {
-          dc_claim: 1,
-          dc_delegate_type: r.readEnum(
-            open_delegation_type4_names,
-            "open_delegation_type4",
-          ) as open_delegation_type4,
-        };
+        return { dc_claim: 1, dc_delegate_type: decodeopen_delegation_type4(r) };
       default:
+        if (!isopen_claim_type4(disc)) throw r.enumError(disc, "open_claim_type4");
         throw new XdrError(
           "discriminant",
           `deleg_claim4 has no arm for dc_claim = ${disc}`,
@@ -8724,7 +8939,7 @@ export function decodedeleg_claim4(r: XdrReader): deleg_claim4 {
 export function encodedeleg_claim4(w: XdrWriter, v: deleg_claim4): void {
   let at = "dc_claim";
   try {
-    w.writeEnum(v.dc_claim, open_claim_type4_names, "open_claim_type4");
+    encodeopen_claim_type4(w, v.dc_claim);
     switch (v.dc_claim) {
       case 4: // CLAIM_FH
         return;
@@ -8732,7 +8947,7 @@ export function encodedeleg_claim4(w: XdrWriter, v: deleg_claim4): void {
         return;
       case 1: // CLAIM_PREVIOUS
         at = "dc_delegate_type";
-        w.writeEnum(v.dc_delegate_type, open_delegation_type4_names, "open_delegation_type4");
+        encodeopen_delegation_type4(w, v.dc_delegate_type);
         return;
       default:
         throw new XdrError(
@@ -8773,7 +8988,7 @@ export function encodeWANT_DELEGATION4args(w: XdrWriter, v: WANT_DELEGATION4args
 export function decodeWANT_DELEGATION4res(r: XdrReader): WANT_DELEGATION4res {
   let at = "wdr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "wdr_resok4";
@@ -8789,7 +9004,7 @@ export function decodeWANT_DELEGATION4res(r: XdrReader): WANT_DELEGATION4res {
 export function encodeWANT_DELEGATION4res(w: XdrWriter, v: WANT_DELEGATION4res): void {
   let at = "wdr_status";
   try {
-    w.writeEnum(v.wdr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.wdr_status);
     switch (v.wdr_status) {
       case 0: // NFS4_OK
         at = "wdr_resok4";
@@ -8825,7 +9040,7 @@ export function encodeDESTROY_CLIENTID4args(w: XdrWriter, v: DESTROY_CLIENTID4ar
 export function decodeDESTROY_CLIENTID4res(r: XdrReader): DESTROY_CLIENTID4res {
   let at = "dcr_status";
   try {
-    const dcr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const dcr_status = decodenfsstat4(r);
     return { dcr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -8835,7 +9050,7 @@ export function decodeDESTROY_CLIENTID4res(r: XdrReader): DESTROY_CLIENTID4res {
 export function encodeDESTROY_CLIENTID4res(w: XdrWriter, v: DESTROY_CLIENTID4res): void {
   let at = "dcr_status";
   try {
-    w.writeEnum(v.dcr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.dcr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -8863,7 +9078,7 @@ export function encodeRECLAIM_COMPLETE4args(w: XdrWriter, v: RECLAIM_COMPLETE4ar
 export function decodeRECLAIM_COMPLETE4res(r: XdrReader): RECLAIM_COMPLETE4res {
   let at = "rcr_status";
   try {
-    const rcr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const rcr_status = decodenfsstat4(r);
     return { rcr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -8873,7 +9088,7 @@ export function decodeRECLAIM_COMPLETE4res(r: XdrReader): RECLAIM_COMPLETE4res {
 export function encodeRECLAIM_COMPLETE4res(w: XdrWriter, v: RECLAIM_COMPLETE4res): void {
   let at = "rcr_status";
   try {
-    w.writeEnum(v.rcr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.rcr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -8896,10 +9111,10 @@ export function decodeCOPY4args(r: XdrReader): COPY4args {
     at = "ca_synchronous";
     const ca_synchronous = r.readBool();
     at = "ca_source_server";
-    const ca_source_server: netloc4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const ca_source_server: netloc4[] = new Array<netloc4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < ca_source_server.length; i++) {
       try {
-        ca_source_server.push(decodenetloc4(r));
+        ca_source_server[i] = decodenetloc4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -8999,7 +9214,7 @@ export function encodeCOPY4resok(w: XdrWriter, v: COPY4resok): void {
 export function decodeCOPY4res(r: XdrReader): COPY4res {
   let at = "cr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "cr_resok4";
@@ -9018,7 +9233,7 @@ export function decodeCOPY4res(r: XdrReader): COPY4res {
 export function encodeCOPY4res(w: XdrWriter, v: COPY4res): void {
   let at = "cr_status";
   try {
-    w.writeEnum(v.cr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cr_status);
     switch (v.cr_status) {
       case 0: // NFS4_OK
         at = "cr_resok4";
@@ -9066,10 +9281,10 @@ export function decodeCOPY_NOTIFY4resok(r: XdrReader): COPY_NOTIFY4resok {
     at = "cnr_stateid";
     const cnr_stateid = decodestateid4(r);
     at = "cnr_source_server";
-    const cnr_source_server: netloc4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const cnr_source_server: netloc4[] = new Array<netloc4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < cnr_source_server.length; i++) {
       try {
-        cnr_source_server.push(decodenetloc4(r));
+        cnr_source_server[i] = decodenetloc4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -9104,7 +9319,7 @@ export function encodeCOPY_NOTIFY4resok(w: XdrWriter, v: COPY_NOTIFY4resok): voi
 export function decodeCOPY_NOTIFY4res(r: XdrReader): COPY_NOTIFY4res {
   let at = "cnr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9120,7 +9335,7 @@ export function decodeCOPY_NOTIFY4res(r: XdrReader): COPY_NOTIFY4res {
 export function encodeCOPY_NOTIFY4res(w: XdrWriter, v: COPY_NOTIFY4res): void {
   let at = "cnr_status";
   try {
-    w.writeEnum(v.cnr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cnr_status);
     switch (v.cnr_status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9156,7 +9371,7 @@ export function encodeOFFLOAD_CANCEL4args(w: XdrWriter, v: OFFLOAD_CANCEL4args):
 export function decodeOFFLOAD_CANCEL4res(r: XdrReader): OFFLOAD_CANCEL4res {
   let at = "ocr_status";
   try {
-    const ocr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const ocr_status = decodenfsstat4(r);
     return { ocr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -9166,7 +9381,7 @@ export function decodeOFFLOAD_CANCEL4res(r: XdrReader): OFFLOAD_CANCEL4res {
 export function encodeOFFLOAD_CANCEL4res(w: XdrWriter, v: OFFLOAD_CANCEL4res): void {
   let at = "ocr_status";
   try {
-    w.writeEnum(v.ocr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.ocr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -9196,10 +9411,10 @@ export function decodeOFFLOAD_STATUS4resok(r: XdrReader): OFFLOAD_STATUS4resok {
   try {
     const osr_count = r.readUhyper();
     at = "osr_complete";
-    const osr_complete: nfsstat4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 4); i < n; i++) {
+    const osr_complete: nfsstat4[] = new Array<nfsstat4>(r.readArrayLength(1, 4));
+    for (let i = 0; i < osr_complete.length; i++) {
       try {
-        osr_complete.push(r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4);
+        osr_complete[i] = decodenfsstat4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -9219,7 +9434,7 @@ export function encodeOFFLOAD_STATUS4resok(w: XdrWriter, v: OFFLOAD_STATUS4resok
     w.writeArrayLength(v.osr_complete.length, 1);
     for (let i = 0; i < v.osr_complete.length; i++) {
       try {
-        w.writeEnum(v.osr_complete[i]!, nfsstat4_names, "nfsstat4");
+        encodenfsstat4(w, v.osr_complete[i]!);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -9232,7 +9447,7 @@ export function encodeOFFLOAD_STATUS4resok(w: XdrWriter, v: OFFLOAD_STATUS4resok
 export function decodeOFFLOAD_STATUS4res(r: XdrReader): OFFLOAD_STATUS4res {
   let at = "osr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "osr_resok4";
@@ -9248,7 +9463,7 @@ export function decodeOFFLOAD_STATUS4res(r: XdrReader): OFFLOAD_STATUS4res {
 export function encodeOFFLOAD_STATUS4res(w: XdrWriter, v: OFFLOAD_STATUS4res): void {
   let at = "osr_status";
   try {
-    w.writeEnum(v.osr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.osr_status);
     switch (v.osr_status) {
       case 0: // NFS4_OK
         at = "osr_resok4";
@@ -9292,7 +9507,7 @@ export function encodeALLOCATE4args(w: XdrWriter, v: ALLOCATE4args): void {
 export function decodeALLOCATE4res(r: XdrReader): ALLOCATE4res {
   let at = "ar_status";
   try {
-    const ar_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const ar_status = decodenfsstat4(r);
     return { ar_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -9302,7 +9517,7 @@ export function decodeALLOCATE4res(r: XdrReader): ALLOCATE4res {
 export function encodeALLOCATE4res(w: XdrWriter, v: ALLOCATE4res): void {
   let at = "ar_status";
   try {
-    w.writeEnum(v.ar_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.ar_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -9338,7 +9553,7 @@ export function encodeDEALLOCATE4args(w: XdrWriter, v: DEALLOCATE4args): void {
 export function decodeDEALLOCATE4res(r: XdrReader): DEALLOCATE4res {
   let at = "dr_status";
   try {
-    const dr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const dr_status = decodenfsstat4(r);
     return { dr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -9348,18 +9563,26 @@ export function decodeDEALLOCATE4res(r: XdrReader): DEALLOCATE4res {
 export function encodeDEALLOCATE4res(w: XdrWriter, v: DEALLOCATE4res): void {
   let at = "dr_status";
   try {
-    w.writeEnum(v.dr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.dr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
 }
 
+/** Whether `v` is a value of IO_ADVISE_type4 (0–10). */
+export function isIO_ADVISE_type4(v: number): v is IO_ADVISE_type4 {
+  return Number.isInteger(v) && v >= 0 && v <= 10;
+}
+
 export function decodeIO_ADVISE_type4(r: XdrReader): IO_ADVISE_type4 {
-  return r.readEnum(IO_ADVISE_type4_names, "IO_ADVISE_type4") as IO_ADVISE_type4;
+  const v = r.readInt();
+  if (isIO_ADVISE_type4(v)) return v;
+  throw r.enumError(v, "IO_ADVISE_type4");
 }
 
 export function encodeIO_ADVISE_type4(w: XdrWriter, v: IO_ADVISE_type4): void {
-  w.writeEnum(v, IO_ADVISE_type4_names, "IO_ADVISE_type4");
+  if (!isIO_ADVISE_type4(v)) throw w.enumError(v, "IO_ADVISE_type4");
+  w.writeInt(v);
 }
 
 export function decodeIO_ADVISE4args(r: XdrReader): IO_ADVISE4args {
@@ -9415,7 +9638,7 @@ export function encodeIO_ADVISE4resok(w: XdrWriter, v: IO_ADVISE4resok): void {
 export function decodeIO_ADVISE4res(r: XdrReader): IO_ADVISE4res {
   let at = "ior_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9431,7 +9654,7 @@ export function decodeIO_ADVISE4res(r: XdrReader): IO_ADVISE4res {
 export function encodeIO_ADVISE4res(w: XdrWriter, v: IO_ADVISE4res): void {
   let at = "ior_status";
   try {
-    w.writeEnum(v.ior_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.ior_status);
     switch (v.ior_status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9450,9 +9673,9 @@ export function decodedevice_error4(r: XdrReader): device_error4 {
   try {
     const de_deviceid = r.readOpaqueFixed(16);
     at = "de_status";
-    const de_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const de_status = decodenfsstat4(r);
     at = "de_opnum";
-    const de_opnum = r.readEnum(nfs_opnum4_names, "nfs_opnum4") as nfs_opnum4;
+    const de_opnum = decodenfs_opnum4(r);
     return { de_deviceid, de_status, de_opnum };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -9464,9 +9687,9 @@ export function encodedevice_error4(w: XdrWriter, v: device_error4): void {
   try {
     w.writeOpaqueFixed(v.de_deviceid, 16);
     at = "de_status";
-    w.writeEnum(v.de_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.de_status);
     at = "de_opnum";
-    w.writeEnum(v.de_opnum, nfs_opnum4_names, "nfs_opnum4");
+    encodenfs_opnum4(w, v.de_opnum);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -9481,10 +9704,10 @@ export function decodeLAYOUTERROR4args(r: XdrReader): LAYOUTERROR4args {
     at = "lea_stateid";
     const lea_stateid = decodestateid4(r);
     at = "lea_errors";
-    const lea_errors: device_error4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 24); i < n; i++) {
+    const lea_errors: device_error4[] = new Array<device_error4>(r.readArrayLength(0xffffffff, 24));
+    for (let i = 0; i < lea_errors.length; i++) {
       try {
-        lea_errors.push(decodedevice_error4(r));
+        lea_errors[i] = decodedevice_error4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -9521,7 +9744,7 @@ export function encodeLAYOUTERROR4args(w: XdrWriter, v: LAYOUTERROR4args): void 
 export function decodeLAYOUTERROR4res(r: XdrReader): LAYOUTERROR4res {
   let at = "ler_status";
   try {
-    const ler_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const ler_status = decodenfsstat4(r);
     return { ler_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -9531,7 +9754,7 @@ export function decodeLAYOUTERROR4res(r: XdrReader): LAYOUTERROR4res {
 export function encodeLAYOUTERROR4res(w: XdrWriter, v: LAYOUTERROR4res): void {
   let at = "ler_status";
   try {
-    w.writeEnum(v.ler_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.ler_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -9614,7 +9837,7 @@ export function encodeLAYOUTSTATS4args(w: XdrWriter, v: LAYOUTSTATS4args): void 
 export function decodeLAYOUTSTATS4res(r: XdrReader): LAYOUTSTATS4res {
   let at = "lsr_status";
   try {
-    const lsr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const lsr_status = decodenfsstat4(r);
     return { lsr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -9624,7 +9847,7 @@ export function decodeLAYOUTSTATS4res(r: XdrReader): LAYOUTSTATS4res {
 export function encodeLAYOUTSTATS4res(w: XdrWriter, v: LAYOUTSTATS4res): void {
   let at = "lsr_status";
   try {
-    w.writeEnum(v.lsr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.lsr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -9660,7 +9883,7 @@ export function encodeREAD_PLUS4args(w: XdrWriter, v: READ_PLUS4args): void {
 export function decoderead_plus_content(r: XdrReader): read_plus_content {
   let at = "rpc_content";
   try {
-    const disc = r.readEnum(data_content4_names, "data_content4") as data_content4;
+    const disc = decodedata_content4(r);
     switch (disc) {
       case 0: // NFS4_CONTENT_DATA
         at = "rpc_data";
@@ -9679,7 +9902,7 @@ export function decoderead_plus_content(r: XdrReader): read_plus_content {
 export function encoderead_plus_content(w: XdrWriter, v: read_plus_content): void {
   let at = "rpc_content";
   try {
-    w.writeEnum(v.rpc_content, data_content4_names, "data_content4");
+    encodedata_content4(w, v.rpc_content);
     switch (v.rpc_content) {
       case 0: // NFS4_CONTENT_DATA
         at = "rpc_data";
@@ -9702,10 +9925,12 @@ export function decoderead_plus_res4(r: XdrReader): read_plus_res4 {
   try {
     const rpr_eof = r.readBool();
     at = "rpr_contents";
-    const rpr_contents: read_plus_content[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const rpr_contents: read_plus_content[] = new Array<read_plus_content>(
+      r.readArrayLength(0xffffffff, 4),
+    );
+    for (let i = 0; i < rpr_contents.length; i++) {
       try {
-        rpr_contents.push(decoderead_plus_content(r));
+        rpr_contents[i] = decoderead_plus_content(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -9738,7 +9963,7 @@ export function encoderead_plus_res4(w: XdrWriter, v: read_plus_res4): void {
 export function decodeREAD_PLUS4res(r: XdrReader): READ_PLUS4res {
   let at = "rp_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "rp_resok4";
@@ -9754,7 +9979,7 @@ export function decodeREAD_PLUS4res(r: XdrReader): READ_PLUS4res {
 export function encodeREAD_PLUS4res(w: XdrWriter, v: READ_PLUS4res): void {
   let at = "rp_status";
   try {
-    w.writeEnum(v.rp_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.rp_status);
     switch (v.rp_status) {
       case 0: // NFS4_OK
         at = "rp_resok4";
@@ -9775,7 +10000,7 @@ export function decodeSEEK4args(r: XdrReader): SEEK4args {
     at = "sa_offset";
     const sa_offset = r.readUhyper();
     at = "sa_what";
-    const sa_what = r.readEnum(data_content4_names, "data_content4") as data_content4;
+    const sa_what = decodedata_content4(r);
     return { sa_stateid, sa_offset, sa_what };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -9789,7 +10014,7 @@ export function encodeSEEK4args(w: XdrWriter, v: SEEK4args): void {
     at = "sa_offset";
     w.writeUhyper(v.sa_offset);
     at = "sa_what";
-    w.writeEnum(v.sa_what, data_content4_names, "data_content4");
+    encodedata_content4(w, v.sa_what);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -9821,7 +10046,7 @@ export function encodeseek_res4(w: XdrWriter, v: seek_res4): void {
 export function decodeSEEK4res(r: XdrReader): SEEK4res {
   let at = "sa_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9837,7 +10062,7 @@ export function decodeSEEK4res(r: XdrReader): SEEK4res {
 export function encodeSEEK4res(w: XdrWriter, v: SEEK4res): void {
   let at = "sa_status";
   try {
-    w.writeEnum(v.sa_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.sa_status);
     switch (v.sa_status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9856,7 +10081,7 @@ export function decodeWRITE_SAME4args(r: XdrReader): WRITE_SAME4args {
   try {
     const wsa_stateid = decodestateid4(r);
     at = "wsa_stable";
-    const wsa_stable = r.readEnum(stable_how4_names, "stable_how4") as stable_how4;
+    const wsa_stable = decodestable_how4(r);
     at = "wsa_adb";
     const wsa_adb = decodeapp_data_block4(r);
     return { wsa_stateid, wsa_stable, wsa_adb };
@@ -9870,7 +10095,7 @@ export function encodeWRITE_SAME4args(w: XdrWriter, v: WRITE_SAME4args): void {
   try {
     encodestateid4(w, v.wsa_stateid);
     at = "wsa_stable";
-    w.writeEnum(v.wsa_stable, stable_how4_names, "stable_how4");
+    encodestable_how4(w, v.wsa_stable);
     at = "wsa_adb";
     encodeapp_data_block4(w, v.wsa_adb);
   } catch (e) {
@@ -9881,7 +10106,7 @@ export function encodeWRITE_SAME4args(w: XdrWriter, v: WRITE_SAME4args): void {
 export function decodeWRITE_SAME4res(r: XdrReader): WRITE_SAME4res {
   let at = "wsr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9897,7 +10122,7 @@ export function decodeWRITE_SAME4res(r: XdrReader): WRITE_SAME4res {
 export function encodeWRITE_SAME4res(w: XdrWriter, v: WRITE_SAME4res): void {
   let at = "wsr_status";
   try {
-    w.writeEnum(v.wsr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.wsr_status);
     switch (v.wsr_status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -9914,7 +10139,8 @@ export function encodeWRITE_SAME4res(w: XdrWriter, v: WRITE_SAME4res): void {
 export function decodenfs_argop4(r: XdrReader): nfs_argop4 {
   let at = "argop";
   try {
-    const disc = r.readEnum(nfs_opnum4_names, "nfs_opnum4") as nfs_opnum4;
+    // Membership of nfs_opnum4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as nfs_opnum4;
     switch (disc) {
       case 3: // OP_ACCESS
         at = "opaccess";
@@ -10058,10 +10284,7 @@ export function decodenfs_argop4(r: XdrReader): nfs_argop4 {
         return { argop: 51, oplayoutreturn: decodeLAYOUTRETURN4args(r) };
       case 52: // OP_SECINFO_NO_NAME
         at = "opsecinfo_no_name";
-        return {
-          argop: 52,
-          opsecinfo_no_name: r.readEnum(secinfo_style4_names, "secinfo_style4") as secinfo_style4,
-        };
+        return { argop: 52, opsecinfo_no_name: decodesecinfo_style4(r) };
       case 53: // OP_SEQUENCE
         at = "opsequence";
         return { argop: 53, opsequence: decodeSEQUENCE4args(r) };
@@ -10122,6 +10345,7 @@ export function decodenfs_argop4(r: XdrReader): nfs_argop4 {
       case 10044: // OP_ILLEGAL
         return { argop: 10044 };
       default:
+        if (!isnfs_opnum4(disc)) throw r.enumError(disc, "nfs_opnum4");
         throw new XdrError(
           "discriminant",
           `nfs_argop4 has no arm for argop = ${disc}`,
@@ -10137,7 +10361,7 @@ export function decodenfs_argop4(r: XdrReader): nfs_argop4 {
 export function encodenfs_argop4(w: XdrWriter, v: nfs_argop4): void {
   let at = "argop";
   try {
-    w.writeEnum(v.argop, nfs_opnum4_names, "nfs_opnum4");
+    encodenfs_opnum4(w, v.argop);
     switch (v.argop) {
       case 3: // OP_ACCESS
         at = "opaccess";
@@ -10323,7 +10547,7 @@ export function encodenfs_argop4(w: XdrWriter, v: nfs_argop4): void {
         return;
       case 52: // OP_SECINFO_NO_NAME
         at = "opsecinfo_no_name";
-        w.writeEnum(v.opsecinfo_no_name, secinfo_style4_names, "secinfo_style4");
+        encodesecinfo_style4(w, v.opsecinfo_no_name);
         return;
       case 53: // OP_SEQUENCE
         at = "opsequence";
@@ -10419,7 +10643,8 @@ export function encodenfs_argop4(w: XdrWriter, v: nfs_argop4): void {
 export function decodenfs_resop4(r: XdrReader): nfs_resop4 {
   let at = "resop";
   try {
-    const disc = r.readEnum(nfs_opnum4_names, "nfs_opnum4") as nfs_opnum4;
+    // Membership of nfs_opnum4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as nfs_opnum4;
     switch (disc) {
       case 3: // OP_ACCESS
         at = "opaccess";
@@ -10632,6 +10857,7 @@ export function decodenfs_resop4(r: XdrReader): nfs_resop4 {
         at = "opillegal";
         return { resop: 10044, opillegal: decodeILLEGAL4res(r) };
       default:
+        if (!isnfs_opnum4(disc)) throw r.enumError(disc, "nfs_opnum4");
         throw new XdrError(
           "discriminant",
           `nfs_resop4 has no arm for resop = ${disc}`,
@@ -10647,7 +10873,7 @@ export function decodenfs_resop4(r: XdrReader): nfs_resop4 {
 export function encodenfs_resop4(w: XdrWriter, v: nfs_resop4): void {
   let at = "resop";
   try {
-    w.writeEnum(v.resop, nfs_opnum4_names, "nfs_opnum4");
+    encodenfs_opnum4(w, v.resop);
     switch (v.resop) {
       case 3: // OP_ACCESS
         at = "opaccess";
@@ -10949,10 +11175,10 @@ export function decodeCOMPOUND4args(r: XdrReader): COMPOUND4args {
     at = "minorversion";
     const minorversion = r.readUint();
     at = "argarray";
-    const argarray: nfs_argop4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const argarray: nfs_argop4[] = new Array<nfs_argop4>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < argarray.length; i++) {
       try {
-        argarray.push(decodenfs_argop4(r));
+        argarray[i] = decodenfs_argop4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -10987,14 +11213,14 @@ export function encodeCOMPOUND4args(w: XdrWriter, v: COMPOUND4args): void {
 export function decodeCOMPOUND4res(r: XdrReader): COMPOUND4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     at = "tag";
     const tag = r.readOpaqueVar(0xffffffff);
     at = "resarray";
-    const resarray: nfs_resop4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const resarray: nfs_resop4[] = new Array<nfs_resop4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < resarray.length; i++) {
       try {
-        resarray.push(decodenfs_resop4(r));
+        resarray[i] = decodenfs_resop4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -11009,7 +11235,7 @@ export function decodeCOMPOUND4res(r: XdrReader): COMPOUND4res {
 export function encodeCOMPOUND4res(w: XdrWriter, v: COMPOUND4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     at = "tag";
     w.writeOpaqueVar(v.tag, 0xffffffff);
     at = "resarray";
@@ -11071,7 +11297,7 @@ export function encodeCB_GETATTR4resok(w: XdrWriter, v: CB_GETATTR4resok): void 
 export function decodeCB_GETATTR4res(r: XdrReader): CB_GETATTR4res {
   let at = "status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -11087,7 +11313,7 @@ export function decodeCB_GETATTR4res(r: XdrReader): CB_GETATTR4res {
 export function encodeCB_GETATTR4res(w: XdrWriter, v: CB_GETATTR4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     switch (v.status) {
       case 0: // NFS4_OK
         at = "resok4";
@@ -11131,7 +11357,7 @@ export function encodeCB_RECALL4args(w: XdrWriter, v: CB_RECALL4args): void {
 export function decodeCB_RECALL4res(r: XdrReader): CB_RECALL4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11141,7 +11367,7 @@ export function decodeCB_RECALL4res(r: XdrReader): CB_RECALL4res {
 export function encodeCB_RECALL4res(w: XdrWriter, v: CB_RECALL4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -11150,7 +11376,7 @@ export function encodeCB_RECALL4res(w: XdrWriter, v: CB_RECALL4res): void {
 export function decodeCB_ILLEGAL4res(r: XdrReader): CB_ILLEGAL4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     return { status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11160,18 +11386,26 @@ export function decodeCB_ILLEGAL4res(r: XdrReader): CB_ILLEGAL4res {
 export function encodeCB_ILLEGAL4res(w: XdrWriter, v: CB_ILLEGAL4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
 }
 
+/** Whether `v` is a value of layoutrecall_type4 (1–3). */
+export function islayoutrecall_type4(v: number): v is layoutrecall_type4 {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
 export function decodelayoutrecall_type4(r: XdrReader): layoutrecall_type4 {
-  return r.readEnum(layoutrecall_type4_names, "layoutrecall_type4") as layoutrecall_type4;
+  const v = r.readInt();
+  if (islayoutrecall_type4(v)) return v;
+  throw r.enumError(v, "layoutrecall_type4");
 }
 
 export function encodelayoutrecall_type4(w: XdrWriter, v: layoutrecall_type4): void {
-  w.writeEnum(v, layoutrecall_type4_names, "layoutrecall_type4");
+  if (!islayoutrecall_type4(v)) throw w.enumError(v, "layoutrecall_type4");
+  w.writeInt(v);
 }
 
 export function decodelayoutrecall_file4(r: XdrReader): layoutrecall_file4 {
@@ -11208,7 +11442,8 @@ export function encodelayoutrecall_file4(w: XdrWriter, v: layoutrecall_file4): v
 export function decodelayoutrecall4(r: XdrReader): layoutrecall4 {
   let at = "lor_recalltype";
   try {
-    const disc = r.readEnum(layoutrecall_type4_names, "layoutrecall_type4") as layoutrecall_type4;
+    // Membership of layoutrecall_type4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as layoutrecall_type4;
     switch (disc) {
       case 1: // LAYOUTRECALL4_FILE
         at = "lor_layout";
@@ -11219,6 +11454,7 @@ export function decodelayoutrecall4(r: XdrReader): layoutrecall4 {
       case 3: // LAYOUTRECALL4_ALL
         return { lor_recalltype: 3 };
       default:
+        if (!islayoutrecall_type4(disc)) throw r.enumError(disc, "layoutrecall_type4");
         throw new XdrError(
           "discriminant",
           `layoutrecall4 has no arm for lor_recalltype = ${disc}`,
@@ -11234,7 +11470,7 @@ export function decodelayoutrecall4(r: XdrReader): layoutrecall4 {
 export function encodelayoutrecall4(w: XdrWriter, v: layoutrecall4): void {
   let at = "lor_recalltype";
   try {
-    w.writeEnum(v.lor_recalltype, layoutrecall_type4_names, "layoutrecall_type4");
+    encodelayoutrecall_type4(w, v.lor_recalltype);
     switch (v.lor_recalltype) {
       case 1: // LAYOUTRECALL4_FILE
         at = "lor_layout";
@@ -11262,9 +11498,9 @@ export function encodelayoutrecall4(w: XdrWriter, v: layoutrecall4): void {
 export function decodeCB_LAYOUTRECALL4args(r: XdrReader): CB_LAYOUTRECALL4args {
   let at = "clora_type";
   try {
-    const clora_type = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const clora_type = decodelayouttype4(r);
     at = "clora_iomode";
-    const clora_iomode = r.readEnum(layoutiomode4_names, "layoutiomode4") as layoutiomode4;
+    const clora_iomode = decodelayoutiomode4(r);
     at = "clora_changed";
     const clora_changed = r.readBool();
     at = "clora_recall";
@@ -11278,9 +11514,9 @@ export function decodeCB_LAYOUTRECALL4args(r: XdrReader): CB_LAYOUTRECALL4args {
 export function encodeCB_LAYOUTRECALL4args(w: XdrWriter, v: CB_LAYOUTRECALL4args): void {
   let at = "clora_type";
   try {
-    w.writeEnum(v.clora_type, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.clora_type);
     at = "clora_iomode";
-    w.writeEnum(v.clora_iomode, layoutiomode4_names, "layoutiomode4");
+    encodelayoutiomode4(w, v.clora_iomode);
     at = "clora_changed";
     w.writeBool(v.clora_changed);
     at = "clora_recall";
@@ -11293,7 +11529,7 @@ export function encodeCB_LAYOUTRECALL4args(w: XdrWriter, v: CB_LAYOUTRECALL4args
 export function decodeCB_LAYOUTRECALL4res(r: XdrReader): CB_LAYOUTRECALL4res {
   let at = "clorr_status";
   try {
-    const clorr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const clorr_status = decodenfsstat4(r);
     return { clorr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11303,18 +11539,26 @@ export function decodeCB_LAYOUTRECALL4res(r: XdrReader): CB_LAYOUTRECALL4res {
 export function encodeCB_LAYOUTRECALL4res(w: XdrWriter, v: CB_LAYOUTRECALL4res): void {
   let at = "clorr_status";
   try {
-    w.writeEnum(v.clorr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.clorr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
 }
 
+/** Whether `v` is a value of notify_type4 (0–5). */
+export function isnotify_type4(v: number): v is notify_type4 {
+  return Number.isInteger(v) && v >= 0 && v <= 5;
+}
+
 export function decodenotify_type4(r: XdrReader): notify_type4 {
-  return r.readEnum(notify_type4_names, "notify_type4") as notify_type4;
+  const v = r.readInt();
+  if (isnotify_type4(v)) return v;
+  throw r.enumError(v, "notify_type4");
 }
 
 export function encodenotify_type4(w: XdrWriter, v: notify_type4): void {
-  w.writeEnum(v, notify_type4_names, "notify_type4");
+  if (!isnotify_type4(v)) throw w.enumError(v, "notify_type4");
+  w.writeInt(v);
 }
 
 export function decodenotify_entry4(r: XdrReader): notify_entry4 {
@@ -11389,10 +11633,10 @@ export function encodenotify_remove4(w: XdrWriter, v: notify_remove4): void {
 export function decodenotify_add4(r: XdrReader): notify_add4 {
   let at = "nad_old_entry";
   try {
-    const nad_old_entry: notify_remove4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 20); i < n; i++) {
+    const nad_old_entry: notify_remove4[] = new Array<notify_remove4>(r.readArrayLength(1, 20));
+    for (let i = 0; i < nad_old_entry.length; i++) {
       try {
-        nad_old_entry.push(decodenotify_remove4(r));
+        nad_old_entry[i] = decodenotify_remove4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -11401,20 +11645,20 @@ export function decodenotify_add4(r: XdrReader): notify_add4 {
     at = "nad_new_entry";
     const nad_new_entry = decodenotify_entry4(r);
     at = "nad_new_entry_cookie";
-    const nad_new_entry_cookie: nfs_cookie4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 8); i < n; i++) {
+    const nad_new_entry_cookie: nfs_cookie4[] = new Array<nfs_cookie4>(r.readArrayLength(1, 8));
+    for (let i = 0; i < nad_new_entry_cookie.length; i++) {
       try {
-        nad_new_entry_cookie.push(r.readUhyper());
+        nad_new_entry_cookie[i] = r.readUhyper();
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
     }
 
     at = "nad_prev_entry";
-    const nad_prev_entry: prev_entry4[] = [];
-    for (let i = 0, n = r.readArrayLength(1, 20); i < n; i++) {
+    const nad_prev_entry: prev_entry4[] = new Array<prev_entry4>(r.readArrayLength(1, 20));
+    for (let i = 0; i < nad_prev_entry.length; i++) {
       try {
-        nad_prev_entry.push(decodeprev_entry4(r));
+        nad_prev_entry[i] = decodeprev_entry4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -11573,10 +11817,10 @@ export function decodeCB_NOTIFY4args(r: XdrReader): CB_NOTIFY4args {
     at = "cna_fh";
     const cna_fh = r.readOpaqueVar(128);
     at = "cna_changes";
-    const cna_changes: notify4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const cna_changes: notify4[] = new Array<notify4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < cna_changes.length; i++) {
       try {
-        cna_changes.push(decodenotify4(r));
+        cna_changes[i] = decodenotify4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -11611,7 +11855,7 @@ export function encodeCB_NOTIFY4args(w: XdrWriter, v: CB_NOTIFY4args): void {
 export function decodeCB_NOTIFY4res(r: XdrReader): CB_NOTIFY4res {
   let at = "cnr_status";
   try {
-    const cnr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const cnr_status = decodenfsstat4(r);
     return { cnr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11621,7 +11865,7 @@ export function decodeCB_NOTIFY4res(r: XdrReader): CB_NOTIFY4res {
 export function encodeCB_NOTIFY4res(w: XdrWriter, v: CB_NOTIFY4res): void {
   let at = "cnr_status";
   try {
-    w.writeEnum(v.cnr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cnr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -11653,7 +11897,7 @@ export function encodeCB_PUSH_DELEG4args(w: XdrWriter, v: CB_PUSH_DELEG4args): v
 export function decodeCB_PUSH_DELEG4res(r: XdrReader): CB_PUSH_DELEG4res {
   let at = "cpdr_status";
   try {
-    const cpdr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const cpdr_status = decodenfsstat4(r);
     return { cpdr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11663,7 +11907,7 @@ export function decodeCB_PUSH_DELEG4res(r: XdrReader): CB_PUSH_DELEG4res {
 export function encodeCB_PUSH_DELEG4res(w: XdrWriter, v: CB_PUSH_DELEG4res): void {
   let at = "cpdr_status";
   try {
-    w.writeEnum(v.cpdr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cpdr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -11695,7 +11939,7 @@ export function encodeCB_RECALL_ANY4args(w: XdrWriter, v: CB_RECALL_ANY4args): v
 export function decodeCB_RECALL_ANY4res(r: XdrReader): CB_RECALL_ANY4res {
   let at = "crar_status";
   try {
-    const crar_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const crar_status = decodenfsstat4(r);
     return { crar_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11705,7 +11949,7 @@ export function decodeCB_RECALL_ANY4res(r: XdrReader): CB_RECALL_ANY4res {
 export function encodeCB_RECALL_ANY4res(w: XdrWriter, v: CB_RECALL_ANY4res): void {
   let at = "crar_status";
   try {
-    w.writeEnum(v.crar_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.crar_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -11726,7 +11970,7 @@ export function encodeCB_RECALLABLE_OBJ_AVAIL4args(
 export function decodeCB_RECALLABLE_OBJ_AVAIL4res(r: XdrReader): CB_RECALLABLE_OBJ_AVAIL4res {
   let at = "croa_status";
   try {
-    const croa_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const croa_status = decodenfsstat4(r);
     return { croa_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11739,7 +11983,7 @@ export function encodeCB_RECALLABLE_OBJ_AVAIL4res(
 ): void {
   let at = "croa_status";
   try {
-    w.writeEnum(v.croa_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.croa_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -11767,7 +12011,7 @@ export function encodeCB_RECALL_SLOT4args(w: XdrWriter, v: CB_RECALL_SLOT4args):
 export function decodeCB_RECALL_SLOT4res(r: XdrReader): CB_RECALL_SLOT4res {
   let at = "rsr_status";
   try {
-    const rsr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const rsr_status = decodenfsstat4(r);
     return { rsr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -11777,7 +12021,7 @@ export function decodeCB_RECALL_SLOT4res(r: XdrReader): CB_RECALL_SLOT4res {
 export function encodeCB_RECALL_SLOT4res(w: XdrWriter, v: CB_RECALL_SLOT4res): void {
   let at = "rsr_status";
   try {
-    w.writeEnum(v.rsr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.rsr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -11811,10 +12055,12 @@ export function decodereferring_call_list4(r: XdrReader): referring_call_list4 {
   try {
     const rcl_sessionid = r.readOpaqueFixed(16);
     at = "rcl_referring_calls";
-    const rcl_referring_calls: referring_call4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const rcl_referring_calls: referring_call4[] = new Array<referring_call4>(
+      r.readArrayLength(0xffffffff, 8),
+    );
+    for (let i = 0; i < rcl_referring_calls.length; i++) {
       try {
-        rcl_referring_calls.push(decodereferring_call4(r));
+        rcl_referring_calls[i] = decodereferring_call4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -11857,10 +12103,12 @@ export function decodeCB_SEQUENCE4args(r: XdrReader): CB_SEQUENCE4args {
     at = "csa_cachethis";
     const csa_cachethis = r.readBool();
     at = "csa_referring_call_lists";
-    const csa_referring_call_lists: referring_call_list4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 20); i < n; i++) {
+    const csa_referring_call_lists: referring_call_list4[] = new Array<referring_call_list4>(
+      r.readArrayLength(0xffffffff, 20),
+    );
+    for (let i = 0; i < csa_referring_call_lists.length; i++) {
       try {
-        csa_referring_call_lists.push(decodereferring_call_list4(r));
+        csa_referring_call_lists[i] = decodereferring_call_list4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -11949,7 +12197,7 @@ export function encodeCB_SEQUENCE4resok(w: XdrWriter, v: CB_SEQUENCE4resok): voi
 export function decodeCB_SEQUENCE4res(r: XdrReader): CB_SEQUENCE4res {
   let at = "csr_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "csr_resok4";
@@ -11965,7 +12213,7 @@ export function decodeCB_SEQUENCE4res(r: XdrReader): CB_SEQUENCE4res {
 export function encodeCB_SEQUENCE4res(w: XdrWriter, v: CB_SEQUENCE4res): void {
   let at = "csr_status";
   try {
-    w.writeEnum(v.csr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.csr_status);
     switch (v.csr_status) {
       case 0: // NFS4_OK
         at = "csr_resok4";
@@ -12005,7 +12253,7 @@ export function encodeCB_WANTS_CANCELLED4args(w: XdrWriter, v: CB_WANTS_CANCELLE
 export function decodeCB_WANTS_CANCELLED4res(r: XdrReader): CB_WANTS_CANCELLED4res {
   let at = "cwcr_status";
   try {
-    const cwcr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const cwcr_status = decodenfsstat4(r);
     return { cwcr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -12015,7 +12263,7 @@ export function decodeCB_WANTS_CANCELLED4res(r: XdrReader): CB_WANTS_CANCELLED4r
 export function encodeCB_WANTS_CANCELLED4res(w: XdrWriter, v: CB_WANTS_CANCELLED4res): void {
   let at = "cwcr_status";
   try {
-    w.writeEnum(v.cwcr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cwcr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -12047,7 +12295,7 @@ export function encodeCB_NOTIFY_LOCK4args(w: XdrWriter, v: CB_NOTIFY_LOCK4args):
 export function decodeCB_NOTIFY_LOCK4res(r: XdrReader): CB_NOTIFY_LOCK4res {
   let at = "cnlr_status";
   try {
-    const cnlr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const cnlr_status = decodenfsstat4(r);
     return { cnlr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -12057,24 +12305,32 @@ export function decodeCB_NOTIFY_LOCK4res(r: XdrReader): CB_NOTIFY_LOCK4res {
 export function encodeCB_NOTIFY_LOCK4res(w: XdrWriter, v: CB_NOTIFY_LOCK4res): void {
   let at = "cnlr_status";
   try {
-    w.writeEnum(v.cnlr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cnlr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
 }
 
+/** Whether `v` is a value of notify_deviceid_type4 (1, 2). */
+export function isnotify_deviceid_type4(v: number): v is notify_deviceid_type4 {
+  return v === 1 || v === 2;
+}
+
 export function decodenotify_deviceid_type4(r: XdrReader): notify_deviceid_type4 {
-  return r.readEnum(notify_deviceid_type4_names, "notify_deviceid_type4") as notify_deviceid_type4;
+  const v = r.readInt();
+  if (isnotify_deviceid_type4(v)) return v;
+  throw r.enumError(v, "notify_deviceid_type4");
 }
 
 export function encodenotify_deviceid_type4(w: XdrWriter, v: notify_deviceid_type4): void {
-  w.writeEnum(v, notify_deviceid_type4_names, "notify_deviceid_type4");
+  if (!isnotify_deviceid_type4(v)) throw w.enumError(v, "notify_deviceid_type4");
+  w.writeInt(v);
 }
 
 export function decodenotify_deviceid_delete4(r: XdrReader): notify_deviceid_delete4 {
   let at = "ndd_layouttype";
   try {
-    const ndd_layouttype = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const ndd_layouttype = decodelayouttype4(r);
     at = "ndd_deviceid";
     const ndd_deviceid = r.readOpaqueFixed(16);
     return { ndd_layouttype, ndd_deviceid };
@@ -12086,7 +12342,7 @@ export function decodenotify_deviceid_delete4(r: XdrReader): notify_deviceid_del
 export function encodenotify_deviceid_delete4(w: XdrWriter, v: notify_deviceid_delete4): void {
   let at = "ndd_layouttype";
   try {
-    w.writeEnum(v.ndd_layouttype, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.ndd_layouttype);
     at = "ndd_deviceid";
     w.writeOpaqueFixed(v.ndd_deviceid, 16);
   } catch (e) {
@@ -12097,7 +12353,7 @@ export function encodenotify_deviceid_delete4(w: XdrWriter, v: notify_deviceid_d
 export function decodenotify_deviceid_change4(r: XdrReader): notify_deviceid_change4 {
   let at = "ndc_layouttype";
   try {
-    const ndc_layouttype = r.readEnum(layouttype4_names, "layouttype4") as layouttype4;
+    const ndc_layouttype = decodelayouttype4(r);
     at = "ndc_deviceid";
     const ndc_deviceid = r.readOpaqueFixed(16);
     at = "ndc_immediate";
@@ -12111,7 +12367,7 @@ export function decodenotify_deviceid_change4(r: XdrReader): notify_deviceid_cha
 export function encodenotify_deviceid_change4(w: XdrWriter, v: notify_deviceid_change4): void {
   let at = "ndc_layouttype";
   try {
-    w.writeEnum(v.ndc_layouttype, layouttype4_names, "layouttype4");
+    encodelayouttype4(w, v.ndc_layouttype);
     at = "ndc_deviceid";
     w.writeOpaqueFixed(v.ndc_deviceid, 16);
     at = "ndc_immediate";
@@ -12124,10 +12380,10 @@ export function encodenotify_deviceid_change4(w: XdrWriter, v: notify_deviceid_c
 export function decodeCB_NOTIFY_DEVICEID4args(r: XdrReader): CB_NOTIFY_DEVICEID4args {
   let at = "cnda_changes";
   try {
-    const cnda_changes: notify4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const cnda_changes: notify4[] = new Array<notify4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < cnda_changes.length; i++) {
       try {
-        cnda_changes.push(decodenotify4(r));
+        cnda_changes[i] = decodenotify4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -12158,7 +12414,7 @@ export function encodeCB_NOTIFY_DEVICEID4args(w: XdrWriter, v: CB_NOTIFY_DEVICEI
 export function decodeCB_NOTIFY_DEVICEID4res(r: XdrReader): CB_NOTIFY_DEVICEID4res {
   let at = "cndr_status";
   try {
-    const cndr_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const cndr_status = decodenfsstat4(r);
     return { cndr_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -12168,7 +12424,7 @@ export function decodeCB_NOTIFY_DEVICEID4res(r: XdrReader): CB_NOTIFY_DEVICEID4r
 export function encodeCB_NOTIFY_DEVICEID4res(w: XdrWriter, v: CB_NOTIFY_DEVICEID4res): void {
   let at = "cndr_status";
   try {
-    w.writeEnum(v.cndr_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cndr_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
@@ -12177,7 +12433,7 @@ export function encodeCB_NOTIFY_DEVICEID4res(w: XdrWriter, v: CB_NOTIFY_DEVICEID
 export function decodeoffload_info4(r: XdrReader): offload_info4 {
   let at = "coa_status";
   try {
-    const disc = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const disc = decodenfsstat4(r);
     switch (disc) {
       case 0: // NFS4_OK
         at = "coa_resok4";
@@ -12194,7 +12450,7 @@ export function decodeoffload_info4(r: XdrReader): offload_info4 {
 export function encodeoffload_info4(w: XdrWriter, v: offload_info4): void {
   let at = "coa_status";
   try {
-    w.writeEnum(v.coa_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.coa_status);
     switch (v.coa_status) {
       case 0: // NFS4_OK
         at = "coa_resok4";
@@ -12240,7 +12496,7 @@ export function encodeCB_OFFLOAD4args(w: XdrWriter, v: CB_OFFLOAD4args): void {
 export function decodeCB_OFFLOAD4res(r: XdrReader): CB_OFFLOAD4res {
   let at = "cor_status";
   try {
-    const cor_status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const cor_status = decodenfsstat4(r);
     return { cor_status };
   } catch (e) {
     throw XdrError.within(e, at);
@@ -12250,24 +12506,33 @@ export function decodeCB_OFFLOAD4res(r: XdrReader): CB_OFFLOAD4res {
 export function encodeCB_OFFLOAD4res(w: XdrWriter, v: CB_OFFLOAD4res): void {
   let at = "cor_status";
   try {
-    w.writeEnum(v.cor_status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.cor_status);
   } catch (e) {
     throw XdrError.within(e, at);
   }
 }
 
+/** Whether `v` is a value of nfs_cb_opnum4 (3–15 or 10044). */
+export function isnfs_cb_opnum4(v: number): v is nfs_cb_opnum4 {
+  return Number.isInteger(v) && ((v >= 3 && v <= 15) || v === 10044);
+}
+
 export function decodenfs_cb_opnum4(r: XdrReader): nfs_cb_opnum4 {
-  return r.readEnum(nfs_cb_opnum4_names, "nfs_cb_opnum4") as nfs_cb_opnum4;
+  const v = r.readInt();
+  if (isnfs_cb_opnum4(v)) return v;
+  throw r.enumError(v, "nfs_cb_opnum4");
 }
 
 export function encodenfs_cb_opnum4(w: XdrWriter, v: nfs_cb_opnum4): void {
-  w.writeEnum(v, nfs_cb_opnum4_names, "nfs_cb_opnum4");
+  if (!isnfs_cb_opnum4(v)) throw w.enumError(v, "nfs_cb_opnum4");
+  w.writeInt(v);
 }
 
 export function decodenfs_cb_argop4(r: XdrReader): nfs_cb_argop4 {
   let at = "argop";
   try {
-    const disc = r.readEnum(nfs_cb_opnum4_names, "nfs_cb_opnum4") as nfs_cb_opnum4;
+    // Membership of nfs_cb_opnum4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as nfs_cb_opnum4;
     switch (disc) {
       case 3: // OP_CB_GETATTR
         at = "opcbgetattr";
@@ -12311,6 +12576,7 @@ export function decodenfs_cb_argop4(r: XdrReader): nfs_cb_argop4 {
       case 10044: // OP_CB_ILLEGAL
         return { argop: 10044 };
       default:
+        if (!isnfs_cb_opnum4(disc)) throw r.enumError(disc, "nfs_cb_opnum4");
         throw new XdrError(
           "discriminant",
           `nfs_cb_argop4 has no arm for argop = ${disc}`,
@@ -12326,7 +12592,7 @@ export function decodenfs_cb_argop4(r: XdrReader): nfs_cb_argop4 {
 export function encodenfs_cb_argop4(w: XdrWriter, v: nfs_cb_argop4): void {
   let at = "argop";
   try {
-    w.writeEnum(v.argop, nfs_cb_opnum4_names, "nfs_cb_opnum4");
+    encodenfs_cb_opnum4(w, v.argop);
     switch (v.argop) {
       case 3: // OP_CB_GETATTR
         at = "opcbgetattr";
@@ -12398,7 +12664,8 @@ export function encodenfs_cb_argop4(w: XdrWriter, v: nfs_cb_argop4): void {
 export function decodenfs_cb_resop4(r: XdrReader): nfs_cb_resop4 {
   let at = "resop";
   try {
-    const disc = r.readEnum(nfs_cb_opnum4_names, "nfs_cb_opnum4") as nfs_cb_opnum4;
+    // Membership of nfs_cb_opnum4 is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as nfs_cb_opnum4;
     switch (disc) {
       case 3: // OP_CB_GETATTR
         at = "opcbgetattr";
@@ -12443,6 +12710,7 @@ export function decodenfs_cb_resop4(r: XdrReader): nfs_cb_resop4 {
         at = "opcbillegal";
         return { resop: 10044, opcbillegal: decodeCB_ILLEGAL4res(r) };
       default:
+        if (!isnfs_cb_opnum4(disc)) throw r.enumError(disc, "nfs_cb_opnum4");
         throw new XdrError(
           "discriminant",
           `nfs_cb_resop4 has no arm for resop = ${disc}`,
@@ -12458,7 +12726,7 @@ export function decodenfs_cb_resop4(r: XdrReader): nfs_cb_resop4 {
 export function encodenfs_cb_resop4(w: XdrWriter, v: nfs_cb_resop4): void {
   let at = "resop";
   try {
-    w.writeEnum(v.resop, nfs_cb_opnum4_names, "nfs_cb_opnum4");
+    encodenfs_cb_opnum4(w, v.resop);
     switch (v.resop) {
       case 3: // OP_CB_GETATTR
         at = "opcbgetattr";
@@ -12538,10 +12806,10 @@ export function decodeCB_COMPOUND4args(r: XdrReader): CB_COMPOUND4args {
     at = "callback_ident";
     const callback_ident = r.readUint();
     at = "argarray";
-    const argarray: nfs_cb_argop4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 4); i < n; i++) {
+    const argarray: nfs_cb_argop4[] = new Array<nfs_cb_argop4>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < argarray.length; i++) {
       try {
-        argarray.push(decodenfs_cb_argop4(r));
+        argarray[i] = decodenfs_cb_argop4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -12578,14 +12846,14 @@ export function encodeCB_COMPOUND4args(w: XdrWriter, v: CB_COMPOUND4args): void 
 export function decodeCB_COMPOUND4res(r: XdrReader): CB_COMPOUND4res {
   let at = "status";
   try {
-    const status = r.readEnum(nfsstat4_names, "nfsstat4") as nfsstat4;
+    const status = decodenfsstat4(r);
     at = "tag";
     const tag = r.readOpaqueVar(0xffffffff);
     at = "resarray";
-    const resarray: nfs_cb_resop4[] = [];
-    for (let i = 0, n = r.readArrayLength(0xffffffff, 8); i < n; i++) {
+    const resarray: nfs_cb_resop4[] = new Array<nfs_cb_resop4>(r.readArrayLength(0xffffffff, 8));
+    for (let i = 0; i < resarray.length; i++) {
       try {
-        resarray.push(decodenfs_cb_resop4(r));
+        resarray[i] = decodenfs_cb_resop4(r);
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }
@@ -12600,7 +12868,7 @@ export function decodeCB_COMPOUND4res(r: XdrReader): CB_COMPOUND4res {
 export function encodeCB_COMPOUND4res(w: XdrWriter, v: CB_COMPOUND4res): void {
   let at = "status";
   try {
-    w.writeEnum(v.status, nfsstat4_names, "nfsstat4");
+    encodenfsstat4(w, v.status);
     at = "tag";
     w.writeOpaqueVar(v.tag, 0xffffffff);
     at = "resarray";

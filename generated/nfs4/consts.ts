@@ -164,342 +164,344 @@ export const RET4_DURATION_INFINITE = 18446744073709551615n;
 export const FSCHARSET_CAP4_CONTAINS_NON_UTF8 = 1;
 /** From spec/nfs4.x:833. */
 export const FSCHARSET_CAP4_ALLOWS_ONLY_UTF8 = 2;
-/** From spec/nfs4.x:1063. */
-export const FATTR4_SUPPORTED_ATTRS = 0;
-/** From spec/nfs4.x:1064. */
-export const FATTR4_TYPE = 1;
 /** From spec/nfs4.x:1065. */
-export const FATTR4_FH_EXPIRE_TYPE = 2;
+export const FATTR4_SUPPORTED_ATTRS = 0;
 /** From spec/nfs4.x:1066. */
-export const FATTR4_CHANGE = 3;
+export const FATTR4_TYPE = 1;
 /** From spec/nfs4.x:1067. */
-export const FATTR4_SIZE = 4;
+export const FATTR4_FH_EXPIRE_TYPE = 2;
 /** From spec/nfs4.x:1068. */
-export const FATTR4_LINK_SUPPORT = 5;
+export const FATTR4_CHANGE = 3;
 /** From spec/nfs4.x:1069. */
-export const FATTR4_SYMLINK_SUPPORT = 6;
+export const FATTR4_SIZE = 4;
 /** From spec/nfs4.x:1070. */
-export const FATTR4_NAMED_ATTR = 7;
+export const FATTR4_LINK_SUPPORT = 5;
 /** From spec/nfs4.x:1071. */
-export const FATTR4_FSID = 8;
+export const FATTR4_SYMLINK_SUPPORT = 6;
 /** From spec/nfs4.x:1072. */
-export const FATTR4_UNIQUE_HANDLES = 9;
+export const FATTR4_NAMED_ATTR = 7;
 /** From spec/nfs4.x:1073. */
-export const FATTR4_LEASE_TIME = 10;
+export const FATTR4_FSID = 8;
 /** From spec/nfs4.x:1074. */
-export const FATTR4_RDATTR_ERROR = 11;
+export const FATTR4_UNIQUE_HANDLES = 9;
 /** From spec/nfs4.x:1075. */
+export const FATTR4_LEASE_TIME = 10;
+/** From spec/nfs4.x:1076. */
+export const FATTR4_RDATTR_ERROR = 11;
+/** From spec/nfs4.x:1077. */
 export const FATTR4_FILEHANDLE = 19;
-/** From spec/nfs4.x:1080. */
+/** From spec/nfs4.x:1082. */
 export const FATTR4_SUPPATTR_EXCLCREAT = 75;
-/** From spec/nfs4.x:1086. */
-export const FATTR4_ACL = 12;
-/** From spec/nfs4.x:1087. */
-export const FATTR4_ACLSUPPORT = 13;
 /** From spec/nfs4.x:1088. */
-export const FATTR4_ARCHIVE = 14;
+export const FATTR4_ACL = 12;
 /** From spec/nfs4.x:1089. */
-export const FATTR4_CANSETTIME = 15;
+export const FATTR4_ACLSUPPORT = 13;
 /** From spec/nfs4.x:1090. */
-export const FATTR4_CASE_INSENSITIVE = 16;
+export const FATTR4_ARCHIVE = 14;
 /** From spec/nfs4.x:1091. */
-export const FATTR4_CASE_PRESERVING = 17;
+export const FATTR4_CANSETTIME = 15;
 /** From spec/nfs4.x:1092. */
-export const FATTR4_CHOWN_RESTRICTED = 18;
+export const FATTR4_CASE_INSENSITIVE = 16;
 /** From spec/nfs4.x:1093. */
-export const FATTR4_FILEID = 20;
+export const FATTR4_CASE_PRESERVING = 17;
 /** From spec/nfs4.x:1094. */
-export const FATTR4_FILES_AVAIL = 21;
+export const FATTR4_CHOWN_RESTRICTED = 18;
 /** From spec/nfs4.x:1095. */
-export const FATTR4_FILES_FREE = 22;
+export const FATTR4_FILEID = 20;
 /** From spec/nfs4.x:1096. */
-export const FATTR4_FILES_TOTAL = 23;
+export const FATTR4_FILES_AVAIL = 21;
 /** From spec/nfs4.x:1097. */
-export const FATTR4_FS_LOCATIONS = 24;
+export const FATTR4_FILES_FREE = 22;
 /** From spec/nfs4.x:1098. */
-export const FATTR4_HIDDEN = 25;
+export const FATTR4_FILES_TOTAL = 23;
 /** From spec/nfs4.x:1099. */
-export const FATTR4_HOMOGENEOUS = 26;
+export const FATTR4_FS_LOCATIONS = 24;
 /** From spec/nfs4.x:1100. */
-export const FATTR4_MAXFILESIZE = 27;
+export const FATTR4_HIDDEN = 25;
 /** From spec/nfs4.x:1101. */
-export const FATTR4_MAXLINK = 28;
+export const FATTR4_HOMOGENEOUS = 26;
 /** From spec/nfs4.x:1102. */
-export const FATTR4_MAXNAME = 29;
+export const FATTR4_MAXFILESIZE = 27;
 /** From spec/nfs4.x:1103. */
-export const FATTR4_MAXREAD = 30;
+export const FATTR4_MAXLINK = 28;
 /** From spec/nfs4.x:1104. */
-export const FATTR4_MAXWRITE = 31;
+export const FATTR4_MAXNAME = 29;
 /** From spec/nfs4.x:1105. */
-export const FATTR4_MIMETYPE = 32;
+export const FATTR4_MAXREAD = 30;
 /** From spec/nfs4.x:1106. */
-export const FATTR4_MODE = 33;
+export const FATTR4_MAXWRITE = 31;
 /** From spec/nfs4.x:1107. */
-export const FATTR4_NO_TRUNC = 34;
+export const FATTR4_MIMETYPE = 32;
 /** From spec/nfs4.x:1108. */
-export const FATTR4_NUMLINKS = 35;
+export const FATTR4_MODE = 33;
 /** From spec/nfs4.x:1109. */
-export const FATTR4_OWNER = 36;
+export const FATTR4_NO_TRUNC = 34;
 /** From spec/nfs4.x:1110. */
-export const FATTR4_OWNER_GROUP = 37;
+export const FATTR4_NUMLINKS = 35;
 /** From spec/nfs4.x:1111. */
-export const FATTR4_QUOTA_AVAIL_HARD = 38;
+export const FATTR4_OWNER = 36;
 /** From spec/nfs4.x:1112. */
-export const FATTR4_QUOTA_AVAIL_SOFT = 39;
+export const FATTR4_OWNER_GROUP = 37;
 /** From spec/nfs4.x:1113. */
-export const FATTR4_QUOTA_USED = 40;
+export const FATTR4_QUOTA_AVAIL_HARD = 38;
 /** From spec/nfs4.x:1114. */
-export const FATTR4_RAWDEV = 41;
+export const FATTR4_QUOTA_AVAIL_SOFT = 39;
 /** From spec/nfs4.x:1115. */
-export const FATTR4_SPACE_AVAIL = 42;
+export const FATTR4_QUOTA_USED = 40;
 /** From spec/nfs4.x:1116. */
-export const FATTR4_SPACE_FREE = 43;
+export const FATTR4_RAWDEV = 41;
 /** From spec/nfs4.x:1117. */
-export const FATTR4_SPACE_TOTAL = 44;
+export const FATTR4_SPACE_AVAIL = 42;
 /** From spec/nfs4.x:1118. */
-export const FATTR4_SPACE_USED = 45;
+export const FATTR4_SPACE_FREE = 43;
 /** From spec/nfs4.x:1119. */
-export const FATTR4_SYSTEM = 46;
+export const FATTR4_SPACE_TOTAL = 44;
 /** From spec/nfs4.x:1120. */
-export const FATTR4_TIME_ACCESS = 47;
+export const FATTR4_SPACE_USED = 45;
 /** From spec/nfs4.x:1121. */
-export const FATTR4_TIME_ACCESS_SET = 48;
+export const FATTR4_SYSTEM = 46;
 /** From spec/nfs4.x:1122. */
-export const FATTR4_TIME_BACKUP = 49;
+export const FATTR4_TIME_ACCESS = 47;
 /** From spec/nfs4.x:1123. */
-export const FATTR4_TIME_CREATE = 50;
+export const FATTR4_TIME_ACCESS_SET = 48;
 /** From spec/nfs4.x:1124. */
-export const FATTR4_TIME_DELTA = 51;
+export const FATTR4_TIME_BACKUP = 49;
 /** From spec/nfs4.x:1125. */
-export const FATTR4_TIME_METADATA = 52;
+export const FATTR4_TIME_CREATE = 50;
 /** From spec/nfs4.x:1126. */
-export const FATTR4_TIME_MODIFY = 53;
+export const FATTR4_TIME_DELTA = 51;
 /** From spec/nfs4.x:1127. */
-export const FATTR4_TIME_MODIFY_SET = 54;
+export const FATTR4_TIME_METADATA = 52;
 /** From spec/nfs4.x:1128. */
+export const FATTR4_TIME_MODIFY = 53;
+/** From spec/nfs4.x:1129. */
+export const FATTR4_TIME_MODIFY_SET = 54;
+/** From spec/nfs4.x:1130. */
 export const FATTR4_MOUNTED_ON_FILEID = 55;
-/** From spec/nfs4.x:1133. */
-export const FATTR4_DIR_NOTIF_DELAY = 56;
-/** From spec/nfs4.x:1134. */
-export const FATTR4_DIRENT_NOTIF_DELAY = 57;
 /** From spec/nfs4.x:1135. */
-export const FATTR4_DACL = 58;
+export const FATTR4_DIR_NOTIF_DELAY = 56;
 /** From spec/nfs4.x:1136. */
-export const FATTR4_SACL = 59;
+export const FATTR4_DIRENT_NOTIF_DELAY = 57;
 /** From spec/nfs4.x:1137. */
-export const FATTR4_CHANGE_POLICY = 60;
+export const FATTR4_DACL = 58;
 /** From spec/nfs4.x:1138. */
-export const FATTR4_FS_STATUS = 61;
+export const FATTR4_SACL = 59;
 /** From spec/nfs4.x:1139. */
-export const FATTR4_FS_LAYOUT_TYPES = 62;
+export const FATTR4_CHANGE_POLICY = 60;
 /** From spec/nfs4.x:1140. */
-export const FATTR4_LAYOUT_HINT = 63;
+export const FATTR4_FS_STATUS = 61;
 /** From spec/nfs4.x:1141. */
-export const FATTR4_LAYOUT_TYPES = 64;
+export const FATTR4_FS_LAYOUT_TYPES = 62;
 /** From spec/nfs4.x:1142. */
-export const FATTR4_LAYOUT_BLKSIZE = 65;
+export const FATTR4_LAYOUT_HINT = 63;
 /** From spec/nfs4.x:1143. */
-export const FATTR4_LAYOUT_ALIGNMENT = 66;
+export const FATTR4_LAYOUT_TYPES = 64;
 /** From spec/nfs4.x:1144. */
-export const FATTR4_FS_LOCATIONS_INFO = 67;
+export const FATTR4_LAYOUT_BLKSIZE = 65;
 /** From spec/nfs4.x:1145. */
-export const FATTR4_MDSTHRESHOLD = 68;
+export const FATTR4_LAYOUT_ALIGNMENT = 66;
 /** From spec/nfs4.x:1146. */
-export const FATTR4_RETENTION_GET = 69;
+export const FATTR4_FS_LOCATIONS_INFO = 67;
 /** From spec/nfs4.x:1147. */
-export const FATTR4_RETENTION_SET = 70;
+export const FATTR4_MDSTHRESHOLD = 68;
 /** From spec/nfs4.x:1148. */
-export const FATTR4_RETENTEVT_GET = 71;
+export const FATTR4_RETENTION_GET = 69;
 /** From spec/nfs4.x:1149. */
-export const FATTR4_RETENTEVT_SET = 72;
+export const FATTR4_RETENTION_SET = 70;
 /** From spec/nfs4.x:1150. */
-export const FATTR4_RETENTION_HOLD = 73;
+export const FATTR4_RETENTEVT_GET = 71;
 /** From spec/nfs4.x:1151. */
-export const FATTR4_MODE_SET_MASKED = 74;
+export const FATTR4_RETENTEVT_SET = 72;
 /** From spec/nfs4.x:1152. */
+export const FATTR4_RETENTION_HOLD = 73;
+/** From spec/nfs4.x:1153. */
+export const FATTR4_MODE_SET_MASKED = 74;
+/** From spec/nfs4.x:1154. */
 export const FATTR4_FS_CHARSET_CAP = 76;
-/** From spec/nfs4.x:1158. */
-export const FATTR4_CLONE_BLKSIZE = 77;
-/** From spec/nfs4.x:1159. */
-export const FATTR4_SPACE_FREED = 78;
 /** From spec/nfs4.x:1160. */
-export const FATTR4_CHANGE_ATTR_TYPE = 79;
+export const FATTR4_CLONE_BLKSIZE = 77;
 /** From spec/nfs4.x:1161. */
+export const FATTR4_SPACE_FREED = 78;
+/** From spec/nfs4.x:1162. */
+export const FATTR4_CHANGE_ATTR_TYPE = 79;
+/** From spec/nfs4.x:1163. */
 export const FATTR4_SEC_LABEL = 80;
-/** From spec/nfs4.x:1305. */
+/** From spec/nfs4.x:1170. */
+export const FATTR4_XATTR_SUPPORT = 82;
+/** From spec/nfs4.x:1314. */
 export const FSLI4BX_GFLAGS = 0;
-/** From spec/nfs4.x:1306. */
-export const FSLI4BX_TFLAGS = 1;
-/** From spec/nfs4.x:1308. */
-export const FSLI4BX_CLSIMUL = 2;
-/** From spec/nfs4.x:1309. */
-export const FSLI4BX_CLHANDLE = 3;
-/** From spec/nfs4.x:1310. */
-export const FSLI4BX_CLFILEID = 4;
-/** From spec/nfs4.x:1311. */
-export const FSLI4BX_CLWRITEVER = 5;
-/** From spec/nfs4.x:1312. */
-export const FSLI4BX_CLCHANGE = 6;
-/** From spec/nfs4.x:1313. */
-export const FSLI4BX_CLREADDIR = 7;
 /** From spec/nfs4.x:1315. */
-export const FSLI4BX_READRANK = 8;
-/** From spec/nfs4.x:1316. */
-export const FSLI4BX_WRITERANK = 9;
+export const FSLI4BX_TFLAGS = 1;
 /** From spec/nfs4.x:1317. */
-export const FSLI4BX_READORDER = 10;
+export const FSLI4BX_CLSIMUL = 2;
 /** From spec/nfs4.x:1318. */
-export const FSLI4BX_WRITEORDER = 11;
-/** From spec/nfs4.x:1323. */
-export const FSLI4GF_WRITABLE = 1;
+export const FSLI4BX_CLHANDLE = 3;
+/** From spec/nfs4.x:1319. */
+export const FSLI4BX_CLFILEID = 4;
+/** From spec/nfs4.x:1320. */
+export const FSLI4BX_CLWRITEVER = 5;
+/** From spec/nfs4.x:1321. */
+export const FSLI4BX_CLCHANGE = 6;
+/** From spec/nfs4.x:1322. */
+export const FSLI4BX_CLREADDIR = 7;
 /** From spec/nfs4.x:1324. */
-export const FSLI4GF_CUR_REQ = 2;
+export const FSLI4BX_READRANK = 8;
 /** From spec/nfs4.x:1325. */
-export const FSLI4GF_ABSENT = 4;
+export const FSLI4BX_WRITERANK = 9;
 /** From spec/nfs4.x:1326. */
-export const FSLI4GF_GOING = 8;
+export const FSLI4BX_READORDER = 10;
 /** From spec/nfs4.x:1327. */
-export const FSLI4GF_SPLIT = 16;
+export const FSLI4BX_WRITEORDER = 11;
 /** From spec/nfs4.x:1332. */
+export const FSLI4GF_WRITABLE = 1;
+/** From spec/nfs4.x:1333. */
+export const FSLI4GF_CUR_REQ = 2;
+/** From spec/nfs4.x:1334. */
+export const FSLI4GF_ABSENT = 4;
+/** From spec/nfs4.x:1335. */
+export const FSLI4GF_GOING = 8;
+/** From spec/nfs4.x:1336. */
+export const FSLI4GF_SPLIT = 16;
+/** From spec/nfs4.x:1341. */
 export const FSLI4TF_RDMA = 1;
-/** From spec/nfs4.x:1359. */
-export const FSLI4IF_VAR_SUB = 1;
 /** From spec/nfs4.x:1368. */
+export const FSLI4IF_VAR_SUB = 1;
+/** From spec/nfs4.x:1377. */
 export const NFL4_UFLG_MASK = 63;
-/** From spec/nfs4.x:1369. */
+/** From spec/nfs4.x:1378. */
 export const NFL4_UFLG_DENSE = 1;
-/** From spec/nfs4.x:1370. */
+/** From spec/nfs4.x:1379. */
 export const NFL4_UFLG_COMMIT_THRU_MDS = 2;
-/** From spec/nfs4.x:1371. */
+/** From spec/nfs4.x:1380. */
 export const NFL42_UFLG_IO_ADVISE_THRU_MDS = 4;
-/** From spec/nfs4.x:1372. */
+/** From spec/nfs4.x:1381. */
 export const NFL4_UFLG_STRIPE_UNIT_SIZE_MASK = 4294967232;
-/** From spec/nfs4.x:1533. */
+/** From spec/nfs4.x:1542. */
 export const ACCESS4_READ = 1;
-/** From spec/nfs4.x:1534. */
+/** From spec/nfs4.x:1543. */
 export const ACCESS4_LOOKUP = 2;
-/** From spec/nfs4.x:1535. */
+/** From spec/nfs4.x:1544. */
 export const ACCESS4_MODIFY = 4;
-/** From spec/nfs4.x:1536. */
+/** From spec/nfs4.x:1545. */
 export const ACCESS4_EXTEND = 8;
-/** From spec/nfs4.x:1537. */
+/** From spec/nfs4.x:1546. */
 export const ACCESS4_DELETE = 16;
-/** From spec/nfs4.x:1538. */
+/** From spec/nfs4.x:1547. */
 export const ACCESS4_EXECUTE = 32;
-/** From spec/nfs4.x:1894. */
+/** From spec/nfs4.x:1903. */
 export const OPEN4_SHARE_ACCESS_READ = 1;
-/** From spec/nfs4.x:1895. */
+/** From spec/nfs4.x:1904. */
 export const OPEN4_SHARE_ACCESS_WRITE = 2;
-/** From spec/nfs4.x:1896. */
-export const OPEN4_SHARE_ACCESS_BOTH = 3;
-/** From spec/nfs4.x:1898. */
-export const OPEN4_SHARE_DENY_NONE = 0;
-/** From spec/nfs4.x:1899. */
-export const OPEN4_SHARE_DENY_READ = 1;
-/** From spec/nfs4.x:1900. */
-export const OPEN4_SHARE_DENY_WRITE = 2;
-/** From spec/nfs4.x:1901. */
-export const OPEN4_SHARE_DENY_BOTH = 3;
 /** From spec/nfs4.x:1905. */
-export const OPEN4_SHARE_ACCESS_WANT_DELEG_MASK = 65280;
-/** From spec/nfs4.x:1906. */
-export const OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE = 0;
+export const OPEN4_SHARE_ACCESS_BOTH = 3;
 /** From spec/nfs4.x:1907. */
-export const OPEN4_SHARE_ACCESS_WANT_READ_DELEG = 256;
+export const OPEN4_SHARE_DENY_NONE = 0;
 /** From spec/nfs4.x:1908. */
-export const OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG = 512;
+export const OPEN4_SHARE_DENY_READ = 1;
 /** From spec/nfs4.x:1909. */
-export const OPEN4_SHARE_ACCESS_WANT_ANY_DELEG = 768;
+export const OPEN4_SHARE_DENY_WRITE = 2;
 /** From spec/nfs4.x:1910. */
-export const OPEN4_SHARE_ACCESS_WANT_NO_DELEG = 1024;
-/** From spec/nfs4.x:1911. */
-export const OPEN4_SHARE_ACCESS_WANT_CANCEL = 1280;
-/** From spec/nfs4.x:1913. */
-export const OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL = 65536;
+export const OPEN4_SHARE_DENY_BOTH = 3;
+/** From spec/nfs4.x:1914. */
+export const OPEN4_SHARE_ACCESS_WANT_DELEG_MASK = 65280;
+/** From spec/nfs4.x:1915. */
+export const OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE = 0;
+/** From spec/nfs4.x:1916. */
+export const OPEN4_SHARE_ACCESS_WANT_READ_DELEG = 256;
 /** From spec/nfs4.x:1917. */
+export const OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG = 512;
+/** From spec/nfs4.x:1918. */
+export const OPEN4_SHARE_ACCESS_WANT_ANY_DELEG = 768;
+/** From spec/nfs4.x:1919. */
+export const OPEN4_SHARE_ACCESS_WANT_NO_DELEG = 1024;
+/** From spec/nfs4.x:1920. */
+export const OPEN4_SHARE_ACCESS_WANT_CANCEL = 1280;
+/** From spec/nfs4.x:1922. */
+export const OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL = 65536;
+/** From spec/nfs4.x:1926. */
 export const OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED = 131072;
-/** From spec/nfs4.x:2113. */
+/** From spec/nfs4.x:2122. */
 export const OPEN4_RESULT_CONFIRM = 2;
-/** From spec/nfs4.x:2115. */
+/** From spec/nfs4.x:2124. */
 export const OPEN4_RESULT_LOCKTYPE_POSIX = 4;
-/** From spec/nfs4.x:2117. */
+/** From spec/nfs4.x:2126. */
 export const OPEN4_RESULT_PRESERVE_UNLINKED = 8;
-/** From spec/nfs4.x:2123. */
+/** From spec/nfs4.x:2132. */
 export const OPEN4_RESULT_MAY_NOTIFY_LOCK = 32;
-/** From spec/nfs4.x:2580. */
+/** From spec/nfs4.x:2589. */
 export const EXCHGID4_FLAG_SUPP_MOVED_REFER = 1;
-/** From spec/nfs4.x:2581. */
-export const EXCHGID4_FLAG_SUPP_MOVED_MIGR = 2;
-/** From spec/nfs4.x:2582. */
-export const EXCHGID4_FLAG_SUPP_FENCE_OPS = 4;
-/** From spec/nfs4.x:2584. */
-export const EXCHGID4_FLAG_BIND_PRINC_STATEID = 256;
-/** From spec/nfs4.x:2586. */
-export const EXCHGID4_FLAG_USE_NON_PNFS = 65536;
-/** From spec/nfs4.x:2587. */
-export const EXCHGID4_FLAG_USE_PNFS_MDS = 131072;
-/** From spec/nfs4.x:2588. */
-export const EXCHGID4_FLAG_USE_PNFS_DS = 262144;
 /** From spec/nfs4.x:2590. */
-export const EXCHGID4_FLAG_MASK_PNFS = 458752;
-/** From spec/nfs4.x:2592. */
-export const EXCHGID4_FLAG_UPD_CONFIRMED_REC_A = 1073741824;
+export const EXCHGID4_FLAG_SUPP_MOVED_MIGR = 2;
+/** From spec/nfs4.x:2591. */
+export const EXCHGID4_FLAG_SUPP_FENCE_OPS = 4;
 /** From spec/nfs4.x:2593. */
+export const EXCHGID4_FLAG_BIND_PRINC_STATEID = 256;
+/** From spec/nfs4.x:2595. */
+export const EXCHGID4_FLAG_USE_NON_PNFS = 65536;
+/** From spec/nfs4.x:2596. */
+export const EXCHGID4_FLAG_USE_PNFS_MDS = 131072;
+/** From spec/nfs4.x:2597. */
+export const EXCHGID4_FLAG_USE_PNFS_DS = 262144;
+/** From spec/nfs4.x:2599. */
+export const EXCHGID4_FLAG_MASK_PNFS = 458752;
+/** From spec/nfs4.x:2601. */
+export const EXCHGID4_FLAG_UPD_CONFIRMED_REC_A = 1073741824;
+/** From spec/nfs4.x:2602. */
 export const EXCHGID4_FLAG_CONFIRMED_R = 2147483648;
-/** From spec/nfs4.x:2677. */
+/** From spec/nfs4.x:2686. */
 export const CREATE_SESSION4_FLAG_PERSIST = 1;
-/** From spec/nfs4.x:2678. */
+/** From spec/nfs4.x:2687. */
 export const CREATE_SESSION4_FLAG_CONN_BACK_CHAN = 2;
-/** From spec/nfs4.x:2679. */
+/** From spec/nfs4.x:2688. */
 export const CREATE_SESSION4_FLAG_CONN_RDMA = 4;
-/** From spec/nfs4.x:2937. */
-export const SEQ4_STATUS_CB_PATH_DOWN = 1;
-/** From spec/nfs4.x:2938. */
-export const SEQ4_STATUS_CB_GSS_CONTEXTS_EXPIRING = 2;
-/** From spec/nfs4.x:2939. */
-export const SEQ4_STATUS_CB_GSS_CONTEXTS_EXPIRED = 4;
-/** From spec/nfs4.x:2940. */
-export const SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED = 8;
-/** From spec/nfs4.x:2941. */
-export const SEQ4_STATUS_EXPIRED_SOME_STATE_REVOKED = 16;
-/** From spec/nfs4.x:2942. */
-export const SEQ4_STATUS_ADMIN_STATE_REVOKED = 32;
-/** From spec/nfs4.x:2943. */
-export const SEQ4_STATUS_RECALLABLE_STATE_REVOKED = 64;
-/** From spec/nfs4.x:2944. */
-export const SEQ4_STATUS_LEASE_MOVED = 128;
-/** From spec/nfs4.x:2945. */
-export const SEQ4_STATUS_RESTART_RECLAIM_NEEDED = 256;
 /** From spec/nfs4.x:2946. */
-export const SEQ4_STATUS_CB_PATH_DOWN_SESSION = 512;
+export const SEQ4_STATUS_CB_PATH_DOWN = 1;
 /** From spec/nfs4.x:2947. */
-export const SEQ4_STATUS_BACKCHANNEL_FAULT = 1024;
+export const SEQ4_STATUS_CB_GSS_CONTEXTS_EXPIRING = 2;
 /** From spec/nfs4.x:2948. */
-export const SEQ4_STATUS_DEVID_CHANGED = 2048;
+export const SEQ4_STATUS_CB_GSS_CONTEXTS_EXPIRED = 4;
 /** From spec/nfs4.x:2949. */
+export const SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED = 8;
+/** From spec/nfs4.x:2950. */
+export const SEQ4_STATUS_EXPIRED_SOME_STATE_REVOKED = 16;
+/** From spec/nfs4.x:2951. */
+export const SEQ4_STATUS_ADMIN_STATE_REVOKED = 32;
+/** From spec/nfs4.x:2952. */
+export const SEQ4_STATUS_RECALLABLE_STATE_REVOKED = 64;
+/** From spec/nfs4.x:2953. */
+export const SEQ4_STATUS_LEASE_MOVED = 128;
+/** From spec/nfs4.x:2954. */
+export const SEQ4_STATUS_RESTART_RECLAIM_NEEDED = 256;
+/** From spec/nfs4.x:2955. */
+export const SEQ4_STATUS_CB_PATH_DOWN_SESSION = 512;
+/** From spec/nfs4.x:2956. */
+export const SEQ4_STATUS_BACKCHANNEL_FAULT = 1024;
+/** From spec/nfs4.x:2957. */
+export const SEQ4_STATUS_DEVID_CHANGED = 2048;
+/** From spec/nfs4.x:2958. */
 export const SEQ4_STATUS_DEVID_DELETED = 4096;
-/** From spec/nfs4.x:3766. */
+/** From spec/nfs4.x:3775. */
 export const RCA4_TYPE_MASK_RDATA_DLG = 0;
-/** From spec/nfs4.x:3767. */
+/** From spec/nfs4.x:3776. */
 export const RCA4_TYPE_MASK_WDATA_DLG = 1;
-/** From spec/nfs4.x:3768. */
+/** From spec/nfs4.x:3777. */
 export const RCA4_TYPE_MASK_DIR_DLG = 2;
-/** From spec/nfs4.x:3769. */
+/** From spec/nfs4.x:3778. */
 export const RCA4_TYPE_MASK_FILE_LAYOUT = 3;
-/** From spec/nfs4.x:3770. */
+/** From spec/nfs4.x:3779. */
 export const RCA4_TYPE_MASK_BLK_LAYOUT = 4;
-/** From spec/nfs4.x:3771. */
+/** From spec/nfs4.x:3780. */
 export const RCA4_TYPE_MASK_OBJ_LAYOUT_MIN = 8;
-/** From spec/nfs4.x:3772. */
+/** From spec/nfs4.x:3781. */
 export const RCA4_TYPE_MASK_OBJ_LAYOUT_MAX = 9;
-/** From spec/nfs4.x:3773. */
+/** From spec/nfs4.x:3782. */
 export const RCA4_TYPE_MASK_OTHER_LAYOUT_MIN = 12;
-/** From spec/nfs4.x:3774. */
+/** From spec/nfs4.x:3783. */
 export const RCA4_TYPE_MASK_OTHER_LAYOUT_MAX = 15;
 /**
  * RPC program NFS4_PROGRAM.
  *
- * From spec/nfs4.x:3587.
+ * From spec/nfs4.x:3596.
  */
 export const NFS4_PROGRAM = 100003;
 /** Version NFS_V4 of NFS4_PROGRAM. */
@@ -511,7 +513,7 @@ export const NFSPROC4_COMPOUND = 1;
 /**
  * RPC program NFS4_CALLBACK.
  *
- * From spec/nfs4.x:4049.
+ * From spec/nfs4.x:4058.
  */
 export const NFS4_CALLBACK = 1073741824;
 /** Version NFS_CB of NFS4_CALLBACK. */
@@ -756,6 +758,8 @@ export const fattr4_space_freed_MAXSIZE = 8;
 export const fattr4_change_attr_type_MAXSIZE = 4;
 /** The largest encoding of fattr4_clone_blksize, in bytes. */
 export const fattr4_clone_blksize_MAXSIZE = 4;
+/** The largest encoding of fattr4_xattr_support, in bytes. */
+export const fattr4_xattr_support_MAXSIZE = 4;
 /** The largest encoding of change_info4, in bytes. */
 export const change_info4_MAXSIZE = 20;
 /** The largest encoding of nfs_client_id4, in bytes. */

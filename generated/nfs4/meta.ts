@@ -2499,6 +2499,15 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
       name: "uint32_t",
     },
   },
+  fattr4_xattr_support: {
+    name: "fattr4_xattr_support",
+    minSize: 4,
+    maxSize: 4,
+    kind: "typedef",
+    type: {
+      kind: "bool",
+    },
+  },
   fattr4: {
     name: "fattr4",
     minSize: 8,
@@ -5206,7 +5215,7 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
   },
   entry4: {
     name: "entry4",
-    minSize: 24,
+    minSize: 20,
     maxSize: null,
     kind: "struct",
     fields: [

@@ -843,58 +843,60 @@ export type fattr4_change_attr_type = change_attr_type4;
 export type fattr4_sec_label = sec_label4;
 /** From spec/nfs4.x:1057. */
 export type fattr4_clone_blksize = uint32_t;
+/** From spec/nfs4.x:1059. */
+export type fattr4_xattr_support = boolean;
 
-/** From spec/nfs4.x:1167. */
+/** From spec/nfs4.x:1176. */
 export interface fattr4 {
   attrmask: bitmap4;
   attr_vals: attrlist4;
 }
 
-/** From spec/nfs4.x:1176. */
+/** From spec/nfs4.x:1185. */
 export interface change_info4 {
   atomic: boolean;
   before: changeid4;
   after: changeid4;
 }
 
-/** From spec/nfs4.x:1183. */
+/** From spec/nfs4.x:1192. */
 export type clientaddr4 = netaddr4;
 
-/** From spec/nfs4.x:1188. */
+/** From spec/nfs4.x:1197. */
 export interface cb_client4 {
   cb_program: uint32_t;
   cb_location: netaddr4;
 }
 
-/** From spec/nfs4.x:1196. */
+/** From spec/nfs4.x:1205. */
 export interface nfs_client_id4 {
   verifier: verifier4;
   id: Uint8Array;
 }
 
-/** From spec/nfs4.x:1205. */
+/** From spec/nfs4.x:1214. */
 export interface client_owner4 {
   co_verifier: verifier4;
   co_ownerid: Uint8Array;
 }
 
-/** From spec/nfs4.x:1215. */
+/** From spec/nfs4.x:1224. */
 export interface server_owner4 {
   so_minor_id: uint64_t;
   so_major_id: Uint8Array;
 }
 
-/** From spec/nfs4.x:1222. */
+/** From spec/nfs4.x:1231. */
 export interface state_owner4 {
   clientid: clientid4;
   owner: Uint8Array;
 }
 
-/** From spec/nfs4.x:1227. */
+/** From spec/nfs4.x:1236. */
 export type open_owner4 = state_owner4;
-/** From spec/nfs4.x:1228. */
+/** From spec/nfs4.x:1237. */
 export type lock_owner4 = state_owner4;
-/** From spec/nfs4.x:1232. */
+/** From spec/nfs4.x:1241. */
 export const nfs_lock_type4 = { READ_LT: 1, WRITE_LT: 2, READW_LT: 3, WRITEW_LT: 4 } as const;
 export type nfs_lock_type4 = (typeof nfs_lock_type4)[keyof typeof nfs_lock_type4];
 /** The name of each value of nfs_lock_type4. */
@@ -904,7 +906,7 @@ export const nfs_lock_type4_names: Readonly<Record<number, string>> = {
   3: "READW_LT",
   4: "WRITEW_LT",
 };
-/** From spec/nfs4.x:1243. */
+/** From spec/nfs4.x:1252. */
 export const ssv_subkey4 = {
   SSV4_SUBKEY_MIC_I2T: 1,
   SSV4_SUBKEY_MIC_T2I: 2,
@@ -920,19 +922,19 @@ export const ssv_subkey4_names: Readonly<Record<number, string>> = {
   4: "SSV4_SUBKEY_SEAL_T2I",
 };
 
-/** From spec/nfs4.x:1253. */
+/** From spec/nfs4.x:1262. */
 export interface ssv_mic_plain_tkn4 {
   smpt_ssv_seq: uint32_t;
   smpt_orig_plain: Uint8Array;
 }
 
-/** From spec/nfs4.x:1264. */
+/** From spec/nfs4.x:1273. */
 export interface ssv_mic_tkn4 {
   smt_ssv_seq: uint32_t;
   smt_hmac: Uint8Array;
 }
 
-/** From spec/nfs4.x:1272. */
+/** From spec/nfs4.x:1281. */
 export interface ssv_seal_plain_tkn4 {
   sspt_confounder: Uint8Array;
   sspt_ssv_seq: uint32_t;
@@ -940,7 +942,7 @@ export interface ssv_seal_plain_tkn4 {
   sspt_pad: Uint8Array;
 }
 
-/** From spec/nfs4.x:1282. */
+/** From spec/nfs4.x:1291. */
 export interface ssv_seal_cipher_tkn4 {
   ssct_ssv_seq: uint32_t;
   ssct_iv: Uint8Array;
@@ -948,20 +950,20 @@ export interface ssv_seal_cipher_tkn4 {
   ssct_hmac: Uint8Array;
 }
 
-/** From spec/nfs4.x:1294. */
+/** From spec/nfs4.x:1303. */
 export interface fs_locations_server4 {
   fls_currency: int32_t;
   fls_info: Uint8Array;
   fls_server: utf8str_cis;
 }
 
-/** From spec/nfs4.x:1340. */
+/** From spec/nfs4.x:1349. */
 export interface fs_locations_item4 {
   fli_entries: fs_locations_server4[];
   fli_rootpath: pathname4;
 }
 
-/** From spec/nfs4.x:1349. */
+/** From spec/nfs4.x:1358. */
 export interface fs_locations_info4 {
   fli_flags: uint32_t;
   fli_valid_for: int32_t;
@@ -969,11 +971,11 @@ export interface fs_locations_info4 {
   fli_items: fs_locations_item4[];
 }
 
-/** From spec/nfs4.x:1361. */
+/** From spec/nfs4.x:1370. */
 export type fattr4_fs_locations_info = fs_locations_info4;
-/** From spec/nfs4.x:1374. */
-export type nfl_util4 = uint32_t;
 /** From spec/nfs4.x:1383. */
+export type nfl_util4 = uint32_t;
+/** From spec/nfs4.x:1392. */
 export const filelayout_hint_care4 = {
   NFLH4_CARE_DENSE: 1,
   NFLH4_CARE_COMMIT_THRU_MDS: 2,
@@ -992,23 +994,23 @@ export const filelayout_hint_care4_names: Readonly<Record<number, string>> = {
   128: "NFLH4_CARE_STRIPE_COUNT",
 };
 
-/** From spec/nfs4.x:1402. */
+/** From spec/nfs4.x:1411. */
 export interface nfsv4_1_file_layouthint4 {
   nflh_care: uint32_t;
   nflh_util: nfl_util4;
   nflh_stripe_count: count4;
 }
 
-/** From spec/nfs4.x:1411. */
+/** From spec/nfs4.x:1420. */
 export type multipath_list4 = netaddr4[];
 
-/** From spec/nfs4.x:1416. */
+/** From spec/nfs4.x:1425. */
 export interface nfsv4_1_file_layout_ds_addr4 {
   nflda_stripe_indices: uint32_t[];
   nflda_multipath_ds_list: multipath_list4[];
 }
 
-/** From spec/nfs4.x:1427. */
+/** From spec/nfs4.x:1436. */
 export interface nfsv4_1_file_layout4 {
   nfl_deviceid: deviceid4;
   nfl_util: nfl_util4;
@@ -1017,7 +1019,7 @@ export interface nfsv4_1_file_layout4 {
   nfl_fh_list: nfs_fh4[];
 }
 
-/** From spec/nfs4.x:1449. */
+/** From spec/nfs4.x:1458. */
 export const nfs_opnum4 = {
   OP_ACCESS: 3,
   OP_CLOSE: 4,
@@ -1165,23 +1167,23 @@ export const nfs_opnum4_names: Readonly<Record<number, string>> = {
   10044: "OP_ILLEGAL",
 };
 
-/** From spec/nfs4.x:1540. */
+/** From spec/nfs4.x:1549. */
 export interface ACCESS4args {
   access: uint32_t;
 }
 
-/** From spec/nfs4.x:1545. */
+/** From spec/nfs4.x:1554. */
 export interface ACCESS4resok {
   supported: uint32_t;
   access: uint32_t;
 }
 
-/** From spec/nfs4.x:1550. */
+/** From spec/nfs4.x:1559. */
 export type ACCESS4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: ACCESS4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1558. */
+/** From spec/nfs4.x:1567. */
 export interface CLONE4args {
   cl_src_stateid: stateid4;
   cl_dst_stateid: stateid4;
@@ -1190,38 +1192,38 @@ export interface CLONE4args {
   cl_count: length4;
 }
 
-/** From spec/nfs4.x:1568. */
+/** From spec/nfs4.x:1577. */
 export interface CLONE4res {
   cl_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:1572. */
+/** From spec/nfs4.x:1581. */
 export interface CLOSE4args {
   seqid: seqid4;
   open_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:1578. */
+/** From spec/nfs4.x:1587. */
 export type CLOSE4res =
   | { status: typeof nfsstat4.NFS4_OK; open_stateid: stateid4 }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1586. */
+/** From spec/nfs4.x:1595. */
 export interface COMMIT4args {
   offset: offset4;
   count: count4;
 }
 
-/** From spec/nfs4.x:1592. */
+/** From spec/nfs4.x:1601. */
 export interface COMMIT4resok {
   writeverf: verifier4;
 }
 
-/** From spec/nfs4.x:1596. */
+/** From spec/nfs4.x:1605. */
 export type COMMIT4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: COMMIT4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
-/** From spec/nfs4.x:1604. */
+/** From spec/nfs4.x:1613. */
 export type createtype4 =
   | { type: typeof nfs_ftype4.NF4LNK; linkdata: linktext4 }
   | { type: typeof nfs_ftype4.NF4BLK | typeof nfs_ftype4.NF4CHR; devdata: specdata4 }
@@ -1238,85 +1240,85 @@ export type createtype4 =
       >;
     };
 
-/** From spec/nfs4.x:1618. */
+/** From spec/nfs4.x:1627. */
 export interface CREATE4args {
   objtype: createtype4;
   objname: component4;
   createattrs: fattr4;
 }
 
-/** From spec/nfs4.x:1625. */
+/** From spec/nfs4.x:1634. */
 export interface CREATE4resok {
   cinfo: change_info4;
   attrset: bitmap4;
 }
 
-/** From spec/nfs4.x:1630. */
+/** From spec/nfs4.x:1639. */
 export type CREATE4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: CREATE4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1639. */
+/** From spec/nfs4.x:1648. */
 export interface DELEGPURGE4args {
   clientid: clientid4;
 }
 
-/** From spec/nfs4.x:1643. */
+/** From spec/nfs4.x:1652. */
 export interface DELEGPURGE4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:1648. */
+/** From spec/nfs4.x:1657. */
 export interface DELEGRETURN4args {
   deleg_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:1653. */
+/** From spec/nfs4.x:1662. */
 export interface DELEGRETURN4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:1658. */
+/** From spec/nfs4.x:1667. */
 export interface GETATTR4args {
   attr_request: bitmap4;
 }
 
-/** From spec/nfs4.x:1663. */
+/** From spec/nfs4.x:1672. */
 export interface GETATTR4resok {
   obj_attributes: fattr4;
 }
 
-/** From spec/nfs4.x:1667. */
+/** From spec/nfs4.x:1676. */
 export type GETATTR4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: GETATTR4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1675. */
+/** From spec/nfs4.x:1684. */
 export interface GETFH4resok {
   object: nfs_fh4;
 }
 
-/** From spec/nfs4.x:1679. */
+/** From spec/nfs4.x:1688. */
 export type GETFH4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: GETFH4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1687. */
+/** From spec/nfs4.x:1696. */
 export interface LINK4args {
   newname: component4;
 }
 
-/** From spec/nfs4.x:1693. */
+/** From spec/nfs4.x:1702. */
 export interface LINK4resok {
   cinfo: change_info4;
 }
 
-/** From spec/nfs4.x:1697. */
+/** From spec/nfs4.x:1706. */
 export type LINK4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: LINK4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1709. */
+/** From spec/nfs4.x:1718. */
 export interface open_to_lock_owner4 {
   open_seqid: seqid4;
   open_stateid: stateid4;
@@ -1324,18 +1326,18 @@ export interface open_to_lock_owner4 {
   lock_owner: lock_owner4;
 }
 
-/** From spec/nfs4.x:1720. */
+/** From spec/nfs4.x:1729. */
 export interface exist_lock_owner4 {
   lock_stateid: stateid4;
   lock_seqid: seqid4;
 }
 
-/** From spec/nfs4.x:1725. */
+/** From spec/nfs4.x:1734. */
 export type locker4 =
   | { new_lock_owner: true; open_owner: open_to_lock_owner4 }
   | { new_lock_owner: false; lock_owner: exist_lock_owner4 };
 
-/** From spec/nfs4.x:1735. */
+/** From spec/nfs4.x:1744. */
 export interface LOCK4args {
   locktype: nfs_lock_type4;
   reclaim: boolean;
@@ -1344,7 +1346,7 @@ export interface LOCK4args {
   locker: locker4;
 }
 
-/** From spec/nfs4.x:1744. */
+/** From spec/nfs4.x:1753. */
 export interface LOCK4denied {
   offset: offset4;
   length: length4;
@@ -1352,18 +1354,18 @@ export interface LOCK4denied {
   owner: lock_owner4;
 }
 
-/** From spec/nfs4.x:1751. */
+/** From spec/nfs4.x:1760. */
 export interface LOCK4resok {
   lock_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:1755. */
+/** From spec/nfs4.x:1764. */
 export type LOCK4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: LOCK4resok }
   | { status: typeof nfsstat4.NFS4ERR_DENIED; denied: LOCK4denied }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK | typeof nfsstat4.NFS4ERR_DENIED> };
 
-/** From spec/nfs4.x:1765. */
+/** From spec/nfs4.x:1774. */
 export interface LOCKT4args {
   locktype: nfs_lock_type4;
   offset: offset4;
@@ -1371,13 +1373,13 @@ export interface LOCKT4args {
   owner: lock_owner4;
 }
 
-/** From spec/nfs4.x:1773. */
+/** From spec/nfs4.x:1782. */
 export type LOCKT4res =
   | { status: typeof nfsstat4.NFS4ERR_DENIED; denied: LOCK4denied }
   | { status: typeof nfsstat4.NFS4_OK }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4ERR_DENIED | typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1783. */
+/** From spec/nfs4.x:1792. */
 export interface LOCKU4args {
   locktype: nfs_lock_type4;
   seqid: seqid4;
@@ -1386,37 +1388,37 @@ export interface LOCKU4args {
   length: length4;
 }
 
-/** From spec/nfs4.x:1792. */
+/** From spec/nfs4.x:1801. */
 export type LOCKU4res =
   | { status: typeof nfsstat4.NFS4_OK; lock_stateid: stateid4 }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:1800. */
+/** From spec/nfs4.x:1809. */
 export interface LOOKUP4args {
   objname: component4;
 }
 
-/** From spec/nfs4.x:1805. */
+/** From spec/nfs4.x:1814. */
 export interface LOOKUP4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:1811. */
+/** From spec/nfs4.x:1820. */
 export interface LOOKUPP4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:1817. */
+/** From spec/nfs4.x:1826. */
 export interface NVERIFY4args {
   obj_attributes: fattr4;
 }
 
-/** From spec/nfs4.x:1822. */
+/** From spec/nfs4.x:1831. */
 export interface NVERIFY4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:1830. */
+/** From spec/nfs4.x:1839. */
 export const createmode4 = { UNCHECKED4: 0, GUARDED4: 1, EXCLUSIVE4: 2, EXCLUSIVE4_1: 3 } as const;
 export type createmode4 = (typeof createmode4)[keyof typeof createmode4];
 /** The name of each value of createmode4. */
@@ -1427,18 +1429,18 @@ export const createmode4_names: Readonly<Record<number, string>> = {
   3: "EXCLUSIVE4_1",
 };
 
-/** From spec/nfs4.x:1843. */
+/** From spec/nfs4.x:1852. */
 export interface creatverfattr {
   cva_verf: verifier4;
   cva_attrs: fattr4;
 }
 
-/** From spec/nfs4.x:1848. */
+/** From spec/nfs4.x:1857. */
 export type createhow4 =
   | { mode: typeof createmode4.UNCHECKED4 | typeof createmode4.GUARDED4; createattrs: fattr4 }
   | { mode: typeof createmode4.EXCLUSIVE4; createverf: verifier4 }
   | { mode: typeof createmode4.EXCLUSIVE4_1; ch_createboth: creatverfattr };
-/** From spec/nfs4.x:1858. */
+/** From spec/nfs4.x:1867. */
 export const opentype4 = { OPEN4_NOCREATE: 0, OPEN4_CREATE: 1 } as const;
 export type opentype4 = (typeof opentype4)[keyof typeof opentype4];
 /** The name of each value of opentype4. */
@@ -1446,11 +1448,11 @@ export const opentype4_names: Readonly<Record<number, string>> = {
   0: "OPEN4_NOCREATE",
   1: "OPEN4_CREATE",
 };
-/** From spec/nfs4.x:1863. */
+/** From spec/nfs4.x:1872. */
 export type openflag4 =
   | { opentype: typeof opentype4.OPEN4_CREATE; how: createhow4 }
   | { opentype: Exclude<opentype4, typeof opentype4.OPEN4_CREATE> };
-/** From spec/nfs4.x:1871. */
+/** From spec/nfs4.x:1880. */
 export const limit_by4 = { NFS_LIMIT_SIZE: 1, NFS_LIMIT_BLOCKS: 2 } as const;
 export type limit_by4 = (typeof limit_by4)[keyof typeof limit_by4];
 /** The name of each value of limit_by4. */
@@ -1459,17 +1461,17 @@ export const limit_by4_names: Readonly<Record<number, string>> = {
   2: "NFS_LIMIT_BLOCKS",
 };
 
-/** From spec/nfs4.x:1877. */
+/** From spec/nfs4.x:1886. */
 export interface nfs_modified_limit4 {
   num_blocks: uint32_t;
   bytes_per_block: uint32_t;
 }
 
-/** From spec/nfs4.x:1882. */
+/** From spec/nfs4.x:1891. */
 export type nfs_space_limit4 =
   | { limitby: typeof limit_by4.NFS_LIMIT_SIZE; filesize: uint64_t }
   | { limitby: typeof limit_by4.NFS_LIMIT_BLOCKS; mod_blocks: nfs_modified_limit4 };
-/** From spec/nfs4.x:1921. */
+/** From spec/nfs4.x:1930. */
 export const open_delegation_type4 = {
   OPEN_DELEGATE_NONE: 0,
   OPEN_DELEGATE_READ: 1,
@@ -1485,7 +1487,7 @@ export const open_delegation_type4_names: Readonly<Record<number, string>> = {
   2: "OPEN_DELEGATE_WRITE",
   3: "OPEN_DELEGATE_NONE_EXT",
 };
-/** From spec/nfs4.x:1928. */
+/** From spec/nfs4.x:1937. */
 export const open_claim_type4 = {
   CLAIM_NULL: 0,
   CLAIM_PREVIOUS: 1,
@@ -1507,13 +1509,13 @@ export const open_claim_type4_names: Readonly<Record<number, string>> = {
   6: "CLAIM_DELEG_PREV_FH",
 };
 
-/** From spec/nfs4.x:1959. */
+/** From spec/nfs4.x:1968. */
 export interface open_claim_delegate_cur4 {
   delegate_stateid: stateid4;
   file: component4;
 }
 
-/** From spec/nfs4.x:1964. */
+/** From spec/nfs4.x:1973. */
 export type open_claim4 =
   | { claim: typeof open_claim_type4.CLAIM_NULL; file: component4 }
   | { claim: typeof open_claim_type4.CLAIM_PREVIOUS; delegate_type: open_delegation_type4 }
@@ -1526,7 +1528,7 @@ export type open_claim4 =
   | { claim: typeof open_claim_type4.CLAIM_DELEG_PREV_FH }
   | { claim: typeof open_claim_type4.CLAIM_DELEG_CUR_FH; oc_delegate_stateid: stateid4 };
 
-/** From spec/nfs4.x:2033. */
+/** From spec/nfs4.x:2042. */
 export interface OPEN4args {
   seqid: seqid4;
   share_access: uint32_t;
@@ -1536,14 +1538,14 @@ export interface OPEN4args {
   claim: open_claim4;
 }
 
-/** From spec/nfs4.x:2042. */
+/** From spec/nfs4.x:2051. */
 export interface open_read_delegation4 {
   stateid: stateid4;
   recall: boolean;
   permissions: nfsace4;
 }
 
-/** From spec/nfs4.x:2053. */
+/** From spec/nfs4.x:2062. */
 export interface open_write_delegation4 {
   stateid: stateid4;
   recall: boolean;
@@ -1551,7 +1553,7 @@ export interface open_write_delegation4 {
   permissions: nfsace4;
 }
 
-/** From spec/nfs4.x:2074. */
+/** From spec/nfs4.x:2083. */
 export const why_no_delegation4 = {
   WND4_NOT_WANTED: 0,
   WND4_CONTENTION: 1,
@@ -1576,7 +1578,7 @@ export const why_no_delegation4_names: Readonly<Record<number, string>> = {
   7: "WND4_CANCELLED",
   8: "WND4_IS_DIR",
 };
-/** From spec/nfs4.x:2086. */
+/** From spec/nfs4.x:2095. */
 export type open_none_delegation4 =
   | { ond_why: typeof why_no_delegation4.WND4_CONTENTION; ond_server_will_push_deleg: boolean }
   | { ond_why: typeof why_no_delegation4.WND4_RESOURCE; ond_server_will_signal_avail: boolean }
@@ -1586,7 +1588,7 @@ export type open_none_delegation4 =
         typeof why_no_delegation4.WND4_CONTENTION | typeof why_no_delegation4.WND4_RESOURCE
       >;
     };
-/** From spec/nfs4.x:2096. */
+/** From spec/nfs4.x:2105. */
 export type open_delegation4 =
   | { delegation_type: typeof open_delegation_type4.OPEN_DELEGATE_NONE }
   | {
@@ -1602,7 +1604,7 @@ export type open_delegation4 =
       od_whynone: open_none_delegation4;
     };
 
-/** From spec/nfs4.x:2125. */
+/** From spec/nfs4.x:2134. */
 export interface OPEN4resok {
   stateid: stateid4;
   cinfo: change_info4;
@@ -1611,38 +1613,38 @@ export interface OPEN4resok {
   delegation: open_delegation4;
 }
 
-/** From spec/nfs4.x:2134. */
+/** From spec/nfs4.x:2143. */
 export type OPEN4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: OPEN4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2143. */
+/** From spec/nfs4.x:2152. */
 export interface OPENATTR4args {
   createdir: boolean;
 }
 
-/** From spec/nfs4.x:2148. */
+/** From spec/nfs4.x:2157. */
 export interface OPENATTR4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2159. */
+/** From spec/nfs4.x:2168. */
 export interface OPEN_CONFIRM4args {
   open_stateid: stateid4;
   seqid: seqid4;
 }
 
-/** From spec/nfs4.x:2165. */
+/** From spec/nfs4.x:2174. */
 export interface OPEN_CONFIRM4resok {
   open_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:2169. */
+/** From spec/nfs4.x:2178. */
 export type OPEN_CONFIRM4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: OPEN_CONFIRM4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2177. */
+/** From spec/nfs4.x:2186. */
 export interface OPEN_DOWNGRADE4args {
   open_stateid: stateid4;
   seqid: seqid4;
@@ -1650,55 +1652,55 @@ export interface OPEN_DOWNGRADE4args {
   share_deny: uint32_t;
 }
 
-/** From spec/nfs4.x:2185. */
+/** From spec/nfs4.x:2194. */
 export interface OPEN_DOWNGRADE4resok {
   open_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:2189. */
+/** From spec/nfs4.x:2198. */
 export type OPEN_DOWNGRADE4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: OPEN_DOWNGRADE4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2197. */
+/** From spec/nfs4.x:2206. */
 export interface PUTFH4args {
   object: nfs_fh4;
 }
 
-/** From spec/nfs4.x:2201. */
+/** From spec/nfs4.x:2210. */
 export interface PUTFH4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2210. */
+/** From spec/nfs4.x:2219. */
 export interface PUTPUBFH4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2219. */
+/** From spec/nfs4.x:2228. */
 export interface PUTROOTFH4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2228. */
+/** From spec/nfs4.x:2237. */
 export interface READ4args {
   stateid: stateid4;
   offset: offset4;
   count: count4;
 }
 
-/** From spec/nfs4.x:2235. */
+/** From spec/nfs4.x:2244. */
 export interface READ4resok {
   eof: boolean;
   data: Uint8Array;
 }
 
-/** From spec/nfs4.x:2240. */
+/** From spec/nfs4.x:2249. */
 export type READ4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: READ4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2248. */
+/** From spec/nfs4.x:2257. */
 export interface READDIR4args {
   cookie: nfs_cookie4;
   cookieverf: verifier4;
@@ -1710,7 +1712,7 @@ export interface READDIR4args {
 /**
  * An element of a list: the wire form's link field 'nextentry' is carried by the array that holds it.
  *
- * From spec/nfs4.x:2257.
+ * From spec/nfs4.x:2266.
  */
 export interface entry4 {
   cookie: nfs_cookie4;
@@ -1718,91 +1720,91 @@ export interface entry4 {
   attrs: fattr4;
 }
 
-/** From spec/nfs4.x:2264. */
+/** From spec/nfs4.x:2273. */
 export interface dirlist4 {
   entries: entry4[];
   eof: boolean;
 }
 
-/** From spec/nfs4.x:2269. */
+/** From spec/nfs4.x:2278. */
 export interface READDIR4resok {
   cookieverf: verifier4;
   reply: dirlist4;
 }
 
-/** From spec/nfs4.x:2275. */
+/** From spec/nfs4.x:2284. */
 export type READDIR4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: READDIR4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2284. */
+/** From spec/nfs4.x:2293. */
 export interface READLINK4resok {
   link: linktext4;
 }
 
-/** From spec/nfs4.x:2288. */
+/** From spec/nfs4.x:2297. */
 export type READLINK4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: READLINK4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2296. */
+/** From spec/nfs4.x:2305. */
 export interface REMOVE4args {
   target: component4;
 }
 
-/** From spec/nfs4.x:2301. */
+/** From spec/nfs4.x:2310. */
 export interface REMOVE4resok {
   cinfo: change_info4;
 }
 
-/** From spec/nfs4.x:2305. */
+/** From spec/nfs4.x:2314. */
 export type REMOVE4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: REMOVE4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2313. */
+/** From spec/nfs4.x:2322. */
 export interface RENAME4args {
   oldname: component4;
   newname: component4;
 }
 
-/** From spec/nfs4.x:2320. */
+/** From spec/nfs4.x:2329. */
 export interface RENAME4resok {
   source_cinfo: change_info4;
   target_cinfo: change_info4;
 }
 
-/** From spec/nfs4.x:2325. */
+/** From spec/nfs4.x:2334. */
 export type RENAME4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: RENAME4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2334. */
+/** From spec/nfs4.x:2343. */
 export interface RENEW4args {
   clientid: clientid4;
 }
 
-/** From spec/nfs4.x:2338. */
+/** From spec/nfs4.x:2347. */
 export interface RENEW4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2343. */
+/** From spec/nfs4.x:2352. */
 export interface RESTOREFH4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2352. */
+/** From spec/nfs4.x:2361. */
 export interface SAVEFH4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2361. */
+/** From spec/nfs4.x:2370. */
 export interface SECINFO4args {
   name: component4;
 }
 
-/** From spec/nfs4.x:2369. */
+/** From spec/nfs4.x:2378. */
 export const rpc_gss_svc_t = {
   RPC_GSS_SVC_NONE: 1,
   RPC_GSS_SVC_INTEGRITY: 2,
@@ -1816,75 +1818,75 @@ export const rpc_gss_svc_t_names: Readonly<Record<number, string>> = {
   3: "RPC_GSS_SVC_PRIVACY",
 };
 
-/** From spec/nfs4.x:2375. */
+/** From spec/nfs4.x:2384. */
 export interface rpcsec_gss_info {
   oid: sec_oid4;
   qop: qop4;
   service: rpc_gss_svc_t;
 }
 
-/** From spec/nfs4.x:2386. */
-export type secinfo4 = { flavor: 6; flavor_info: rpcsec_gss_info } | { flavor: number };
-/** From spec/nfs4.x:2393. */
-export type SECINFO4resok = secinfo4[];
 /** From spec/nfs4.x:2395. */
+export type secinfo4 = { flavor: 6; flavor_info: rpcsec_gss_info } | { flavor: number };
+/** From spec/nfs4.x:2402. */
+export type SECINFO4resok = secinfo4[];
+/** From spec/nfs4.x:2404. */
 export type SECINFO4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: SECINFO4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2404. */
+/** From spec/nfs4.x:2413. */
 export interface SETATTR4args {
   stateid: stateid4;
   obj_attributes: fattr4;
 }
 
-/** From spec/nfs4.x:2410. */
+/** From spec/nfs4.x:2419. */
 export interface SETATTR4res {
   status: nfsstat4;
   attrsset: bitmap4;
 }
 
-/** From spec/nfs4.x:2417. */
+/** From spec/nfs4.x:2426. */
 export interface SETCLIENTID4args {
   client: nfs_client_id4;
   callback: cb_client4;
   callback_ident: uint32_t;
 }
 
-/** From spec/nfs4.x:2423. */
+/** From spec/nfs4.x:2432. */
 export interface SETCLIENTID4resok {
   clientid: clientid4;
   setclientid_confirm: verifier4;
 }
 
-/** From spec/nfs4.x:2428. */
+/** From spec/nfs4.x:2437. */
 export type SETCLIENTID4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: SETCLIENTID4resok }
   | { status: typeof nfsstat4.NFS4ERR_CLID_INUSE; client_using: clientaddr4 }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK | typeof nfsstat4.NFS4ERR_CLID_INUSE> };
 
-/** From spec/nfs4.x:2441. */
+/** From spec/nfs4.x:2450. */
 export interface SETCLIENTID_CONFIRM4args {
   clientid: clientid4;
   setclientid_confirm: verifier4;
 }
 
-/** From spec/nfs4.x:2446. */
+/** From spec/nfs4.x:2455. */
 export interface SETCLIENTID_CONFIRM4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2451. */
+/** From spec/nfs4.x:2460. */
 export interface VERIFY4args {
   obj_attributes: fattr4;
 }
 
-/** From spec/nfs4.x:2456. */
+/** From spec/nfs4.x:2465. */
 export interface VERIFY4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2461. */
+/** From spec/nfs4.x:2470. */
 export interface WRITE4args {
   stateid: stateid4;
   offset: offset4;
@@ -1892,61 +1894,61 @@ export interface WRITE4args {
   data: Uint8Array;
 }
 
-/** From spec/nfs4.x:2469. */
+/** From spec/nfs4.x:2478. */
 export interface WRITE4resok {
   count: count4;
   committed: stable_how4;
   writeverf: verifier4;
 }
 
-/** From spec/nfs4.x:2475. */
+/** From spec/nfs4.x:2484. */
 export type WRITE4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: WRITE4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2486. */
+/** From spec/nfs4.x:2495. */
 export interface RELEASE_LOCKOWNER4args {
   lock_owner: lock_owner4;
 }
 
-/** From spec/nfs4.x:2490. */
+/** From spec/nfs4.x:2499. */
 export interface RELEASE_LOCKOWNER4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2495. */
+/** From spec/nfs4.x:2504. */
 export interface ILLEGAL4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2502. */
+/** From spec/nfs4.x:2511. */
 export type gsshandle4_t = Uint8Array;
 
-/** From spec/nfs4.x:2504. */
+/** From spec/nfs4.x:2513. */
 export interface gss_cb_handles4 {
   gcbp_service: rpc_gss_svc_t;
   gcbp_handle_from_server: gsshandle4_t;
   gcbp_handle_from_client: gsshandle4_t;
 }
 
-/** From spec/nfs4.x:2515. */
+/** From spec/nfs4.x:2524. */
 export type callback_sec_parms4 =
   | { cb_secflavor: 0 }
   | { cb_secflavor: 1; cbsp_sys_cred: authsys_parms }
   | { cb_secflavor: 6; cbsp_gss_handles: gss_cb_handles4 };
 
-/** From spec/nfs4.x:2527. */
+/** From spec/nfs4.x:2536. */
 export interface BACKCHANNEL_CTL4args {
   bca_cb_program: uint32_t;
   bca_sec_parms: callback_sec_parms4[];
 }
 
-/** From spec/nfs4.x:2532. */
+/** From spec/nfs4.x:2541. */
 export interface BACKCHANNEL_CTL4res {
   bcr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2537. */
+/** From spec/nfs4.x:2546. */
 export const channel_dir_from_client4 = {
   CDFC4_FORE: 1,
   CDFC4_BACK: 2,
@@ -1963,14 +1965,14 @@ export const channel_dir_from_client4_names: Readonly<Record<number, string>> = 
   7: "CDFC4_BACK_OR_BOTH",
 };
 
-/** From spec/nfs4.x:2544. */
+/** From spec/nfs4.x:2553. */
 export interface BIND_CONN_TO_SESSION4args {
   bctsa_sessid: sessionid4;
   bctsa_dir: channel_dir_from_client4;
   bctsa_use_conn_in_rdma_mode: boolean;
 }
 
-/** From spec/nfs4.x:2553. */
+/** From spec/nfs4.x:2562. */
 export const channel_dir_from_server4 = { CDFS4_FORE: 1, CDFS4_BACK: 2, CDFS4_BOTH: 3 } as const;
 export type channel_dir_from_server4 =
   (typeof channel_dir_from_server4)[keyof typeof channel_dir_from_server4];
@@ -1981,25 +1983,25 @@ export const channel_dir_from_server4_names: Readonly<Record<number, string>> = 
   3: "CDFS4_BOTH",
 };
 
-/** From spec/nfs4.x:2559. */
+/** From spec/nfs4.x:2568. */
 export interface BIND_CONN_TO_SESSION4resok {
   bctsr_sessid: sessionid4;
   bctsr_dir: channel_dir_from_server4;
   bctsr_use_conn_in_rdma_mode: boolean;
 }
 
-/** From spec/nfs4.x:2568. */
+/** From spec/nfs4.x:2577. */
 export type BIND_CONN_TO_SESSION4res =
   | { bctsr_status: typeof nfsstat4.NFS4_OK; bctsr_resok4: BIND_CONN_TO_SESSION4resok }
   | { bctsr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2595. */
+/** From spec/nfs4.x:2604. */
 export interface state_protect_ops4 {
   spo_must_enforce: bitmap4;
   spo_must_allow: bitmap4;
 }
 
-/** From spec/nfs4.x:2600. */
+/** From spec/nfs4.x:2609. */
 export interface ssv_sp_parms4 {
   ssp_ops: state_protect_ops4;
   ssp_hash_algs: sec_oid4[];
@@ -2008,7 +2010,7 @@ export interface ssv_sp_parms4 {
   ssp_num_gss_handles: uint32_t;
 }
 
-/** From spec/nfs4.x:2608. */
+/** From spec/nfs4.x:2617. */
 export const state_protect_how4 = { SP4_NONE: 0, SP4_MACH_CRED: 1, SP4_SSV: 2 } as const;
 export type state_protect_how4 = (typeof state_protect_how4)[keyof typeof state_protect_how4];
 /** The name of each value of state_protect_how4. */
@@ -2017,13 +2019,13 @@ export const state_protect_how4_names: Readonly<Record<number, string>> = {
   1: "SP4_MACH_CRED",
   2: "SP4_SSV",
 };
-/** From spec/nfs4.x:2614. */
+/** From spec/nfs4.x:2623. */
 export type state_protect4_a =
   | { spa_how: typeof state_protect_how4.SP4_NONE }
   | { spa_how: typeof state_protect_how4.SP4_MACH_CRED; spa_mach_ops: state_protect_ops4 }
   | { spa_how: typeof state_protect_how4.SP4_SSV; spa_ssv_parms: ssv_sp_parms4 };
 
-/** From spec/nfs4.x:2623. */
+/** From spec/nfs4.x:2632. */
 export interface EXCHANGE_ID4args {
   eia_clientowner: client_owner4;
   eia_flags: uint32_t;
@@ -2031,7 +2033,7 @@ export interface EXCHANGE_ID4args {
   eia_client_impl_id: nfs_impl_id4[];
 }
 
-/** From spec/nfs4.x:2630. */
+/** From spec/nfs4.x:2639. */
 export interface ssv_prot_info4 {
   spi_ops: state_protect_ops4;
   spi_hash_alg: uint32_t;
@@ -2041,13 +2043,13 @@ export interface ssv_prot_info4 {
   spi_handles: gsshandle4_t[];
 }
 
-/** From spec/nfs4.x:2639. */
+/** From spec/nfs4.x:2648. */
 export type state_protect4_r =
   | { spr_how: typeof state_protect_how4.SP4_NONE }
   | { spr_how: typeof state_protect_how4.SP4_MACH_CRED; spr_mach_ops: state_protect_ops4 }
   | { spr_how: typeof state_protect_how4.SP4_SSV; spr_ssv_info: ssv_prot_info4 };
 
-/** From spec/nfs4.x:2648. */
+/** From spec/nfs4.x:2657. */
 export interface EXCHANGE_ID4resok {
   eir_clientid: clientid4;
   eir_sequenceid: sequenceid4;
@@ -2058,12 +2060,12 @@ export interface EXCHANGE_ID4resok {
   eir_server_impl_id: nfs_impl_id4[];
 }
 
-/** From spec/nfs4.x:2658. */
+/** From spec/nfs4.x:2667. */
 export type EXCHANGE_ID4res =
   | { eir_status: typeof nfsstat4.NFS4_OK; eir_resok4: EXCHANGE_ID4resok }
   | { eir_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2667. */
+/** From spec/nfs4.x:2676. */
 export interface channel_attrs4 {
   ca_headerpadsize: count4;
   ca_maxrequestsize: count4;
@@ -2074,7 +2076,7 @@ export interface channel_attrs4 {
   ca_rdma_ird: uint32_t[];
 }
 
-/** From spec/nfs4.x:2681. */
+/** From spec/nfs4.x:2690. */
 export interface CREATE_SESSION4args {
   csa_clientid: clientid4;
   csa_sequence: sequenceid4;
@@ -2085,7 +2087,7 @@ export interface CREATE_SESSION4args {
   csa_sec_parms: callback_sec_parms4[];
 }
 
-/** From spec/nfs4.x:2694. */
+/** From spec/nfs4.x:2703. */
 export interface CREATE_SESSION4resok {
   csr_sessionid: sessionid4;
   csr_sequence: sequenceid4;
@@ -2094,35 +2096,35 @@ export interface CREATE_SESSION4resok {
   csr_back_chan_attrs: channel_attrs4;
 }
 
-/** From spec/nfs4.x:2704. */
+/** From spec/nfs4.x:2713. */
 export type CREATE_SESSION4res =
   | { csr_status: typeof nfsstat4.NFS4_OK; csr_resok4: CREATE_SESSION4resok }
   | { csr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2712. */
+/** From spec/nfs4.x:2721. */
 export interface DESTROY_SESSION4args {
   dsa_sessionid: sessionid4;
 }
 
-/** From spec/nfs4.x:2716. */
+/** From spec/nfs4.x:2725. */
 export interface DESTROY_SESSION4res {
   dsr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2721. */
+/** From spec/nfs4.x:2730. */
 export interface FREE_STATEID4args {
   fsa_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:2725. */
+/** From spec/nfs4.x:2734. */
 export interface FREE_STATEID4res {
   fsr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:2731. */
+/** From spec/nfs4.x:2740. */
 export type attr_notice4 = nfstime4;
 
-/** From spec/nfs4.x:2733. */
+/** From spec/nfs4.x:2742. */
 export interface GET_DIR_DELEGATION4args {
   gdda_signal_deleg_avail: boolean;
   gdda_notification_types: bitmap4;
@@ -2132,7 +2134,7 @@ export interface GET_DIR_DELEGATION4args {
   gdda_dir_attributes: bitmap4;
 }
 
-/** From spec/nfs4.x:2742. */
+/** From spec/nfs4.x:2751. */
 export interface GET_DIR_DELEGATION4resok {
   gddr_cookieverf: verifier4;
   gddr_stateid: stateid4;
@@ -2141,7 +2143,7 @@ export interface GET_DIR_DELEGATION4resok {
   gddr_dir_attributes: bitmap4;
 }
 
-/** From spec/nfs4.x:2752. */
+/** From spec/nfs4.x:2761. */
 export const gddrnf4_status = { GDD4_OK: 0, GDD4_UNAVAIL: 1 } as const;
 export type gddrnf4_status = (typeof gddrnf4_status)[keyof typeof gddrnf4_status];
 /** The name of each value of gddrnf4_status. */
@@ -2149,16 +2151,16 @@ export const gddrnf4_status_names: Readonly<Record<number, string>> = {
   0: "GDD4_OK",
   1: "GDD4_UNAVAIL",
 };
-/** From spec/nfs4.x:2757. */
+/** From spec/nfs4.x:2766. */
 export type GET_DIR_DELEGATION4res_non_fatal =
   | { gddrnf_status: typeof gddrnf4_status.GDD4_OK; gddrnf_resok4: GET_DIR_DELEGATION4resok }
   | { gddrnf_status: typeof gddrnf4_status.GDD4_UNAVAIL; gddrnf_will_signal_deleg_avail: boolean };
-/** From spec/nfs4.x:2765. */
+/** From spec/nfs4.x:2774. */
 export type GET_DIR_DELEGATION4res =
   | { gddr_status: typeof nfsstat4.NFS4_OK; gddr_res_non_fatal4: GET_DIR_DELEGATION4res_non_fatal }
   | { gddr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2774. */
+/** From spec/nfs4.x:2783. */
 export interface GETDEVICEINFO4args {
   gdia_device_id: deviceid4;
   gdia_layout_type: layouttype4;
@@ -2166,19 +2168,19 @@ export interface GETDEVICEINFO4args {
   gdia_notify_types: bitmap4;
 }
 
-/** From spec/nfs4.x:2781. */
+/** From spec/nfs4.x:2790. */
 export interface GETDEVICEINFO4resok {
   gdir_device_addr: device_addr4;
   gdir_notification: bitmap4;
 }
 
-/** From spec/nfs4.x:2786. */
+/** From spec/nfs4.x:2795. */
 export type GETDEVICEINFO4res =
   | { gdir_status: typeof nfsstat4.NFS4_OK; gdir_resok4: GETDEVICEINFO4resok }
   | { gdir_status: typeof nfsstat4.NFS4ERR_TOOSMALL; gdir_mincount: count4 }
   | { gdir_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK | typeof nfsstat4.NFS4ERR_TOOSMALL> };
 
-/** From spec/nfs4.x:2796. */
+/** From spec/nfs4.x:2805. */
 export interface GETDEVICELIST4args {
   gdla_layout_type: layouttype4;
   gdla_maxdevices: count4;
@@ -2186,7 +2188,7 @@ export interface GETDEVICELIST4args {
   gdla_cookieverf: verifier4;
 }
 
-/** From spec/nfs4.x:2807. */
+/** From spec/nfs4.x:2816. */
 export interface GETDEVICELIST4resok {
   gdlr_cookie: nfs_cookie4;
   gdlr_cookieverf: verifier4;
@@ -2194,16 +2196,16 @@ export interface GETDEVICELIST4resok {
   gdlr_eof: boolean;
 }
 
-/** From spec/nfs4.x:2814. */
+/** From spec/nfs4.x:2823. */
 export type GETDEVICELIST4res =
   | { gdlr_status: typeof nfsstat4.NFS4_OK; gdlr_resok4: GETDEVICELIST4resok }
   | { gdlr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
-/** From spec/nfs4.x:2822. */
+/** From spec/nfs4.x:2831. */
 export type newtime4 = { nt_timechanged: true; nt_time: nfstime4 } | { nt_timechanged: false };
-/** From spec/nfs4.x:2829. */
+/** From spec/nfs4.x:2838. */
 export type newoffset4 = { no_newoffset: true; no_offset: offset4 } | { no_newoffset: false };
 
-/** From spec/nfs4.x:2836. */
+/** From spec/nfs4.x:2845. */
 export interface LAYOUTCOMMIT4args {
   loca_offset: offset4;
   loca_length: length4;
@@ -2214,20 +2216,20 @@ export interface LAYOUTCOMMIT4args {
   loca_layoutupdate: layoutupdate4;
 }
 
-/** From spec/nfs4.x:2846. */
+/** From spec/nfs4.x:2855. */
 export type newsize4 = { ns_sizechanged: true; ns_size: length4 } | { ns_sizechanged: false };
 
-/** From spec/nfs4.x:2853. */
+/** From spec/nfs4.x:2862. */
 export interface LAYOUTCOMMIT4resok {
   locr_newsize: newsize4;
 }
 
-/** From spec/nfs4.x:2857. */
+/** From spec/nfs4.x:2866. */
 export type LAYOUTCOMMIT4res =
   | { locr_status: typeof nfsstat4.NFS4_OK; locr_resok4: LAYOUTCOMMIT4resok }
   | { locr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2865. */
+/** From spec/nfs4.x:2874. */
 export interface LAYOUTGET4args {
   loga_signal_layout_avail: boolean;
   loga_layout_type: layouttype4;
@@ -2239,14 +2241,14 @@ export interface LAYOUTGET4args {
   loga_maxcount: count4;
 }
 
-/** From spec/nfs4.x:2876. */
+/** From spec/nfs4.x:2885. */
 export interface LAYOUTGET4resok {
   logr_return_on_close: boolean;
   logr_stateid: stateid4;
   logr_layout: layout4[];
 }
 
-/** From spec/nfs4.x:2882. */
+/** From spec/nfs4.x:2891. */
 export type LAYOUTGET4res =
   | { logr_status: typeof nfsstat4.NFS4_OK; logr_resok4: LAYOUTGET4resok }
   | { logr_status: typeof nfsstat4.NFS4ERR_LAYOUTTRYLATER; logr_will_signal_layout_avail: boolean }
@@ -2257,7 +2259,7 @@ export type LAYOUTGET4res =
       >;
     };
 
-/** From spec/nfs4.x:2893. */
+/** From spec/nfs4.x:2902. */
 export interface LAYOUTRETURN4args {
   lora_reclaim: boolean;
   lora_layout_type: layouttype4;
@@ -2265,14 +2267,14 @@ export interface LAYOUTRETURN4args {
   lora_layoutreturn: layoutreturn4;
 }
 
-/** From spec/nfs4.x:2902. */
+/** From spec/nfs4.x:2911. */
 export type layoutreturn_stateid =
   { lrs_present: true; lrs_stateid: stateid4 } | { lrs_present: false };
-/** From spec/nfs4.x:2909. */
+/** From spec/nfs4.x:2918. */
 export type LAYOUTRETURN4res =
   | { lorr_status: typeof nfsstat4.NFS4_OK; lorr_stateid: layoutreturn_stateid }
   | { lorr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
-/** From spec/nfs4.x:2917. */
+/** From spec/nfs4.x:2926. */
 export const secinfo_style4 = { SECINFO_STYLE4_CURRENT_FH: 0, SECINFO_STYLE4_PARENT: 1 } as const;
 export type secinfo_style4 = (typeof secinfo_style4)[keyof typeof secinfo_style4];
 /** The name of each value of secinfo_style4. */
@@ -2280,12 +2282,12 @@ export const secinfo_style4_names: Readonly<Record<number, string>> = {
   0: "SECINFO_STYLE4_CURRENT_FH",
   1: "SECINFO_STYLE4_PARENT",
 };
-/** From spec/nfs4.x:2923. */
+/** From spec/nfs4.x:2932. */
 export type SECINFO_NO_NAME4args = secinfo_style4;
-/** From spec/nfs4.x:2926. */
+/** From spec/nfs4.x:2935. */
 export type SECINFO_NO_NAME4res = SECINFO4res;
 
-/** From spec/nfs4.x:2929. */
+/** From spec/nfs4.x:2938. */
 export interface SEQUENCE4args {
   sa_sessionid: sessionid4;
   sa_sequenceid: sequenceid4;
@@ -2294,7 +2296,7 @@ export interface SEQUENCE4args {
   sa_cachethis: boolean;
 }
 
-/** From spec/nfs4.x:2951. */
+/** From spec/nfs4.x:2960. */
 export interface SEQUENCE4resok {
   sr_sessionid: sessionid4;
   sr_sequenceid: sequenceid4;
@@ -2304,89 +2306,89 @@ export interface SEQUENCE4resok {
   sr_status_flags: uint32_t;
 }
 
-/** From spec/nfs4.x:2960. */
+/** From spec/nfs4.x:2969. */
 export type SEQUENCE4res =
   | { sr_status: typeof nfsstat4.NFS4_OK; sr_resok4: SEQUENCE4resok }
   | { sr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2968. */
+/** From spec/nfs4.x:2977. */
 export interface ssa_digest_input4 {
   sdi_seqargs: SEQUENCE4args;
 }
 
-/** From spec/nfs4.x:2972. */
+/** From spec/nfs4.x:2981. */
 export interface SET_SSV4args {
   ssa_ssv: Uint8Array;
   ssa_digest: Uint8Array;
 }
 
-/** From spec/nfs4.x:2977. */
+/** From spec/nfs4.x:2986. */
 export interface ssr_digest_input4 {
   sdi_seqres: SEQUENCE4res;
 }
 
-/** From spec/nfs4.x:2981. */
+/** From spec/nfs4.x:2990. */
 export interface SET_SSV4resok {
   ssr_digest: Uint8Array;
 }
 
-/** From spec/nfs4.x:2985. */
+/** From spec/nfs4.x:2994. */
 export type SET_SSV4res =
   | { ssr_status: typeof nfsstat4.NFS4_OK; ssr_resok4: SET_SSV4resok }
   | { ssr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:2993. */
+/** From spec/nfs4.x:3002. */
 export interface TEST_STATEID4args {
   ts_stateids: stateid4[];
 }
 
-/** From spec/nfs4.x:2997. */
+/** From spec/nfs4.x:3006. */
 export interface TEST_STATEID4resok {
   tsr_status_codes: nfsstat4[];
 }
 
-/** From spec/nfs4.x:3001. */
+/** From spec/nfs4.x:3010. */
 export type TEST_STATEID4res =
   | { tsr_status: typeof nfsstat4.NFS4_OK; tsr_resok4: TEST_STATEID4resok }
   | { tsr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
-/** From spec/nfs4.x:3009. */
+/** From spec/nfs4.x:3018. */
 export type deleg_claim4 =
   | { dc_claim: typeof open_claim_type4.CLAIM_FH }
   | { dc_claim: typeof open_claim_type4.CLAIM_DELEG_PREV_FH }
   | { dc_claim: typeof open_claim_type4.CLAIM_PREVIOUS; dc_delegate_type: open_delegation_type4 };
 
-/** From spec/nfs4.x:3038. */
+/** From spec/nfs4.x:3047. */
 export interface WANT_DELEGATION4args {
   wda_want: uint32_t;
   wda_claim: deleg_claim4;
 }
 
-/** From spec/nfs4.x:3043. */
+/** From spec/nfs4.x:3052. */
 export type WANT_DELEGATION4res =
   | { wdr_status: typeof nfsstat4.NFS4_OK; wdr_resok4: open_delegation4 }
   | { wdr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3051. */
+/** From spec/nfs4.x:3060. */
 export interface DESTROY_CLIENTID4args {
   dca_clientid: clientid4;
 }
 
-/** From spec/nfs4.x:3055. */
+/** From spec/nfs4.x:3064. */
 export interface DESTROY_CLIENTID4res {
   dcr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3060. */
+/** From spec/nfs4.x:3069. */
 export interface RECLAIM_COMPLETE4args {
   rca_one_fs: boolean;
 }
 
-/** From spec/nfs4.x:3071. */
+/** From spec/nfs4.x:3080. */
 export interface RECLAIM_COMPLETE4res {
   rcr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3076. */
+/** From spec/nfs4.x:3085. */
 export interface COPY4args {
   ca_src_stateid: stateid4;
   ca_dst_stateid: stateid4;
@@ -2398,19 +2400,19 @@ export interface COPY4args {
   ca_source_server: netloc4[];
 }
 
-/** From spec/nfs4.x:3090. */
+/** From spec/nfs4.x:3099. */
 export interface copy_requirements4 {
   cr_consecutive: boolean;
   cr_synchronous: boolean;
 }
 
-/** From spec/nfs4.x:3095. */
+/** From spec/nfs4.x:3104. */
 export interface COPY4resok {
   cr_response: write_response4;
   cr_requirements: copy_requirements4;
 }
 
-/** From spec/nfs4.x:3100. */
+/** From spec/nfs4.x:3109. */
 export type COPY4res =
   | { cr_status: typeof nfsstat4.NFS4_OK; cr_resok4: COPY4resok }
   | { cr_status: typeof nfsstat4.NFS4ERR_OFFLOAD_NO_REQS; cr_requirements: copy_requirements4 }
@@ -2421,75 +2423,75 @@ export type COPY4res =
       >;
     };
 
-/** From spec/nfs4.x:3110. */
+/** From spec/nfs4.x:3119. */
 export interface COPY_NOTIFY4args {
   cna_src_stateid: stateid4;
   cna_destination_server: netloc4;
 }
 
-/** From spec/nfs4.x:3116. */
+/** From spec/nfs4.x:3125. */
 export interface COPY_NOTIFY4resok {
   cnr_lease_time: nfstime4;
   cnr_stateid: stateid4;
   cnr_source_server: netloc4[];
 }
 
-/** From spec/nfs4.x:3122. */
+/** From spec/nfs4.x:3131. */
 export type COPY_NOTIFY4res =
   | { cnr_status: typeof nfsstat4.NFS4_OK; resok4: COPY_NOTIFY4resok }
   | { cnr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3130. */
+/** From spec/nfs4.x:3139. */
 export interface OFFLOAD_CANCEL4args {
   oca_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:3135. */
+/** From spec/nfs4.x:3144. */
 export interface OFFLOAD_CANCEL4res {
   ocr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3141. */
+/** From spec/nfs4.x:3150. */
 export interface OFFLOAD_STATUS4args {
   osa_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:3146. */
+/** From spec/nfs4.x:3155. */
 export interface OFFLOAD_STATUS4resok {
   osr_count: length4;
   osr_complete: nfsstat4[];
 }
 
-/** From spec/nfs4.x:3151. */
+/** From spec/nfs4.x:3160. */
 export type OFFLOAD_STATUS4res =
   | { osr_status: typeof nfsstat4.NFS4_OK; osr_resok4: OFFLOAD_STATUS4resok }
   | { osr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3159. */
+/** From spec/nfs4.x:3168. */
 export interface ALLOCATE4args {
   aa_stateid: stateid4;
   aa_offset: offset4;
   aa_length: length4;
 }
 
-/** From spec/nfs4.x:3165. */
+/** From spec/nfs4.x:3174. */
 export interface ALLOCATE4res {
   ar_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3170. */
+/** From spec/nfs4.x:3179. */
 export interface DEALLOCATE4args {
   da_stateid: stateid4;
   da_offset: offset4;
   da_length: length4;
 }
 
-/** From spec/nfs4.x:3178. */
+/** From spec/nfs4.x:3187. */
 export interface DEALLOCATE4res {
   dr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3182. */
+/** From spec/nfs4.x:3191. */
 export const IO_ADVISE_type4 = {
   IO_ADVISE4_NORMAL: 0,
   IO_ADVISE4_SEQUENTIAL: 1,
@@ -2519,7 +2521,7 @@ export const IO_ADVISE_type4_names: Readonly<Record<number, string>> = {
   10: "IO_ADVISE4_INIT_PROXIMITY",
 };
 
-/** From spec/nfs4.x:3196. */
+/** From spec/nfs4.x:3205. */
 export interface IO_ADVISE4args {
   iaa_stateid: stateid4;
   iaa_offset: offset4;
@@ -2527,24 +2529,24 @@ export interface IO_ADVISE4args {
   iaa_hints: bitmap4;
 }
 
-/** From spec/nfs4.x:3204. */
+/** From spec/nfs4.x:3213. */
 export interface IO_ADVISE4resok {
   ior_hints: bitmap4;
 }
 
-/** From spec/nfs4.x:3208. */
+/** From spec/nfs4.x:3217. */
 export type IO_ADVISE4res =
   | { ior_status: typeof nfsstat4.NFS4_OK; resok4: IO_ADVISE4resok }
   | { ior_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3217. */
+/** From spec/nfs4.x:3226. */
 export interface device_error4 {
   de_deviceid: deviceid4;
   de_status: nfsstat4;
   de_opnum: nfs_opnum4;
 }
 
-/** From spec/nfs4.x:3224. */
+/** From spec/nfs4.x:3233. */
 export interface LAYOUTERROR4args {
   lea_offset: offset4;
   lea_length: length4;
@@ -2552,18 +2554,18 @@ export interface LAYOUTERROR4args {
   lea_errors: device_error4[];
 }
 
-/** From spec/nfs4.x:3232. */
+/** From spec/nfs4.x:3241. */
 export interface LAYOUTERROR4res {
   ler_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3237. */
+/** From spec/nfs4.x:3246. */
 export interface io_info4 {
   ii_count: uint64_t;
   ii_bytes: uint64_t;
 }
 
-/** From spec/nfs4.x:3242. */
+/** From spec/nfs4.x:3251. */
 export interface LAYOUTSTATS4args {
   lsa_offset: offset4;
   lsa_length: length4;
@@ -2574,19 +2576,19 @@ export interface LAYOUTSTATS4args {
   lsa_layoutupdate: layoutupdate4;
 }
 
-/** From spec/nfs4.x:3253. */
+/** From spec/nfs4.x:3262. */
 export interface LAYOUTSTATS4res {
   lsr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3258. */
+/** From spec/nfs4.x:3267. */
 export interface READ_PLUS4args {
   rpa_stateid: stateid4;
   rpa_offset: offset4;
   rpa_count: count4;
 }
 
-/** From spec/nfs4.x:3264. */
+/** From spec/nfs4.x:3273. */
 export type read_plus_content =
   | { rpc_content: typeof data_content4.NFS4_CONTENT_DATA; rpc_data: data4 }
   | { rpc_content: typeof data_content4.NFS4_CONTENT_HOLE; rpc_hole: data_info4 }
@@ -2597,47 +2599,47 @@ export type read_plus_content =
       >;
     };
 
-/** From spec/nfs4.x:3276. */
+/** From spec/nfs4.x:3285. */
 export interface read_plus_res4 {
   rpr_eof: boolean;
   rpr_contents: read_plus_content[];
 }
 
-/** From spec/nfs4.x:3281. */
+/** From spec/nfs4.x:3290. */
 export type READ_PLUS4res =
   | { rp_status: typeof nfsstat4.NFS4_OK; rp_resok4: read_plus_res4 }
   | { rp_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3289. */
+/** From spec/nfs4.x:3298. */
 export interface SEEK4args {
   sa_stateid: stateid4;
   sa_offset: offset4;
   sa_what: data_content4;
 }
 
-/** From spec/nfs4.x:3295. */
+/** From spec/nfs4.x:3304. */
 export interface seek_res4 {
   sr_eof: boolean;
   sr_offset: offset4;
 }
 
-/** From spec/nfs4.x:3299. */
+/** From spec/nfs4.x:3308. */
 export type SEEK4res =
   | { sa_status: typeof nfsstat4.NFS4_OK; resok4: seek_res4 }
   | { sa_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3307. */
+/** From spec/nfs4.x:3316. */
 export interface WRITE_SAME4args {
   wsa_stateid: stateid4;
   wsa_stable: stable_how4;
   wsa_adb: app_data_block4;
 }
 
-/** From spec/nfs4.x:3315. */
+/** From spec/nfs4.x:3324. */
 export type WRITE_SAME4res =
   | { wsr_status: typeof nfsstat4.NFS4_OK; resok4: write_response4 }
   | { wsr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
-/** From spec/nfs4.x:3330. */
+/** From spec/nfs4.x:3339. */
 export type nfs_argop4 =
   | { argop: typeof nfs_opnum4.OP_ACCESS; opaccess: ACCESS4args }
   | { argop: typeof nfs_opnum4.OP_CLOSE; opclose: CLOSE4args }
@@ -2718,7 +2720,7 @@ export type nfs_argop4 =
   | { argop: typeof nfs_opnum4.OP_WRITE_SAME; opwrite_same: WRITE_SAME4args }
   | { argop: typeof nfs_opnum4.OP_CLONE; opclone: CLONE4args }
   | { argop: typeof nfs_opnum4.OP_ILLEGAL };
-/** From spec/nfs4.x:3453. */
+/** From spec/nfs4.x:3462. */
 export type nfs_resop4 =
   | { resop: typeof nfs_opnum4.OP_ACCESS; opaccess: ACCESS4res }
   | { resop: typeof nfs_opnum4.OP_CLOSE; opclose: CLOSE4res }
@@ -2797,54 +2799,54 @@ export type nfs_resop4 =
   | { resop: typeof nfs_opnum4.OP_CLONE; opclone: CLONE4res }
   | { resop: typeof nfs_opnum4.OP_ILLEGAL; opillegal: ILLEGAL4res };
 
-/** From spec/nfs4.x:3570. */
+/** From spec/nfs4.x:3579. */
 export interface COMPOUND4args {
   tag: utf8str_cs;
   minorversion: uint32_t;
   argarray: nfs_argop4[];
 }
 
-/** From spec/nfs4.x:3576. */
+/** From spec/nfs4.x:3585. */
 export interface COMPOUND4res {
   status: nfsstat4;
   tag: utf8str_cs;
   resarray: nfs_resop4[];
 }
 
-/** From spec/nfs4.x:3602. */
+/** From spec/nfs4.x:3611. */
 export interface CB_GETATTR4args {
   fh: nfs_fh4;
   attr_request: bitmap4;
 }
 
-/** From spec/nfs4.x:3607. */
+/** From spec/nfs4.x:3616. */
 export interface CB_GETATTR4resok {
   obj_attributes: fattr4;
 }
 
-/** From spec/nfs4.x:3611. */
+/** From spec/nfs4.x:3620. */
 export type CB_GETATTR4res =
   | { status: typeof nfsstat4.NFS4_OK; resok4: CB_GETATTR4resok }
   | { status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3619. */
+/** From spec/nfs4.x:3628. */
 export interface CB_RECALL4args {
   stateid: stateid4;
   truncate: boolean;
   fh: nfs_fh4;
 }
 
-/** From spec/nfs4.x:3625. */
+/** From spec/nfs4.x:3634. */
 export interface CB_RECALL4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3633. */
+/** From spec/nfs4.x:3642. */
 export interface CB_ILLEGAL4res {
   status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3642. */
+/** From spec/nfs4.x:3651. */
 export const layoutrecall_type4 = {
   LAYOUTRECALL4_FILE: 1,
   LAYOUTRECALL4_FSID: 2,
@@ -2858,7 +2860,7 @@ export const layoutrecall_type4_names: Readonly<Record<number, string>> = {
   3: "LAYOUTRECALL4_ALL",
 };
 
-/** From spec/nfs4.x:3648. */
+/** From spec/nfs4.x:3657. */
 export interface layoutrecall_file4 {
   lor_fh: nfs_fh4;
   lor_offset: offset4;
@@ -2866,13 +2868,13 @@ export interface layoutrecall_file4 {
   lor_stateid: stateid4;
 }
 
-/** From spec/nfs4.x:3655. */
+/** From spec/nfs4.x:3664. */
 export type layoutrecall4 =
   | { lor_recalltype: typeof layoutrecall_type4.LAYOUTRECALL4_FILE; lor_layout: layoutrecall_file4 }
   | { lor_recalltype: typeof layoutrecall_type4.LAYOUTRECALL4_FSID; lor_fsid: fsid4 }
   | { lor_recalltype: typeof layoutrecall_type4.LAYOUTRECALL4_ALL };
 
-/** From spec/nfs4.x:3664. */
+/** From spec/nfs4.x:3673. */
 export interface CB_LAYOUTRECALL4args {
   clora_type: layouttype4;
   clora_iomode: layoutiomode4;
@@ -2880,12 +2882,12 @@ export interface CB_LAYOUTRECALL4args {
   clora_recall: layoutrecall4;
 }
 
-/** From spec/nfs4.x:3670. */
+/** From spec/nfs4.x:3679. */
 export interface CB_LAYOUTRECALL4res {
   clorr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3678. */
+/** From spec/nfs4.x:3687. */
 export const notify_type4 = {
   NOTIFY4_CHANGE_CHILD_ATTRS: 0,
   NOTIFY4_CHANGE_DIR_ATTRS: 1,
@@ -2905,25 +2907,25 @@ export const notify_type4_names: Readonly<Record<number, string>> = {
   5: "NOTIFY4_CHANGE_COOKIE_VERIFIER",
 };
 
-/** From spec/nfs4.x:3688. */
+/** From spec/nfs4.x:3697. */
 export interface notify_entry4 {
   ne_file: component4;
   ne_attrs: fattr4;
 }
 
-/** From spec/nfs4.x:3694. */
+/** From spec/nfs4.x:3703. */
 export interface prev_entry4 {
   pe_prev_entry: notify_entry4;
   pe_prev_entry_cookie: nfs_cookie4;
 }
 
-/** From spec/nfs4.x:3700. */
+/** From spec/nfs4.x:3709. */
 export interface notify_remove4 {
   nrm_old_entry: notify_entry4;
   nrm_old_entry_cookie: nfs_cookie4;
 }
 
-/** From spec/nfs4.x:3705. */
+/** From spec/nfs4.x:3714. */
 export interface notify_add4 {
   nad_old_entry: notify_remove4[];
   nad_new_entry: notify_entry4;
@@ -2932,97 +2934,97 @@ export interface notify_add4 {
   nad_last_entry: boolean;
 }
 
-/** From spec/nfs4.x:3718. */
+/** From spec/nfs4.x:3727. */
 export interface notify_attr4 {
   na_changed_entry: notify_entry4;
 }
 
-/** From spec/nfs4.x:3722. */
+/** From spec/nfs4.x:3731. */
 export interface notify_rename4 {
   nrn_old_entry: notify_remove4;
   nrn_new_entry: notify_add4;
 }
 
-/** From spec/nfs4.x:3727. */
+/** From spec/nfs4.x:3736. */
 export interface notify_verifier4 {
   nv_old_cookieverf: verifier4;
   nv_new_cookieverf: verifier4;
 }
 
-/** From spec/nfs4.x:3736. */
+/** From spec/nfs4.x:3745. */
 export type notifylist4 = Uint8Array;
 
-/** From spec/nfs4.x:3738. */
+/** From spec/nfs4.x:3747. */
 export interface notify4 {
   notify_mask: bitmap4;
   notify_vals: notifylist4;
 }
 
-/** From spec/nfs4.x:3744. */
+/** From spec/nfs4.x:3753. */
 export interface CB_NOTIFY4args {
   cna_stateid: stateid4;
   cna_fh: nfs_fh4;
   cna_changes: notify4[];
 }
 
-/** From spec/nfs4.x:3750. */
+/** From spec/nfs4.x:3759. */
 export interface CB_NOTIFY4res {
   cnr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3755. */
+/** From spec/nfs4.x:3764. */
 export interface CB_PUSH_DELEG4args {
   cpda_fh: nfs_fh4;
   cpda_delegation: open_delegation4;
 }
 
-/** From spec/nfs4.x:3761. */
+/** From spec/nfs4.x:3770. */
 export interface CB_PUSH_DELEG4res {
   cpdr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3776. */
+/** From spec/nfs4.x:3785. */
 export interface CB_RECALL_ANY4args {
   craa_objects_to_keep: uint32_t;
   craa_type_mask: bitmap4;
 }
 
-/** From spec/nfs4.x:3781. */
+/** From spec/nfs4.x:3790. */
 export interface CB_RECALL_ANY4res {
   crar_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3786. */
+/** From spec/nfs4.x:3795. */
 export type CB_RECALLABLE_OBJ_AVAIL4args = CB_RECALL_ANY4args;
 
-/** From spec/nfs4.x:3788. */
+/** From spec/nfs4.x:3797. */
 export interface CB_RECALLABLE_OBJ_AVAIL4res {
   croa_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3793. */
+/** From spec/nfs4.x:3802. */
 export interface CB_RECALL_SLOT4args {
   rsa_target_highest_slotid: slotid4;
 }
 
-/** From spec/nfs4.x:3797. */
+/** From spec/nfs4.x:3806. */
 export interface CB_RECALL_SLOT4res {
   rsr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3802. */
+/** From spec/nfs4.x:3811. */
 export interface referring_call4 {
   rc_sequenceid: sequenceid4;
   rc_slotid: slotid4;
 }
 
-/** From spec/nfs4.x:3807. */
+/** From spec/nfs4.x:3816. */
 export interface referring_call_list4 {
   rcl_sessionid: sessionid4;
   rcl_referring_calls: referring_call4[];
 }
 
-/** From spec/nfs4.x:3812. */
+/** From spec/nfs4.x:3821. */
 export interface CB_SEQUENCE4args {
   csa_sessionid: sessionid4;
   csa_sequenceid: sequenceid4;
@@ -3032,7 +3034,7 @@ export interface CB_SEQUENCE4args {
   csa_referring_call_lists: referring_call_list4[];
 }
 
-/** From spec/nfs4.x:3821. */
+/** From spec/nfs4.x:3830. */
 export interface CB_SEQUENCE4resok {
   csr_sessionid: sessionid4;
   csr_sequenceid: sequenceid4;
@@ -3041,34 +3043,34 @@ export interface CB_SEQUENCE4resok {
   csr_target_highest_slotid: slotid4;
 }
 
-/** From spec/nfs4.x:3829. */
+/** From spec/nfs4.x:3838. */
 export type CB_SEQUENCE4res =
   | { csr_status: typeof nfsstat4.NFS4_OK; csr_resok4: CB_SEQUENCE4resok }
   | { csr_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK> };
 
-/** From spec/nfs4.x:3837. */
+/** From spec/nfs4.x:3846. */
 export interface CB_WANTS_CANCELLED4args {
   cwca_contended_wants_cancelled: boolean;
   cwca_resourced_wants_cancelled: boolean;
 }
 
-/** From spec/nfs4.x:3842. */
+/** From spec/nfs4.x:3851. */
 export interface CB_WANTS_CANCELLED4res {
   cwcr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3847. */
+/** From spec/nfs4.x:3856. */
 export interface CB_NOTIFY_LOCK4args {
   cnla_fh: nfs_fh4;
   cnla_lock_owner: lock_owner4;
 }
 
-/** From spec/nfs4.x:3852. */
+/** From spec/nfs4.x:3861. */
 export interface CB_NOTIFY_LOCK4res {
   cnlr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3860. */
+/** From spec/nfs4.x:3869. */
 export const notify_deviceid_type4 = {
   NOTIFY_DEVICEID4_CHANGE: 1,
   NOTIFY_DEVICEID4_DELETE: 2,
@@ -3081,47 +3083,47 @@ export const notify_deviceid_type4_names: Readonly<Record<number, string>> = {
   2: "NOTIFY_DEVICEID4_DELETE",
 };
 
-/** From spec/nfs4.x:3866. */
+/** From spec/nfs4.x:3875. */
 export interface notify_deviceid_delete4 {
   ndd_layouttype: layouttype4;
   ndd_deviceid: deviceid4;
 }
 
-/** From spec/nfs4.x:3872. */
+/** From spec/nfs4.x:3881. */
 export interface notify_deviceid_change4 {
   ndc_layouttype: layouttype4;
   ndc_deviceid: deviceid4;
   ndc_immediate: boolean;
 }
 
-/** From spec/nfs4.x:3878. */
+/** From spec/nfs4.x:3887. */
 export interface CB_NOTIFY_DEVICEID4args {
   cnda_changes: notify4[];
 }
 
-/** From spec/nfs4.x:3882. */
+/** From spec/nfs4.x:3891. */
 export interface CB_NOTIFY_DEVICEID4res {
   cndr_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3887. */
+/** From spec/nfs4.x:3896. */
 export type offload_info4 =
   | { coa_status: typeof nfsstat4.NFS4_OK; coa_resok4: write_response4 }
   | { coa_status: Exclude<nfsstat4, typeof nfsstat4.NFS4_OK>; coa_bytes_copied: length4 };
 
-/** From spec/nfs4.x:3893. */
+/** From spec/nfs4.x:3902. */
 export interface CB_OFFLOAD4args {
   coa_fh: nfs_fh4;
   coa_stateid: stateid4;
   coa_offload_info: offload_info4;
 }
 
-/** From spec/nfs4.x:3898. */
+/** From spec/nfs4.x:3907. */
 export interface CB_OFFLOAD4res {
   cor_status: nfsstat4;
 }
 
-/** From spec/nfs4.x:3909. */
+/** From spec/nfs4.x:3918. */
 export const nfs_cb_opnum4 = {
   OP_CB_GETATTR: 3,
   OP_CB_RECALL: 4,
@@ -3156,7 +3158,7 @@ export const nfs_cb_opnum4_names: Readonly<Record<number, string>> = {
   15: "OP_CB_OFFLOAD",
   10044: "OP_CB_ILLEGAL",
 };
-/** From spec/nfs4.x:3937. */
+/** From spec/nfs4.x:3946. */
 export type nfs_cb_argop4 =
   | { argop: typeof nfs_cb_opnum4.OP_CB_GETATTR; opcbgetattr: CB_GETATTR4args }
   | { argop: typeof nfs_cb_opnum4.OP_CB_RECALL; opcbrecall: CB_RECALL4args }
@@ -3181,7 +3183,7 @@ export type nfs_cb_argop4 =
     }
   | { argop: typeof nfs_cb_opnum4.OP_CB_OFFLOAD; opcboffload: CB_OFFLOAD4args }
   | { argop: typeof nfs_cb_opnum4.OP_CB_ILLEGAL };
-/** From spec/nfs4.x:3977. */
+/** From spec/nfs4.x:3986. */
 export type nfs_cb_resop4 =
   | { resop: typeof nfs_cb_opnum4.OP_CB_GETATTR; opcbgetattr: CB_GETATTR4res }
   | { resop: typeof nfs_cb_opnum4.OP_CB_RECALL; opcbrecall: CB_RECALL4res }
@@ -3207,7 +3209,7 @@ export type nfs_cb_resop4 =
   | { resop: typeof nfs_cb_opnum4.OP_CB_OFFLOAD; opcboffload: CB_OFFLOAD4res }
   | { resop: typeof nfs_cb_opnum4.OP_CB_ILLEGAL; opcbillegal: CB_ILLEGAL4res };
 
-/** From spec/nfs4.x:4025. */
+/** From spec/nfs4.x:4034. */
 export interface CB_COMPOUND4args {
   tag: utf8str_cs;
   minorversion: uint32_t;
@@ -3215,7 +3217,7 @@ export interface CB_COMPOUND4args {
   argarray: nfs_cb_argop4[];
 }
 
-/** From spec/nfs4.x:4032. */
+/** From spec/nfs4.x:4041. */
 export interface CB_COMPOUND4res {
   status: nfsstat4;
   tag: utf8str_cs;

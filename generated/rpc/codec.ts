@@ -21,27 +21,27 @@ import type {
   rpc_msg,
   rpc_msg_body,
 } from "./types.js";
-import {
-  accept_stat_names,
-  auth_flavor_names,
-  auth_stat_names,
-  msg_type_names,
-  reject_stat_names,
-  reply_stat_names,
-} from "./types.js";
+
+/** Whether `v` is a value of auth_flavor (0–3 or 6). */
+export function isauth_flavor(v: number): v is auth_flavor {
+  return Number.isInteger(v) && ((v >= 0 && v <= 3) || v === 6);
+}
 
 export function decodeauth_flavor(r: XdrReader): auth_flavor {
-  return r.readEnum(auth_flavor_names, "auth_flavor") as auth_flavor;
+  const v = r.readInt();
+  if (isauth_flavor(v)) return v;
+  throw r.enumError(v, "auth_flavor");
 }
 
 export function encodeauth_flavor(w: XdrWriter, v: auth_flavor): void {
-  w.writeEnum(v, auth_flavor_names, "auth_flavor");
+  if (!isauth_flavor(v)) throw w.enumError(v, "auth_flavor");
+  w.writeInt(v);
 }
 
 export function decodeopaque_auth(r: XdrReader): opaque_auth {
   let at = "flavor";
   try {
-    const flavor = r.readEnum(auth_flavor_names, "auth_flavor") as auth_flavor;
+    const flavor = decodeauth_flavor(r);
     at = "body";
     const body = r.readOpaqueVar(400);
     return { flavor, body };
@@ -53,7 +53,7 @@ export function decodeopaque_auth(r: XdrReader): opaque_auth {
 export function encodeopaque_auth(w: XdrWriter, v: opaque_auth): void {
   let at = "flavor";
   try {
-    w.writeEnum(v.flavor, auth_flavor_names, "auth_flavor");
+    encodeauth_flavor(w, v.flavor);
     at = "body";
     w.writeOpaqueVar(v.body, 400);
   } catch (e) {
@@ -61,50 +61,91 @@ export function encodeopaque_auth(w: XdrWriter, v: opaque_auth): void {
   }
 }
 
+/** Whether `v` is a value of msg_type (0, 1). */
+export function ismsg_type(v: number): v is msg_type {
+  return v === 0 || v === 1;
+}
+
 export function decodemsg_type(r: XdrReader): msg_type {
-  return r.readEnum(msg_type_names, "msg_type") as msg_type;
+  const v = r.readInt();
+  if (ismsg_type(v)) return v;
+  throw r.enumError(v, "msg_type");
 }
 
 export function encodemsg_type(w: XdrWriter, v: msg_type): void {
-  w.writeEnum(v, msg_type_names, "msg_type");
+  if (!ismsg_type(v)) throw w.enumError(v, "msg_type");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of reply_stat (0, 1). */
+export function isreply_stat(v: number): v is reply_stat {
+  return v === 0 || v === 1;
 }
 
 export function decodereply_stat(r: XdrReader): reply_stat {
-  return r.readEnum(reply_stat_names, "reply_stat") as reply_stat;
+  const v = r.readInt();
+  if (isreply_stat(v)) return v;
+  throw r.enumError(v, "reply_stat");
 }
 
 export function encodereply_stat(w: XdrWriter, v: reply_stat): void {
-  w.writeEnum(v, reply_stat_names, "reply_stat");
+  if (!isreply_stat(v)) throw w.enumError(v, "reply_stat");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of accept_stat (0–5). */
+export function isaccept_stat(v: number): v is accept_stat {
+  return Number.isInteger(v) && v >= 0 && v <= 5;
 }
 
 export function decodeaccept_stat(r: XdrReader): accept_stat {
-  return r.readEnum(accept_stat_names, "accept_stat") as accept_stat;
+  const v = r.readInt();
+  if (isaccept_stat(v)) return v;
+  throw r.enumError(v, "accept_stat");
 }
 
 export function encodeaccept_stat(w: XdrWriter, v: accept_stat): void {
-  w.writeEnum(v, accept_stat_names, "accept_stat");
+  if (!isaccept_stat(v)) throw w.enumError(v, "accept_stat");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of reject_stat (0, 1). */
+export function isreject_stat(v: number): v is reject_stat {
+  return v === 0 || v === 1;
 }
 
 export function decodereject_stat(r: XdrReader): reject_stat {
-  return r.readEnum(reject_stat_names, "reject_stat") as reject_stat;
+  const v = r.readInt();
+  if (isreject_stat(v)) return v;
+  throw r.enumError(v, "reject_stat");
 }
 
 export function encodereject_stat(w: XdrWriter, v: reject_stat): void {
-  w.writeEnum(v, reject_stat_names, "reject_stat");
+  if (!isreject_stat(v)) throw w.enumError(v, "reject_stat");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of auth_stat (0–14). */
+export function isauth_stat(v: number): v is auth_stat {
+  return Number.isInteger(v) && v >= 0 && v <= 14;
 }
 
 export function decodeauth_stat(r: XdrReader): auth_stat {
-  return r.readEnum(auth_stat_names, "auth_stat") as auth_stat;
+  const v = r.readInt();
+  if (isauth_stat(v)) return v;
+  throw r.enumError(v, "auth_stat");
 }
 
 export function encodeauth_stat(w: XdrWriter, v: auth_stat): void {
-  w.writeEnum(v, auth_stat_names, "auth_stat");
+  if (!isauth_stat(v)) throw w.enumError(v, "auth_stat");
+  w.writeInt(v);
 }
 
 export function decoderpc_msg_body(r: XdrReader): rpc_msg_body {
   let at = "mtype";
   try {
-    const disc = r.readEnum(msg_type_names, "msg_type") as msg_type;
+    // Membership of msg_type is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as msg_type;
     switch (disc) {
       case 0: // CALL
         at = "cbody";
@@ -113,6 +154,7 @@ export function decoderpc_msg_body(r: XdrReader): rpc_msg_body {
         at = "rbody";
         return { mtype: 1, rbody: decodereply_body(r) };
       default:
+        if (!ismsg_type(disc)) throw r.enumError(disc, "msg_type");
         throw new XdrError(
           "discriminant",
           `rpc_msg_body has no arm for mtype = ${disc}`,
@@ -128,7 +170,7 @@ export function decoderpc_msg_body(r: XdrReader): rpc_msg_body {
 export function encoderpc_msg_body(w: XdrWriter, v: rpc_msg_body): void {
   let at = "mtype";
   try {
-    w.writeEnum(v.mtype, msg_type_names, "msg_type");
+    encodemsg_type(w, v.mtype);
     switch (v.mtype) {
       case 0: // CALL
         at = "cbody";
@@ -216,7 +258,8 @@ export function encodecall_body(w: XdrWriter, v: call_body): void {
 export function decodereply_body(r: XdrReader): reply_body {
   let at = "stat";
   try {
-    const disc = r.readEnum(reply_stat_names, "reply_stat") as reply_stat;
+    // Membership of reply_stat is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as reply_stat;
     switch (disc) {
       case 0: // MSG_ACCEPTED
         at = "areply";
@@ -225,6 +268,7 @@ export function decodereply_body(r: XdrReader): reply_body {
         at = "rreply";
         return { stat: 1, rreply: decoderejected_reply(r) };
       default:
+        if (!isreply_stat(disc)) throw r.enumError(disc, "reply_stat");
         throw new XdrError(
           "discriminant",
           `reply_body has no arm for stat = ${disc}`,
@@ -240,7 +284,7 @@ export function decodereply_body(r: XdrReader): reply_body {
 export function encodereply_body(w: XdrWriter, v: reply_body): void {
   let at = "stat";
   try {
-    w.writeEnum(v.stat, reply_stat_names, "reply_stat");
+    encodereply_stat(w, v.stat);
     switch (v.stat) {
       case 0: // MSG_ACCEPTED
         at = "areply";
@@ -294,7 +338,7 @@ export function encodeaccepted_reply_reply_data_mismatch_info(
 export function decodeaccepted_reply_reply_data(r: XdrReader): accepted_reply_reply_data {
   let at = "stat";
   try {
-    const disc = r.readEnum(accept_stat_names, "accept_stat") as accept_stat;
+    const disc = decodeaccept_stat(r);
     switch (disc) {
       case 0: // SUCCESS
         at = "results";
@@ -313,7 +357,7 @@ export function decodeaccepted_reply_reply_data(r: XdrReader): accepted_reply_re
 export function encodeaccepted_reply_reply_data(w: XdrWriter, v: accepted_reply_reply_data): void {
   let at = "stat";
   try {
-    w.writeEnum(v.stat, accept_stat_names, "accept_stat");
+    encodeaccept_stat(w, v.stat);
     switch (v.stat) {
       case 0: // SUCCESS
         at = "results";
@@ -383,15 +427,17 @@ export function encoderejected_reply_mismatch_info(
 export function decoderejected_reply(r: XdrReader): rejected_reply {
   let at = "stat";
   try {
-    const disc = r.readEnum(reject_stat_names, "reject_stat") as reject_stat;
+    // Membership of reject_stat is tested in `default:` only: a non-member has no arm either.
+    const disc = r.readInt() as reject_stat;
     switch (disc) {
       case 0: // RPC_MISMATCH
         at = "mismatch_info";
         return { stat: 0, mismatch_info: decoderejected_reply_mismatch_info(r) };
       case 1: // AUTH_ERROR
         at = "auth_error";
-        return { stat: 1, auth_error: r.readEnum(auth_stat_names, "auth_stat") as auth_stat };
+        return { stat: 1, auth_error: decodeauth_stat(r) };
       default:
+        if (!isreject_stat(disc)) throw r.enumError(disc, "reject_stat");
         throw new XdrError(
           "discriminant",
           `rejected_reply has no arm for stat = ${disc}`,
@@ -407,7 +453,7 @@ export function decoderejected_reply(r: XdrReader): rejected_reply {
 export function encoderejected_reply(w: XdrWriter, v: rejected_reply): void {
   let at = "stat";
   try {
-    w.writeEnum(v.stat, reject_stat_names, "reject_stat");
+    encodereject_stat(w, v.stat);
     switch (v.stat) {
       case 0: // RPC_MISMATCH
         at = "mismatch_info";
@@ -415,7 +461,7 @@ export function encoderejected_reply(w: XdrWriter, v: rejected_reply): void {
         return;
       case 1: // AUTH_ERROR
         at = "auth_error";
-        w.writeEnum(v.auth_error, auth_stat_names, "auth_stat");
+        encodeauth_stat(w, v.auth_error);
         return;
       default:
         throw new XdrError(
@@ -441,10 +487,10 @@ export function decodeauthsys_parms(r: XdrReader): authsys_parms {
     at = "gid";
     const gid = r.readUint();
     at = "gids";
-    const gids: number[] = [];
-    for (let i = 0, n = r.readArrayLength(16, 4); i < n; i++) {
+    const gids: number[] = new Array<number>(r.readArrayLength(16, 4));
+    for (let i = 0; i < gids.length; i++) {
       try {
-        gids.push(r.readUint());
+        gids[i] = r.readUint();
       } catch (e) {
         throw XdrError.within(e, `[${i}]`);
       }

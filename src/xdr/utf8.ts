@@ -7,15 +7,19 @@
 const SHORT = 32;
 
 /**
- * Decode bytes [start, end) of `view` if it is short and pure ASCII; otherwise return
+ * Decode bytes [start, end) of `bytes` if it is short and pure ASCII; otherwise return
  * undefined and let the caller use the native decoder (which needs a Buffer the
  * caller may have to create, so it is only asked for when needed).
  */
-export function decodeShortAscii(view: DataView, start: number, end: number): string | undefined {
+export function decodeShortAscii(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): string | undefined {
   if (end - start > SHORT) return undefined;
   let s = "";
   for (let i = start; i < end; i++) {
-    const c = view.getUint8(i);
+    const c = bytes[i]!;
     if (c >= 0x80) return undefined;
     s += String.fromCharCode(c);
   }

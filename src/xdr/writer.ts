@@ -3,6 +3,8 @@
 // for the next message. Methods are small and monomorphic so V8 inlines them
 // into generated encoders; failure paths live in out-of-line helpers.
 
+// Imported: in Node the global `Buffer` is an accessor, a getter call on every use.
+import { Buffer } from "node:buffer";
 import { XdrError } from "./error.js";
 import { encodeUtf8 } from "./utf8.js";
 
@@ -34,7 +36,14 @@ export class XdrWriter {
   // A Buffer (not a plain Uint8Array) so long/non-ASCII strings can be encoded in
   // place by Node's native UTF-8 writer without an intermediate allocation.
   declare private buf: Buffer;
+  // The same bytes as a plain Uint8Array, for byte stores and set(): on a Buffer
+  // V8 looks `set` up through Buffer.prototype with a generic (uncached) load.
+  declare private bytes: Uint8Array;
   declare private view: DataView;
+  // `buf.buffer` and `buf.byteOffset`, for finish(): reading them costs more
+  // (~30 ns, `buffer` is a call into C++) than making the view itself.
+  declare private ab: ArrayBufferLike;
+  declare private base: number;
   declare private len: number;
   declare private cap: number;
 
@@ -45,7 +54,10 @@ export class XdrWriter {
     // Never zero: doubling a zero capacity would not grow.
     this.cap = Math.max(initialCapacity, 16);
     this.buf = Buffer.alloc(this.cap);
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.cap);
+    this.ab = this.buf.buffer;
+    this.base = this.buf.byteOffset;
+    this.bytes = new Uint8Array(this.ab, this.base, this.cap);
+    this.view = new DataView(this.ab, this.base, this.cap);
     this.len = 0;
   }
 
@@ -121,21 +133,31 @@ export class XdrWriter {
     this.len = o + 4;
   }
 
-  /** `v` must be a key of `names` (the generated value→name table). */
+  /**
+   * `v` must be a key of `names` (the generated value→name table). Generated
+   * encoders test membership with the emitted `is<Enum>` instead, then
+   * writeInt, throwing enumError() (the same error) for a non-member.
+   */
   writeEnum(v: number, names: Readonly<Record<number, string>>, typeName: string): void {
     const o = this.len;
-    if (names[v] === undefined) {
-      throw new XdrError(
-        "enum",
-        `${describe(v)} is not a member of enum ${typeName}`,
-        o,
-        typeof v === "number" ? v : undefined,
-      );
-    }
+    if (names[v] === undefined) throw this.enumError(v, typeName);
     if (o + 4 > this.cap) this.grow(4);
     // Every key of `names` is an int32 (the generator emits them that way).
     this.view.setInt32(o, v);
     this.len = o + 4;
+  }
+
+  /**
+   * The error for a value that is no member of enum `typeName`, at the current
+   * position (generated encoders test membership themselves, then writeInt).
+   */
+  enumError(v: unknown, typeName: string): XdrError {
+    return new XdrError(
+      "enum",
+      `${describe(v)} is not a member of enum ${typeName}`,
+      this.len,
+      typeof v === "number" ? v : undefined,
+    );
   }
 
   /** Exactly `n` bytes plus zero padding; a length mismatch is code "limit". */
@@ -173,7 +195,7 @@ export class XdrWriter {
     if (n > max) throw overLimit(o, "string length", n, max);
     this.view.setUint32(o, n);
     let end = o + 4 + n;
-    for (let pad = padOf(n); pad > 0; pad--) this.buf[end++] = 0;
+    for (let pad = padOf(n); pad > 0; pad--) this.bytes[end++] = 0;
     this.len = end;
   }
 
@@ -201,7 +223,7 @@ export class XdrWriter {
     const o = this.len;
     if (o + bytes > this.cap) this.grow(bytes);
     // Zeroed explicitly: after reset() the buffer still holds the last message.
-    this.buf.fill(0, o, o + bytes);
+    this.bytes.fill(0, o, o + bytes);
     this.len = o + bytes;
     return o;
   }
@@ -217,9 +239,12 @@ export class XdrWriter {
     this.view.setUint32(offset, v);
   }
 
-  /** A view of the bytes written so far (valid until the next write or reset). */
+  /**
+   * A view of the bytes written so far (valid until the next write or reset),
+   * as a Buffer.
+   */
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return Buffer.from(this.ab, this.base, this.len);
   }
 
   /**
@@ -245,10 +270,10 @@ export class XdrWriter {
     const pad = padOf(n);
     const o = this.len;
     if (o + n + pad > this.cap) this.grow(n + pad);
-    const buf = this.buf;
-    // For the many tiny opaques (verifiers, stateids, file handles) a loop
-    // beats the fixed cost of a native set() call.
-    if (n <= 32) {
+    const buf = this.bytes;
+    // set() costs ~16 ns whatever the size; a byte loop ~2 ns a byte, so only
+    // the tiniest opaques are copied by hand.
+    if (n < 8) {
       for (let i = 0; i < n; i++) buf[o + i] = v[i]!;
     } else {
       buf.set(v, o);
@@ -262,9 +287,12 @@ export class XdrWriter {
   private grow(need: number): void {
     const cap = Math.max(this.cap * 2, this.len + need);
     const buf = Buffer.alloc(cap);
-    buf.set(this.buf.subarray(0, this.len));
+    buf.set(this.bytes.subarray(0, this.len));
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, cap);
+    this.ab = buf.buffer;
+    this.base = buf.byteOffset;
+    this.bytes = new Uint8Array(this.ab, this.base, cap);
+    this.view = new DataView(this.ab, this.base, cap);
     this.cap = cap;
   }
 }

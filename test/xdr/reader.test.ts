@@ -130,6 +130,53 @@ describe("XdrReader basics", () => {
   });
 });
 
+describe("hyper and unsigned hyper", () => {
+  const cases: [bigint, bigint][] = [
+    // [as hyper, same bits as unsigned hyper]
+    [0n, 0n],
+    [1n, 1n],
+    [0x7fffffffn, 0x7fffffffn],
+    [0x80000000n, 0x80000000n], // high word 0, low word ≥ 2^31
+    [0xffffffffn, 0xffffffffn],
+    [0x100000000n, 0x100000000n],
+    [7n * 1024n * 1024n * 1024n * 1024n, 7n * 1024n * 1024n * 1024n * 1024n],
+    [-1n, 2n ** 64n - 1n],
+    [-(2n ** 32n), 2n ** 64n - 2n ** 32n],
+    [-(2n ** 63n), 2n ** 63n],
+    [2n ** 63n - 1n, 2n ** 63n - 1n],
+  ];
+
+  it("reads every value back, whether or not the high word is zero", () => {
+    const w = new XdrWriter();
+    for (const [h, u] of cases) {
+      w.writeHyper(h);
+      w.writeUhyper(u);
+    }
+    const r = new XdrReader(w.toBytes());
+    for (const [h, u] of cases) {
+      expect(r.readHyper()).toBe(h);
+      expect(r.readUhyper()).toBe(u);
+    }
+    r.assertDone();
+  });
+});
+
+describe("enumError", () => {
+  it("steps back over the word just read and reports it as code enum", () => {
+    const r = new XdrReader(bytes(0, 0, 0, 1, 0, 0, 0, 9), 0);
+    r.readInt();
+    expect(r.readInt()).toBe(9);
+    const e = r.enumError(9, "e");
+    expect([e.code, e.offset, e.value, e.detail]).toEqual([
+      "enum",
+      4,
+      9,
+      "9 is not a member of enum e",
+    ]);
+    expect(r.offset).toBe(4);
+  });
+});
+
 describe("opaque and string", () => {
   it("readOpaqueVar returns a view sharing the input's memory", () => {
     const backing = new ArrayBuffer(64);
@@ -172,6 +219,17 @@ describe("opaque and string", () => {
     expect(r.readOpaqueVar(0).length).toBe(0);
     expect(r.readString(0)).toBe("");
     r.assertDone();
+  });
+
+  it("every empty opaque<> is the same frozen empty Uint8Array", () => {
+    const r = new XdrReader(new Uint8Array(12));
+    const a = r.readOpaqueVar(UNBOUNDED);
+    const b = new XdrReader(Buffer.alloc(4)).readOpaqueVar(0);
+    expect(a).toBeInstanceOf(Uint8Array);
+    expect(a.length).toBe(0);
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(r.offset).toBe(4);
   });
 
   it("non-zero padding → padding, at every pad position, for lengths 1..3", () => {

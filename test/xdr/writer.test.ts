@@ -119,6 +119,20 @@ describe("limits and ranges", () => {
     expect(w.length).toBe(0);
   });
 
+  it("enumError: code enum at the current length, with the value when it is a number", () => {
+    const w = new XdrWriter();
+    w.writeUint(1);
+    const e = w.enumError(99, "letters");
+    expect([e.code, e.offset, e.value, e.detail]).toEqual([
+      "enum",
+      4,
+      99,
+      "99 is not a member of enum letters",
+    ]);
+    expect(w.enumError("x", "letters").value).toBeUndefined();
+    expect(w.length).toBe(4);
+  });
+
   it("enum not a member → enum with the value", () => {
     const w = new XdrWriter();
     const names = { 0: "A", 2: "C" };
@@ -197,6 +211,40 @@ describe("buffer management", () => {
     expect(view2.buffer).toBe(view1.buffer);
     expect(hex(view1)).toBe("00000002"); // the old view sees the new message...
     expect(hex(copy)).toBe("00000001"); // ...the copy does not
+  });
+
+  it("finish is a Buffer over the writer's memory, also after the buffer grew", () => {
+    const w = new XdrWriter(16);
+    w.writeUint(1);
+    const small = w.finish();
+    expect(Buffer.isBuffer(small)).toBe(true);
+    for (let i = 0; i < 100; i++) w.writeUint(i);
+    const grown = w.finish();
+    expect(Buffer.isBuffer(grown)).toBe(true);
+    expect(grown.length).toBe(404);
+    expect(grown.buffer).not.toBe(small.buffer);
+    expect(hex(grown.subarray(0, 8))).toBe("0000000100000000");
+    // A view, not a copy: the next message shows through.
+    w.reset();
+    w.writeUint(0xdeadbeef);
+    expect(hex(grown.subarray(0, 4))).toBe("deadbeef");
+  });
+
+  it("opaques of every length up to 80 bytes (byte loop and set()) round-trip with zero padding", () => {
+    const w = new XdrWriter(8);
+    for (let n = 0; n <= 80; n++) {
+      // Fill the reused buffer with garbage first, so stale bytes would show.
+      w.reset();
+      w.writeOpaqueFixed(new Uint8Array(88).fill(0xee), 88);
+      w.reset();
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff);
+      w.writeOpaqueVar(n % 2 ? Buffer.from(data) : data, UNBOUNDED);
+      const out = w.finish();
+      const padded = Math.ceil(n / 4) * 4;
+      expect(out.length).toBe(4 + padded);
+      expect([...out.subarray(4, 4 + n)]).toEqual([...data]);
+      expect([...out.subarray(4 + n)]).toEqual(new Array(padded - n).fill(0));
+    }
   });
 
   it("zero initial capacity still works", () => {
