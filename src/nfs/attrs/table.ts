@@ -57,6 +57,7 @@ import {
   FATTR4_TIME_DELTA,
   FATTR4_TIME_METADATA,
   FATTR4_TIME_MODIFY,
+  FATTR4_XATTR_SUPPORT,
   FATTR4_TIME_MODIFY_SET,
   FATTR4_TYPE,
   FATTR4_UNIQUE_HANDLES,
@@ -105,6 +106,7 @@ import {
   encodefattr4_time_metadata,
   encodefattr4_time_modify,
   encodefattr4_type,
+  encodefattr4_xattr_support,
   encodefattr4_unique_handles,
   nfsstat4,
   type bitmap4,
@@ -356,6 +358,8 @@ export const ATTRS: readonly AttrDef[] = [
     encodefattr4_suppattr_exclcreat,
     () => SUPPATTR_EXCLCREAT,
   ),
+  // RFC 8276: extended attributes are not supported (their operations answer NOTSUPP).
+  readable(FATTR4_XATTR_SUPPORT, "xattr_support", encodefattr4_xattr_support, () => false),
 ];
 
 /** The table indexed by attribute number (holes for unsupported ones). */

@@ -17,6 +17,7 @@ import {
   OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
   OPEN4_SHARE_ACCESS_WANT_CANCEL,
   OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
+  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
   OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED,
   OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
   OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL,
@@ -257,6 +258,12 @@ function noDelegation(shareAccess: number): open_delegation4 {
         ond_why: why_no_delegation4.WND4_RESOURCE,
         ond_server_will_signal_avail: false,
       },
+    };
+  // Asked for none: say so explicitly (§18.16.3, OPEN4_SHARE_ACCESS_WANT_NO_DELEG).
+  if (want === OPEN4_SHARE_ACCESS_WANT_NO_DELEG)
+    return {
+      delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
+      od_whynone: { ond_why: why_no_delegation4.WND4_NOT_WANTED },
     };
   return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
 }

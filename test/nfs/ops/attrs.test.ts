@@ -215,10 +215,10 @@ describe("what the Linux client asks for", () => {
     expect(f.attrmask).toEqual(req);
   });
 
-  it("nfs4_fsinfo_bitmap: all but the pNFS attributes", () => {
+  it("nfs4_fsinfo_bitmap: all but the pNFS and other 4.2 attributes (xattr_support is answered)", () => {
     const req = [W(0, 10, 27, 30, 31), W(1, 51, FATTR4_FS_LAYOUT_TYPES), W(2, 65, 77, 79, 82)];
     const f = encodeAttrs(req, source());
-    expect(f.attrmask).toEqual([W(0, 10, 27, 30, 31), W(1, 51)]);
+    expect(f.attrmask).toEqual([W(0, 10, 27, 30, 31), W(1, 51), W(2, 82)]);
   });
 
   it("nfs4_statfs_bitmap and nfs4_pathconf_bitmap: all supported", () => {
