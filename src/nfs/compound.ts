@@ -92,7 +92,8 @@ export class CompoundProcessor {
       throw e;
     }
     const results: nfs_resop4[] = [];
-    const reply = (status: nfsstat4): Uint8Array => encodeReply({ status, tag, resarray: results });
+    const reply = (status: nfsstat4): Uint8Array[] =>
+      encodeReply({ status, tag, resarray: results }).pieces;
     if (!SUPPORTED_MINOR_VERSIONS.has(minorversion))
       return { kind: "success", result: reply(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH) };
     // The tag is a utf8str_cs: text the server echoes must be valid UTF-8 (§16.2.3).
@@ -157,11 +158,15 @@ export class CompoundProcessor {
         status = statusOf(res);
         if (status !== nfsstat4.NFS4_OK) break;
       }
-      const bytes = this.fit(tag, results, status, hold);
+      const encoded = this.fit(tag, results, status, hold);
       if (hold)
-        this.server.state.completeSlot(hold.session, hold.slot, hold.cachethis ? bytes : null);
+        this.server.state.completeSlot(
+          hold.session,
+          hold.slot,
+          hold.cachethis ? encoded.pieces : null,
+        );
       hold = null;
-      return { kind: "success", result: bytes };
+      return { kind: "success", result: encoded.pieces };
     } finally {
       // An exception escaped: free the slot so the client is not stuck with NFS4ERR_DELAY.
       if (hold) this.server.state.completeSlot(hold.session, hold.slot, null);
@@ -219,7 +224,7 @@ export class CompoundProcessor {
     results: nfs_resop4[],
     status: nfsstat4,
     hold: SlotHold | null,
-  ): Uint8Array {
+  ): Encoded {
     const bytes = encodeReply({ status, tag, resarray: results });
     if (!hold) return bytes;
     const attrs = hold.session.fore;
@@ -252,10 +257,22 @@ function isUtf8(bytes: Uint8Array): boolean {
   }
 }
 
-function encodeReply(res: COMPOUND4res): Uint8Array {
-  const w = new XdrWriter(512);
+/**
+ * Opaque data of at least this many bytes in a reply (READ data, large
+ * attributes) goes to the socket as its own piece instead of being copied.
+ */
+export const REPLY_GATHER_FROM = 4096;
+
+/** An encoded reply: the pieces to write in order, and their total size. */
+interface Encoded {
+  readonly pieces: Uint8Array[];
+  readonly length: number;
+}
+
+function encodeReply(res: COMPOUND4res): Encoded {
+  const w = new XdrWriter(512, { gatherFrom: REPLY_GATHER_FROM });
   encodeCOMPOUND4res(w, res);
-  return w.finish();
+  return { pieces: w.finishGather(), length: w.length };
 }
 
 type DecodedOp =

@@ -23,7 +23,7 @@ const UINT32_MAX = 0xffffffff;
 /** A reply to send: the header fields plus the procedure's results, if any. */
 interface Answer {
   readonly body: reply_body;
-  readonly results?: Uint8Array;
+  readonly results?: Uint8Array | readonly Uint8Array[];
 }
 
 const GARBAGE_ARGS: Answer = { body: accepted({ stat: accept_stat.GARBAGE_ARGS }) };
@@ -129,7 +129,10 @@ export class Dispatcher {
     // Checked at run time too: a program is code we do not control.
     switch (outcome?.kind) {
       case "success":
-        if (outcome.result instanceof Uint8Array) {
+        if (
+          outcome.result instanceof Uint8Array ||
+          (Array.isArray(outcome.result) && outcome.result.every((p) => p instanceof Uint8Array))
+        ) {
           return { body: success(), results: outcome.result };
         }
         break;

@@ -139,21 +139,24 @@ export function authError(stat: auth_stat): reply_body {
 }
 
 /**
- * A REPLY as record-marked chunks: [mark + header] or [mark + header, results].
- * `results` is not copied: it must not change until the socket has written it.
+ * A REPLY as record-marked chunks: [mark + header, ...results]. `results` (one
+ * array or pieces in order) is not copied: it must not change until the
+ * socket has written it.
  */
 export function encodeReply(
   xid: number,
   body: reply_body,
-  results: Uint8Array = EMPTY,
+  results: Uint8Array | readonly Uint8Array[] = EMPTY,
 ): Uint8Array[] {
+  const pieces = results instanceof Uint8Array ? [results] : results;
+  const size = pieces.reduce((n, p) => n + p.length, 0);
   const w = new XdrWriter(REPLY_HEADER_CAPACITY);
   const mark = w.reserve(4);
   encoderpc_msg(w, { xid, body: { mtype: msg_type.REPLY, rbody: body } });
-  w.patchUint(mark, recordMark(w.length - 4 + results.length));
+  w.patchUint(mark, recordMark(w.length - 4 + size));
   // A fresh writer per reply, so its buffer can be handed to the socket as is.
   const header = w.finish();
-  return results.length === 0 ? [header] : [header, results];
+  return [header, ...pieces.filter((p) => p.length > 0)];
 }
 
 /**

@@ -67,8 +67,12 @@ export interface RpcCall {
 
 /** What a program answers to a call. */
 export type RpcOutcome =
-  /** MSG_ACCEPTED/SUCCESS followed by these result bytes (kept by the caller: not copied). */
-  | { readonly kind: "success"; readonly result: Uint8Array }
+  /**
+   * MSG_ACCEPTED/SUCCESS followed by these result bytes, or these pieces in
+   * order (written with one gather write, e.g. a READ reply's data as it came
+   * from the backend). Not copied: they must not change until written.
+   */
+  | { readonly kind: "success"; readonly result: Uint8Array | readonly Uint8Array[] }
   /** The arguments could not be decoded. */
   | { readonly kind: "garbage_args" }
   | { readonly kind: "proc_unavail" }
@@ -83,4 +87,16 @@ export interface RpcProgram {
   readonly lowVersion: number;
   readonly highVersion: number;
   handle(call: RpcCall): Promise<RpcOutcome>;
+}
+
+/** The result bytes of a success outcome as one contiguous array (a copy when in pieces). */
+export function joinResult(result: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (result instanceof Uint8Array) return result;
+  const out = new Uint8Array(result.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of result) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
 import type { RpcConnection } from "../rpc/types.js";
+import { joinResult } from "../rpc/types.js";
 import type { NfsSettings } from "../nfs/settings.js";
 import type { ClientRecord } from "./client.js";
 import { keyOf } from "./client.js";
@@ -328,18 +329,27 @@ export class StateManager {
    * Ends the request holding `slot`, caching a copy of `reply` if given and
    * the global budget allows (else retries get NFS4ERR_RETRY_UNCACHED_REP).
    */
-  completeSlot(session: Session, slot: Slot, reply: Uint8Array | null): void {
+  completeSlot(
+    session: Session,
+    slot: Slot,
+    reply: Uint8Array | readonly Uint8Array[] | null,
+  ): void {
     this.releaseReplay(slot);
     let kept: Uint8Array | null = null;
-    if (session.destroyed) reply = null; // nothing can retry on a destroyed session
-    if (reply !== null && this.replayBytes + reply.length <= this.settings.replayCacheBudget) {
-      kept = new Uint8Array(reply); // a copy: `reply` may be a view into a reused buffer
-      this.replayBytes += kept.length;
-    } else if (reply !== null) {
-      this.log.warn(
-        { budget: this.settings.replayCacheBudget },
-        "replay cache budget exhausted; reply not cached",
-      );
+    // Nothing can retry on a destroyed session.
+    if (reply !== null && !session.destroyed) {
+      const size =
+        reply instanceof Uint8Array ? reply.length : reply.reduce((n, p) => n + p.length, 0);
+      if (this.replayBytes + size <= this.settings.replayCacheBudget) {
+        // A copy: the reply's pieces may be views into reused buffers.
+        kept = reply instanceof Uint8Array ? new Uint8Array(reply) : joinResult(reply);
+        this.replayBytes += size;
+      } else {
+        this.log.warn(
+          { budget: this.settings.replayCacheBudget },
+          "replay cache budget exhausted; reply not cached",
+        );
+      }
     }
     session.slots.complete(slot, kept);
   }

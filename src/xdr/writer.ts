@@ -28,6 +28,23 @@ function overLimit(offset: number, what: string, n: number, max: number): XdrErr
   return new XdrError("limit", `${what} ${n} exceeds maximum ${max}`, offset);
 }
 
+export interface XdrWriterOptions {
+  /**
+   * Opaque data of at least this many bytes is not copied into the buffer but
+   * referenced, and handed out by finishGather() as a piece of its own: a
+   * READ reply's 1 MiB of data then goes from the backend to socket.writev
+   * without a copy in between. The referenced data must not change until the
+   * message has been written. Default Infinity (always copy).
+   */
+  readonly gatherFrom?: number;
+}
+
+/** Data written by reference (see XdrWriterOptions.gatherFrom): it goes at inline offset `at`. */
+interface Gathered {
+  readonly at: number;
+  readonly data: Uint8Array;
+}
+
 export class XdrWriter {
   // `declare`d and assigned only in the constructor/grow: plain ES2022 field
   // declarations would first define them as undefined and make V8 generalise the
@@ -47,7 +64,12 @@ export class XdrWriter {
   declare private len: number;
   declare private cap: number;
 
-  constructor(initialCapacity = 1024) {
+  declare private readonly gatherFrom: number;
+  /** Referenced pieces in order, and their total size (0 when none). */
+  declare private gathered: Gathered[];
+  declare private external: number;
+
+  constructor(initialCapacity = 1024, options: XdrWriterOptions = {}) {
     if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
       throw new RangeError(`XdrWriter: bad initial capacity ${initialCapacity}`);
     }
@@ -59,10 +81,14 @@ export class XdrWriter {
     this.bytes = new Uint8Array(this.ab, this.base, this.cap);
     this.view = new DataView(this.ab, this.base, this.cap);
     this.len = 0;
+    this.gatherFrom = options.gatherFrom ?? Infinity;
+    this.gathered = [];
+    this.external = 0;
   }
 
+  /** Bytes written so far, referenced pieces included. */
   get length(): number {
-    return this.len;
+    return this.len + this.external;
   }
 
   writeInt(v: number): void {
@@ -225,18 +251,48 @@ export class XdrWriter {
     // Zeroed explicitly: after reset() the buffer still holds the last message.
     this.bytes.fill(0, o, o + bytes);
     this.len = o + bytes;
-    return o;
+    return o + this.external;
   }
 
   /** Overwrite 4 already-written bytes at `offset` with `v` (big-endian uint32). */
   patchUint(offset: number, v: number): void {
-    if (!Number.isInteger(offset) || offset < 0 || offset + 4 > this.len) {
-      throw new RangeError(`XdrWriter.patchUint: offset ${offset} outside [0, ${this.len - 4}]`);
+    const inline = Number.isInteger(offset) && offset >= 0 ? this.inlineOffset(offset) : -1;
+    if (inline < 0 || inline + 4 > this.len) {
+      throw new RangeError(`XdrWriter.patchUint: offset ${offset} outside [0, ${this.length - 4}]`);
     }
     if (typeof v !== "number" || v >>> 0 !== v) {
       throw outOfRange(this.len, `unsigned int (patch at byte ${offset})`, v);
     }
-    this.view.setUint32(offset, v);
+    this.view.setUint32(inline, v);
+  }
+
+  /** The buffer offset of message offset `offset`, or -1 inside a referenced piece. */
+  private inlineOffset(offset: number): number {
+    let before = 0;
+    for (const g of this.gathered) {
+      if (offset < g.at + before) break;
+      if (offset < g.at + before + g.data.length) return -1;
+      before += g.data.length;
+    }
+    return offset - before;
+  }
+
+  /**
+   * The message as pieces to write in order (for socket.writev / cork):
+   * buffer views and, between them, the referenced data (see gatherFrom).
+   * Valid until the next write or reset.
+   */
+  finishGather(): Uint8Array[] {
+    if (this.gathered.length === 0) return [this.finish()];
+    const out: Uint8Array[] = [];
+    let from = 0;
+    for (const g of this.gathered) {
+      if (g.at > from) out.push(Buffer.from(this.ab, this.base + from, g.at - from));
+      out.push(g.data);
+      from = g.at;
+    }
+    if (this.len > from) out.push(Buffer.from(this.ab, this.base + from, this.len - from));
+    return out;
   }
 
   /**
@@ -244,6 +300,8 @@ export class XdrWriter {
    * as a Buffer.
    */
   finish(): Uint8Array {
+    // With referenced pieces the message is not contiguous: join it (a copy).
+    if (this.gathered.length > 0) return Buffer.concat(this.finishGather());
     return Buffer.from(this.ab, this.base, this.len);
   }
 
@@ -254,6 +312,7 @@ export class XdrWriter {
    * unzeroed allocation never exposes stale memory.
    */
   toBytes(): Uint8Array {
+    if (this.gathered.length > 0) return Buffer.concat(this.finishGather());
     const out = Buffer.allocUnsafe(this.len);
     this.buf.copy(out, 0, 0, this.len);
     return out;
@@ -262,6 +321,8 @@ export class XdrWriter {
   /** Forget the contents but keep the buffer, so the next message reuses it. */
   reset(): void {
     this.len = 0;
+    if (this.gathered.length > 0) this.gathered = [];
+    this.external = 0;
   }
 
   /** Raw bytes plus zero padding to a multiple of 4. */
@@ -269,6 +330,15 @@ export class XdrWriter {
     const n = v.length;
     const pad = padOf(n);
     const o = this.len;
+    if (n >= this.gatherFrom) {
+      // Referenced, not copied; only the padding goes into the buffer.
+      this.gathered.push({ at: o, data: v });
+      this.external += n;
+      if (o + pad > this.cap) this.grow(pad);
+      for (let p = 0; p < pad; p++) this.bytes[o + p] = 0;
+      this.len = o + pad;
+      return;
+    }
     if (o + n + pad > this.cap) this.grow(n + pad);
     const buf = this.bytes;
     // set() costs ~16 ns whatever the size; a byte loop ~2 ns a byte, so only

@@ -13,6 +13,7 @@ import { OPERATIONS } from "../../src/nfs/ops/index.js";
 import type { NfsSettings } from "../../src/nfs/settings.js";
 import { DEFAULT_NFS_SETTINGS } from "../../src/nfs/settings.js";
 import type { Credential, OutgoingCall, RpcConnection, RpcOutcome } from "../../src/rpc/types.js";
+import { joinResult } from "../../src/rpc/types.js";
 import { StateManager } from "../../src/state/manager.js";
 import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
 
@@ -104,9 +105,10 @@ export class Harness {
     if (this.processor.disallowed.length > 0)
       throw new Error(`disallowed errors returned: ${JSON.stringify(this.processor.disallowed)}`);
     if (outcome.kind !== "success") throw new Error(`COMPOUND outcome ${outcome.kind}`);
-    const r = new XdrReader(outcome.result);
+    const bytes = joinResult(outcome.result);
+    const r = new XdrReader(bytes);
     const res = decodeCOMPOUND4res(r);
     r.assertDone();
-    return { ...res, bytes: new Uint8Array(outcome.result) };
+    return { ...res, bytes: new Uint8Array(bytes) };
   }
 }

@@ -22,6 +22,7 @@ import {
 import type { channel_attrs4, nfs_argop4 } from "../../generated/nfs4/index.js";
 import type { OpTable } from "../../src/nfs/op.js";
 import type { RpcConnection } from "../../src/rpc/types.js";
+import { joinResult } from "../../src/rpc/types.js";
 import { XdrReader } from "../../src/xdr/index.js";
 import { Harness, sysCred } from "./harness.js";
 import {
@@ -684,7 +685,9 @@ describe("COMPOUND placement and decoding", () => {
     new DataView(withBad.buffer).setUint32(12, 2);
     const outcome = await h.raw(withBad, conn);
     expect(outcome.kind).toBe("success");
-    const res = decodeCOMPOUND4res(new XdrReader((outcome as { result: Uint8Array }).result));
+    const res = decodeCOMPOUND4res(
+      new XdrReader(joinResult((outcome as { result: Uint8Array }).result)),
+    );
     expect(res.status).toBe(nfsstat4.NFS4ERR_OP_ILLEGAL);
     expect(res.resarray.at(-1)?.resop).toBe(nfs_opnum4.OP_ILLEGAL);
   });
@@ -729,7 +732,9 @@ describe("COMPOUND placement and decoding", () => {
     // rca_one_fs is the last word: make it 7, not a bool.
     bytes.set([0, 0, 0, 7], bytes.length - 4);
     const outcome = await h.raw(bytes, conn);
-    const res = decodeCOMPOUND4res(new XdrReader((outcome as { result: Uint8Array }).result));
+    const res = decodeCOMPOUND4res(
+      new XdrReader(joinResult((outcome as { result: Uint8Array }).result)),
+    );
     expect(res.status).toBe(nfsstat4.NFS4ERR_BADXDR);
     expect(res.resarray.map((r) => r.resop)).toEqual([
       nfs_opnum4.OP_SEQUENCE,
