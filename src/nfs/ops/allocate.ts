@@ -4,41 +4,33 @@
 // zeros; the size never changes). Both need a stateid allowing writes.
 
 import {
-  nfs_ftype4,
   nfsstat4,
   stable_how4,
   type nfs_opnum4,
   type stateid4,
 } from "../../../generated/nfs4/index.js";
 import { statusOfError } from "../../fs/backend.js";
-import { MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { MAX_OFFSET } from "../../state/lock-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 import type { OpHandler } from "../op.js";
-import { ioAuthority } from "../stateids.js";
-import { ioTypeError } from "./io-common.js";
+import { ioTarget } from "./io-common.js";
 
 /** Zeros are written in pieces of this size, so a large range needs no large buffer. */
 const ZERO_CHUNK = 1024 * 1024;
 
+/** The current file's size if the stateid allows writing and the range is valid. */
 async function checked(
   state: CompoundState,
   stateid: stateid4,
   offset: bigint,
   length: bigint,
 ): Promise<NfsError | bigint> {
-  const fh = state.currentFh;
-  if (fh === null) return nfsstat4.NFS4ERR_NOFILEHANDLE;
-  const attrs = await state.server.fs.getattr(fh);
-  if (attrs.type !== nfs_ftype4.NF4REG) return ioTypeError(attrs.type);
-  const auth = ioAuthority(state, stateid, ACCESS_WRITE);
-  if ("error" in auth) return auth.error;
-  if (auth.ok.kind === "special" && !mayAccess(attrs, state.cred, MAY_WRITE))
-    return nfsstat4.NFS4ERR_ACCESS;
+  const target = await ioTarget(state, stateid, ACCESS_WRITE);
+  if ("error" in target) return target.error;
   if (length === 0n || offset + length - 1n > MAX_OFFSET) return nfsstat4.NFS4ERR_INVAL;
-  return attrs.size;
+  return target.attrs.size;
 }
 
 export const allocate: OpHandler<typeof nfs_opnum4.OP_ALLOCATE> = async (args, state) => {

@@ -2,38 +2,26 @@
 // holes tracked, a file is data up to its size and a hole after it, so DATA
 // at an offset inside the file is that offset and HOLE is the end of file.
 
-import {
-  data_content4,
-  nfs_ftype4,
-  nfsstat4,
-  type nfs_opnum4,
-} from "../../../generated/nfs4/index.js";
+import { data_content4, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
 import { statusOfError } from "../../fs/backend.js";
 import { ACCESS_READ } from "../../state/open-state.js";
 import type { OpHandler } from "../op.js";
-import { ioAuthority } from "../stateids.js";
-import { ioTypeError } from "./io-common.js";
+import { ioTarget } from "./io-common.js";
 
 export const seek: OpHandler<typeof nfs_opnum4.OP_SEEK> = async (args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return { sa_status: nfsstat4.NFS4ERR_NOFILEHANDLE };
   try {
-    const attrs = await state.server.fs.getattr(fh);
-    if (attrs.type !== nfs_ftype4.NF4REG) return { sa_status: ioTypeError(attrs.type) };
-    const auth = ioAuthority(state, args.sa_stateid, ACCESS_READ);
-    if ("error" in auth) return { sa_status: auth.error };
+    const target = await ioTarget(state, args.sa_stateid, ACCESS_READ);
+    if ("error" in target) return { sa_status: target.error };
     if (
       args.sa_what !== data_content4.NFS4_CONTENT_DATA &&
       args.sa_what !== data_content4.NFS4_CONTENT_HOLE
     )
       return { sa_status: nfsstat4.NFS4ERR_UNION_NOTSUPP };
+    const size = target.attrs.size;
     // Nothing, not even the hole at the end, lies at or past the end of file.
-    if (args.sa_offset >= attrs.size) return { sa_status: nfsstat4.NFS4ERR_NXIO };
-    const offset = args.sa_what === data_content4.NFS4_CONTENT_DATA ? args.sa_offset : attrs.size;
-    return {
-      sa_status: nfsstat4.NFS4_OK,
-      resok4: { sr_eof: offset === attrs.size, sr_offset: offset },
-    };
+    if (args.sa_offset >= size) return { sa_status: nfsstat4.NFS4ERR_NXIO };
+    const offset = args.sa_what === data_content4.NFS4_CONTENT_DATA ? args.sa_offset : size;
+    return { sa_status: nfsstat4.NFS4_OK, resok4: { sr_eof: offset === size, sr_offset: offset } };
   } catch (e) {
     return { sa_status: statusOfError(e) };
   }
