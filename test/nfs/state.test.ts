@@ -11,7 +11,13 @@ import {
   OPEN4_SHARE_ACCESS_WRITE,
   OPEN4_SHARE_DENY_NONE,
   OPEN4_SHARE_DENY_WRITE,
+  FATTR4_MODE,
+  FATTR4_OWNER,
+  FATTR4_SIZE,
   createmode4,
+  encodefattr4_mode,
+  encodefattr4_owner,
+  encodefattr4_size,
   nfs_lock_type4,
   nfs_opnum4,
   nfsstat4,
@@ -20,6 +26,8 @@ import {
   stable_how4,
 } from "../../generated/nfs4/index.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
+import { bitmapOf } from "../../src/nfs/attrs/index.js";
+import { XdrWriter } from "../../src/xdr/index.js";
 import type { RpcConnection } from "../../src/rpc/types.js";
 import { Harness, sysCred } from "./harness.js";
 import { arm, newSession, reclaimCompleteOp, sequenceOp, utf8 } from "./session-helpers.js";
@@ -140,7 +148,10 @@ function last<T = Record<string, unknown>>(res: COMPOUND4res, name: string): T {
   return arm<T>(res.resarray.at(-1), name);
 }
 const openStateid = (res: COMPOUND4res): stateid4 =>
-  last<{ resok4: { stateid: stateid4 } }>(res, "opopen").resok4.stateid;
+  arm<{ resok4: { stateid: stateid4 } }>(
+    res.resarray.find((r) => r.resop === nfs_opnum4.OP_OPEN),
+    "opopen",
+  ).resok4.stateid;
 
 let h: Harness;
 beforeEach(() => {
@@ -678,6 +689,74 @@ describe("NFSv4.2 data operations (RFC 7862)", () => {
       opdeallocate: { da_stateid: sid, da_offset: 0n, da_length: 0n },
     };
     expect((await session([putroot, lookup("export"), lookup("f"), bad])).status).toBe(
+      nfsstat4.NFS4ERR_INVAL,
+    );
+  });
+});
+
+describe("SETATTR (RFC 8881 §18.30)", () => {
+  const fattr = (build: (w: XdrWriter) => void, bits: number[]) => {
+    const w = new XdrWriter();
+    build(w);
+    return { attrmask: bitmapOf(bits), attr_vals: w.toBytes() };
+  };
+  const setattrOp = (
+    stateid: stateid4,
+    f: { attrmask: number[]; attr_vals: Uint8Array },
+  ): nfs_argop4 => ({
+    argop: nfs_opnum4.OP_SETATTR,
+    opsetattr: { stateid, obj_attributes: f },
+  });
+  const mode = (m: number) => fattr((w) => encodefattr4_mode(w, m), [FATTR4_MODE]);
+  const size = (n: bigint) => fattr((w) => encodefattr4_size(w, n), [FATTR4_SIZE]);
+  const owner = (o: string) => fattr((w) => encodefattr4_owner(w, utf8(o)), [FATTR4_OWNER]);
+
+  it("lets the owner change the mode and refuses others with NFS4ERR_PERM", async () => {
+    const run = await client(h, "a", 1000);
+    expect((await run([putroot, lookup("export"), openOp("f", "o")])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    const ok = await run([
+      putroot,
+      lookup("export"),
+      lookup("f"),
+      setattrOp(ANONYMOUS, mode(0o600)),
+    ]);
+    expect(last(ok, "opsetattr")).toEqual({ status: 0, attrsset: bitmapOf([FATTR4_MODE]) });
+    const other = await client(h, "b", 2000);
+    expect(
+      (await other([putroot, lookup("export"), lookup("f"), setattrOp(ANONYMOUS, mode(0o777))]))
+        .status,
+    ).toBe(nfsstat4.NFS4ERR_PERM);
+    expect(
+      (await other([putroot, lookup("export"), lookup("f"), setattrOp(ANONYMOUS, owner("2000"))]))
+        .status,
+    ).toBe(nfsstat4.NFS4ERR_PERM);
+    expect(
+      (await run([putroot, lookup("export"), lookup("f"), setattrOp(ANONYMOUS, owner("bob"))]))
+        .status,
+    ).toBe(nfsstat4.NFS4ERR_BADOWNER);
+  });
+
+  it("changes the size through an open for writing, not through a read-only one", async () => {
+    const run = await client(h, "a");
+    const rw = openStateid(
+      await run([putroot, lookup("export"), openOp("f", "o"), writeOp(CURRENT, "0123456789")]),
+    );
+    const ro = openStateid(
+      await run([putroot, lookup("export"), openOp("f", "r", OPEN4_SHARE_ACCESS_READ)]),
+    );
+    expect(
+      (await run([putroot, lookup("export"), lookup("f"), setattrOp(ro, size(3n))])).status,
+    ).toBe(nfsstat4.NFS4ERR_OPENMODE);
+    expect(
+      (await run([putroot, lookup("export"), lookup("f"), setattrOp(rw, size(3n))])).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    const back = await run([putroot, lookup("export"), lookup("f"), readOp(rw)]);
+    expect(
+      new TextDecoder().decode(last<{ resok4: { data: Uint8Array } }>(back, "opread").resok4.data),
+    ).toBe("012");
+    expect((await run([putroot, lookup("export"), setattrOp(ANONYMOUS, size(0n))])).status).toBe(
       nfsstat4.NFS4ERR_INVAL,
     );
   });

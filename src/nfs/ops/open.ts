@@ -39,9 +39,10 @@ import { keyOf } from "../../state/client.js";
 import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
-import { decodeAttrs, numericId } from "../attrs/index.js";
+import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
 import type { OpHandler } from "../op.js";
+import { newObjectAttributes } from "./common.js";
 
 /** share_access bits beyond the access mode: the delegation wants (§18.16.3). */
 const WANT_BITS =
@@ -197,10 +198,11 @@ async function byName(
   }
   const decoded = fattr ? decodeAttrs(fattr) : { ok: true as const, attrs: {}, attrsset: [] };
   if (!decoded.ok) return { error: decoded.status };
-  const a = decoded.attrs;
-  const uid = a.owner !== undefined ? numericId(a.owner) : state.cred.uid;
-  const gid = a.ownerGroup !== undefined ? numericId(a.ownerGroup) : state.cred.gid;
-  if (uid === null || gid === null) return { error: nfsstat4.NFS4ERR_BADOWNER };
+  const requested = toSetAttributes(decoded.attrs);
+  if (!requested.ok) return { error: requested.status };
+  // The new file's owner, group and mode as POSIX would set them (set-gid directories, no giving away).
+  const initial = newObjectAttributes(nfs_ftype4.NF4REG, dirAttrs, requested.attrs, state.cred);
+  if (!initial.ok) return { error: initial.status };
   // Creating needs write and search permission on the directory.
   if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
     // …unless the file exists and this is not an exclusive or guarded create: then it is an open.
@@ -214,14 +216,7 @@ async function byName(
       cinfo: { atomic: true, before: dirAttrs.change, after: dirAttrs.change },
     };
   }
-  const result = await fs.create(dir, name.name, createHow, {
-    mode: a.mode ?? 0o644,
-    uid,
-    gid,
-    ...(a.size !== undefined ? { size: a.size } : {}),
-    ...(a.atime !== undefined ? { atime: a.atime } : {}),
-    ...(a.mtime !== undefined ? { mtime: a.mtime } : {}),
-  });
+  const result = await fs.create(dir, name.name, createHow, initial.attrs);
   return {
     fh: result.handle,
     created: result.created,
