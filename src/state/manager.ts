@@ -36,6 +36,10 @@ export interface StateStats {
   readonly clients: number;
   readonly confirmedClients: number;
   readonly sessions: number;
+  /** Open-owners and lock-owners holding something, and live stateids. */
+  readonly openOwners: number;
+  readonly lockOwners: number;
+  readonly stateids: number;
   readonly replayCacheBytes: number;
   readonly replayCacheBudget: number;
 }
@@ -111,9 +115,10 @@ export class StateManager {
   /** Forgets a client record with all its sessions. */
   removeClient(record: ClientRecord): void {
     for (const s of [...record.sessions.values()]) this.destroySession(s);
-    for (const owner of record.lockOwners.values())
+    // Copies: removing an owner's last state also removes the owner from these maps.
+    for (const owner of [...record.lockOwners.values()])
       for (const l of [...owner.states]) this.removeLockState(l);
-    for (const owner of record.openOwners.values())
+    for (const owner of [...record.openOwners.values()])
       for (const o of [...owner.opens]) this.removeOpen(o);
     record.openOwners.clear();
     record.lockOwners.clear();
@@ -290,6 +295,8 @@ export class StateManager {
   removeOpen(open: OpenState): void {
     for (const l of [...open.locks]) this.removeLockState(l);
     open.owner.opens.delete(open);
+    // An owner with nothing open is forgotten, so owners do not pile up over a client's life.
+    if (open.owner.opens.size === 0) open.owner.client.openOwners.delete(open.owner.key);
     this.files.get(open.fileKey)?.opens.delete(open);
     this.stateids.remove(open);
     this.dropIfEmpty(open.fileKey);
@@ -317,6 +324,7 @@ export class StateManager {
 
   removeLockState(l: LockState): void {
     l.owner.states.delete(l);
+    if (l.owner.states.size === 0) l.owner.client.lockOwners.delete(l.owner.key);
     l.open.locks.delete(l);
     this.files.get(l.fileKey)?.locks.delete(l);
     this.stateids.remove(l);
@@ -364,6 +372,9 @@ export class StateManager {
       clients: this.clients.size,
       confirmedClients: [...this.clients.values()].filter((c) => c.confirmed).length,
       sessions: this.sessions.size,
+      openOwners: [...this.clients.values()].reduce((n, c) => n + c.openOwners.size, 0),
+      lockOwners: [...this.clients.values()].reduce((n, c) => n + c.lockOwners.size, 0),
+      stateids: this.stateids.size,
       replayCacheBytes: this.replayBytes,
       replayCacheBudget: this.settings.replayCacheBudget,
     };

@@ -761,3 +761,30 @@ describe("SETATTR (RFC 8881 §18.30)", () => {
     );
   });
 });
+
+describe("state bookkeeping", () => {
+  it("forgets open-owners and lock-owners that hold nothing, so they do not pile up", async () => {
+    const run = await client(h, "a");
+    for (let i = 0; i < 20; i++) {
+      const sid = openStateid(
+        await run([putroot, lookup("export"), openOp(`f${i}`, `owner-${i}`)]),
+      );
+      const locked = await run([
+        putroot,
+        lookup("export"),
+        lookup(`f${i}`),
+        lockNew(sid, `lock-${i}`, nfs_lock_type4.WRITE_LT, 0n, 1n),
+      ]);
+      const lsid = last<{ resok4: { lock_stateid: stateid4 } }>(locked, "oplock").resok4
+        .lock_stateid;
+      await run([putroot, lookup("export"), lookup(`f${i}`), locku(lsid, 0n, 1n)]);
+      await run([putroot, lookup("export"), lookup(`f${i}`), closeOp(sid)]);
+    }
+    expect(h.state.stats()).toMatchObject({
+      clients: 1,
+      openOwners: 0,
+      lockOwners: 0,
+      stateids: 0,
+    });
+  });
+});
