@@ -50,6 +50,9 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
   private readonly conns = new Set<Connection>();
   private nextConnectionId = 1;
   private closing: Promise<void> | null = null;
+  /** Connections refused since the last "connection limit" log line, and when that was. */
+  private refused = 0;
+  private refusedLoggedAt = 0;
 
   constructor(options: RpcServerOptions = {}) {
     super();
@@ -129,13 +132,22 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       return;
     }
     if (this.conns.size >= this.settings.maxConnections) {
-      this.log.warn(
-        {
-          remote: `${socket.remoteAddress}:${socket.remotePort}`,
-          limit: this.settings.maxConnections,
-        },
-        "connection limit reached; closing new connection",
-      );
+      // One line per second at most, with a count: a flood of refused
+      // connections must not become a flood of log lines.
+      this.refused++;
+      const now = Date.now();
+      if (now - this.refusedLoggedAt >= 1000) {
+        this.log.warn(
+          {
+            remote: `${socket.remoteAddress}:${socket.remotePort}`,
+            limit: this.settings.maxConnections,
+            refused: this.refused,
+          },
+          "connection limit reached; closing new connections",
+        );
+        this.refusedLoggedAt = now;
+        this.refused = 0;
+      }
       socket.destroy();
       return;
     }
