@@ -1,0 +1,437 @@
+// Memory benchmark (issue 7): the peak resident memory of a `dfs serve`
+// process under three hostile loads, each against a fresh server:
+//
+//   (a) replay caches: 8 anonymous (AUTH_NONE) clients open every session they
+//       may, and every slot of every session caches a maximal reply;
+//   (b) non-reading connections: 4 connections that never read, each with 128
+//       pipelined 1 MiB READs;
+//   (c) stored fields: 150 clients whose EXCHANGE_ID and CREATE_SESSION are
+//       padded to 1 MiB in fields the server keeps (eia_client_impl_id,
+//       csa_sec_parms).
+//
+// The server runs as a child process, so its RSS is its own (sampled from
+// /proc/PID/status, VmHWM at the end). Everything is on loopback, bounded in
+// count and time.
+//
+//   npm run bench:memory [-- --scenario a|b|c] [--json]
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { createServer, connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  NFSPROC4_COMPOUND,
+  NFS4_PROGRAM,
+  NFS_V4,
+  encodeCOMPOUND4args,
+  nfs_opnum4,
+  nfsstat4,
+  nfsstat4_names,
+  state_protect_how4,
+  type COMPOUND4args,
+  type nfs_argop4,
+  type stateid4,
+} from "../../generated/nfs4/index.js";
+import { auth_flavor, encoderpc_msg, msg_type } from "../../generated/rpc/index.js";
+import { NfsClient, type ClientSession } from "../../src/client/index.js";
+import * as ops from "../../src/client/ops.js";
+import { resultOf } from "../../src/protocol/results.js";
+import { XdrWriter } from "../../src/xdr/index.js";
+
+const MiB = 1024 * 1024;
+const ANONYMOUS_STATEID: stateid4 = { seqid: 0, other: new Uint8Array(12) };
+
+interface Sample {
+  readonly idleRss: number;
+  peakRss: number;
+}
+
+/** A `dfs serve` child process on a free loopback port. */
+class ServerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static async start(config: object): Promise<ServerProcess> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "dfs-mem-"));
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify({ logLevel: "error", ...config }));
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/dfs.ts",
+        "serve",
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--config",
+        file,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout!.setEncoding("utf8");
+    await new Promise<void>((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+      child.stdout!.on("data", (d: string) => {
+        out += d;
+        if (out.includes("dfs: serving")) resolve();
+      });
+    });
+    return new ServerProcess(child, port);
+  }
+
+  /** VmRSS and VmHWM (peak) of the server, bytes. */
+  memory(): { rss: number; hwm: number } {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
+    const kb = (key: string): number =>
+      Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
+    return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.kill("SIGKILL");
+    await once(this.child, "exit");
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() =>
+        typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function fail(what: string, status: number): never {
+  throw new Error(`${what} failed: ${nfsstat4_names[status] ?? status}`);
+}
+
+/** A root client with one session; creates /export/NAME holding `size` bytes, mode 0644. */
+async function makeFile(port: number, name: string, size: number): Promise<Uint8Array> {
+  const client = await NfsClient.connect({ host: "127.0.0.1", port });
+  await client.exchangeId(`mem-setup-${process.pid}-${name}`);
+  const session = await client.createSession();
+  const rc = await session.compound([ops.reclaimComplete()]);
+  if (rc.status !== nfsstat4.NFS4_OK) fail("RECLAIM_COMPLETE", rc.status);
+  const open: nfs_argop4 = {
+    argop: nfs_opnum4.OP_OPEN,
+    opopen: {
+      seqid: 0,
+      share_access: 2,
+      share_deny: 0,
+      owner: { clientid: session.clientid, owner: ops.bytesOf("setup") },
+      openhow: {
+        opentype: 1,
+        how: {
+          mode: 0,
+          createattrs: { attrmask: [0, 1 << (33 - 32)], attr_vals: modeAttr(0o644) },
+        },
+      },
+      claim: { claim: 0, file: ops.bytesOf(name) },
+    },
+  };
+  const r = await session.compound([ops.putrootfh(), ops.lookup("export"), open, ops.getfh()]);
+  if (r.status !== nfsstat4.NFS4_OK) fail("OPEN", r.status);
+  const opened = resultOf(r.resarray[2], nfs_opnum4.OP_OPEN);
+  const fh = resultOf(r.resarray[3], nfs_opnum4.OP_GETFH);
+  if (opened?.status !== nfsstat4.NFS4_OK || fh?.status !== nfsstat4.NFS4_OK)
+    fail("OPEN", r.status);
+  const stateid = opened.resok4.stateid;
+  const chunk = new Uint8Array(MiB / 2).fill(0x5a);
+  for (let off = 0; off < size; off += chunk.length) {
+    const w = await session.compound([
+      ops.putfh(fh.resok4.object),
+      {
+        argop: nfs_opnum4.OP_WRITE,
+        opwrite: { stateid, offset: BigInt(off), stable: 2, data: chunk },
+      },
+    ]);
+    if (w.status !== nfsstat4.NFS4_OK) fail("WRITE", w.status);
+  }
+  const c = await session.compound([
+    ops.putfh(fh.resok4.object),
+    { argop: nfs_opnum4.OP_CLOSE, opclose: { seqid: 0, open_stateid: stateid } },
+  ]);
+  if (c.status !== nfsstat4.NFS4_OK) fail("CLOSE", c.status);
+  await client.close();
+  return new Uint8Array(fh.resok4.object);
+}
+
+/** The fattr4 value of the mode attribute (bit 33) alone. */
+function modeAttr(mode: number): Uint8Array {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(mode);
+  return b;
+}
+
+function readOp(fh: Uint8Array, count: number): nfs_argop4[] {
+  return [
+    ops.putfh(fh),
+    { argop: nfs_opnum4.OP_READ, opread: { stateid: ANONYMOUS_STATEID, offset: 0n, count } },
+  ];
+}
+
+/** Samples the server's RSS every 20 ms while `work` runs. */
+async function measure(server: ServerProcess, work: () => Promise<void>): Promise<Sample> {
+  const sample: Sample = { idleRss: server.memory().rss, peakRss: 0 };
+  const timer = setInterval(() => {
+    try {
+      sample.peakRss = Math.max(sample.peakRss, server.memory().rss);
+    } catch {
+      // the server exited: reported by the caller
+    }
+  }, 20);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  sample.peakRss = Math.max(sample.peakRss, server.memory().hwm);
+  return sample;
+}
+
+interface Result {
+  readonly scenario: string;
+  readonly idleRssMiB: number;
+  readonly peakRssMiB: number;
+  readonly detail: string;
+}
+
+/** (a) 8 anonymous clients × every session they may open × every slot caching a maximal reply. */
+async function replayCaches(server: ServerProcess): Promise<string> {
+  const fh = await makeFile(server.port, "a", MiB);
+  let sessions = 0;
+  let cached = 0;
+  let refused = 0;
+  const clients: NfsClient[] = [];
+  for (let c = 0; c < 8; c++) {
+    const client = await NfsClient.connect({ host: "127.0.0.1", port: server.port, cred: "none" });
+    clients.push(client);
+    await client.exchangeId(`mem-anon-${process.pid}-${c}`);
+    for (;;) {
+      let session: ClientSession;
+      try {
+        session = await client.createSession();
+      } catch {
+        break; // the client's session limit (or the budget) says no
+      }
+      sessions++;
+      const max = session.fore.ca_maxresponsesize_cached;
+      // The reply: RPC header 24, COMPOUND header and tag ~24, SEQUENCE 44, PUTFH 8, READ 16 + data.
+      const count = Math.max(0, max - 160);
+      const n = session.fore.ca_maxrequests;
+      const replies = await Promise.all(
+        Array.from({ length: n }, (_, slot) =>
+          session.compound(readOp(fh, count), { cachethis: true, slot }),
+        ),
+      );
+      for (const r of replies) {
+        if (r.status === nfsstat4.NFS4_OK) cached++;
+        else refused++;
+      }
+    }
+  }
+  for (const c of clients) c.destroy();
+  return `${sessions} sessions, ${cached} replies cached, ${refused} refused`;
+}
+
+/** An RPC CALL record (AUTH_NONE) carrying `args`. */
+function callRecord(xid: number, args: COMPOUND4args): Buffer {
+  const w = new XdrWriter(256);
+  const none = { flavor: auth_flavor.AUTH_NONE, body: new Uint8Array(0) };
+  encoderpc_msg(w, {
+    xid,
+    body: {
+      mtype: msg_type.CALL,
+      cbody: {
+        rpcvers: 2,
+        prog: NFS4_PROGRAM,
+        vers: NFS_V4,
+        proc: NFSPROC4_COMPOUND,
+        cred: none,
+        verf: none,
+      },
+    },
+  });
+  encodeCOMPOUND4args(w, args);
+  const body = w.finish();
+  const mark = Buffer.alloc(4);
+  mark.writeUInt32BE(0x80000000 + body.length);
+  return Buffer.concat([mark, body]);
+}
+
+function rawSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host: "127.0.0.1" });
+    s.once("error", reject);
+    s.once("connect", () => {
+      s.off("error", reject);
+      s.on("error", () => {});
+      resolve(s);
+    });
+  });
+}
+
+/** (b) 4 connections that never read × 128 pipelined 1 MiB READs. */
+async function nonReadingConnections(server: ServerProcess): Promise<string> {
+  const fh = await makeFile(server.port, "b", MiB);
+  const client = await NfsClient.connect({ host: "127.0.0.1", port: server.port });
+  await client.exchangeId(`mem-reader-${process.pid}`);
+  const sockets: Socket[] = [];
+  let xid = 1;
+  for (let c = 0; c < 4; c++) {
+    const socket = await rawSocket(server.port);
+    socket.pause(); // never read: the server's replies pile up on its side
+    sockets.push(socket);
+    let sent = 0;
+    while (sent < 128) {
+      const session = await client.createSession();
+      for (let slot = 0; slot < session.fore.ca_maxrequests && sent < 128; slot++, sent++) {
+        const args: COMPOUND4args = {
+          tag: new Uint8Array(0),
+          minorversion: 1,
+          argarray: [
+            ops.sequence({
+              sa_sessionid: session.id,
+              sa_sequenceid: 1,
+              sa_slotid: slot,
+              sa_highest_slotid: slot,
+              sa_cachethis: false,
+            }),
+            ...readOp(fh, MiB),
+          ],
+        };
+        socket.write(callRecord(xid++, args));
+      }
+    }
+  }
+  // Give the server time to do all it will do with what it was sent, then read
+  // what it kept for us, to show the READs did run.
+  await new Promise((r) => setTimeout(r, 5000));
+  let received = 0;
+  for (const s of sockets) {
+    s.on("data", (d: Buffer) => (received += d.length));
+    s.resume();
+  }
+  const deadline = Date.now() + 20_000;
+  while (received < 4 * 128 * MiB && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  for (const s of sockets) s.destroy();
+  client.destroy();
+  return `4 connections × 128 READs of 1 MiB unread for 5 s; then ${Math.round(received / MiB)} MiB of replies read`;
+}
+
+/** (c) 150 clients whose EXCHANGE_ID and CREATE_SESSION are padded to 1 MiB in stored fields. */
+async function storedFields(server: ServerProcess): Promise<string> {
+  const pad = "d".repeat(MiB - 4096);
+  const handle = new Uint8Array(MiB - 4096).fill(0x68);
+  let confirmed = 0;
+  for (let i = 0; i < 150; i++) {
+    const client = await NfsClient.connect({ host: "127.0.0.1", port: server.port });
+    const owner = ops.bytesOf(`mem-padded-${process.pid}-${i}`);
+    const eid = await client.compound([
+      {
+        argop: nfs_opnum4.OP_EXCHANGE_ID,
+        opexchange_id: {
+          eia_clientowner: { co_verifier: client.verifier, co_ownerid: owner },
+          eia_flags: 0,
+          eia_state_protect: { spa_how: state_protect_how4.SP4_NONE },
+          eia_client_impl_id: [
+            {
+              nii_domain: ops.bytesOf(pad),
+              nii_name: ops.bytesOf("x"),
+              nii_date: { seconds: 0n, nseconds: 0 },
+            },
+          ],
+        },
+      },
+    ]);
+    const ok = resultOf(eid.res.resarray[0], nfs_opnum4.OP_EXCHANGE_ID);
+    if (ok?.eir_status !== nfsstat4.NFS4_OK) fail("EXCHANGE_ID", eid.res.status);
+    const cs = await client.compound([
+      {
+        argop: nfs_opnum4.OP_CREATE_SESSION,
+        opcreate_session: {
+          csa_clientid: ok.eir_resok4.eir_clientid,
+          csa_sequence: ok.eir_resok4.eir_sequenceid,
+          csa_flags: 0,
+          csa_fore_chan_attrs: ops.channelAttrs({ ca_maxrequests: 1 }),
+          csa_back_chan_attrs: ops.backChannelAttrs(),
+          csa_cb_program: 0x40000000,
+          csa_sec_parms: [
+            { cb_secflavor: 0 },
+            {
+              cb_secflavor: 6,
+              cbsp_gss_handles: {
+                gcbp_service: 1,
+                gcbp_handle_from_server: handle,
+                gcbp_handle_from_client: new Uint8Array(0),
+              },
+            },
+          ],
+        },
+      },
+    ]);
+    const created = resultOf(cs.res.resarray[0], nfs_opnum4.OP_CREATE_SESSION);
+    if (created?.csr_status === nfsstat4.NFS4_OK) confirmed++;
+    client.destroy();
+  }
+  return `150 clients, ${confirmed} sessions created`;
+}
+
+const SCENARIOS = {
+  a: { name: "(a) replay caches", run: replayCaches },
+  b: { name: "(b) non-reading connections", run: nonReadingConnections },
+  c: { name: "(c) stored fields", run: storedFields },
+} as const;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { scenario: { type: "string" }, json: { type: "boolean" } },
+  });
+  const keys = values.scenario === undefined ? (["a", "b", "c"] as const) : [values.scenario];
+  const results: Result[] = [];
+  for (const key of keys) {
+    if (!(key in SCENARIOS)) throw new Error(`unknown scenario ${key}: a, b or c`);
+    const scenario = SCENARIOS[key as keyof typeof SCENARIOS];
+    const server = await ServerProcess.start({});
+    try {
+      let detail = "";
+      const s = await measure(server, async () => {
+        detail = await scenario.run(server);
+      });
+      if (server.child.exitCode !== null) throw new Error(`${scenario.name}: the server died`);
+      results.push({
+        scenario: scenario.name,
+        idleRssMiB: Math.round(s.idleRss / MiB),
+        peakRssMiB: Math.round(s.peakRss / MiB),
+        detail,
+      });
+    } finally {
+      await server.stop();
+    }
+  }
+  if (values.json) {
+    console.log(JSON.stringify(results, null, 2));
+    return;
+  }
+  console.log(`| scenario | idle RSS (MiB) | peak RSS (MiB) | what happened |`);
+  console.log(`| --- | ---: | ---: | --- |`);
+  for (const r of results)
+    console.log(`| ${r.scenario} | ${r.idleRssMiB} | ${r.peakRssMiB} | ${r.detail} |`);
+}
+
+await main();
