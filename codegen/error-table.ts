@@ -98,7 +98,7 @@ export function parseErrorTables(text: string, file: string): ErrorTableFile {
   if (module === null) throw new Error(`codegen: ${file} is not a *${SUFFIX} file`);
   const errors: XdrSpecError[] = [];
   const sections: ErrorSection[] = [];
-  // The section and row being filled; rows are built mutably, then frozen into the result.
+  // The rows of the current section and its last row, filled in place as lines are read.
   let rows: { op: Word; errors: Word[] }[] | null = null;
   let row: { op: Word; errors: Word[] } | null = null;
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -180,7 +180,7 @@ export function checkErrorTables(parsed: ErrorTableFile, model: Model): CheckedE
     else exported.set(w.text, w.pos);
   };
 
-  const opMembers = (w: Word): Readonly<Record<string, number>> | null => {
+  const enumNamed = (w: Word): Readonly<Record<string, number>> | null => {
     const members = enumMembers(model, w.text);
     if (members === null) error(w.pos, `'${w.text}' is not an enum of the spec`);
     return members;
@@ -224,11 +224,11 @@ export function checkErrorTables(parsed: ErrorTableFile, model: Model): CheckedE
   const tables: CheckedTable[] = [];
   const byEnum = new Map<string, { table: CheckedTable; required: CheckedTable["required"] }>();
   for (const s of parsed.sections) {
-    const ops = opMembers(s.opEnum);
+    const ops = enumNamed(s.opEnum);
     exportName(s.mapName);
     if (s.kind === "table") {
       exportName(s.predicate);
-      const statuses = opMembers(s.statusEnum);
+      const statuses = enumNamed(s.statusEnum);
       const ok = statuses ? Object.entries(statuses).find(([, v]) => v === 0)?.[0] : undefined;
       if (statuses && ok === undefined)
         error(s.statusEnum.pos, `${s.statusEnum.text} has no success member (value 0)`);

@@ -6,8 +6,8 @@
 //   (SETATTR4res's attrsset: []); for a union, the arm the status selects, with
 //   a zero value in it (LOCK4res's NFS4ERR_DENIED arm gets a zero LOCK4denied);
 // - `error<U>(d, status)`: operation d's result carrying `status`, as a U.
-// RFC 8881 §15.1/§16.2.3: an operation that fails still returns its result type,
-// and the reply must encode as that type whatever the error.
+// RFC 8881 §16.2.3: the operation that fails still has its result in the reply,
+// so that result must encode as its type whatever the error.
 
 import type { FunctionDeclarationStructure, StatementStructures } from "ts-morph";
 import { StructureKind } from "ts-morph";

@@ -73,11 +73,12 @@ export function wrapResult(op: number, value: unknown): nfs_resop4 {
 }
 
 /**
- * Operation `op`'s complete result carrying `status` (RFC 8881 §15.1: a failed
- * operation still returns its result type): every field the result type has
- * besides the status holds a zero value, and a union result takes the arm the
- * status selects (LOCK4res's NFS4ERR_DENIED arm holds a zero LOCK4denied).
- * OP_ILLEGAL's result answers a number that is not an operation (§15.2).
+ * Operation `op`'s complete result carrying `status` (RFC 8881 §16.2.3: the
+ * operation that fails still has its result in the reply, encoded as its result
+ * type): every field the result type has besides the status holds a zero value,
+ * and a union result takes the arm the status selects (LOCK4res's
+ * NFS4ERR_DENIED arm holds a zero LOCK4denied). OP_ILLEGAL's result answers a
+ * number that is not an operation (§18.52).
  */
 export function statusResult(op: number, status: nfsstat4): nfs_resop4 {
   return errornfs_resop4(isnfs_opnum4(op) ? op : nfs_opnum4.OP_ILLEGAL, status);
