@@ -73,6 +73,17 @@ describe("dispatch unions", () => {
     expect(files.find((f) => f.path === "t/index.ts")?.text).not.toContain("results");
   });
 
+  it("a union result without a default arm refuses, as its encoder would, a status it has no arm for", async () => {
+    const text = await results(`${COMMON}
+      union STRICT4res switch (stat status) { case OK: void; case ERR_DENIED: int x; };
+      union resop switch (opnum op) { case OP_GET: GET4res get; case OP_PUT: STRICT4res put; };
+      struct COMP4res { stat status; resop results<>; };
+      program P { version V { COMP4res PROC(COMP4args) = 1; } = 1; } = 99;`);
+    expect(text).toMatch(
+      /default:\s+throw new XdrError\(\s*"discriminant",\s*`STRICT4res has no arm for status = \$\{status\}`/,
+    );
+  });
+
   it("a result union whose arm carries no status is refused", async () => {
     await expect(
       emit(`${COMMON}
