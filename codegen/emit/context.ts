@@ -7,7 +7,7 @@ import { StructureKind } from "ts-morph";
 import type { Model, ResolvedType } from "../resolve.js";
 
 /** The files emitted for each spec module. */
-export type GenFile = "types" | "codec" | "consts" | "meta";
+export type GenFile = "types" | "codec" | "consts" | "meta" | "results" | "errors";
 
 /** Where generated files find the XDR runtime, relative to generated/<module>/. */
 const RUNTIME = "../../src/xdr/index.js";

@@ -4,3 +4,5 @@ export * from "./types.js";
 export * from "./codec.js";
 export * from "./consts.js";
 export * from "./meta.js";
+export * from "./results.js";
+export * from "./errors.js";

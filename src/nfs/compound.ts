@@ -17,8 +17,8 @@ import { requestFingerprint } from "../state/slot-table.js";
 import { XdrError, XdrWriter } from "../xdr/index.js";
 import type { CompoundState, ServerContext } from "./context.js";
 import type { OpTable } from "./op.js";
-import { ARG_ARMS, statusOf, statusResult, wrapResult } from "../protocol/results.js";
-import { isAllowedError } from "./errors-allowed.js";
+import { argsOf, statusOf, statusResult, wrapResult } from "../protocol/results.js";
+import { isAllowedError } from "../../generated/nfs4/index.js";
 import { sequence } from "./ops/sequence.js";
 
 /**
@@ -181,8 +181,7 @@ export class CompoundProcessor {
       op.argop
     ];
     if (!handler || V40_ONLY.has(op.argop)) return statusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
-    const arm = ARG_ARMS.get(op.argop);
-    const args = arm ? (op as unknown as Record<string, unknown>)[arm] : undefined;
+    const args = argsOf(op);
     this.executed.set(op.argop, (this.executed.get(op.argop) ?? 0) + 1);
     const fhBefore = state.currentFh;
     const stateidBefore = state.currentStateid;

@@ -1,76 +1,46 @@
 // Reading and building operation results generically, for the server and the
 // client alike. Each NFSv4 result type names its status differently
-// (`status`, `sr_status`, `eir_status`, `rcr_status`, …) and sits under a
-// per-operation arm (`opsequence`, `opgetfh`, …); the generated metadata says
-// which, so no hand-kept table can drift from the spec.
+// (`status`, `sr_status`, `eir_status`, …) and sits under a per-operation arm
+// (`opsequence`, `opgetfh`, …); codegen emits switches over those arms from the
+// spec (generated/nfs4/results.ts), so no hand-kept table can drift from it and
+// nothing here needs a cast or the metadata tables.
 
 import type {
+  nfs_argop4,
+  nfs_argop4_arms,
   nfs_cb_resop4,
-  nfs_opnum4,
   nfs_resop4,
+  nfs_resop4_arms,
   nfsstat4,
 } from "../../generated/nfs4/index.js";
 import {
-  nfs4Types,
+  armnfs_argop4,
+  armnfs_resop4,
+  errornfs_cb_resop4,
+  errornfs_resop4,
+  isnfs_cb_opnum4,
+  isnfs_opnum4,
   nfs_cb_opnum4,
-  nfs_opnum4 as Op,
-  nfsstat4 as Status,
+  nfs_opnum4,
+  statusnfs_cb_resop4,
+  statusnfs_resop4,
+  wrapnfs_resop4,
 } from "../../generated/nfs4/index.js";
 
-/** The arm value of a union variant keyed by `D` (the operation's result). */
-type ArmValue<V, D extends string> = V[Exclude<keyof V, D>];
-
 /** The result of operation N, e.g. ResultOf<OP_GETFH> = GETFH4res. */
-export type ResultOf<N extends nfs_opnum4> = ArmValue<Extract<nfs_resop4, { resop: N }>, "resop">;
+export type ResultOf<N extends nfs_opnum4> = nfs_resop4_arms[N];
 
-interface ResultFields {
-  /** The arm of the result union holding this operation's result. */
-  readonly arm: string;
-  /** The status field inside that result. */
-  readonly status: string;
-}
-
-/** For each operation of `unionName` (nfs_resop4, nfs_cb_resop4): its arm and status field. */
-function resultFields(unionName: string): ReadonlyMap<number, ResultFields> {
-  const meta = nfs4Types[unionName];
-  if (meta?.kind !== "union") throw new Error(`${unionName} metadata missing`);
-  const out = new Map<number, ResultFields>();
-  for (const a of meta.arms) {
-    if (a.name === null || a.type.kind !== "ref") continue;
-    let res = nfs4Types[a.type.name];
-    // SECINFO_NO_NAME4res is a typedef of SECINFO4res: look through typedefs.
-    while (res?.kind === "typedef" && res.type.kind === "ref") res = nfs4Types[res.type.name];
-    const status =
-      res?.kind === "union"
-        ? res.discriminant.name
-        : res?.kind === "struct"
-          ? res.fields[0]?.name
-          : undefined;
-    if (status === undefined) throw new Error(`no status field in ${a.type.name}`);
-    for (const v of a.values) out.set(Number(v), { arm: a.name, status });
-  }
-  return out;
-}
-
-const FORE = resultFields("nfs_resop4");
-const BACK = resultFields("nfs_cb_resop4");
-
-function statusIn(fields: ReadonlyMap<number, ResultFields>, op: number, res: object): nfsstat4 {
-  const f = fields.get(op);
-  if (f === undefined) return Status.NFS4ERR_SERVERFAULT;
-  const value = (res as Record<string, unknown>)[f.arm];
-  const status = (value as Record<string, unknown> | undefined)?.[f.status];
-  return typeof status === "number" ? (status as nfsstat4) : Status.NFS4ERR_SERVERFAULT;
-}
+/** The arguments of any operation: the value its nfs_argop4 arm carries (undefined for void ones). */
+export type AnyArgs = nfs_argop4_arms[nfs_opnum4];
 
 /** The status of any operation's result. */
 export function statusOf(res: nfs_resop4): nfsstat4 {
-  return statusIn(FORE, res.resop, res);
+  return statusnfs_resop4(res);
 }
 
 /** The status of any callback operation's result. */
 export function cbStatusOf(res: nfs_cb_resop4): nfsstat4 {
-  return statusIn(BACK, res.resop, res);
+  return statusnfs_cb_resop4(res);
 }
 
 /**
@@ -81,42 +51,40 @@ export function resultOf<N extends nfs_opnum4>(
   res: nfs_resop4 | undefined,
   op: N,
 ): ResultOf<N> | undefined {
-  if (res === undefined || res.resop !== op) return undefined;
-  const f = FORE.get(op);
-  if (f === undefined) return undefined;
-  return (res as unknown as Record<string, ResultOf<N>>)[f.arm];
+  return res === undefined ? undefined : armnfs_resop4(res, op);
 }
 
-/** The arm name of each operation's arguments in nfs_argop4 (null for void arguments). */
-export const ARG_ARMS: ReadonlyMap<number, string | null> = (() => {
-  const meta = nfs4Types["nfs_argop4"];
-  if (meta?.kind !== "union") throw new Error("nfs_argop4 metadata missing");
-  return new Map(meta.arms.flatMap((a) => a.values.map((v) => [Number(v), a.name] as const)));
-})();
+/** The arguments an operation carries (the value of its nfs_argop4 arm; undefined for void ones). */
+export function argsOf(op: nfs_argop4): AnyArgs {
+  return armnfs_argop4(op);
+}
 
-/** Wraps an operation's result value in its nfs_resop4 arm. */
+/** Wraps operation `op`'s result value in its nfs_resop4 arm. */
+export function wrapResult<N extends nfs_opnum4>(op: N, value: ResultOf<N>): nfs_resop4;
+/**
+ * Wraps a handler's result, found by operation number at run time. The value's
+ * type is the handler table's promise (an OpHandler<N> returns ResultOf<N>),
+ * which no check here can add to; throws for a number that is not an operation.
+ */
+export function wrapResult(op: number, value: unknown): nfs_resop4;
 export function wrapResult(op: number, value: unknown): nfs_resop4 {
-  const f = FORE.get(op);
-  if (f === undefined) throw new Error(`no result arm for operation ${op}`);
-  return { resop: op, [f.arm]: value } as unknown as nfs_resop4;
+  if (!isnfs_opnum4(op)) throw new Error(`no result arm for operation ${op}`);
+  return wrapnfs_resop4(op, value as ResultOf<nfs_opnum4>);
 }
 
-/** A result of `op` carrying only a status (every NFSv4 result allows that for errors); OP_ILLEGAL's for unknown ops. */
+/**
+ * Operation `op`'s complete result carrying `status` (RFC 8881 §16.2.3: the
+ * operation that fails still has its result in the reply, encoded as its result
+ * type): every field the result type has besides the status holds a zero value,
+ * and a union result takes the arm the status selects (LOCK4res's
+ * NFS4ERR_DENIED arm holds a zero LOCK4denied). OP_ILLEGAL's result answers a
+ * number that is not an operation (§18.52).
+ */
 export function statusResult(op: number, status: nfsstat4): nfs_resop4 {
-  const known = FORE.get(op);
-  const resop = known ? op : Op.OP_ILLEGAL;
-  const f = known ?? FORE.get(Op.OP_ILLEGAL);
-  if (f === undefined) throw new Error("nfs_resop4 has no OP_ILLEGAL arm");
-  return { resop, [f.arm]: { [f.status]: status } } as unknown as nfs_resop4;
+  return errornfs_resop4(isnfs_opnum4(op) ? op : nfs_opnum4.OP_ILLEGAL, status);
 }
 
-/** A callback result carrying only `status`, for operations the client does not implement. */
+/** As statusResult, for callback operations; OP_CB_ILLEGAL's for unknown ones (RFC 8881 §20.12). */
 export function cbStatusResult(op: number, status: nfsstat4): nfs_cb_resop4 {
-  const f = BACK.get(op);
-  // OP_CB_ILLEGAL answers an operation number we do not know (RFC 8881 §20.12).
-  const illegal = nfs_cb_opnum4.OP_CB_ILLEGAL;
-  const resop = f ? op : illegal;
-  const fields = f ?? BACK.get(illegal);
-  if (fields === undefined) throw new Error("nfs_cb_resop4 has no CB_ILLEGAL arm");
-  return { resop, [fields.arm]: { [fields.status]: status } } as unknown as nfs_cb_resop4;
+  return errornfs_cb_resop4(isnfs_cb_opnum4(op) ? op : nfs_cb_opnum4.OP_CB_ILLEGAL, status);
 }

@@ -1,9 +1,16 @@
-// The valid-error tables (RFC 8881 §15.2/§15.3, RFC 7862 §11.2/§11.3): spot checks of
-// rows read off the RFC text by hand, the inverse table (RFC 8881 §15.4) for a few
-// errors, and completeness against the generated enums.
+// The valid-error tables (RFC 8881 §15.2/§15.3, RFC 7862 §11.2/§11.3), generated from
+// spec/nfs4-errors.txt: spot checks of rows read off the RFC text by hand, the inverse
+// table (RFC 8881 §15.4) for a few errors, completeness against the generated enums, and
+// a digest of the whole table as it was typed into src/nfs/errors-allowed.ts before it
+// became spec data.
 
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
+  ALLOWED_CB_ERRORS,
+  ALLOWED_ERRORS,
+  isAllowedCbError,
+  isAllowedError,
   isnfsstat4,
   nfs_cb_opnum4,
   nfs_cb_opnum4_names,
@@ -11,13 +18,8 @@ import {
   nfs_opnum4_names,
   nfsstat4,
   nfsstat4_names,
+  REQUIRED_BY_TEXT,
 } from "../../generated/nfs4/index.js";
-import {
-  ALLOWED_CB_ERRORS,
-  ALLOWED_ERRORS,
-  isAllowedCbError,
-  isAllowedError,
-} from "../../src/nfs/errors-allowed.js";
 
 /** The row for `op`, as sorted names, so a failure shows which error differs. */
 function row(op: nfs_opnum4): string[] {
@@ -408,5 +410,37 @@ describe("isAllowedError", () => {
     expect(isAllowedError(72, nfsstat4.NFS4ERR_NOTSUPP)).toBe(false);
     expect(isAllowedError(nfs_opnum4.OP_ACCESS, 12345)).toBe(false);
     expect(isAllowedCbError(99, nfsstat4.NFS4ERR_BADXDR)).toBe(false);
+  });
+});
+
+describe("the table as spec data", () => {
+  /** Every row as `OP_X: NFS4ERR_A, NFS4ERR_B`, rows and errors in the table's order. */
+  function text(
+    table: ReadonlyMap<number, ReadonlySet<number>>,
+    opNames: Readonly<Record<number, string>>,
+  ): string {
+    return [...table]
+      .map(([op, set]) => `${opNames[op]}: ${[...set].map((s) => nfsstat4_names[s]).join(", ")}`)
+      .join("\n");
+  }
+  const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+
+  it("equals, row for row and in order, the table src/nfs/errors-allowed.ts held", () => {
+    // Digests of text() over that module's ALLOWED_ERRORS and ALLOWED_CB_ERRORS, taken
+    // when spec/nfs4-errors.txt was written from it.
+    expect(sha256(text(ALLOWED_ERRORS, nfs_opnum4_names))).toBe(
+      "58862fa5f5d052f07f6a2d09583d04a639d3ba1cc5bae820f76c4af4a6e40433",
+    );
+    expect(sha256(text(ALLOWED_CB_ERRORS, nfs_cb_opnum4_names))).toBe(
+      "f528028df22bfaf779da1ccf99f2d14f924c1544415eb807a4851f0e36282396",
+    );
+  });
+
+  it("keeps the errors the operations' text requires apart from the table", () => {
+    expect(text(REQUIRED_BY_TEXT, nfs_opnum4_names)).toBe(
+      "OP_EXCHANGE_ID: NFS4ERR_PERM\nOP_SEEK: NFS4ERR_NXIO",
+    );
+    expect(isAllowedError(nfs_opnum4.OP_SEEK, nfsstat4.NFS4ERR_NXIO)).toBe(true);
+    expect(ALLOWED_ERRORS.get(nfs_opnum4.OP_SEEK)?.has(nfsstat4.NFS4ERR_NXIO)).toBe(false);
   });
 });

@@ -31,7 +31,7 @@ import {
   type AttrSource,
 } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
-import { isAllowedError } from "../errors-allowed.js";
+import { isAllowedError } from "../../../generated/nfs4/index.js";
 
 /** The AttrSource for one object, with the server's capabilities and settings. */
 export function attrSource(

@@ -16,6 +16,7 @@ import {
   encodefattr4_size,
   encodefattr4_time_access_set,
   encodefattr4_time_modify_set,
+  isAllowedError,
   nfs_opnum4_names,
   nfsstat4_names,
   time_how4,
@@ -26,7 +27,6 @@ import {
 } from "../../../generated/nfs4/index.js";
 import type { FsTime } from "../../../src/fs/backend.js";
 import { bitmapOf } from "../../../src/nfs/attrs/index.js";
-import { isAllowedError } from "../../../src/nfs/errors-allowed.js";
 import { XdrWriter } from "../../../src/xdr/index.js";
 
 function statusName(s: number): string {
