@@ -6,6 +6,7 @@ import type { CREATE_SESSION4res, nfs_impl_id4 } from "../../generated/nfs4/inde
 import type { LockOwner } from "./lock-state.js";
 import type { OpenOwner } from "./open-state.js";
 import type { Session } from "./session.js";
+import { copyImplIds, ownedBytes } from "./copies.js";
 
 export class ClientRecord {
   readonly sessions = new Map<string, Session>();
@@ -30,21 +31,30 @@ export class ClientRecord {
   createSessionSeqid: number;
   createSessionReply: CREATE_SESSION4res;
 
+  /** co_ownerid (a copy). */
+  readonly ownerId: Uint8Array;
+  /** co_verifier (a copy): changes when the client reboots. */
+  readonly verifier: Uint8Array;
+  /** eia_client_impl_id (a copy). */
+  readonly implId: readonly nfs_impl_id4[];
+
+  /** Copies every opaque it is given: decoded values are views into the received record. */
   constructor(
     readonly clientid: bigint,
-    /** co_ownerid (a copy). */
-    readonly ownerId: Uint8Array,
-    /** co_verifier (a copy): changes when the client reboots. */
-    readonly verifier: Uint8Array,
+    ownerId: Uint8Array,
+    verifier: Uint8Array,
     /** The principal that sent EXCHANGE_ID. */
     readonly principal: string,
     /** The eia_flags the client sent (for the record; the reply's flags are computed). */
     readonly clientFlags: number,
-    readonly implId: readonly nfs_impl_id4[],
+    implId: readonly nfs_impl_id4[],
     now: number,
     firstSequenceId: number,
     contrivedReply: CREATE_SESSION4res,
   ) {
+    this.ownerId = ownedBytes(ownerId);
+    this.verifier = ownedBytes(verifier);
+    this.implId = copyImplIds(implId);
     this.renewedAt = now;
     this.createSessionSeqid = (firstSequenceId - 1) >>> 0;
     this.createSessionReply = contrivedReply;

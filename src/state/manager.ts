@@ -2,24 +2,34 @@
 // leases and the replay-cache budget. It knows nothing of sockets beyond the
 // RpcConnection handle and nothing of the wire beyond the generated types; the
 // RFC procedures (EXCHANGE_ID's cases, CREATE_SESSION's rules, …) live in the
-// operation handlers, which use the primitives here.
+// operation handlers, which use the primitives here. It imports nothing from
+// nfs/: its settings are the subset below, which NfsSettings satisfies.
 
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
 import type { RpcConnection } from "../rpc/types.js";
-import { joinResult } from "../rpc/types.js";
-import type { NfsSettings } from "../nfs/settings.js";
 import type { ClientRecord } from "./client.js";
 import { keyOf } from "./client.js";
+import { copySecParms } from "./copies.js";
+import { ReplayBudget } from "./replay-budget.js";
 import { Session } from "./session.js";
-import type { Slot } from "./slot-table.js";
+import type { CachedReply, Slot } from "./slot-table.js";
 import { LockOwner, LockState } from "./lock-state.js";
 import { FileState, OpenOwner, OpenState, ownerKey } from "./open-state.js";
 import { StateidTable } from "./stateid.js";
 
+/** The settings the state uses (see NfsSettings and the README for their meaning). */
+export interface StateSettings {
+  readonly leaseTimeSec: number;
+  readonly courtesyTimeSec: number;
+  readonly replayCacheBudget: number;
+  readonly maxClients: number;
+  readonly maxSessionsPerClient: number;
+}
+
 export interface StateOptions {
-  readonly settings: NfsSettings;
+  readonly settings: StateSettings;
   readonly log: Logger;
   /** The clock, in milliseconds (tests inject their own). */
   readonly now?: () => number;
@@ -40,12 +50,14 @@ export interface StateStats {
   readonly openOwners: number;
   readonly lockOwners: number;
   readonly stateids: number;
+  /** Bytes the slots actually cache, and bytes reserved for them out of the budget. */
   readonly replayCacheBytes: number;
+  readonly replayCacheReserved: number;
   readonly replayCacheBudget: number;
 }
 
 export class StateManager {
-  readonly settings: NfsSettings;
+  readonly settings: StateSettings;
   readonly now: () => number;
   /** eir_server_owner.so_major_id and eir_server_scope: identical on every address we listen on. */
   readonly serverOwner: Uint8Array;
@@ -59,7 +71,7 @@ export class StateManager {
   private readonly byOwner = new Map<string, ClientRecord[]>();
   private readonly sessions = new Map<string, Session>();
   private readonly connSessions = new Map<number, Set<Session>>();
-  private replayBytes = 0;
+  readonly replayBudget: ReplayBudget;
   readonly stateids: StateidTable;
   private readonly files = new Map<string, FileState>();
 
@@ -72,6 +84,7 @@ export class StateManager {
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
     this.stateids = new StateidTable(this.bootEpoch);
+    this.replayBudget = new ReplayBudget(this.settings.replayCacheBudget, this.log, this.now);
   }
 
   // --- client records -------------------------------------------------------
@@ -178,6 +191,24 @@ export class StateManager {
 
   // --- sessions ---------------------------------------------------------------
 
+  /**
+   * How many of `wanted` fore-channel slots of `perSlot` cached bytes a new
+   * session can have now (RFC 8881 §18.36.3: the server may grant fewer
+   * ca_maxrequests than asked). Falling short is memory pressure: the other
+   * sessions are asked to shrink, so the memory comes back once their clients
+   * acknowledge.
+   */
+  grantableSlots(wanted: number, perSlot: number): number {
+    const granted = this.replayBudget.affordable(wanted, perSlot);
+    if (granted < wanted) this.relievePressure(null, "CREATE_SESSION");
+    return granted;
+  }
+
+  /**
+   * Creates a session whose table of fore.ca_maxrequests slots (at most what
+   * grantableSlots allowed) is reserved in the replay budget; it may grow to
+   * `maxSlots`. The security parameters are copied.
+   */
   createSession(
     client: ClientRecord,
     flags: number,
@@ -185,11 +216,22 @@ export class StateManager {
     back: channel_attrs4,
     cbProgram: number,
     cbSecParms: readonly callback_sec_parms4[],
+    maxSlots: number = fore.ca_maxrequests,
   ): Session {
     let id: Uint8Array;
     do id = new Uint8Array(randomBytes(16));
     while (this.sessions.has(keyOf(id)));
-    const session = new Session(id, client, flags, fore, back, cbProgram, cbSecParms);
+    this.replayBudget.reserve(fore.ca_maxrequests, fore.ca_maxresponsesize_cached);
+    const session = new Session(
+      id,
+      client,
+      flags,
+      fore,
+      back,
+      cbProgram,
+      copySecParms(cbSecParms),
+      Math.max(maxSlots, fore.ca_maxrequests),
+    );
     this.sessions.set(session.key, session);
     client.sessions.set(session.key, session);
     return session;
@@ -209,7 +251,8 @@ export class StateManager {
     session.client.sessions.delete(session.key);
     for (const connId of session.connections.keys()) this.connSessions.get(connId)?.delete(session);
     session.connections.clear();
-    for (let i = 0; i < session.slots.size; i++) this.releaseReplay(session.slots.slot(i));
+    this.replayBudget.release(session.slots.size, session.bytesPerSlot);
+    for (let i = 0; i < session.slots.size; i++) session.slots.slot(i).cached = null;
   }
 
   /** Binds a connection to a session's channels, and unbinds it when it closes. */
@@ -331,40 +374,58 @@ export class StateManager {
     this.dropIfEmpty(l.fileKey);
   }
 
-  // --- replay cache -----------------------------------------------------------
+  // --- replay cache and slot tables -------------------------------------------
 
   /**
-   * Ends the request holding `slot`, caching a copy of `reply` if given and
-   * the global budget allows (else retries get NFS4ERR_RETRY_UNCACHED_REP).
+   * Ends the request holding `slot`, keeping `cached` for retries. Its slot's
+   * reservation always has room for it (the reply fitted the negotiated
+   * ca_maxresponsesize_cached), so a reply the client asked to cache is cached.
+   * `cached.tail` must be owned by the caller (never a view of a reused buffer).
    */
-  completeSlot(
-    session: Session,
-    slot: Slot,
-    reply: Uint8Array | readonly Uint8Array[] | null,
-  ): void {
-    this.releaseReplay(slot);
-    let kept: Uint8Array | null = null;
+  completeSlot(session: Session, slot: Slot, cached: CachedReply | null): void {
     // Nothing can retry on a destroyed session.
-    if (reply !== null && !session.destroyed) {
-      const size =
-        reply instanceof Uint8Array ? reply.length : reply.reduce((n, p) => n + p.length, 0);
-      if (this.replayBytes + size <= this.settings.replayCacheBudget) {
-        // A copy: the reply's pieces may be views into reused buffers.
-        kept = reply instanceof Uint8Array ? new Uint8Array(reply) : joinResult(reply);
-        this.replayBytes += size;
-      } else {
-        this.log.warn(
-          { budget: this.settings.replayCacheBudget },
-          "replay cache budget exhausted; reply not cached",
-        );
-      }
-    }
-    session.slots.complete(slot, kept);
+    if (cached !== null && (session.destroyed || cached.tail.length > session.bytesPerSlot))
+      cached = null;
+    session.slots.complete(slot, cached);
   }
 
-  private releaseReplay(slot: Slot): void {
-    if (slot.reply) this.replayBytes -= slot.reply.length;
-    slot.reply = null;
+  /** Ends the request holding `slot` without a reply to keep (its processing failed). */
+  abandonSlot(session: Session, slot: Slot): void {
+    session.slots.abandon(slot);
+  }
+
+  /**
+   * Adapts a session's table to a request that SEQUENCE accepted (new or
+   * retry) on `slotid`, with sa_highest_slotid `clientHighest`: frees the
+   * slots above a lowered target once the client acknowledged it, and grows
+   * the table (by a fifth) when the client uses its highest slot and the
+   * budget allows.
+   */
+  adaptSlots(session: Session, slotid: number, clientHighest: number): void {
+    const table = session.slots;
+    const freed = table.releaseAcknowledged(clientHighest);
+    if (freed > 0) this.replayBudget.release(freed, session.bytesPerSlot);
+    if (!table.wantsGrowth(slotid)) return;
+    const n = this.replayBudget.affordable(table.growthStep, session.bytesPerSlot);
+    if (n === 0) {
+      this.replayBudget.notePressure("slot table growth");
+      return;
+    }
+    this.replayBudget.reserve(n, session.bytesPerSlot);
+    table.grow(n);
+  }
+
+  /**
+   * Memory pressure: asks every other session with more than one slot to halve
+   * its table through sr_target_highest_slotid. Their memory returns to the
+   * budget as their clients acknowledge (adaptSlots).
+   */
+  private relievePressure(except: Session | null, reason: string): void {
+    this.replayBudget.notePressure(reason);
+    for (const s of this.sessions.values()) {
+      if (s === except || s.slots.size <= 1) continue;
+      s.slots.lowerTarget(Math.ceil(s.slots.size / 2));
+    }
   }
 
   stats(): StateStats {
@@ -375,8 +436,9 @@ export class StateManager {
       openOwners: [...this.clients.values()].reduce((n, c) => n + c.openOwners.size, 0),
       lockOwners: [...this.clients.values()].reduce((n, c) => n + c.lockOwners.size, 0),
       stateids: this.stateids.size,
-      replayCacheBytes: this.replayBytes,
-      replayCacheBudget: this.settings.replayCacheBudget,
+      replayCacheBytes: [...this.sessions.values()].reduce((n, s) => n + s.slots.cachedBytes, 0),
+      replayCacheReserved: this.replayBudget.reserved,
+      replayCacheBudget: this.replayBudget.total,
     };
   }
 }

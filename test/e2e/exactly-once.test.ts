@@ -190,7 +190,8 @@ describe("a reply lost with its connection", () => {
 });
 
 describe("a long-lived session under a small replay-cache budget", () => {
-  const small = useServer({ settings: { replayCacheBudget: 4096 } });
+  // Room for eight slots of 512 cached bytes.
+  const small = useServer({ settings: { replayCacheBudget: 4096, maxResponseSizeCached: 512 } });
 
   it("still replays its latest cached reply after many requests on one slot", async () => {
     const { client, session } = await establish(small.port);

@@ -78,8 +78,8 @@ export const exchangeId: OpHandler<typeof nfs_opnum4.OP_EXCHANGE_ID> = (args, st
     return fail(nfsstat4.NFS4ERR_DELAY);
   const record = new ClientRecord(
     manager.newClientId(),
-    new Uint8Array(owner.co_ownerid),
-    new Uint8Array(owner.co_verifier),
+    owner.co_ownerid,
+    owner.co_verifier,
     principal,
     args.eia_flags,
     args.eia_client_impl_id,
