@@ -10,13 +10,14 @@ import type { Logger } from "pino";
 import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
 import type { RpcConnection } from "../rpc/types.js";
 import type { ClientRecord } from "./client.js";
-import { keyOf } from "./client.js";
+import { FileState } from "./file-state.js";
+import { keyOf, ownerKeyOf } from "./keys.js";
 import { copySecParms } from "./copies.js";
 import { ReplayBudget } from "./replay-budget.js";
 import { Session } from "./session.js";
 import type { CachedReply, Slot } from "./slot-table.js";
 import { LockOwner, LockState } from "./lock-state.js";
-import { FileState, OpenOwner, OpenState, ownerKey } from "./open-state.js";
+import { OpenOwner, OpenState } from "./open-state.js";
 import { StateidTable } from "./stateid.js";
 
 /** The settings the state uses (see NfsSettings and the README for their meaning). */
@@ -40,6 +41,13 @@ export interface StateOptions {
   readonly onOpenRemoved?: (fh: Uint8Array) => void;
   /** server_owner's so_major_id and the server scope; stable for the server's life. */
   readonly serverOwner?: Uint8Array;
+}
+
+/** What one client holds, indexed here so that client.ts needs none of these modules. */
+interface Holdings {
+  readonly sessions: Map<string, Session>;
+  readonly openOwners: Map<string, OpenOwner>;
+  readonly lockOwners: Map<string, LockOwner>;
 }
 
 export interface StateStats {
@@ -74,6 +82,9 @@ export class StateManager {
   readonly replayBudget: ReplayBudget;
   readonly stateids: StateidTable;
   private readonly files = new Map<string, FileState>();
+  private readonly holdings = new Map<ClientRecord, Holdings>();
+  /** The lock states taken through each open (a lock state names its open). */
+  private readonly openLocks = new Map<OpenState, Set<LockState>>();
 
   constructor(options: StateOptions) {
     this.settings = options.settings;
@@ -119,6 +130,11 @@ export class StateManager {
 
   addClient(record: ClientRecord): void {
     this.clients.set(record.clientid, record);
+    this.holdings.set(record, {
+      sessions: new Map(),
+      openOwners: new Map(),
+      lockOwners: new Map(),
+    });
     const key = keyOf(record.ownerId);
     const list = this.byOwner.get(key);
     if (list) list.push(record);
@@ -127,19 +143,46 @@ export class StateManager {
 
   /** Forgets a client record with all its sessions. */
   removeClient(record: ClientRecord): void {
-    for (const s of [...record.sessions.values()]) this.destroySession(s);
+    const held = this.held(record);
+    for (const s of [...held.sessions.values()]) this.destroySession(s);
     // Copies: removing an owner's last state also removes the owner from these maps.
-    for (const owner of [...record.lockOwners.values()])
+    for (const owner of [...held.lockOwners.values()])
       for (const l of [...owner.states]) this.removeLockState(l);
-    for (const owner of [...record.openOwners.values()])
+    for (const owner of [...held.openOwners.values()])
       for (const o of [...owner.opens]) this.removeOpen(o);
-    record.openOwners.clear();
-    record.lockOwners.clear();
+    this.holdings.delete(record);
     this.clients.delete(record.clientid);
     const key = keyOf(record.ownerId);
     const rest = (this.byOwner.get(key) ?? []).filter((r) => r !== record);
     if (rest.length > 0) this.byOwner.set(key, rest);
     else this.byOwner.delete(key);
+  }
+
+  private held(record: ClientRecord): Holdings {
+    let h = this.holdings.get(record);
+    if (!h) {
+      // A record never added (or already removed): it holds nothing, and keeps nothing.
+      h = { sessions: new Map(), openOwners: new Map(), lockOwners: new Map() };
+    }
+    return h;
+  }
+
+  /** The sessions of a client. */
+  clientSessions(record: ClientRecord): ReadonlyMap<string, Session> {
+    return this.held(record).sessions;
+  }
+
+  /** True if the client holds anything a competing client must not silently take over. */
+  hasState(record: ClientRecord): boolean {
+    return this.held(record).sessions.size > 0 || this.hasOpenState(record);
+  }
+
+  /** True while the client holds opens or locks. */
+  hasOpenState(record: ClientRecord): boolean {
+    const held = this.held(record);
+    for (const o of held.openOwners.values()) if (o.opens.size > 0) return true;
+    for (const o of held.lockOwners.values()) if (o.states.size > 0) return true;
+    return false;
   }
 
   /** Confirms `record`; a previously confirmed record of the same owner (a rebooted client's) goes. */
@@ -167,10 +210,10 @@ export class StateManager {
     for (const record of [...this.clients.values()]) {
       if (record.renewedAt >= deadline) continue;
       // A request on one of its sessions counts as activity until it completes.
-      if ([...record.sessions.values()].some((s) => s.slots.busy)) continue;
+      if ([...this.clientSessions(record).values()].some((s) => s.slots.busy)) continue;
       // A client with opens or locks is kept, courteously, until someone else needs them.
       const courtesyDeadline = deadline - this.settings.courtesyTimeSec * 1000;
-      if (record.confirmed && record.hasOpenState && record.renewedAt >= courtesyDeadline) {
+      if (record.confirmed && this.hasOpenState(record) && record.renewedAt >= courtesyDeadline) {
         if (!record.courtesy)
           this.log.info(
             { clientid: record.clientid.toString(16) },
@@ -233,7 +276,7 @@ export class StateManager {
       Math.max(maxSlots, fore.ca_maxrequests),
     );
     this.sessions.set(session.key, session);
-    client.sessions.set(session.key, session);
+    this.held(client).sessions.set(session.key, session);
     return session;
   }
 
@@ -248,7 +291,7 @@ export class StateManager {
   destroySession(session: Session): void {
     session.destroyed = true;
     this.sessions.delete(session.key);
-    session.client.sessions.delete(session.key);
+    this.held(session.client).sessions.delete(session.key);
     for (const connId of session.connections.keys()) this.connSessions.get(connId)?.delete(session);
     session.connections.clear();
     this.replayBudget.release(session.slots.size, session.bytesPerSlot);
@@ -293,6 +336,11 @@ export class StateManager {
 
   // --- opens and locks ---------------------------------------------------------
 
+  /** The lock states whose lock-owners came to the open's file through it. */
+  locksOf(open: OpenState): ReadonlySet<LockState> {
+    return this.openLocks.get(open) ?? new Set();
+  }
+
   /** The state of a file, if any is held on it. */
   fileState(fileKey: string): FileState | undefined {
     return this.files.get(fileKey);
@@ -312,11 +360,12 @@ export class StateManager {
   }
 
   openOwner(client: ClientRecord, owner: Uint8Array): OpenOwner {
-    const key = ownerKey(client, owner);
-    let o = client.openOwners.get(key);
+    const key = ownerKeyOf(client.clientid, owner);
+    const owners = this.held(client).openOwners;
+    let o = owners.get(key);
     if (!o) {
       o = new OpenOwner(client, new Uint8Array(owner));
-      client.openOwners.set(key, o);
+      owners.set(key, o);
     }
     return o;
   }
@@ -336,10 +385,11 @@ export class StateManager {
   }
 
   removeOpen(open: OpenState): void {
-    for (const l of [...open.locks]) this.removeLockState(l);
+    for (const l of [...this.locksOf(open)]) this.removeLockState(l);
+    this.openLocks.delete(open);
     open.owner.opens.delete(open);
     // An owner with nothing open is forgotten, so owners do not pile up over a client's life.
-    if (open.owner.opens.size === 0) open.owner.client.openOwners.delete(open.owner.key);
+    if (open.owner.opens.size === 0) this.held(open.owner.client).openOwners.delete(open.owner.key);
     this.files.get(open.fileKey)?.opens.delete(open);
     this.stateids.remove(open);
     this.dropIfEmpty(open.fileKey);
@@ -347,10 +397,11 @@ export class StateManager {
   }
 
   lockOwner(client: ClientRecord, owner: Uint8Array): LockOwner {
-    const existing = client.lockOwners.get(ownerKey(client, owner));
+    const owners = this.held(client).lockOwners;
+    const existing = owners.get(ownerKeyOf(client.clientid, owner));
     if (existing) return existing;
     const created = new LockOwner(client, new Uint8Array(owner));
-    client.lockOwners.set(created.key, created);
+    owners.set(created.key, created);
     return created;
   }
 
@@ -359,7 +410,12 @@ export class StateManager {
     for (const l of owner.states) if (l.fileKey === open.fileKey) return l;
     const l = new LockState(this.stateids.newOther(), owner, open, open.fh);
     owner.states.add(l);
-    open.locks.add(l);
+    let locks = this.openLocks.get(open);
+    if (!locks) {
+      locks = new Set();
+      this.openLocks.set(open, locks);
+    }
+    locks.add(l);
     this.fileFor(open.fh, l.fileKey).locks.add(l);
     this.stateids.add(l);
     return l;
@@ -367,8 +423,10 @@ export class StateManager {
 
   removeLockState(l: LockState): void {
     l.owner.states.delete(l);
-    if (l.owner.states.size === 0) l.owner.client.lockOwners.delete(l.owner.key);
-    l.open.locks.delete(l);
+    if (l.owner.states.size === 0) this.held(l.owner.client).lockOwners.delete(l.owner.key);
+    const locks = this.openLocks.get(l.open);
+    locks?.delete(l);
+    if (locks?.size === 0) this.openLocks.delete(l.open);
     this.files.get(l.fileKey)?.locks.delete(l);
     this.stateids.remove(l);
     this.dropIfEmpty(l.fileKey);
@@ -433,8 +491,8 @@ export class StateManager {
       clients: this.clients.size,
       confirmedClients: [...this.clients.values()].filter((c) => c.confirmed).length,
       sessions: this.sessions.size,
-      openOwners: [...this.clients.values()].reduce((n, c) => n + c.openOwners.size, 0),
-      lockOwners: [...this.clients.values()].reduce((n, c) => n + c.lockOwners.size, 0),
+      openOwners: [...this.holdings.values()].reduce((n, h) => n + h.openOwners.size, 0),
+      lockOwners: [...this.holdings.values()].reduce((n, h) => n + h.lockOwners.size, 0),
       stateids: this.stateids.size,
       replayCacheBytes: [...this.sessions.values()].reduce((n, s) => n + s.slots.cachedBytes, 0),
       replayCacheReserved: this.replayBudget.reserved,

@@ -7,7 +7,7 @@
 import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
 import type { RpcConnection } from "../rpc/types.js";
 import type { ClientRecord } from "./client.js";
-import { keyOf } from "./client.js";
+import { keyOf } from "./keys.js";
 import { SlotTable } from "./slot-table.js";
 
 export interface Binding {

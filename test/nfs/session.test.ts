@@ -1083,7 +1083,7 @@ describe("stored fields are copies, not views of the request", () => {
     const csBytes = Harness.encode([cs]);
     const csOut = await h.raw(csBytes, conn);
     if (csOut.kind !== "success") throw new Error(csOut.kind);
-    const session = [...record.sessions.values()][0]!;
+    const session = [...h.state.clientSessions(record).values()][0]!;
     const parms = session.cbSecParms[0]!;
     if (parms.cb_secflavor !== 6) throw new Error("flavor");
     for (const v of [

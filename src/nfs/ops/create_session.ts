@@ -105,7 +105,8 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
   if (!wanted || !back) return fail(nfsstat4.NFS4ERR_TOOSMALL);
   // Out of sessions for this client: waiting would not help (NFS4ERR_DELAY
   // forever), so the answer is the RFC's lack of resources.
-  if (record.sessions.size >= settings.maxSessionsPerClient) return fail(nfsstat4.NFS4ERR_NOSPC);
+  if (manager.clientSessions(record).size >= settings.maxSessionsPerClient)
+    return fail(nfsstat4.NFS4ERR_NOSPC);
   // Every slot reserves its replay cache (slots × ca_maxresponsesize_cached);
   // the budget may grant fewer slots than asked (§18.36.3), and when not even
   // one, the session cannot be created now.

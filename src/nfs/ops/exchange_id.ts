@@ -63,7 +63,7 @@ export const exchangeId: OpHandler<typeof nfs_opnum4.OP_EXCHANGE_ID> = (args, st
       // case 3, client collision: another principal owns this owner ID and
       // still holds state under a live lease.
       const leaseLive = confirmed.renewedAt >= manager.now() - manager.settings.leaseTimeSec * 1000;
-      if (confirmed.hasState && leaseLive) return fail(nfsstat4.NFS4ERR_CLID_INUSE);
+      if (manager.hasState(confirmed) && leaseLive) return fail(nfsstat4.NFS4ERR_CLID_INUSE);
       // Nothing to protect: the old principal's record goes at once, so its
       // client ID is stale from now on.
       manager.removeClient(confirmed);

@@ -69,7 +69,7 @@ export function sequence(
   if (session.backChannel() === null) {
     flags |= SEQ4_STATUS_CB_PATH_DOWN_SESSION;
     // CB_PATH_DOWN: no session of this client has a usable back channel.
-    if (![...session.client.sessions.values()].some((s) => s.backChannel() !== null))
+    if (![...manager.clientSessions(session.client).values()].some((s) => s.backChannel() !== null))
       flags |= SEQ4_STATUS_CB_PATH_DOWN;
   }
   const res: SEQUENCE4res = {
