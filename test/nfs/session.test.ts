@@ -24,6 +24,10 @@ import type { OpTable } from "../../src/nfs/op.js";
 import type { RpcConnection } from "../../src/rpc/types.js";
 import { joinResult } from "../../src/rpc/types.js";
 import { XdrReader } from "../../src/xdr/index.js";
+import { PRESSURE_LOG_INTERVAL_MS, ReplayBudget } from "../../src/state/replay-budget.js";
+import type { RetryIdentity } from "../../src/state/slot-table.js";
+import { SlotTable, seqidVerdict } from "../../src/state/slot-table.js";
+import { pino } from "pino";
 import { Harness, sysCred } from "./harness.js";
 import {
   arm,
@@ -1262,5 +1266,70 @@ describe("the dynamic slot table", () => {
     // The budget is spent: using the highest slot again grows nothing.
     ok = seqOk(await h.run([sequenceOp(a, 2, 7)], conn));
     expect(ok).toMatchObject({ sr_highest_slotid: 7, sr_target_highest_slotid: 7 });
+  });
+});
+
+describe("the slot module and the replay budget, directly", () => {
+  const id = (digest: number, opCount = 2): RetryIdentity => ({
+    principal: "sys:0",
+    opCount,
+    length: 8,
+    digest,
+  });
+
+  it("applies one seqid rule: next is new (wrapping), same is a retry, unused accepts only 1", () => {
+    expect(seqidVerdict(0, false, 1)).toBe("new");
+    expect(seqidVerdict(0, false, 0)).toBe("misordered");
+    expect(seqidVerdict(5, true, 6)).toBe("new");
+    expect(seqidVerdict(5, true, 5)).toBe("retry");
+    expect(seqidVerdict(5, true, 4)).toBe("misordered");
+    expect(seqidVerdict(0xffffffff, true, 0)).toBe("new");
+    expect(seqidVerdict(0, true, 0)).toBe("retry");
+  });
+
+  it("takes, completes and abandons a slot; an abandoned request has nothing to replay", () => {
+    const t = new SlotTable(2, 4);
+    const taken = t.begin(0, 1, id(7));
+    if (taken.kind !== "new") throw new Error(taken.kind);
+    expect(t.begin(0, 1, id(7))).toEqual({ kind: "error", status: nfsstat4.NFS4ERR_DELAY });
+    t.complete(taken.slot, { status: 0, count: 2, tail: new Uint8Array([1, 2, 3, 4]) });
+    expect(t.begin(0, 1, id(7))).toMatchObject({ kind: "replay" });
+    expect(t.begin(0, 1, id(8))).toEqual({
+      kind: "error",
+      status: nfsstat4.NFS4ERR_SEQ_FALSE_RETRY,
+    });
+    const next = t.begin(0, 2, id(9));
+    if (next.kind !== "new") throw new Error(next.kind);
+    t.abandon(next.slot);
+    expect(t.begin(0, 2, id(9))).toEqual({
+      kind: "error",
+      status: nfsstat4.NFS4ERR_RETRY_UNCACHED_REP,
+    });
+    expect(() => t.complete(next.slot, null)).toThrow(/not held/);
+  });
+
+  it("never frees a slot that holds a request, whatever the client says", () => {
+    const t = new SlotTable(4, 4);
+    const held = t.begin(3, 1, id(1));
+    if (held.kind !== "new") throw new Error(held.kind);
+    expect(t.lowerTarget(1)).toBe(3);
+    expect(t.releaseAcknowledged(0)).toBe(0); // slot 3 is busy: it stays, and so do those below
+    t.complete(held.slot, null);
+    expect(t.releaseAcknowledged(2)).toBe(0); // not acknowledged: the client may use slot 2
+    expect(t.releaseAcknowledged(0)).toBe(3);
+    expect(t.size).toBe(1);
+  });
+
+  it("logs pressure once per interval, with a count", () => {
+    const warnings: unknown[] = [];
+    const log = pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) });
+    let now = 0;
+    const budget = new ReplayBudget(1000, log, () => now);
+    for (let i = 0; i < 50; i++) budget.notePressure("test");
+    expect(warnings).toHaveLength(1);
+    now += PRESSURE_LOG_INTERVAL_MS;
+    budget.notePressure("test");
+    expect(warnings).toHaveLength(2);
+    expect(JSON.parse(String(warnings[1]))).toMatchObject({ events: 50, budget: 1000 });
   });
 });
