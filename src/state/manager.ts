@@ -461,7 +461,7 @@ export class StateManager {
    */
   adaptSlots(session: Session, slotid: number, clientHighest: number): void {
     const table = session.slots;
-    const freed = table.releaseAcknowledged(clientHighest);
+    const freed = table.acknowledge(slotid, clientHighest);
     if (freed > 0) this.replayBudget.release(freed, session.bytesPerSlot);
     if (!table.wantsGrowth(slotid)) return;
     const n = this.replayBudget.affordable(table.growthStep, session.bytesPerSlot);

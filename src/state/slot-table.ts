@@ -15,9 +15,11 @@
 // to `maxSlots` when the client keeps using its highest slot, and the server
 // may lower `target` (sr_target_highest_slotid + 1) under memory pressure. A
 // slot above the target is freed only once the client has acknowledged the
-// lower target through sa_highest_slotid (§2.10.6.1: the slots above it hold
-// no outstanding request then), so a reply a slot promised to cache is never
-// dropped while the client may still retry it.
+// lower target: a request on a slot whose previous reply carried that target
+// (so the client had seen it when it sent this one; Linux nfsd's slot
+// generation) with sa_highest_slotid below it (§2.10.6.1: the slots above hold
+// no outstanding request then). A reply a slot promised to cache is therefore
+// never dropped while the client may still retry it.
 
 import { crc32 } from "node:zlib";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
@@ -60,6 +62,8 @@ export interface Slot {
   identity: RetryIdentity | null;
   /** The reply of the last completed request, if it was cached. */
   cached: CachedReply | null;
+  /** The table's target generation when this slot's last SEQUENCE was answered (-1: never). */
+  answeredGeneration: number;
 }
 
 export type SlotDecision =
@@ -101,13 +105,23 @@ export function requestDigest(
 const LONE_SEQUENCE: CachedReply = { status: nfsstat4.NFS4_OK, count: 1, tail: new Uint8Array() };
 
 function freshSlot(id: number): Slot {
-  return { id, seqid: 0, used: false, inUse: false, identity: null, cached: null };
+  return {
+    id,
+    seqid: 0,
+    used: false,
+    inUse: false,
+    identity: null,
+    cached: null,
+    answeredGeneration: -1,
+  };
 }
 
 export class SlotTable {
   private readonly slots: Slot[];
   /** How many slots the server would like the client to use (sr_target_highest_slotid + 1). */
   private targetCount: number;
+  /** Counts the times the target was lowered: a reply carries the generation it told the client. */
+  private generation = 0;
 
   constructor(
     size: number,
@@ -245,18 +259,26 @@ export class SlotTable {
   /** Asks the client to use at most `count` slots (at least one); returns the slots it may free. */
   lowerTarget(count: number): number {
     const next = Math.max(1, Math.min(count, this.targetCount));
+    if (next < this.targetCount) this.generation++;
     this.targetCount = next;
     return this.slots.length - next;
   }
 
   /**
-   * Frees the slots above the target that the client has acknowledged: none
-   * above `clientHighest` (sa_highest_slotid) holds an outstanding request.
-   * Returns how many slots were freed (their reservations go back to the
-   * caller's budget). The slots go from the top, so IDs stay dense.
+   * Called for every request SEQUENCE accepts (new or retry) on `slotid`, with
+   * its sa_highest_slotid: frees the slots above the target if this request
+   * acknowledges it — the slot's previous reply carried the current target,
+   * and no slot above `clientHighest` holds an outstanding request. Returns
+   * how many slots were freed (their reservations go back to the caller's
+   * budget). The slots go from the top, so IDs stay dense. The reply to this
+   * request carries the current target, which the slot remembers.
    */
-  releaseAcknowledged(clientHighest: number): number {
-    if (clientHighest >= this.targetCount) return 0;
+  acknowledge(slotid: number, clientHighest: number): number {
+    const slot = this.slots[slotid];
+    if (slot === undefined) return 0;
+    const seen = slot.answeredGeneration === this.generation;
+    slot.answeredGeneration = this.generation;
+    if (!seen || clientHighest >= this.targetCount) return 0;
     let freed = 0;
     while (this.slots.length > this.targetCount) {
       const top = this.slots[this.slots.length - 1]!;

@@ -1230,15 +1230,18 @@ describe("the dynamic slot table", () => {
     const a = (await session(h, conn, "a"))!;
     expect(h.state.session(a)!.slots.size).toBe(8); // the whole budget
     expect(await session(h, conn, "b")).toBeNull(); // NOSPC, and pressure: a is asked to halve
-    // The client still has a request outstanding on slot 6: nothing is freed.
-    let ok = seqOk(await h.run([sequenceOp(a, 1, 6, true, 6)], conn));
+    // The client learns the target from a reply on slot 0 (sent before it knew it).
+    let ok = seqOk(await h.run([sequenceOp(a, 1, 0, true, 0)], conn));
+    expect(ok).toMatchObject({ sr_highest_slotid: 7, sr_target_highest_slotid: 3 });
+    // It still has a request outstanding on slot 6: nothing is freed.
+    ok = seqOk(await h.run([sequenceOp(a, 2, 0, true, 6)], conn));
     expect(ok).toMatchObject({ sr_highest_slotid: 7, sr_target_highest_slotid: 3 });
     expect(h.state.stats().replayCacheReserved).toBe(8000);
-    // The client acknowledges: nothing outstanding above slot 0.
-    ok = seqOk(await h.run([sequenceOp(a, 1, 0, true, 0)], conn));
+    // The client acknowledges: it has seen the target, nothing outstanding above slot 0.
+    ok = seqOk(await h.run([sequenceOp(a, 3, 0, true, 0)], conn));
     expect(ok).toMatchObject({ sr_highest_slotid: 3, sr_target_highest_slotid: 3 });
     expect(h.state.stats().replayCacheReserved).toBe(4000);
-    expect((await h.run([sequenceOp(a, 2, 6)], conn)).status).toBe(nfsstat4.NFS4ERR_BADSLOT);
+    expect((await h.run([sequenceOp(a, 1, 6)], conn)).status).toBe(nfsstat4.NFS4ERR_BADSLOT);
     // The memory went back to the budget: another session fits now.
     expect(await session(h, conn, "b")).not.toBeNull();
   });
@@ -1249,7 +1252,8 @@ describe("the dynamic slot table", () => {
     const a = (await session(h, conn, "a"))!;
     const b = (await session(h, conn, "b")) ?? null;
     expect(b).toBeNull();
-    await h.run([sequenceOp(a, 1, 0, true, 0)], conn); // acknowledges the halving: 4 slots
+    await h.run([sequenceOp(a, 1, 0, true, 0)], conn); // the reply carries the halved target
+    await h.run([sequenceOp(a, 2, 0, true, 0)], conn); // which this request acknowledges: 4 slots
     const table = h.state.session(a)!.slots;
     expect(table.size).toBe(4);
     // Slot 3 is the highest: the table grows by a fifth (one slot) while the budget allows.
@@ -1308,16 +1312,23 @@ describe("the slot module and the replay budget, directly", () => {
     expect(() => t.complete(next.slot, null)).toThrow(/not held/);
   });
 
-  it("never frees a slot that holds a request, whatever the client says", () => {
+  it("frees slots above a lowered target only once acknowledged, never a busy one", () => {
     const t = new SlotTable(4, 4);
+    // The client's view of the target comes with replies: slot 0 has had one.
+    expect(t.acknowledge(0, 0)).toBe(0);
+    expect(t.lowerTarget(1)).toBe(3);
+    // Slot 0's last reply carried the old target: the client has not seen the new one.
+    expect(t.acknowledge(0, 0)).toBe(0);
+    // Now it has (the reply just sent carried it), but slot 2 is outstanding.
+    expect(t.acknowledge(0, 2)).toBe(0);
     const held = t.begin(3, 1, id(1));
     if (held.kind !== "new") throw new Error(held.kind);
-    expect(t.lowerTarget(1)).toBe(3);
-    expect(t.releaseAcknowledged(0)).toBe(0); // slot 3 is busy: it stays, and so do those below
+    // Acknowledged, but slot 3 is busy: it stays, and so do those below it.
+    expect(t.acknowledge(0, 0)).toBe(0);
     t.complete(held.slot, null);
-    expect(t.releaseAcknowledged(2)).toBe(0); // not acknowledged: the client may use slot 2
-    expect(t.releaseAcknowledged(0)).toBe(3);
+    expect(t.acknowledge(0, 0)).toBe(3);
     expect(t.size).toBe(1);
+    expect(t.highestSlotId).toBe(0);
   });
 
   it("logs pressure once per interval, with a count", () => {
