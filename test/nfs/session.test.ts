@@ -853,6 +853,36 @@ describe("DESTROY_SESSION, DESTROY_CLIENTID, BIND_CONN_TO_SESSION, RECLAIM_COMPL
     expect(h.state.session(sessionid)?.connections.get(other.id)).toMatchObject(binding);
   });
 
+  it("reports the directions a connection is bound to, not only the one asked for", async () => {
+    const h = new Harness();
+    const { sessionid } = await newSession(h, h.conn());
+    const other = h.conn();
+    // SEQUENCE on a new connection binds it to the fore channel.
+    expect((await h.run([sequenceOp(sessionid, 1)], other)).status).toBe(nfsstat4.NFS4_OK);
+    const res = await h.run(
+      [
+        {
+          argop: nfs_opnum4.OP_BIND_CONN_TO_SESSION,
+          opbind_conn_to_session: {
+            bctsa_sessid: sessionid,
+            bctsa_dir: channel_dir_from_client4.CDFC4_BACK,
+            bctsa_use_conn_in_rdma_mode: false,
+          },
+        },
+      ],
+      other,
+    );
+    const ok = arm<{ bctsr_resok4: Record<string, unknown> }>(
+      res.resarray[0],
+      "opbind_conn_to_session",
+    ).bctsr_resok4;
+    expect(ok.bctsr_dir).toBe(channel_dir_from_server4.CDFS4_BOTH);
+    expect(h.state.session(sessionid)?.connections.get(other.id)).toMatchObject({
+      fore: true,
+      back: true,
+    });
+  });
+
   it("answers a second global RECLAIM_COMPLETE with NFS4ERR_COMPLETE_ALREADY", async () => {
     const h = new Harness();
     const conn = h.conn();
