@@ -11,7 +11,7 @@ export { NfsClient } from "./client.js";
 export type { CreateSessionOptions, NfsClientOptions, SysCredential } from "./client.js";
 export { ClientSession, failureOf, slotOutcomeOf } from "./session.js";
 export type { CompoundOptions, RawReply, SessionHost, SessionReply } from "./session.js";
-export { ClientSlotTable } from "./slots.js";
+export { ClientSlotTable, MAX_CLIENT_SLOTS } from "./slots.js";
 export type { ClientSlot, SlotOutcome } from "./slots.js";
 export { ClientConnection, isTransportFailure } from "./transport.js";
 export { NfsClientClosedError, NfsError } from "./errors.js";

@@ -5,10 +5,16 @@
 // what happened to the server's copy of the slot — see SlotOutcome and
 // session.ts for the rule that picks it.
 //
-// The server steers us downward with sr_highest_slotid (the highest slot it
-// will accept) and sr_target_highest_slotid (the highest it would like us to
-// use): automatic allocation stays at or below both, and never above the
-// negotiated table.
+// The server steers us with sr_highest_slotid (the highest slot it will
+// accept) and sr_target_highest_slotid (the highest it would like us to use):
+// automatic allocation stays at or below both. A server with a dynamic slot
+// table (Linux nfsd since 6.14, ours) may offer more slots than ca_maxrequests
+// later: the table then grows, as the Linux client's does, up to
+// MAX_CLIENT_SLOTS. Every request reports sa_highest_slotid (highestBusy), which
+// is how the server learns that we stopped using the slots above its target.
+
+/** The most slots a table grows to when the server offers more (the Linux client's NFS4_MAX_SLOT_TABLE). */
+export const MAX_CLIENT_SLOTS = 1024;
 
 /**
  * What a request did to its slot on the server:
@@ -45,13 +51,7 @@ export class ClientSlotTable {
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`a slot table needs at least one slot, not ${size}`);
-    // Every slot starts at sequence ID 1 (RFC 8881 §2.10.6.1).
-    this.slots = Array.from({ length: size }, (_, id) => ({
-      id,
-      seqid: 1,
-      busy: false,
-      inDoubt: false,
-    }));
+    this.slots = Array.from({ length: size }, (_, id) => newSlot(id));
     this.limit = size - 1;
   }
 
@@ -122,6 +122,9 @@ export class ClientSlotTable {
    * client does when it shrinks its table).
    */
   applyServerLimits(highest: number, target: number): void {
+    // A server that offers more slots than we have: take them (fresh, seqid 1).
+    while (this.slots.length <= Math.min(highest, MAX_CLIENT_SLOTS - 1))
+      this.slots.push(newSlot(this.slots.length));
     const top = this.size - 1;
     this.limit = Math.max(0, Math.min(top, highest, target));
     for (let i = highest + 1; i <= top; i++) {
@@ -167,4 +170,9 @@ export class ClientSlotTable {
     const s = this.slots[id]!;
     return s.busy ? undefined : s;
   }
+}
+
+function newSlot(id: number): ClientSlot {
+  // Every slot starts at sequence ID 1 (RFC 8881 §2.10.6.1).
+  return { id, seqid: 1, busy: false, inDoubt: false };
 }

@@ -13,13 +13,14 @@ import {
 import type { RpcCall, RpcOutcome } from "../rpc/types.js";
 import type { Session } from "../state/session.js";
 import type { Slot } from "../state/slot-table.js";
-import { requestFingerprint } from "../state/slot-table.js";
+import { requestDigest } from "../state/slot-table.js";
 import { XdrError, XdrWriter } from "../xdr/index.js";
 import type { CompoundState, ServerContext } from "./context.js";
 import type { OpTable } from "./op.js";
 import { argsOf, statusOf, statusResult, wrapResult } from "../protocol/results.js";
 import { isAllowedError } from "../../generated/nfs4/index.js";
 import { sequence } from "./ops/sequence.js";
+import { cachedReplyOf, encodeReplay } from "./replay.js";
 
 /**
  * The RPC reply header before the COMPOUND4res (xid, REPLY, MSG_ACCEPTED, an
@@ -135,13 +136,20 @@ export class CompoundProcessor {
         if (misplaced !== null) {
           res = statusResult(op.argop, misplaced);
         } else if (op.argop === nfs_opnum4.OP_SEQUENCE) {
+          // A retry is the same request after SEQUENCE's arguments (RFC 8881
+          // §2.10.6.1.3); SEQUENCE's own fields may be re-encoded by the client.
           const outcome = sequence(op.opsequence, state, {
             size: r.end - requestStart,
-            fingerprint: requestFingerprint(r.buffer, requestStart, r.end),
+            identity: {
+              principal: call.cred.principal,
+              opCount: count,
+              ...requestDigest(r.buffer, r.offset, r.end),
+            },
             minReplySize:
               RPC_REPLY_HEADER_SIZE + SEQUENCE_ONLY_REPLY_SIZE + ((tag.length + 3) & ~3),
           });
-          if (outcome.kind === "replay") return { kind: "success", result: outcome.reply };
+          if (outcome.kind === "replay")
+            return { kind: "success", result: encodeReplay(tag, outcome.res, outcome.cached) };
           res = { resop: nfs_opnum4.OP_SEQUENCE, opsequence: outcome.res };
           if (outcome.kind === "new") {
             hold = {
@@ -163,13 +171,13 @@ export class CompoundProcessor {
         this.server.state.completeSlot(
           hold.session,
           hold.slot,
-          hold.cachethis ? encoded.pieces : null,
+          hold.cachethis ? cachedReplyOf(encoded.pieces, tag, results[0]!) : null,
         );
       hold = null;
       return { kind: "success", result: encoded.pieces };
     } finally {
       // An exception escaped: free the slot so the client is not stuck with NFS4ERR_DELAY.
-      if (hold) this.server.state.completeSlot(hold.session, hold.slot, null);
+      if (hold) this.server.state.abandonSlot(hold.session, hold.slot);
     }
   }
 

@@ -9,7 +9,10 @@ export interface NfsSettings {
    * other client wants them (a "courteous" server, RFC 8881 §8.3), seconds.
    */
   readonly courtesyTimeSec: number;
-  /** Most slots a session's fore channel may have (caps ca_maxrequests). */
+  /**
+   * Most slots a session's fore channel may have (caps ca_maxrequests, and the
+   * size a session's dynamic slot table may grow to).
+   */
   readonly maxSlotsPerSession: number;
   /** Most slots we accept for a session's back channel. */
   readonly maxBackchannelSlots: number;
@@ -21,11 +24,16 @@ export interface NfsSettings {
   readonly maxResponseSizeCached: number;
   /** Most operations in one COMPOUND (caps ca_maxoperations). */
   readonly maxOperations: number;
-  /** Total bytes all replay caches may hold; beyond it new replies are not cached. */
+  /**
+   * Total bytes reserved for all replay caches. Each session reserves
+   * slots × ca_maxresponsesize_cached of it (RFC 8881 §18.36.3); CREATE_SESSION
+   * grants fewer slots when it runs short (NFS4ERR_NOSPC when not even one),
+   * and busy sessions grow their tables only while it has room.
+   */
   readonly replayCacheBudget: number;
   /** Most client records (confirmed or not) the server keeps. */
   readonly maxClients: number;
-  /** Most sessions one client may have. */
+  /** Most sessions one client may have; CREATE_SESSION beyond it is NFS4ERR_NOSPC. */
   readonly maxSessionsPerClient: number;
   /** Largest READ/WRITE payload we advertise (fattr4_maxread/maxwrite), bytes. */
   readonly maxIoSize: number;

@@ -1,16 +1,16 @@
 // A client record (RFC 8881 §2.4, §18.35): what EXCHANGE_ID establishes for one
-// client owner, confirmed by its first CREATE_SESSION. It owns the client's
-// sessions and its lease, and the one-slot replay cache CREATE_SESSION uses.
+// client owner, confirmed by its first CREATE_SESSION: its identity, its lease,
+// and the one-slot replay cache CREATE_SESSION uses. What the client holds
+// (sessions, open-owners, lock-owners) the state manager indexes by record, so
+// that this module imports none of the modules that point back at it.
 
 import type { CREATE_SESSION4res, nfs_impl_id4 } from "../../generated/nfs4/index.js";
-import type { LockOwner } from "./lock-state.js";
-import type { OpenOwner } from "./open-state.js";
-import type { Session } from "./session.js";
+import { copyImplIds, ownedBytes } from "./copies.js";
+
+// Re-exported for the modules that always found them here.
+export { keyOf, sameBytes } from "./keys.js";
 
 export class ClientRecord {
-  readonly sessions = new Map<string, Session>();
-  readonly openOwners = new Map<string, OpenOwner>();
-  readonly lockOwners = new Map<string, LockOwner>();
   confirmed = false;
   /** The lease was last renewed at this time (ms, from the state manager's clock). */
   renewedAt: number;
@@ -30,21 +30,30 @@ export class ClientRecord {
   createSessionSeqid: number;
   createSessionReply: CREATE_SESSION4res;
 
+  /** co_ownerid (a copy). */
+  readonly ownerId: Uint8Array;
+  /** co_verifier (a copy): changes when the client reboots. */
+  readonly verifier: Uint8Array;
+  /** eia_client_impl_id (a copy). */
+  readonly implId: readonly nfs_impl_id4[];
+
+  /** Copies every opaque it is given: decoded values are views into the received record. */
   constructor(
     readonly clientid: bigint,
-    /** co_ownerid (a copy). */
-    readonly ownerId: Uint8Array,
-    /** co_verifier (a copy): changes when the client reboots. */
-    readonly verifier: Uint8Array,
+    ownerId: Uint8Array,
+    verifier: Uint8Array,
     /** The principal that sent EXCHANGE_ID. */
     readonly principal: string,
     /** The eia_flags the client sent (for the record; the reply's flags are computed). */
     readonly clientFlags: number,
-    readonly implId: readonly nfs_impl_id4[],
+    implId: readonly nfs_impl_id4[],
     now: number,
     firstSequenceId: number,
     contrivedReply: CREATE_SESSION4res,
   ) {
+    this.ownerId = ownedBytes(ownerId);
+    this.verifier = ownedBytes(verifier);
+    this.implId = copyImplIds(implId);
     this.renewedAt = now;
     this.createSessionSeqid = (firstSequenceId - 1) >>> 0;
     this.createSessionReply = contrivedReply;
@@ -54,26 +63,4 @@ export class ClientRecord {
   get nextCreateSessionSeqid(): number {
     return (this.createSessionSeqid + 1) >>> 0;
   }
-
-  /** True if the client holds anything a competing client must not silently take over. */
-  get hasState(): boolean {
-    return this.sessions.size > 0 || this.hasOpenState;
-  }
-
-  /** True while the client holds opens or locks. */
-  get hasOpenState(): boolean {
-    for (const o of this.openOwners.values()) if (o.opens.size > 0) return true;
-    for (const o of this.lockOwners.values()) if (o.states.size > 0) return true;
-    return false;
-  }
-}
-
-/** Hex of an opaque value, for use as a map key. */
-export function keyOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
-/** Two opaque values are equal byte for byte. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

@@ -3,9 +3,8 @@
 // READ or WRITE. Locking merges, splits and upgrades ranges the POSIX way.
 
 import type { ClientRecord } from "./client.js";
-import { keyOf } from "./client.js";
+import { keyOf, ownerKeyOf } from "./keys.js";
 import type { OpenState } from "./open-state.js";
-import { ownerKey } from "./open-state.js";
 import type { StateObject } from "./stateid.js";
 
 /** Lock ranges end at 2^64 - 1 ("to end of file" is length all ones). */
@@ -27,7 +26,7 @@ export class LockOwner {
     readonly client: ClientRecord,
     readonly owner: Uint8Array,
   ) {
-    this.key = ownerKey(client, owner);
+    this.key = ownerKeyOf(client.clientid, owner);
   }
 }
 

@@ -2,24 +2,35 @@
 // leases and the replay-cache budget. It knows nothing of sockets beyond the
 // RpcConnection handle and nothing of the wire beyond the generated types; the
 // RFC procedures (EXCHANGE_ID's cases, CREATE_SESSION's rules, …) live in the
-// operation handlers, which use the primitives here.
+// operation handlers, which use the primitives here. It imports nothing from
+// nfs/: its settings are the subset below, which NfsSettings satisfies.
 
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
 import type { RpcConnection } from "../rpc/types.js";
-import { joinResult } from "../rpc/types.js";
-import type { NfsSettings } from "../nfs/settings.js";
 import type { ClientRecord } from "./client.js";
-import { keyOf } from "./client.js";
+import { FileState } from "./file-state.js";
+import { keyOf, ownerKeyOf } from "./keys.js";
+import { copySecParms } from "./copies.js";
+import { ReplayBudget } from "./replay-budget.js";
 import { Session } from "./session.js";
-import type { Slot } from "./slot-table.js";
+import type { CachedReply, Slot } from "./slot-table.js";
 import { LockOwner, LockState } from "./lock-state.js";
-import { FileState, OpenOwner, OpenState, ownerKey } from "./open-state.js";
+import { OpenOwner, OpenState } from "./open-state.js";
 import { StateidTable } from "./stateid.js";
 
+/** The settings the state uses (see NfsSettings and the README for their meaning). */
+export interface StateSettings {
+  readonly leaseTimeSec: number;
+  readonly courtesyTimeSec: number;
+  readonly replayCacheBudget: number;
+  readonly maxClients: number;
+  readonly maxSessionsPerClient: number;
+}
+
 export interface StateOptions {
-  readonly settings: NfsSettings;
+  readonly settings: StateSettings;
   readonly log: Logger;
   /** The clock, in milliseconds (tests inject their own). */
   readonly now?: () => number;
@@ -32,6 +43,13 @@ export interface StateOptions {
   readonly serverOwner?: Uint8Array;
 }
 
+/** What one client holds, indexed here so that client.ts needs none of these modules. */
+interface Holdings {
+  readonly sessions: Map<string, Session>;
+  readonly openOwners: Map<string, OpenOwner>;
+  readonly lockOwners: Map<string, LockOwner>;
+}
+
 export interface StateStats {
   readonly clients: number;
   readonly confirmedClients: number;
@@ -40,12 +58,14 @@ export interface StateStats {
   readonly openOwners: number;
   readonly lockOwners: number;
   readonly stateids: number;
+  /** Bytes the slots actually cache, and bytes reserved for them out of the budget. */
   readonly replayCacheBytes: number;
+  readonly replayCacheReserved: number;
   readonly replayCacheBudget: number;
 }
 
 export class StateManager {
-  readonly settings: NfsSettings;
+  readonly settings: StateSettings;
   readonly now: () => number;
   /** eir_server_owner.so_major_id and eir_server_scope: identical on every address we listen on. */
   readonly serverOwner: Uint8Array;
@@ -59,9 +79,12 @@ export class StateManager {
   private readonly byOwner = new Map<string, ClientRecord[]>();
   private readonly sessions = new Map<string, Session>();
   private readonly connSessions = new Map<number, Set<Session>>();
-  private replayBytes = 0;
+  readonly replayBudget: ReplayBudget;
   readonly stateids: StateidTable;
   private readonly files = new Map<string, FileState>();
+  private readonly holdings = new Map<ClientRecord, Holdings>();
+  /** The lock states taken through each open (a lock state names its open). */
+  private readonly openLocks = new Map<OpenState, Set<LockState>>();
 
   constructor(options: StateOptions) {
     this.settings = options.settings;
@@ -72,6 +95,7 @@ export class StateManager {
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
     this.stateids = new StateidTable(this.bootEpoch);
+    this.replayBudget = new ReplayBudget(this.settings.replayCacheBudget, this.log, this.now);
   }
 
   // --- client records -------------------------------------------------------
@@ -106,6 +130,11 @@ export class StateManager {
 
   addClient(record: ClientRecord): void {
     this.clients.set(record.clientid, record);
+    this.holdings.set(record, {
+      sessions: new Map(),
+      openOwners: new Map(),
+      lockOwners: new Map(),
+    });
     const key = keyOf(record.ownerId);
     const list = this.byOwner.get(key);
     if (list) list.push(record);
@@ -114,19 +143,46 @@ export class StateManager {
 
   /** Forgets a client record with all its sessions. */
   removeClient(record: ClientRecord): void {
-    for (const s of [...record.sessions.values()]) this.destroySession(s);
+    const held = this.held(record);
+    for (const s of [...held.sessions.values()]) this.destroySession(s);
     // Copies: removing an owner's last state also removes the owner from these maps.
-    for (const owner of [...record.lockOwners.values()])
+    for (const owner of [...held.lockOwners.values()])
       for (const l of [...owner.states]) this.removeLockState(l);
-    for (const owner of [...record.openOwners.values()])
+    for (const owner of [...held.openOwners.values()])
       for (const o of [...owner.opens]) this.removeOpen(o);
-    record.openOwners.clear();
-    record.lockOwners.clear();
+    this.holdings.delete(record);
     this.clients.delete(record.clientid);
     const key = keyOf(record.ownerId);
     const rest = (this.byOwner.get(key) ?? []).filter((r) => r !== record);
     if (rest.length > 0) this.byOwner.set(key, rest);
     else this.byOwner.delete(key);
+  }
+
+  private held(record: ClientRecord): Holdings {
+    let h = this.holdings.get(record);
+    if (!h) {
+      // A record never added (or already removed): it holds nothing, and keeps nothing.
+      h = { sessions: new Map(), openOwners: new Map(), lockOwners: new Map() };
+    }
+    return h;
+  }
+
+  /** The sessions of a client. */
+  clientSessions(record: ClientRecord): ReadonlyMap<string, Session> {
+    return this.held(record).sessions;
+  }
+
+  /** True if the client holds anything a competing client must not silently take over. */
+  hasState(record: ClientRecord): boolean {
+    return this.held(record).sessions.size > 0 || this.hasOpenState(record);
+  }
+
+  /** True while the client holds opens or locks. */
+  hasOpenState(record: ClientRecord): boolean {
+    const held = this.held(record);
+    for (const o of held.openOwners.values()) if (o.opens.size > 0) return true;
+    for (const o of held.lockOwners.values()) if (o.states.size > 0) return true;
+    return false;
   }
 
   /** Confirms `record`; a previously confirmed record of the same owner (a rebooted client's) goes. */
@@ -154,10 +210,10 @@ export class StateManager {
     for (const record of [...this.clients.values()]) {
       if (record.renewedAt >= deadline) continue;
       // A request on one of its sessions counts as activity until it completes.
-      if ([...record.sessions.values()].some((s) => s.slots.busy)) continue;
+      if ([...this.clientSessions(record).values()].some((s) => s.slots.busy)) continue;
       // A client with opens or locks is kept, courteously, until someone else needs them.
       const courtesyDeadline = deadline - this.settings.courtesyTimeSec * 1000;
-      if (record.confirmed && record.hasOpenState && record.renewedAt >= courtesyDeadline) {
+      if (record.confirmed && this.hasOpenState(record) && record.renewedAt >= courtesyDeadline) {
         if (!record.courtesy)
           this.log.info(
             { clientid: record.clientid.toString(16) },
@@ -178,6 +234,24 @@ export class StateManager {
 
   // --- sessions ---------------------------------------------------------------
 
+  /**
+   * How many of `wanted` fore-channel slots of `perSlot` cached bytes a new
+   * session can have now (RFC 8881 §18.36.3: the server may grant fewer
+   * ca_maxrequests than asked). Falling short is memory pressure: the other
+   * sessions are asked to shrink, so the memory comes back once their clients
+   * acknowledge.
+   */
+  grantableSlots(wanted: number, perSlot: number): number {
+    const granted = this.replayBudget.affordable(wanted, perSlot);
+    if (granted < wanted) this.relievePressure(null, "CREATE_SESSION");
+    return granted;
+  }
+
+  /**
+   * Creates a session whose table of fore.ca_maxrequests slots (at most what
+   * grantableSlots allowed) is reserved in the replay budget; it may grow to
+   * `maxSlots`. The security parameters are copied.
+   */
   createSession(
     client: ClientRecord,
     flags: number,
@@ -185,13 +259,24 @@ export class StateManager {
     back: channel_attrs4,
     cbProgram: number,
     cbSecParms: readonly callback_sec_parms4[],
+    maxSlots: number = fore.ca_maxrequests,
   ): Session {
     let id: Uint8Array;
     do id = new Uint8Array(randomBytes(16));
     while (this.sessions.has(keyOf(id)));
-    const session = new Session(id, client, flags, fore, back, cbProgram, cbSecParms);
+    this.replayBudget.reserve(fore.ca_maxrequests, fore.ca_maxresponsesize_cached);
+    const session = new Session(
+      id,
+      client,
+      flags,
+      fore,
+      back,
+      cbProgram,
+      copySecParms(cbSecParms),
+      Math.max(maxSlots, fore.ca_maxrequests),
+    );
     this.sessions.set(session.key, session);
-    client.sessions.set(session.key, session);
+    this.held(client).sessions.set(session.key, session);
     return session;
   }
 
@@ -206,10 +291,11 @@ export class StateManager {
   destroySession(session: Session): void {
     session.destroyed = true;
     this.sessions.delete(session.key);
-    session.client.sessions.delete(session.key);
+    this.held(session.client).sessions.delete(session.key);
     for (const connId of session.connections.keys()) this.connSessions.get(connId)?.delete(session);
     session.connections.clear();
-    for (let i = 0; i < session.slots.size; i++) this.releaseReplay(session.slots.slot(i));
+    this.replayBudget.release(session.slots.size, session.bytesPerSlot);
+    for (let i = 0; i < session.slots.size; i++) session.slots.slot(i).cached = null;
   }
 
   /** Binds a connection to a session's channels, and unbinds it when it closes. */
@@ -250,6 +336,11 @@ export class StateManager {
 
   // --- opens and locks ---------------------------------------------------------
 
+  /** The lock states whose lock-owners came to the open's file through it. */
+  locksOf(open: OpenState): ReadonlySet<LockState> {
+    return this.openLocks.get(open) ?? new Set();
+  }
+
   /** The state of a file, if any is held on it. */
   fileState(fileKey: string): FileState | undefined {
     return this.files.get(fileKey);
@@ -269,11 +360,12 @@ export class StateManager {
   }
 
   openOwner(client: ClientRecord, owner: Uint8Array): OpenOwner {
-    const key = ownerKey(client, owner);
-    let o = client.openOwners.get(key);
+    const key = ownerKeyOf(client.clientid, owner);
+    const owners = this.held(client).openOwners;
+    let o = owners.get(key);
     if (!o) {
       o = new OpenOwner(client, new Uint8Array(owner));
-      client.openOwners.set(key, o);
+      owners.set(key, o);
     }
     return o;
   }
@@ -293,10 +385,11 @@ export class StateManager {
   }
 
   removeOpen(open: OpenState): void {
-    for (const l of [...open.locks]) this.removeLockState(l);
+    for (const l of [...this.locksOf(open)]) this.removeLockState(l);
+    this.openLocks.delete(open);
     open.owner.opens.delete(open);
     // An owner with nothing open is forgotten, so owners do not pile up over a client's life.
-    if (open.owner.opens.size === 0) open.owner.client.openOwners.delete(open.owner.key);
+    if (open.owner.opens.size === 0) this.held(open.owner.client).openOwners.delete(open.owner.key);
     this.files.get(open.fileKey)?.opens.delete(open);
     this.stateids.remove(open);
     this.dropIfEmpty(open.fileKey);
@@ -304,10 +397,11 @@ export class StateManager {
   }
 
   lockOwner(client: ClientRecord, owner: Uint8Array): LockOwner {
-    const existing = client.lockOwners.get(ownerKey(client, owner));
+    const owners = this.held(client).lockOwners;
+    const existing = owners.get(ownerKeyOf(client.clientid, owner));
     if (existing) return existing;
     const created = new LockOwner(client, new Uint8Array(owner));
-    client.lockOwners.set(created.key, created);
+    owners.set(created.key, created);
     return created;
   }
 
@@ -316,7 +410,12 @@ export class StateManager {
     for (const l of owner.states) if (l.fileKey === open.fileKey) return l;
     const l = new LockState(this.stateids.newOther(), owner, open, open.fh);
     owner.states.add(l);
-    open.locks.add(l);
+    let locks = this.openLocks.get(open);
+    if (!locks) {
+      locks = new Set();
+      this.openLocks.set(open, locks);
+    }
+    locks.add(l);
     this.fileFor(open.fh, l.fileKey).locks.add(l);
     this.stateids.add(l);
     return l;
@@ -324,47 +423,67 @@ export class StateManager {
 
   removeLockState(l: LockState): void {
     l.owner.states.delete(l);
-    if (l.owner.states.size === 0) l.owner.client.lockOwners.delete(l.owner.key);
-    l.open.locks.delete(l);
+    if (l.owner.states.size === 0) this.held(l.owner.client).lockOwners.delete(l.owner.key);
+    const locks = this.openLocks.get(l.open);
+    locks?.delete(l);
+    if (locks?.size === 0) this.openLocks.delete(l.open);
     this.files.get(l.fileKey)?.locks.delete(l);
     this.stateids.remove(l);
     this.dropIfEmpty(l.fileKey);
   }
 
-  // --- replay cache -----------------------------------------------------------
+  // --- replay cache and slot tables -------------------------------------------
 
   /**
-   * Ends the request holding `slot`, caching a copy of `reply` if given and
-   * the global budget allows (else retries get NFS4ERR_RETRY_UNCACHED_REP).
+   * Ends the request holding `slot`, keeping `cached` for retries. Its slot's
+   * reservation always has room for it (the reply fitted the negotiated
+   * ca_maxresponsesize_cached), so a reply the client asked to cache is cached.
+   * `cached.tail` must be owned by the caller (never a view of a reused buffer).
    */
-  completeSlot(
-    session: Session,
-    slot: Slot,
-    reply: Uint8Array | readonly Uint8Array[] | null,
-  ): void {
-    this.releaseReplay(slot);
-    let kept: Uint8Array | null = null;
+  completeSlot(session: Session, slot: Slot, cached: CachedReply | null): void {
     // Nothing can retry on a destroyed session.
-    if (reply !== null && !session.destroyed) {
-      const size =
-        reply instanceof Uint8Array ? reply.length : reply.reduce((n, p) => n + p.length, 0);
-      if (this.replayBytes + size <= this.settings.replayCacheBudget) {
-        // A copy: the reply's pieces may be views into reused buffers.
-        kept = reply instanceof Uint8Array ? new Uint8Array(reply) : joinResult(reply);
-        this.replayBytes += size;
-      } else {
-        this.log.warn(
-          { budget: this.settings.replayCacheBudget },
-          "replay cache budget exhausted; reply not cached",
-        );
-      }
-    }
-    session.slots.complete(slot, kept);
+    if (cached !== null && (session.destroyed || cached.tail.length > session.bytesPerSlot))
+      cached = null;
+    session.slots.complete(slot, cached);
   }
 
-  private releaseReplay(slot: Slot): void {
-    if (slot.reply) this.replayBytes -= slot.reply.length;
-    slot.reply = null;
+  /** Ends the request holding `slot` without a reply to keep (its processing failed). */
+  abandonSlot(session: Session, slot: Slot): void {
+    session.slots.abandon(slot);
+  }
+
+  /**
+   * Adapts a session's table to a request that SEQUENCE accepted (new or
+   * retry) on `slotid`, with sa_highest_slotid `clientHighest`: frees the
+   * slots above a lowered target once the client acknowledged it, and grows
+   * the table (by a fifth) when the client uses its highest slot and the
+   * budget allows.
+   */
+  adaptSlots(session: Session, slotid: number, clientHighest: number): void {
+    const table = session.slots;
+    const freed = table.acknowledge(slotid, clientHighest);
+    if (freed > 0) this.replayBudget.release(freed, session.bytesPerSlot);
+    if (!table.wantsGrowth(slotid)) return;
+    const n = this.replayBudget.affordable(table.growthStep, session.bytesPerSlot);
+    if (n === 0) {
+      this.replayBudget.notePressure("slot table growth");
+      return;
+    }
+    this.replayBudget.reserve(n, session.bytesPerSlot);
+    table.grow(n);
+  }
+
+  /**
+   * Memory pressure: asks every other session with more than one slot to halve
+   * its table through sr_target_highest_slotid. Their memory returns to the
+   * budget as their clients acknowledge (adaptSlots).
+   */
+  private relievePressure(except: Session | null, reason: string): void {
+    this.replayBudget.notePressure(reason);
+    for (const s of this.sessions.values()) {
+      if (s === except || s.slots.size <= 1) continue;
+      s.slots.lowerTarget(Math.ceil(s.slots.size / 2));
+    }
   }
 
   stats(): StateStats {
@@ -372,11 +491,12 @@ export class StateManager {
       clients: this.clients.size,
       confirmedClients: [...this.clients.values()].filter((c) => c.confirmed).length,
       sessions: this.sessions.size,
-      openOwners: [...this.clients.values()].reduce((n, c) => n + c.openOwners.size, 0),
-      lockOwners: [...this.clients.values()].reduce((n, c) => n + c.lockOwners.size, 0),
+      openOwners: [...this.holdings.values()].reduce((n, h) => n + h.openOwners.size, 0),
+      lockOwners: [...this.holdings.values()].reduce((n, h) => n + h.lockOwners.size, 0),
       stateids: this.stateids.size,
-      replayCacheBytes: this.replayBytes,
-      replayCacheBudget: this.settings.replayCacheBudget,
+      replayCacheBytes: [...this.sessions.values()].reduce((n, s) => n + s.slots.cachedBytes, 0),
+      replayCacheReserved: this.replayBudget.reserved,
+      replayCacheBudget: this.replayBudget.total,
     };
   }
 }

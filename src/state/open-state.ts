@@ -1,11 +1,11 @@
 // Opens (RFC 8881 §9): an open-owner's share reservation on a file, named by
 // an open stateid. One OpenState per (open-owner, file): a second OPEN by the
-// same owner upgrades it. The per-file index lets OPEN find conflicting share
-// reservations and READ/WRITE with special stateids find share denials.
+// same owner upgrades it. The locks taken through an open point at it
+// (lock-state.ts); the state manager keeps the reverse index, so this module
+// does not import lock-state.
 
 import type { ClientRecord } from "./client.js";
-import { keyOf } from "./client.js";
-import type { LockState } from "./lock-state.js";
+import { keyOf, ownerKeyOf } from "./keys.js";
 import type { StateObject } from "./stateid.js";
 
 export const ACCESS_READ = 1;
@@ -25,7 +25,7 @@ export class OpenOwner {
 }
 
 export function ownerKey(client: ClientRecord, owner: Uint8Array): string {
-  return `${client.clientid.toString(16)}:${keyOf(owner)}`;
+  return ownerKeyOf(client.clientid, owner);
 }
 
 export class OpenState implements StateObject {
@@ -39,8 +39,6 @@ export class OpenState implements StateObject {
   /** Every access and deny value an OPEN granted: OPEN_DOWNGRADE may only return to one of them. */
   readonly accessHistory = new Set<number>();
   readonly denyHistory = new Set<number>();
-  /** Lock states whose lock-owners came to this file through this open. */
-  readonly locks = new Set<LockState>();
 
   constructor(
     readonly other: Uint8Array,
@@ -61,31 +59,5 @@ export class OpenState implements StateObject {
     this.deny |= deny;
     this.accessHistory.add(access);
     this.denyHistory.add(deny);
-  }
-}
-
-/** The state attached to one file. */
-export class FileState {
-  readonly opens = new Set<OpenState>();
-  readonly locks = new Set<LockState>();
-  constructor(readonly fh: Uint8Array) {}
-
-  get empty(): boolean {
-    return this.opens.size === 0 && this.locks.size === 0;
-  }
-
-  /** The open that stands in the way of an open by `owner` with these modes, if any (§9.7). */
-  shareConflict(owner: OpenOwner, access: number, deny: number): OpenState | undefined {
-    for (const o of this.opens) {
-      if (o.owner === owner) continue;
-      if ((access & o.deny) !== 0 || (deny & o.access) !== 0) return o;
-    }
-    return undefined;
-  }
-
-  /** Whether some open denies `access` to everyone else (I/O with a special stateid). */
-  denies(access: number): boolean {
-    for (const o of this.opens) if ((o.deny & access) !== 0) return true;
-    return false;
   }
 }

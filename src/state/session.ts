@@ -7,7 +7,7 @@
 import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
 import type { RpcConnection } from "../rpc/types.js";
 import type { ClientRecord } from "./client.js";
-import { keyOf } from "./client.js";
+import { keyOf } from "./keys.js";
 import { SlotTable } from "./slot-table.js";
 
 export interface Binding {
@@ -27,13 +27,22 @@ export class Session {
     readonly id: Uint8Array,
     readonly client: ClientRecord,
     readonly flags: number,
+    /** The fore channel granted; ca_maxrequests is the table's size at creation. */
     readonly fore: channel_attrs4,
     readonly back: channel_attrs4,
     public cbProgram: number,
+    /** Copies: nothing here is a view into a receive buffer. */
     public cbSecParms: readonly callback_sec_parms4[],
+    /** The most fore-channel slots the table may grow to (what the client asked for, within our cap). */
+    maxSlots: number = fore.ca_maxrequests,
   ) {
     this.key = keyOf(id);
-    this.slots = new SlotTable(fore.ca_maxrequests);
+    this.slots = new SlotTable(fore.ca_maxrequests, maxSlots);
+  }
+
+  /** Replay-cache bytes reserved per slot: the negotiated ca_maxresponsesize_cached. */
+  get bytesPerSlot(): number {
+    return this.fore.ca_maxresponsesize_cached;
   }
 
   /** Binds `conn` to the fore and/or back channel (adding to what it already has). */

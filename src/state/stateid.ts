@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { stateid4 } from "../../generated/nfs4/index.js";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientRecord } from "./client.js";
-import { keyOf, sameBytes } from "./client.js";
+import { keyOf, sameBytes } from "./keys.js";
 import type { NfsError } from "./slot-table.js";
 
 export type StateKind = "open" | "lock" | "delegation";

@@ -5,7 +5,12 @@
 import { describe, expect, it } from "vitest";
 import type { COMPOUND4res } from "../../generated/nfs4/index.js";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
-import { ClientSlotTable, NfsClientClosedError, slotOutcomeOf } from "../../src/client/index.js";
+import {
+  ClientSlotTable,
+  MAX_CLIENT_SLOTS,
+  NfsClientClosedError,
+  slotOutcomeOf,
+} from "../../src/client/index.js";
 
 describe("ClientSlotTable", () => {
   it("hands out the lowest free slot and makes the rest wait, first come first served", async () => {
@@ -66,10 +71,16 @@ describe("ClientSlotTable", () => {
     const c = t.acquire().then((s) => ((third = true), s));
     await Promise.resolve();
     expect(third).toBe(false);
-    // A target above the negotiated table is capped by it.
+    // A server with a dynamic table may offer more slots than it granted: the table grows.
     t.applyServerLimits(100, 100);
-    expect(t.highestUsable).toBe(7);
+    expect(t.highestUsable).toBe(100);
+    expect(t.size).toBe(101);
+    expect(t.peek(100).seqid).toBe(1);
     expect((await c).id).toBe(2);
+    // ...but never beyond MAX_CLIENT_SLOTS.
+    t.applyServerLimits(0xffffffff, 0xffffffff);
+    expect(t.size).toBe(MAX_CLIENT_SLOTS);
+    expect(t.highestUsable).toBe(MAX_CLIENT_SLOTS - 1);
     // Slots above sr_highest_slotid are forgotten: they start again at 1.
     t.applyServerLimits(3, 3);
     expect(t.peek(5).seqid).toBe(1);

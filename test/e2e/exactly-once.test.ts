@@ -47,9 +47,7 @@ describe("the replay cache over TCP", () => {
     expect(next.seqid).toBe(2);
     expect(next.status).toBe(ST.NFS4ERR_COMPLETE_ALREADY);
     expect(executed(server, OP.OP_RECLAIM_COMPLETE)).toBe(ranBefore + 2);
-    // A new request on the new connection bound it to the session implicitly.
-    // (A replay alone does not: like Linux nfsd, the server answers from the
-    // cache before it looks at the connection.)
+    // The connection is bound to the session (a replay binds it as a new request would).
     const bound = server.state.session(session.id)?.connections;
     expect(bound?.has(serverConnId(server, reconnect.local))).toBe(true);
   });
@@ -190,7 +188,8 @@ describe("a reply lost with its connection", () => {
 });
 
 describe("a long-lived session under a small replay-cache budget", () => {
-  const small = useServer({ settings: { replayCacheBudget: 4096 } });
+  // Room for eight slots of 512 cached bytes.
+  const small = useServer({ settings: { replayCacheBudget: 4096, maxResponseSizeCached: 512 } });
 
   it("still replays its latest cached reply after many requests on one slot", async () => {
     const { client, session } = await establish(small.port);

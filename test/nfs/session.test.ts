@@ -24,6 +24,10 @@ import type { OpTable } from "../../src/nfs/op.js";
 import type { RpcConnection } from "../../src/rpc/types.js";
 import { joinResult } from "../../src/rpc/types.js";
 import { XdrReader } from "../../src/xdr/index.js";
+import { PRESSURE_LOG_INTERVAL_MS, ReplayBudget } from "../../src/state/replay-budget.js";
+import type { RetryIdentity } from "../../src/state/slot-table.js";
+import { SlotTable, seqidVerdict } from "../../src/state/slot-table.js";
+import { pino } from "pino";
 import { Harness, sysCred } from "./harness.js";
 import {
   arm,
@@ -33,6 +37,7 @@ import {
   newSession,
   reclaimCompleteOp,
   sequenceOp,
+  utf8,
 } from "./session-helpers.js";
 
 type SeqOk = { sr_status: number; sr_resok4: Record<string, number | Uint8Array> };
@@ -116,10 +121,9 @@ describe("SEQUENCE and the slot table (RFC 8881 §2.10.6)", () => {
     const h = new Harness();
     const conn = h.conn();
     const { sessionid } = await newSession(h, conn);
-    expect((await h.run([sequenceOp(sessionid, 1, 0, false)], conn)).status).toBe(nfsstat4.NFS4_OK);
-    expect((await h.run([sequenceOp(sessionid, 1, 0, false)], conn)).status).toBe(
-      nfsstat4.NFS4ERR_RETRY_UNCACHED_REP,
-    );
+    const request = [sequenceOp(sessionid, 1, 0, false), reclaimCompleteOp];
+    expect((await h.run(request, conn)).status).toBe(nfsstat4.NFS4_OK);
+    expect((await h.run(request, conn)).status).toBe(nfsstat4.NFS4ERR_RETRY_UNCACHED_REP);
   });
 
   it.each([
@@ -168,7 +172,7 @@ describe("SEQUENCE and the slot table (RFC 8881 §2.10.6)", () => {
     const h = new Harness();
     const conn = h.conn();
     const { sessionid } = await newSession(h, conn);
-    h.state.session(sessionid)!.slots.slot(0).seqid = 0xfffffffe;
+    Object.assign(h.state.session(sessionid)!.slots.slot(0), { seqid: 0xfffffffe, used: true });
     expect((await h.run([sequenceOp(sessionid, 0xffffffff)], conn)).status).toBe(nfsstat4.NFS4_OK);
     expect((await h.run([sequenceOp(sessionid, 0)], conn)).status).toBe(nfsstat4.NFS4_OK);
     expect((await h.run([sequenceOp(sessionid, 1)], conn)).status).toBe(nfsstat4.NFS4_OK);
@@ -849,6 +853,36 @@ describe("DESTROY_SESSION, DESTROY_CLIENTID, BIND_CONN_TO_SESSION, RECLAIM_COMPL
     expect(h.state.session(sessionid)?.connections.get(other.id)).toMatchObject(binding);
   });
 
+  it("reports the directions a connection is bound to, not only the one asked for", async () => {
+    const h = new Harness();
+    const { sessionid } = await newSession(h, h.conn());
+    const other = h.conn();
+    // SEQUENCE on a new connection binds it to the fore channel.
+    expect((await h.run([sequenceOp(sessionid, 1)], other)).status).toBe(nfsstat4.NFS4_OK);
+    const res = await h.run(
+      [
+        {
+          argop: nfs_opnum4.OP_BIND_CONN_TO_SESSION,
+          opbind_conn_to_session: {
+            bctsa_sessid: sessionid,
+            bctsa_dir: channel_dir_from_client4.CDFC4_BACK,
+            bctsa_use_conn_in_rdma_mode: false,
+          },
+        },
+      ],
+      other,
+    );
+    const ok = arm<{ bctsr_resok4: Record<string, unknown> }>(
+      res.resarray[0],
+      "opbind_conn_to_session",
+    ).bctsr_resok4;
+    expect(ok.bctsr_dir).toBe(channel_dir_from_server4.CDFS4_BOTH);
+    expect(h.state.session(sessionid)?.connections.get(other.id)).toMatchObject({
+      fore: true,
+      back: true,
+    });
+  });
+
   it("answers a second global RECLAIM_COMPLETE with NFS4ERR_COMPLETE_ALREADY", async () => {
     const h = new Harness();
     const conn = h.conn();
@@ -877,5 +911,466 @@ describe("two sessions of one client share a connection", () => {
     expect((await h.run([sequenceOp(s2, 1)], conn)).status).toBe(nfsstat4.NFS4_OK);
     expect((await h.run([sequenceOp(s1, 2)], conn)).status).toBe(nfsstat4.NFS4_OK);
     expect(h.state.sessionsOf(conn.id).size).toBe(2);
+  });
+});
+
+// --- issue 7: exactly-once that holds for real clients -----------------------
+
+type SeqResok = {
+  sr_highest_slotid: number;
+  sr_target_highest_slotid: number;
+  sr_status_flags: number;
+};
+const seqOk = (res: { resarray: unknown[] }): SeqResok =>
+  arm<{ sr_resok4: SeqResok }>(res.resarray[0] as Parameters<typeof arm>[0], "opsequence")
+    .sr_resok4;
+
+/** LOOKUP of a long name: the bytes that differ can lie far past SEQUENCE. */
+function lookupOp(name: string): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_LOOKUP, oplookup: { objname: new TextEncoder().encode(name) } };
+}
+
+/** Decodes a reply's results after SEQUENCE, to compare a replay with the original. */
+function afterSequence(res: { status: number; resarray: unknown[] }): unknown {
+  return { status: res.status, rest: res.resarray.slice(1) };
+}
+
+describe("retry identity (RFC 8881 §2.10.6.1.3)", () => {
+  it("replays a retry whose SEQUENCE differs only in sa_highest_slotid, executing once", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    const first = await h.run([sequenceOp(sessionid, 1, 2, true, 2), reclaimCompleteOp], conn);
+    expect(first.status).toBe(nfsstat4.NFS4_OK);
+    // Re-encoded after a reconnect: same slot and seqid, another sa_highest_slotid.
+    const retry = await h.run([sequenceOp(sessionid, 1, 2, true, 9), reclaimCompleteOp], h.conn());
+    expect(retry.status).toBe(nfsstat4.NFS4_OK); // executed again it would be COMPLETE_ALREADY
+    expect(afterSequence(retry)).toEqual(afterSequence(first));
+    expect(h.processor.executed.get(nfs_opnum4.OP_RECLAIM_COMPLETE)).toBe(1);
+  });
+
+  it("tells apart two requests that differ only after byte 1024", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    const long = "a".repeat(3000);
+    const request = [sequenceOp(sessionid, 1), lookupOp(long)];
+    const first = await h.run(request, conn);
+    expect(Harness.encode(request).length).toBeGreaterThan(2048);
+    // Byte-identical: a true retry, replayed.
+    expect((await h.run(request, conn)).bytes).toEqual(first.bytes);
+    // The last byte differs: a false retry.
+    const other = await h.run([sequenceOp(sessionid, 1), lookupOp(long.slice(0, -1) + "b")], conn);
+    expect(other.status).toBe(nfsstat4.NFS4ERR_SEQ_FALSE_RETRY);
+  });
+
+  it("treats a different operation count as a false retry, even with the same bytes after SEQUENCE", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    await h.run([sequenceOp(sessionid, 1), reclaimCompleteOp], conn);
+    // The same operations, but a COMPOUND header claiming one more (a truncated request).
+    const bytes = Harness.encode([sequenceOp(sessionid, 1), reclaimCompleteOp]);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const countAt = 4 + 4 + 4; // tag "t" (length + 4 padded bytes), minorversion
+    expect(view.getUint32(countAt)).toBe(2);
+    view.setUint32(countAt, 3);
+    const outcome = await h.raw(bytes, conn);
+    expect(outcome.kind).toBe("success");
+    if (outcome.kind !== "success") return;
+    const res = decodeCOMPOUND4res(new XdrReader(joinResult(outcome.result)));
+    expect(res.status).toBe(nfsstat4.NFS4ERR_SEQ_FALSE_RETRY);
+  });
+
+  it("answers a retried lone SEQUENCE as a fresh SEQUENCE, cached or not", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    expect((await h.run([sequenceOp(sessionid, 1, 0, false)], conn)).status).toBe(nfsstat4.NFS4_OK);
+    const retry = await h.run([sequenceOp(sessionid, 1, 0, false, 3)], conn);
+    expect(retry.status).toBe(nfsstat4.NFS4_OK);
+    expect(retry.resarray).toHaveLength(1);
+    expect(arm<SeqOk>(retry.resarray[0], "opsequence").sr_resok4).toMatchObject({
+      sr_sequenceid: 1,
+      sr_slotid: 0,
+    });
+    // The slot did not advance: seqid 2 is the next new request.
+    expect((await h.run([sequenceOp(sessionid, 2)], conn)).status).toBe(nfsstat4.NFS4_OK);
+  });
+
+  it("encodes a replayed SEQUENCE anew: current status flags, binding and lease", async () => {
+    const h = new Harness();
+    const a = h.conn();
+    const { sessionid } = await newSession(h, a); // CONN_BACK_CHAN: a carries the back channel
+    const request = [sequenceOp(sessionid, 1), reclaimCompleteOp];
+    const first = await h.run(request, a);
+    expect(seqOk(first).sr_status_flags).toBe(0);
+    a.close(); // the back channel goes with it
+    h.clock.now += 10_000;
+    const b = h.conn();
+    const retry = await h.run(request, b);
+    expect(seqOk(retry).sr_status_flags).toBe(
+      SEQ4_STATUS_CB_PATH_DOWN | SEQ4_STATUS_CB_PATH_DOWN_SESSION,
+    );
+    expect(afterSequence(retry)).toEqual(afterSequence(first));
+    const session = h.state.session(sessionid)!;
+    expect(session.isBound(b.id)).toBe(true);
+    expect(session.client.renewedAt).toBe(h.clock.now);
+  });
+
+  it("replays across the seqid wrap (0xffffffff, then 0)", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    Object.assign(h.state.session(sessionid)!.slots.slot(1), { seqid: 0xfffffffe, used: true });
+    const atTop = [sequenceOp(sessionid, 0xffffffff, 1), reclaimCompleteOp];
+    const top = await h.run(atTop, conn);
+    expect(top.status).toBe(nfsstat4.NFS4_OK);
+    expect((await h.run(atTop, conn)).bytes).toEqual(top.bytes);
+    const atZero = [sequenceOp(sessionid, 0, 1), reclaimCompleteOp];
+    const zero = await h.run(atZero, conn);
+    expect(zero.status).toBe(nfsstat4.NFS4ERR_COMPLETE_ALREADY); // new, so it ran
+    expect((await h.run(atZero, conn)).bytes).toEqual(zero.bytes); // and its retry replays
+    expect(h.processor.executed.get(nfs_opnum4.OP_RECLAIM_COMPLETE)).toBe(2);
+  });
+
+  it("gives a request that failed in its handler no reply to replay (abandoned slot)", async () => {
+    const h = new Harness({}, undefined, {
+      [nfs_opnum4.OP_GETATTR]: () => {
+        throw new Error("boom");
+      },
+    });
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    const request = [sequenceOp(sessionid, 1), getattrOp];
+    expect((await h.run(request, conn)).status).toBe(nfsstat4.NFS4ERR_SERVERFAULT);
+    // SERVERFAULT is a reply like any other: it is cached and replayed.
+    expect((await h.run(request, conn)).status).toBe(nfsstat4.NFS4ERR_SERVERFAULT);
+    expect((await h.run([sequenceOp(sessionid, 2)], conn)).status).toBe(nfsstat4.NFS4_OK);
+  });
+});
+
+describe("CREATE_SESSION's slot shares the seqid rule", () => {
+  it("wraps csa_sequence from 0xffffffff to 0 and replays each", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { clientid } = await newClient(h, conn);
+    const record = h.state.client(clientid)!;
+    record.createSessionSeqid = 0xfffffffe;
+    const top = await h.run([createSessionOp(clientid, 0xffffffff)], conn);
+    expect(top.status).toBe(nfsstat4.NFS4_OK);
+    expect((await h.run([createSessionOp(clientid, 0xffffffff)], conn)).bytes).toEqual(top.bytes);
+    expect((await h.run([createSessionOp(clientid, 0)], conn)).status).toBe(nfsstat4.NFS4_OK);
+    expect((await h.run([createSessionOp(clientid, 2)], conn)).status).toBe(
+      nfsstat4.NFS4ERR_SEQ_MISORDERED,
+    );
+    expect(h.state.sessionCount).toBe(2);
+  });
+});
+
+describe("stored fields are copies, not views of the request", () => {
+  /** The value owns an ArrayBuffer of exactly its size (a view would share the record's). */
+  const owned = (v: Uint8Array): boolean => v.byteOffset === 0 && v.buffer.byteLength === v.length;
+
+  it("copies co_ownerid, co_verifier, eia_client_impl_id, csa_sec_parms and cached replies", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const exchange = exchangeIdOp("owner-copied");
+    if (exchange.argop !== nfs_opnum4.OP_EXCHANGE_ID) throw new Error("not EXCHANGE_ID");
+    exchange.opexchange_id.eia_client_impl_id = [
+      {
+        nii_domain: utf8("example.org"),
+        nii_name: utf8("kernel"),
+        nii_date: { seconds: 1n, nseconds: 2 },
+      },
+    ];
+    const request = Harness.encode([exchange]);
+    const outcome = await h.raw(request, conn);
+    if (outcome.kind !== "success") throw new Error(outcome.kind);
+    const res = decodeCOMPOUND4res(new XdrReader(joinResult(outcome.result)));
+    const clientid = arm<{ eir_resok4: { eir_clientid: bigint } }>(res.resarray[0], "opexchange_id")
+      .eir_resok4.eir_clientid;
+    const record = h.state.client(clientid)!;
+    for (const v of [
+      record.ownerId,
+      record.verifier,
+      record.implId[0]!.nii_domain,
+      record.implId[0]!.nii_name,
+    ]) {
+      expect(v.buffer).not.toBe(request.buffer);
+      expect(owned(v)).toBe(true);
+    }
+    expect(new TextDecoder().decode(record.implId[0]!.nii_name)).toBe("kernel");
+
+    const cs = createSessionOp(clientid, 1);
+    if (cs.argop !== nfs_opnum4.OP_CREATE_SESSION) throw new Error("not CREATE_SESSION");
+    cs.opcreate_session.csa_sec_parms = [
+      {
+        cb_secflavor: 6,
+        cbsp_gss_handles: {
+          gcbp_service: 1,
+          gcbp_handle_from_server: utf8("server-handle"),
+          gcbp_handle_from_client: utf8("client-handle"),
+        },
+      },
+    ];
+    const csBytes = Harness.encode([cs]);
+    const csOut = await h.raw(csBytes, conn);
+    if (csOut.kind !== "success") throw new Error(csOut.kind);
+    const session = [...h.state.clientSessions(record).values()][0]!;
+    const parms = session.cbSecParms[0]!;
+    if (parms.cb_secflavor !== 6) throw new Error("flavor");
+    for (const v of [
+      parms.cbsp_gss_handles.gcbp_handle_from_server,
+      parms.cbsp_gss_handles.gcbp_handle_from_client,
+    ]) {
+      expect(v.buffer).not.toBe(csBytes.buffer);
+      expect(owned(v)).toBe(true);
+    }
+
+    const seqBytes = Harness.encode([sequenceOp(session.id, 1), reclaimCompleteOp]);
+    await h.raw(seqBytes, conn);
+    const cached = session.slots.slot(0).cached!;
+    expect(cached.tail.length).toBeGreaterThan(0);
+    expect(owned(cached.tail)).toBe(true);
+  });
+});
+
+describe("replay-cache reservation (RFC 8881 §18.36.3)", () => {
+  // Room for ten slots of 1000 cached bytes.
+  const settings = {
+    replayCacheBudget: 10_000,
+    maxResponseSizeCached: 1000,
+    maxSlotsPerSession: 64,
+  };
+  const fore = { ca_maxrequests: 64, ca_maxresponsesize_cached: 1000 };
+
+  async function createSession(
+    h: Harness,
+    conn: RpcConnection,
+    owner: string,
+  ): Promise<{ status: number; sessionid?: Uint8Array; slots?: number }> {
+    const cred = sysCred(owner.length);
+    const { clientid, sequenceid } = await newClient(h, conn, owner, cred);
+    const res = await h.run([createSessionOp(clientid, sequenceid, { fore })], conn, { cred });
+    if (res.status !== nfsstat4.NFS4_OK) return { status: res.status };
+    const ok = arm<{
+      csr_resok4: { csr_sessionid: Uint8Array; csr_fore_chan_attrs: channel_attrs4 };
+    }>(res.resarray[0], "opcreate_session").csr_resok4;
+    return {
+      status: res.status,
+      sessionid: ok.csr_sessionid,
+      slots: ok.csr_fore_chan_attrs.ca_maxrequests,
+    };
+  }
+
+  it("reserves slots × ca_maxresponsesize_cached, grants fewer slots when short, NOSPC when none", async () => {
+    const h = new Harness(settings);
+    const conn = h.conn();
+    const a = await createSession(h, conn, "a");
+    expect(a).toMatchObject({ status: nfsstat4.NFS4_OK, slots: 10 });
+    expect(h.state.stats()).toMatchObject({
+      replayCacheReserved: 10_000,
+      replayCacheBudget: 10_000,
+    });
+    expect((await createSession(h, conn, "b")).status).toBe(nfsstat4.NFS4ERR_NOSPC);
+    // A slot beyond the granted table does not exist.
+    expect((await h.run([sequenceOp(a.sessionid!, 1, 10)], conn)).status).toBe(
+      nfsstat4.NFS4ERR_BADSLOT,
+    );
+    expect(
+      (
+        await h.run(
+          [
+            {
+              argop: nfs_opnum4.OP_DESTROY_SESSION,
+              opdestroy_session: { dsa_sessionid: a.sessionid! },
+            },
+          ],
+          conn,
+        )
+      ).status,
+    ).toBe(nfsstat4.NFS4_OK);
+    expect(h.state.stats().replayCacheReserved).toBe(0);
+  });
+
+  it("keeps every cached reply of a client while others fill the budget", async () => {
+    const h = new Harness({ ...settings, replayCacheBudget: 4000 });
+    const conn = h.conn();
+    const victim = await createSession(h, conn, "victim");
+    expect(victim.slots).toBe(4);
+    const replies = [];
+    for (let slot = 0; slot < 4; slot++)
+      replies.push(await h.run([sequenceOp(victim.sessionid!, 1, slot), reclaimCompleteOp], conn));
+    // Anonymous clients ask for sessions until the server says no.
+    const anon = { ...sysCred(), flavor: 0, principal: "none" };
+    for (let i = 0; i < 20; i++) {
+      const { clientid, sequenceid } = await newClient(h, conn, `anon-${i}`, anon);
+      const res = await h.run([createSessionOp(clientid, sequenceid, { fore })], conn, {
+        cred: anon,
+      });
+      expect([nfsstat4.NFS4_OK, nfsstat4.NFS4ERR_NOSPC]).toContain(res.status);
+    }
+    // The replies were lost: all four requests are outstanding (sa_highest_slotid 3).
+    for (let slot = 0; slot < 4; slot++) {
+      const retry = await h.run(
+        [sequenceOp(victim.sessionid!, 1, slot, true, 3), reclaimCompleteOp],
+        conn,
+      );
+      expect(afterSequence(retry)).toEqual(afterSequence(replies[slot]!));
+    }
+    expect(h.processor.executed.get(nfs_opnum4.OP_RECLAIM_COMPLETE)).toBe(4);
+  });
+
+  it("answers NFS4ERR_NOSPC beyond maxSessionsPerClient", async () => {
+    const h = new Harness({ maxSessionsPerClient: 2 });
+    const conn = h.conn();
+    const { clientid, sequenceid } = await newClient(h, conn);
+    expect((await h.run([createSessionOp(clientid, sequenceid)], conn)).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect((await h.run([createSessionOp(clientid, sequenceid + 1)], conn)).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect((await h.run([createSessionOp(clientid, sequenceid + 2)], conn)).status).toBe(
+      nfsstat4.NFS4ERR_NOSPC,
+    );
+  });
+});
+
+describe("the dynamic slot table", () => {
+  const settings = { replayCacheBudget: 8000, maxResponseSizeCached: 1000, maxSlotsPerSession: 16 };
+  const fore = { ca_maxrequests: 16, ca_maxresponsesize_cached: 1000 };
+
+  async function session(
+    h: Harness,
+    conn: RpcConnection,
+    owner: string,
+  ): Promise<Uint8Array | null> {
+    const { clientid, sequenceid } = await newClient(h, conn, owner);
+    const res = await h.run([createSessionOp(clientid, sequenceid, { fore })], conn);
+    if (res.status !== nfsstat4.NFS4_OK) return null;
+    return arm<{ csr_resok4: { csr_sessionid: Uint8Array } }>(res.resarray[0], "opcreate_session")
+      .csr_resok4.csr_sessionid;
+  }
+
+  it("shrinks under pressure through sr_target_highest_slotid, freeing slots only once acknowledged", async () => {
+    const h = new Harness(settings);
+    const conn = h.conn();
+    const a = (await session(h, conn, "a"))!;
+    expect(h.state.session(a)!.slots.size).toBe(8); // the whole budget
+    expect(await session(h, conn, "b")).toBeNull(); // NOSPC, and pressure: a is asked to halve
+    // The client learns the target from a reply on slot 0 (sent before it knew it).
+    let ok = seqOk(await h.run([sequenceOp(a, 1, 0, true, 0)], conn));
+    expect(ok).toMatchObject({ sr_highest_slotid: 7, sr_target_highest_slotid: 3 });
+    // It still has a request outstanding on slot 6: nothing is freed.
+    ok = seqOk(await h.run([sequenceOp(a, 2, 0, true, 6)], conn));
+    expect(ok).toMatchObject({ sr_highest_slotid: 7, sr_target_highest_slotid: 3 });
+    expect(h.state.stats().replayCacheReserved).toBe(8000);
+    // The client acknowledges: it has seen the target, nothing outstanding above slot 0.
+    ok = seqOk(await h.run([sequenceOp(a, 3, 0, true, 0)], conn));
+    expect(ok).toMatchObject({ sr_highest_slotid: 3, sr_target_highest_slotid: 3 });
+    expect(h.state.stats().replayCacheReserved).toBe(4000);
+    expect((await h.run([sequenceOp(a, 1, 6)], conn)).status).toBe(nfsstat4.NFS4ERR_BADSLOT);
+    // The memory went back to the budget: another session fits now.
+    expect(await session(h, conn, "b")).not.toBeNull();
+  });
+
+  it("grows when the client uses its highest slot and the budget has room", async () => {
+    const h = new Harness(settings);
+    const conn = h.conn();
+    const a = (await session(h, conn, "a"))!;
+    const b = (await session(h, conn, "b")) ?? null;
+    expect(b).toBeNull();
+    await h.run([sequenceOp(a, 1, 0, true, 0)], conn); // the reply carries the halved target
+    await h.run([sequenceOp(a, 2, 0, true, 0)], conn); // which this request acknowledges: 4 slots
+    const table = h.state.session(a)!.slots;
+    expect(table.size).toBe(4);
+    // Slot 3 is the highest: the table grows by a fifth (one slot) while the budget allows.
+    let ok = seqOk(await h.run([sequenceOp(a, 1, 3)], conn));
+    expect(ok).toMatchObject({ sr_highest_slotid: 4, sr_target_highest_slotid: 4 });
+    ok = seqOk(await h.run([sequenceOp(a, 1, 4)], conn));
+    expect(ok).toMatchObject({ sr_highest_slotid: 5, sr_target_highest_slotid: 5 });
+    expect(h.state.stats().replayCacheReserved).toBe(6000);
+    // A new slot starts fresh: seqid 1.
+    expect((await h.run([sequenceOp(a, 1, 5)], conn)).status).toBe(nfsstat4.NFS4_OK);
+    await h.run([sequenceOp(a, 1, 6)], conn);
+    await h.run([sequenceOp(a, 1, 7)], conn);
+    expect(table.size).toBe(8);
+    // The budget is spent: using the highest slot again grows nothing.
+    ok = seqOk(await h.run([sequenceOp(a, 2, 7)], conn));
+    expect(ok).toMatchObject({ sr_highest_slotid: 7, sr_target_highest_slotid: 7 });
+  });
+});
+
+describe("the slot module and the replay budget, directly", () => {
+  const id = (digest: number, opCount = 2): RetryIdentity => ({
+    principal: "sys:0",
+    opCount,
+    length: 8,
+    digest,
+  });
+
+  it("applies one seqid rule: next is new (wrapping), same is a retry, unused accepts only 1", () => {
+    expect(seqidVerdict(0, false, 1)).toBe("new");
+    expect(seqidVerdict(0, false, 0)).toBe("misordered");
+    expect(seqidVerdict(5, true, 6)).toBe("new");
+    expect(seqidVerdict(5, true, 5)).toBe("retry");
+    expect(seqidVerdict(5, true, 4)).toBe("misordered");
+    expect(seqidVerdict(0xffffffff, true, 0)).toBe("new");
+    expect(seqidVerdict(0, true, 0)).toBe("retry");
+  });
+
+  it("takes, completes and abandons a slot; an abandoned request has nothing to replay", () => {
+    const t = new SlotTable(2, 4);
+    const taken = t.begin(0, 1, id(7));
+    if (taken.kind !== "new") throw new Error(taken.kind);
+    expect(t.begin(0, 1, id(7))).toEqual({ kind: "error", status: nfsstat4.NFS4ERR_DELAY });
+    t.complete(taken.slot, { status: 0, count: 2, tail: new Uint8Array([1, 2, 3, 4]) });
+    expect(t.begin(0, 1, id(7))).toMatchObject({ kind: "replay" });
+    expect(t.begin(0, 1, id(8))).toEqual({
+      kind: "error",
+      status: nfsstat4.NFS4ERR_SEQ_FALSE_RETRY,
+    });
+    const next = t.begin(0, 2, id(9));
+    if (next.kind !== "new") throw new Error(next.kind);
+    t.abandon(next.slot);
+    expect(t.begin(0, 2, id(9))).toEqual({
+      kind: "error",
+      status: nfsstat4.NFS4ERR_RETRY_UNCACHED_REP,
+    });
+    expect(() => t.complete(next.slot, null)).toThrow(/not held/);
+  });
+
+  it("frees slots above a lowered target only once acknowledged, never a busy one", () => {
+    const t = new SlotTable(4, 4);
+    // The client's view of the target comes with replies: slot 0 has had one.
+    expect(t.acknowledge(0, 0)).toBe(0);
+    expect(t.lowerTarget(1)).toBe(3);
+    // Slot 0's last reply carried the old target: the client has not seen the new one.
+    expect(t.acknowledge(0, 0)).toBe(0);
+    // Now it has (the reply just sent carried it), but slot 2 is outstanding.
+    expect(t.acknowledge(0, 2)).toBe(0);
+    const held = t.begin(3, 1, id(1));
+    if (held.kind !== "new") throw new Error(held.kind);
+    // Acknowledged, but slot 3 is busy: it stays, and so do those below it.
+    expect(t.acknowledge(0, 0)).toBe(0);
+    t.complete(held.slot, null);
+    expect(t.acknowledge(0, 0)).toBe(3);
+    expect(t.size).toBe(1);
+    expect(t.highestSlotId).toBe(0);
+  });
+
+  it("logs pressure once per interval, with a count", () => {
+    const warnings: unknown[] = [];
+    const log = pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) });
+    let now = 0;
+    const budget = new ReplayBudget(1000, log, () => now);
+    for (let i = 0; i < 50; i++) budget.notePressure("test");
+    expect(warnings).toHaveLength(1);
+    now += PRESSURE_LOG_INTERVAL_MS;
+    budget.notePressure("test");
+    expect(warnings).toHaveLength(2);
+    expect(JSON.parse(String(warnings[1]))).toMatchObject({ events: 50, budget: 1000 });
   });
 });

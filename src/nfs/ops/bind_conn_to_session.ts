@@ -32,6 +32,10 @@ export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESS
       break;
   }
   manager.bind(session, state.conn, fore, back);
+  // The reply names the direction(s) the connection is bound to now (§18.34.3):
+  // binding adds to what an earlier BIND_CONN_TO_SESSION or SEQUENCE bound.
+  const bound = session.connections.get(state.conn.id);
+  if (bound) [fore, back] = [bound.fore, bound.back];
   manager.renew(session.client);
   const resok: BIND_CONN_TO_SESSION4resok = {
     bctsr_sessid: session.id,

@@ -13,7 +13,7 @@ export const close: OpHandler<typeof nfs_opnum4.OP_CLOSE> = (args, state) => {
   const r = resolveForFile<OpenState>(state, args.open_stateid, ["open"]);
   if ("error" in r) return { status: r.error };
   const open = r.ok;
-  for (const l of open.locks)
+  for (const l of state.server.state.locksOf(open))
     if (l.ranges.length > 0) return { status: nfsstat4.NFS4ERR_LOCKS_HELD };
   state.server.state.removeOpen(open);
   state.currentStateid = INVALID_STATEID;

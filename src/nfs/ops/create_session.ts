@@ -15,6 +15,7 @@ import {
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import type { NfsError } from "../../state/slot-table.js";
+import { seqidVerdict } from "../../state/slot-table.js";
 import type { OpHandler } from "../op.js";
 import type { NfsSettings } from "../settings.js";
 
@@ -83,20 +84,35 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
   const record = manager.client(args.csa_clientid);
   if (!record) return fail(nfsstat4.NFS4ERR_STALE_CLIENTID);
 
-  // The record's one-slot replay cache: the same sequence ID is a retry.
-  if (args.csa_sequence === record.createSessionSeqid) return record.createSessionReply;
-  if (args.csa_sequence !== record.nextCreateSessionSeqid)
-    return fail(nfsstat4.NFS4ERR_SEQ_MISORDERED);
+  // The record's one-slot replay cache (§18.36.4), with the slots' seqid rule:
+  // the same sequence ID is a retry, the next one (wrapping) a new request.
+  switch (seqidVerdict(record.createSessionSeqid, true, args.csa_sequence)) {
+    case "retry":
+      return record.createSessionReply;
+    case "misordered":
+      return fail(nfsstat4.NFS4ERR_SEQ_MISORDERED);
+    case "new":
+      break;
+  }
   // Only the principal that created the record may confirm it (§18.36.4).
   if (!record.confirmed && record.principal !== state.cred.principal)
     return fail(nfsstat4.NFS4ERR_CLID_INUSE);
   if ((args.csa_flags & ~KNOWN_FLAGS) !== 0) return fail(nfsstat4.NFS4ERR_INVAL);
 
   const settings = state.server.settings;
-  const fore = negotiateFore(args.csa_fore_chan_attrs, settings);
+  const wanted = negotiateFore(args.csa_fore_chan_attrs, settings);
   const back = negotiateBack(args.csa_back_chan_attrs, settings);
-  if (!fore || !back) return fail(nfsstat4.NFS4ERR_TOOSMALL);
-  if (record.sessions.size >= settings.maxSessionsPerClient) return fail(nfsstat4.NFS4ERR_DELAY);
+  if (!wanted || !back) return fail(nfsstat4.NFS4ERR_TOOSMALL);
+  // Out of sessions for this client: waiting would not help (NFS4ERR_DELAY
+  // forever), so the answer is the RFC's lack of resources.
+  if (manager.clientSessions(record).size >= settings.maxSessionsPerClient)
+    return fail(nfsstat4.NFS4ERR_NOSPC);
+  // Every slot reserves its replay cache (slots × ca_maxresponsesize_cached);
+  // the budget may grant fewer slots than asked (§18.36.3), and when not even
+  // one, the session cannot be created now.
+  const slots = manager.grantableSlots(wanted.ca_maxrequests, wanted.ca_maxresponsesize_cached);
+  if (slots < 1) return fail(nfsstat4.NFS4ERR_NOSPC);
+  const fore: channel_attrs4 = { ...wanted, ca_maxrequests: slots };
 
   // Persistent reply caches and RDMA are not offered; only CONN_BACK_CHAN survives.
   const flags = args.csa_flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN;
@@ -107,6 +123,7 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
     back,
     args.csa_cb_program,
     args.csa_sec_parms,
+    wanted.ca_maxrequests,
   );
   manager.bind(session, state.conn, true, flags !== 0);
   if (!record.confirmed) manager.confirm(record);

@@ -9,7 +9,7 @@ export const destroyClientid: OpHandler<typeof nfs_opnum4.OP_DESTROY_CLIENTID> =
   const manager = state.server.state;
   const record = manager.client(args.dca_clientid);
   if (!record) return { dcr_status: nfsstat4.NFS4ERR_STALE_CLIENTID };
-  if (record.hasState) return { dcr_status: nfsstat4.NFS4ERR_CLIENTID_BUSY };
+  if (manager.hasState(record)) return { dcr_status: nfsstat4.NFS4ERR_CLIENTID_BUSY };
   manager.removeClient(record);
   return { dcr_status: nfsstat4.NFS4_OK };
 };

@@ -17,10 +17,7 @@ export const destroySession: OpHandler<typeof nfs_opnum4.OP_DESTROY_SESSION> = (
   if (own && state.opIndex !== state.opCount - 1)
     return { dsr_status: nfsstat4.NFS4ERR_NOT_ONLY_OP };
   // Other requests still executing on the session must finish first.
-  const busy = [...Array(session.slots.size).keys()].filter(
-    (i) => session.slots.slot(i).inUse,
-  ).length;
-  if (busy > (own ? 1 : 0)) return { dsr_status: nfsstat4.NFS4ERR_DELAY };
+  if (session.slots.inUseCount > (own ? 1 : 0)) return { dsr_status: nfsstat4.NFS4ERR_DELAY };
   manager.destroySession(session);
   return { dsr_status: nfsstat4.NFS4_OK };
 };

@@ -63,7 +63,7 @@ export const exchangeId: OpHandler<typeof nfs_opnum4.OP_EXCHANGE_ID> = (args, st
       // case 3, client collision: another principal owns this owner ID and
       // still holds state under a live lease.
       const leaseLive = confirmed.renewedAt >= manager.now() - manager.settings.leaseTimeSec * 1000;
-      if (confirmed.hasState && leaseLive) return fail(nfsstat4.NFS4ERR_CLID_INUSE);
+      if (manager.hasState(confirmed) && leaseLive) return fail(nfsstat4.NFS4ERR_CLID_INUSE);
       // Nothing to protect: the old principal's record goes at once, so its
       // client ID is stale from now on.
       manager.removeClient(confirmed);
@@ -78,8 +78,8 @@ export const exchangeId: OpHandler<typeof nfs_opnum4.OP_EXCHANGE_ID> = (args, st
     return fail(nfsstat4.NFS4ERR_DELAY);
   const record = new ClientRecord(
     manager.newClientId(),
-    new Uint8Array(owner.co_ownerid),
-    new Uint8Array(owner.co_verifier),
+    owner.co_ownerid,
+    owner.co_verifier,
     principal,
     args.eia_flags,
     args.eia_client_impl_id,

@@ -1,7 +1,10 @@
 // SEQUENCE (RFC 8881 §18.46, §2.10.6): names the session and slot of the
 // COMPOUND, decides whether the request is new, a retry to answer from the
 // replay cache, or an error — leaving the slot untouched on error — renews the
-// lease and binds an unbound connection to the session's fore channel.
+// lease and binds an unbound connection to the session's fore channel. A retry
+// is treated as a new request in all of that: only the results after SEQUENCE
+// come from the cache; SEQUENCE's own result (status flags, slot limits) is
+// computed now.
 
 import type { SEQUENCE4args, SEQUENCE4res } from "../../../generated/nfs4/index.js";
 import {
@@ -10,14 +13,14 @@ import {
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import type { Session } from "../../state/session.js";
-import type { NfsError, Slot } from "../../state/slot-table.js";
+import type { CachedReply, NfsError, RetryIdentity, Slot } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 
 export interface RequestInfo {
   /** Encoded size of the COMPOUND request, for ca_maxrequestsize. */
   readonly size: number;
-  /** requestFingerprint() of the request, to tell a true retry from a false one. */
-  readonly fingerprint: number;
+  /** What a retry must match (principal, op count, digest of the bytes after SEQUENCE). */
+  readonly identity: RetryIdentity;
   /** The size of the smallest possible reply: this COMPOUND answered by SEQUENCE alone. */
   readonly minReplySize: number;
 }
@@ -29,7 +32,8 @@ export type SequenceOutcome =
       readonly session: Session;
       readonly slot: Slot;
     }
-  | { readonly kind: "replay"; readonly reply: Uint8Array }
+  /** A retry: answer `res` followed by the cached results; execute nothing. */
+  | { readonly kind: "replay"; readonly res: SEQUENCE4res; readonly cached: CachedReply }
   | { readonly kind: "error"; readonly res: SEQUENCE4res };
 
 function fail(status: NfsError): SequenceOutcome {
@@ -52,14 +56,9 @@ export function sequence(
   if (args.sa_cachethis && request.minReplySize > session.fore.ca_maxresponsesize_cached)
     return fail(nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE);
 
-  const decision = session.slots.begin(
-    args.sa_slotid,
-    args.sa_sequenceid,
-    state.cred.principal,
-    request.fingerprint,
-  );
+  const decision = session.slots.begin(args.sa_slotid, args.sa_sequenceid, request.identity);
   if (decision.kind === "error") return fail(decision.status);
-  if (decision.kind === "replay") return decision;
+  manager.adaptSlots(session, args.sa_slotid, args.sa_highest_slotid);
 
   // A request on a connection the session does not know binds it to the fore
   // channel (§2.10.3.1 for SP4_NONE; the Linux client's nconnect relies on it).
@@ -70,24 +69,21 @@ export function sequence(
   if (session.backChannel() === null) {
     flags |= SEQ4_STATUS_CB_PATH_DOWN_SESSION;
     // CB_PATH_DOWN: no session of this client has a usable back channel.
-    if (![...session.client.sessions.values()].some((s) => s.backChannel() !== null))
+    if (![...manager.clientSessions(session.client).values()].some((s) => s.backChannel() !== null))
       flags |= SEQ4_STATUS_CB_PATH_DOWN;
   }
-  const highest = session.slots.highestSlotId;
-  return {
-    kind: "new",
-    session,
-    slot: decision.slot,
-    res: {
-      sr_status: nfsstat4.NFS4_OK,
-      sr_resok4: {
-        sr_sessionid: session.id,
-        sr_sequenceid: args.sa_sequenceid,
-        sr_slotid: args.sa_slotid,
-        sr_highest_slotid: highest,
-        sr_target_highest_slotid: highest,
-        sr_status_flags: flags >>> 0,
-      },
+  const res: SEQUENCE4res = {
+    sr_status: nfsstat4.NFS4_OK,
+    sr_resok4: {
+      sr_sessionid: session.id,
+      sr_sequenceid: args.sa_sequenceid,
+      sr_slotid: args.sa_slotid,
+      // The highest slot we accept now, and the one we would like the client to use.
+      sr_highest_slotid: session.slots.highestSlotId,
+      sr_target_highest_slotid: session.slots.targetHighestSlotId,
+      sr_status_flags: flags >>> 0,
     },
   };
+  if (decision.kind === "replay") return { kind: "replay", res, cached: decision.cached };
+  return { kind: "new", session, slot: decision.slot, res };
 }

@@ -1,0 +1,31 @@
+// The state attached to one file (RFC 8881 §9.7, §9.5): its opens and lock
+// states, so that OPEN finds conflicting share reservations, LOCK conflicting
+// locks, and READ/WRITE with special stateids share denials.
+
+import type { LockState } from "./lock-state.js";
+import type { OpenOwner, OpenState } from "./open-state.js";
+
+export class FileState {
+  readonly opens = new Set<OpenState>();
+  readonly locks = new Set<LockState>();
+  constructor(readonly fh: Uint8Array) {}
+
+  get empty(): boolean {
+    return this.opens.size === 0 && this.locks.size === 0;
+  }
+
+  /** The open that stands in the way of an open by `owner` with these modes, if any (§9.7). */
+  shareConflict(owner: OpenOwner, access: number, deny: number): OpenState | undefined {
+    for (const o of this.opens) {
+      if (o.owner === owner) continue;
+      if ((access & o.deny) !== 0 || (deny & o.access) !== 0) return o;
+    }
+    return undefined;
+  }
+
+  /** Whether some open denies `access` to everyone else (I/O with a special stateid). */
+  denies(access: number): boolean {
+    for (const o of this.opens) if ((o.deny & access) !== 0) return true;
+    return false;
+  }
+}
