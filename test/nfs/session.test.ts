@@ -24,6 +24,7 @@ import type { OpTable } from "../../src/nfs/op.js";
 import type { RpcConnection } from "../../src/rpc/types.js";
 import { joinResult } from "../../src/rpc/types.js";
 import { XdrReader } from "../../src/xdr/index.js";
+import { MAX_STORED_OPAQUE } from "../../src/state/copies.js";
 import { PRESSURE_LOG_INTERVAL_MS, ReplayBudget } from "../../src/state/replay-budget.js";
 import type { RetryIdentity } from "../../src/state/slot-table.js";
 import { SlotTable, seqidVerdict } from "../../src/state/slot-table.js";
@@ -1133,6 +1134,44 @@ describe("stored fields are copies, not views of the request", () => {
     const cached = session.slots.slot(0).cached!;
     expect(cached.tail.length).toBeGreaterThan(0);
     expect(owned(cached.tail)).toBe(true);
+  });
+
+  it("keeps at most MAX_STORED_OPAQUE bytes of unbounded fields, whatever the request holds", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const exchange = exchangeIdOp("owner-padded");
+    if (exchange.argop !== nfs_opnum4.OP_EXCHANGE_ID) throw new Error("not EXCHANGE_ID");
+    const padded = new Uint8Array(200_000).fill(0x64);
+    exchange.opexchange_id.eia_client_impl_id = [
+      { nii_domain: padded, nii_name: padded, nii_date: { seconds: 0n, nseconds: 0 } },
+    ];
+    const outcome = await h.raw(Harness.encode([exchange]), conn);
+    if (outcome.kind !== "success") throw new Error(outcome.kind);
+    const res = decodeCOMPOUND4res(new XdrReader(joinResult(outcome.result)));
+    const clientid = arm<{ eir_resok4: { eir_clientid: bigint } }>(res.resarray[0], "opexchange_id")
+      .eir_resok4.eir_clientid;
+    const record = h.state.client(clientid)!;
+    expect(record.implId[0]!.nii_domain.length).toBe(MAX_STORED_OPAQUE);
+    expect(record.implId[0]!.nii_name.length).toBe(MAX_STORED_OPAQUE);
+
+    const cs = createSessionOp(clientid, 1);
+    if (cs.argop !== nfs_opnum4.OP_CREATE_SESSION) throw new Error("not CREATE_SESSION");
+    cs.opcreate_session.csa_sec_parms = [
+      { cb_secflavor: 0 },
+      {
+        cb_secflavor: 6,
+        cbsp_gss_handles: {
+          gcbp_service: 1,
+          gcbp_handle_from_server: padded,
+          gcbp_handle_from_client: new Uint8Array(0),
+        },
+      },
+    ];
+    const csOut = await h.raw(Harness.encode([cs]), conn);
+    if (csOut.kind !== "success") throw new Error(csOut.kind);
+    const session = [...h.state.clientSessions(record).values()][0]!;
+    // The oversized RPCSEC_GSS entry (unusable here: no RPCSEC_GSS) is not kept.
+    expect(session.cbSecParms).toEqual([{ cb_secflavor: 0 }]);
   });
 });
 
