@@ -4,45 +4,29 @@
 // the wire. Records produced in the same tick share one cork, so pipelined
 // replies leave in a single writev.
 //
-// The socket's own buffer is the queue. Its size is the backpressure signal: over
-// the threshold the writer reports congestion, and the connection stops reading
-// (and so stops producing replies) until Node's 'drain' says the buffer emptied.
+// The socket's own buffer is the queue. The writer reports each record's bytes
+// when it is queued and again when the kernel has taken all of it (the write
+// callback of its last chunk: a stream's writes complete in order), so the
+// connection can count its buffered output exactly (output.ts) and see whether
+// the peer is still reading.
 
 import type { Socket } from "node:net";
 
+export interface WriterHooks {
+  /** A record of `bytes` was handed to the socket. */
+  queued(bytes: number): void;
+  /** The kernel took a whole record of `bytes` (or the socket failed and dropped it). */
+  flushed(bytes: number): void;
+}
+
 export class RecordWriter {
   private readonly socket: Socket;
-  private readonly threshold: number;
-  private readonly onCongestion: (congested: boolean) => void;
+  private readonly hooks: WriterHooks;
   private corked = false;
-  private congestedNow = false;
 
-  /**
-   * `onCongestion(true)` is called when the unsent output first exceeds
-   * `maxOutputBuffer`, `onCongestion(false)` when it has drained.
-   */
-  constructor(socket: Socket, maxOutputBuffer: number, onCongestion: (congested: boolean) => void) {
+  constructor(socket: Socket, hooks: WriterHooks) {
     this.socket = socket;
-    // 'drain' is only emitted after a write() that returned false, i.e. once the
-    // buffer reached writableHighWaterMark: a lower threshold could stay congested forever.
-    this.threshold = Math.max(maxOutputBuffer, socket.writableHighWaterMark);
-    this.onCongestion = onCongestion;
-    socket.on("drain", () => {
-      if (this.congestedNow && socket.writableLength <= this.threshold) {
-        this.congestedNow = false;
-        this.onCongestion(false);
-      }
-    });
-  }
-
-  /** True while the unsent output is over the threshold. */
-  get congested(): boolean {
-    return this.congestedNow;
-  }
-
-  /** Bytes accepted but not yet handed to the kernel. */
-  get buffered(): number {
-    return this.socket.writableLength;
+    this.hooks = hooks;
   }
 
   /**
@@ -52,17 +36,19 @@ export class RecordWriter {
    */
   send(chunks: readonly Uint8Array[]): boolean {
     const s = this.socket;
-    if (s.destroyed || !s.writable) return false;
+    if (s.destroyed || !s.writable || chunks.length === 0) return false;
     if (!this.corked) {
       this.corked = true;
       s.cork();
       process.nextTick(this.uncork);
     }
-    for (const c of chunks) s.write(c);
-    if (!this.congestedNow && s.writableLength > this.threshold) {
-      this.congestedNow = true;
-      this.onCongestion(true);
-    }
+    let bytes = 0;
+    for (const c of chunks) bytes += c.length;
+    this.hooks.queued(bytes);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) s.write(chunks[i]!);
+    // Called once, with or without an error: either way the bytes are gone.
+    s.write(chunks[last]!, () => this.hooks.flushed(bytes));
     return true;
   }
 
