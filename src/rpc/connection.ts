@@ -198,6 +198,9 @@ export class Connection implements RpcConnection {
 
   /** Closes the socket at once; unsent output is lost. */
   destroy(): void {
+    // Release the output bytes now: between destroy() and the 'close' event the
+    // failed writes must not look like drained ones that make room for more.
+    this.output.close();
     this.socket.destroy();
   }
 
@@ -212,7 +215,7 @@ export class Connection implements RpcConnection {
           ? "record too large; closing connection"
           : "too many fragments in a record; closing connection",
       );
-      this.socket.destroy();
+      this.destroy();
       return;
     }
     this.pump();
@@ -229,7 +232,7 @@ export class Connection implements RpcConnection {
       } catch (err) {
         // Decoding never throws on bad input; this is a bug, and must not crash the server.
         this.log.error({ err }, "unexpected error handling a record; closing connection");
-        this.socket.destroy();
+        this.destroy();
         return;
       }
     }
@@ -358,7 +361,7 @@ export class Connection implements RpcConnection {
       this.armIdleTimer(limit);
     } else if (idleFor >= limit) {
       this.log.info({ idleMs: idleFor }, "closing idle connection");
-      this.socket.destroy();
+      this.destroy();
     } else {
       this.armIdleTimer(limit - idleFor);
     }
@@ -394,7 +397,7 @@ export class Connection implements RpcConnection {
         { stalledMs: stalledFor, buffered: this.output.buffered },
         "peer is not reading its replies; closing connection",
       );
-      this.socket.destroy();
+      this.destroy();
     } else {
       this.armStallTimer(limit - stalledFor);
     }

@@ -15,7 +15,7 @@ import type { Socket } from "node:net";
 export interface WriterHooks {
   /** A record of `bytes` was handed to the socket. */
   queued(bytes: number): void;
-  /** The kernel took a whole record of `bytes` (or the socket failed and dropped it). */
+  /** The kernel took a whole record of `bytes`. */
   flushed(bytes: number): void;
 }
 
@@ -47,8 +47,11 @@ export class RecordWriter {
     this.hooks.queued(bytes);
     const last = chunks.length - 1;
     for (let i = 0; i < last; i++) s.write(chunks[i]!);
-    // Called once, with or without an error: either way the bytes are gone.
-    s.write(chunks[last]!, () => this.hooks.flushed(bytes));
+    // An error means the socket is being destroyed: its bytes are released
+    // when it closes, not here (the record was not sent).
+    s.write(chunks[last]!, (err) => {
+      if (err === null || err === undefined) this.hooks.flushed(bytes);
+    });
     return true;
   }
 
