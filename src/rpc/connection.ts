@@ -167,7 +167,8 @@ export class Connection implements RpcConnection {
       return Promise.reject(e);
     }
     const reply = this.pending.add(xid, timeout);
-    if (!this.writer.send(chunks)) {
+    // Not counted as output bytes: see writer.ts.
+    if (!this.writer.send(chunks, false)) {
       this.pending.fail(xid, new RpcConnectionClosedError(this.remote));
     }
     return reply;

@@ -5,8 +5,9 @@
 // - reserved: announced by a call in progress before it builds a large reply
 //   (RpcCall.reserveReplyBytes), released when its reply is handed to the writer
 //   or the call ends with no reply;
-// - buffered: replies (and backchannel calls) handed to the writer and not yet
-//   taken by the kernel; they count until their write completes.
+// - buffered: replies handed to the writer and not yet taken by the kernel; they
+//   count until their write completes. (Our own backchannel calls do not count:
+//   see writer.ts.)
 // Without reservations, the calls already dispatched (up to
 // maxInFlightPerConnection) could each build a 1 MiB READ reply before the
 // writer's backlog said "stop": 128 MiB per connection. With them, a call waits

@@ -4,11 +4,13 @@
 // the wire. Records produced in the same tick share one cork, so pipelined
 // replies leave in a single writev.
 //
-// The socket's own buffer is the queue. The writer reports each record's bytes
+// The socket's own buffer is the queue. The writer reports each reply's bytes
 // when it is queued and again when the kernel has taken all of it (the write
 // callback of its last chunk: a stream's writes complete in order), so the
-// connection can count its buffered output exactly (output.ts) and see whether
-// the peer is still reading.
+// connection can count its buffered replies exactly (output.ts) and see whether
+// the peer is still reading. Our own calls (the backchannel) are not counted:
+// their number is bounded by their sender (slots, timeouts), and holding back
+// reads because of them would stop us reading the very replies that complete them.
 
 import type { Socket } from "node:net";
 
@@ -32,9 +34,10 @@ export class RecordWriter {
   /**
    * Queues one record (its chunks, record mark first). The chunks are not
    * copied: they must not change afterwards. False if the socket can no longer
-   * be written (closed or ending): the record is dropped.
+   * be written (closed or ending): the record is dropped. `counted`: report
+   * its bytes to the hooks (replies); false for our own calls.
    */
-  send(chunks: readonly Uint8Array[]): boolean {
+  send(chunks: readonly Uint8Array[], counted = true): boolean {
     const s = this.socket;
     if (s.destroyed || !s.writable || chunks.length === 0) return false;
     if (!this.corked) {
@@ -42,10 +45,14 @@ export class RecordWriter {
       s.cork();
       process.nextTick(this.uncork);
     }
+    const last = chunks.length - 1;
+    if (!counted) {
+      for (const c of chunks) s.write(c);
+      return true;
+    }
     let bytes = 0;
     for (const c of chunks) bytes += c.length;
     this.hooks.queued(bytes);
-    const last = chunks.length - 1;
     for (let i = 0; i < last; i++) s.write(chunks[i]!);
     // An error means the socket is being destroyed: its bytes are released
     // when it closes, not here (the record was not sent).

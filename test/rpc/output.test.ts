@@ -5,7 +5,7 @@
 // from RpcServer.stats() while the test runs; nothing here asserts on time or RSS.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { REPLY_HEADER_BYTES, RpcServer } from "../../src/rpc/index.js";
+import { AUTH_NONE_OUTGOING, REPLY_HEADER_BYTES, RpcServer } from "../../src/rpc/index.js";
 import type { RpcCall, RpcOutcome, RpcServerStats } from "../../src/rpc/index.js";
 import type { RawClient } from "./support.js";
 import { callBytes, client, framed, startServer, testProgram, until, words } from "./support.js";
@@ -206,6 +206,39 @@ describe("output bytes", () => {
     expect(c.isOpen).toBe(true);
     await until(() => server.connections.size === 0, "the idle timer to close it");
     expect(server.stats().output.used).toBe(0);
+  });
+
+  it("does not count our own calls (the backchannel) as output bytes, nor stop reading for them", async () => {
+    let handled = 0;
+    const program = testProgram(async (call) => {
+      handled++;
+      return { kind: "success", result: words(call.xid) };
+    });
+    const { server, port } = await startServer([program], { maxConnectionOutputBytes: MiB });
+    const c = await client(port);
+    await until(() => server.connections.size === 1, "accept");
+    const conn = [...server.connections][0]!;
+    // The peer does not read: 6 MiB of our calls stay in the socket.
+    c.socket.pause();
+    const args = new Uint8Array(2 * MiB);
+    const calls = [0, 1, 2].map(() =>
+      conn
+        .call({
+          prog: 0x40000000,
+          vers: 1,
+          proc: 0,
+          cred: AUTH_NONE_OUTGOING,
+          args,
+          timeoutMs: 60_000,
+        })
+        .catch(() => "failed"),
+    );
+    expect(server.stats().connections[0]).toMatchObject({ reserved: 0, buffered: 0 });
+    // The connection still reads and dispatches the peer's calls.
+    c.sendCall({ xid: 5, proc: SMALL });
+    await until(() => handled === 1, "the call to be handled");
+    c.close();
+    expect(await Promise.all(calls)).toEqual(["failed", "failed", "failed"]);
   });
 
   it("closes a connection that sends too many fragments in one record", async () => {
