@@ -37,6 +37,9 @@ export const STAGING_SIZE = 16 * 1024;
  */
 const MIN_VIEW = 4 * 1024;
 
+/** Staged pieces up to this long are copied byte by byte. */
+const SMALL_COPY = 32;
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -115,6 +118,8 @@ export class RecordAssembler {
   // The staging buffer small pieces are copied into, and how much of it is used.
   private staging: Buffer | null = null;
   private stagingUsed = 0;
+  // Where the record's current run of staged bytes starts in the staging buffer.
+  private runStart = 0;
   private copied = 0;
   // Complete records not yet taken by next(); `head` avoids O(n) shifts.
   private ready: Uint8Array[] = [];
@@ -269,6 +274,7 @@ export class RecordAssembler {
     this.received = 0;
     this.staging = null;
     this.stagingUsed = 0;
+    this.runStart = 0;
     throw err;
   }
 
@@ -285,6 +291,7 @@ export class RecordAssembler {
 
   /** The record's pieces as one exact-size, unpooled buffer (or the only view). */
   private join(): Uint8Array {
+    this.closeRun();
     const pieces = this.pieces;
     if (pieces.length === 0) return EMPTY;
     const first = pieces[0]!;
@@ -310,6 +317,7 @@ export class RecordAssembler {
     this.received += take;
     if (take >= MIN_VIEW && take * 2 >= chunk.buffer.byteLength) {
       // Large enough to be worth a view, and it pins at most twice its size.
+      this.closeRun();
       this.pieces.push(chunk.subarray(pos, pos + take));
       return;
     }
@@ -317,32 +325,33 @@ export class RecordAssembler {
     let left = take;
     while (left > 0) {
       let staging = this.staging;
-      if (staging === null || this.stagingUsed === staging.length) {
+      let used = this.stagingUsed;
+      if (staging === null || used === staging.length) {
+        this.closeRun();
         staging = this.staging = Buffer.allocUnsafeSlow(STAGING_SIZE);
-        this.stagingUsed = 0;
+        used = this.runStart = 0;
       }
-      const n = Math.min(left, staging.length - this.stagingUsed);
-      const start = this.stagingUsed;
-      staging.set(chunk.subarray(from, from + n), start);
-      this.stagingUsed = start + n;
-      this.copied += n;
-      // Extend the previous piece when it ends where this one starts in the same
-      // staging buffer: one piece per staging buffer, not one per fragment.
-      const last = this.pieces[this.pieces.length - 1];
-      if (
-        last !== undefined &&
-        last.buffer === staging.buffer &&
-        last.byteOffset + last.length === staging.byteOffset + start
-      ) {
-        this.pieces[this.pieces.length - 1] = staging.subarray(
-          last.byteOffset - staging.byteOffset,
-          start + n,
-        );
+      const n = Math.min(left, staging.length - used);
+      if (n <= SMALL_COPY) {
+        // A byte loop beats creating a subarray for the few bytes of a tiny fragment.
+        for (let i = 0; i < n; i++) staging[used + i] = chunk[from + i]!;
       } else {
-        this.pieces.push(staging.subarray(start, start + n));
+        staging.set(chunk.subarray(from, from + n), used);
       }
+      this.stagingUsed = used + n;
+      this.copied += n;
       from += n;
       left -= n;
     }
+  }
+
+  /**
+   * Ends the run of staged bytes (a view piece follows, the staging buffer is
+   * full, or the record ends): one piece per run, not one per fragment.
+   */
+  private closeRun(): void {
+    if (this.staging === null || this.runStart === this.stagingUsed) return;
+    this.pieces.push(this.staging.subarray(this.runStart, this.stagingUsed));
+    this.runStart = this.stagingUsed;
   }
 }
