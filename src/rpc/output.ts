@@ -72,6 +72,7 @@ export class OutputBudget {
   /** Connections that stopped reading because the budget is full. */
   private readonly paused = new Set<ConnectionOutput>();
   private waking = false;
+  private wakeAgain = false;
 
   constructor(limit: number) {
     if (!Number.isSafeInteger(limit) || limit < 1) {
@@ -148,19 +149,26 @@ export class OutputBudget {
 
   /** Grants waiting reservations in order, then resumes paused connections if there is room. */
   wake(): void {
-    // Granting can release and take bytes again (re-entering here): one pass at a time.
-    if (this.waking) return;
+    // Granting and resuming can release bytes and wake again (re-entering here):
+    // one pass at a time, repeated while a nested wake was asked for.
+    if (this.waking) {
+      this.wakeAgain = true;
+      return;
+    }
     this.waking = true;
     try {
-      for (const account of this.waiting) {
-        account.grant();
-        if (this.waiting.has(account)) break;
-      }
-      if (!this.full && this.paused.size > 0) {
-        const paused = [...this.paused];
-        this.paused.clear();
-        for (const account of paused) account.roomAvailable();
-      }
+      do {
+        this.wakeAgain = false;
+        for (const account of this.waiting) {
+          account.grant();
+          if (this.waiting.has(account)) break;
+        }
+        if (!this.full && this.paused.size > 0) {
+          const paused = [...this.paused];
+          this.paused.clear();
+          for (const account of paused) account.roomAvailable();
+        }
+      } while (this.wakeAgain);
     } finally {
       this.waking = false;
     }
