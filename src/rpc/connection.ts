@@ -5,12 +5,16 @@
 //
 // Flow control — the socket is read only while all of these hold:
 // - fewer than maxInFlightPerConnection calls are being processed;
-// - the unsent output is under maxOutputBuffer (a peer that does not read our
-//   replies cannot make us buffer more of them);
+// - the connection's output bytes (reserved by calls in progress + written and
+//   not yet sent) are under maxConnectionOutputBytes, and no reservation waits;
+// - the output bytes of all connections are under maxTotalOutputBytes, and no
+//   reservation waits for room there (output.ts);
 // - no complete record is waiting to be dispatched;
 // - the server is not shutting down and the peer has not finished sending.
 // With the socket paused, memory per connection is bounded by one record in
-// progress, one socket chunk and the replies of the calls in flight.
+// progress, one socket chunk, its output bytes and the unreserved (small)
+// replies of the calls in flight. A peer that stops reading altogether is closed
+// after sendStallTimeoutMs without write progress, which releases its bytes.
 
 import type { Socket } from "node:net";
 import { randomInt } from "node:crypto";
@@ -19,6 +23,8 @@ import type { XdrReader } from "../xdr/index.js";
 import type { Dispatcher } from "./dispatch.js";
 import { RpcConnectionClosedError } from "./errors.js";
 import { decodeMessage, encodeCall, encodeReply } from "./message.js";
+import { ConnectionOutput, OutputBudget } from "./output.js";
+import type { OutputStats } from "./output.js";
 import { PendingCalls } from "./pending.js";
 import { RecordAssembler, RecordError } from "./record.js";
 import type { RpcSettings } from "./settings.js";
@@ -35,6 +41,11 @@ export interface ConnectionOptions {
   readonly logger: Logger;
   /** Called once, after the socket has closed and the close listeners have run. */
   readonly onClosed: (conn: Connection) => void;
+  /**
+   * The output budget shared by the server's connections; default a budget of
+   * this connection alone (maxTotalOutputBytes).
+   */
+  readonly outputBudget?: OutputBudget;
 }
 
 /** "address:port", with IPv6 addresses in brackets. */
@@ -57,6 +68,7 @@ export class Connection implements RpcConnection {
   private readonly onClosed: (conn: Connection) => void;
   private readonly assembler: RecordAssembler;
   private readonly writer: RecordWriter;
+  private readonly output: ConnectionOutput;
   private readonly pending = new PendingCalls();
   private closeListeners: (() => void)[] = [];
   private resolveClosed!: () => void;
@@ -71,6 +83,9 @@ export class Connection implements RpcConnection {
   private paused = false;
   private lastActivity = Date.now();
   private idleTimer: NodeJS.Timeout | null = null;
+  /** When the kernel last took a record (or output started after none was pending). */
+  private lastWriteProgress = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
   private nextXid: number;
 
   constructor(socket: Socket, options: ConnectionOptions) {
@@ -83,14 +98,18 @@ export class Connection implements RpcConnection {
     this.local = endpoint(socket.localAddress, socket.localPort);
     this.log = options.logger.child({ conn: this.id, remote: this.remote });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.assembler = new RecordAssembler(this.settings.maxRecordSize);
-    this.writer = new RecordWriter(socket, this.settings.maxOutputBuffer, (congested) => {
-      if (congested) {
-        this.log.debug({ buffered: this.writer.buffered }, "output congested; pausing reads");
-        this.updateReading();
-      } else {
-        this.pump();
-      }
+    this.assembler = new RecordAssembler(
+      this.settings.maxRecordSize,
+      this.settings.maxFragmentsPerRecord,
+    );
+    this.output = new ConnectionOutput(
+      this.settings.maxConnectionOutputBytes,
+      options.outputBudget ?? new OutputBudget(this.settings.maxTotalOutputBytes),
+      () => this.pump(),
+    );
+    this.writer = new RecordWriter(socket, {
+      queued: (bytes) => this.onQueued(bytes),
+      flushed: (bytes) => this.onFlushed(bytes),
     });
     // A random start, so our calls' xids after a restart or on a new connection
     // are unlikely to repeat recent ones (a client's duplicate request cache keys
@@ -115,6 +134,11 @@ export class Connection implements RpcConnection {
   /** Calls being processed on this connection. */
   get callsInFlight(): number {
     return this.inFlight;
+  }
+
+  /** This connection's output bytes: reserved, buffered, waiting reservations. */
+  outputStats(): OutputStats {
+    return this.output.stats();
   }
 
   onClose(listener: () => void): void {
@@ -143,7 +167,8 @@ export class Connection implements RpcConnection {
       return Promise.reject(e);
     }
     const reply = this.pending.add(xid, timeout);
-    if (!this.writer.send(chunks)) {
+    // Not counted as output bytes: see writer.ts.
+    if (!this.writer.send(chunks, false)) {
       this.pending.fail(xid, new RpcConnectionClosedError(this.remote));
     }
     return reply;
@@ -174,6 +199,9 @@ export class Connection implements RpcConnection {
 
   /** Closes the socket at once; unsent output is lost. */
   destroy(): void {
+    // Release the output bytes now: between destroy() and the 'close' event the
+    // failed writes must not look like drained ones that make room for more.
+    this.output.close();
     this.socket.destroy();
   }
 
@@ -183,10 +211,12 @@ export class Connection implements RpcConnection {
     } catch (e) {
       if (!(e instanceof RecordError)) throw e;
       this.log.warn(
-        { announced: e.announced, limit: e.limit },
-        "record too large; closing connection",
+        { announced: e.announced, fragments: e.fragments, limit: e.limit },
+        e.kind === "size"
+          ? "record too large; closing connection"
+          : "too many fragments in a record; closing connection",
       );
-      this.socket.destroy();
+      this.destroy();
       return;
     }
     this.pump();
@@ -203,7 +233,7 @@ export class Connection implements RpcConnection {
       } catch (err) {
         // Decoding never throws on bad input; this is a bug, and must not crash the server.
         this.log.error({ err }, "unexpected error handling a record; closing connection");
-        this.socket.destroy();
+        this.destroy();
         return;
       }
     }
@@ -223,7 +253,7 @@ export class Connection implements RpcConnection {
   private mayDispatch(): boolean {
     return (
       !this.stopping &&
-      !this.writer.congested &&
+      !this.output.mustPause &&
       this.inFlight < this.settings.maxInFlightPerConnection
     );
   }
@@ -238,18 +268,26 @@ export class Connection implements RpcConnection {
       this.paused = true;
       this.socket.pause();
     }
+    // Stopped by the other connections' output: ask to be told when it falls.
+    if (!read && this.output.pausedByBudget) this.output.pauseForBudget();
   }
 
   private onRecord(record: Uint8Array): void {
     this.lastActivity = Date.now();
     const msg = decodeMessage(record);
     switch (msg.kind) {
-      case "call":
+      case "call": {
         this.inFlight++;
+        const ledger = ConnectionOutput.ledger();
         this.dispatcher
-          .dispatch(msg.xid, msg.call, msg.args, this)
+          .dispatch(msg.xid, msg.call, msg.args, this, (bytes) =>
+            this.output.reserve(ledger, bytes),
+          )
           .then(
             (reply) => {
+              // The reservation becomes the reply's buffered bytes, with no
+              // grant in between (callDone grants).
+              this.output.release(ledger);
               if (reply !== null && !this.writer.send(reply)) {
                 this.log.debug(
                   { xid: msg.xid },
@@ -260,8 +298,12 @@ export class Connection implements RpcConnection {
             // dispatch() never rejects; this is a last line of defence.
             (err: unknown) => this.log.error({ err, xid: msg.xid }, "RPC dispatch failed"),
           )
-          .finally(() => this.callDone());
+          .finally(() => {
+            this.output.release(ledger);
+            this.callDone();
+          });
         return;
+      }
       case "reply":
         if (!this.pending.settle(msg.xid, msg.reply, msg.results)) {
           this.log.debug({ xid: msg.xid }, "REPLY matches no pending call; ignored");
@@ -279,6 +321,7 @@ export class Connection implements RpcConnection {
 
   private callDone(): void {
     this.inFlight--;
+    this.output.settled();
     if (this.inFlight === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -313,20 +356,60 @@ export class Connection implements RpcConnection {
   private onIdleTimer(): void {
     const limit = this.settings.idleTimeoutMs;
     const idleFor = Date.now() - this.lastActivity;
-    // A connection with work under way (our calls or its) is not idle.
-    if (this.inFlight > 0 || this.pending.size > 0) {
+    // A connection with work under way (our calls or its) is not idle; calls
+    // waiting for output room are not work: they wait on the peer reading.
+    if (this.inFlight > this.output.waiting || this.pending.size > 0) {
       this.armIdleTimer(limit);
     } else if (idleFor >= limit) {
       this.log.info({ idleMs: idleFor }, "closing idle connection");
-      this.socket.destroy();
+      this.destroy();
     } else {
       this.armIdleTimer(limit - idleFor);
+    }
+  }
+
+  private onQueued(bytes: number): void {
+    if (this.output.buffered === 0) {
+      this.lastWriteProgress = Date.now();
+      this.armStallTimer(this.settings.sendStallTimeoutMs);
+    }
+    this.output.queued(bytes);
+  }
+
+  private onFlushed(bytes: number): void {
+    this.lastWriteProgress = Date.now();
+    this.output.flushed(bytes);
+  }
+
+  /** Like the idle timer: one timer, armed while output is pending, re-armed lazily. */
+  private armStallTimer(delay: number): void {
+    if (this.settings.sendStallTimeoutMs === 0 || !this.isOpen || this.stallTimer !== null) return;
+    this.stallTimer = setTimeout(() => this.onStallTimer(), delay);
+    this.stallTimer.unref();
+  }
+
+  private onStallTimer(): void {
+    this.stallTimer = null;
+    if (this.output.buffered === 0) return;
+    const limit = this.settings.sendStallTimeoutMs;
+    const stalledFor = Date.now() - this.lastWriteProgress;
+    if (stalledFor >= limit) {
+      this.log.warn(
+        { stalledMs: stalledFor, buffered: this.output.buffered },
+        "peer is not reading its replies; closing connection",
+      );
+      this.destroy();
+    } else {
+      this.armStallTimer(limit - stalledFor);
     }
   }
 
   private onSocketClose(): void {
     this.isOpen = false;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    // Releases this connection's output bytes; calls waiting to reserve get false.
+    this.output.close();
     this.pending.failAll(() => new RpcConnectionClosedError(this.remote));
     const listeners = this.closeListeners;
     this.closeListeners = [];

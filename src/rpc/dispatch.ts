@@ -62,15 +62,17 @@ export class Dispatcher {
 
   /**
    * The record-marked reply to a CALL, or null if nothing is to be sent. Never
-   * rejects: a failure inside a program becomes SYSTEM_ERR.
+   * rejects: a failure inside a program becomes SYSTEM_ERR. `reserveReplyBytes`
+   * is the connection's reservation for this call (RpcCall.reserveReplyBytes).
    */
   async dispatch(
     xid: number,
     call: call_body,
     args: XdrReader,
     conn: RpcConnection,
+    reserveReplyBytes: (bytes: number) => Promise<boolean>,
   ): Promise<Uint8Array[] | null> {
-    const answer = await this.answer(xid, call, args, conn);
+    const answer = await this.answer(xid, call, args, conn, reserveReplyBytes);
     if (answer === null) return null;
     try {
       return encodeReply(xid, answer.body, answer.results);
@@ -86,6 +88,7 @@ export class Dispatcher {
     call: call_body,
     args: XdrReader,
     conn: RpcConnection,
+    reserveReplyBytes: (bytes: number) => Promise<boolean>,
   ): Promise<Answer | null> {
     if (call.rpcvers !== RPC_VERSION) {
       return this.refuse(xid, call, conn, { body: rpcMismatch() });
@@ -114,6 +117,7 @@ export class Dispatcher {
         cred: auth.cred,
         args,
         conn,
+        reserveReplyBytes,
       });
     } catch (e) {
       this.log.error(

@@ -11,6 +11,9 @@ export type {
 export { DEFAULT_RPC_SETTINGS, MAX_FRAGMENT_LENGTH, resolveRpcSettings } from "./settings.js";
 export type { RpcSettings } from "./settings.js";
 export { RpcServer } from "./server.js";
+export type { ConnectionStats, RpcServerStats } from "./server.js";
+export { ConnectionOutput, OutputBudget } from "./output.js";
+export type { BudgetStats, OutputStats, ReplyLedger } from "./output.js";
 export type { BoundAddress, ListenAddress, RpcServerEvents, RpcServerOptions } from "./server.js";
 export {
   RpcConnectionClosedError,
@@ -27,7 +30,20 @@ export {
   parseAuthSys,
 } from "./auth.js";
 export type { AuthResult, AuthSysParams } from "./auth.js";
-export { LAST_FRAGMENT, RecordAssembler, RecordError, frameRecord, recordMark } from "./record.js";
+export {
+  LAST_FRAGMENT,
+  RecordAssembler,
+  RecordError,
+  STAGING_SIZE,
+  frameRecord,
+  recordMark,
+} from "./record.js";
 export { NULL_PROC } from "./dispatch.js";
-export { RPC_VERSION, decodeMessage, encodeCall, encodeReply } from "./message.js";
+export {
+  REPLY_HEADER_BYTES,
+  RPC_VERSION,
+  decodeMessage,
+  encodeCall,
+  encodeReply,
+} from "./message.js";
 export type { InboundMessage } from "./message.js";

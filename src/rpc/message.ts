@@ -35,6 +35,14 @@ const CALL_HEADER_CAPACITY = 256;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The bytes a SUCCESS reply adds to its results on the wire: record mark (4),
+ * xid, REPLY, MSG_ACCEPTED, the null verifier (flavor, length) and SUCCESS
+ * (RFC 5531 §9). What a program adds to its results' size when it reserves
+ * output bytes (RpcCall.reserveReplyBytes).
+ */
+export const REPLY_HEADER_BYTES = 28;
+
 /** The verifier of every reply we send and every call we make. */
 export const NULL_VERIFIER: opaque_auth = Object.freeze({
   flavor: auth_flavor.AUTH_NONE,

@@ -2,35 +2,70 @@
 // of fragments, each preceded by a 4-byte mark (high bit: last fragment; low 31
 // bits: fragment length). The assembler turns socket chunks back into records.
 //
-// Memory rules, because the peer is untrusted:
-// - the limit is checked against each fragment mark as soon as it is read, before
-//   any of the fragment's data is buffered (a mark announcing 2 GiB costs nothing);
-// - a record is buffered only as its bytes actually arrive (the buffer is at most
-//   twice what was received, or 64 KiB, and never more than the announced size),
-//   so an announced-but-unsent record costs nothing either;
-// - a record that lies in one chunk as one fragment (the usual case) is returned
-//   as a view into that chunk, without copying.
+// Memory and CPU rules, because the peer is untrusted:
+// - the size limit is checked against each fragment mark as soon as it is read,
+//   before any of the fragment's data is buffered (a mark announcing 2 GiB costs
+//   nothing), and so is the limit on fragments per record;
+// - a record is held only as its bytes actually arrive, as a list of pieces: large
+//   pieces are views into the socket chunks, small pieces are copied into a staging
+//   buffer (a small view would pin a whole chunk: an 8-byte fragment in a 64 KiB
+//   chunk). So the memory held for a record in progress is at most twice the bytes
+//   received plus one staging buffer, and an announced-but-unsent record costs
+//   nothing;
+// - the pieces are joined once, into one exact-size buffer, when the record ends:
+//   every byte is copied at most twice (staging, then join), whatever the
+//   fragmentation, so reassembly costs O(bytes), not O(bytes × fragments);
+// - a record that lies in one chunk as one fragment (the usual case: the Linux
+//   client sends one fragment per record) is returned as a view into that chunk,
+//   without copying.
 
 import { MAX_FRAGMENT_LENGTH } from "./settings.js";
 
 /** The last-fragment bit of a record mark. */
 export const LAST_FRAGMENT = 0x80000000;
 
-/** First allocation for a record that spans chunks; later ones double. */
-const MIN_ACCUMULATOR = 64 * 1024;
+/**
+ * Size of the staging buffers small pieces are copied into. A record in progress
+ * holds at most one partly filled staging buffer, so this is also the most memory
+ * a record can hold beyond twice its received bytes.
+ */
+export const STAGING_SIZE = 16 * 1024;
+
+/**
+ * A piece at least this long, covering at least half of its chunk's memory, is
+ * kept as a view instead of being copied: one view object per 4 KiB or more.
+ */
+const MIN_VIEW = 4 * 1024;
+
+/** Staged pieces up to this long are copied byte by byte. */
+const SMALL_COPY = 32;
 
 const EMPTY = new Uint8Array(0);
 
-/** The peer broke record marking (a record over the limit); the connection must close. */
+/**
+ * The peer broke a record-marking limit; the connection must close. `kind` says
+ * which: "size" (the fragments add up to more than the maximum record size) or
+ * "fragments" (more fragments in one record than allowed).
+ */
 export class RecordError extends Error {
+  readonly kind: "size" | "fragments";
   /** The record size the marks announced so far, including the offending fragment. */
   readonly announced: number;
+  /** The fragments of the record so far, including the offending one. */
+  readonly fragments: number;
+  /** The limit that was crossed (bytes for "size", fragments for "fragments"). */
   readonly limit: number;
 
-  constructor(announced: number, limit: number) {
-    super(`record of at least ${announced} bytes exceeds the maximum record size ${limit}`);
+  constructor(kind: "size" | "fragments", announced: number, fragments: number, limit: number) {
+    super(
+      kind === "size"
+        ? `record of at least ${announced} bytes exceeds the maximum record size ${limit}`
+        : `record of at least ${fragments} fragments exceeds the maximum of ${limit} fragments`,
+    );
     this.name = "RecordError";
+    this.kind = kind;
     this.announced = announced;
+    this.fragments = fragments;
     this.limit = limit;
   }
 }
@@ -64,6 +99,7 @@ export function frameRecord(parts: Uint8Array | readonly Uint8Array[]): Uint8Arr
  */
 export class RecordAssembler {
   private readonly max: number;
+  private readonly maxFragments: number;
   // Record mark being read (its bytes may straddle chunks).
   private mark = 0;
   private markBytes = 0;
@@ -71,21 +107,38 @@ export class RecordAssembler {
   private inFragment = false;
   private fragmentLeft = 0;
   private fragmentLast = false;
-  // Record being read: the sum of the fragment lengths announced so far...
+  // Record being read: the sum of the fragment lengths announced so far, the
+  // fragments seen so far...
   private announced = 0;
-  // ...and the bytes received, when it cannot be a view into one chunk.
-  private acc: Buffer | null = null;
-  private accLength = 0;
+  private fragments = 0;
+  // ...and the bytes received, when it cannot be a view into one chunk: pieces in
+  // order (views into chunks, or filled parts of staging buffers) and their total.
+  private pieces: Uint8Array[] = [];
+  private received = 0;
+  // The staging buffer small pieces are copied into, and how much of it is used.
+  private staging: Buffer | null = null;
+  private stagingUsed = 0;
+  // Where the record's current run of staged bytes starts in the staging buffer.
+  private runStart = 0;
+  private copied = 0;
   // Complete records not yet taken by next(); `head` avoids O(n) shifts.
   private ready: Uint8Array[] = [];
   private head = 0;
   private failure: RecordError | null = null;
 
-  constructor(maxRecordSize: number) {
+  /**
+   * `maxRecordSize`: the largest record (sum of its fragments); `maxFragmentsPerRecord`:
+   * the most fragments one record may have (default: no limit but the size's).
+   */
+  constructor(maxRecordSize: number, maxFragmentsPerRecord = Number.MAX_SAFE_INTEGER) {
     if (!Number.isInteger(maxRecordSize) || maxRecordSize < 0) {
       throw new RangeError(`RecordAssembler: bad maximum record size ${maxRecordSize}`);
     }
+    if (!Number.isInteger(maxFragmentsPerRecord) || maxFragmentsPerRecord < 1) {
+      throw new RangeError(`RecordAssembler: bad maximum fragments ${maxFragmentsPerRecord}`);
+    }
     this.max = Math.min(maxRecordSize, MAX_FRAGMENT_LENGTH);
+    this.maxFragments = maxFragmentsPerRecord;
   }
 
   /** Complete records waiting to be taken with next(). */
@@ -93,15 +146,39 @@ export class RecordAssembler {
     return this.ready.length - this.head;
   }
 
-  /** Bytes held for the record in progress (not counting complete records). */
+  /** Bytes received for the record in progress (not counting complete records). */
   get buffered(): number {
-    return this.accLength;
+    return this.received;
   }
 
   /**
-   * Feed the next chunk of the stream. Throws RecordError if a fragment mark makes
-   * the record exceed the limit; the stream is then unusable (every later push
-   * throws the same error) and the connection must be closed.
+   * Memory held for the record in progress: the size of every distinct buffer its
+   * pieces and the staging buffer keep alive. At most 2 × buffered + 2 ×
+   * STAGING_SIZE (views pin at most twice their bytes; the first staging buffer
+   * may hold the end of the previous record, the last is partly filled). O(pieces):
+   * for tests and diagnostics, not for the hot path.
+   */
+  get retained(): number {
+    const held = new Set<ArrayBufferLike>();
+    for (const p of this.pieces) held.add(p.buffer);
+    if (this.staging !== null) held.add(this.staging.buffer);
+    let total = 0;
+    for (const b of held) total += b.byteLength;
+    return total;
+  }
+
+  /**
+   * Bytes copied so far, over the assembler's life (into staging buffers and into
+   * joined records): an instrumentation counter showing reassembly is O(bytes).
+   */
+  get bytesCopied(): number {
+    return this.copied;
+  }
+
+  /**
+   * Feed the next chunk of the stream. Throws RecordError if a fragment mark
+   * crosses a limit; the stream is then unusable (every later push throws the
+   * same error) and the connection must be closed.
    */
   push(chunk: Uint8Array): void {
     if (this.failure !== null) throw this.failure;
@@ -137,6 +214,7 @@ export class RecordAssembler {
         // The whole record is this one fragment and it is all in this chunk.
         this.inFragment = false;
         this.announced = 0;
+        this.fragments = 0;
         this.ready.push(chunk.subarray(pos, pos + left));
         pos += left;
         continue;
@@ -167,11 +245,21 @@ export class RecordAssembler {
     // Subtraction, so the check cannot be fooled by a sum beyond 2^53 (it cannot
     // get there anyway: `announced` never exceeds `max`).
     if (length > this.max - this.announced) {
-      this.failure = new RecordError(this.announced + length, this.max);
-      this.acc = null;
-      this.accLength = 0;
-      throw this.failure;
+      this.fail(new RecordError("size", this.announced + length, this.fragments + 1, this.max));
     }
+    // Counted even when empty: zero-length fragments cost no memory, but an
+    // endless run of them would keep us busy for nothing.
+    if (this.fragments >= this.maxFragments) {
+      this.fail(
+        new RecordError(
+          "fragments",
+          this.announced + length,
+          this.fragments + 1,
+          this.maxFragments,
+        ),
+      );
+    }
+    this.fragments++;
     this.announced += length;
     this.inFragment = true;
     this.fragmentLeft = length;
@@ -180,31 +268,90 @@ export class RecordAssembler {
     if (length === 0) this.endFragment();
   }
 
+  private fail(err: RecordError): never {
+    this.failure = err;
+    this.pieces = [];
+    this.received = 0;
+    this.staging = null;
+    this.stagingUsed = 0;
+    this.runStart = 0;
+    throw err;
+  }
+
   private endFragment(): void {
     this.inFragment = false;
     if (!this.fragmentLast) return;
-    // accLength === announced here, and the buffer is exactly that long (see append).
-    this.ready.push(this.acc === null ? EMPTY : this.acc.subarray(0, this.accLength));
-    this.acc = null;
-    this.accLength = 0;
+    // received === announced here.
+    this.ready.push(this.join());
+    this.pieces = [];
+    this.received = 0;
     this.announced = 0;
+    this.fragments = 0;
+  }
+
+  /** The record's pieces as one exact-size, unpooled buffer (or the only view). */
+  private join(): Uint8Array {
+    this.closeRun();
+    const pieces = this.pieces;
+    if (pieces.length === 0) return EMPTY;
+    const first = pieces[0]!;
+    if (pieces.length === 1 && first.buffer !== this.staging?.buffer) {
+      // One view into one chunk: as cheap as the one-fragment fast path.
+      return first;
+    }
+    // Unpooled: a record handed to a program must not share memory with
+    // unrelated small Buffers.
+    const out = Buffer.allocUnsafeSlow(this.received);
+    let at = 0;
+    for (const p of pieces) {
+      out.set(p, at);
+      at += p.length;
+    }
+    this.copied += at;
+    // The staging buffer stays for the next record, which fills it from where
+    // this one stopped (never below: those bytes are only ever read by this join).
+    return out;
   }
 
   private append(chunk: Uint8Array, pos: number, take: number): void {
-    const need = this.accLength + take;
-    let acc = this.acc;
-    if (acc === null || need > acc.length) {
-      const cap = acc === null ? 0 : acc.length;
-      // Never more than announced so far, so the final buffer is exactly the
-      // record's size and no uninitialised byte is ever exposed.
-      const size = Math.min(this.announced, Math.max(need, cap * 2, MIN_ACCUMULATOR));
-      // Unpooled: a record handed to a program must not share memory with
-      // unrelated small Buffers.
-      const grown = Buffer.allocUnsafeSlow(size);
-      if (acc !== null) acc.copy(grown, 0, 0, this.accLength);
-      this.acc = acc = grown;
+    this.received += take;
+    if (take >= MIN_VIEW && take * 2 >= chunk.buffer.byteLength) {
+      // Large enough to be worth a view, and it pins at most twice its size.
+      this.closeRun();
+      this.pieces.push(chunk.subarray(pos, pos + take));
+      return;
     }
-    acc.set(chunk.subarray(pos, pos + take), this.accLength);
-    this.accLength = need;
+    let from = pos;
+    let left = take;
+    while (left > 0) {
+      let staging = this.staging;
+      let used = this.stagingUsed;
+      if (staging === null || used === staging.length) {
+        this.closeRun();
+        staging = this.staging = Buffer.allocUnsafeSlow(STAGING_SIZE);
+        used = this.runStart = 0;
+      }
+      const n = Math.min(left, staging.length - used);
+      if (n <= SMALL_COPY) {
+        // A byte loop beats creating a subarray for the few bytes of a tiny fragment.
+        for (let i = 0; i < n; i++) staging[used + i] = chunk[from + i]!;
+      } else {
+        staging.set(chunk.subarray(from, from + n), used);
+      }
+      this.stagingUsed = used + n;
+      this.copied += n;
+      from += n;
+      left -= n;
+    }
+  }
+
+  /**
+   * Ends the run of staged bytes (a view piece follows, the staging buffer is
+   * full, or the record ends): one piece per run, not one per fragment.
+   */
+  private closeRun(): void {
+    if (this.staging === null || this.runStart === this.stagingUsed) return;
+    this.pieces.push(this.staging.subarray(this.runStart, this.stagingUsed));
+    this.runStart = this.stagingUsed;
   }
 }

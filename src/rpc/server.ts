@@ -9,6 +9,8 @@ import { pino } from "pino";
 import type { Logger } from "pino";
 import { Connection } from "./connection.js";
 import { Dispatcher } from "./dispatch.js";
+import { OutputBudget } from "./output.js";
+import type { BudgetStats, OutputStats } from "./output.js";
 import type { RpcSettings } from "./settings.js";
 import { resolveRpcSettings } from "./settings.js";
 import type { RpcConnection, RpcProgram } from "./types.js";
@@ -34,6 +36,20 @@ export interface BoundAddress {
   readonly family: string;
 }
 
+/** One connection's figures. */
+export interface ConnectionStats extends OutputStats {
+  readonly id: number;
+  readonly remote: string;
+  readonly callsInFlight: number;
+}
+
+/** A snapshot of the server's connections and output bytes (for tests and dfsctl). */
+export interface RpcServerStats {
+  readonly connections: readonly ConnectionStats[];
+  /** The global output budget: bytes reserved + buffered over all connections. */
+  readonly output: BudgetStats;
+}
+
 /** Events of an RpcServer; each carries the connection concerned. */
 export interface RpcServerEvents {
   /** A connection was accepted (after the connection limit check). */
@@ -48,6 +64,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
   private readonly dispatcher: Dispatcher;
   private readonly tcpServers: Server[] = [];
   private readonly conns = new Set<Connection>();
+  private readonly outputBudget: OutputBudget;
   private nextConnectionId = 1;
   private closing: Promise<void> | null = null;
   /** Connections refused since the last "connection limit" log line, and when that was. */
@@ -59,6 +76,20 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
     this.settings = resolveRpcSettings(options.settings);
     this.log = options.logger ?? pino({ level: "silent" });
     this.dispatcher = new Dispatcher(this.log);
+    this.outputBudget = new OutputBudget(this.settings.maxTotalOutputBytes);
+  }
+
+  /** The connections' figures and the global output budget, now. */
+  stats(): RpcServerStats {
+    return {
+      connections: [...this.conns].map((c) => ({
+        id: c.id,
+        remote: c.remote,
+        callsInFlight: c.callsInFlight,
+        ...c.outputStats(),
+      })),
+      output: this.outputBudget.stats(),
+    };
   }
 
   /** Serves `program` on every connection, current and future. */
@@ -157,6 +188,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       dispatcher: this.dispatcher,
       logger: this.log,
       onClosed: (c) => this.onConnectionClosed(c),
+      outputBudget: this.outputBudget,
     });
     this.conns.add(conn);
     this.log.debug({ conn: conn.id, remote: conn.remote }, "connection accepted");

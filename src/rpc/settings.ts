@@ -25,13 +25,41 @@ export interface RpcSettings {
    */
   readonly idleTimeoutMs: number;
   /**
-   * Backpressure threshold in bytes: when a connection's unsent output exceeds
-   * it, the connection stops reading until the socket drains, so a peer that
-   * does not read cannot grow our memory. Default 4 MiB (a few 1 MiB READ
-   * replies). The effective threshold is at least the socket's own
-   * writableHighWaterMark, so that Node's 'drain' event is guaranteed to fire.
+   * Fragments allowed in one record (RFC 5531 §11 lets a record have any number).
+   * Default 1024: the Linux client sends every record as one fragment, and 1024
+   * lets a full-size record come in 1 KiB fragments. A record with more closes
+   * the connection, like an oversized one — even empty fragments count, since an
+   * endless run of them costs CPU for nothing.
    */
-  readonly maxOutputBuffer: number;
+  readonly maxFragmentsPerRecord: number;
+  /**
+   * Output bytes one connection may hold: the reply bytes reserved by its calls
+   * in progress (RpcCall.reserveReplyBytes) plus its replies written but not yet
+   * taken by the kernel. At the bound the connection stops reading and further
+   * reservations wait, so a peer that does not read cannot grow our memory.
+   * Default 16 MiB: sixteen 1 MiB READ replies, about 13 ms of a 10 Gb/s link,
+   * enough to keep one connection's link busy. A call may always reserve on a
+   * connection holding nothing, so one reply larger than this still goes
+   * through. (This replaces the former maxOutputBuffer, which bounded only the
+   * replies already written.)
+   */
+  readonly maxConnectionOutputBytes: number;
+  /**
+   * The same bytes summed over all connections. At the bound every connection
+   * stops reading and reservations wait until output drains. Default 512 MiB:
+   * 4096 connections × 16 MiB would be 64 GiB; this keeps the server's output
+   * memory at a size a modest machine has, while 32 connections can each use
+   * their whole bound. At least maxConnectionOutputBytes.
+   */
+  readonly maxTotalOutputBytes: number;
+  /**
+   * A connection with unsent output on which the kernel accepts nothing more for
+   * this long is closed, releasing its bytes: a peer that stops reading cannot
+   * hold the output budget forever. Default 2 minutes, twice the Linux client's
+   * 60 s TCP retransmission timeout (a live client has retried or reconnected
+   * by then). 0 disables the timer.
+   */
+  readonly sendStallTimeoutMs: number;
   /**
    * Calls processed at once on one connection; at the limit the connection
    * stops reading until one completes. Default 128 (the NFS client pipelines;
@@ -49,7 +77,10 @@ export const DEFAULT_RPC_SETTINGS: RpcSettings = Object.freeze({
   maxRecordSize: 1024 * 1024 + 64 * 1024,
   maxConnections: 4096,
   idleTimeoutMs: 6 * 60 * 1000,
-  maxOutputBuffer: 4 * 1024 * 1024,
+  maxFragmentsPerRecord: 1024,
+  maxConnectionOutputBytes: 16 * 1024 * 1024,
+  maxTotalOutputBytes: 512 * 1024 * 1024,
+  sendStallTimeoutMs: 2 * 60 * 1000,
   maxInFlightPerConnection: 128,
   drainTimeoutMs: 10_000,
 });
@@ -70,7 +101,20 @@ export function resolveRpcSettings(overrides: Partial<RpcSettings> = {}): RpcSet
   requireInteger("maxConnections", s.maxConnections, 1, Number.MAX_SAFE_INTEGER);
   // setTimeout's limit: larger delays fire at once.
   requireInteger("idleTimeoutMs", s.idleTimeoutMs, 0, 0x7fffffff);
-  requireInteger("maxOutputBuffer", s.maxOutputBuffer, 1, Number.MAX_SAFE_INTEGER);
+  requireInteger("maxFragmentsPerRecord", s.maxFragmentsPerRecord, 1, MAX_FRAGMENT_LENGTH);
+  requireInteger(
+    "maxConnectionOutputBytes",
+    s.maxConnectionOutputBytes,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  requireInteger(
+    "maxTotalOutputBytes",
+    s.maxTotalOutputBytes,
+    s.maxConnectionOutputBytes,
+    Number.MAX_SAFE_INTEGER,
+  );
+  requireInteger("sendStallTimeoutMs", s.sendStallTimeoutMs, 0, 0x7fffffff);
   requireInteger("maxInFlightPerConnection", s.maxInFlightPerConnection, 1, 1 << 20);
   requireInteger("drainTimeoutMs", s.drainTimeoutMs, 0, 0x7fffffff);
   return Object.freeze(s);

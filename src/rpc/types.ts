@@ -63,6 +63,22 @@ export interface RpcCall {
   /** Positioned at the procedure's arguments; ends at the end of the record. */
   readonly args: XdrReader;
   readonly conn: RpcConnection;
+  /**
+   * Call BEFORE building a large part of the reply (a READ's data, a READDIR's
+   * entries): resolves true once `bytes` of the connection's output budget (and
+   * of the global one) are reserved for this call, false if the connection
+   * closed meanwhile — then stop working on the call, its reply cannot be sent.
+   * Waits while the connection is at maxConnectionOutputBytes or all connections
+   * at maxTotalOutputBytes. Count the whole reply as written: results plus the
+   * RPC reply header and record mark (REPLY_HEADER_BYTES). Reserve once per call
+   * if possible (a call holding bytes that waits for more is granted only when
+   * every call holding bytes is waiting too). All of a call's reservations are
+   * released when its reply is handed to the writer (they then count as the
+   * writer's buffered bytes until the socket drains them) or the call ends
+   * without a reply. Rejects with RangeError if `bytes` is not a non-negative
+   * safe integer.
+   */
+  reserveReplyBytes(bytes: number): Promise<boolean>;
 }
 
 /** What a program answers to a call. */

@@ -4,65 +4,61 @@
 // the wire. Records produced in the same tick share one cork, so pipelined
 // replies leave in a single writev.
 //
-// The socket's own buffer is the queue. Its size is the backpressure signal: over
-// the threshold the writer reports congestion, and the connection stops reading
-// (and so stops producing replies) until Node's 'drain' says the buffer emptied.
+// The socket's own buffer is the queue. The writer reports each reply's bytes
+// when it is queued and again when the kernel has taken all of it (the write
+// callback of its last chunk: a stream's writes complete in order), so the
+// connection can count its buffered replies exactly (output.ts) and see whether
+// the peer is still reading. Our own calls (the backchannel) are not counted:
+// their number is bounded by their sender (slots, timeouts), and holding back
+// reads because of them would stop us reading the very replies that complete them.
 
 import type { Socket } from "node:net";
 
+export interface WriterHooks {
+  /** A record of `bytes` was handed to the socket. */
+  queued(bytes: number): void;
+  /** The kernel took a whole record of `bytes`. */
+  flushed(bytes: number): void;
+}
+
 export class RecordWriter {
   private readonly socket: Socket;
-  private readonly threshold: number;
-  private readonly onCongestion: (congested: boolean) => void;
+  private readonly hooks: WriterHooks;
   private corked = false;
-  private congestedNow = false;
 
-  /**
-   * `onCongestion(true)` is called when the unsent output first exceeds
-   * `maxOutputBuffer`, `onCongestion(false)` when it has drained.
-   */
-  constructor(socket: Socket, maxOutputBuffer: number, onCongestion: (congested: boolean) => void) {
+  constructor(socket: Socket, hooks: WriterHooks) {
     this.socket = socket;
-    // 'drain' is only emitted after a write() that returned false, i.e. once the
-    // buffer reached writableHighWaterMark: a lower threshold could stay congested forever.
-    this.threshold = Math.max(maxOutputBuffer, socket.writableHighWaterMark);
-    this.onCongestion = onCongestion;
-    socket.on("drain", () => {
-      if (this.congestedNow && socket.writableLength <= this.threshold) {
-        this.congestedNow = false;
-        this.onCongestion(false);
-      }
-    });
-  }
-
-  /** True while the unsent output is over the threshold. */
-  get congested(): boolean {
-    return this.congestedNow;
-  }
-
-  /** Bytes accepted but not yet handed to the kernel. */
-  get buffered(): number {
-    return this.socket.writableLength;
+    this.hooks = hooks;
   }
 
   /**
    * Queues one record (its chunks, record mark first). The chunks are not
    * copied: they must not change afterwards. False if the socket can no longer
-   * be written (closed or ending): the record is dropped.
+   * be written (closed or ending): the record is dropped. `counted`: report
+   * its bytes to the hooks (replies); false for our own calls.
    */
-  send(chunks: readonly Uint8Array[]): boolean {
+  send(chunks: readonly Uint8Array[], counted = true): boolean {
     const s = this.socket;
-    if (s.destroyed || !s.writable) return false;
+    if (s.destroyed || !s.writable || chunks.length === 0) return false;
     if (!this.corked) {
       this.corked = true;
       s.cork();
       process.nextTick(this.uncork);
     }
-    for (const c of chunks) s.write(c);
-    if (!this.congestedNow && s.writableLength > this.threshold) {
-      this.congestedNow = true;
-      this.onCongestion(true);
+    const last = chunks.length - 1;
+    if (!counted) {
+      for (const c of chunks) s.write(c);
+      return true;
     }
+    let bytes = 0;
+    for (const c of chunks) bytes += c.length;
+    this.hooks.queued(bytes);
+    for (let i = 0; i < last; i++) s.write(chunks[i]!);
+    // An error means the socket is being destroyed: its bytes are released
+    // when it closes, not here (the record was not sent).
+    s.write(chunks[last]!, (err) => {
+      if (err === null || err === undefined) this.hooks.flushed(bytes);
+    });
     return true;
   }
 

@@ -91,6 +91,7 @@ export class Harness {
       cred,
       args: new XdrReader(bytes),
       conn,
+      reserveReplyBytes: () => Promise.resolve(true),
     });
   }
 

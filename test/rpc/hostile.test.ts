@@ -118,6 +118,29 @@ describe("hostile peers", () => {
     expect((await p).rest.readUint()).toBe(3);
   });
 
+  it("answers a NULL call padded to 1 MiB in 8-byte fragments when the limit allows them", async () => {
+    const fragments = (1024 * 1024) / 8;
+    const { server, port } = await startServer([program], { maxFragmentsPerRecord: fragments });
+    const body = Buffer.alloc(1024 * 1024);
+    body.set(callBytes({ xid: 11, proc: 0 }));
+    const stream = Buffer.alloc(fragments * 12);
+    for (let i = 0; i < fragments; i++) {
+      stream.writeUInt32BE(i === fragments - 1 ? 0x80000008 : 8, i * 12);
+      body.copy(stream, i * 12 + 4, i * 8, i * 8 + 8);
+    }
+    const c = await client(port);
+    const reply = c.reply(11);
+    c.send(stream);
+    expect((await reply).msg.xid).toBe(11);
+    expect(server.connections.size).toBe(1);
+    // The same record with the default limit (1024 fragments) closes the connection.
+    const strict = await startServer([program]);
+    const d = await client(strict.port);
+    d.send(stream);
+    await d.closed;
+    await until(() => strict.server.connections.size === 0, "the connection to close");
+  });
+
   it("cleans up after a truncated record and an abrupt close", async () => {
     const { server, port } = await startServer([program]);
     const c = await client(port);

@@ -110,7 +110,7 @@ describe("pipelining", () => {
       ],
       // Output beyond the threshold stops reading; the calls already in flight
       // still complete, so the bound is threshold + in-flight limit × reply size.
-      { maxOutputBuffer: 64 * 1024, maxInFlightPerConnection: 4 },
+      { maxConnectionOutputBytes: 64 * 1024, maxInFlightPerConnection: 4 },
     );
     const c = await client(port);
     c.socket.pause();

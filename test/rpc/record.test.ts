@@ -4,6 +4,7 @@ import {
   LAST_FRAGMENT,
   RecordAssembler,
   RecordError,
+  STAGING_SIZE,
   frameRecord,
   recordMark,
 } from "../../src/rpc/index.js";
@@ -188,5 +189,128 @@ describe("record marking", () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  describe("cost per byte", () => {
+    const MiB = 1024 * 1024;
+    /** A recognisable record, so a misplaced byte shows. */
+    const record = (size: number): Uint8Array =>
+      Uint8Array.from({ length: size }, (_, i) => (i * 7 + (i >>> 8)) & 0xff);
+
+    it("copies each byte of a 1 MiB record in 8-byte fragments at most twice", () => {
+      const data = record(MiB);
+      const cuts = Array.from({ length: MiB / 8 - 1 }, (_, i) => (i + 1) * 8);
+      const stream = encodeStream([{ data, cuts }]);
+      const a = new RecordAssembler(MiB, MiB / 8);
+      // Socket-sized chunks.
+      let maxRetained = 0;
+      for (let pos = 0; pos < stream.length; pos += 64 * 1024) {
+        a.push(stream.subarray(pos, pos + 64 * 1024));
+        maxRetained = Math.max(maxRetained, a.retained - 2 * a.buffered);
+      }
+      const [r] = drain(a);
+      expect(Buffer.compare(r!, data)).toBe(0);
+      // Once into staging, once into the joined record: not once per fragment
+      // (the old accumulator regrew to the announced size on every fragment).
+      expect(a.bytesCopied).toBeLessThanOrEqual(2 * MiB);
+      expect(maxRetained).toBeLessThanOrEqual(2 * STAGING_SIZE);
+    });
+
+    it("keeps large pieces as views and copies them once, into an exact-size record", () => {
+      const data = record(MiB);
+      // A 1 MiB WRITE as one fragment, arriving in 64 KiB socket chunks (each
+      // its own memory, as Node delivers them).
+      const stream = encodeStream([{ data, cuts: [] }]);
+      const a = new RecordAssembler(MiB + 64 * 1024);
+      for (let pos = 0; pos < stream.length; pos += 64 * 1024) {
+        a.push(Uint8Array.from(stream.subarray(pos, pos + 64 * 1024)));
+      }
+      const [r] = drain(a);
+      expect(Buffer.compare(r!, data)).toBe(0);
+      // The join, plus the last chunk's 4-byte tail (the mark shifted the data),
+      // which is staged rather than kept as a view of a mostly unrelated chunk.
+      expect(a.bytesCopied).toBe(MiB + 4);
+      expect(r!.buffer.byteLength).toBe(MiB);
+    });
+
+    it("does not let a small fragment pin a whole socket chunk", () => {
+      const a = new RecordAssembler(MiB, 1 << 20);
+      // Each 8-byte fragment arrives in its own 64 KiB chunk of which it uses 12 bytes.
+      for (let i = 0; i < 1000; i++) {
+        const chunk = new Uint8Array(64 * 1024).subarray(0, 12);
+        chunk.set(mark(8, false));
+        a.push(chunk);
+        expect(a.retained).toBeLessThanOrEqual(2 * a.buffered + 2 * STAGING_SIZE);
+      }
+      expect(a.buffered).toBe(8000);
+      // Memory that would have been pinned by views: 1000 × 64 KiB.
+      expect(a.retained).toBeLessThan(64 * 1024);
+    });
+
+    it("bounds memory whatever the mix of chunk and fragment sizes", () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({ fragment: fc.integer({ min: 0, max: 20_000 }), slack: fc.nat(70_000) }),
+            { minLength: 1, maxLength: 40 },
+          ),
+          (frags) => {
+            const a = new RecordAssembler(MiB, 1000);
+            let total = 0;
+            for (const [i, f] of frags.entries()) {
+              // The fragment in a chunk of its own with `slack` unused bytes after it.
+              const chunk = new Uint8Array(4 + f.fragment + f.slack).subarray(0, 4 + f.fragment);
+              chunk.set(mark(f.fragment, i === frags.length - 1));
+              chunk.fill(i & 0xff, 4);
+              a.push(chunk);
+              total += f.fragment;
+              if (i < frags.length - 1) {
+                expect(a.retained).toBeLessThanOrEqual(2 * a.buffered + 2 * STAGING_SIZE);
+              }
+            }
+            const [r] = drain(a);
+            expect(r!.length).toBe(total);
+            expect(a.bytesCopied).toBeLessThanOrEqual(2 * total);
+            let at = 0;
+            for (const [i, f] of frags.entries()) {
+              expect(r!.subarray(at, at + f.fragment).every((b) => b === (i & 0xff))).toBe(true);
+              at += f.fragment;
+            }
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+  });
+
+  describe("fragments per record", () => {
+    it("accepts a record of exactly maxFragmentsPerRecord fragments", () => {
+      const a = new RecordAssembler(1024, 3);
+      a.push(concat([mark(1, false), bytes(1), mark(1, false), bytes(2), mark(1, true), bytes(3)]));
+      // The count starts again with each record.
+      a.push(concat([mark(0, false), mark(0, false), mark(1, true), bytes(4)]));
+      expect(drain(a)).toEqual([bytes(1, 2, 3), bytes(4)]);
+    });
+
+    it("rejects the fragment beyond the limit at its mark, empty fragments included", () => {
+      const a = new RecordAssembler(1024, 3);
+      a.push(concat([mark(0, false), mark(0, false), mark(0, false)]));
+      let err: unknown;
+      try {
+        a.push(mark(1, true));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(RecordError);
+      expect((err as RecordError).kind).toBe("fragments");
+      expect((err as RecordError).fragments).toBe(4);
+      expect((err as RecordError).limit).toBe(3);
+      expect(() => a.push(bytes(0))).toThrow(RecordError);
+    });
+
+    it("refuses a bad limit", () => {
+      expect(() => new RecordAssembler(1024, 0)).toThrow(RangeError);
+      expect(() => new RecordAssembler(1024, 1.5)).toThrow(RangeError);
+    });
   });
 });
