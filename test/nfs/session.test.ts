@@ -51,6 +51,7 @@ function blockingOps(): {
   let runs = 0;
   return {
     ops: {
+      [nfs_opnum4.OP_PUTROOTFH]: fakeRoot,
       [nfs_opnum4.OP_GETATTR]: async () => {
         runs++;
         started();
@@ -67,6 +68,12 @@ function blockingOps(): {
   };
 }
 
+/** A PUTROOTFH that needs no backend: GETATTR needs a current filehandle. */
+function fakeRoot(_args: undefined, state: { currentFh: Uint8Array | null }) {
+  state.currentFh = new Uint8Array([1]);
+  return { status: nfsstat4.NFS4_OK } as const;
+}
+const putrootOp: nfs_argop4 = { argop: nfs_opnum4.OP_PUTROOTFH };
 const getattrOp: nfs_argop4 = { argop: nfs_opnum4.OP_GETATTR, opgetattr: { attr_request: [] } };
 
 describe("SEQUENCE and the slot table (RFC 8881 §2.10.6)", () => {
@@ -179,19 +186,21 @@ describe("SEQUENCE and the slot table (RFC 8881 §2.10.6)", () => {
     const h = new Harness({}, undefined, block.ops);
     const conn = h.conn();
     const { sessionid } = await newSession(h, conn);
-    const original = h.run([sequenceOp(sessionid, 1), getattrOp], conn);
+    const original = h.run([sequenceOp(sessionid, 1), putrootOp, getattrOp], conn);
     await block.started;
-    expect((await h.run([sequenceOp(sessionid, 1), getattrOp], conn)).status).toBe(
+    expect((await h.run([sequenceOp(sessionid, 1), putrootOp, getattrOp], conn)).status).toBe(
       nfsstat4.NFS4ERR_DELAY,
     );
     // A new seqid on a busy slot is out of order.
-    expect((await h.run([sequenceOp(sessionid, 2), getattrOp], conn)).status).toBe(
+    expect((await h.run([sequenceOp(sessionid, 2), putrootOp, getattrOp], conn)).status).toBe(
       nfsstat4.NFS4ERR_SEQ_MISORDERED,
     );
     block.release();
     const done = await original;
     expect(done.status).toBe(nfsstat4.NFS4_OK);
-    expect((await h.run([sequenceOp(sessionid, 1), getattrOp], conn)).bytes).toEqual(done.bytes);
+    expect((await h.run([sequenceOp(sessionid, 1), putrootOp, getattrOp], conn)).bytes).toEqual(
+      done.bytes,
+    );
     expect(block.runs()).toBe(1);
   });
 
@@ -288,8 +297,10 @@ describe("SEQUENCE and the slot table (RFC 8881 §2.10.6)", () => {
     expect((await h.run([sequenceOp(tiny, 1, 0, false)], conn)).status).toBe(nfsstat4.NFS4_OK);
   });
 
-  it("answers NFS4ERR_REP_TOO_BIG when a reply exceeds ca_maxresponsesize", async () => {
+  it("answers NFS4ERR_REP_TOO_BIG when a reply exceeds ca_maxresponsesize beyond its bound", async () => {
+    // This GETATTR answers more than GETATTR's reply bound: only the final check catches it.
     const bigAttrs: OpTable = {
+      [nfs_opnum4.OP_PUTROOTFH]: fakeRoot,
       [nfs_opnum4.OP_GETATTR]: () => ({
         status: nfsstat4.NFS4_OK,
         resok4: { obj_attributes: { attrmask: [1], attr_vals: new Uint8Array(64) } },
@@ -301,12 +312,14 @@ describe("SEQUENCE and the slot table (RFC 8881 §2.10.6)", () => {
       ca_maxresponsesize: 130,
       ca_maxresponsesize_cached: 130,
     });
-    const res = await h.run([sequenceOp(sessionid, 1, 0, false), getattrOp], conn);
+    const res = await h.run([sequenceOp(sessionid, 1, 0, false), putrootOp, getattrOp], conn);
     expect(res.status).toBe(nfsstat4.NFS4ERR_REP_TOO_BIG);
     expect(res.resarray.map((r) => r.resop)).toEqual([
       nfs_opnum4.OP_SEQUENCE,
+      nfs_opnum4.OP_PUTROOTFH,
       nfs_opnum4.OP_GETATTR,
     ]);
+    expect(h.processor.overruns).toBe(1);
     expect(res.bytes.length + 24).toBeLessThanOrEqual(130);
   });
 

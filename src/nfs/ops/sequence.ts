@@ -5,6 +5,8 @@
 
 import type { SEQUENCE4args, SEQUENCE4res } from "../../../generated/nfs4/index.js";
 import {
+  SEQUENCE4res_MAXSIZE,
+  nfs_opnum4,
   SEQ4_STATUS_CB_PATH_DOWN,
   SEQ4_STATUS_CB_PATH_DOWN_SESSION,
   nfsstat4,
@@ -12,6 +14,8 @@ import {
 import type { Session } from "../../state/session.js";
 import type { NfsError, Slot } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
+import { describe } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export interface RequestInfo {
   /** Encoded size of the COMPOUND request, for ca_maxrequestsize. */
@@ -91,3 +95,19 @@ export function sequence(
     },
   };
 }
+
+/**
+ * SEQUENCE's facts. COMPOUND runs SEQUENCE itself (it needs the request's
+ * size and fingerprint, and may answer from the replay cache), so the
+ * descriptor's handler is never called.
+ */
+export const SEQUENCE = describe({
+  op: nfs_opnum4.OP_SEQUENCE,
+  args: (op) => op.opsequence,
+  handler: () => {
+    throw new Error("SEQUENCE is run by COMPOUND, not through its descriptor");
+  },
+  needsCurrentFh: false,
+  replyBound: fixed(SEQUENCE4res_MAXSIZE),
+  nonIdempotent: false,
+});
