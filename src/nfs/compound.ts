@@ -170,21 +170,13 @@ export class CompoundProcessor {
             state.session = outcome.session;
           }
         } else {
-          const fhError = this.precheck(op, operation, state);
           // Will the reply still fit if this operation answers with as much
           // as it may, leaving room for a later operation's error result?
-          const bound =
-            fhError !== null || operation === undefined ? 0 : operation.replyBound(op, state);
           const slack = i + 1 < count ? ERROR_RESULT_SLACK : 0;
-          const tooBig = replyTooBig(hold, headerSize + resultBytes + bound + slack);
-          if (fhError !== null) res = statusResult(op.argop, fhError);
-          else if (tooBig !== null) res = statusResult(op.argop, tooBig);
-          else if (operation === undefined) res = statusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
-          else {
-            // Merge point: `bound` is this operation's reply bound, known just
-            // before it runs (call.reserveReplyBytes(bound) goes here).
-            res = await this.run(op, operation, state);
-          }
+          const session = hold;
+          res = await this.perform(op, operation, state, (bound) =>
+            replyTooBig(session, headerSize + resultBytes + bound + slack),
+          );
         }
         push(res);
         status = statusOf(res);
@@ -220,6 +212,34 @@ export class CompoundProcessor {
     if (operation.v40Only) return nfsstat4.NFS4ERR_NOTSUPP;
     if (operation.needsCurrentFh && state.currentFh === null) return nfsstat4.NFS4ERR_NOFILEHANDLE;
     return null;
+  }
+
+  /**
+   * Enforces `operation`'s descriptor, then runs it: the prechecks, then its
+   * reply bound against the session's limits (`tooBig`: RFC 8881 §2.10.6.4 —
+   * an operation whose reply might not fit does not run).
+   */
+  private async perform(
+    op: nfs_argop4,
+    operation: Operation | undefined,
+    state: CompoundState,
+    tooBig: (bound: number) => nfsstat4 | null,
+  ): Promise<nfs_resop4> {
+    const early = this.precheck(op, operation, state);
+    if (early !== null) return statusResult(op.argop, early);
+    if (operation === undefined) return statusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
+    let bound: number;
+    try {
+      bound = operation.replyBound(op, state);
+    } catch (e) {
+      this.server.log.error({ err: e, op: op.argop }, "operation reply bound failed");
+      return statusResult(op.argop, nfsstat4.NFS4ERR_SERVERFAULT);
+    }
+    const error = tooBig(bound);
+    if (error !== null) return statusResult(op.argop, error);
+    // Merge point: `bound` is the operation's reply bound, known just before
+    // it runs — where the transport's call.reserveReplyBytes(bound) belongs.
+    return this.run(op, operation, state);
   }
 
   /**
