@@ -71,6 +71,8 @@ export class CompoundProcessor {
   readonly executed = new Map<number, number>();
   /** Reply-size overruns the per-operation bounds missed (see fit(); tests require none). */
   overruns = 0;
+  /** Results larger than their operation's replyBound (tests require none). */
+  boundViolations = 0;
   private readonly ops: ReadonlyMap<number, Operation>;
 
   constructor(
@@ -101,11 +103,12 @@ export class CompoundProcessor {
     // results after SEQUENCE are encoded.slice(1).
     const encoded: Encoded[] = [];
     let resultBytes = 0;
-    const push = (res: nfs_resop4): void => {
+    const push = (res: nfs_resop4): number => {
       const e = this.encodeResult(res);
       results.push(e.res);
       encoded.push(e.bytes);
       resultBytes += e.bytes.length;
+      return e.bytes.length;
     };
     // The COMPOUND4res header: status, tag, the result count.
     const headerSize = 4 + 4 + ((tag.length + 3) & ~3) + 4;
@@ -150,6 +153,8 @@ export class CompoundProcessor {
         const operation = inVersion ? known : undefined;
         const misplaced = placementError(op.argop, operation, i, count);
         let res: nfs_resop4;
+        // The reply bound of an operation that ran, to hold its result to.
+        let bound: number | null = null;
         if (misplaced !== null) {
           res = statusResult(op.argop, misplaced);
         } else if (op.argop === nfs_opnum4.OP_SEQUENCE) {
@@ -174,11 +179,14 @@ export class CompoundProcessor {
           // as it may, leaving room for a later operation's error result?
           const slack = i + 1 < count ? ERROR_RESULT_SLACK : 0;
           const session = hold;
-          res = await this.perform(op, operation, state, (bound) =>
+          const done = await this.perform(op, operation, state, (bound) =>
             replyTooBig(session, headerSize + resultBytes + bound + slack),
           );
+          res = done.res;
+          bound = done.bound;
         }
-        push(res);
+        const size = push(res);
+        if (bound !== null && size > bound) this.boundExceeded(op.argop, size, bound);
         status = statusOf(res);
         if (status !== nfsstat4.NFS4_OK) break;
       }
@@ -224,22 +232,32 @@ export class CompoundProcessor {
     operation: Operation | undefined,
     state: CompoundState,
     tooBig: (bound: number) => nfsstat4 | null,
-  ): Promise<nfs_resop4> {
+  ): Promise<{ readonly res: nfs_resop4; readonly bound: number | null }> {
+    const refuse = (status: nfsstat4) => ({ res: statusResult(op.argop, status), bound: null });
     const early = this.precheck(op, operation, state);
-    if (early !== null) return statusResult(op.argop, early);
-    if (operation === undefined) return statusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
+    if (early !== null) return refuse(early);
+    if (operation === undefined) return refuse(nfsstat4.NFS4ERR_NOTSUPP);
     let bound: number;
     try {
       bound = operation.replyBound(op, state);
     } catch (e) {
       this.server.log.error({ err: e, op: op.argop }, "operation reply bound failed");
-      return statusResult(op.argop, nfsstat4.NFS4ERR_SERVERFAULT);
+      return refuse(nfsstat4.NFS4ERR_SERVERFAULT);
     }
     const error = tooBig(bound);
-    if (error !== null) return statusResult(op.argop, error);
+    if (error !== null) return refuse(error);
     // Merge point: `bound` is the operation's reply bound, known just before
     // it runs — where the transport's call.reserveReplyBytes(bound) belongs.
-    return this.run(op, operation, state);
+    return { res: await this.run(op, operation, state), bound };
+  }
+
+  /** An operation answered more than its descriptor's replyBound: a server bug, logged loudly. */
+  private boundExceeded(op: number, size: number, bound: number): void {
+    this.boundViolations++;
+    this.server.log.error(
+      { op, opName: nfs_opnum4_names[op], size, bound },
+      "operation result exceeds its reply bound",
+    );
   }
 
   /**

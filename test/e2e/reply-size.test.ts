@@ -102,6 +102,9 @@ describe("reply size over TCP", () => {
     const limit = running.server.settings.maxResponseSize;
     expect(fs.bytesRead - readsBefore).toBeLessThanOrEqual(limit);
     expect(fs.bytesRead - readsBefore).toBe(MiB);
+    // The check before each operation did it all: no result outgrew its bound.
+    expect(running.server.compound.boundViolations).toBe(0);
+    expect(running.server.compound.overruns).toBe(0);
   });
 
   it("answers REP_TOO_BIG_TO_CACHE, before running it, for a READ whose reply cannot be cached", async () => {

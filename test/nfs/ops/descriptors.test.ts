@@ -11,6 +11,7 @@ import {
   OPEN4_SHARE_ACCESS_BOTH,
   createmode4,
   data_content4,
+  decodeCOMPOUND4res,
   encodenfs_resop4,
   nfs_ftype4,
   nfs_opnum4,
@@ -31,7 +32,8 @@ import { DESCRIPTORS, OPERATIONS } from "../../../src/nfs/ops/index.js";
 import { OPEN } from "../../../src/nfs/ops/open.js";
 import { READDIR } from "../../../src/nfs/ops/readdir.js";
 import { statusOf } from "../../../src/protocol/results.js";
-import { XdrWriter } from "../../../src/xdr/index.js";
+import { joinResult } from "../../../src/rpc/types.js";
+import { XdrReader, XdrWriter } from "../../../src/xdr/index.js";
 import { Harness } from "../harness.js";
 import {
   createSessionOp,
@@ -270,6 +272,41 @@ describe("the reply-size check before each operation", () => {
     expect(five.resarray).toHaveLength(5);
     expect(h.processor.executed.get(nfs_opnum4.OP_PUTROOTFH)).toBe(4 + 3);
     expect(h.processor.overruns).toBe(0);
+  });
+});
+
+describe("the final reply-size check (a safety net)", () => {
+  it("cuts a reply an operation made larger than its bound, and says so", async () => {
+    // A GETATTR that answers far more than GETATTR's bound for what was asked.
+    const fs = new MemoryFileSystem({ exportMode: 0o777 });
+    const h = new Harness({}, fs, {
+      [nfs_opnum4.OP_GETATTR]: () => ({
+        status: nfsstat4.NFS4_OK,
+        resok4: { obj_attributes: { attrmask: [1], attr_vals: new Uint8Array(64) } },
+      }),
+    });
+    const conn = h.conn();
+    const { clientid, sequenceid } = await newClient(h, conn);
+    const fore = { ca_maxresponsesize: 130, ca_maxresponsesize_cached: 130 };
+    const cs = await h.run([createSessionOp(clientid, sequenceid, { fore })], conn);
+    const sessionid = (
+      cs.resarray[0] as { opcreate_session: { csr_resok4: { csr_sessionid: Uint8Array } } }
+    ).opcreate_session.csr_resok4.csr_sessionid;
+    const getattr: nfs_argop4 = { argop: nfs_opnum4.OP_GETATTR, opgetattr: { attr_request: [] } };
+    const bytes = Harness.encode([sequenceOp(sessionid, 1, 0, false), putroot, getattr]);
+    const outcome = await h.raw(bytes, conn);
+    if (outcome.kind !== "success") throw new Error(outcome.kind);
+    const reply = joinResult(outcome.result);
+    const res = decodeCOMPOUND4res(new XdrReader(reply));
+    expect(res.status).toBe(nfsstat4.NFS4ERR_REP_TOO_BIG);
+    expect(res.resarray.map((r) => r.resop)).toEqual([
+      nfs_opnum4.OP_SEQUENCE,
+      nfs_opnum4.OP_PUTROOTFH,
+      nfs_opnum4.OP_GETATTR,
+    ]);
+    expect(reply.length + 24).toBeLessThanOrEqual(130);
+    expect(h.processor.boundViolations).toBe(1);
+    expect(h.processor.overruns).toBe(1);
   });
 });
 
