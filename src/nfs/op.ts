@@ -67,7 +67,7 @@ export interface OpDescriptor<N extends nfs_opnum4> {
 }
 
 /** A descriptor with the usual defaults: not session-less, from NFSv4.1 on. */
-export function describe<N extends nfs_opnum4>(
+export function defineOp<N extends nfs_opnum4>(
   d: Omit<OpDescriptor<N>, "sessionless" | "minMinorVersion"> &
     Partial<Pick<OpDescriptor<N>, "sessionless" | "minMinorVersion">>,
 ): OpDescriptor<N> {

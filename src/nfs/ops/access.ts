@@ -18,7 +18,7 @@ import {
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, grantedBits } from "../../fs/permission.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -53,7 +53,7 @@ export const access: OpHandler<typeof nfs_opnum4.OP_ACCESS> = async (args, state
   return { status: nfsstat4.NFS4_OK, resok4: { supported, access: allowed } };
 };
 
-export const ACCESS = describe({
+export const ACCESS = defineOp({
   op: nfs_opnum4.OP_ACCESS,
   args: (op) => op.opaccess,
   handler: access,

@@ -15,7 +15,7 @@ import { MAX_OFFSET } from "../../state/lock-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { ioTarget } from "./io-common.js";
 import { fixed } from "./reply-size.js";
@@ -57,7 +57,7 @@ export const deallocate: OpHandler<typeof nfs_opnum4.OP_DEALLOCATE> = async (arg
   return { dr_status: nfsstat4.NFS4_OK };
 };
 
-export const ALLOCATE = describe({
+export const ALLOCATE = defineOp({
   op: nfs_opnum4.OP_ALLOCATE,
   args: (op) => op.opallocate,
   handler: allocate,
@@ -67,7 +67,7 @@ export const ALLOCATE = describe({
   nonIdempotent: true,
 });
 
-export const DEALLOCATE = describe({
+export const DEALLOCATE = defineOp({
   op: nfs_opnum4.OP_DEALLOCATE,
   args: (op) => op.opdeallocate,
   handler: deallocate,

@@ -9,7 +9,7 @@ import {
   channel_dir_from_server4,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESSION> = (
@@ -50,7 +50,7 @@ export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESS
   return { bctsr_status: nfsstat4.NFS4_OK, bctsr_resok4: resok };
 };
 
-export const BIND_CONN_TO_SESSION = describe({
+export const BIND_CONN_TO_SESSION = defineOp({
   op: nfs_opnum4.OP_BIND_CONN_TO_SESSION,
   args: (op) => op.opbind_conn_to_session,
   handler: bindConnToSession,

@@ -5,7 +5,7 @@
 import { CLOSE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { OpenState } from "../../state/open-state.js";
 import { INVALID_STATEID } from "../../state/stateid.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveForFile } from "../stateids.js";
 import { fixed } from "./reply-size.js";
 
@@ -20,7 +20,7 @@ export const close: OpHandler<typeof nfs_opnum4.OP_CLOSE> = (args, state) => {
   return { status: nfsstat4.NFS4_OK, open_stateid: INVALID_STATEID };
 };
 
-export const CLOSE = describe({
+export const CLOSE = defineOp({
   op: nfs_opnum4.OP_CLOSE,
   args: (op) => op.opclose,
   handler: close,

@@ -14,7 +14,7 @@
 //   owner override makes that moot for files opened for writing).
 
 import { COMMIT4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -26,7 +26,7 @@ export const commit: OpHandler<typeof nfs_opnum4.OP_COMMIT> = async (args, state
   return { status: nfsstat4.NFS4_OK, resok4: { writeverf: r.verifier } };
 };
 
-export const COMMIT = describe({
+export const COMMIT = defineOp({
   op: nfs_opnum4.OP_COMMIT,
   args: (op) => op.opcommit,
   handler: commit,

@@ -29,7 +29,7 @@ import type { CreateAttributes, CreateResult, FileHandle, FileSystem } from "../
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh, newObjectAttributes, notDirError } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
@@ -111,7 +111,7 @@ export const create: OpHandler<typeof nfs_opnum4.OP_CREATE> = async (args, state
 /** status, cinfo (change_info4_MAXSIZE), and attrset: the supported attributes that were set. */
 const CREATE_BOUND = RESOP_SIZE + 4 + change_info4_MAXSIZE + SUPPORTED_BITMAP_SIZE;
 
-export const CREATE = describe({
+export const CREATE = defineOp({
   op: nfs_opnum4.OP_CREATE,
   args: (op) => op.opcreate,
   handler: create,

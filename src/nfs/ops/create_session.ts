@@ -13,7 +13,7 @@ import {
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import type { NfsError } from "../../state/slot-table.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import type { NfsSettings } from "../settings.js";
 import { fixed } from "./reply-size.js";
 
@@ -126,7 +126,7 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
   return res;
 };
 
-export const CREATE_SESSION = describe({
+export const CREATE_SESSION = defineOp({
   op: nfs_opnum4.OP_CREATE_SESSION,
   args: (op) => op.opcreate_session,
   handler: createSession,

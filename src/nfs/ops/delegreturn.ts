@@ -2,14 +2,14 @@
 // stateid can name one: NFS4ERR_BAD_STATEID (after the filehandle check).
 
 import { DELEGRETURN4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const delegreturn: OpHandler<typeof nfs_opnum4.OP_DELEGRETURN> = () => ({
   status: nfsstat4.NFS4ERR_BAD_STATEID,
 });
 
-export const DELEGRETURN = describe({
+export const DELEGRETURN = defineOp({
   op: nfs_opnum4.OP_DELEGRETURN,
   args: (op) => op.opdelegreturn,
   handler: delegreturn,

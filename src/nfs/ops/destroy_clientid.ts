@@ -6,7 +6,7 @@ import {
   nfs_opnum4,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const destroyClientid: OpHandler<typeof nfs_opnum4.OP_DESTROY_CLIENTID> = (args, state) => {
@@ -18,7 +18,7 @@ export const destroyClientid: OpHandler<typeof nfs_opnum4.OP_DESTROY_CLIENTID> =
   return { dcr_status: nfsstat4.NFS4_OK };
 };
 
-export const DESTROY_CLIENTID = describe({
+export const DESTROY_CLIENTID = defineOp({
   op: nfs_opnum4.OP_DESTROY_CLIENTID,
   args: (op) => op.opdestroy_clientid,
   handler: destroyClientid,

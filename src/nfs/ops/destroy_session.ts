@@ -6,7 +6,7 @@ import {
   nfs_opnum4,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const destroySession: OpHandler<typeof nfs_opnum4.OP_DESTROY_SESSION> = (args, state) => {
@@ -29,7 +29,7 @@ export const destroySession: OpHandler<typeof nfs_opnum4.OP_DESTROY_SESSION> = (
   return { dsr_status: nfsstat4.NFS4_OK };
 };
 
-export const DESTROY_SESSION = describe({
+export const DESTROY_SESSION = defineOp({
   op: nfs_opnum4.OP_DESTROY_SESSION,
   args: (op) => op.opdestroy_session,
   handler: destroySession,

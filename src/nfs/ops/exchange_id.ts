@@ -19,7 +19,7 @@ import { ClientRecord, sameBytes } from "../../state/client.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 import { XdrWriter } from "../../xdr/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { SERVER_IMPL_ID } from "../server-identity.js";
 import { RESOP_SIZE, opaqueSize } from "./reply-size.js";
 
@@ -140,7 +140,7 @@ function exchangeIdBound(state: CompoundState): number {
   );
 }
 
-export const EXCHANGE_ID = describe({
+export const EXCHANGE_ID = defineOp({
   op: nfs_opnum4.OP_EXCHANGE_ID,
   args: (op) => op.opexchange_id,
   handler: exchangeId,

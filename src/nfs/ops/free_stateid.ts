@@ -5,7 +5,7 @@
 import { FREE_STATEID4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { LockState } from "../../state/lock-state.js";
 import type { OpenState } from "../../state/open-state.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveStateid } from "../stateids.js";
 import { fixed } from "./reply-size.js";
 
@@ -18,7 +18,7 @@ export const freeStateid: OpHandler<typeof nfs_opnum4.OP_FREE_STATEID> = (args, 
   return { fsr_status: nfsstat4.NFS4_OK };
 };
 
-export const FREE_STATEID = describe({
+export const FREE_STATEID = defineOp({
   op: nfs_opnum4.OP_FREE_STATEID,
   args: (op) => op.opfree_stateid,
   handler: freeStateid,

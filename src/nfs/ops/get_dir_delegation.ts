@@ -7,7 +7,7 @@
 // not a directory is NFS4ERR_NOTDIR (§15.2 has no NFS4ERR_SYMLINK here).
 
 import { gddrnf4_status, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh, notDirError } from "./common.js";
 import { RESOP_SIZE } from "./reply-size.js";
 
@@ -29,7 +29,7 @@ export const getDirDelegation: OpHandler<typeof nfs_opnum4.OP_GET_DIR_DELEGATION
 /** The one answer this server gives: status, GDD4_UNAVAIL and the will-signal flag. */
 const GET_DIR_DELEGATION_BOUND = RESOP_SIZE + 4 + 4 + 4;
 
-export const GET_DIR_DELEGATION = describe({
+export const GET_DIR_DELEGATION = defineOp({
   op: nfs_opnum4.OP_GET_DIR_DELEGATION,
   args: (op) => op.opget_dir_delegation,
   handler: getDirDelegation,

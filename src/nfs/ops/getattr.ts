@@ -5,7 +5,7 @@
 
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { encodeAttrs, needsStats, requestsWriteOnly } from "../attrs/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { attrSource, currentFh } from "./common.js";
 import { RESOP_SIZE, fattr4Bound } from "./reply-size.js";
 
@@ -20,7 +20,7 @@ export const getattr: OpHandler<typeof nfs_opnum4.OP_GETATTR> = async (args, sta
   return { status: nfsstat4.NFS4_OK, resok4: { obj_attributes } };
 };
 
-export const GETATTR = describe({
+export const GETATTR = defineOp({
   op: nfs_opnum4.OP_GETATTR,
   args: (op) => op.opgetattr,
   handler: getattr,

@@ -1,7 +1,7 @@
 // GETFH (RFC 8881 §18.8): returns the current filehandle.
 
 import { GETFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -10,7 +10,7 @@ export const getfh: OpHandler<typeof nfs_opnum4.OP_GETFH> = (_args, state) => ({
   resok4: { object: currentFh(state) },
 });
 
-export const GETFH = describe({
+export const GETFH = defineOp({
   op: nfs_opnum4.OP_GETFH,
   args: () => undefined,
   handler: getfh,

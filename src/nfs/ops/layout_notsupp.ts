@@ -13,7 +13,7 @@
 // NFS4ERR_INVAL ("an argument was not valid") is the one that fits.
 
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { statusOnly } from "./reply-size.js";
 
 const NOTSUPP = nfsstat4.NFS4ERR_NOTSUPP;
@@ -45,42 +45,42 @@ export const setSsv: OpHandler<typeof nfs_opnum4.OP_SET_SSV> = () => ({
 // Each answers with a status alone, and changes nothing.
 const notSupported = { needsCurrentFh: false, replyBound: statusOnly, nonIdempotent: false };
 
-export const GETDEVICEINFO = describe({
+export const GETDEVICEINFO = defineOp({
   op: nfs_opnum4.OP_GETDEVICEINFO,
   args: (op) => op.opgetdeviceinfo,
   handler: getdeviceinfo,
   ...notSupported,
 });
 
-export const GETDEVICELIST = describe({
+export const GETDEVICELIST = defineOp({
   op: nfs_opnum4.OP_GETDEVICELIST,
   args: (op) => op.opgetdevicelist,
   handler: getdevicelist,
   ...notSupported,
 });
 
-export const LAYOUTCOMMIT = describe({
+export const LAYOUTCOMMIT = defineOp({
   op: nfs_opnum4.OP_LAYOUTCOMMIT,
   args: (op) => op.oplayoutcommit,
   handler: layoutcommit,
   ...notSupported,
 });
 
-export const LAYOUTGET = describe({
+export const LAYOUTGET = defineOp({
   op: nfs_opnum4.OP_LAYOUTGET,
   args: (op) => op.oplayoutget,
   handler: layoutget,
   ...notSupported,
 });
 
-export const LAYOUTRETURN = describe({
+export const LAYOUTRETURN = defineOp({
   op: nfs_opnum4.OP_LAYOUTRETURN,
   args: (op) => op.oplayoutreturn,
   handler: layoutreturn,
   ...notSupported,
 });
 
-export const SET_SSV = describe({
+export const SET_SSV = defineOp({
   op: nfs_opnum4.OP_SET_SSV,
   args: (op) => op.opset_ssv,
   handler: setSsv,

@@ -18,7 +18,7 @@ import {
 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { NO_FILEHANDLE, currentFh, lookupDirError, sameFilesystem } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -43,7 +43,7 @@ export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) =>
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };
 
-export const LINK = describe({
+export const LINK = defineOp({
   op: nfs_opnum4.OP_LINK,
   args: (op) => op.oplink,
   handler: link,

@@ -16,7 +16,7 @@ import type { OpenState } from "../../state/open-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveForFile } from "../stateids.js";
 import { findConflict, modeOf, notDenied, requestRange } from "./lock-common.js";
 import { fixed } from "./reply-size.js";
@@ -77,7 +77,7 @@ const nfs_lock_type4_values: Record<number, true> = Object.fromEntries(
   Object.values(nfs_lock_type4).map((v) => [v, true]),
 );
 
-export const LOCK = describe({
+export const LOCK = defineOp({
   op: nfs_opnum4.OP_LOCK,
   args: (op) => op.oplock,
   handler: lock,

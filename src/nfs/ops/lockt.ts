@@ -9,7 +9,7 @@ import {
 } from "../../../generated/nfs4/index.js";
 import { keyOf } from "../../state/client.js";
 import { ownerKey } from "../../state/open-state.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { ioTypeError } from "./io-common.js";
 import { findConflict, modeOf, notDenied, requestRange } from "./lock-common.js";
@@ -35,7 +35,7 @@ export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) 
   return denied ? { status: nfsstat4.NFS4ERR_DENIED, denied } : { status: nfsstat4.NFS4_OK };
 };
 
-export const LOCKT = describe({
+export const LOCKT = defineOp({
   op: nfs_opnum4.OP_LOCKT,
   args: (op) => op.oplockt,
   handler: lockt,

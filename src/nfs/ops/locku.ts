@@ -4,7 +4,7 @@
 import { LOCKU4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { LockState } from "../../state/lock-state.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveForFile } from "../stateids.js";
 import { requestRange } from "./lock-common.js";
 import { fixed } from "./reply-size.js";
@@ -20,7 +20,7 @@ export const locku: OpHandler<typeof nfs_opnum4.OP_LOCKU> = (args, state) => {
   return { status: nfsstat4.NFS4_OK, lock_stateid: stateidOf(r.ok) };
 };
 
-export const LOCKU = describe({
+export const LOCKU = defineOp({
   op: nfs_opnum4.OP_LOCKU,
   args: (op) => op.oplocku,
   handler: locku,

@@ -8,7 +8,7 @@
 import { LOOKUP4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, mayAccess } from "../../fs/permission.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh, lookupDirError } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -26,7 +26,7 @@ export const lookup: OpHandler<typeof nfs_opnum4.OP_LOOKUP> = async (args, state
   return { status: nfsstat4.NFS4_OK };
 };
 
-export const LOOKUP = describe({
+export const LOOKUP = defineOp({
   op: nfs_opnum4.OP_LOOKUP,
   args: (op) => op.oplookup,
   handler: lookup,

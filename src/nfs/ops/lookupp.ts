@@ -4,7 +4,7 @@
 
 import { LOOKUPP4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { MAY_EXEC, mayAccess } from "../../fs/permission.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh, lookupDirError } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -20,7 +20,7 @@ export const lookupp: OpHandler<typeof nfs_opnum4.OP_LOOKUPP> = async (_args, st
   return { status: nfsstat4.NFS4_OK };
 };
 
-export const LOOKUPP = describe({
+export const LOOKUPP = defineOp({
   op: nfs_opnum4.OP_LOOKUPP,
   args: () => undefined,
   handler: lookupp,

@@ -4,7 +4,7 @@
 // errors as VERIFY (compareAttrs, common.ts).
 
 import { NVERIFY4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { compareAttrs, currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -14,7 +14,7 @@ export const nverify: OpHandler<typeof nfs_opnum4.OP_NVERIFY> = async (args, sta
   return { status: r.same ? nfsstat4.NFS4ERR_SAME : nfsstat4.NFS4_OK };
 };
 
-export const NVERIFY = describe({
+export const NVERIFY = defineOp({
   op: nfs_opnum4.OP_NVERIFY,
   args: (op) => op.opnverify,
   handler: nverify,

@@ -42,7 +42,7 @@ import type { NfsError } from "../../state/slot-table.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh, newObjectAttributes } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
@@ -264,7 +264,7 @@ function noDelegation(shareAccess: number): open_delegation4 {
 const OPEN_BOUND =
   RESOP_SIZE + 4 + stateid4_MAXSIZE + change_info4_MAXSIZE + 4 + SUPPORTED_BITMAP_SIZE + 4 + 4 + 4;
 
-export const OPEN = describe({
+export const OPEN = defineOp({
   op: nfs_opnum4.OP_OPEN,
   args: (op) => op.opopen,
   handler: open,

@@ -4,7 +4,7 @@
 import { OPEN_DOWNGRADE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { OpenState } from "../../state/open-state.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveForFile } from "../stateids.js";
 import { fixed } from "./reply-size.js";
 
@@ -25,7 +25,7 @@ export const openDowngrade: OpHandler<typeof nfs_opnum4.OP_OPEN_DOWNGRADE> = (ar
   return { status: nfsstat4.NFS4_OK, resok4: { open_stateid: stateidOf(open) } };
 };
 
-export const OPEN_DOWNGRADE = describe({
+export const OPEN_DOWNGRADE = defineOp({
   op: nfs_opnum4.OP_OPEN_DOWNGRADE,
   args: (op) => op.opopen_downgrade,
   handler: openDowngrade,

@@ -6,7 +6,7 @@
 // operation on the current object.
 
 import { OPENATTR4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -15,7 +15,7 @@ export const openattr: OpHandler<typeof nfs_opnum4.OP_OPENATTR> = async (_args, 
   return { status: nfsstat4.NFS4ERR_NOTSUPP };
 };
 
-export const OPENATTR = describe({
+export const OPENATTR = defineOp({
   op: nfs_opnum4.OP_OPENATTR,
   args: (op) => op.opopenattr,
   handler: openattr,

@@ -9,7 +9,7 @@ import {
   nfs_opnum4,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const putfh: OpHandler<typeof nfs_opnum4.OP_PUTFH> = async (args, state) => {
@@ -22,7 +22,7 @@ export const putfh: OpHandler<typeof nfs_opnum4.OP_PUTFH> = async (args, state) 
   return { status: nfsstat4.NFS4_OK };
 };
 
-export const PUTFH = describe({
+export const PUTFH = defineOp({
   op: nfs_opnum4.OP_PUTFH,
   args: (op) => op.opputfh,
   handler: putfh,

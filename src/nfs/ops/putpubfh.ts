@@ -6,7 +6,7 @@
 // status it names (COMPOUND's failureStatus mapping answers SERVERFAULT).
 
 import { PUTPUBFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const putpubfh: OpHandler<typeof nfs_opnum4.OP_PUTPUBFH> = async (_args, state) => {
@@ -14,7 +14,7 @@ export const putpubfh: OpHandler<typeof nfs_opnum4.OP_PUTPUBFH> = async (_args, 
   return { status: nfsstat4.NFS4_OK };
 };
 
-export const PUTPUBFH = describe({
+export const PUTPUBFH = defineOp({
   op: nfs_opnum4.OP_PUTPUBFH,
   args: () => undefined,
   handler: putpubfh,

@@ -3,7 +3,7 @@
 // child "export" is the export); the pseudo-filesystem will take its place.
 
 import { PUTROOTFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const putrootfh: OpHandler<typeof nfs_opnum4.OP_PUTROOTFH> = async (_args, state) => {
@@ -11,7 +11,7 @@ export const putrootfh: OpHandler<typeof nfs_opnum4.OP_PUTROOTFH> = async (_args
   return { status: nfsstat4.NFS4_OK };
 };
 
-export const PUTROOTFH = describe({
+export const PUTROOTFH = defineOp({
   op: nfs_opnum4.OP_PUTROOTFH,
   args: () => undefined,
   handler: putrootfh,

@@ -4,7 +4,7 @@
 
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { ACCESS_READ } from "../../state/open-state.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { ioTarget } from "./io-common.js";
 import { readBound } from "./reply-size.js";
 
@@ -16,7 +16,7 @@ export const read: OpHandler<typeof nfs_opnum4.OP_READ> = async (args, state) =>
   return { status: nfsstat4.NFS4_OK, resok4: { eof, data } };
 };
 
-export const READ = describe({
+export const READ = defineOp({
   op: nfs_opnum4.OP_READ,
   args: (op) => op.opread,
   handler: read,

@@ -9,7 +9,7 @@ import {
   nfsstat4,
   type read_plus_content,
 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { read } from "./read.js";
 import { readBound } from "./reply-size.js";
 
@@ -39,7 +39,7 @@ export const readPlus: OpHandler<typeof nfs_opnum4.OP_READ_PLUS> = async (args, 
  */
 const SEGMENT_OVERHEAD = 4 + 4 + 8;
 
-export const READ_PLUS = describe({
+export const READ_PLUS = defineOp({
   op: nfs_opnum4.OP_READ_PLUS,
   args: (op) => op.opread_plus,
   handler: readPlus,

@@ -32,7 +32,7 @@ import {
   requestsWriteOnly,
 } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { attrSource, currentFh } from "./common.js";
 import {
   RDATTR_ERROR_FATTR_SIZE,
@@ -125,7 +125,7 @@ function readdirBound(args: READDIR4args, state: CompoundState): number {
   return Math.max(RESOP_SIZE + 4 + resok, STATUS_ONLY_SIZE);
 }
 
-export const READDIR = describe({
+export const READDIR = defineOp({
   op: nfs_opnum4.OP_READDIR,
   args: (op) => op.opreaddir,
   handler: readdir,

@@ -6,7 +6,7 @@
 // readlink() needs only search permission on the path, which LOOKUP checked).
 
 import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { MAX_SYMLINK_BYTES, RESOP_SIZE, opaqueSize } from "./reply-size.js";
 
@@ -21,7 +21,7 @@ export const readlink: OpHandler<typeof nfs_opnum4.OP_READLINK> = async (_args, 
 
 const READLINK_BOUND = RESOP_SIZE + 4 + opaqueSize(MAX_SYMLINK_BYTES);
 
-export const READLINK = describe({
+export const READLINK = defineOp({
   op: nfs_opnum4.OP_READLINK,
   args: () => undefined,
   handler: readlink,

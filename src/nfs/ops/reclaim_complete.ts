@@ -7,7 +7,7 @@ import {
   nfs_opnum4,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export const reclaimComplete: OpHandler<typeof nfs_opnum4.OP_RECLAIM_COMPLETE> = (args, state) => {
@@ -22,7 +22,7 @@ export const reclaimComplete: OpHandler<typeof nfs_opnum4.OP_RECLAIM_COMPLETE> =
   return { rcr_status: nfsstat4.NFS4_OK };
 };
 
-export const RECLAIM_COMPLETE = describe({
+export const RECLAIM_COMPLETE = defineOp({
   op: nfs_opnum4.OP_RECLAIM_COMPLETE,
   args: (op) => op.opreclaim_complete,
   handler: reclaimComplete,

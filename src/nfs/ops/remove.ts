@@ -15,7 +15,7 @@
 import { REMOVE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh, notDirError } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -38,7 +38,7 @@ export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };
 
-export const REMOVE = describe({
+export const REMOVE = defineOp({
   op: nfs_opnum4.OP_REMOVE,
   args: (op) => op.opremove,
   handler: remove,

@@ -31,7 +31,7 @@ import type { FileAttributes, FileHandle, FileSystem, Located } from "../../fs/b
 import { FsError } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { NO_FILEHANDLE, currentFh, notDirError, sameFilesystem } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -90,7 +90,7 @@ export const rename: OpHandler<typeof nfs_opnum4.OP_RENAME> = async (args, state
   };
 };
 
-export const RENAME = describe({
+export const RENAME = defineOp({
   op: nfs_opnum4.OP_RENAME,
   args: (op) => op.oprename,
   handler: rename,

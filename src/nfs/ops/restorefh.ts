@@ -4,7 +4,7 @@
 // old code).
 
 import { RESTOREFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { NO_FILEHANDLE } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -15,7 +15,7 @@ export const restorefh: OpHandler<typeof nfs_opnum4.OP_RESTOREFH> = (_args, stat
   return { status: nfsstat4.NFS4_OK };
 };
 
-export const RESTOREFH = describe({
+export const RESTOREFH = defineOp({
   op: nfs_opnum4.OP_RESTOREFH,
   args: () => undefined,
   handler: restorefh,

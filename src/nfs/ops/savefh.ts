@@ -2,7 +2,7 @@
 // for the two-handle operations (RENAME, LINK, COPY) and RESTOREFH.
 
 import { SAVEFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -12,7 +12,7 @@ export const savefh: OpHandler<typeof nfs_opnum4.OP_SAVEFH> = (_args, state) => 
   return { status: nfsstat4.NFS4_OK };
 };
 
-export const SAVEFH = describe({
+export const SAVEFH = defineOp({
   op: nfs_opnum4.OP_SAVEFH,
   args: () => undefined,
   handler: savefh,

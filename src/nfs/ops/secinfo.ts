@@ -10,7 +10,7 @@ import { auth_flavor } from "../../../generated/rpc/index.js";
 import { nfs_opnum4, nfsstat4, type secinfo4 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, mayAccess } from "../../fs/permission.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh, notDirError } from "./common.js";
 import { RESOP_SIZE } from "./reply-size.js";
 
@@ -37,7 +37,7 @@ export const secinfo: OpHandler<typeof nfs_opnum4.OP_SECINFO> = async (args, sta
 /** status and the flavors, each a bare flavor number (no RPCSEC_GSS triples). */
 export const SECINFO_BOUND = RESOP_SIZE + 4 + 4 + 4 * FLAVORS.length;
 
-export const SECINFO = describe({
+export const SECINFO = defineOp({
   op: nfs_opnum4.OP_SECINFO,
   args: (op) => op.opsecinfo,
   handler: secinfo,

@@ -5,7 +5,7 @@
 // on success there is none, so a client must PUTFH again.
 
 import { nfs_opnum4, nfsstat4, secinfo_style4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { FLAVORS, SECINFO_BOUND } from "./secinfo.js";
 
@@ -19,7 +19,7 @@ export const secinfoNoName: OpHandler<typeof nfs_opnum4.OP_SECINFO_NO_NAME> = as
   return { status: nfsstat4.NFS4_OK, resok4: FLAVORS.slice() };
 };
 
-export const SECINFO_NO_NAME = describe({
+export const SECINFO_NO_NAME = defineOp({
   op: nfs_opnum4.OP_SECINFO_NO_NAME,
   args: (op) => op.opsecinfo_no_name,
   handler: secinfoNoName,

@@ -9,7 +9,7 @@ import {
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import { ACCESS_READ } from "../../state/open-state.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { ioTarget } from "./io-common.js";
 import { fixed } from "./reply-size.js";
 
@@ -28,7 +28,7 @@ export const seek: OpHandler<typeof nfs_opnum4.OP_SEEK> = async (args, state) =>
   return { sa_status: nfsstat4.NFS4_OK, resok4: { sr_eof: offset === size, sr_offset: offset } };
 };
 
-export const SEEK = describe({
+export const SEEK = defineOp({
   op: nfs_opnum4.OP_SEEK,
   args: (op) => op.opseek,
   handler: seek,

@@ -14,7 +14,7 @@ import {
 import type { Session } from "../../state/session.js";
 import type { NfsError, Slot } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
-import { describe } from "../op.js";
+import { defineOp } from "../op.js";
 import { fixed } from "./reply-size.js";
 
 export interface RequestInfo {
@@ -101,7 +101,7 @@ export function sequence(
  * size and fingerprint, and may answer from the replay cache), so the
  * descriptor's handler is never called.
  */
-export const SEQUENCE = describe({
+export const SEQUENCE = defineOp({
   op: nfs_opnum4.OP_SEQUENCE,
   args: (op) => op.opsequence,
   handler: () => {

@@ -10,7 +10,7 @@ import { MAY_WRITE, authorizeSetattr, mayAccess } from "../../fs/permission.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { ioAuthority } from "../stateids.js";
 import { failureStatus } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
@@ -50,7 +50,7 @@ export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, sta
   return { status: nfsstat4.NFS4_OK, attrsset: decoded.attrsset };
 };
 
-export const SETATTR = describe({
+export const SETATTR = defineOp({
   op: nfs_opnum4.OP_SETATTR,
   args: (op) => op.opsetattr,
   handler: setattr,

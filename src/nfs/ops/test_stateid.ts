@@ -4,7 +4,7 @@
 
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { specialStateid } from "../../state/stateid.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { RESOP_SIZE } from "./reply-size.js";
 
 export const testStateid: OpHandler<typeof nfs_opnum4.OP_TEST_STATEID> = (args, state) => {
@@ -18,7 +18,7 @@ export const testStateid: OpHandler<typeof nfs_opnum4.OP_TEST_STATEID> = (args, 
   return { tsr_status: nfsstat4.NFS4_OK, tsr_resok4: { tsr_status_codes: codes } };
 };
 
-export const TEST_STATEID = describe({
+export const TEST_STATEID = defineOp({
   op: nfs_opnum4.OP_TEST_STATEID,
   args: (op) => op.optest_stateid,
   handler: testStateid,

@@ -5,7 +5,7 @@
 // shared with NVERIFY.
 
 import { VERIFY4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { compareAttrs, currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
@@ -15,7 +15,7 @@ export const verify: OpHandler<typeof nfs_opnum4.OP_VERIFY> = async (args, state
   return { status: r.same ? nfsstat4.NFS4_OK : nfsstat4.NFS4ERR_NOT_SAME };
 };
 
-export const VERIFY = describe({
+export const VERIFY = defineOp({
   op: nfs_opnum4.OP_VERIFY,
   args: (op) => op.opverify,
   handler: verify,

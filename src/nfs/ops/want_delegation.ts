@@ -39,7 +39,7 @@ import {
   why_no_delegation4,
   type open_none_delegation4,
 } from "../../../generated/nfs4/index.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { RESOP_SIZE } from "./reply-size.js";
 
@@ -95,7 +95,7 @@ export const wantDelegation: OpHandler<typeof nfs_opnum4.OP_WANT_DELEGATION> = a
 /** The answer this server gives: status, OPEN_DELEGATE_NONE_EXT, the reason and its flag. */
 const WANT_DELEGATION_BOUND = RESOP_SIZE + 4 + 4 + 4 + 4;
 
-export const WANT_DELEGATION = describe({
+export const WANT_DELEGATION = defineOp({
   op: nfs_opnum4.OP_WANT_DELEGATION,
   args: (op) => op.opwant_delegation,
   handler: wantDelegation,

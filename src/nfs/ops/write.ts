@@ -5,7 +5,7 @@
 import { WRITE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { MAX_OFFSET } from "../../state/lock-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
-import { describe, type OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { ioTarget } from "./io-common.js";
 import { fixed } from "./reply-size.js";
 
@@ -23,7 +23,7 @@ export const write: OpHandler<typeof nfs_opnum4.OP_WRITE> = async (args, state) 
   };
 };
 
-export const WRITE = describe({
+export const WRITE = defineOp({
   op: nfs_opnum4.OP_WRITE,
   args: (op) => op.opwrite,
   handler: write,
