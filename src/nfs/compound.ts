@@ -1,13 +1,18 @@
 // COMPOUND (RFC 8881 §16.2, §2.10.6): decodes the operations one at a time,
-// enforces where SEQUENCE and the session-less operations may stand, runs each
-// operation in order until one fails, and encodes the reply — which SEQUENCE's
+// enforces each operation's descriptor (op.ts: where it may stand, the minor
+// version, the current filehandle, whether its reply can still fit), runs
+// each operation in order until one fails, mapping backend failures to NFS
+// status in one place, and encodes the reply as it goes — which SEQUENCE's
 // slot may cache for exactly-once replies.
 
 import type { COMPOUND4res, nfs_argop4, nfs_resop4 } from "../../generated/nfs4/index.js";
 import {
   decodenfs_argop4,
   encodeCOMPOUND4res,
+  encodenfs_resop4,
+  encodenfsstat4,
   nfs_opnum4,
+  nfs_opnum4_names,
   nfsstat4,
 } from "../../generated/nfs4/index.js";
 import type { RpcCall, RpcOutcome } from "../rpc/types.js";
@@ -16,9 +21,10 @@ import type { Slot } from "../state/slot-table.js";
 import { requestDigest } from "../state/slot-table.js";
 import { XdrError, XdrWriter } from "../xdr/index.js";
 import type { CompoundState, ServerContext } from "./context.js";
-import type { OpTable } from "./op.js";
-import { argsOf, statusOf, statusResult, wrapResult } from "../protocol/results.js";
+import type { OpTable, Operation } from "./op.js";
+import { statusOf, statusResult } from "../protocol/results.js";
 import { isAllowedError } from "../../generated/nfs4/index.js";
+import { resolveOperations } from "./ops/index.js";
 import { sequence } from "./ops/sequence.js";
 import { cachedReplyOf, encodeReplay } from "./replay.js";
 
@@ -30,6 +36,14 @@ export const RPC_REPLY_HEADER_SIZE = 24;
 /** A COMPOUND4res holding one successful SEQUENCE, without the tag's bytes. */
 const SEQUENCE_ONLY_REPLY_SIZE = 4 + 4 + 4 + 4 + 4 + 16 + 5 * 4;
 
+/**
+ * Room kept, when checking an operation's reply bound, for the status-only
+ * result of a later operation (NFS4ERR_REP_TOO_BIG itself), as Linux nfsd's
+ * COMPOUND_ERR_SLACK_SPACE: an error result is at most the operation number,
+ * the status and an empty trailing field.
+ */
+const ERROR_RESULT_SLACK = 16;
+
 /** How many disallowed-error results CompoundProcessor.disallowed keeps. */
 const MAX_RECORDED_VIOLATIONS = 100;
 
@@ -38,26 +52,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Minor versions this server speaks; others get NFS4ERR_MINOR_VERS_MISMATCH. */
 export const SUPPORTED_MINOR_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
 
-/** The last operation of NFSv4.1; later numbers are NFSv4.2's (RFC 7862). */
+/**
+ * The last operation of NFSv4.1; later numbers are NFSv4.2's (RFC 7862). For
+ * operations without a descriptor: those with one say their minor version.
+ */
 const LAST_V41_OP = nfs_opnum4.OP_RECLAIM_COMPLETE;
-
-/** Operations that may start a COMPOUND without SEQUENCE, and must then be its only operation. */
-const SESSIONLESS: ReadonlySet<number> = new Set([
-  nfs_opnum4.OP_EXCHANGE_ID,
-  nfs_opnum4.OP_CREATE_SESSION,
-  nfs_opnum4.OP_BIND_CONN_TO_SESSION,
-  nfs_opnum4.OP_DESTROY_SESSION,
-  nfs_opnum4.OP_DESTROY_CLIENTID,
-]);
-
-/** NFSv4.0 operations that NFSv4.1 forbids (RFC 8881 §18: "MUST NOT be used"). */
-const V40_ONLY: ReadonlySet<number> = new Set([
-  nfs_opnum4.OP_OPEN_CONFIRM,
-  nfs_opnum4.OP_RENEW,
-  nfs_opnum4.OP_SETCLIENTID,
-  nfs_opnum4.OP_SETCLIENTID_CONFIRM,
-  nfs_opnum4.OP_RELEASE_LOCKOWNER,
-]);
 
 /** What SEQUENCE established for the rest of the COMPOUND. */
 interface SlotHold {
@@ -71,11 +70,18 @@ export class CompoundProcessor {
   readonly disallowed: { readonly op: number; readonly status: nfsstat4 }[] = [];
   /** How many times each operation's handler has run (SEQUENCE excepted; replays run nothing). */
   readonly executed = new Map<number, number>();
+  /** Reply-size overruns the per-operation bounds missed (see fit(); tests require none). */
+  overruns = 0;
+  /** Results larger than their operation's replyBound (tests require none). */
+  boundViolations = 0;
+  private readonly ops: ReadonlyMap<number, Operation>;
 
   constructor(
     private readonly server: ServerContext,
-    private readonly ops: OpTable,
-  ) {}
+    ops: OpTable,
+  ) {
+    this.ops = resolveOperations(ops);
+  }
 
   async process(call: RpcCall): Promise<RpcOutcome> {
     const r = call.args;
@@ -93,6 +99,20 @@ export class CompoundProcessor {
       throw e;
     }
     const results: nfs_resop4[] = [];
+    // Each result encoded as it is produced, so the reply's size is always
+    // known (RFC 8881 §2.10.6.4 checks it before each operation runs). The
+    // results after SEQUENCE are encoded.slice(1).
+    const encoded: Encoded[] = [];
+    let resultBytes = 0;
+    const push = (res: nfs_resop4): number => {
+      const e = this.encodeResult(res);
+      results.push(e.res);
+      encoded.push(e.bytes);
+      resultBytes += e.bytes.length;
+      return e.bytes.length;
+    };
+    // The COMPOUND4res header: status, tag, the result count.
+    const headerSize = 4 + 4 + ((tag.length + 3) & ~3) + 4;
     const reply = (status: nfsstat4): Uint8Array[] =>
       encodeReply({ status, tag, resarray: results }).pieces;
     if (!SUPPORTED_MINOR_VERSIONS.has(minorversion))
@@ -121,18 +141,21 @@ export class CompoundProcessor {
         const decoded = decodeOp(r);
         if (decoded.kind === "garbage") {
           status = nfsstat4.NFS4ERR_BADXDR;
-          if (decoded.op !== null) results.push(statusResult(decoded.op, status));
+          if (decoded.op !== null) push(statusResult(decoded.op, status));
           break;
         }
-        // An NFSv4.2 operation in a 4.1 COMPOUND is no operation at all there.
-        const op: nfs_argop4 =
-          minorversion < 2 &&
-          decoded.op.argop > LAST_V41_OP &&
-          decoded.op.argop !== nfs_opnum4.OP_ILLEGAL
-            ? { argop: nfs_opnum4.OP_ILLEGAL }
-            : decoded.op;
-        const misplaced = placementError(op.argop, i, count);
+        const known = this.ops.get(decoded.op.argop);
+        // An operation of a later minor version is no operation at all in this one.
+        const inVersion =
+          known !== undefined
+            ? minorversion >= known.minMinorVersion
+            : minorversion >= 2 || decoded.op.argop <= LAST_V41_OP;
+        const op: nfs_argop4 = inVersion ? decoded.op : { argop: nfs_opnum4.OP_ILLEGAL };
+        const operation = inVersion ? known : undefined;
+        const misplaced = placementError(op.argop, operation, i, count);
         let res: nfs_resop4;
+        // The reply bound of an operation that ran, to hold its result to.
+        let bound: number | null = null;
         if (misplaced !== null) {
           res = statusResult(op.argop, misplaced);
         } else if (op.argop === nfs_opnum4.OP_SEQUENCE) {
@@ -160,41 +183,110 @@ export class CompoundProcessor {
             state.session = outcome.session;
           }
         } else {
-          res = await this.run(op, state);
+          // Will the reply still fit if this operation answers with as much
+          // as it may, leaving room for a later operation's error result?
+          const slack = i + 1 < count ? ERROR_RESULT_SLACK : 0;
+          const session = hold;
+          const done = await this.perform(op, operation, state, (bound) =>
+            replyTooBig(session, headerSize + resultBytes + bound + slack),
+          );
+          res = done.res;
+          bound = done.bound;
         }
-        results.push(res);
+        const size = push(res);
+        if (bound !== null && size > bound) this.boundExceeded(op.argop, size, bound);
         status = statusOf(res);
         if (status !== nfsstat4.NFS4_OK) break;
       }
-      const encoded = this.fit(tag, results, status, hold);
+      const out = this.fit(tag, results, status, hold, {
+        header: headerSize,
+        results: resultBytes,
+        encoded,
+      });
       if (hold)
         this.server.state.completeSlot(
           hold.session,
           hold.slot,
-          hold.cachethis ? cachedReplyOf(encoded.pieces, tag, results[0]!) : null,
+          hold.cachethis ? cachedReplyOf(out.pieces, tag, results[0]!) : null,
         );
       hold = null;
-      return { kind: "success", result: encoded.pieces };
+      return { kind: "success", result: out.pieces };
     } finally {
       // An exception escaped: free the slot so the client is not stuck with NFS4ERR_DELAY.
       if (hold) this.server.state.abandonSlot(hold.session, hold.slot);
     }
   }
 
-  /** Runs one operation; a handler that throws yields NFS4ERR_SERVERFAULT, not a dead connection. */
-  private async run(op: nfs_argop4, state: CompoundState): Promise<nfs_resop4> {
-    if (op.argop === nfs_opnum4.OP_ILLEGAL)
-      return statusResult(op.argop, nfsstat4.NFS4ERR_OP_ILLEGAL);
-    const handler = (this.ops as Record<number, (a: unknown, s: CompoundState) => unknown>)[
-      op.argop
-    ];
-    if (!handler || V40_ONLY.has(op.argop)) return statusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
-    const args = argsOf(op);
+  /**
+   * What an operation fails with before anything else is looked at: OP_ILLEGAL
+   * for no operation, NOTSUPP for an NFSv4.0-only one, NOFILEHANDLE when it
+   * needs a current filehandle and there is none (RFC 8881 §15.2, §16.2.3.1.2).
+   */
+  private precheck(
+    op: nfs_argop4,
+    operation: Operation | undefined,
+    state: CompoundState,
+  ): nfsstat4 | null {
+    if (op.argop === nfs_opnum4.OP_ILLEGAL) return nfsstat4.NFS4ERR_OP_ILLEGAL;
+    if (operation === undefined) return null;
+    if (operation.v40Only) return nfsstat4.NFS4ERR_NOTSUPP;
+    if (operation.needsCurrentFh && state.currentFh === null) return nfsstat4.NFS4ERR_NOFILEHANDLE;
+    return null;
+  }
+
+  /**
+   * Enforces `operation`'s descriptor, then runs it: the prechecks, then its
+   * reply bound against the session's limits (`tooBig`: RFC 8881 §2.10.6.4 —
+   * an operation whose reply might not fit does not run).
+   */
+  private async perform(
+    op: nfs_argop4,
+    operation: Operation | undefined,
+    state: CompoundState,
+    tooBig: (bound: number) => nfsstat4 | null,
+  ): Promise<{ readonly res: nfs_resop4; readonly bound: number | null }> {
+    const refuse = (status: nfsstat4) => ({ res: statusResult(op.argop, status), bound: null });
+    const early = this.precheck(op, operation, state);
+    if (early !== null) return refuse(early);
+    if (operation === undefined) return refuse(nfsstat4.NFS4ERR_NOTSUPP);
+    let bound: number;
+    try {
+      bound = operation.replyBound(op, state);
+    } catch (e) {
+      this.server.log.error({ err: e, op: op.argop }, "operation reply bound failed");
+      return refuse(nfsstat4.NFS4ERR_SERVERFAULT);
+    }
+    const error = tooBig(bound);
+    if (error !== null) return refuse(error);
+    // Merge point: `bound` is the operation's reply bound, known just before
+    // it runs — where the transport's call.reserveReplyBytes(bound) belongs.
+    return { res: await this.run(op, operation, state), bound };
+  }
+
+  /** An operation answered more than its descriptor's replyBound: a server bug, logged loudly. */
+  private boundExceeded(op: number, size: number, bound: number): void {
+    this.boundViolations++;
+    this.server.log.error(
+      { op, opName: nfs_opnum4_names[op], size, bound },
+      "operation result exceeds its reply bound",
+    );
+  }
+
+  /**
+   * Runs one operation. Backend failures are already statuses (op.ts
+   * invoke); anything else a handler throws is a server fault:
+   * NFS4ERR_SERVERFAULT, and a loud log line naming the operation.
+   */
+  private async run(
+    op: nfs_argop4,
+    operation: Operation,
+    state: CompoundState,
+  ): Promise<nfs_resop4> {
     this.executed.set(op.argop, (this.executed.get(op.argop) ?? 0) + 1);
     const fhBefore = state.currentFh;
     const stateidBefore = state.currentStateid;
     try {
-      const value = await handler(args, state);
+      const res = await operation.run(op, state);
       // A new current filehandle without a new stateid leaves no current stateid (§16.2.3.1.2).
       if (
         state.currentFh !== fhBefore &&
@@ -202,7 +294,6 @@ export class CompoundProcessor {
         op.argop !== nfs_opnum4.OP_RESTOREFH
       )
         state.currentStateid = null;
-      const res = wrapResult(op.argop, value);
       const status = statusOf(res);
       if (!isAllowedError(op.argop, status)) {
         // RFC 8881 §15.2 lists what each operation may return: anything else is a server bug.
@@ -215,44 +306,97 @@ export class CompoundProcessor {
       }
       return res;
     } catch (e) {
-      this.server.log.error({ err: e, op: op.argop }, "operation failed");
+      this.server.log.error(
+        { err: e, op: op.argop, opName: nfs_opnum4_names[op.argop] },
+        "operation failed with an unexpected exception: answering NFS4ERR_SERVERFAULT",
+      );
       return statusResult(op.argop, nfsstat4.NFS4ERR_SERVERFAULT);
     }
   }
 
   /**
-   * Encodes the reply, enforcing the session's reply limits (RFC 8881 §2.10.6.4):
-   * the operation that pushes the reply past ca_maxresponsesize gets
-   * NFS4ERR_REP_TOO_BIG instead, and past ca_maxresponsesize_cached, when the
-   * client asked for caching, NFS4ERR_REP_TOO_BIG_TO_CACHE.
+   * Encodes one result; a result that does not encode (a handler bug) is
+   * answered NFS4ERR_SERVERFAULT instead, so the rest of the reply stands.
+   */
+  private encodeResult(res: nfs_resop4): { res: nfs_resop4; bytes: Encoded } {
+    try {
+      return { res, bytes: encodeResult(res) };
+    } catch (e) {
+      this.server.log.error({ err: e, op: res.resop }, "operation result does not encode");
+      const fault = statusResult(res.resop, nfsstat4.NFS4ERR_SERVERFAULT);
+      return { res: fault, bytes: encodeResult(fault) };
+    }
+  }
+
+  /**
+   * Assembles the reply: its header and the results encoded so far. The
+   * reply-size check before each operation (replyTooBig) keeps it within the
+   * session's limits; should an operation have answered more than its bound,
+   * this last check logs it loudly and, as RFC 8881 §2.10.6.4 requires,
+   * answers the operation that pushed the reply past the limit with
+   * NFS4ERR_REP_TOO_BIG(_TO_CACHE) instead — though that operation has run.
    */
   private fit(
     tag: Uint8Array,
     results: nfs_resop4[],
     status: nfsstat4,
     hold: SlotHold | null,
+    sizes: { readonly header: number; readonly results: number; readonly encoded: Encoded[] },
   ): Encoded {
-    const bytes = encodeReply({ status, tag, resarray: results });
-    if (!hold) return bytes;
+    const size = sizes.header + sizes.results;
+    if (replyTooBig(hold, size) === null) {
+      const w = new XdrWriter(64);
+      encodenfsstat4(w, status);
+      w.writeOpaqueVar(tag, 0xffffffff);
+      w.writeArrayLength(results.length, 0xffffffff);
+      const pieces = [w.toBytes(), ...sizes.encoded.flatMap((e) => e.pieces)];
+      return { pieces, length: size };
+    }
+    this.overruns++;
+    this.server.log.error(
+      { ops: results.map((r) => nfs_opnum4_names[r.resop]), size },
+      "reply exceeds the session's size limit although every operation's bound fitted: an operation's replyBound is wrong",
+    );
+    return this.cut(tag, results, hold!);
+  }
+
+  /** The longest prefix of `results` that fits, then the failing operation's status. */
+  private cut(tag: Uint8Array, results: nfs_resop4[], hold: SlotHold): Encoded {
     const attrs = hold.session.fore;
-    // The limits count the RPC reply header too.
     const limit =
       (hold.cachethis
         ? Math.min(attrs.ca_maxresponsesize, attrs.ca_maxresponsesize_cached)
         : attrs.ca_maxresponsesize) - RPC_REPLY_HEADER_SIZE;
-    if (bytes.length <= limit) return bytes;
+    const whole = encodeReply({ status: nfsstat4.NFS4_OK, tag, resarray: results });
     const tooBig =
-      hold.cachethis && bytes.length + RPC_REPLY_HEADER_SIZE <= attrs.ca_maxresponsesize
+      hold.cachethis && whole.length + RPC_REPLY_HEADER_SIZE <= attrs.ca_maxresponsesize
         ? nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE
         : nfsstat4.NFS4ERR_REP_TOO_BIG;
-    // Keep the longest prefix of results that fits, then the failing operation's status.
     for (let n = results.length - 1; n >= 1; n--) {
       const prefix = [...results.slice(0, n), statusResult(results[n]!.resop, tooBig)];
       const candidate = encodeReply({ status: tooBig, tag, resarray: prefix });
       if (candidate.length <= limit || n === 1) return candidate;
     }
-    return bytes; // SEQUENCE alone always fits: CREATE_SESSION refuses smaller limits
+    return whole; // SEQUENCE alone always fits: CREATE_SESSION refuses smaller limits
   }
+}
+
+/**
+ * The error for a reply of `size` bytes (COMPOUND4res, without the RPC
+ * header) in the COMPOUND that SEQUENCE established `hold` for, or null if
+ * it fits (RFC 8881 §2.10.6.4, §18.46.3): past ca_maxresponsesize it is
+ * NFS4ERR_REP_TOO_BIG; within it but past ca_maxresponsesize_cached when the
+ * client asked for caching (sa_cachethis), NFS4ERR_REP_TOO_BIG_TO_CACHE.
+ * Both limits count the RPC reply header. Without a session there is no limit.
+ */
+function replyTooBig(hold: SlotHold | null, size: number): nfsstat4 | null {
+  if (hold === null) return null;
+  const attrs = hold.session.fore;
+  const total = size + RPC_REPLY_HEADER_SIZE;
+  if (total > attrs.ca_maxresponsesize) return nfsstat4.NFS4ERR_REP_TOO_BIG;
+  if (hold.cachethis && total > attrs.ca_maxresponsesize_cached)
+    return nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE;
+  return null;
 }
 
 function isUtf8(bytes: Uint8Array): boolean {
@@ -279,6 +423,13 @@ interface Encoded {
 function encodeReply(res: COMPOUND4res): Encoded {
   const w = new XdrWriter(512, { gatherFrom: REPLY_GATHER_FROM });
   encodeCOMPOUND4res(w, res);
+  return { pieces: w.finishGather(), length: w.length };
+}
+
+/** One operation's result, encoded. */
+function encodeResult(res: nfs_resop4): Encoded {
+  const w = new XdrWriter(256, { gatherFrom: REPLY_GATHER_FROM });
+  encodenfs_resop4(w, res);
   return { pieces: w.finishGather(), length: w.length };
 }
 
@@ -313,12 +464,17 @@ type CompoundReader = RpcCall["args"];
 /**
  * Where an operation may stand in a v4.1 COMPOUND (RFC 8881 §2.6.3.1.1.8,
  * §18.46.3): SEQUENCE first; a COMPOUND without SEQUENCE holds exactly one
- * session-less operation.
+ * session-less operation (its descriptor says so).
  */
-function placementError(op: number, index: number, count: number): nfsstat4 | null {
+function placementError(
+  op: number,
+  operation: Operation | undefined,
+  index: number,
+  count: number,
+): nfsstat4 | null {
   if (op === nfs_opnum4.OP_SEQUENCE) return index === 0 ? null : nfsstat4.NFS4ERR_SEQUENCE_POS;
   if (index > 0) return null;
   if (op === nfs_opnum4.OP_ILLEGAL) return null;
-  if (!SESSIONLESS.has(op)) return nfsstat4.NFS4ERR_OP_NOT_IN_SESSION;
+  if (operation?.sessionless !== true) return nfsstat4.NFS4ERR_OP_NOT_IN_SESSION;
   return count > 1 ? nfsstat4.NFS4ERR_NOT_ONLY_OP : null;
 }

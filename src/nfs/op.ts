@@ -1,19 +1,29 @@
-// The shape of an NFSv4 operation handler. Each operation lives in its own
-// file under ops/ and exports one function that takes the operation's decoded
-// arguments (the arm of nfs_argop4) and returns its result (the arm of
-// nfs_resop4). COMPOUND (compound.ts) does the wrapping, the status
-// bookkeeping and the stop-at-first-error rule.
+// One descriptor per NFSv4 operation: its handler and the facts COMPOUND
+// enforces before the handler runs (as Linux nfsd's nfsd4_ops[] table).
+// Each operation lives in its own file under ops/ and exports its handler —
+// a function from the operation's decoded arguments (its arm of nfs_argop4)
+// to its result (its arm of nfs_resop4) — and its descriptor next to it.
+// COMPOUND (compound.ts) does the wrapping, the status bookkeeping, the
+// stop-at-first-error rule, and maps backend failures (FsError) to a status
+// the operation may return, in one place (invoke() below).
 
 import type { nfs_argop4, nfs_opnum4, nfs_resop4 } from "../../generated/nfs4/index.js";
+import { nfsstat4 } from "../../generated/nfs4/index.js";
+import { FsError } from "../fs/backend.js";
+import { statusResult, wrapResult } from "../protocol/results.js";
 import type { CompoundState } from "./context.js";
+import { failureStatus } from "./ops/common.js";
 
 /** The value of a union variant's arm (`undefined` for a void arm). */
 type ArmValue<V, D extends string> = [Exclude<keyof V, D>] extends [never]
   ? undefined
   : V[Exclude<keyof V, D>];
 
+/** Operation N's variant of nfs_argop4, e.g. { argop: OP_LOOKUP; oplookup: LOOKUP4args }. */
+export type ArgOp<N extends nfs_opnum4> = Extract<nfs_argop4, { argop: N }>;
+
 /** The arguments of operation N, e.g. ArgsOf<OP_LOOKUP> = LOOKUP4args. */
-export type ArgsOf<N extends nfs_opnum4> = ArmValue<Extract<nfs_argop4, { argop: N }>, "argop">;
+export type ArgsOf<N extends nfs_opnum4> = ArmValue<ArgOp<N>, "argop">;
 
 /** The result of operation N, e.g. ResOf<OP_LOOKUP> = LOOKUP4res. */
 export type ResOf<N extends nfs_opnum4> = ArmValue<Extract<nfs_resop4, { resop: N }>, "resop">;
@@ -23,5 +33,128 @@ export type OpHandler<N extends nfs_opnum4> = (
   state: CompoundState,
 ) => ResOf<N> | Promise<ResOf<N>>;
 
-/** The operations a server implements, by number. Missing ones answer NFS4ERR_NOTSUPP. */
-export type OpTable = { readonly [N in nfs_opnum4]?: OpHandler<N> };
+/** Everything COMPOUND needs to know about operation N, beside its handler. */
+export interface OpDescriptor<N extends nfs_opnum4> {
+  readonly op: N;
+  /** Picks the arguments out of the decoded operation (its arm of nfs_argop4). */
+  readonly args: (op: ArgOp<N>) => ArgsOf<N>;
+  readonly handler: OpHandler<N>;
+  /**
+   * May start a COMPOUND without SEQUENCE, as its only operation (RFC 8881
+   * §2.6.3.1.1.8, §18.46.3: EXCHANGE_ID, CREATE_SESSION, BIND_CONN_TO_SESSION,
+   * DESTROY_SESSION, DESTROY_CLIENTID).
+   */
+  readonly sessionless: boolean;
+  /**
+   * Fails with NFS4ERR_NOFILEHANDLE, before the handler runs, when there is no
+   * current filehandle (RFC 8881 §16.2.3.1.2); the handler may then rely on it.
+   */
+  readonly needsCurrentFh: boolean;
+  /** The first minor version with the operation: 1, or 2 for RFC 7862's (OP_ILLEGAL before). */
+  readonly minMinorVersion: number;
+  /**
+   * An upper bound, in bytes, of the encoded nfs_resop4 the operation answers
+   * `args` with (operation number included): COMPOUND refuses to start an
+   * operation whose reply might not fit ca_maxresponsesize(_cached)
+   * (RFC 8881 §2.10.6.4). See ops/reply-size.ts.
+   */
+  readonly replyBound: (args: ArgsOf<N>, state: CompoundState) => number;
+  /**
+   * Changes state, so running it twice is not running it once (RFC 8881
+   * §2.10.6.1.3): a client retrying it must get the cached reply.
+   */
+  readonly nonIdempotent: boolean;
+}
+
+/** A descriptor with the usual defaults: not session-less, from NFSv4.1 on. */
+export function defineOp<N extends nfs_opnum4>(
+  d: Omit<OpDescriptor<N>, "sessionless" | "minMinorVersion"> &
+    Partial<Pick<OpDescriptor<N>, "sessionless" | "minMinorVersion">>,
+): OpDescriptor<N> {
+  return { sessionless: false, minMinorVersion: 1, ...d };
+}
+
+/**
+ * What COMPOUND knows of an operation, its argument and result types erased:
+ * built from an OpDescriptor by operation(), or by v40Only().
+ */
+export interface Operation {
+  readonly op: nfs_opnum4;
+  readonly sessionless: boolean;
+  readonly needsCurrentFh: boolean;
+  readonly minMinorVersion: number;
+  /** An NFSv4.0 operation NFSv4.1 forbids (RFC 8881 §18: "MUST NOT be used"): NFS4ERR_NOTSUPP. */
+  readonly v40Only: boolean;
+  readonly nonIdempotent: boolean;
+  /** OpDescriptor.replyBound of the decoded operation `op` (of this operation). */
+  replyBound(op: nfs_argop4, state: CompoundState): number;
+  /** invoke() on the decoded operation `op` (of this operation). */
+  run(op: nfs_argop4, state: CompoundState): Promise<nfs_resop4>;
+}
+
+function isOp<N extends nfs_opnum4>(op: nfs_argop4, n: N): op is ArgOp<N> {
+  return op.argop === n;
+}
+
+/** The arguments of `op` for descriptor `d`; a mismatch is a dispatch bug. */
+function argsFor<N extends nfs_opnum4>(d: OpDescriptor<N>, op: nfs_argop4): ArgsOf<N> {
+  if (!isOp(op, d.op)) throw new Error(`operation ${op.argop} dispatched to ${d.op}`);
+  return d.args(op);
+}
+
+/** Erases descriptor `d`'s types, for the operation table. */
+export function operation<N extends nfs_opnum4>(d: OpDescriptor<N>): Operation {
+  return {
+    op: d.op,
+    sessionless: d.sessionless,
+    needsCurrentFh: d.needsCurrentFh,
+    minMinorVersion: d.minMinorVersion,
+    v40Only: false,
+    nonIdempotent: d.nonIdempotent,
+    replyBound: (op, state) => d.replyBound(argsFor(d, op), state),
+    run: (op, state) => invoke(d, argsFor(d, op), state),
+  };
+}
+
+/** An NFSv4.0-only operation: answered NFS4ERR_NOTSUPP in NFSv4.1 and later. */
+export function v40Only(op: nfs_opnum4): Operation {
+  return {
+    op,
+    sessionless: false,
+    needsCurrentFh: false,
+    minMinorVersion: 0,
+    v40Only: true,
+    nonIdempotent: false,
+    replyBound: () => 8,
+    run: () => Promise.resolve(statusResult(op, nfsstat4.NFS4ERR_NOTSUPP)),
+  };
+}
+
+/**
+ * Runs operation `d` as COMPOUND does: NFS4ERR_NOFILEHANDLE without a
+ * current filehandle when it needs one; then the handler, whose backend
+ * failures (FsError) become the status failureStatus() picks among those
+ * RFC 8881 §15.2 lets the operation return. Anything else thrown is a server
+ * fault and propagates (COMPOUND answers NFS4ERR_SERVERFAULT and logs it).
+ */
+export async function invoke<N extends nfs_opnum4>(
+  d: OpDescriptor<N>,
+  args: ArgsOf<N>,
+  state: CompoundState,
+): Promise<nfs_resop4> {
+  if (d.needsCurrentFh && state.currentFh === null)
+    return statusResult(d.op, nfsstat4.NFS4ERR_NOFILEHANDLE);
+  try {
+    return wrapResult(d.op, await d.handler(args, state));
+  } catch (e) {
+    if (e instanceof FsError) return statusResult(d.op, failureStatus(d.op, e));
+    throw e;
+  }
+}
+
+/**
+ * The operations a server implements, by number; missing ones answer
+ * NFS4ERR_NOTSUPP. A bare handler stands for the operation's own descriptor
+ * (ops/index.ts) with that handler instead: tests substitute handlers so.
+ */
+export type OpTable = { readonly [N in nfs_opnum4]?: Operation | OpHandler<N> };

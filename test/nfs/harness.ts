@@ -105,6 +105,9 @@ export class Harness {
     // Every test doubles as a check that operations return only the errors RFC 8881 §15.2 allows.
     if (this.processor.disallowed.length > 0)
       throw new Error(`disallowed errors returned: ${JSON.stringify(this.processor.disallowed)}`);
+    // …and that no operation answers more than its descriptor's reply bound.
+    if (this.processor.boundViolations > 0)
+      throw new Error(`${this.processor.boundViolations} results exceeded their reply bound`);
     if (outcome.kind !== "success") throw new Error(`COMPOUND outcome ${outcome.kind}`);
     const bytes = joinResult(outcome.result);
     const r = new XdrReader(bytes);

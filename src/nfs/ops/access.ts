@@ -12,14 +12,15 @@ import {
   ACCESS4_LOOKUP,
   ACCESS4_MODIFY,
   ACCESS4_READ,
+  ACCESS4res_MAXSIZE,
   nfs_ftype4,
+  nfs_opnum4,
   nfsstat4,
-  type nfs_opnum4,
 } from "../../../generated/nfs4/index.js";
-import { statusOfError, type FileAttributes } from "../../fs/backend.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, grantedBits } from "../../fs/permission.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 /** Each right and the permission bits it needs, by kind of object. */
 const DIRECTORY_RIGHTS: readonly (readonly [number, number])[] = [
@@ -39,14 +40,7 @@ const OTHER_RIGHTS: readonly (readonly [number, number])[] = [
 ];
 
 export const access: OpHandler<typeof nfs_opnum4.OP_ACCESS> = async (args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
-  let attrs: FileAttributes;
-  try {
-    attrs = await state.server.fs.getattr(fh);
-  } catch (e) {
-    return { status: statusOfError(e) };
-  }
+  const attrs = await state.server.fs.getattr(currentFh(state));
   const rights = attrs.type === nfs_ftype4.NF4DIR ? DIRECTORY_RIGHTS : OTHER_RIGHTS;
   const granted = grantedBits(attrs, state.cred);
   let supported = 0;
@@ -58,3 +52,12 @@ export const access: OpHandler<typeof nfs_opnum4.OP_ACCESS> = async (args, state
   }
   return { status: nfsstat4.NFS4_OK, resok4: { supported, access: allowed } };
 };
+
+export const ACCESS = defineOp({
+  op: nfs_opnum4.OP_ACCESS,
+  args: (op) => op.opaccess,
+  handler: access,
+  needsCurrentFh: true,
+  replyBound: fixed(ACCESS4res_MAXSIZE),
+  nonIdempotent: false,
+});

@@ -4,18 +4,21 @@
 // zeros; the size never changes). Both need a stateid allowing writes.
 
 import {
+  ALLOCATE4res_MAXSIZE,
+  DEALLOCATE4res_MAXSIZE,
+  nfs_opnum4,
   nfsstat4,
   stable_how4,
-  type nfs_opnum4,
   type stateid4,
 } from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
 import { MAX_OFFSET } from "../../state/lock-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
 import { ioTarget } from "./io-common.js";
+import { fixed } from "./reply-size.js";
 
 /** Zeros are written in pieces of this size, so a large range needs no large buffer. */
 const ZERO_CHUNK = 1024 * 1024;
@@ -34,35 +37,42 @@ async function checked(
 }
 
 export const allocate: OpHandler<typeof nfs_opnum4.OP_ALLOCATE> = async (args, state) => {
-  try {
-    const size = await checked(state, args.aa_stateid, args.aa_offset, args.aa_length);
-    if (typeof size === "number") return { ar_status: size };
-    const end = args.aa_offset + args.aa_length;
-    if (end > state.server.fs.capabilities.maxFileSize) return { ar_status: nfsstat4.NFS4ERR_FBIG };
-    if (end > size) await state.server.fs.setattr(state.currentFh!, { size: end });
-    return { ar_status: nfsstat4.NFS4_OK };
-  } catch (e) {
-    return { ar_status: statusOfError(e) };
-  }
+  const size = await checked(state, args.aa_stateid, args.aa_offset, args.aa_length);
+  if (typeof size === "number") return { ar_status: size };
+  const end = args.aa_offset + args.aa_length;
+  if (end > state.server.fs.capabilities.maxFileSize) return { ar_status: nfsstat4.NFS4ERR_FBIG };
+  if (end > size) await state.server.fs.setattr(currentFh(state), { size: end });
+  return { ar_status: nfsstat4.NFS4_OK };
 };
 
 export const deallocate: OpHandler<typeof nfs_opnum4.OP_DEALLOCATE> = async (args, state) => {
-  try {
-    const size = await checked(state, args.da_stateid, args.da_offset, args.da_length);
-    if (typeof size === "number") return { dr_status: size };
-    const end = args.da_offset + args.da_length < size ? args.da_offset + args.da_length : size;
-    const zeros = new Uint8Array(ZERO_CHUNK);
-    for (let at = args.da_offset; at < end; at += BigInt(ZERO_CHUNK)) {
-      const n = end - at < BigInt(ZERO_CHUNK) ? Number(end - at) : ZERO_CHUNK;
-      await state.server.fs.write(
-        state.currentFh!,
-        at,
-        zeros.subarray(0, n),
-        stable_how4.FILE_SYNC4,
-      );
-    }
-    return { dr_status: nfsstat4.NFS4_OK };
-  } catch (e) {
-    return { dr_status: statusOfError(e) };
+  const size = await checked(state, args.da_stateid, args.da_offset, args.da_length);
+  if (typeof size === "number") return { dr_status: size };
+  const end = args.da_offset + args.da_length < size ? args.da_offset + args.da_length : size;
+  const zeros = new Uint8Array(ZERO_CHUNK);
+  for (let at = args.da_offset; at < end; at += BigInt(ZERO_CHUNK)) {
+    const n = end - at < BigInt(ZERO_CHUNK) ? Number(end - at) : ZERO_CHUNK;
+    await state.server.fs.write(currentFh(state), at, zeros.subarray(0, n), stable_how4.FILE_SYNC4);
   }
+  return { dr_status: nfsstat4.NFS4_OK };
 };
+
+export const ALLOCATE = defineOp({
+  op: nfs_opnum4.OP_ALLOCATE,
+  args: (op) => op.opallocate,
+  handler: allocate,
+  needsCurrentFh: true,
+  minMinorVersion: 2,
+  replyBound: fixed(ALLOCATE4res_MAXSIZE),
+  nonIdempotent: true,
+});
+
+export const DEALLOCATE = defineOp({
+  op: nfs_opnum4.OP_DEALLOCATE,
+  args: (op) => op.opdeallocate,
+  handler: deallocate,
+  needsCurrentFh: true,
+  minMinorVersion: 2,
+  replyBound: fixed(DEALLOCATE4res_MAXSIZE),
+  nonIdempotent: true,
+});

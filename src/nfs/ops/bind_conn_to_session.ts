@@ -1,13 +1,16 @@
 // BIND_CONN_TO_SESSION (RFC 8881 §18.34): binds the connection it arrives on
 // to a session's fore channel, back channel or both.
 
-import type { BIND_CONN_TO_SESSION4resok, nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import type { BIND_CONN_TO_SESSION4resok } from "../../../generated/nfs4/index.js";
 import {
+  BIND_CONN_TO_SESSION4res_MAXSIZE,
+  nfs_opnum4,
   channel_dir_from_client4,
   channel_dir_from_server4,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESSION> = (
   args,
@@ -50,3 +53,13 @@ export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESS
   };
   return { bctsr_status: nfsstat4.NFS4_OK, bctsr_resok4: resok };
 };
+
+export const BIND_CONN_TO_SESSION = defineOp({
+  op: nfs_opnum4.OP_BIND_CONN_TO_SESSION,
+  args: (op) => op.opbind_conn_to_session,
+  handler: bindConnToSession,
+  sessionless: true,
+  needsCurrentFh: false,
+  replyBound: fixed(BIND_CONN_TO_SESSION4res_MAXSIZE),
+  nonIdempotent: true,
+});

@@ -2,14 +2,14 @@
 // NFS4ERR_LOCKS_HELD (the client must LOCKU first); empty lock states go with
 // the open. The reply carries the invalid special stateid (§18.2.4).
 
-import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import { CLOSE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { OpenState } from "../../state/open-state.js";
 import { INVALID_STATEID } from "../../state/stateid.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveForFile } from "../stateids.js";
+import { fixed } from "./reply-size.js";
 
 export const close: OpHandler<typeof nfs_opnum4.OP_CLOSE> = (args, state) => {
-  if (state.currentFh === null) return { status: nfsstat4.NFS4ERR_NOFILEHANDLE };
   const r = resolveForFile<OpenState>(state, args.open_stateid, ["open"]);
   if ("error" in r) return { status: r.error };
   const open = r.ok;
@@ -19,3 +19,12 @@ export const close: OpHandler<typeof nfs_opnum4.OP_CLOSE> = (args, state) => {
   state.currentStateid = INVALID_STATEID;
   return { status: nfsstat4.NFS4_OK, open_stateid: INVALID_STATEID };
 };
+
+export const CLOSE = defineOp({
+  op: nfs_opnum4.OP_CLOSE,
+  args: (op) => op.opclose,
+  handler: close,
+  needsCurrentFh: true,
+  replyBound: fixed(CLOSE4res_MAXSIZE),
+  nonIdempotent: true,
+});

@@ -13,20 +13,24 @@
 //   WRITE already checked (Linux nfsd checks write permission, but its own
 //   owner override makes that moot for files opened for writing).
 
-import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus } from "./common.js";
+import { COMMIT4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 export const commit: OpHandler<typeof nfs_opnum4.OP_COMMIT> = async (args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
   const overflows = args.offset + BigInt(args.count) > MAX_UINT64;
-  try {
-    const r = await state.server.fs.commit(fh, args.offset, overflows ? 0 : args.count);
-    return { status: nfsstat4.NFS4_OK, resok4: { writeverf: r.verifier } };
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_COMMIT, e) };
-  }
+  const r = await state.server.fs.commit(currentFh(state), args.offset, overflows ? 0 : args.count);
+  return { status: nfsstat4.NFS4_OK, resok4: { writeverf: r.verifier } };
 };
+
+export const COMMIT = defineOp({
+  op: nfs_opnum4.OP_COMMIT,
+  args: (op) => op.opcommit,
+  handler: commit,
+  needsCurrentFh: true,
+  replyBound: fixed(COMMIT4res_MAXSIZE),
+  nonIdempotent: false,
+});

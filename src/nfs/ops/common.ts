@@ -64,8 +64,19 @@ export function notDirError(type: nfs_ftype4): NfsErrorStatus | null {
   return type === nfs_ftype4.NF4DIR ? null : nfsstat4.NFS4ERR_NOTDIR;
 }
 
-/** The answer of every operation that needs a current filehandle and has none. */
+/** The answer of an operation that needs a saved filehandle and has none (LINK, RENAME, RESTOREFH). */
 export const NO_FILEHANDLE = { status: nfsstat4.NFS4ERR_NOFILEHANDLE } as const;
+
+/**
+ * The current filehandle of an operation whose descriptor says
+ * needsCurrentFh: COMPOUND has answered NFS4ERR_NOFILEHANDLE before the
+ * handler runs when there is none, so its absence here is a server bug.
+ */
+export function currentFh(state: CompoundState): FileHandle {
+  const fh = state.currentFh;
+  if (fh === null) throw new Error("no current filehandle: the descriptor must set needsCurrentFh");
+  return fh;
+}
 
 /** True when two objects are on the same filesystem (LINK and RENAME across them are XDEV). */
 export function sameFilesystem(a: FsId, b: FsId): boolean {
@@ -89,7 +100,7 @@ const SUBSTITUTES: ReadonlyMap<nfsstat4, readonly NfsErrorStatus[]> = new Map([
 
 /**
  * The status to answer `op` with for the backend failure `e` (rethrowing what
- * is not an FsError): the backend's own status when `op` may return it, else
+ * is not an FsError); COMPOUND applies it to whatever a handler throws (op.ts invoke): the backend's own status when `op` may return it, else
  * the nearest one it may, else NFS4ERR_IO or, failing that, NFS4ERR_SERVERFAULT.
  */
 export function failureStatus(op: nfs_opnum4, e: unknown): NfsErrorStatus {
@@ -145,10 +156,10 @@ export function newObjectAttributes(
  * as GETATTR would (values are compared as XDR bytes, as Linux nfsd does).
  * An attribute this server does not support is NFS4ERR_ATTRNOTSUPP; a
  * write-only one (time_access_set, time_modify_set) and rdattr_error, which
- * has no value outside READDIR, are NFS4ERR_INVAL. Needs a current filehandle.
+ * has no value outside READDIR, are NFS4ERR_INVAL. Backend failures propagate
+ * (COMPOUND maps them).
  */
 export async function compareAttrs(
-  op: typeof nfs_opnum4.OP_VERIFY | typeof nfs_opnum4.OP_NVERIFY,
   state: CompoundState,
   fh: FileHandle,
   given: fattr4,
@@ -163,18 +174,14 @@ export async function compareAttrs(
     }
   }
   const fs = state.server.fs;
-  try {
-    const attrs = await fs.getattr(fh);
-    const stats = needsStats(given.attrmask) ? await fs.statfs(fh) : undefined;
-    const ours = encodeAttrs(given.attrmask, attrSource(state, fh, attrs, stats));
-    const wanted = trim(given.attrmask);
-    // An attribute the object has no value for leaves our bitmap short: not the same.
-    const same =
-      ours.attrmask.length === wanted.length &&
-      ours.attrmask.every((w, i) => w === wanted[i]) &&
-      Buffer.compare(ours.attr_vals, given.attr_vals) === 0;
-    return { same };
-  } catch (e) {
-    return { status: failureStatus(op, e) };
-  }
+  const attrs = await fs.getattr(fh);
+  const stats = needsStats(given.attrmask) ? await fs.statfs(fh) : undefined;
+  const ours = encodeAttrs(given.attrmask, attrSource(state, fh, attrs, stats));
+  const wanted = trim(given.attrmask);
+  // An attribute the object has no value for leaves our bitmap short: not the same.
+  const same =
+    ours.attrmask.length === wanted.length &&
+    ours.attrmask.every((w, i) => w === wanted[i]) &&
+    Buffer.compare(ours.attr_vals, given.attr_vals) === 0;
+  return { same };
 }

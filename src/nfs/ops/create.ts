@@ -19,6 +19,7 @@
 // backend brackets its own modification.
 
 import {
+  change_info4_MAXSIZE,
   nfs_ftype4,
   nfs_opnum4,
   nfsstat4,
@@ -28,8 +29,9 @@ import type { CreateAttributes, CreateResult, FileHandle, FileSystem } from "../
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus, newObjectAttributes, notDirError } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh, newObjectAttributes, notDirError } from "./common.js";
+import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** Makes the object `objtype` describes through the backend call for its kind. */
 function make(
@@ -76,37 +78,44 @@ function creatable(type: nfs_ftype4, symlinks: boolean): boolean {
 }
 
 export const create: OpHandler<typeof nfs_opnum4.OP_CREATE> = async (args, state) => {
-  const dir = state.currentFh;
-  if (dir === null) return NO_FILEHANDLE;
+  const dir = currentFh(state);
   const fs = state.server.fs;
-  try {
-    const dirAttrs = await fs.getattr(dir);
-    const typeError = notDirError(dirAttrs.type);
-    if (typeError !== null) return { status: typeError };
-    const type = args.objtype.type;
-    if (!creatable(type, fs.capabilities.symlinkSupport)) {
-      return { status: nfsstat4.NFS4ERR_BADTYPE };
-    }
-    const name = decodeName(args.objname, fs.capabilities.maxNameBytes);
-    if (!name.ok) return { status: name.status };
-    const decoded = decodeAttrs(args.createattrs);
-    if (!decoded.ok) return { status: decoded.status };
-    // Only regular files have a size to set, and CREATE never makes one.
-    if (decoded.attrs.size !== undefined) return { status: nfsstat4.NFS4ERR_INVAL };
-    const requested = toSetAttributes(decoded.attrs);
-    if (!requested.ok) return { status: requested.status };
-    if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
-      return { status: nfsstat4.NFS4ERR_ACCESS };
-    }
-    const attrs = newObjectAttributes(type, dirAttrs, requested.attrs, state.cred);
-    if (!attrs.ok) return { status: attrs.status };
-    const made = await make(fs, dir, name.name, args.objtype, attrs.attrs);
-    state.currentFh = made.handle;
-    return {
-      status: nfsstat4.NFS4_OK,
-      resok4: { cinfo: { ...made.dirChange }, attrset: decoded.attrsset },
-    };
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_CREATE, e) };
+  const dirAttrs = await fs.getattr(dir);
+  const typeError = notDirError(dirAttrs.type);
+  if (typeError !== null) return { status: typeError };
+  const type = args.objtype.type;
+  if (!creatable(type, fs.capabilities.symlinkSupport)) {
+    return { status: nfsstat4.NFS4ERR_BADTYPE };
   }
+  const name = decodeName(args.objname, fs.capabilities.maxNameBytes);
+  if (!name.ok) return { status: name.status };
+  const decoded = decodeAttrs(args.createattrs);
+  if (!decoded.ok) return { status: decoded.status };
+  // Only regular files have a size to set, and CREATE never makes one.
+  if (decoded.attrs.size !== undefined) return { status: nfsstat4.NFS4ERR_INVAL };
+  const requested = toSetAttributes(decoded.attrs);
+  if (!requested.ok) return { status: requested.status };
+  if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
+    return { status: nfsstat4.NFS4ERR_ACCESS };
+  }
+  const attrs = newObjectAttributes(type, dirAttrs, requested.attrs, state.cred);
+  if (!attrs.ok) return { status: attrs.status };
+  const made = await make(fs, dir, name.name, args.objtype, attrs.attrs);
+  state.currentFh = made.handle;
+  return {
+    status: nfsstat4.NFS4_OK,
+    resok4: { cinfo: { ...made.dirChange }, attrset: decoded.attrsset },
+  };
 };
+
+/** status, cinfo (change_info4_MAXSIZE), and attrset: the supported attributes that were set. */
+const CREATE_BOUND = RESOP_SIZE + 4 + change_info4_MAXSIZE + SUPPORTED_BITMAP_SIZE;
+
+export const CREATE = defineOp({
+  op: nfs_opnum4.OP_CREATE,
+  args: (op) => op.opcreate,
+  handler: create,
+  needsCurrentFh: true,
+  replyBound: () => CREATE_BOUND,
+  nonIdempotent: true,
+});

@@ -3,12 +3,10 @@
 // the client record (§18.36.4), negotiates the channel attributes, and binds
 // the connection it arrives on.
 
-import type {
-  channel_attrs4,
-  CREATE_SESSION4res,
-  nfs_opnum4,
-} from "../../../generated/nfs4/index.js";
+import type { channel_attrs4, CREATE_SESSION4res } from "../../../generated/nfs4/index.js";
 import {
+  CREATE_SESSION4res_MAXSIZE,
+  nfs_opnum4,
   CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
   CREATE_SESSION4_FLAG_CONN_RDMA,
   CREATE_SESSION4_FLAG_PERSIST,
@@ -16,8 +14,9 @@ import {
 } from "../../../generated/nfs4/index.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { seqidVerdict } from "../../state/slot-table.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import type { NfsSettings } from "../settings.js";
+import { fixed } from "./reply-size.js";
 
 /**
  * The smallest fore-channel request and reply we can work with: an RPC
@@ -143,3 +142,13 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
   record.createSessionReply = res;
   return res;
 };
+
+export const CREATE_SESSION = defineOp({
+  op: nfs_opnum4.OP_CREATE_SESSION,
+  args: (op) => op.opcreate_session,
+  handler: createSession,
+  sessionless: true,
+  needsCurrentFh: false,
+  replyBound: fixed(CREATE_SESSION4res_MAXSIZE),
+  nonIdempotent: true,
+});

@@ -1,9 +1,13 @@
 // DESTROY_CLIENTID (RFC 8881 §18.50): forgets a client record that has no
 // sessions and no state left.
 
-import type { nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
+import {
+  DESTROY_CLIENTID4res_MAXSIZE,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export const destroyClientid: OpHandler<typeof nfs_opnum4.OP_DESTROY_CLIENTID> = (args, state) => {
   const manager = state.server.state;
@@ -13,3 +17,13 @@ export const destroyClientid: OpHandler<typeof nfs_opnum4.OP_DESTROY_CLIENTID> =
   manager.removeClient(record);
   return { dcr_status: nfsstat4.NFS4_OK };
 };
+
+export const DESTROY_CLIENTID = defineOp({
+  op: nfs_opnum4.OP_DESTROY_CLIENTID,
+  args: (op) => op.opdestroy_clientid,
+  handler: destroyClientid,
+  sessionless: true,
+  needsCurrentFh: false,
+  replyBound: fixed(DESTROY_CLIENTID4res_MAXSIZE),
+  nonIdempotent: true,
+});

@@ -1,9 +1,13 @@
 // DESTROY_SESSION (RFC 8881 §18.37): ends a session. It may follow SEQUENCE
 // (of this or another session) or stand alone.
 
-import type { nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
+import {
+  DESTROY_SESSION4res_MAXSIZE,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export const destroySession: OpHandler<typeof nfs_opnum4.OP_DESTROY_SESSION> = (args, state) => {
   const manager = state.server.state;
@@ -21,3 +25,13 @@ export const destroySession: OpHandler<typeof nfs_opnum4.OP_DESTROY_SESSION> = (
   manager.destroySession(session);
   return { dsr_status: nfsstat4.NFS4_OK };
 };
+
+export const DESTROY_SESSION = defineOp({
+  op: nfs_opnum4.OP_DESTROY_SESSION,
+  args: (op) => op.opdestroy_session,
+  handler: destroySession,
+  sessionless: true,
+  needsCurrentFh: false,
+  replyBound: fixed(DESTROY_SESSION4res_MAXSIZE),
+  nonIdempotent: true,
+});

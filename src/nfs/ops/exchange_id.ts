@@ -1,8 +1,10 @@
 // EXCHANGE_ID (RFC 8881 §18.35): establishes or finds the client record for a
 // client owner. The cases of §18.35.5 are numbered in the comments below.
 
-import type { EXCHANGE_ID4res, nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import type { EXCHANGE_ID4res } from "../../../generated/nfs4/index.js";
 import {
+  encodenfs_impl_id4,
+  nfs_opnum4,
   EXCHGID4_FLAG_BIND_PRINC_STATEID,
   EXCHGID4_FLAG_CONFIRMED_R,
   EXCHGID4_FLAG_MASK_PNFS,
@@ -16,8 +18,10 @@ import {
 import { ClientRecord, sameBytes } from "../../state/client.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
-import type { OpHandler } from "../op.js";
+import { XdrWriter } from "../../xdr/index.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { SERVER_IMPL_ID } from "../server-identity.js";
+import { RESOP_SIZE, opaqueSize } from "./reply-size.js";
 
 /**
  * Flags a client may send in NFSv4.1 (RFC 8881 §18.35.3); anything else is
@@ -107,3 +111,41 @@ function reply(state: CompoundState, record: ClientRecord): EXCHANGE_ID4res {
     },
   };
 }
+
+/** Our nfs_impl_id4, encoded. */
+const IMPL_ID_SIZE = ((): number => {
+  const w = new XdrWriter(256);
+  encodenfs_impl_id4(w, SERVER_IMPL_ID);
+  return w.length;
+})();
+
+/**
+ * The reply this server sends: status, clientid (8), sequenceid, flags,
+ * SP4_NONE, server_owner (minor id 8 + major id), scope, one impl id.
+ */
+function exchangeIdBound(state: CompoundState): number {
+  const { serverOwner, serverScope } = state.server.state;
+  return (
+    RESOP_SIZE +
+    4 +
+    8 +
+    4 +
+    4 +
+    4 +
+    8 +
+    opaqueSize(serverOwner.length) +
+    opaqueSize(serverScope.length) +
+    4 +
+    IMPL_ID_SIZE
+  );
+}
+
+export const EXCHANGE_ID = defineOp({
+  op: nfs_opnum4.OP_EXCHANGE_ID,
+  args: (op) => op.opexchange_id,
+  handler: exchangeId,
+  sessionless: true,
+  needsCurrentFh: false,
+  replyBound: (_args, state) => exchangeIdBound(state),
+  nonIdempotent: true,
+});

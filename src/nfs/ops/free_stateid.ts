@@ -2,11 +2,12 @@
 // no locks on the file. An open stateid is freed by CLOSE, and a lock stateid
 // with locks by LOCKU first: both are NFS4ERR_LOCKS_HELD.
 
-import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import { FREE_STATEID4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { LockState } from "../../state/lock-state.js";
 import type { OpenState } from "../../state/open-state.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveStateid } from "../stateids.js";
+import { fixed } from "./reply-size.js";
 
 export const freeStateid: OpHandler<typeof nfs_opnum4.OP_FREE_STATEID> = (args, state) => {
   const r = resolveStateid<OpenState | LockState>(state, args.fsa_stateid, ["open", "lock"]);
@@ -16,3 +17,12 @@ export const freeStateid: OpHandler<typeof nfs_opnum4.OP_FREE_STATEID> = (args, 
   state.server.state.removeLockState(r.ok);
   return { fsr_status: nfsstat4.NFS4_OK };
 };
+
+export const FREE_STATEID = defineOp({
+  op: nfs_opnum4.OP_FREE_STATEID,
+  args: (op) => op.opfree_stateid,
+  handler: freeStateid,
+  needsCurrentFh: false,
+  replyBound: fixed(FREE_STATEID4res_MAXSIZE),
+  nonIdempotent: true,
+});

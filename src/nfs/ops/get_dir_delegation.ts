@@ -7,21 +7,16 @@
 // not a directory is NFS4ERR_NOTDIR (§15.2 has no NFS4ERR_SYMLINK here).
 
 import { gddrnf4_status, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { failureStatus, notDirError } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh, notDirError } from "./common.js";
+import { RESOP_SIZE } from "./reply-size.js";
 
 export const getDirDelegation: OpHandler<typeof nfs_opnum4.OP_GET_DIR_DELEGATION> = async (
   _args,
   state,
 ) => {
-  const fh = state.currentFh;
-  if (fh === null) return { gddr_status: nfsstat4.NFS4ERR_NOFILEHANDLE };
-  try {
-    const typeError = notDirError((await state.server.fs.getattr(fh)).type);
-    if (typeError !== null) return { gddr_status: typeError };
-  } catch (e) {
-    return { gddr_status: failureStatus(nfs_opnum4.OP_GET_DIR_DELEGATION, e) };
-  }
+  const typeError = notDirError((await state.server.fs.getattr(currentFh(state))).type);
+  if (typeError !== null) return { gddr_status: typeError };
   return {
     gddr_status: nfsstat4.NFS4_OK,
     gddr_res_non_fatal4: {
@@ -30,3 +25,15 @@ export const getDirDelegation: OpHandler<typeof nfs_opnum4.OP_GET_DIR_DELEGATION
     },
   };
 };
+
+/** The one answer this server gives: status, GDD4_UNAVAIL and the will-signal flag. */
+const GET_DIR_DELEGATION_BOUND = RESOP_SIZE + 4 + 4 + 4;
+
+export const GET_DIR_DELEGATION = defineOp({
+  op: nfs_opnum4.OP_GET_DIR_DELEGATION,
+  args: (op) => op.opget_dir_delegation,
+  handler: getDirDelegation,
+  needsCurrentFh: true,
+  replyBound: () => GET_DIR_DELEGATION_BOUND,
+  nonIdempotent: false,
+});

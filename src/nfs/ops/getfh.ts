@@ -1,11 +1,20 @@
 // GETFH (RFC 8881 §18.8): returns the current filehandle.
 
-import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE } from "./common.js";
+import { GETFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
+import { fixed } from "./reply-size.js";
 
-export const getfh: OpHandler<typeof nfs_opnum4.OP_GETFH> = (_args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
-  return { status: nfsstat4.NFS4_OK, resok4: { object: fh } };
-};
+export const getfh: OpHandler<typeof nfs_opnum4.OP_GETFH> = (_args, state) => ({
+  status: nfsstat4.NFS4_OK,
+  resok4: { object: currentFh(state) },
+});
+
+export const GETFH = defineOp({
+  op: nfs_opnum4.OP_GETFH,
+  args: () => undefined,
+  handler: getfh,
+  needsCurrentFh: true,
+  replyBound: fixed(GETFH4res_MAXSIZE),
+  nonIdempotent: false,
+});

@@ -9,6 +9,7 @@ import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 import { ioAuthority } from "../stateids.js";
+import { currentFh } from "./common.js";
 
 /** The error for I/O on something that is not a regular file. */
 export function ioTypeError(type: nfs_ftype4): NfsError {
@@ -21,7 +22,7 @@ export function ioTypeError(type: nfs_ftype4): NfsError {
  * The current file and its attributes if `stateid` allows `access`
  * (ACCESS_READ or ACCESS_WRITE) on it. Without an open the caller's
  * permissions decide; the owner may always read its own file.
- * Backend errors propagate (callers map them with statusOfError).
+ * Backend errors propagate (COMPOUND maps them). Needs a current filehandle.
  */
 export async function ioTarget(
   state: CompoundState,
@@ -30,8 +31,7 @@ export async function ioTarget(
 ): Promise<
   { readonly fh: FileHandle; readonly attrs: FileAttributes } | { readonly error: NfsError }
 > {
-  const fh = state.currentFh;
-  if (fh === null) return { error: nfsstat4.NFS4ERR_NOFILEHANDLE };
+  const fh = currentFh(state);
   const attrs = await state.server.fs.getattr(fh);
   if (attrs.type !== nfs_ftype4.NF4REG) return { error: ioTypeError(attrs.type) };
   const auth = ioAuthority(state, stateid, access);

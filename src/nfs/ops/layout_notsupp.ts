@@ -12,8 +12,9 @@
 // §15.2 gives SET_SSV no NFS4ERR_NOTSUPP; of the errors it does allow,
 // NFS4ERR_INVAL ("an argument was not valid") is the one that fits.
 
-import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
+import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { statusOnly } from "./reply-size.js";
 
 const NOTSUPP = nfsstat4.NFS4ERR_NOTSUPP;
 
@@ -39,4 +40,49 @@ export const layoutreturn: OpHandler<typeof nfs_opnum4.OP_LAYOUTRETURN> = () => 
 
 export const setSsv: OpHandler<typeof nfs_opnum4.OP_SET_SSV> = () => ({
   ssr_status: nfsstat4.NFS4ERR_INVAL,
+});
+
+// Each answers with a status alone, and changes nothing.
+const notSupported = { needsCurrentFh: false, replyBound: statusOnly, nonIdempotent: false };
+
+export const GETDEVICEINFO = defineOp({
+  op: nfs_opnum4.OP_GETDEVICEINFO,
+  args: (op) => op.opgetdeviceinfo,
+  handler: getdeviceinfo,
+  ...notSupported,
+});
+
+export const GETDEVICELIST = defineOp({
+  op: nfs_opnum4.OP_GETDEVICELIST,
+  args: (op) => op.opgetdevicelist,
+  handler: getdevicelist,
+  ...notSupported,
+});
+
+export const LAYOUTCOMMIT = defineOp({
+  op: nfs_opnum4.OP_LAYOUTCOMMIT,
+  args: (op) => op.oplayoutcommit,
+  handler: layoutcommit,
+  ...notSupported,
+});
+
+export const LAYOUTGET = defineOp({
+  op: nfs_opnum4.OP_LAYOUTGET,
+  args: (op) => op.oplayoutget,
+  handler: layoutget,
+  ...notSupported,
+});
+
+export const LAYOUTRETURN = defineOp({
+  op: nfs_opnum4.OP_LAYOUTRETURN,
+  args: (op) => op.oplayoutreturn,
+  handler: layoutreturn,
+  ...notSupported,
+});
+
+export const SET_SSV = defineOp({
+  op: nfs_opnum4.OP_SET_SSV,
+  args: (op) => op.opset_ssv,
+  handler: setSsv,
+  ...notSupported,
 });

@@ -10,33 +10,44 @@
 // directory (NFS4ERR_ACCESS); then the backend (EXIST, MLINK, and STALE for
 // an open file whose last name is already gone).
 
-import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import {
+  LINK4res_MAXSIZE,
+  nfs_ftype4,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus, lookupDirError, sameFilesystem } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { NO_FILEHANDLE, currentFh, lookupDirError, sameFilesystem } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) => {
-  const dir = state.currentFh;
+  const dir = currentFh(state);
   const source = state.savedFh;
-  if (dir === null || source === null) return NO_FILEHANDLE;
+  if (source === null) return NO_FILEHANDLE;
   const fs = state.server.fs;
-  try {
-    const dirAttrs = await fs.getattr(dir);
-    const typeError = lookupDirError(dirAttrs.type);
-    if (typeError !== null) return { status: typeError };
-    const srcAttrs = await fs.getattr(source);
-    if (srcAttrs.type === nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_ISDIR };
-    const name = decodeName(args.newname, fs.capabilities.maxNameBytes);
-    if (!name.ok) return { status: name.status };
-    if (!fs.capabilities.linkSupport) return { status: nfsstat4.NFS4ERR_NOTSUPP };
-    if (!sameFilesystem(srcAttrs.fsid, dirAttrs.fsid)) return { status: nfsstat4.NFS4ERR_XDEV };
-    if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
-      return { status: nfsstat4.NFS4ERR_ACCESS };
-    }
-    const cinfo = await fs.link(source, dir, name.name);
-    return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_LINK, e) };
+  const dirAttrs = await fs.getattr(dir);
+  const typeError = lookupDirError(dirAttrs.type);
+  if (typeError !== null) return { status: typeError };
+  const srcAttrs = await fs.getattr(source);
+  if (srcAttrs.type === nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_ISDIR };
+  const name = decodeName(args.newname, fs.capabilities.maxNameBytes);
+  if (!name.ok) return { status: name.status };
+  if (!fs.capabilities.linkSupport) return { status: nfsstat4.NFS4ERR_NOTSUPP };
+  if (!sameFilesystem(srcAttrs.fsid, dirAttrs.fsid)) return { status: nfsstat4.NFS4ERR_XDEV };
+  if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
+    return { status: nfsstat4.NFS4ERR_ACCESS };
   }
+  const cinfo = await fs.link(source, dir, name.name);
+  return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };
+
+export const LINK = defineOp({
+  op: nfs_opnum4.OP_LINK,
+  args: (op) => op.oplink,
+  handler: link,
+  needsCurrentFh: true,
+  replyBound: fixed(LINK4res_MAXSIZE),
+  nonIdempotent: true,
+});

@@ -5,20 +5,25 @@
 // locks are upgraded, downgraded, split and merged (POSIX semantics).
 
 import type { LOCK4res } from "../../../generated/nfs4/index.js";
-import { nfs_lock_type4, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import {
+  LOCK4res_MAXSIZE,
+  nfs_lock_type4,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
 import type { LockState } from "../../state/lock-state.js";
 import type { OpenState } from "../../state/open-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { resolveForFile } from "../stateids.js";
 import { findConflict, modeOf, notDenied, requestRange } from "./lock-common.js";
+import { fixed } from "./reply-size.js";
 
 const fail = (status: NfsError): LOCK4res => ({ status: notDenied(status) });
 
 export const lock: OpHandler<typeof nfs_opnum4.OP_LOCK> = (args, state) => {
-  if (state.currentFh === null) return fail(nfsstat4.NFS4ERR_NOFILEHANDLE);
   const session = state.session;
   if (session === null) return fail(nfsstat4.NFS4ERR_OP_NOT_IN_SESSION);
   if (!(args.locktype in nfs_lock_type4_values)) return fail(nfsstat4.NFS4ERR_INVAL);
@@ -71,3 +76,12 @@ export const lock: OpHandler<typeof nfs_opnum4.OP_LOCK> = (args, state) => {
 const nfs_lock_type4_values: Record<number, true> = Object.fromEntries(
   Object.values(nfs_lock_type4).map((v) => [v, true]),
 );
+
+export const LOCK = defineOp({
+  op: nfs_opnum4.OP_LOCK,
+  args: (op) => op.oplock,
+  handler: lock,
+  needsCurrentFh: true,
+  replyBound: fixed(LOCK4res_MAXSIZE),
+  nonIdempotent: true,
+});

@@ -1,25 +1,26 @@
 // LOCKT (RFC 8881 §18.11): would this lock be granted? NFS4ERR_DENIED with the
 // conflicting lock, or OK. A lock-owner's own locks never conflict.
 
-import { nfs_ftype4, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
+import {
+  LOCKT4res_MAXSIZE,
+  nfs_ftype4,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
 import { keyOf } from "../../state/client.js";
 import { ownerKey } from "../../state/open-state.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
 import { ioTypeError } from "./io-common.js";
 import { findConflict, modeOf, notDenied, requestRange } from "./lock-common.js";
+import { fixed } from "./reply-size.js";
 
 export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return { status: nfsstat4.NFS4ERR_NOFILEHANDLE };
+  const fh = currentFh(state);
   const session = state.session;
   if (session === null) return { status: nfsstat4.NFS4ERR_OP_NOT_IN_SESSION };
-  try {
-    const attrs = await state.server.fs.getattr(fh);
-    if (attrs.type !== nfs_ftype4.NF4REG) return { status: notDenied(ioTypeError(attrs.type)) };
-  } catch (e) {
-    return { status: notDenied(statusOfError(e)) };
-  }
+  const attrs = await state.server.fs.getattr(fh);
+  if (attrs.type !== nfs_ftype4.NF4REG) return { status: notDenied(ioTypeError(attrs.type)) };
   const range = requestRange(args.offset, args.length);
   if (range === null) return { status: nfsstat4.NFS4ERR_INVAL };
   const owner = { key: ownerKey(session.client, args.owner.owner) };
@@ -33,3 +34,12 @@ export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) 
   );
   return denied ? { status: nfsstat4.NFS4ERR_DENIED, denied } : { status: nfsstat4.NFS4_OK };
 };
+
+export const LOCKT = defineOp({
+  op: nfs_opnum4.OP_LOCKT,
+  args: (op) => op.oplockt,
+  handler: lockt,
+  needsCurrentFh: true,
+  replyBound: fixed(LOCKT4res_MAXSIZE),
+  nonIdempotent: false,
+});

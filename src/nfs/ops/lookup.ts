@@ -5,28 +5,32 @@
 // NAMETOOLONG); search (x) permission on the directory (NFS4ERR_ACCESS); then
 // the entry itself (NFS4ERR_NOENT).
 
-import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
+import { LOOKUP4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, mayAccess } from "../../fs/permission.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, lookupDirError } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh, lookupDirError } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 export const lookup: OpHandler<typeof nfs_opnum4.OP_LOOKUP> = async (args, state) => {
-  const dir = state.currentFh;
-  if (dir === null) return NO_FILEHANDLE;
+  const dir = currentFh(state);
   const fs = state.server.fs;
-  try {
-    const attrs = await fs.getattr(dir);
-    const typeError = lookupDirError(attrs.type);
-    if (typeError !== null) return { status: typeError };
-    const name = decodeName(args.objname, fs.capabilities.maxNameBytes);
-    if (!name.ok) return { status: name.status };
-    if (!mayAccess(attrs, state.cred, MAY_EXEC)) return { status: nfsstat4.NFS4ERR_ACCESS };
-    const found = await fs.lookup(dir, name.name);
-    state.currentFh = found.handle;
-  } catch (e) {
-    return { status: statusOfError(e) };
-  }
+  const attrs = await fs.getattr(dir);
+  const typeError = lookupDirError(attrs.type);
+  if (typeError !== null) return { status: typeError };
+  const name = decodeName(args.objname, fs.capabilities.maxNameBytes);
+  if (!name.ok) return { status: name.status };
+  if (!mayAccess(attrs, state.cred, MAY_EXEC)) return { status: nfsstat4.NFS4ERR_ACCESS };
+  const found = await fs.lookup(dir, name.name);
+  state.currentFh = found.handle;
   return { status: nfsstat4.NFS4_OK };
 };
+
+export const LOOKUP = defineOp({
+  op: nfs_opnum4.OP_LOOKUP,
+  args: (op) => op.oplookup,
+  handler: lookup,
+  needsCurrentFh: true,
+  replyBound: fixed(LOOKUP4res_MAXSIZE),
+  nonIdempotent: false,
+});

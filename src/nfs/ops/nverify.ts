@@ -3,14 +3,22 @@
 // refreshes its cache with "NVERIFY change; GETATTR"). Same comparison and
 // errors as VERIFY (compareAttrs, common.ts).
 
-import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, compareAttrs } from "./common.js";
+import { NVERIFY4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { compareAttrs, currentFh } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 export const nverify: OpHandler<typeof nfs_opnum4.OP_NVERIFY> = async (args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
-  const r = await compareAttrs(nfs_opnum4.OP_NVERIFY, state, fh, args.obj_attributes);
+  const r = await compareAttrs(state, currentFh(state), args.obj_attributes);
   if ("status" in r) return { status: r.status };
   return { status: r.same ? nfsstat4.NFS4ERR_SAME : nfsstat4.NFS4_OK };
 };
+
+export const NVERIFY = defineOp({
+  op: nfs_opnum4.OP_NVERIFY,
+  args: (op) => op.opnverify,
+  handler: nverify,
+  needsCurrentFh: true,
+  replyBound: fixed(NVERIFY4res_MAXSIZE),
+  nonIdempotent: false,
+});

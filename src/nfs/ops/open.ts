@@ -22,17 +22,18 @@ import {
   OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
   OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL,
   OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG,
+  change_info4_MAXSIZE,
   createmode4,
   nfs_ftype4,
+  nfs_opnum4,
   nfsstat4,
   open_claim_type4,
   open_delegation_type4,
   opentype4,
+  stateid4_MAXSIZE,
   why_no_delegation4,
-  type nfs_opnum4,
 } from "../../../generated/nfs4/index.js";
 import type { CreateHow, FileHandle } from "../../fs/backend.js";
-import { statusOfError } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { keyOf } from "../../state/client.js";
@@ -41,8 +42,9 @@ import type { NfsError } from "../../state/slot-table.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
-import type { OpHandler } from "../op.js";
-import { newObjectAttributes } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh, newObjectAttributes } from "./common.js";
+import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** share_access bits beyond the access mode: the delegation wants (§18.16.3). */
 const WANT_BITS =
@@ -55,7 +57,6 @@ function fail(status: NfsError): OPEN4res {
 }
 
 export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) => {
-  if (state.currentFh === null) return fail(nfsstat4.NFS4ERR_NOFILEHANDLE);
   const session = state.session;
   if (session === null) return fail(nfsstat4.NFS4ERR_OP_NOT_IN_SESSION);
   const access = args.share_access & ~WANT_BITS;
@@ -68,44 +69,40 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   if (!client.reclaimComplete) return fail(nfsstat4.NFS4ERR_GRACE);
 
   let target: Opened;
-  try {
-    switch (args.claim.claim) {
-      case open_claim_type4.CLAIM_NULL: {
-        const r = await byName(state, args, args.claim.file);
-        if ("error" in r) return fail(r.error);
-        target = r;
-        break;
-      }
-      case open_claim_type4.CLAIM_FH: {
-        if (args.openhow.opentype === opentype4.OPEN4_CREATE) return fail(nfsstat4.NFS4ERR_INVAL);
-        const fh = state.currentFh;
-        const before = (await state.server.fs.getattr(fh)).change;
-        target = {
-          fh,
-          created: false,
-          attrsset: [],
-          cinfo: { atomic: true, before, after: before },
-        };
-        break;
-      }
-      case open_claim_type4.CLAIM_DELEGATE_CUR:
-      case open_claim_type4.CLAIM_DELEG_CUR_FH:
-        // No delegation is ever granted, so none can be named.
-        return fail(nfsstat4.NFS4ERR_BAD_STATEID);
-      default:
-        return fail(nfsstat4.NFS4ERR_NOTSUPP);
+  switch (args.claim.claim) {
+    case open_claim_type4.CLAIM_NULL: {
+      const r = await byName(state, args, args.claim.file);
+      if ("error" in r) return fail(r.error);
+      target = r;
+      break;
     }
-    const attrs = await state.server.fs.getattr(target.fh);
-    if (attrs.type !== nfs_ftype4.NF4REG) return fail(typeError(attrs.type));
-    // The creator of a file may use it whatever mode it was created with (as POSIX open(O_CREAT)).
-    if (!target.created) {
-      const wanted =
-        ((access & ACCESS_READ) !== 0 ? MAY_READ : 0) |
-        ((access & ACCESS_WRITE) !== 0 ? MAY_WRITE : 0);
-      if (!mayAccess(attrs, state.cred, wanted)) return fail(nfsstat4.NFS4ERR_ACCESS);
+    case open_claim_type4.CLAIM_FH: {
+      if (args.openhow.opentype === opentype4.OPEN4_CREATE) return fail(nfsstat4.NFS4ERR_INVAL);
+      const fh = currentFh(state);
+      const before = (await state.server.fs.getattr(fh)).change;
+      target = {
+        fh,
+        created: false,
+        attrsset: [],
+        cinfo: { atomic: true, before, after: before },
+      };
+      break;
     }
-  } catch (e) {
-    return fail(statusOfError(e));
+    case open_claim_type4.CLAIM_DELEGATE_CUR:
+    case open_claim_type4.CLAIM_DELEG_CUR_FH:
+      // No delegation is ever granted, so none can be named.
+      return fail(nfsstat4.NFS4ERR_BAD_STATEID);
+    default:
+      return fail(nfsstat4.NFS4ERR_NOTSUPP);
+  }
+  const attrs = await state.server.fs.getattr(target.fh);
+  if (attrs.type !== nfs_ftype4.NF4REG) return fail(typeError(attrs.type));
+  // The creator of a file may use it whatever mode it was created with (as POSIX open(O_CREAT)).
+  if (!target.created) {
+    const wanted =
+      ((access & ACCESS_READ) !== 0 ? MAY_READ : 0) |
+      ((access & ACCESS_WRITE) !== 0 ? MAY_WRITE : 0);
+    if (!mayAccess(attrs, state.cred, wanted)) return fail(nfsstat4.NFS4ERR_ACCESS);
   }
 
   const manager = state.server.state;
@@ -120,11 +117,7 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   if (openState) bumpSeqid(openState);
   else {
     // The backend keeps an open file (data and handle) even if its last name goes, until CLOSE.
-    try {
-      await state.server.fs.pin(target.fh);
-    } catch (e) {
-      return fail(statusOfError(e));
-    }
+    await state.server.fs.pin(target.fh);
     // Another OPEN of this owner may have won the race while we waited.
     openState = manager.findOpen(owner, fileKey);
     if (openState) {
@@ -162,7 +155,7 @@ async function byName(
   nameBytes: Uint8Array,
 ): Promise<Opened | { error: NfsError }> {
   const fs = state.server.fs;
-  const dir = state.currentFh!;
+  const dir = currentFh(state);
   const dirAttrs = await fs.getattr(dir);
   if (dirAttrs.type === nfs_ftype4.NF4LNK) return { error: nfsstat4.NFS4ERR_SYMLINK };
   if (dirAttrs.type !== nfs_ftype4.NF4DIR) return { error: nfsstat4.NFS4ERR_NOTDIR };
@@ -262,3 +255,20 @@ function noDelegation(shareAccess: number): open_delegation4 {
     };
   return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
 }
+
+/**
+ * status, stateid, cinfo, rflags, attrset (the supported attributes that
+ * were set) and the delegation this server answers with: none, or none with
+ * a reason and the will-signal flag (noDelegation).
+ */
+const OPEN_BOUND =
+  RESOP_SIZE + 4 + stateid4_MAXSIZE + change_info4_MAXSIZE + 4 + SUPPORTED_BITMAP_SIZE + 4 + 4 + 4;
+
+export const OPEN = defineOp({
+  op: nfs_opnum4.OP_OPEN,
+  args: (op) => op.opopen,
+  handler: open,
+  needsCurrentFh: true,
+  replyBound: () => OPEN_BOUND,
+  nonIdempotent: true,
+});

@@ -5,17 +5,21 @@
 // error is NFS4ERR_NOFILEHANDLE, and a stale one NFS4ERR_STALE, as for every
 // operation on the current object.
 
-import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus } from "./common.js";
+import { OPENATTR4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 export const openattr: OpHandler<typeof nfs_opnum4.OP_OPENATTR> = async (_args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
-  try {
-    await state.server.fs.getattr(fh);
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_OPENATTR, e) };
-  }
+  await state.server.fs.getattr(currentFh(state));
   return { status: nfsstat4.NFS4ERR_NOTSUPP };
 };
+
+export const OPENATTR = defineOp({
+  op: nfs_opnum4.OP_OPENATTR,
+  args: (op) => op.opopenattr,
+  handler: openattr,
+  needsCurrentFh: true,
+  replyBound: fixed(OPENATTR4res_MAXSIZE),
+  nonIdempotent: false,
+});

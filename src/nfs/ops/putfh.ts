@@ -3,20 +3,30 @@
 // and a handle of a vanished object with NFS4ERR_STALE, instead of at
 // whichever later operation first uses it.
 
-import { NFS4_FHSIZE, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
-import type { OpHandler } from "../op.js";
+import {
+  NFS4_FHSIZE,
+  PUTFH4res_MAXSIZE,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export const putfh: OpHandler<typeof nfs_opnum4.OP_PUTFH> = async (args, state) => {
   const fh = args.object;
   // The decoder already bounds the length; an empty handle is never one of ours.
   if (fh.length === 0 || fh.length > NFS4_FHSIZE) return { status: nfsstat4.NFS4ERR_BADHANDLE };
-  try {
-    await state.server.fs.getattr(fh);
-  } catch (e) {
-    return { status: statusOfError(e) };
-  }
+  await state.server.fs.getattr(fh);
   // A copy: the decoded handle is a view into the request buffer.
   state.currentFh = fh.slice();
   return { status: nfsstat4.NFS4_OK };
 };
+
+export const PUTFH = defineOp({
+  op: nfs_opnum4.OP_PUTFH,
+  args: (op) => op.opputfh,
+  handler: putfh,
+  needsCurrentFh: false,
+  replyBound: fixed(PUTFH4res_MAXSIZE),
+  nonIdempotent: false,
+});

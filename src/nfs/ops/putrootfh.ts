@@ -2,15 +2,20 @@
 // server's namespace. For now that is the backend's root directory (whose
 // child "export" is the export); the pseudo-filesystem will take its place.
 
-import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
-import type { OpHandler } from "../op.js";
+import { PUTROOTFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export const putrootfh: OpHandler<typeof nfs_opnum4.OP_PUTROOTFH> = async (_args, state) => {
-  try {
-    state.currentFh = await state.server.fs.root();
-  } catch (e) {
-    return { status: statusOfError(e) };
-  }
+  state.currentFh = await state.server.fs.root();
   return { status: nfsstat4.NFS4_OK };
 };
+
+export const PUTROOTFH = defineOp({
+  op: nfs_opnum4.OP_PUTROOTFH,
+  args: () => undefined,
+  handler: putrootfh,
+  needsCurrentFh: false,
+  replyBound: fixed(PUTROOTFH4res_MAXSIZE),
+  nonIdempotent: false,
+});

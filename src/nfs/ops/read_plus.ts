@@ -5,12 +5,13 @@
 
 import {
   data_content4,
+  nfs_opnum4,
   nfsstat4,
-  type nfs_opnum4,
   type read_plus_content,
 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { read } from "./read.js";
+import { readBound } from "./reply-size.js";
 
 export const readPlus: OpHandler<typeof nfs_opnum4.OP_READ_PLUS> = async (args, state) => {
   const res = await read(
@@ -30,3 +31,20 @@ export const readPlus: OpHandler<typeof nfs_opnum4.OP_READ_PLUS> = async (args, 
       : [];
   return { rp_status: nfsstat4.NFS4_OK, rp_resok4: { rpr_eof: eof, rpr_contents: contents } };
 };
+
+/**
+ * READ's bound plus what one data segment adds: the content count, its
+ * discriminant and offset (READ's eof and data length line up with
+ * READ_PLUS's eof and d_data length).
+ */
+const SEGMENT_OVERHEAD = 4 + 4 + 8;
+
+export const READ_PLUS = defineOp({
+  op: nfs_opnum4.OP_READ_PLUS,
+  args: (op) => op.opread_plus,
+  handler: readPlus,
+  needsCurrentFh: true,
+  minMinorVersion: 2,
+  replyBound: (args, state) => readBound(args.rpa_count, state) + SEGMENT_OVERHEAD,
+  nonIdempotent: false,
+});

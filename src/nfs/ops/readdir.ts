@@ -16,12 +16,12 @@
 import {
   FATTR4_RDATTR_ERROR,
   nfs_ftype4,
+  nfs_opnum4,
   nfsstat4,
+  type READDIR4args,
   type entry4,
   type fattr4,
-  type nfs_opnum4,
 } from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
 import { MAY_READ, mayAccess } from "../../fs/permission.js";
 import {
   encodeAttrs,
@@ -31,8 +31,15 @@ import {
   rdattrErrorAttrs,
   requestsWriteOnly,
 } from "../attrs/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, attrSource } from "./common.js";
+import type { CompoundState } from "../context.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { attrSource, currentFh } from "./common.js";
+import {
+  RDATTR_ERROR_FATTR_SIZE,
+  RESOP_SIZE,
+  STATUS_ONLY_SIZE,
+  fattr4Bound,
+} from "./reply-size.js";
 
 /** READDIR4resok without entries: cookieverf (8), no-more-entries (4), eof (4). */
 const EMPTY_RESOK_BYTES = 16;
@@ -50,62 +57,79 @@ function padded(n: number): number {
 }
 
 export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, state) => {
-  const dir = state.currentFh;
-  if (dir === null) return NO_FILEHANDLE;
+  const dir = currentFh(state);
   const { cookie, cookieverf, dircount, maxcount, attr_request } = args;
   const { fs, settings } = state.server;
-  try {
-    const dirAttrs = await fs.getattr(dir);
-    if (dirAttrs.type !== nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_NOTDIR };
-    if (!mayAccess(dirAttrs, state.cred, MAY_READ)) return { status: nfsstat4.NFS4ERR_ACCESS };
-    if (requestsWriteOnly(attr_request)) return { status: nfsstat4.NFS4ERR_INVAL };
-    if (cookie === 1n || cookie === 2n) return { status: nfsstat4.NFS4ERR_BAD_COOKIE };
-    if (maxcount < EMPTY_RESOK_BYTES) return { status: nfsstat4.NFS4ERR_TOOSMALL };
+  const dirAttrs = await fs.getattr(dir);
+  if (dirAttrs.type !== nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_NOTDIR };
+  if (!mayAccess(dirAttrs, state.cred, MAY_READ)) return { status: nfsstat4.NFS4ERR_ACCESS };
+  if (requestsWriteOnly(attr_request)) return { status: nfsstat4.NFS4ERR_INVAL };
+  if (cookie === 1n || cookie === 2n) return { status: nfsstat4.NFS4ERR_BAD_COOKIE };
+  if (maxcount < EMPTY_RESOK_BYTES) return { status: nfsstat4.NFS4ERR_TOOSMALL };
 
-    // Ask for no more entries than could possibly fit (one more, so that an
-    // empty directory is told apart from a maxcount too small for any entry).
-    const fitting = Math.floor((maxcount - EMPTY_RESOK_BYTES) / MIN_ENTRY_BYTES) + 1;
-    const maxEntries = Math.min(settings.maxReaddirEntries, fitting);
-    const listing = await fs.readdir(dir, cookie, cookieverf, { maxEntries });
-    const stats =
-      listing.entries.length > 0 && needsStats(attr_request) ? await fs.statfs(dir) : undefined;
-    const wantsError = hasBit(attr_request, FATTR4_RDATTR_ERROR);
+  // Ask for no more entries than could possibly fit (one more, so that an
+  // empty directory is told apart from a maxcount too small for any entry).
+  const fitting = Math.floor((maxcount - EMPTY_RESOK_BYTES) / MIN_ENTRY_BYTES) + 1;
+  const maxEntries = Math.min(settings.maxReaddirEntries, fitting);
+  const listing = await fs.readdir(dir, cookie, cookieverf, { maxEntries });
+  const stats =
+    listing.entries.length > 0 && needsStats(attr_request) ? await fs.statfs(dir) : undefined;
+  const wantsError = hasBit(attr_request, FATTR4_RDATTR_ERROR);
 
-    const entries: entry4[] = [];
-    let bytes = EMPTY_RESOK_BYTES;
-    let dirBytes = 0;
-    let complete = true;
-    for (const e of listing.entries) {
-      const name = utf8.encode(e.name);
-      let attrs: fattr4;
-      if (e.ok) {
-        attrs = encodeAttrs(attr_request, attrSource(state, e.handle, e.attrs, stats));
-      } else if (wantsError) {
-        attrs = rdattrErrorAttrs(e.error);
-      } else {
-        return { status: e.error };
-      }
-      const entryBytes = ENTRY_FIXED_BYTES + padded(name.length) + fattr4Size(attrs);
-      const entryDirBytes = DIRCOUNT_COOKIE_BYTES + padded(name.length);
-      const overDircount =
-        dircount > 0 && entries.length > 0 && dirBytes + entryDirBytes > dircount;
-      if (bytes + entryBytes > maxcount || overDircount) {
-        complete = false;
-        break;
-      }
-      bytes += entryBytes;
-      dirBytes += entryDirBytes;
-      entries.push({ cookie: e.cookie, name, attrs });
+  const entries: entry4[] = [];
+  let bytes = EMPTY_RESOK_BYTES;
+  let dirBytes = 0;
+  let complete = true;
+  for (const e of listing.entries) {
+    const name = utf8.encode(e.name);
+    let attrs: fattr4;
+    if (e.ok) {
+      attrs = encodeAttrs(attr_request, attrSource(state, e.handle, e.attrs, stats));
+    } else if (wantsError) {
+      attrs = rdattrErrorAttrs(e.error);
+    } else {
+      return { status: e.error };
     }
-    if (entries.length === 0 && !complete) return { status: nfsstat4.NFS4ERR_TOOSMALL };
-    return {
-      status: nfsstat4.NFS4_OK,
-      resok4: {
-        cookieverf: listing.verifier,
-        reply: { entries, eof: complete && listing.eof },
-      },
-    };
-  } catch (e) {
-    return { status: statusOfError(e) };
+    const entryBytes = ENTRY_FIXED_BYTES + padded(name.length) + fattr4Size(attrs);
+    const entryDirBytes = DIRCOUNT_COOKIE_BYTES + padded(name.length);
+    const overDircount = dircount > 0 && entries.length > 0 && dirBytes + entryDirBytes > dircount;
+    if (bytes + entryBytes > maxcount || overDircount) {
+      complete = false;
+      break;
+    }
+    bytes += entryBytes;
+    dirBytes += entryDirBytes;
+    entries.push({ cookie: e.cookie, name, attrs });
   }
+  if (entries.length === 0 && !complete) return { status: nfsstat4.NFS4ERR_TOOSMALL };
+  return {
+    status: nfsstat4.NFS4_OK,
+    resok4: {
+      cookieverf: listing.verifier,
+      reply: { entries, eof: complete && listing.eof },
+    },
+  };
 };
+
+/**
+ * The reply is at most maxcount bytes of READDIR4resok (the handler stops
+ * before an entry that would pass it), and at most maxReaddirEntries of the
+ * largest entry this server can make: a name of maxNameBytes and the
+ * requested attributes (or rdattr_error alone).
+ */
+function readdirBound(args: READDIR4args, state: CompoundState): number {
+  const { settings, fs } = state.server;
+  const attrs = Math.max(fattr4Bound(args.attr_request), RDATTR_ERROR_FATTR_SIZE);
+  const entry = ENTRY_FIXED_BYTES + padded(fs.capabilities.maxNameBytes) + attrs;
+  const resok = Math.min(args.maxcount, EMPTY_RESOK_BYTES + settings.maxReaddirEntries * entry);
+  return Math.max(RESOP_SIZE + 4 + resok, STATUS_ONLY_SIZE);
+}
+
+export const READDIR = defineOp({
+  op: nfs_opnum4.OP_READDIR,
+  args: (op) => op.opreaddir,
+  handler: readdir,
+  needsCurrentFh: true,
+  replyBound: readdirBound,
+  nonIdempotent: false,
+});

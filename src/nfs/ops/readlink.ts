@@ -6,19 +6,26 @@
 // readlink() needs only search permission on the path, which LOOKUP checked).
 
 import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
+import { MAX_SYMLINK_BYTES, RESOP_SIZE, opaqueSize } from "./reply-size.js";
 
 export const readlink: OpHandler<typeof nfs_opnum4.OP_READLINK> = async (_args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
+  const fh = currentFh(state);
   const fs = state.server.fs;
-  try {
-    const attrs = await fs.getattr(fh);
-    if (attrs.type !== nfs_ftype4.NF4LNK) return { status: nfsstat4.NFS4ERR_INVAL };
-    const link = await fs.readlink(fh);
-    return { status: nfsstat4.NFS4_OK, resok4: { link } };
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_READLINK, e) };
-  }
+  const attrs = await fs.getattr(fh);
+  if (attrs.type !== nfs_ftype4.NF4LNK) return { status: nfsstat4.NFS4ERR_INVAL };
+  const link = await fs.readlink(fh);
+  return { status: nfsstat4.NFS4_OK, resok4: { link } };
 };
+
+const READLINK_BOUND = RESOP_SIZE + 4 + opaqueSize(MAX_SYMLINK_BYTES);
+
+export const READLINK = defineOp({
+  op: nfs_opnum4.OP_READLINK,
+  args: () => undefined,
+  handler: readlink,
+  needsCurrentFh: true,
+  replyBound: () => READLINK_BOUND,
+  nonIdempotent: false,
+});

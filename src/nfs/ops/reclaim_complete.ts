@@ -2,9 +2,13 @@
 // the state it will. This server keeps no state across restarts, so there is
 // no grace period to end; the operation only records that it was done.
 
-import type { nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
+import {
+  RECLAIM_COMPLETE4res_MAXSIZE,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export const reclaimComplete: OpHandler<typeof nfs_opnum4.OP_RECLAIM_COMPLETE> = (args, state) => {
   const session = state.session;
@@ -17,3 +21,13 @@ export const reclaimComplete: OpHandler<typeof nfs_opnum4.OP_RECLAIM_COMPLETE> =
   session.client.reclaimComplete = true;
   return { rcr_status: nfsstat4.NFS4_OK };
 };
+
+export const RECLAIM_COMPLETE = defineOp({
+  op: nfs_opnum4.OP_RECLAIM_COMPLETE,
+  args: (op) => op.opreclaim_complete,
+  handler: reclaimComplete,
+  // Only the per-filesystem form (rca_one_fs) names the current filehandle.
+  needsCurrentFh: false,
+  replyBound: fixed(RECLAIM_COMPLETE4res_MAXSIZE),
+  nonIdempotent: true,
+});

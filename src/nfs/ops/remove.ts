@@ -12,32 +12,37 @@
 // backend (FileSystem.pin) and the last CLOSE unpins it, so READ and WRITE on
 // the open stateid go on working and the storage is freed only then.
 
-import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { REMOVE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus, notDirError } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh, notDirError } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state) => {
-  const dir = state.currentFh;
-  if (dir === null) return NO_FILEHANDLE;
+  const dir = currentFh(state);
   const fs = state.server.fs;
-  try {
-    const dirAttrs = await fs.getattr(dir);
-    const typeError = notDirError(dirAttrs.type);
-    if (typeError !== null) return { status: typeError };
-    const name = decodeName(args.target, fs.capabilities.maxNameBytes);
-    if (!name.ok) return { status: name.status };
-    if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
-      return { status: nfsstat4.NFS4ERR_ACCESS };
-    }
-    const victim = await fs.lookup(dir, name.name);
-    if (!mayUnlinkFrom(dirAttrs, victim.attrs, state.cred)) {
-      return { status: nfsstat4.NFS4ERR_ACCESS };
-    }
-    const cinfo = await fs.remove(dir, name.name);
-    return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_REMOVE, e) };
+  const dirAttrs = await fs.getattr(dir);
+  const typeError = notDirError(dirAttrs.type);
+  if (typeError !== null) return { status: typeError };
+  const name = decodeName(args.target, fs.capabilities.maxNameBytes);
+  if (!name.ok) return { status: name.status };
+  if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
+    return { status: nfsstat4.NFS4ERR_ACCESS };
   }
+  const victim = await fs.lookup(dir, name.name);
+  if (!mayUnlinkFrom(dirAttrs, victim.attrs, state.cred)) {
+    return { status: nfsstat4.NFS4ERR_ACCESS };
+  }
+  const cinfo = await fs.remove(dir, name.name);
+  return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };
+
+export const REMOVE = defineOp({
+  op: nfs_opnum4.OP_REMOVE,
+  args: (op) => op.opremove,
+  handler: remove,
+  needsCurrentFh: true,
+  replyBound: fixed(REMOVE4res_MAXSIZE),
+  nonIdempotent: true,
+});

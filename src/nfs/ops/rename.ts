@@ -21,13 +21,19 @@
 // A replaced file that is still open keeps its data until its last CLOSE, as
 // for REMOVE (FileSystem.pin).
 
-import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import {
+  RENAME4res_MAXSIZE,
+  nfs_ftype4,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
 import type { FileAttributes, FileHandle, FileSystem, Located } from "../../fs/backend.js";
 import { FsError } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus, notDirError, sameFilesystem } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { NO_FILEHANDLE, currentFh, notDirError, sameFilesystem } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 /** The entry `name` of `dir`, or null when there is none. */
 async function lookupIfAny(fs: FileSystem, dir: FileHandle, name: string): Promise<Located | null> {
@@ -44,46 +50,51 @@ function sameObject(a: FileAttributes, b: FileAttributes): boolean {
 }
 
 export const rename: OpHandler<typeof nfs_opnum4.OP_RENAME> = async (args, state) => {
+  const toDir = currentFh(state);
   const fromDir = state.savedFh;
-  const toDir = state.currentFh;
-  if (fromDir === null || toDir === null) return NO_FILEHANDLE;
+  if (fromDir === null) return NO_FILEHANDLE;
   const fs = state.server.fs;
   const { cred } = state;
-  try {
-    const fromAttrs = await fs.getattr(fromDir);
-    const toAttrs = await fs.getattr(toDir);
-    const typeError = notDirError(fromAttrs.type) ?? notDirError(toAttrs.type);
-    if (typeError !== null) return { status: typeError };
-    const oldname = decodeName(args.oldname, fs.capabilities.maxNameBytes);
-    if (!oldname.ok) return { status: oldname.status };
-    const newname = decodeName(args.newname, fs.capabilities.maxNameBytes);
-    if (!newname.ok) return { status: newname.status };
-    if (!sameFilesystem(fromAttrs.fsid, toAttrs.fsid)) return { status: nfsstat4.NFS4ERR_XDEV };
-    const dirRights = MAY_WRITE | MAY_EXEC;
-    if (!mayAccess(fromAttrs, cred, dirRights) || !mayAccess(toAttrs, cred, dirRights)) {
+  const fromAttrs = await fs.getattr(fromDir);
+  const toAttrs = await fs.getattr(toDir);
+  const typeError = notDirError(fromAttrs.type) ?? notDirError(toAttrs.type);
+  if (typeError !== null) return { status: typeError };
+  const oldname = decodeName(args.oldname, fs.capabilities.maxNameBytes);
+  if (!oldname.ok) return { status: oldname.status };
+  const newname = decodeName(args.newname, fs.capabilities.maxNameBytes);
+  if (!newname.ok) return { status: newname.status };
+  if (!sameFilesystem(fromAttrs.fsid, toAttrs.fsid)) return { status: nfsstat4.NFS4ERR_XDEV };
+  const dirRights = MAY_WRITE | MAY_EXEC;
+  if (!mayAccess(fromAttrs, cred, dirRights) || !mayAccess(toAttrs, cred, dirRights)) {
+    return { status: nfsstat4.NFS4ERR_ACCESS };
+  }
+  const moving = await fs.lookup(fromDir, oldname.name);
+  const target = await lookupIfAny(fs, toDir, newname.name);
+  // Renaming onto the object itself is a no-op; the backend answers it.
+  if (target === null || !sameObject(target.attrs, moving.attrs)) {
+    if (!mayUnlinkFrom(fromAttrs, moving.attrs, cred)) {
       return { status: nfsstat4.NFS4ERR_ACCESS };
     }
-    const moving = await fs.lookup(fromDir, oldname.name);
-    const target = await lookupIfAny(fs, toDir, newname.name);
-    // Renaming onto the object itself is a no-op; the backend answers it.
-    if (target === null || !sameObject(target.attrs, moving.attrs)) {
-      if (!mayUnlinkFrom(fromAttrs, moving.attrs, cred)) {
-        return { status: nfsstat4.NFS4ERR_ACCESS };
-      }
-      if (target !== null && !mayUnlinkFrom(toAttrs, target.attrs, cred)) {
-        return { status: nfsstat4.NFS4ERR_ACCESS };
-      }
-      const reparented = moving.attrs.type === nfs_ftype4.NF4DIR && !sameObject(fromAttrs, toAttrs);
-      if (reparented && !mayAccess(moving.attrs, cred, MAY_WRITE)) {
-        return { status: nfsstat4.NFS4ERR_ACCESS };
-      }
+    if (target !== null && !mayUnlinkFrom(toAttrs, target.attrs, cred)) {
+      return { status: nfsstat4.NFS4ERR_ACCESS };
     }
-    const r = await fs.rename(fromDir, oldname.name, toDir, newname.name);
-    return {
-      status: nfsstat4.NFS4_OK,
-      resok4: { source_cinfo: { ...r.source }, target_cinfo: { ...r.target } },
-    };
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_RENAME, e) };
+    const reparented = moving.attrs.type === nfs_ftype4.NF4DIR && !sameObject(fromAttrs, toAttrs);
+    if (reparented && !mayAccess(moving.attrs, cred, MAY_WRITE)) {
+      return { status: nfsstat4.NFS4ERR_ACCESS };
+    }
   }
+  const r = await fs.rename(fromDir, oldname.name, toDir, newname.name);
+  return {
+    status: nfsstat4.NFS4_OK,
+    resok4: { source_cinfo: { ...r.source }, target_cinfo: { ...r.target } },
+  };
 };
+
+export const RENAME = defineOp({
+  op: nfs_opnum4.OP_RENAME,
+  args: (op) => op.oprename,
+  handler: rename,
+  needsCurrentFh: true,
+  replyBound: fixed(RENAME4res_MAXSIZE),
+  nonIdempotent: true,
+});

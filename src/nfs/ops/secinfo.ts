@@ -10,30 +10,38 @@ import { auth_flavor } from "../../../generated/rpc/index.js";
 import { nfs_opnum4, nfsstat4, type secinfo4 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, mayAccess } from "../../fs/permission.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, failureStatus, notDirError } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh, notDirError } from "./common.js";
+import { RESOP_SIZE } from "./reply-size.js";
 
 /** In order of preference (the same as SECINFO_NO_NAME's). */
-const FLAVORS: readonly secinfo4[] = [
+export const FLAVORS: readonly secinfo4[] = [
   { flavor: auth_flavor.AUTH_SYS },
   { flavor: auth_flavor.AUTH_NONE },
 ];
 
 export const secinfo: OpHandler<typeof nfs_opnum4.OP_SECINFO> = async (args, state) => {
-  const dir = state.currentFh;
-  if (dir === null) return NO_FILEHANDLE;
+  const dir = currentFh(state);
   const fs = state.server.fs;
-  try {
-    const dirAttrs = await fs.getattr(dir);
-    const typeError = notDirError(dirAttrs.type);
-    if (typeError !== null) return { status: typeError };
-    const name = decodeName(args.name, fs.capabilities.maxNameBytes);
-    if (!name.ok) return { status: name.status };
-    if (!mayAccess(dirAttrs, state.cred, MAY_EXEC)) return { status: nfsstat4.NFS4ERR_ACCESS };
-    await fs.lookup(dir, name.name);
-  } catch (e) {
-    return { status: failureStatus(nfs_opnum4.OP_SECINFO, e) };
-  }
+  const dirAttrs = await fs.getattr(dir);
+  const typeError = notDirError(dirAttrs.type);
+  if (typeError !== null) return { status: typeError };
+  const name = decodeName(args.name, fs.capabilities.maxNameBytes);
+  if (!name.ok) return { status: name.status };
+  if (!mayAccess(dirAttrs, state.cred, MAY_EXEC)) return { status: nfsstat4.NFS4ERR_ACCESS };
+  await fs.lookup(dir, name.name);
   state.currentFh = null;
   return { status: nfsstat4.NFS4_OK, resok4: FLAVORS.slice() };
 };
+
+/** status and the flavors, each a bare flavor number (no RPCSEC_GSS triples). */
+export const SECINFO_BOUND = RESOP_SIZE + 4 + 4 + 4 * FLAVORS.length;
+
+export const SECINFO = defineOp({
+  op: nfs_opnum4.OP_SECINFO,
+  args: (op) => op.opsecinfo,
+  handler: secinfo,
+  needsCurrentFh: true,
+  replyBound: () => SECINFO_BOUND,
+  nonIdempotent: false,
+});

@@ -4,36 +4,26 @@
 // everywhere. Like SECINFO it consumes the current filehandle (RFC 8881 §2.6.3.1.1.8):
 // on success there is none, so a client must PUTFH again.
 
-import { auth_flavor } from "../../../generated/rpc/index.js";
-import {
-  nfsstat4,
-  secinfo_style4,
-  type nfs_opnum4,
-  type secinfo4,
-} from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE } from "./common.js";
-
-/** In order of preference. */
-const FLAVORS: readonly secinfo4[] = [
-  { flavor: auth_flavor.AUTH_SYS },
-  { flavor: auth_flavor.AUTH_NONE },
-];
+import { nfs_opnum4, nfsstat4, secinfo_style4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
+import { FLAVORS, SECINFO_BOUND } from "./secinfo.js";
 
 export const secinfoNoName: OpHandler<typeof nfs_opnum4.OP_SECINFO_NO_NAME> = async (
   style,
   state,
 ) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
-  if (style === secinfo_style4.SECINFO_STYLE4_PARENT) {
-    try {
-      await state.server.fs.lookupParent(fh);
-    } catch (e) {
-      return { status: statusOfError(e) };
-    }
-  }
+  const fh = currentFh(state);
+  if (style === secinfo_style4.SECINFO_STYLE4_PARENT) await state.server.fs.lookupParent(fh);
   state.currentFh = null;
   return { status: nfsstat4.NFS4_OK, resok4: FLAVORS.slice() };
 };
+
+export const SECINFO_NO_NAME = defineOp({
+  op: nfs_opnum4.OP_SECINFO_NO_NAME,
+  args: (op) => op.opsecinfo_no_name,
+  handler: secinfoNoName,
+  needsCurrentFh: true,
+  replyBound: () => SECINFO_BOUND,
+  nonIdempotent: false,
+});

@@ -8,6 +8,8 @@
 
 import type { SEQUENCE4args, SEQUENCE4res } from "../../../generated/nfs4/index.js";
 import {
+  SEQUENCE4res_MAXSIZE,
+  nfs_opnum4,
   SEQ4_STATUS_CB_PATH_DOWN,
   SEQ4_STATUS_CB_PATH_DOWN_SESSION,
   nfsstat4,
@@ -15,6 +17,8 @@ import {
 import type { Session } from "../../state/session.js";
 import type { CachedReply, NfsError, RetryIdentity, Slot } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
+import { defineOp } from "../op.js";
+import { fixed } from "./reply-size.js";
 
 export interface RequestInfo {
   /** Encoded size of the COMPOUND request, for ca_maxrequestsize. */
@@ -87,3 +91,19 @@ export function sequence(
   if (decision.kind === "replay") return { kind: "replay", res, cached: decision.cached };
   return { kind: "new", session, slot: decision.slot, res };
 }
+
+/**
+ * SEQUENCE's facts. COMPOUND runs SEQUENCE itself (it needs the request's
+ * size and fingerprint, and may answer from the replay cache), so the
+ * descriptor's handler is never called.
+ */
+export const SEQUENCE = defineOp({
+  op: nfs_opnum4.OP_SEQUENCE,
+  args: (op) => op.opsequence,
+  handler: () => {
+    throw new Error("SEQUENCE is run by COMPOUND, not through its descriptor");
+  },
+  needsCurrentFh: false,
+  replyBound: fixed(SEQUENCE4res_MAXSIZE),
+  nonIdempotent: false,
+});

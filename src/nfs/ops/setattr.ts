@@ -5,15 +5,19 @@
 // does). A size change also needs a stateid that allows writing: an open for
 // writing, or the anonymous stateid with the caller's own write permission.
 
-import { nfs_ftype4, nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
-import { statusOfError } from "../../fs/backend.js";
+import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { MAY_WRITE, authorizeSetattr, mayAccess } from "../../fs/permission.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
 import { ioAuthority } from "../stateids.js";
+import { failureStatus } from "./common.js";
+import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
+// SETATTR4res carries attrsset even on error (§18.30.2), so SETATTR builds its
+// own error results, the missing current filehandle and backend failures
+// included, rather than leaving them to COMPOUND's status-only results.
 const fail = (status: NfsError) => ({ status, attrsset: [] });
 
 export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, state) => {
@@ -41,7 +45,18 @@ export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, sta
     if (!allowed.ok) return fail(allowed.status);
     await fs.setattr(fh, size === undefined ? allowed.attrs : { ...allowed.attrs, size });
   } catch (e) {
-    return fail(statusOfError(e));
+    return fail(failureStatus(nfs_opnum4.OP_SETATTR, e));
   }
   return { status: nfsstat4.NFS4_OK, attrsset: decoded.attrsset };
 };
+
+export const SETATTR = defineOp({
+  op: nfs_opnum4.OP_SETATTR,
+  args: (op) => op.opsetattr,
+  handler: setattr,
+  // Checked by the handler itself: see fail() above.
+  needsCurrentFh: false,
+  // status and attrsset, which holds supported attributes only.
+  replyBound: () => RESOP_SIZE + 4 + SUPPORTED_BITMAP_SIZE,
+  nonIdempotent: true,
+});

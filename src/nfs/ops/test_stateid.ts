@@ -2,9 +2,10 @@
 // by this client: NFS4_OK, NFS4ERR_BAD_STATEID (unknown, another client's, or
 // special), NFS4ERR_OLD_STATEID (an older seqid).
 
-import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { specialStateid } from "../../state/stateid.js";
-import type { OpHandler } from "../op.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { RESOP_SIZE } from "./reply-size.js";
 
 export const testStateid: OpHandler<typeof nfs_opnum4.OP_TEST_STATEID> = (args, state) => {
   const client = state.session?.client;
@@ -16,3 +17,13 @@ export const testStateid: OpHandler<typeof nfs_opnum4.OP_TEST_STATEID> = (args, 
   });
   return { tsr_status: nfsstat4.NFS4_OK, tsr_resok4: { tsr_status_codes: codes } };
 };
+
+export const TEST_STATEID = defineOp({
+  op: nfs_opnum4.OP_TEST_STATEID,
+  args: (op) => op.optest_stateid,
+  handler: testStateid,
+  needsCurrentFh: false,
+  // status, then one status code per stateid asked about.
+  replyBound: (args) => RESOP_SIZE + 4 + 4 + 4 * args.ts_stateids.length,
+  nonIdempotent: false,
+});

@@ -4,14 +4,22 @@
 // comparison and its errors (ATTRNOTSUPP, INVAL) are compareAttrs' (common.ts),
 // shared with NVERIFY.
 
-import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { NO_FILEHANDLE, compareAttrs } from "./common.js";
+import { VERIFY4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { compareAttrs, currentFh } from "./common.js";
+import { fixed } from "./reply-size.js";
 
 export const verify: OpHandler<typeof nfs_opnum4.OP_VERIFY> = async (args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return NO_FILEHANDLE;
-  const r = await compareAttrs(nfs_opnum4.OP_VERIFY, state, fh, args.obj_attributes);
+  const r = await compareAttrs(state, currentFh(state), args.obj_attributes);
   if ("status" in r) return { status: r.status };
   return { status: r.same ? nfsstat4.NFS4_OK : nfsstat4.NFS4ERR_NOT_SAME };
 };
+
+export const VERIFY = defineOp({
+  op: nfs_opnum4.OP_VERIFY,
+  args: (op) => op.opverify,
+  handler: verify,
+  needsCurrentFh: true,
+  replyBound: fixed(VERIFY4res_MAXSIZE),
+  nonIdempotent: false,
+});

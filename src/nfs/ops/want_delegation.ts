@@ -39,8 +39,9 @@ import {
   why_no_delegation4,
   type open_none_delegation4,
 } from "../../../generated/nfs4/index.js";
-import type { OpHandler } from "../op.js";
-import { failureStatus } from "./common.js";
+import { defineOp, type OpHandler } from "../op.js";
+import { currentFh } from "./common.js";
+import { RESOP_SIZE } from "./reply-size.js";
 
 /** Every bit wda_want may carry. */
 const KNOWN_BITS =
@@ -64,14 +65,7 @@ export const wantDelegation: OpHandler<typeof nfs_opnum4.OP_WANT_DELEGATION> = a
   args,
   state,
 ) => {
-  const fh = state.currentFh;
-  if (fh === null) return { wdr_status: nfsstat4.NFS4ERR_NOFILEHANDLE };
-  let type: nfs_ftype4;
-  try {
-    type = (await state.server.fs.getattr(fh)).type;
-  } catch (e) {
-    return { wdr_status: failureStatus(nfs_opnum4.OP_WANT_DELEGATION, e) };
-  }
+  const type = (await state.server.fs.getattr(currentFh(state))).type;
   const want = args.wda_want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
   const cancel = want === OPEN4_SHARE_ACCESS_WANT_CANCEL;
   const known = cancel || WANTS_DELEGATION.has(want) || WANTS_NOTHING.has(want);
@@ -97,3 +91,15 @@ export const wantDelegation: OpHandler<typeof nfs_opnum4.OP_WANT_DELEGATION> = a
     wdr_resok4: { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT, od_whynone: why },
   };
 };
+
+/** The answer this server gives: status, OPEN_DELEGATE_NONE_EXT, the reason and its flag. */
+const WANT_DELEGATION_BOUND = RESOP_SIZE + 4 + 4 + 4 + 4;
+
+export const WANT_DELEGATION = defineOp({
+  op: nfs_opnum4.OP_WANT_DELEGATION,
+  args: (op) => op.opwant_delegation,
+  handler: wantDelegation,
+  needsCurrentFh: true,
+  replyBound: () => WANT_DELEGATION_BOUND,
+  nonIdempotent: false,
+});

@@ -10,7 +10,7 @@ import {
 } from "../../../generated/nfs4/index.js";
 import type { Credential } from "../../../src/rpc/types.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
-import { access } from "../../../src/nfs/ops/access.js";
+import { ACCESS } from "../../../src/nfs/ops/access.js";
 import {
   ROOT,
   USER,
@@ -20,6 +20,7 @@ import {
   mkdir,
   mkfile,
   type TestEnv,
+  call,
 } from "./helpers.js";
 
 const ALL = 0x3f;
@@ -34,7 +35,7 @@ async function check(
 ): Promise<{ supported: number; access: number }> {
   const state = env.state(cred);
   state.currentFh = fh;
-  const res = await access({ access: requested }, state);
+  const res = await call(ACCESS, { access: requested }, state);
   expectStatus(res, nfsstat4.NFS4_OK);
   if (res.status !== nfsstat4.NFS4_OK) throw new Error("unreachable");
   return res.resok4;
@@ -103,11 +104,11 @@ describe("ACCESS", () => {
 
   it("NOFILEHANDLE and STALE", async () => {
     const env = await makeEnv();
-    expectStatus(await access({ access: ALL }, env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expectStatus(await call(ACCESS, { access: ALL }, env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
     const f = await mkfile(env.fs, env.exp, "f");
     await env.fs.remove(env.exp, "f");
     const state = env.state();
     state.currentFh = f;
-    expectStatus(await access({ access: ALL }, state), nfsstat4.NFS4ERR_STALE);
+    expectStatus(await call(ACCESS, { access: ALL }, state), nfsstat4.NFS4ERR_STALE);
   });
 });

@@ -6,16 +6,16 @@ import {
   type COMMIT4args,
 } from "../../../generated/nfs4/index.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
-import { commit } from "../../../src/nfs/ops/commit.js";
+import { COMMIT } from "../../../src/nfs/ops/commit.js";
 import { expectOp } from "./fileops-helpers.js";
-import { USER, makeEnv, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import { USER, makeEnv, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_COMMIT;
 
 async function run(env: TestEnv, fh: FileHandle | null, a: COMMIT4args, status: nfsstat4) {
   const state = env.state(USER);
   state.currentFh = fh;
-  const res = await commit(a, state);
+  const res = await call(COMMIT, a, state);
   expectOp(OP, res.status, status);
   return res;
 }

@@ -5,9 +5,9 @@ import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.
 import { FsError, type FileSystem } from "../../../src/fs/backend.js";
 import { toSetAttributes } from "../../../src/nfs/attrs/index.js";
 import { failureStatus, newObjectAttributes } from "../../../src/nfs/ops/common.js";
-import { remove } from "../../../src/nfs/ops/remove.js";
+import { REMOVE } from "../../../src/nfs/ops/remove.js";
 import { expectOp, overrideFs } from "./fileops-helpers.js";
-import { USER, credential, makeEnv, makeState, mkfile, utf8 } from "./helpers.js";
+import { USER, credential, makeEnv, makeState, mkfile, utf8, call } from "./helpers.js";
 
 describe("failureStatus", () => {
   const err = (s: Exclude<nfsstat4, 0>) => new FsError(s);
@@ -53,7 +53,7 @@ describe("failureStatus", () => {
     state.currentFh = env.exp;
     expectOp(
       nfs_opnum4.OP_REMOVE,
-      (await remove({ target: utf8("f") }, state)).status,
+      (await call(REMOVE, { target: utf8("f") }, state)).status,
       nfsstat4.NFS4ERR_ACCESS,
     );
   });

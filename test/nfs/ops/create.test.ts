@@ -7,13 +7,14 @@ import {
   nfs_opnum4,
   nfsstat4,
   type CREATE4args,
+  type CREATE4res,
   type createtype4,
 } from "../../../generated/nfs4/index.js";
 import { bitsOf } from "../../../src/nfs/attrs/index.js";
 import type { CompoundState } from "../../../src/nfs/context.js";
-import { create } from "../../../src/nfs/ops/create.js";
+import { CREATE } from "../../../src/nfs/ops/create.js";
 import { expectOp, fattr, rawFattr } from "./fileops-helpers.js";
-import { USER, credential, makeEnv, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import { USER, credential, makeEnv, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_CREATE;
 const DIR: createtype4 = { type: nfs_ftype4.NF4DIR };
@@ -30,9 +31,9 @@ async function expectCreate(
   state: CompoundState,
   a: CREATE4args,
   status: nfsstat4,
-): Promise<Awaited<ReturnType<typeof create>>> {
+): Promise<CREATE4res> {
   const before = state.currentFh;
-  const res = await create(a, state);
+  const res = await call(CREATE, a, state);
   expectOp(OP, res.status, status);
   if (status !== nfsstat4.NFS4_OK) expect(state.currentFh).toEqual(before);
   return res;

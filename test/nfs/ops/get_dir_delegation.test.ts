@@ -6,9 +6,9 @@ import {
   type GET_DIR_DELEGATION4args,
 } from "../../../generated/nfs4/index.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
-import { getDirDelegation } from "../../../src/nfs/ops/get_dir_delegation.js";
+import { GET_DIR_DELEGATION } from "../../../src/nfs/ops/get_dir_delegation.js";
 import { expectOp } from "./fileops-helpers.js";
-import { makeEnv, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import { makeEnv, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_GET_DIR_DELEGATION;
 
@@ -24,7 +24,7 @@ const ARGS: GET_DIR_DELEGATION4args = {
 async function run(env: TestEnv, fh: FileHandle | null, status: nfsstat4) {
   const state = env.state();
   state.currentFh = fh;
-  const res = await getDirDelegation(ARGS, state);
+  const res = await call(GET_DIR_DELEGATION, ARGS, state);
   expectOp(OP, res.gddr_status, status);
   return res;
 }

@@ -20,9 +20,9 @@ import {
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import { bitmapOf, bitsOf } from "../../../src/nfs/attrs/index.js";
-import { getattr } from "../../../src/nfs/ops/getattr.js";
+import { GETATTR } from "../../../src/nfs/ops/getattr.js";
 import { XdrReader } from "../../../src/xdr/index.js";
-import { expectStatus, makeEnv, mkfile } from "./helpers.js";
+import { expectStatus, makeEnv, mkfile, call } from "./helpers.js";
 
 describe("GETATTR", () => {
   it("returns exactly the requested supported attributes with their values", async () => {
@@ -40,7 +40,7 @@ describe("GETATTR", () => {
       FATTR4_OWNER,
       FATTR4_SPACE_TOTAL,
     ]);
-    const res = await getattr({ attr_request: requested }, state);
+    const res = await call(GETATTR, { attr_request: requested }, state);
     expectStatus(res, nfsstat4.NFS4_OK);
     if (res.status !== nfsstat4.NFS4_OK) return;
     const { attrmask, attr_vals } = res.resok4.obj_attributes;
@@ -68,7 +68,7 @@ describe("GETATTR", () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = env.exp;
-    const res = await getattr({ attr_request: [] }, state);
+    const res = await call(GETATTR, { attr_request: [] }, state);
     expect(res).toMatchObject({
       status: nfsstat4.NFS4_OK,
       resok4: { obj_attributes: { attrmask: [] } },
@@ -79,7 +79,8 @@ describe("GETATTR", () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = env.exp;
-    const res = await getattr(
+    const res = await call(
+      GETATTR,
       { attr_request: bitmapOf([FATTR4_MODE, FATTR4_TIME_ACCESS_SET]) },
       state,
     );
@@ -88,11 +89,14 @@ describe("GETATTR", () => {
 
   it("NOFILEHANDLE and STALE", async () => {
     const env = await makeEnv();
-    expectStatus(await getattr({ attr_request: [1] }, env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expectStatus(
+      await call(GETATTR, { attr_request: [1] }, env.state()),
+      nfsstat4.NFS4ERR_NOFILEHANDLE,
+    );
     const f = await mkfile(env.fs, env.exp, "f");
     await env.fs.remove(env.exp, "f");
     const state = env.state();
     state.currentFh = f;
-    expectStatus(await getattr({ attr_request: [1] }, state), nfsstat4.NFS4ERR_STALE);
+    expectStatus(await call(GETATTR, { attr_request: [1] }, state), nfsstat4.NFS4ERR_STALE);
   });
 });

@@ -4,10 +4,12 @@
 
 import { pino } from "pino";
 import { expect } from "vitest";
-import { nfsstat4 } from "../../../generated/nfs4/index.js";
+import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
 import type { CreateAttributes, FileHandle, FileSystem } from "../../../src/fs/backend.js";
 import { MemoryFileSystem, type MemoryFsOptions } from "../../../src/fs/memory.js";
 import type { CompoundState, ServerContext } from "../../../src/nfs/context.js";
+import { invoke, type ArgsOf, type OpDescriptor } from "../../../src/nfs/op.js";
+import { resultOf, type ResultOf } from "../../../src/protocol/results.js";
 import { DEFAULT_NFS_SETTINGS, type NfsSettings } from "../../../src/nfs/settings.js";
 import type { Credential, RpcConnection } from "../../../src/rpc/types.js";
 import type { StateManager } from "../../../src/state/manager.js";
@@ -103,4 +105,19 @@ export function expectStatus(res: { status: nfsstat4 }, status: nfsstat4): void 
   const name = (s: number): string =>
     Object.entries(nfsstat4).find(([, v]) => v === s)?.[0] ?? String(s);
   expect(name(res.status)).toBe(name(status));
+}
+
+/**
+ * Runs operation `d` as COMPOUND does (op.ts invoke: the current-filehandle
+ * check, then the handler, with backend failures mapped to a status the
+ * operation may return) and returns its result.
+ */
+export async function call<N extends nfs_opnum4>(
+  d: OpDescriptor<N>,
+  args: ArgsOf<N>,
+  state: CompoundState,
+): Promise<ResultOf<N>> {
+  const value = resultOf(await invoke(d, args, state), d.op);
+  if (value === undefined) throw new Error(`no result of operation ${d.op}`);
+  return value;
 }

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { nfs_opnum4, nfsstat4, type LINK4args } from "../../../generated/nfs4/index.js";
 import type { FileHandle, FileSystem } from "../../../src/fs/backend.js";
 import type { CompoundState } from "../../../src/nfs/context.js";
-import { link } from "../../../src/nfs/ops/link.js";
+import { LINK } from "../../../src/nfs/ops/link.js";
 import { expectOp, overrideFs } from "./fileops-helpers.js";
-import { USER, makeEnv, makeState, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import { USER, makeEnv, makeState, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_LINK;
 
@@ -13,7 +13,7 @@ function args(name: string | Uint8Array): LINK4args {
 }
 
 async function expectLink(state: CompoundState, a: LINK4args, status: nfsstat4) {
-  const res = await link(a, state);
+  const res = await call(LINK, a, state);
   expectOp(OP, res.status, status);
   return res;
 }

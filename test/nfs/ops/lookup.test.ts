@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../../generated/nfs4/index.js";
-import { lookup } from "../../../src/nfs/ops/lookup.js";
-import { USER, credential, expectStatus, makeEnv, mkdir, mkfile, utf8 } from "./helpers.js";
+import { LOOKUP } from "../../../src/nfs/ops/lookup.js";
+import { USER, credential, expectStatus, makeEnv, mkdir, mkfile, utf8, call } from "./helpers.js";
 
 describe("LOOKUP", () => {
   it("replaces the current filehandle with the entry's", async () => {
@@ -9,9 +9,9 @@ describe("LOOKUP", () => {
     const f = await mkfile(env.fs, env.exp, "file");
     const state = env.state();
     state.currentFh = env.root;
-    expectStatus(await lookup({ objname: utf8("export") }, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(LOOKUP, { objname: utf8("export") }, state), nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(env.exp);
-    expectStatus(await lookup({ objname: utf8("file") }, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(LOOKUP, { objname: utf8("file") }, state), nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(f);
   });
 
@@ -20,20 +20,23 @@ describe("LOOKUP", () => {
     const f = await mkfile(env.fs, env.exp, "café");
     const state = env.state();
     state.currentFh = env.exp;
-    expectStatus(await lookup({ objname: utf8("café") }, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(LOOKUP, { objname: utf8("café") }, state), nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(f);
   });
 
   it("NOFILEHANDLE without a current filehandle", async () => {
     const env = await makeEnv();
-    expectStatus(await lookup({ objname: utf8("x") }, env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expectStatus(
+      await call(LOOKUP, { objname: utf8("x") }, env.state()),
+      nfsstat4.NFS4ERR_NOFILEHANDLE,
+    );
   });
 
   it("NOENT for a missing name, leaving the current filehandle", async () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = env.exp;
-    expectStatus(await lookup({ objname: utf8("missing") }, state), nfsstat4.NFS4ERR_NOENT);
+    expectStatus(await call(LOOKUP, { objname: utf8("missing") }, state), nfsstat4.NFS4ERR_NOENT);
     expect(state.currentFh).toEqual(env.exp);
   });
 
@@ -41,11 +44,11 @@ describe("LOOKUP", () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = await mkfile(env.fs, env.exp, "f");
-    expectStatus(await lookup({ objname: utf8("x") }, state), nfsstat4.NFS4ERR_NOTDIR);
+    expectStatus(await call(LOOKUP, { objname: utf8("x") }, state), nfsstat4.NFS4ERR_NOTDIR);
     state.currentFh = (
       await env.fs.symlink(env.exp, "l", utf8("f"), { mode: 0o777, uid: 0, gid: 0 })
     ).handle;
-    expectStatus(await lookup({ objname: utf8("x") }, state), nfsstat4.NFS4ERR_SYMLINK);
+    expectStatus(await call(LOOKUP, { objname: utf8("x") }, state), nfsstat4.NFS4ERR_SYMLINK);
   });
 
   it("INVAL for empty or non-UTF-8 names, BADNAME for . .. and slashes, NAMETOOLONG", async () => {
@@ -63,7 +66,7 @@ describe("LOOKUP", () => {
       [utf8("n".repeat(256)), nfsstat4.NFS4ERR_NAMETOOLONG],
     ];
     for (const [objname, status] of cases) {
-      expectStatus(await lookup({ objname }, state), status);
+      expectStatus(await call(LOOKUP, { objname }, state), status);
       expect(state.currentFh).toEqual(env.exp);
     }
   });
@@ -74,17 +77,17 @@ describe("LOOKUP", () => {
     await mkfile(env.fs, d, "secret");
     const state = env.state(USER);
     state.currentFh = d;
-    expectStatus(await lookup({ objname: utf8("secret") }, state), nfsstat4.NFS4ERR_ACCESS);
+    expectStatus(await call(LOOKUP, { objname: utf8("secret") }, state), nfsstat4.NFS4ERR_ACCESS);
     // Search permission through a supplementary group.
     const g = await mkdir(env.fs, env.exp, "group", { mode: 0o710, uid: 0, gid: 50 });
     await mkfile(env.fs, g, "f");
     const member = env.state(credential(1000, 1000, [50]));
     member.currentFh = g;
-    expectStatus(await lookup({ objname: utf8("f") }, member), nfsstat4.NFS4_OK);
+    expectStatus(await call(LOOKUP, { objname: utf8("f") }, member), nfsstat4.NFS4_OK);
     // The superuser searches anything.
     const root = env.state();
     root.currentFh = d;
-    expectStatus(await lookup({ objname: utf8("secret") }, root), nfsstat4.NFS4_OK);
+    expectStatus(await call(LOOKUP, { objname: utf8("secret") }, root), nfsstat4.NFS4_OK);
   });
 
   it("STALE for a current filehandle whose object is gone", async () => {
@@ -93,6 +96,6 @@ describe("LOOKUP", () => {
     await env.fs.remove(env.exp, "d");
     const state = env.state();
     state.currentFh = d;
-    expectStatus(await lookup({ objname: utf8("x") }, state), nfsstat4.NFS4ERR_STALE);
+    expectStatus(await call(LOOKUP, { objname: utf8("x") }, state), nfsstat4.NFS4ERR_STALE);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../../generated/nfs4/index.js";
-import { lookupp } from "../../../src/nfs/ops/lookupp.js";
-import { USER, expectStatus, makeEnv, mkdir, mkfile, utf8 } from "./helpers.js";
+import { LOOKUPP } from "../../../src/nfs/ops/lookupp.js";
+import { USER, expectStatus, makeEnv, mkdir, mkfile, utf8, call } from "./helpers.js";
 
 describe("LOOKUPP", () => {
   it("moves to the parent directory", async () => {
@@ -9,9 +9,9 @@ describe("LOOKUPP", () => {
     const d = await mkdir(env.fs, env.exp, "d");
     const state = env.state();
     state.currentFh = d;
-    expectStatus(await lookupp(undefined, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(LOOKUPP, undefined, state), nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(env.exp);
-    expectStatus(await lookupp(undefined, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(LOOKUPP, undefined, state), nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(env.root);
   });
 
@@ -19,20 +19,20 @@ describe("LOOKUPP", () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = env.root;
-    expectStatus(await lookupp(undefined, state), nfsstat4.NFS4ERR_NOENT);
+    expectStatus(await call(LOOKUPP, undefined, state), nfsstat4.NFS4ERR_NOENT);
     expect(state.currentFh).toEqual(env.root);
   });
 
   it("NOFILEHANDLE, NOTDIR, SYMLINK", async () => {
     const env = await makeEnv();
-    expectStatus(await lookupp(undefined, env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expectStatus(await call(LOOKUPP, undefined, env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
     const state = env.state();
     state.currentFh = await mkfile(env.fs, env.exp, "f");
-    expectStatus(await lookupp(undefined, state), nfsstat4.NFS4ERR_NOTDIR);
+    expectStatus(await call(LOOKUPP, undefined, state), nfsstat4.NFS4ERR_NOTDIR);
     state.currentFh = (
       await env.fs.symlink(env.exp, "l", utf8("f"), { mode: 0o777, uid: 0, gid: 0 })
     ).handle;
-    expectStatus(await lookupp(undefined, state), nfsstat4.NFS4ERR_SYMLINK);
+    expectStatus(await call(LOOKUPP, undefined, state), nfsstat4.NFS4ERR_SYMLINK);
   });
 
   it("ACCESS without search permission on the directory", async () => {
@@ -40,6 +40,6 @@ describe("LOOKUPP", () => {
     const d = await mkdir(env.fs, env.exp, "d", { mode: 0o700 });
     const state = env.state(USER);
     state.currentFh = d;
-    expectStatus(await lookupp(undefined, state), nfsstat4.NFS4ERR_ACCESS);
+    expectStatus(await call(LOOKUPP, undefined, state), nfsstat4.NFS4ERR_ACCESS);
   });
 });

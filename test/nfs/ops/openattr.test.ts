@@ -1,8 +1,8 @@
 import { describe, it } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
-import { openattr } from "../../../src/nfs/ops/openattr.js";
+import { OPENATTR } from "../../../src/nfs/ops/openattr.js";
 import { expectOp } from "./fileops-helpers.js";
-import { makeEnv, mkfile } from "./helpers.js";
+import { makeEnv, mkfile, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_OPENATTR;
 
@@ -12,7 +12,7 @@ describe("OPENATTR", () => {
     const state = env.state();
     state.currentFh = await mkfile(env.fs, env.exp, "f");
     for (const createdir of [false, true]) {
-      expectOp(OP, (await openattr({ createdir }, state)).status, nfsstat4.NFS4ERR_NOTSUPP);
+      expectOp(OP, (await call(OPENATTR, { createdir }, state)).status, nfsstat4.NFS4ERR_NOTSUPP);
     }
   });
 
@@ -21,11 +21,15 @@ describe("OPENATTR", () => {
     const state = env.state();
     expectOp(
       OP,
-      (await openattr({ createdir: false }, state)).status,
+      (await call(OPENATTR, { createdir: false }, state)).status,
       nfsstat4.NFS4ERR_NOFILEHANDLE,
     );
     state.currentFh = await mkfile(env.fs, env.exp, "f");
     await env.fs.remove(env.exp, "f");
-    expectOp(OP, (await openattr({ createdir: false }, state)).status, nfsstat4.NFS4ERR_STALE);
+    expectOp(
+      OP,
+      (await call(OPENATTR, { createdir: false }, state)).status,
+      nfsstat4.NFS4ERR_STALE,
+    );
   });
 });

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../../generated/nfs4/index.js";
 import { MemoryFileSystem } from "../../../src/fs/memory.js";
-import { putfh } from "../../../src/nfs/ops/putfh.js";
-import { expectStatus, makeEnv, mkfile } from "./helpers.js";
+import { PUTFH } from "../../../src/nfs/ops/putfh.js";
+import { expectStatus, makeEnv, mkfile, call } from "./helpers.js";
 
 describe("PUTFH", () => {
   it("sets the current filehandle to a copy of a valid handle", async () => {
     const env = await makeEnv();
     const state = env.state();
     const wire = new Uint8Array([0xff, ...env.exp, 0xff]).subarray(1, 17);
-    expectStatus(await putfh({ object: wire }, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(PUTFH, { object: wire }, state), nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(env.exp);
     wire.fill(0);
     expect(state.currentFh).toEqual(env.exp);
@@ -19,7 +19,7 @@ describe("PUTFH", () => {
     const env = await makeEnv();
     for (const object of [new Uint8Array(0), new Uint8Array(3), new Uint8Array(129)]) {
       const state = env.state();
-      expectStatus(await putfh({ object }, state), nfsstat4.NFS4ERR_BADHANDLE);
+      expectStatus(await call(PUTFH, { object }, state), nfsstat4.NFS4ERR_BADHANDLE);
       expect(state.currentFh).toBeNull();
     }
   });
@@ -28,16 +28,16 @@ describe("PUTFH", () => {
     const env = await makeEnv();
     const f = await mkfile(env.fs, env.exp, "f");
     await env.fs.remove(env.exp, "f");
-    expectStatus(await putfh({ object: f }, env.state()), nfsstat4.NFS4ERR_STALE);
+    expectStatus(await call(PUTFH, { object: f }, env.state()), nfsstat4.NFS4ERR_STALE);
     const other = await new MemoryFileSystem().root();
-    expectStatus(await putfh({ object: other }, env.state()), nfsstat4.NFS4ERR_STALE);
+    expectStatus(await call(PUTFH, { object: other }, env.state()), nfsstat4.NFS4ERR_STALE);
   });
 
   it("leaves the current filehandle alone on failure", async () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = env.exp;
-    await putfh({ object: new Uint8Array(5) }, state);
+    await call(PUTFH, { object: new Uint8Array(5) }, state);
     expect(state.currentFh).toEqual(env.exp);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { FsError, type FileSystem } from "../../../src/fs/backend.js";
-import { putpubfh } from "../../../src/nfs/ops/putpubfh.js";
+import { PUTPUBFH } from "../../../src/nfs/ops/putpubfh.js";
 import { expectOp, overrideFs } from "./fileops-helpers.js";
-import { makeEnv, makeState } from "./helpers.js";
+import { makeEnv, makeState, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_PUTPUBFH;
 
@@ -12,7 +12,7 @@ describe("PUTPUBFH", () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = env.exp;
-    expectOp(OP, (await putpubfh(undefined, state)).status, nfsstat4.NFS4_OK);
+    expectOp(OP, (await call(PUTPUBFH, undefined, state)).status, nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(env.root);
   });
 
@@ -22,7 +22,7 @@ describe("PUTPUBFH", () => {
       root: () => Promise.reject(new FsError(nfsstat4.NFS4ERR_IO)),
     });
     const state = makeState({ ...env.server, fs });
-    expectOp(OP, (await putpubfh(undefined, state)).status, nfsstat4.NFS4ERR_SERVERFAULT);
+    expectOp(OP, (await call(PUTPUBFH, undefined, state)).status, nfsstat4.NFS4ERR_SERVERFAULT);
     expect(state.currentFh).toBeNull();
   });
 });

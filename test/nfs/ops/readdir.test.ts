@@ -22,9 +22,9 @@ import type { FileHandle, ReaddirLimits, ReaddirResult } from "../../../src/fs/b
 import { MemoryFileSystem } from "../../../src/fs/memory.js";
 import { bitmapOf, bitsOf } from "../../../src/nfs/attrs/index.js";
 import type { CompoundState } from "../../../src/nfs/context.js";
-import { readdir } from "../../../src/nfs/ops/readdir.js";
+import { READDIR } from "../../../src/nfs/ops/readdir.js";
 import { XdrReader, XdrWriter } from "../../../src/xdr/index.js";
-import { USER, expectStatus, makeEnv, mkdir, mkfile, type TestEnv } from "./helpers.js";
+import { USER, expectStatus, makeEnv, mkdir, mkfile, type TestEnv, call } from "./helpers.js";
 
 const ZERO_VERF = new Uint8Array(8);
 const dec = new TextDecoder();
@@ -41,7 +41,7 @@ function args(over: Partial<READDIR4args> = {}): READDIR4args {
 }
 
 async function ok(state: CompoundState, a: READDIR4args): Promise<READDIR4resok> {
-  const res = await readdir(a, state);
+  const res = await call(READDIR, a, state);
   expectStatus(res, nfsstat4.NFS4_OK);
   if (res.status !== nfsstat4.NFS4_OK) throw new Error("unreachable");
   return res.resok4;
@@ -170,21 +170,21 @@ describe("READDIR", () => {
     const otherVerf = (await other.readdir(await other.root(), 0n, ZERO_VERF, { maxEntries: 1 }))
       .verifier;
     expectStatus(
-      await readdir(args({ cookie: c, cookieverf: otherVerf }), state),
+      await call(READDIR, args({ cookie: c, cookieverf: otherVerf }), state),
       nfsstat4.NFS4ERR_NOT_SAME,
     );
     expectStatus(
-      await readdir(args({ cookie: c, cookieverf: ZERO_VERF }), state),
+      await call(READDIR, args({ cookie: c, cookieverf: ZERO_VERF }), state),
       nfsstat4.NFS4ERR_NOT_SAME,
     );
     for (const cookie of [1n, 2n]) {
       expectStatus(
-        await readdir(args({ cookie, cookieverf: first.cookieverf }), state),
+        await call(READDIR, args({ cookie, cookieverf: first.cookieverf }), state),
         nfsstat4.NFS4ERR_BAD_COOKIE,
       );
     }
     expectStatus(
-      await readdir(args({ cookie: 99_999n, cookieverf: first.cookieverf }), state),
+      await call(READDIR, args({ cookie: 99_999n, cookieverf: first.cookieverf }), state),
       nfsstat4.NFS4ERR_BAD_COOKIE,
     );
     // Cookie 0 ignores the verifier.
@@ -210,8 +210,8 @@ describe("READDIR", () => {
     expect(short.reply.entries.length).toBe(19);
     expect(short.reply.eof).toBe(false);
     expect((await ok(state, args({ maxcount: 64 }))).reply.entries.length).toBe(1);
-    expectStatus(await readdir(args({ maxcount: 63 }), state), nfsstat4.NFS4ERR_TOOSMALL);
-    expectStatus(await readdir(args({ maxcount: 15 }), state), nfsstat4.NFS4ERR_TOOSMALL);
+    expectStatus(await call(READDIR, args({ maxcount: 63 }), state), nfsstat4.NFS4ERR_TOOSMALL);
+    expectStatus(await call(READDIR, args({ maxcount: 15 }), state), nfsstat4.NFS4ERR_TOOSMALL);
   });
 
   it("dircount limits names and cookies but lets the first entry through; 0 is no limit", async () => {
@@ -244,16 +244,16 @@ describe("READDIR", () => {
 
   it("NOFILEHANDLE, NOTDIR, ACCESS, INVAL", async () => {
     const env = await makeEnv();
-    expectStatus(await readdir(args(), env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expectStatus(await call(READDIR, args(), env.state()), nfsstat4.NFS4ERR_NOFILEHANDLE);
     const state = env.state();
     state.currentFh = await mkfile(env.fs, env.exp, "f");
-    expectStatus(await readdir(args(), state), nfsstat4.NFS4ERR_NOTDIR);
+    expectStatus(await call(READDIR, args(), state), nfsstat4.NFS4ERR_NOTDIR);
     const user = env.state(USER);
     user.currentFh = await mkdir(env.fs, env.exp, "noread", { mode: 0o711 });
-    expectStatus(await readdir(args(), user), nfsstat4.NFS4ERR_ACCESS);
+    expectStatus(await call(READDIR, args(), user), nfsstat4.NFS4ERR_ACCESS);
     state.currentFh = env.exp;
     expectStatus(
-      await readdir(args({ attr_request: bitmapOf([FATTR4_TIME_MODIFY_SET]) }), state),
+      await call(READDIR, args({ attr_request: bitmapOf([FATTR4_TIME_MODIFY_SET]) }), state),
       nfsstat4.NFS4ERR_INVAL,
     );
   });
@@ -307,7 +307,7 @@ describe("READDIR", () => {
 
     it("fail the READDIR otherwise", async () => {
       const state = await flakyEnv();
-      expectStatus(await readdir(args(), state), nfsstat4.NFS4ERR_STALE);
+      expectStatus(await call(READDIR, args(), state), nfsstat4.NFS4ERR_STALE);
     });
   });
 });

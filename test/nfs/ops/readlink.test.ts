@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
-import { readlink } from "../../../src/nfs/ops/readlink.js";
+import { READLINK } from "../../../src/nfs/ops/readlink.js";
 import { expectOp } from "./fileops-helpers.js";
-import { USER, makeEnv, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import { USER, makeEnv, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_READLINK;
 
 async function run(env: TestEnv, fh: FileHandle | null, status: nfsstat4) {
   const state = env.state(USER);
   state.currentFh = fh;
-  const res = await readlink(undefined, state);
+  const res = await call(READLINK, undefined, state);
   expectOp(OP, res.status, status);
   return res;
 }

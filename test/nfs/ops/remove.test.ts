@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { nfs_opnum4, nfsstat4, type REMOVE4args } from "../../../generated/nfs4/index.js";
 import type { CompoundState } from "../../../src/nfs/context.js";
-import { remove } from "../../../src/nfs/ops/remove.js";
+import { REMOVE } from "../../../src/nfs/ops/remove.js";
 import { expectOp } from "./fileops-helpers.js";
-import { USER, credential, makeEnv, mkdir, mkfile, utf8 } from "./helpers.js";
+import { USER, credential, makeEnv, mkdir, mkfile, utf8, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_REMOVE;
 
@@ -12,7 +12,7 @@ function args(name: string | Uint8Array): REMOVE4args {
 }
 
 async function expectRemove(state: CompoundState, a: REMOVE4args, status: nfsstat4) {
-  const res = await remove(a, state);
+  const res = await call(REMOVE, a, state);
   expectOp(OP, res.status, status);
   return res;
 }

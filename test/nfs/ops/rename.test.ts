@@ -7,9 +7,19 @@ import {
 } from "../../../generated/nfs4/index.js";
 import type { FileHandle, FileSystem } from "../../../src/fs/backend.js";
 import type { Credential } from "../../../src/rpc/types.js";
-import { rename } from "../../../src/nfs/ops/rename.js";
+import { RENAME } from "../../../src/nfs/ops/rename.js";
 import { expectOp, overrideFs } from "./fileops-helpers.js";
-import { ROOT, USER, makeEnv, makeState, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import {
+  ROOT,
+  USER,
+  makeEnv,
+  makeState,
+  mkdir,
+  mkfile,
+  utf8,
+  type TestEnv,
+  call,
+} from "./helpers.js";
 
 const OP = nfs_opnum4.OP_RENAME;
 
@@ -29,7 +39,7 @@ async function expectRename(
   const state = env.state(cred);
   state.savedFh = from;
   state.currentFh = to;
-  const res = await rename(a, state);
+  const res = await call(RENAME, a, state);
   expectOp(OP, res.status, status);
   expect(state.savedFh).toEqual(from);
   expect(state.currentFh).toEqual(to);
@@ -206,7 +216,7 @@ describe("RENAME", () => {
     const state = makeState({ ...env.server, fs });
     state.savedFh = env.exp;
     state.currentFh = other;
-    expectOp(OP, (await rename(args("f", "g"), state)).status, nfsstat4.NFS4ERR_XDEV);
+    expectOp(OP, (await call(RENAME, args("f", "g"), state)).status, nfsstat4.NFS4ERR_XDEV);
   });
 
   it("ACCESS without write and search permission on either directory", async () => {

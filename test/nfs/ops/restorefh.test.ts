@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../../generated/nfs4/index.js";
-import { restorefh } from "../../../src/nfs/ops/restorefh.js";
-import { expectStatus, makeEnv } from "./helpers.js";
+import { RESTOREFH } from "../../../src/nfs/ops/restorefh.js";
+import { expectStatus, makeEnv, call } from "./helpers.js";
 
 describe("RESTOREFH", () => {
   it("makes the saved filehandle current", async () => {
@@ -9,7 +9,7 @@ describe("RESTOREFH", () => {
     const state = env.state();
     state.currentFh = env.root;
     state.savedFh = env.exp;
-    expectStatus(await restorefh(undefined, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(RESTOREFH, undefined, state), nfsstat4.NFS4_OK);
     expect(state.currentFh).toEqual(env.exp);
     expect(state.savedFh).toEqual(env.exp);
   });
@@ -18,7 +18,7 @@ describe("RESTOREFH", () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = env.root;
-    expectStatus(await restorefh(undefined, state), nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expectStatus(await call(RESTOREFH, undefined, state), nfsstat4.NFS4ERR_NOFILEHANDLE);
     expect(state.currentFh).toEqual(env.root);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../../generated/nfs4/index.js";
-import { savefh } from "../../../src/nfs/ops/savefh.js";
-import { expectStatus, makeEnv } from "./helpers.js";
+import { SAVEFH } from "../../../src/nfs/ops/savefh.js";
+import { expectStatus, makeEnv, call } from "./helpers.js";
 
 describe("SAVEFH", () => {
   it("copies the current filehandle to the saved one", async () => {
@@ -9,7 +9,7 @@ describe("SAVEFH", () => {
     const state = env.state();
     state.currentFh = env.exp;
     state.savedFh = env.root;
-    expectStatus(await savefh(undefined, state), nfsstat4.NFS4_OK);
+    expectStatus(await call(SAVEFH, undefined, state), nfsstat4.NFS4_OK);
     expect(state.savedFh).toEqual(env.exp);
     expect(state.currentFh).toEqual(env.exp);
   });
@@ -18,7 +18,7 @@ describe("SAVEFH", () => {
     const env = await makeEnv();
     const state = env.state();
     state.savedFh = env.root;
-    expectStatus(await savefh(undefined, state), nfsstat4.NFS4ERR_NOFILEHANDLE);
+    expectStatus(await call(SAVEFH, undefined, state), nfsstat4.NFS4ERR_NOFILEHANDLE);
     expect(state.savedFh).toEqual(env.root);
   });
 });

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { nfs_opnum4, nfsstat4, type SECINFO4args } from "../../../generated/nfs4/index.js";
 import { auth_flavor } from "../../../generated/rpc/index.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
-import { secinfo } from "../../../src/nfs/ops/secinfo.js";
+import { SECINFO } from "../../../src/nfs/ops/secinfo.js";
 import { expectOp } from "./fileops-helpers.js";
-import { USER, makeEnv, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import { USER, makeEnv, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_SECINFO;
 
@@ -16,7 +16,7 @@ async function run(env: TestEnv, dir: FileHandle | null, a: SECINFO4args, status
   const state = env.state(USER);
   state.currentFh = dir;
   state.savedFh = env.root;
-  const res = await secinfo(a, state);
+  const res = await call(SECINFO, a, state);
   expectOp(OP, res.status, status);
   // Consumed on success (RFC 8881 §2.6.3.1.1.8), untouched on failure; the saved one stays.
   expect(state.currentFh).toEqual(status === nfsstat4.NFS4_OK ? null : dir);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { nfsstat4, secinfo_style4 } from "../../../generated/nfs4/index.js";
 import { auth_flavor } from "../../../generated/rpc/index.js";
-import { secinfoNoName } from "../../../src/nfs/ops/secinfo_no_name.js";
-import { expectStatus, makeEnv, mkfile } from "./helpers.js";
+import { SECINFO_NO_NAME } from "../../../src/nfs/ops/secinfo_no_name.js";
+import { expectStatus, makeEnv, mkfile, call } from "./helpers.js";
 
 describe("SECINFO_NO_NAME", () => {
   it("offers AUTH_SYS then AUTH_NONE and consumes the current filehandle", async () => {
@@ -14,7 +14,7 @@ describe("SECINFO_NO_NAME", () => {
       const state = env.state();
       state.currentFh = env.exp;
       state.savedFh = env.root;
-      const res = await secinfoNoName(style, state);
+      const res = await call(SECINFO_NO_NAME, style, state);
       expectStatus(res, nfsstat4.NFS4_OK);
       if (res.status === nfsstat4.NFS4_OK) {
         expect(res.resok4.map((s) => s.flavor)).toEqual([
@@ -32,7 +32,7 @@ describe("SECINFO_NO_NAME", () => {
     const state = env.state();
     state.currentFh = await mkfile(env.fs, env.exp, "f");
     expectStatus(
-      await secinfoNoName(secinfo_style4.SECINFO_STYLE4_CURRENT_FH, state),
+      await call(SECINFO_NO_NAME, secinfo_style4.SECINFO_STYLE4_CURRENT_FH, state),
       nfsstat4.NFS4_OK,
     );
   });
@@ -42,13 +42,13 @@ describe("SECINFO_NO_NAME", () => {
     const state = env.state();
     state.currentFh = env.root;
     expectStatus(
-      await secinfoNoName(secinfo_style4.SECINFO_STYLE4_PARENT, state),
+      await call(SECINFO_NO_NAME, secinfo_style4.SECINFO_STYLE4_PARENT, state),
       nfsstat4.NFS4ERR_NOENT,
     );
     expect(state.currentFh).toEqual(env.root);
     state.currentFh = await mkfile(env.fs, env.exp, "f");
     expectStatus(
-      await secinfoNoName(secinfo_style4.SECINFO_STYLE4_PARENT, state),
+      await call(SECINFO_NO_NAME, secinfo_style4.SECINFO_STYLE4_PARENT, state),
       nfsstat4.NFS4ERR_NOTDIR,
     );
   });
@@ -56,7 +56,7 @@ describe("SECINFO_NO_NAME", () => {
   it("NOFILEHANDLE without a current filehandle", async () => {
     const env = await makeEnv();
     expectStatus(
-      await secinfoNoName(secinfo_style4.SECINFO_STYLE4_CURRENT_FH, env.state()),
+      await call(SECINFO_NO_NAME, secinfo_style4.SECINFO_STYLE4_CURRENT_FH, env.state()),
       nfsstat4.NFS4ERR_NOFILEHANDLE,
     );
   });

@@ -25,17 +25,17 @@ import {
 } from "../../../generated/nfs4/index.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
 import { bitmapOf } from "../../../src/nfs/attrs/index.js";
-import { getattr } from "../../../src/nfs/ops/getattr.js";
-import { nverify } from "../../../src/nfs/ops/nverify.js";
-import { verify } from "../../../src/nfs/ops/verify.js";
+import { GETATTR } from "../../../src/nfs/ops/getattr.js";
+import { NVERIFY } from "../../../src/nfs/ops/nverify.js";
+import { VERIFY } from "../../../src/nfs/ops/verify.js";
 import { expectOp, rawFattr } from "./fileops-helpers.js";
-import { USER, makeEnv, mkdir, mkfile, type TestEnv } from "./helpers.js";
+import { USER, makeEnv, mkdir, mkfile, type TestEnv, call } from "./helpers.js";
 
 /** What GETATTR answers for `bits` on `fh`. */
 async function current(env: TestEnv, fh: FileHandle, bits: number[]): Promise<fattr4> {
   const state = env.state();
   state.currentFh = fh;
-  const res = await getattr({ attr_request: bitmapOf(bits) }, state);
+  const res = await call(GETATTR, { attr_request: bitmapOf(bits) }, state);
   if (res.status !== nfsstat4.NFS4_OK) throw new Error(`GETATTR failed: ${res.status}`);
   return res.resok4.obj_attributes;
 }
@@ -49,8 +49,8 @@ async function both(
 ): Promise<void> {
   const state = env.state(USER);
   state.currentFh = fh;
-  const v = await verify({ obj_attributes: attrs }, state);
-  const n = await nverify({ obj_attributes: attrs }, state);
+  const v = await call(VERIFY, { obj_attributes: attrs }, state);
+  const n = await call(NVERIFY, { obj_attributes: attrs }, state);
   const [vs, ns] =
     outcome === "same"
       ? [nfsstat4.NFS4_OK, nfsstat4.NFS4ERR_SAME]

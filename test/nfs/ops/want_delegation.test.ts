@@ -20,9 +20,9 @@ import {
   type open_none_delegation4,
 } from "../../../generated/nfs4/index.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
-import { wantDelegation } from "../../../src/nfs/ops/want_delegation.js";
+import { WANT_DELEGATION } from "../../../src/nfs/ops/want_delegation.js";
 import { expectOp } from "./fileops-helpers.js";
-import { makeEnv, mkdir, mkfile, utf8, type TestEnv } from "./helpers.js";
+import { makeEnv, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_WANT_DELEGATION;
 const FH: deleg_claim4 = { dc_claim: open_claim_type4.CLAIM_FH };
@@ -35,7 +35,7 @@ async function run(
 ): Promise<open_none_delegation4 | null> {
   const state = env.state();
   state.currentFh = fh;
-  const res = await wantDelegation(args, state);
+  const res = await call(WANT_DELEGATION, args, state);
   expectOp(OP, res.wdr_status, status);
   if (res.wdr_status !== nfsstat4.NFS4_OK) return null;
   // Never a delegation: always NONE_EXT, with a reason.
