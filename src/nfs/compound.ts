@@ -44,6 +44,13 @@ const SEQUENCE_ONLY_REPLY_SIZE = 4 + 4 + 4 + 4 + 4 + 16 + 5 * 4;
  */
 const ERROR_RESULT_SLACK = 16;
 
+/**
+ * Operations whose reply bound is at least this many bytes reserve it from
+ * the connection's output budget before they run (rpc.maxConnectionOutputBytes);
+ * smaller ones are covered by the per-connection limit on calls in flight.
+ */
+const RESERVE_REPLY_FROM = 16 * 1024;
+
 /** How many disallowed-error results CompoundProcessor.disallowed keeps. */
 const MAX_RECORDED_VIOLATIONS = 100;
 
@@ -187,8 +194,12 @@ export class CompoundProcessor {
           // as it may, leaving room for a later operation's error result?
           const slack = i + 1 < count ? ERROR_RESULT_SLACK : 0;
           const session = hold;
-          const done = await this.perform(op, operation, state, (bound) =>
-            replyTooBig(session, headerSize + resultBytes + bound + slack),
+          const done = await this.perform(
+            op,
+            operation,
+            state,
+            (bound) => replyTooBig(session, headerSize + resultBytes + bound + slack),
+            call.reserveReplyBytes,
           );
           res = done.res;
           bound = done.bound;
@@ -244,6 +255,7 @@ export class CompoundProcessor {
     operation: Operation | undefined,
     state: CompoundState,
     tooBig: (bound: number) => nfsstat4 | null,
+    reserve: RpcCall["reserveReplyBytes"],
   ): Promise<{ readonly res: nfs_resop4; readonly bound: number | null }> {
     const refuse = (status: nfsstat4) => ({ res: statusResult(op.argop, status), bound: null });
     const early = this.precheck(op, operation, state);
@@ -258,8 +270,18 @@ export class CompoundProcessor {
     }
     const error = tooBig(bound);
     if (error !== null) return refuse(error);
-    // Merge point: `bound` is the operation's reply bound, known just before
-    // it runs — where the transport's call.reserveReplyBytes(bound) belongs.
+    // A large result (READ data, a long directory listing) takes its bytes
+    // from the connection's output budget before it is built, so replies being
+    // built count toward the connection's bound as queued ones do; the
+    // transport releases them when the reply is written. The connection
+    // closed while we waited: no reply can go out, so nothing more runs, and
+    // a retry on another connection finds DELAY for this operation.
+    if (bound >= RESERVE_REPLY_FROM && !(await reserve(bound)))
+      return refuse(
+        isAllowedError(op.argop, nfsstat4.NFS4ERR_DELAY)
+          ? nfsstat4.NFS4ERR_DELAY
+          : nfsstat4.NFS4ERR_SERVERFAULT,
+      );
     return { res: await this.run(op, operation, state), bound };
   }
 

@@ -5,48 +5,47 @@
 // does). A size change also needs a stateid that allows writing: an open for
 // writing, or the anonymous stateid with the caller's own write permission.
 
-import { nfs_ftype4, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import {
+  errorSETATTR4res,
+  nfs_ftype4,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../../generated/nfs4/index.js";
 import { MAY_WRITE, authorizeSetattr, mayAccess } from "../../fs/permission.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { ioAuthority } from "../stateids.js";
-import { failureStatus } from "./common.js";
+import { currentFh } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
-// SETATTR4res carries attrsset even on error (§18.30.2), so SETATTR builds its
-// own error results, the missing current filehandle and backend failures
-// included, rather than leaving them to COMPOUND's status-only results.
-const fail = (status: NfsError) => ({ status, attrsset: [] });
+// SETATTR4res carries attrsset even on error (§18.30.2): the generated builder
+// makes it empty, as it does for COMPOUND's own error results.
+const fail = (status: NfsError) => errorSETATTR4res(status);
 
 export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, state) => {
-  const fh = state.currentFh;
-  if (fh === null) return fail(nfsstat4.NFS4ERR_NOFILEHANDLE);
+  const fh = currentFh(state);
   const decoded = decodeAttrs(args.obj_attributes);
   if (!decoded.ok) return fail(decoded.status);
   const wanted = toSetAttributes(decoded.attrs);
   if (!wanted.ok) return fail(wanted.status);
   const fs = state.server.fs;
-  try {
-    const attrs = await fs.getattr(fh);
-    const { size, ...rest } = wanted.attrs;
-    if (size !== undefined) {
-      // Only regular files have a settable size; RFC 8881 §15.2 gives SETATTR no ISDIR.
-      if (attrs.type !== nfs_ftype4.NF4REG) return fail(nfsstat4.NFS4ERR_INVAL);
-      const auth = ioAuthority(state, args.stateid, ACCESS_WRITE);
-      if ("error" in auth) return fail(auth.error);
-      // An open for writing already carries the right to change the size.
-      if (auth.ok.kind === "special" && !mayAccess(attrs, state.cred, MAY_WRITE))
-        return fail(nfsstat4.NFS4ERR_ACCESS);
-      if (size > fs.capabilities.maxFileSize) return fail(nfsstat4.NFS4ERR_FBIG);
-    }
-    const allowed = authorizeSetattr(attrs, rest, state.cred);
-    if (!allowed.ok) return fail(allowed.status);
-    await fs.setattr(fh, size === undefined ? allowed.attrs : { ...allowed.attrs, size });
-  } catch (e) {
-    return fail(failureStatus(nfs_opnum4.OP_SETATTR, e));
+  const attrs = await fs.getattr(fh);
+  const { size, ...rest } = wanted.attrs;
+  if (size !== undefined) {
+    // Only regular files have a settable size; RFC 8881 §15.2 gives SETATTR no ISDIR.
+    if (attrs.type !== nfs_ftype4.NF4REG) return fail(nfsstat4.NFS4ERR_INVAL);
+    const auth = ioAuthority(state, args.stateid, ACCESS_WRITE);
+    if ("error" in auth) return fail(auth.error);
+    // An open for writing already carries the right to change the size.
+    if (auth.ok.kind === "special" && !mayAccess(attrs, state.cred, MAY_WRITE))
+      return fail(nfsstat4.NFS4ERR_ACCESS);
+    if (size > fs.capabilities.maxFileSize) return fail(nfsstat4.NFS4ERR_FBIG);
   }
+  const allowed = authorizeSetattr(attrs, rest, state.cred);
+  if (!allowed.ok) return fail(allowed.status);
+  await fs.setattr(fh, size === undefined ? allowed.attrs : { ...allowed.attrs, size });
   return { status: nfsstat4.NFS4_OK, attrsset: decoded.attrsset };
 };
 
@@ -54,8 +53,7 @@ export const SETATTR = defineOp({
   op: nfs_opnum4.OP_SETATTR,
   args: (op) => op.opsetattr,
   handler: setattr,
-  // Checked by the handler itself: see fail() above.
-  needsCurrentFh: false,
+  needsCurrentFh: true,
   // status and attrsset, which holds supported attributes only.
   replyBound: () => RESOP_SIZE + 4 + SUPPORTED_BITMAP_SIZE,
   nonIdempotent: true,
