@@ -16,6 +16,7 @@ import {
   nfs_opnum4 as Op,
   nfsstat4 as Status,
 } from "../../generated/nfs4/index.js";
+import type { XdrType } from "../xdr/meta.js";
 
 /** The arm value of a union variant keyed by `D` (the operation's result). */
 type ArmValue<V, D extends string> = V[Exclude<keyof V, D>];
@@ -101,13 +102,92 @@ export function wrapResult(op: number, value: unknown): nfs_resop4 {
   return { resop: op, [f.arm]: value } as unknown as nfs_resop4;
 }
 
-/** A result of `op` carrying only a status (every NFSv4 result allows that for errors); OP_ILLEGAL's for unknown ops. */
+/**
+ * A result of `op` for an error `status`, complete for its result type (an
+ * OP_ILLEGAL result for unknown ops). Not every result type is a status alone
+ * on error: SETATTR4res always carries `attrsset` (RFC 8881 §18.30.2), and a
+ * union arm may hang off an error status (LOCK4res's NFS4ERR_DENIED). The
+ * fields besides the status are filled with their XDR zero values from the
+ * metadata, so the generated encoder never meets a missing field.
+ * INTERIM (fuzz branch): the codegen-results work replaces this with
+ * generated error-result builders.
+ */
 export function statusResult(op: number, status: nfsstat4): nfs_resop4 {
   const known = FORE.get(op);
   const resop = known ? op : Op.OP_ILLEGAL;
   const f = known ?? FORE.get(Op.OP_ILLEGAL);
   if (f === undefined) throw new Error("nfs_resop4 has no OP_ILLEGAL arm");
-  return { resop, [f.arm]: { [f.status]: status } } as unknown as nfs_resop4;
+  const value = zeroResult(resop, f.status, status);
+  return { resop, [f.arm]: value } as unknown as nfs_resop4;
+}
+
+/** The result of `op` whose status field `statusField` is `status`, every other field zero. */
+function zeroResult(op: number, statusField: string, status: number): Record<string, unknown> {
+  const resop = nfs4Types["nfs_resop4"];
+  const arm = resop?.kind === "union" ? resop.arms.find((a) => a.values.includes(op)) : undefined;
+  let t = arm?.type.kind === "ref" ? nfs4Types[arm.type.name] : undefined;
+  while (t?.kind === "typedef" && t.type.kind === "ref") t = nfs4Types[t.type.name];
+  if (t?.kind === "struct") {
+    const out: Record<string, unknown> = {};
+    for (const field of t.fields) out[field.name] = zeroOf(field.type);
+    out[statusField] = status;
+    return out;
+  }
+  if (t?.kind === "union") {
+    const out: Record<string, unknown> = { [statusField]: status };
+    const chosen = t.arms.find((a) => a.values.includes(status)) ?? t.defaultArm;
+    if (chosen?.name) out[chosen.name] = zeroOf(chosen.type);
+    return out;
+  }
+  return { [statusField]: status };
+}
+
+/** The XDR zero value of `t`: 0, false, empty, null, an enum's first member, a union's first arm. */
+function zeroOf(t: XdrType): unknown {
+  switch (t.kind) {
+    case "hyper":
+    case "uhyper":
+      return 0n;
+    case "bool":
+      return false;
+    case "void":
+      return undefined;
+    case "quadruple":
+      return new Uint8Array(16);
+    case "opaque":
+      return new Uint8Array(t.fixed ?? 0);
+    case "string":
+      return "";
+    case "array":
+      return Array.from({ length: t.fixed ?? 0 }, () => zeroOf(t.of));
+    case "optional":
+      return null;
+    case "list":
+      return [];
+    case "ref": {
+      const named = nfs4Types[t.name];
+      switch (named?.kind) {
+        case "typedef":
+          return zeroOf(named.type);
+        case "enum":
+          return Object.values(named.members)[0];
+        case "struct":
+          return Object.fromEntries(named.fields.map((f) => [f.name, zeroOf(f.type)]));
+        case "union": {
+          const first = named.arms[0];
+          const d = first?.values[0];
+          if (first === undefined || d === undefined) return {};
+          return first.name === null
+            ? { [named.discriminant.name]: d }
+            : { [named.discriminant.name]: d, [first.name]: zeroOf(first.type) };
+        }
+        default:
+          return undefined;
+      }
+    }
+    default:
+      return 0;
+  }
 }
 
 /** A callback result carrying only `status`, for operations the client does not implement. */
