@@ -21,6 +21,7 @@ import {
   NFSPROC4_COMPOUND,
   NFS_V4,
   decodeCOMPOUND4res,
+  encodenfs_resop4,
   nfs_opnum4,
   nfs_opnum4_names,
   nfsstat4,
@@ -72,6 +73,7 @@ export type FailureKind =
   | "rpc_refused"
   | "undecodable_reply"
   | "inconsistent_reply"
+  | "replay_mismatch"
   | "hang"
   | "connection_closed"
   | "unrecoverable";
@@ -99,6 +101,8 @@ export interface FuzzStats {
   readonly serverFaults: Map<string, { count: number; record: number }>;
   sessions: number;
   replays: number;
+  /** Retries of a cached request whose replay was compared with the original. */
+  replaysChecked: number;
   misordered: number;
   /** Why sessions were replaced: SEQUENCE's status → count. */
   readonly lostSessions: Map<string, number>;
@@ -114,8 +118,14 @@ interface SlotState {
   readonly id: number;
   /** The last sequence ID the server holds for this slot (the next request uses +1). */
   seqid: number;
-  /** The last record sent on the slot, for retries. */
-  last: Uint8Array | null;
+  /** The last request sent on the slot, for retries. */
+  last: Built | null;
+  /**
+   * What a retry of sequence ID `seqid` must replay (RFC 8881 §2.10.6.1.3):
+   * the results after SEQUENCE, encoded, of a request that asked to be cached
+   * and that the server took.
+   */
+  cached: { readonly seqid: number; readonly status: number; readonly results: string } | null;
 }
 
 interface SessionState {
@@ -133,6 +143,10 @@ interface Built {
   readonly seqid: number;
   /** Whether the first operation is still our own SEQUENCE, its number unmutated. */
   readonly ownSequenceFirst: boolean;
+  /** sa_cachethis as sent (true only if it is still a valid TRUE). */
+  readonly cachethis: boolean;
+  /** Whether this is a retry of the slot's previous request. */
+  readonly retry: boolean;
 }
 
 const TAG = new TextEncoder().encode("fuzz");
@@ -149,6 +163,13 @@ export const statusName = (s: number): string => nfsstat4_names[s as nfsstat4] ?
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The results after SEQUENCE, encoded, as a string to compare. */
+function encodeResults(res: COMPOUND4res): string {
+  const w = new XdrWriter(256);
+  for (const r of res.resarray.slice(1)) encodenfs_resop4(w, r);
+  return hex(w.finish());
 }
 
 function hex(b: Uint8Array): string {
@@ -172,6 +193,7 @@ export class Fuzzer {
     serverFaults: new Map(),
     sessions: 0,
     replays: 0,
+    replaysChecked: 0,
     misordered: 0,
     lostSessions: new Map(),
     failures: [],
@@ -253,7 +275,7 @@ export class Fuzzer {
       const session = this.session!;
       const slot = session.slots[slotIndex]!;
       const built = this.build(index, session, slot);
-      slot.last = built.record;
+      if (!built.retry) slot.last = built;
       this.stats.records++;
       const reply = await this.send(built);
       if (reply === "hang" || reply === "closed") {
@@ -267,7 +289,7 @@ export class Fuzzer {
       }
       this.stats.replies++;
       const res = this.check(index, built, reply);
-      if (res) await this.settle(session, built, res);
+      if (res) await this.settle(session, slot, index, built, res);
     }
   }
 
@@ -279,17 +301,16 @@ export class Fuzzer {
     const retry = p.chance(0.03);
     if (retry && slot.last !== null) {
       // A retry of the slot's last request, byte for byte but the xid (RFC 8881 §2.10.6.2).
-      const record = slot.last.slice();
+      const original = slot.last;
+      const record = original.record.slice();
       new DataView(record.buffer).setUint32(0, xid);
       this.stats.replays++;
       return {
+        ...original,
         record,
         chunks: [fragment(p, record)],
-        ops: "retry",
-        mutations: ["retry"],
-        sessionEpoch: session.epoch,
-        seqid: slot.seqid,
-        ownSequenceFirst: true,
+        mutations: ["retry", ...original.mutations],
+        retry: true,
       };
     }
     const seqid = (slot.seqid + 1) >>> 0;
@@ -306,6 +327,7 @@ export class Fuzzer {
     if (p.chance(0.3)) list.push(this.composer.fixed(nfs_opnum4.OP_GETFH, () => {}));
     const plan: CompoundPlan = {
       tag: TAG,
+      tagLength: null,
       minorversion: p.chance(0.6) ? 2 : 1,
       count: null,
       ops: list,
@@ -343,6 +365,8 @@ export class Fuzzer {
         plan.ops[0] === own &&
         new DataView(own.bytes.buffer, own.bytes.byteOffset).getUint32(0) ===
           nfs_opnum4.OP_SEQUENCE,
+      cachethis: new DataView(own.bytes.buffer, own.bytes.byteOffset).getUint32(32) === 1,
+      retry: false,
     };
   }
 
@@ -472,9 +496,16 @@ export class Fuzzer {
   }
 
   /** Brings our slots (or the session) in line with what the server did (RFC 8881 §2.10.6.1). */
-  private async settle(session: SessionState, built: Built, res: COMPOUND4res): Promise<void> {
+  private async settle(
+    session: SessionState,
+    slot: SlotState,
+    index: number,
+    built: Built,
+    res: COMPOUND4res,
+  ): Promise<void> {
     const seq = resultOf(res.resarray[0], nfs_opnum4.OP_SEQUENCE);
     if (seq === undefined || built.sessionEpoch !== session.epoch) return;
+    if (built.ownSequenceFirst) this.exactlyOnce(slot, index, built, res);
     if (seq.sr_status === nfsstat4.NFS4_OK) {
       // Whoever sent it (a generated SEQUENCE may name our session too), the
       // server now holds this sequence ID on this slot.
@@ -497,6 +528,46 @@ export class Fuzzer {
       }
       default:
         return;
+    }
+  }
+
+  /**
+   * The exactly-once check: a request on our slot that the server took with
+   * sa_cachethis must, when retried, get the same results back (RFC 8881
+   * §2.10.6.1.3); SEQUENCE's own result may differ (it is built anew).
+   */
+  private exactlyOnce(slot: SlotState, index: number, built: Built, res: COMPOUND4res): void {
+    const seq = resultOf(res.resarray[0], nfs_opnum4.OP_SEQUENCE);
+    const took =
+      seq?.sr_status === nfsstat4.NFS4_OK &&
+      seq.sr_resok4.sr_slotid === slot.id &&
+      seq.sr_resok4.sr_sequenceid === built.seqid;
+    const expected = slot.cached?.seqid === built.seqid ? slot.cached : null;
+    if (!built.retry) {
+      slot.cached =
+        took && built.cachethis
+          ? { seqid: built.seqid, status: res.status, results: encodeResults(res) }
+          : slot.cached?.seqid === built.seqid
+            ? null
+            : slot.cached;
+      return;
+    }
+    if (expected === null) return;
+    this.stats.replaysChecked++;
+    if (!took) {
+      this.fail(
+        "replay_mismatch",
+        index,
+        built,
+        `retry of a cached request answered SEQUENCE ${statusName(seq?.sr_status ?? -1)}`,
+      );
+    } else if (res.status !== expected.status || encodeResults(res) !== expected.results) {
+      this.fail(
+        "replay_mismatch",
+        index,
+        built,
+        `retry replayed ${statusName(res.status)} with other results than the original's ${statusName(expected.status)}`,
+      );
     }
   }
 
@@ -538,7 +609,7 @@ export class Fuzzer {
     this.session = {
       epoch: (this.session?.epoch ?? 0) + 1,
       id: session.id,
-      slots: Array.from({ length: slots }, (_, id) => ({ id, seqid: 0, last: null })),
+      slots: Array.from({ length: slots }, (_, id) => ({ id, seqid: 0, last: null, cached: null })),
     };
     this.stats.sessions++;
   }

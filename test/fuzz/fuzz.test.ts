@@ -51,6 +51,8 @@ describe("structure-aware fuzzing over TCP", () => {
     expect(stats.statuses.get(nfsstat4.NFS4_OK)).toBeGreaterThan(0);
     expect(stats.statuses.get(nfsstat4.NFS4ERR_BADXDR)).toBeGreaterThan(0);
     expect(stats.garbageArgs).toBeGreaterThan(0);
+    // Some retries of cached requests were checked for an exact replay.
+    expect(stats.replaysChecked).toBeGreaterThan(0);
     // No handler threw (NFS4ERR_SERVERFAULT is how COMPOUND reports one).
     expect([...stats.serverFaults.keys()], report(stats)).toEqual([]);
   });
@@ -71,6 +73,18 @@ describe("structure-aware fuzzing over TCP", () => {
     expect(first.seed).toBe(SEED);
     expect(first.record).toBeGreaterThanOrEqual(0);
     expect(describeFailure(first)).toContain(`--seed ${SEED} --only ${first.record}`);
+  });
+
+  it("reports a server that does not replay a cached request", async () => {
+    const port = await start();
+    // The server forgets every reply the client asked it to cache.
+    const state = server!.state;
+    const real = state.completeSlot.bind(state);
+    vi.spyOn(state, "completeSlot").mockImplementation((session, slot) =>
+      real(session, slot, null),
+    );
+    const stats = await new Fuzzer({ port, seed: SEED, records: RECORDS, maxFailures: 1 }).run();
+    expect(stats.failures.map((f) => f.kind)).toEqual(["replay_mismatch"]);
   });
 
   it("reports a reply that never comes as a hang", async () => {

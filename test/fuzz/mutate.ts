@@ -12,6 +12,8 @@ import type { Prng } from "./prng.js";
 /** A COMPOUND before encoding: header fields and operations. */
 export interface CompoundPlan {
   tag: Uint8Array;
+  /** The tag length to send; null for the real one. */
+  tagLength: number | null;
   minorversion: number;
   /** The operation count to send; null for the real count. */
   count: number | null;
@@ -85,7 +87,10 @@ export function mutate(p: Prng, plan: CompoundPlan): string[] {
     } else if (k < 84) {
       plan.minorversion = p.pick([0, 3, 4, 0xffffffff]);
       done.push(`minor=${plan.minorversion}`);
-    } else if (k < 86) {
+    } else if (k < 85) {
+      plan.tagLength = p.pick([0xffffffff, 0x80000000, 1024 * 1024, plan.tag.length + 1]);
+      done.push(`tag length=${plan.tagLength}`);
+    } else if (k < 87) {
       plan.tag = p.pick([
         new Uint8Array([0xff, 0xfe]),
         new Uint8Array([0xc3]),
@@ -113,7 +118,7 @@ export function encodePlan(p: Prng, plan: CompoundPlan): Uint8Array {
   const total = headerLen + plan.ops.reduce((n, o) => n + o.bytes.length, 0);
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
-  view.setUint32(0, plan.tag.length);
+  view.setUint32(0, plan.tagLength ?? plan.tag.length);
   out.set(plan.tag, 4);
   view.setUint32(4 + tagLen, plan.minorversion >>> 0);
   view.setUint32(8 + tagLen, (plan.count ?? plan.ops.length) >>> 0);

@@ -159,7 +159,7 @@ if (peakRss > maxRssMb * MB)
 console.log(`fuzz: done: ${line(stats)}`);
 if (stats.stoppedBy) console.log(`fuzz: stopped early: ${stats.stoppedBy}`);
 console.log(
-  `fuzz: seed ${seed}; elapsed ${(stats.elapsedMs / 1000).toFixed(1)} s; replays sent ${stats.replays}; ` +
+  `fuzz: seed ${seed}; elapsed ${(stats.elapsedMs / 1000).toFixed(1)} s; retries sent ${stats.replays} (${stats.replaysChecked} replays compared); ` +
     `server RSS after 10% ${(rssAfterWarmup / MB).toFixed(0)} MB, at end ${(endRss / MB).toFixed(0)} MB, peak ${(peakRss / MB).toFixed(0)} MB`,
 );
 const top = [...stats.statuses].sort((a, b) => b[1] - a[1]).slice(0, 12);
