@@ -12,7 +12,8 @@
 //   --concurrency K   slots in flight at once (default 8)
 //   --timeout-ms T    a reply later than this is a hang (default 10000)
 //   --max-seconds M   stop after this long whatever the count (default 3600)
-//   --max-rss-mb R    fail if the server's RSS ever exceeds this (default 1024)
+//   --max-rss-mb R    fail if the server's RSS ever exceeds this (default 512: the
+//                     idle server is ~100 MB and nfs.replayCacheBudget 256 MiB)
 //   --port P          fuzz a server already listening on 127.0.0.1:P instead
 
 import { spawn } from "node:child_process";
@@ -32,7 +33,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: "string", default: "8" },
     "timeout-ms": { type: "string", default: "10000" },
     "max-seconds": { type: "string", default: "3600" },
-    "max-rss-mb": { type: "string", default: "1024" },
+    "max-rss-mb": { type: "string", default: "512" },
     port: { type: "string" },
   },
 });
