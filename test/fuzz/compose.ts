@@ -38,6 +38,8 @@ export interface Pools {
   readonly stateids: { seqid: number; other: Uint8Array }[];
   sessionid: Uint8Array;
   clientid: bigint;
+  /** Whether this record opened a file first: stateids are then mostly the current one. */
+  preferCurrent: boolean;
 }
 
 const NAMES = ["export", "f0", "f1", "f2", "d0", "l0", ".", "..", "", "a/b", "x".repeat(300)];
@@ -170,6 +172,52 @@ export class Composer {
     out.u32(op);
     args(out);
     return { op, bytes: out.finish(), sites: [{ kind: "opnum", offset: 0 }] };
+  }
+
+  /** PUTFH of `fh`. */
+  putfh(fh: Uint8Array): EncodedOp {
+    const out = new Bytes();
+    out.u32(nfs_opnum4.OP_PUTFH);
+    out.u32(fh.length);
+    out.padded(fh);
+    return { op: nfs_opnum4.OP_PUTFH, bytes: out.finish(), sites: [{ kind: "opnum", offset: 0 }] };
+  }
+
+  /**
+   * A valid OPEN that creates (UNCHECKED4) or opens one of a few files for
+   * reading and writing, by one of a few owners of our client; it leaves the
+   * open's stateid as the current stateid (RFC 8881 §16.2.3.1.2).
+   */
+  openCreate(p: Prng): EncodedOp {
+    const out = new Bytes();
+    const sites: Site[] = [{ kind: "opnum", offset: 0 }];
+    out.u32(nfs_opnum4.OP_OPEN);
+    out.u32(0); // seqid: ignored in NFSv4.1
+    sites.push({ kind: "enum", offset: out.length, members: [1, 2, 3] });
+    out.u32(p.pick([1, 2, 3])); // share_access READ, WRITE or BOTH
+    sites.push({ kind: "enum", offset: out.length, members: [0, 1, 2, 3] });
+    out.u32(p.chance(0.9) ? 0 : p.between(1, 3)); // share_deny
+    out.u64(this.pools.clientid);
+    const owner = ascii.encode(`owner-${p.below(4)}`);
+    sites.push({ kind: "length", offset: out.length, max: 1024 });
+    out.u32(owner.length);
+    out.padded(owner);
+    sites.push({ kind: "disc", offset: out.length, values: [0, 1] });
+    out.u32(1); // OPEN4_CREATE
+    sites.push({ kind: "disc", offset: out.length, values: [0, 1, 2, 3] });
+    out.u32(0); // UNCHECKED4
+    if (p.chance(0.5)) this.settableAttrs(p, out);
+    else {
+      out.u32(0); // an empty attrmask
+      out.u32(0); // and no attr_vals
+    }
+    sites.push({ kind: "disc", offset: out.length, values: [0, 1, 2, 3, 4, 5, 6] });
+    out.u32(0); // CLAIM_NULL
+    const name = ascii.encode(`f${p.below(4)}`);
+    sites.push({ kind: "length", offset: out.length, max: 0xffffffff });
+    out.u32(name.length);
+    out.padded(name);
+    return { op: nfs_opnum4.OP_OPEN, bytes: out.finish(), sites };
   }
 
   /**
@@ -330,7 +378,12 @@ export class Composer {
         const kind = p.below(3);
         const which = p.u32();
         const seqidChoice = p.below(10);
-        if (special === 0 || this.pools.stateids.length === 0) {
+        const current = p.chance(0.7);
+        if (this.pools.preferCurrent && current) {
+          // The current stateid (RFC 8881 §16.2.3.1.2): seqid 1, other all zeros.
+          out.u32(1);
+          out.raw(new Uint8Array(12));
+        } else if (special === 0 || this.pools.stateids.length === 0) {
           // The anonymous, READ-bypass and current stateids (RFC 8881 §8.2.3).
           out.u32(kind === 2 ? 1 : kind === 1 ? 0xffffffff : 0);
           out.raw(new Uint8Array(12).fill(kind === 1 ? 0xff : 0));

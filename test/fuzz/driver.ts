@@ -97,6 +97,8 @@ export interface FuzzStats {
   systemErr: number;
   /** COMPOUND status → count. */
   readonly statuses: Map<number, number>;
+  /** Operation → how many of its results were NFS4_OK (how far records get). */
+  readonly succeeded: Map<number, number>;
   /** "OP_X" → {count, first record} for results with NFS4ERR_SERVERFAULT (a handler threw). */
   readonly serverFaults: Map<string, { count: number; record: number }>;
   sessions: number;
@@ -157,6 +159,29 @@ interface Built {
 }
 
 const TAG = new TextEncoder().encode("fuzz");
+/** Operations that use an open file's state: what follows an OPEN in the records that open one. */
+const STATEFUL_OPS: readonly number[] = [
+  nfs_opnum4.OP_WRITE,
+  nfs_opnum4.OP_READ,
+  nfs_opnum4.OP_READ_PLUS,
+  nfs_opnum4.OP_LOCK,
+  nfs_opnum4.OP_LOCKT,
+  nfs_opnum4.OP_LOCKU,
+  nfs_opnum4.OP_CLOSE,
+  nfs_opnum4.OP_OPEN_DOWNGRADE,
+  nfs_opnum4.OP_SETATTR,
+  nfs_opnum4.OP_GETATTR,
+  nfs_opnum4.OP_COMMIT,
+  nfs_opnum4.OP_SEEK,
+  nfs_opnum4.OP_ALLOCATE,
+  nfs_opnum4.OP_DEALLOCATE,
+  nfs_opnum4.OP_TEST_STATEID,
+  nfs_opnum4.OP_FREE_STATEID,
+  nfs_opnum4.OP_DELEGRETURN,
+  nfs_opnum4.OP_SAVEFH,
+  nfs_opnum4.OP_RESTOREFH,
+  nfs_opnum4.OP_OPEN,
+];
 const ROOT_CRED = {
   flavor: auth_flavor.AUTH_SYS,
   body: authSysCredential({ machinename: "fuzz", uid: 0, gid: 0 }).body,
@@ -165,7 +190,7 @@ const NONE_CRED = { flavor: auth_flavor.AUTH_NONE, body: new Uint8Array(0) };
 const FH_POOL_MAX = 32;
 const STATEID_POOL_MAX = 32;
 
-const opName = (op: number): string => nfs_opnum4_names[op as nfs_opnum4] ?? `op${op}`;
+export const opName = (op: number): string => nfs_opnum4_names[op as nfs_opnum4] ?? `op${op}`;
 export const statusName = (s: number): string => nfsstat4_names[s as nfsstat4] ?? `status${s}`;
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -197,6 +222,7 @@ export class Fuzzer {
     garbageArgs: 0,
     systemErr: 0,
     statuses: new Map(),
+    succeeded: new Map(),
     serverFaults: new Map(),
     sessions: 0,
     replays: 0,
@@ -216,6 +242,7 @@ export class Fuzzer {
     stateids: [],
     sessionid: new Uint8Array(16),
     clientid: 0n,
+    preferCurrent: false,
   };
   private readonly composer = new Composer(this.pools);
   private client: NfsClient | null = null;
@@ -324,13 +351,23 @@ export class Fuzzer {
     const own = this.composer.sequence(slot.id, seqid, session.slots.length - 1, p.chance(0.5));
     const list: EncodedOp[] = [own];
     const prefix = p.below(10);
-    if (prefix < 4) {
+    // Three records in ten open (creating) a file first, so the stateful
+    // operations after it meet a real open, its stateid as the current one.
+    const opened = prefix >= 7;
+    this.pools.preferCurrent = opened;
+    if (prefix < 3) {
       list.push(this.composer.fixed(nfs_opnum4.OP_PUTROOTFH, () => {}));
       if (p.chance(0.6)) list.push(this.composer.op(p, nfs_opnum4.OP_LOOKUP));
-    } else if (prefix < 7) {
+    } else if (prefix < 5) {
       list.push(this.composer.op(p, nfs_opnum4.OP_PUTFH));
+    } else if (opened) {
+      list.push(this.composer.putfh(this.pools.fhs[1] ?? new Uint8Array(0)));
+      list.push(this.composer.openCreate(p));
     }
-    for (let n = p.between(0, 4); n > 0; n--) list.push(this.composer.op(p, p.pick(OP_NUMBERS)));
+    for (let n = p.between(0, 4); n > 0; n--) {
+      const op = opened && p.chance(0.7) ? p.pick(STATEFUL_OPS) : p.pick(OP_NUMBERS);
+      list.push(this.composer.op(p, op));
+    }
     if (p.chance(0.3)) list.push(this.composer.fixed(nfs_opnum4.OP_GETFH, () => {}));
     const plan: CompoundPlan = {
       tag: TAG,
@@ -443,6 +480,10 @@ export class Fuzzer {
     const n = res.resarray.length;
     for (let i = 0; i < n; i++) {
       const s = statusOf(res.resarray[i]!);
+      if (s === nfsstat4.NFS4_OK) {
+        const op = res.resarray[i]!.resop;
+        this.stats.succeeded.set(op, (this.stats.succeeded.get(op) ?? 0) + 1);
+      }
       if (s === nfsstat4.NFS4ERR_SERVERFAULT) {
         const key = opName(res.resarray[i]!.resop);
         const seen = this.stats.serverFaults.get(key);
@@ -610,6 +651,12 @@ export class Fuzzer {
         timeoutMs: this.timeoutMs,
       });
       await this.client.exchangeId(`fuzz-${process.pid}-${this.options.seed}-${++this.owners}`);
+      // A new client has nothing to reclaim: say so (RFC 8881 §18.51), or every
+      // OPEN of a new file waits out the grace period with NFS4ERR_GRACE. On a
+      // session of its own, so the fuzzing session's slots start fresh.
+      const setup = await this.client.createSession();
+      await setup.compound([ops.reclaimComplete()]);
+      await setup.destroy();
       session = await this.client.createSession();
     }
     this.pools.sessionid = session.id;

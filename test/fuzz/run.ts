@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { FuzzStats } from "./driver.js";
-import { Fuzzer, describeFailure, statusName } from "./driver.js";
+import { Fuzzer, describeFailure, opName, statusName } from "./driver.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -165,6 +165,10 @@ console.log(
 );
 const top = [...stats.statuses].sort((a, b) => b[1] - a[1]).slice(0, 12);
 console.log(`fuzz: COMPOUND statuses: ${top.map(([k, v]) => `${statusName(k)} ${v}`).join(", ")}`);
+const ok = [...stats.succeeded].sort((a, b) => b[1] - a[1]);
+console.log(
+  `fuzz: NFS4_OK results by operation (${ok.length} operations): ${ok.map(([k, v]) => `${opName(k)} ${v}`).join(", ")}`,
+);
 console.log(
   `fuzz: sessions lost: ${[...stats.lostSessions].map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
 );
