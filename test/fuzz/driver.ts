@@ -307,7 +307,9 @@ export class Fuzzer {
       if (this.recovering) await this.recovering;
       if (this.stopped) return;
       const session = this.session!;
-      const slot = session.slots[slotIndex]!;
+      // A replacement session may have fewer slots: this worker then retires.
+      const slot = session.slots[slotIndex];
+      if (slot === undefined) return;
       const built = this.build(index, session, slot);
       if (!built.retry) slot.last = built;
       this.stats.records++;
