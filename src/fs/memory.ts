@@ -47,8 +47,11 @@ import {
 import { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";
 import { nameError } from "./names.js";
 
-/** A file's buffer larger than this many times its size (plus the slack) is shrunk to fit. */
-const SHRINK_FACTOR = 4;
+/**
+ * A file's buffer larger than this many times its size (plus the slack) is shrunk to
+ * fit; growth at most doubles it, so memory held stays within twice the space charged.
+ */
+const SHRINK_FACTOR = 2;
 const SHRINK_SLACK = 64 * 1024;
 
 export { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";

@@ -12,8 +12,10 @@
 //   --concurrency K   slots in flight at once (default 8)
 //   --timeout-ms T    a reply later than this is a hang (default 10000)
 //   --max-seconds M   stop after this long whatever the count (default 3600)
-//   --max-rss-mb R    fail if the server's RSS ever exceeds this (default 512: the
-//                     idle server is ~100 MB and nfs.replayCacheBudget 256 MiB)
+//   --max-rss-mb R    fail if the server's RSS ever exceeds this (default 2560: the
+//                     idle server is ~100 MB, the memory filesystem stores up to its
+//                     1 GiB capacity densely in buffers up to twice the data, and
+//                     nfs.replayCacheBudget is 256 MiB)
 //   --port P          fuzz a server already listening on 127.0.0.1:P instead
 
 import { spawn } from "node:child_process";
@@ -33,7 +35,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: "string", default: "8" },
     "timeout-ms": { type: "string", default: "10000" },
     "max-seconds": { type: "string", default: "3600" },
-    "max-rss-mb": { type: "string", default: "512" },
+    "max-rss-mb": { type: "string", default: "2560" },
     port: { type: "string" },
   },
 });
