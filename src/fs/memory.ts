@@ -47,6 +47,13 @@ import {
 import { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";
 import { nameError } from "./names.js";
 
+/**
+ * A file's buffer larger than this many times its size (plus the slack) is shrunk to
+ * fit; growth at most doubles it, so memory held stays within twice the space charged.
+ */
+const SHRINK_FACTOR = 2;
+const SHRINK_SLACK = 64 * 1024;
+
 export { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";
 
 const ROOT_MODE = 0o755;
@@ -634,6 +641,10 @@ export class MemoryFileSystem implements FileSystem {
       // Zero the cut-off tail so a later extension reads zeros, not old data.
       c.data.fill(0, size, c.size);
     }
+    // Space is charged for the size, not the buffer: a file truncated far below
+    // its buffer gives the rest back, or create/grow/truncate repeated would hold
+    // memory that capacityBytes never sees (found by the fuzzer).
+    if (c.data.length > SHRINK_FACTOR * size + SHRINK_SLACK) c.data = c.data.slice(0, size);
     c.size = size;
     this.usedBytes += newSpace - oldSpace;
   }
