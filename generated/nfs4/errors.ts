@@ -1781,6 +1781,7 @@ export const REQUIRED_BY_TEXT: ReadonlyMap<nfs_opnum4, ReadonlySet<nfsstat4>> = 
 >([
   [nfs_opnum4.OP_EXCHANGE_ID, new Set<nfsstat4>([nfsstat4.NFS4ERR_PERM])],
   [nfs_opnum4.OP_SEEK, new Set<nfsstat4>([nfsstat4.NFS4ERR_NXIO])],
+  [nfs_opnum4.OP_OPEN, new Set<nfsstat4>([nfsstat4.NFS4ERR_NOTSUPP])],
 ]);
 
 /**
@@ -1797,7 +1798,7 @@ export function isAllowedError(op: number, status: number): boolean {
 /**
  * The errors each nfs_cb_opnum4 operation may return, in the RFCs' order (NFS4_OK not included).
  *
- * From spec/nfs4-errors.txt:426.
+ * From spec/nfs4-errors.txt:430.
  */
 export const ALLOWED_CB_ERRORS: ReadonlyMap<nfs_cb_opnum4, ReadonlySet<nfsstat4>> = new Map<
   nfs_cb_opnum4,

@@ -2,8 +2,11 @@
 // open-owner with share access and deny modes, returning an open stateid.
 // Claims: CLAIM_NULL (a name in the current directory) and CLAIM_FH (the
 // current file); reclaims after a restart get NO_GRACE (this server keeps no
-// state across restarts), delegation claims BAD_STATEID/NOTSUPP (it grants no
-// delegations). A second OPEN of a file by the same owner upgrades the open.
+// state across restarts), delegation claims BAD_STATEID (it grants no
+// delegations), and reclaims of delegations held before the client restarted
+// NOTSUPP, as Linux nfsd answers them (§18.16.4's text allows NOTSUPP; see
+// spec/nfs4-errors.txt). A second OPEN of a file by the same owner upgrades
+// the open.
 
 import type {
   OPEN4args,
