@@ -25,9 +25,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  NFSPROC4_COMPOUND,
-  NFS4_PROGRAM,
-  NFS_V4,
   encodeCOMPOUND4args,
   nfs_opnum4,
   nfsstat4,
@@ -37,13 +34,13 @@ import {
   type nfs_argop4,
   type stateid4,
 } from "../../generated/nfs4/index.js";
-import { auth_flavor, encoderpc_msg, msg_type } from "../../generated/rpc/index.js";
 import { NfsClient, type ClientSession } from "../../src/client/index.js";
 import { DEFAULT_NFS_SETTINGS } from "../../src/nfs/settings.js";
 import { DEFAULT_RPC_SETTINGS } from "../../src/rpc/settings.js";
 import * as ops from "../../src/client/ops.js";
 import { resultOf } from "../../src/protocol/results.js";
 import { XdrWriter } from "../../src/xdr/index.js";
+import { nfsCall } from "../e2e/raw-peer.js";
 
 const MiB = 1024 * 1024;
 const ANONYMOUS_STATEID: stateid4 = { seqid: 0, other: new Uint8Array(12) };
@@ -264,26 +261,8 @@ async function replayCaches(server: ServerProcess): Promise<Outcome> {
 /** An RPC CALL record (AUTH_NONE) carrying `args`. */
 function callRecord(xid: number, args: COMPOUND4args): Buffer {
   const w = new XdrWriter(256);
-  const none = { flavor: auth_flavor.AUTH_NONE, body: new Uint8Array(0) };
-  encoderpc_msg(w, {
-    xid,
-    body: {
-      mtype: msg_type.CALL,
-      cbody: {
-        rpcvers: 2,
-        prog: NFS4_PROGRAM,
-        vers: NFS_V4,
-        proc: NFSPROC4_COMPOUND,
-        cred: none,
-        verf: none,
-      },
-    },
-  });
   encodeCOMPOUND4args(w, args);
-  const body = w.finish();
-  const mark = Buffer.alloc(4);
-  mark.writeUInt32BE(0x80000000 + body.length);
-  return Buffer.concat([mark, body]);
+  return nfsCall(xid, w.finish());
 }
 
 function rawSocket(port: number): Promise<Socket> {

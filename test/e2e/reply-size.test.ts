@@ -9,21 +9,9 @@ import { describe, expect, it } from "vitest";
 import type { nfs_argop4 } from "../../generated/nfs4/index.js";
 import { nfs_ftype4 } from "../../generated/nfs4/index.js";
 import { ops } from "../../src/client/index.js";
-import type { FileHandle, ReadResult } from "../../src/fs/backend.js";
-import { MemoryFileSystem } from "../../src/fs/memory.js";
-import { OP, ST, establish, executed, useServer } from "./support.js";
+import { CountingFileSystem, OP, ST, establish, executed, useServer } from "./support.js";
 
 const MiB = 1024 * 1024;
-
-/** A memory filesystem that counts the bytes its read() hands out. */
-class CountingFileSystem extends MemoryFileSystem {
-  bytesRead = 0;
-  override async read(handle: FileHandle, offset: bigint, count: number): Promise<ReadResult> {
-    const r = await super.read(handle, offset, count);
-    this.bytesRead += r.data.length;
-    return r;
-  }
-}
 
 const fs = new CountingFileSystem({ exportMode: 0o777 });
 const running = useServer(() => ({ fs }));

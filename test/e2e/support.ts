@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientSession, NfsClientOptions } from "../../src/client/index.js";
 import { NfsClient } from "../../src/client/index.js";
-import type { FileHandle } from "../../src/fs/backend.js";
+import type { FileHandle, ReadResult } from "../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
 import { NfsServer } from "../../src/nfs/server.js";
@@ -170,5 +170,15 @@ export class GatedFileSystem extends MemoryFileSystem {
       await gate;
     }
     return super.root();
+  }
+}
+
+/** A memory filesystem that counts the bytes its read() hands out. */
+export class CountingFileSystem extends MemoryFileSystem {
+  bytesRead = 0;
+  override async read(handle: FileHandle, offset: bigint, count: number): Promise<ReadResult> {
+    const r = await super.read(handle, offset, count);
+    this.bytesRead += r.data.length;
+    return r;
   }
 }
