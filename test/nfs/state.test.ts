@@ -793,6 +793,28 @@ describe("state bookkeeping", () => {
   });
 });
 
+describe("refused OPENs keep nothing", () => {
+  it("does not keep the open-owner of an OPEN refused with NFS4ERR_SHARE_DENIED", async () => {
+    const run = await client(h, "a");
+    await run([
+      putroot,
+      lookup("export"),
+      openOp("f", "o1", OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_WRITE),
+    ]);
+    for (let i = 0; i < 5; i++)
+      expect(
+        (
+          await run([
+            putroot,
+            lookup("export"),
+            openOp("f", `other-${i}`, OPEN4_SHARE_ACCESS_WRITE),
+          ])
+        ).status,
+      ).toBe(nfsstat4.NFS4ERR_SHARE_DENIED);
+    expect(h.state.stats()).toMatchObject({ openOwners: 1, stateids: 1 });
+  });
+});
+
 describe("nfs.maxStateidsPerClient", () => {
   const CAP = 3;
   let fs: MemoryFileSystem;
@@ -831,6 +853,15 @@ describe("nfs.maxStateidsPerClient", () => {
       nfsstat4.NFS4ERR_NOSPC,
     );
     expect(await exists(run, "new")).toBe(nfsstat4.NFS4ERR_NOENT);
+    // Without create (CLAIM_NULL, and CLAIM_FH) the limit is checked once the file is found.
+    const noCreate = openOp("f0", "o-new");
+    if (noCreate.argop !== nfs_opnum4.OP_OPEN) throw new Error("not an OPEN");
+    noCreate.opopen.openhow = { opentype: opentype4.OPEN4_NOCREATE };
+    expect((await run([putroot, lookup("export"), noCreate])).status).toBe(nfsstat4.NFS4ERR_NOSPC);
+    noCreate.opopen.claim = { claim: open_claim_type4.CLAIM_FH };
+    expect((await run([putroot, lookup("export"), lookup("f0"), noCreate])).status).toBe(
+      nfsstat4.NFS4ERR_NOSPC,
+    );
     // Nothing was kept for the refused OPENs: not even their owners.
     expect(h.state.stats()).toMatchObject({ openOwners: CAP, stateids: CAP });
     expect(count()).toBe(CAP);
