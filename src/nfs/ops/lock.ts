@@ -2,7 +2,9 @@
 // lock-owner comes through an open stateid (open_to_lock_owner4), a known one
 // through its lock stateid. Conflicts with other lock-owners' locks are
 // NFS4ERR_DENIED naming the conflicting owner and range; a lock-owner's own
-// locks are upgraded, downgraded, split and merged (POSIX semantics).
+// locks are upgraded, downgraded, split and merged (POSIX semantics). A client
+// holding nfs.maxStateidsPerClient stateids gets no new lock stateid
+// (NFS4ERR_SERVERFAULT, see STATEID_LIMIT) but may lock through those it holds.
 
 import type { LOCK4res } from "../../../generated/nfs4/index.js";
 import {

@@ -6,7 +6,8 @@
 // delegations), and reclaims of delegations held before the client restarted
 // NOTSUPP, as Linux nfsd answers them (§18.16.4's text allows NOTSUPP; see
 // spec/nfs4-errors.txt). A second OPEN of a file by the same owner upgrades
-// the open.
+// the open. A client holding nfs.maxStateidsPerClient stateids may upgrade
+// its opens but gets no new one (NFS4ERR_NOSPC, see STATEID_LIMIT).
 
 import type {
   OPEN4args,
@@ -240,6 +241,9 @@ async function byName(
   // A client at its stateid limit gets its NFS4ERR_NOSPC before the file is
   // created, not after: an OPEN that fails must leave no new file behind.
   // Only re-opening a file its owner already has open needs no new stateid.
+  // (Concurrent OPENs of the same client may still take the last stateid
+  // while this one creates its file; it then fails after creating it, a file
+  // the client could as well have created by closing something first.)
   if (state.server.state.atStateidLimit(client)) {
     const found = await fs.lookup(dir, name.name).catch(() => null);
     const owner = state.server.state.findOpenOwner(client, args.owner.owner);
