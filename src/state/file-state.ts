@@ -3,7 +3,7 @@
 // locks, and READ/WRITE with special stateids share denials.
 
 import type { LockState } from "./lock-state.js";
-import type { OpenOwner, OpenState } from "./open-state.js";
+import type { OpenState } from "./open-state.js";
 
 export class FileState {
   readonly opens = new Set<OpenState>();
@@ -14,10 +14,13 @@ export class FileState {
     return this.opens.size === 0 && this.locks.size === 0;
   }
 
-  /** The open that stands in the way of an open by `owner` with these modes, if any (§9.7). */
-  shareConflict(owner: OpenOwner, access: number, deny: number): OpenState | undefined {
+  /**
+   * The open that stands in the way of an open with these modes by the
+   * open-owner whose key is `ownerKey` (OpenOwner.key), if any (§9.7).
+   */
+  shareConflict(ownerKey: string, access: number, deny: number): OpenState | undefined {
     for (const o of this.opens) {
-      if (o.owner === owner) continue;
+      if (o.owner.key === ownerKey) continue;
       if ((access & o.deny) !== 0 || (deny & o.access) !== 0) return o;
     }
     return undefined;

@@ -27,6 +27,7 @@ export interface StateSettings {
   readonly replayCacheBudget: number;
   readonly maxClients: number;
   readonly maxSessionsPerClient: number;
+  readonly maxStateidsPerClient: number;
 }
 
 export interface StateOptions {
@@ -48,6 +49,20 @@ interface Holdings {
   readonly sessions: Map<string, Session>;
   readonly openOwners: Map<string, OpenOwner>;
   readonly lockOwners: Map<string, LockOwner>;
+  /** Its open and lock stateids, at most settings.maxStateidsPerClient. */
+  stateids: number;
+  /** It has already been logged as reaching maxStateidsPerClient (logged once per client). */
+  limitLogged: boolean;
+}
+
+function emptyHoldings(): Holdings {
+  return {
+    sessions: new Map(),
+    openOwners: new Map(),
+    lockOwners: new Map(),
+    stateids: 0,
+    limitLogged: false,
+  };
 }
 
 export interface StateStats {
@@ -58,6 +73,8 @@ export interface StateStats {
   readonly openOwners: number;
   readonly lockOwners: number;
   readonly stateids: number;
+  /** The most open and lock stateids one client holds (bounded by maxStateidsPerClient). */
+  readonly mostStateidsOfAClient: number;
   /** Bytes the slots actually cache, and bytes reserved for them out of the budget. */
   readonly replayCacheBytes: number;
   readonly replayCacheReserved: number;
@@ -130,11 +147,7 @@ export class StateManager {
 
   addClient(record: ClientRecord): void {
     this.clients.set(record.clientid, record);
-    this.holdings.set(record, {
-      sessions: new Map(),
-      openOwners: new Map(),
-      lockOwners: new Map(),
-    });
+    this.holdings.set(record, emptyHoldings());
     const key = keyOf(record.ownerId);
     const list = this.byOwner.get(key);
     if (list) list.push(record);
@@ -162,7 +175,7 @@ export class StateManager {
     let h = this.holdings.get(record);
     if (!h) {
       // A record never added (or already removed): it holds nothing, and keeps nothing.
-      h = { sessions: new Map(), openOwners: new Map(), lockOwners: new Map() };
+      h = emptyHoldings();
     }
     return h;
   }
@@ -359,26 +372,65 @@ export class StateManager {
     if (this.files.get(fileKey)?.empty) this.files.delete(fileKey);
   }
 
-  openOwner(client: ClientRecord, owner: Uint8Array): OpenOwner {
-    const key = ownerKeyOf(client.clientid, owner);
-    const owners = this.held(client).openOwners;
-    let o = owners.get(key);
-    if (!o) {
-      o = new OpenOwner(client, new Uint8Array(owner));
-      owners.set(key, o);
+  /**
+   * How many open and lock stateids the client holds. Each keeps an owner, a
+   * stateid and file state alive while the client renews its lease, so their
+   * number is what settings.maxStateidsPerClient bounds.
+   */
+  stateidCount(client: ClientRecord): number {
+    return this.held(client).stateids;
+  }
+
+  /**
+   * True if the client may not take one more open or lock stateid. The first
+   * time a client reaches the limit is logged (once per client record, not per
+   * request, so a client pressing against it cannot flood the log).
+   */
+  atStateidLimit(client: ClientRecord): boolean {
+    const held = this.held(client);
+    if (held.stateids < this.settings.maxStateidsPerClient) return false;
+    if (!held.limitLogged) {
+      held.limitLogged = true;
+      this.log.warn(
+        {
+          clientid: client.clientid.toString(16),
+          maxStateidsPerClient: this.settings.maxStateidsPerClient,
+        },
+        "client holds maxStateidsPerClient stateids; refusing new opens and lock-owners",
+      );
     }
-    return o;
+    return true;
+  }
+
+  /** The client's open-owner `owner`, if it holds anything (owners holding nothing are not kept). */
+  findOpenOwner(client: ClientRecord, owner: Uint8Array): OpenOwner | undefined {
+    return this.held(client).openOwners.get(ownerKeyOf(client.clientid, owner));
   }
 
   /** The open of `owner` on the file, if it has one. */
-  findOpen(owner: OpenOwner, fileKey: string): OpenState | undefined {
+  findOpen(owner: OpenOwner | undefined, fileKey: string): OpenState | undefined {
+    if (!owner) return undefined;
     for (const o of owner.opens) if (o.fileKey === fileKey) return o;
     return undefined;
   }
 
-  newOpen(owner: OpenOwner, fh: Uint8Array): OpenState {
-    const open = new OpenState(this.stateids.newOther(), owner, new Uint8Array(fh));
-    owner.opens.add(open);
+  /**
+   * A new open of the file for the client's open-owner `owner` (created with
+   * it), or null when the client already holds maxStateidsPerClient stateids:
+   * then nothing is created, not even the owner.
+   */
+  newOpen(client: ClientRecord, owner: Uint8Array, fh: Uint8Array): OpenState | null {
+    if (this.atStateidLimit(client)) return null;
+    const held = this.held(client);
+    const key = ownerKeyOf(client.clientid, owner);
+    let o = held.openOwners.get(key);
+    if (!o) {
+      o = new OpenOwner(client, new Uint8Array(owner));
+      held.openOwners.set(key, o);
+    }
+    const open = new OpenState(this.stateids.newOther(), o, new Uint8Array(fh));
+    o.opens.add(open);
+    held.stateids++;
     this.fileFor(fh, open.fileKey).opens.add(open);
     this.stateids.add(open);
     return open;
@@ -387,29 +439,35 @@ export class StateManager {
   removeOpen(open: OpenState): void {
     for (const l of [...this.locksOf(open)]) this.removeLockState(l);
     this.openLocks.delete(open);
-    open.owner.opens.delete(open);
+    const held = this.held(open.owner.client);
+    // Removing twice must not count twice.
+    if (open.owner.opens.delete(open)) held.stateids--;
     // An owner with nothing open is forgotten, so owners do not pile up over a client's life.
-    if (open.owner.opens.size === 0) this.held(open.owner.client).openOwners.delete(open.owner.key);
+    if (open.owner.opens.size === 0) held.openOwners.delete(open.owner.key);
     this.files.get(open.fileKey)?.opens.delete(open);
     this.stateids.remove(open);
     this.dropIfEmpty(open.fileKey);
     this.onOpenRemoved(open.fh);
   }
 
-  lockOwner(client: ClientRecord, owner: Uint8Array): LockOwner {
-    const owners = this.held(client).lockOwners;
-    const existing = owners.get(ownerKeyOf(client.clientid, owner));
-    if (existing) return existing;
-    const created = new LockOwner(client, new Uint8Array(owner));
-    owners.set(created.key, created);
-    return created;
-  }
-
-  /** The lock state of `owner` on the open's file, created if it has none. */
-  lockStateFor(owner: LockOwner, open: OpenState): LockState {
-    for (const l of owner.states) if (l.fileKey === open.fileKey) return l;
-    const l = new LockState(this.stateids.newOther(), owner, open, open.fh);
-    owner.states.add(l);
+  /**
+   * The lock state of the client's lock-owner `owner` on the open's file:
+   * its existing one, else a new one (with the owner, if new), or null when
+   * that would need a stateid beyond maxStateidsPerClient (nothing is created).
+   */
+  lockStateFor(client: ClientRecord, owner: Uint8Array, open: OpenState): LockState | null {
+    const held = this.held(client);
+    const key = ownerKeyOf(client.clientid, owner);
+    let o = held.lockOwners.get(key);
+    if (o) for (const l of o.states) if (l.fileKey === open.fileKey) return l;
+    if (this.atStateidLimit(client)) return null;
+    if (!o) {
+      o = new LockOwner(client, new Uint8Array(owner));
+      held.lockOwners.set(key, o);
+    }
+    const l = new LockState(this.stateids.newOther(), o, open, open.fh);
+    o.states.add(l);
+    held.stateids++;
     let locks = this.openLocks.get(open);
     if (!locks) {
       locks = new Set();
@@ -422,8 +480,9 @@ export class StateManager {
   }
 
   removeLockState(l: LockState): void {
-    l.owner.states.delete(l);
-    if (l.owner.states.size === 0) this.held(l.owner.client).lockOwners.delete(l.owner.key);
+    const held = this.held(l.owner.client);
+    if (l.owner.states.delete(l)) held.stateids--;
+    if (l.owner.states.size === 0) held.lockOwners.delete(l.owner.key);
     const locks = this.openLocks.get(l.open);
     locks?.delete(l);
     if (locks?.size === 0) this.openLocks.delete(l.open);
@@ -494,6 +553,10 @@ export class StateManager {
       openOwners: [...this.holdings.values()].reduce((n, h) => n + h.openOwners.size, 0),
       lockOwners: [...this.holdings.values()].reduce((n, h) => n + h.lockOwners.size, 0),
       stateids: this.stateids.size,
+      mostStateidsOfAClient: [...this.holdings.values()].reduce(
+        (n, h) => Math.max(n, h.stateids),
+        0,
+      ),
       replayCacheBytes: [...this.sessions.values()].reduce((n, s) => n + s.slots.cachedBytes, 0),
       replayCacheReserved: this.replayBudget.reserved,
       replayCacheBudget: this.replayBudget.total,

@@ -410,3 +410,57 @@ describe("the courteous server, on an injected clock", () => {
     expect(running.server.state.client(a.clientid)?.courtesy).toBe(false);
   });
 });
+
+describe("nfs.maxStateidsPerClient over TCP", () => {
+  const CAP = 4;
+  const running = useServer({ settings: { maxStateidsPerClient: CAP } });
+
+  it("answers the OPEN beyond it NFS4ERR_NOSPC without creating the file; CLOSE makes room", async () => {
+    const a = await peer(running.port);
+    const sids: stateid4[] = [];
+    // Ever new open-owners, as the fuzzer found: the client's state stops growing at the cap.
+    for (let i = 0; i < 3 * CAP; i++) {
+      const r = await a.run([
+        ...at(),
+        openOp(`f${i}`, `owner-${i}`, OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_NONE),
+      ]);
+      if (i < CAP) sids.push(openStateid(r));
+      else {
+        expect(r.status).toBe(ST.NFS4ERR_NOSPC);
+        expect(last(r, OP.OP_OPEN).status).toBe(ST.NFS4ERR_NOSPC);
+        expect((await a.run(at(`f${i}`))).status).toBe(ST.NFS4ERR_NOENT);
+      }
+    }
+    const record = running.server.state.client(a.clientid);
+    if (!record) throw new Error("no client record");
+    expect(running.server.state.stateidCount(record)).toBe(CAP);
+
+    // Upgrading an open the owner holds still works at the cap.
+    const up = await a.run([
+      ...at(),
+      openOp("f0", "owner-0", OPEN4_SHARE_ACCESS_READ, OPEN4_SHARE_DENY_WRITE),
+    ]);
+    expect(up.status).toBe(ST.NFS4_OK);
+    expect(openStateid(up).other).toEqual(sids[0]!.other);
+
+    // Another client has its own allowance.
+    const b = await peer(running.port);
+    expect(
+      (
+        await b.run([
+          ...at(),
+          openOp("g", "owner-0", OPEN4_SHARE_ACCESS_READ, OPEN4_SHARE_DENY_NONE),
+        ])
+      ).status,
+    ).toBe(ST.NFS4_OK);
+
+    expect((await a.run([...at("f1"), closeOp(sids[1]!)])).status).toBe(ST.NFS4_OK);
+    const again = await a.run([
+      ...at(),
+      openOp("late", "owner-late", OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_NONE),
+    ]);
+    expect(again.status).toBe(ST.NFS4_OK);
+    expect((await a.run(at("late"))).status).toBe(ST.NFS4_OK);
+    expect(running.server.state.stateidCount(record)).toBe(CAP);
+  });
+});

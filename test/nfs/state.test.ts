@@ -25,7 +25,11 @@ import {
   opentype4,
   stable_how4,
 } from "../../generated/nfs4/index.js";
+import { pino } from "pino";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
+import { DEFAULT_NFS_SETTINGS } from "../../src/nfs/settings.js";
+import { ClientRecord } from "../../src/state/client.js";
+import { StateManager } from "../../src/state/manager.js";
 import { bitmapOf } from "../../src/nfs/attrs/index.js";
 import { XdrWriter } from "../../src/xdr/index.js";
 import type { RpcConnection } from "../../src/rpc/types.js";
@@ -786,5 +790,246 @@ describe("state bookkeeping", () => {
       lockOwners: 0,
       stateids: 0,
     });
+  });
+});
+
+describe("refused OPENs keep nothing", () => {
+  it("does not keep the open-owner of an OPEN refused with NFS4ERR_SHARE_DENIED", async () => {
+    const run = await client(h, "a");
+    await run([
+      putroot,
+      lookup("export"),
+      openOp("f", "o1", OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_WRITE),
+    ]);
+    for (let i = 0; i < 5; i++)
+      expect(
+        (
+          await run([
+            putroot,
+            lookup("export"),
+            openOp("f", `other-${i}`, OPEN4_SHARE_ACCESS_WRITE),
+          ])
+        ).status,
+      ).toBe(nfsstat4.NFS4ERR_SHARE_DENIED);
+    expect(h.state.stats()).toMatchObject({ openOwners: 1, stateids: 1 });
+  });
+});
+
+describe("nfs.maxStateidsPerClient", () => {
+  const CAP = 3;
+  let fs: MemoryFileSystem;
+  beforeEach(() => {
+    fs = new MemoryFileSystem({ exportMode: 0o777 });
+    h = new Harness({ maxStateidsPerClient: CAP }, fs);
+  });
+
+  /** A client (see `client`) with its record, so its count can be read. */
+  async function counted(name: string) {
+    const run = await client(h, name);
+    const record = h.state.byOwnerId(utf8(name)).confirmed;
+    if (!record) throw new Error("no confirmed record");
+    return { run, count: () => h.state.stateidCount(record), record };
+  }
+  const exists = async (run: Awaited<ReturnType<typeof client>>, name: string) =>
+    (await run([putroot, lookup("export"), lookup(name)])).status;
+
+  it("refuses an OPEN needing a new stateid with NFS4ERR_NOSPC, before creating the file", async () => {
+    const { run, count } = await counted("a");
+    const sids: stateid4[] = [];
+    for (let i = 0; i < CAP; i++)
+      sids.push(openStateid(await run([putroot, lookup("export"), openOp(`f${i}`, `o${i}`)])));
+    expect(count()).toBe(CAP);
+
+    // A new owner and a new file: refused, and the file is not created.
+    const refused = await run([putroot, lookup("export"), openOp("new", "o-new")]);
+    expect(refused.status).toBe(nfsstat4.NFS4ERR_NOSPC);
+    expect(await exists(run, "new")).toBe(nfsstat4.NFS4ERR_NOENT);
+    // A new owner on an existing file needs a stateid too.
+    expect((await run([putroot, lookup("export"), openOp("f0", "o-new")])).status).toBe(
+      nfsstat4.NFS4ERR_NOSPC,
+    );
+    // An existing owner on a file it has not open likewise, created or not.
+    expect((await run([putroot, lookup("export"), openOp("new", "o0")])).status).toBe(
+      nfsstat4.NFS4ERR_NOSPC,
+    );
+    expect(await exists(run, "new")).toBe(nfsstat4.NFS4ERR_NOENT);
+    // Without create (CLAIM_NULL, and CLAIM_FH) the limit is checked once the file is found.
+    const noCreate = openOp("f0", "o-new");
+    if (noCreate.argop !== nfs_opnum4.OP_OPEN) throw new Error("not an OPEN");
+    noCreate.opopen.openhow = { opentype: opentype4.OPEN4_NOCREATE };
+    expect((await run([putroot, lookup("export"), noCreate])).status).toBe(nfsstat4.NFS4ERR_NOSPC);
+    noCreate.opopen.claim = { claim: open_claim_type4.CLAIM_FH };
+    expect((await run([putroot, lookup("export"), lookup("f0"), noCreate])).status).toBe(
+      nfsstat4.NFS4ERR_NOSPC,
+    );
+    // Nothing was kept for the refused OPENs: not even their owners.
+    expect(h.state.stats()).toMatchObject({ openOwners: CAP, stateids: CAP });
+    expect(count()).toBe(CAP);
+
+    // An upgrade of an open the owner holds needs no new stateid (create or not).
+    const up = await run([
+      putroot,
+      lookup("export"),
+      openOp("f0", "o0", OPEN4_SHARE_ACCESS_READ, OPEN4_SHARE_DENY_WRITE),
+    ]);
+    expect(up.status).toBe(nfsstat4.NFS4_OK);
+    expect(openStateid(up)).toEqual({ seqid: sids[0]!.seqid + 1, other: sids[0]!.other });
+    expect(count()).toBe(CAP);
+
+    // Closing one makes room again.
+    expect((await run([putroot, lookup("export"), lookup("f1"), closeOp(sids[1]!)])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect(count()).toBe(CAP - 1);
+    expect((await run([putroot, lookup("export"), openOp("new", "o-new")])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect(await exists(run, "new")).toBe(nfsstat4.NFS4_OK);
+    expect(count()).toBe(CAP);
+  });
+
+  it("counts per client: one client at the limit does not limit another", async () => {
+    const a = await counted("a");
+    for (let i = 0; i < CAP; i++)
+      await a.run([putroot, lookup("export"), openOp(`a${i}`, `o${i}`)]);
+    expect((await a.run([putroot, lookup("export"), openOp("x", "o9")])).status).toBe(
+      nfsstat4.NFS4ERR_NOSPC,
+    );
+    const b = await counted("b");
+    expect((await b.run([putroot, lookup("export"), openOp("x", "o9")])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect([a.count(), b.count()]).toEqual([CAP, 1]);
+    expect(h.state.stats().mostStateidsOfAClient).toBe(CAP);
+  });
+
+  it("refuses a LOCK needing a new lock stateid with NFS4ERR_SERVERFAULT; held ones still lock", async () => {
+    const { run, count } = await counted("a");
+    const s1 = openStateid(await run([putroot, lookup("export"), openOp("f1", "o1")]));
+    const s2 = openStateid(await run([putroot, lookup("export"), openOp("f2", "o2")]));
+    const locked = await run([
+      putroot,
+      lookup("export"),
+      lookup("f1"),
+      lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 10n),
+    ]);
+    expect(locked.status).toBe(nfsstat4.NFS4_OK);
+    const l1 = last<{ resok4: { lock_stateid: stateid4 } }>(locked, "oplock").resok4.lock_stateid;
+    expect(count()).toBe(CAP);
+
+    // A new lock-owner: refused, and nothing of it kept.
+    const lockF2 = [
+      putroot,
+      lookup("export"),
+      lookup("f2"),
+      lockNew(s2, "L2", nfs_lock_type4.WRITE_LT, 0n, 10n),
+    ];
+    expect((await run(lockF2)).status).toBe(nfsstat4.NFS4ERR_SERVERFAULT);
+    // A held lock-owner on another file needs a new lock stateid too.
+    expect(
+      (
+        await run([
+          putroot,
+          lookup("export"),
+          lookup("f2"),
+          lockNew(s2, "L1", nfs_lock_type4.WRITE_LT, 0n, 10n),
+        ])
+      ).status,
+    ).toBe(nfsstat4.NFS4ERR_SERVERFAULT);
+    expect(h.state.stats()).toMatchObject({ lockOwners: 1, stateids: CAP });
+
+    // Through the lock stateid held, locking goes on.
+    const more = await run([
+      putroot,
+      lookup("export"),
+      lookup("f1"),
+      lockExisting(l1, nfs_lock_type4.READ_LT, 100n, 10n),
+    ]);
+    expect(more.status).toBe(nfsstat4.NFS4_OK);
+    expect(count()).toBe(CAP);
+
+    // Unlocking and freeing the lock stateid (FREE_STATEID) makes room.
+    const l1now = last<{ resok4: { lock_stateid: stateid4 } }>(more, "oplock").resok4.lock_stateid;
+    const unlocked = await run([putroot, lookup("export"), lookup("f1"), locku(l1now, 0n, ALL)]);
+    const free = await run([
+      {
+        argop: nfs_opnum4.OP_FREE_STATEID,
+        opfree_stateid: {
+          fsa_stateid: last<{ lock_stateid: stateid4 }>(unlocked, "oplocku").lock_stateid,
+        },
+      },
+    ]);
+    expect(free.status).toBe(nfsstat4.NFS4_OK);
+    expect(count()).toBe(CAP - 1);
+    const l2res = await run(lockF2);
+    expect(l2res.status).toBe(nfsstat4.NFS4_OK);
+    expect(count()).toBe(CAP);
+
+    // CLOSE takes the open's (unlocked) lock stateids with it.
+    const l2 = last<{ resok4: { lock_stateid: stateid4 } }>(l2res, "oplock").resok4.lock_stateid;
+    await run([putroot, lookup("export"), lookup("f2"), locku(l2, 0n, ALL)]);
+    const closed = await run([putroot, lookup("export"), lookup("f2"), closeOp(s2)]);
+    expect(closed.status).toBe(nfsstat4.NFS4_OK);
+    expect(count()).toBe(CAP - 2);
+  });
+
+  it("returns the count to 0 when the client goes, on every path", async () => {
+    const { run, count, record } = await counted("a");
+    const s1 = openStateid(await run([putroot, lookup("export"), openOp("f1", "o1")]));
+    await run([
+      putroot,
+      lookup("export"),
+      lookup("f1"),
+      lockNew(s1, "L1", nfs_lock_type4.WRITE_LT, 0n, 10n),
+    ]);
+    await run([putroot, lookup("export"), openOp("f2", "o1")]);
+    expect(count()).toBe(CAP);
+    h.clock.now += (h.ctx.settings.leaseTimeSec + h.ctx.settings.courtesyTimeSec + 1) * 1000;
+    expect(h.state.expireLeases()).toBe(1);
+    expect(h.state.stateidCount(record)).toBe(0);
+    expect(h.state.stats()).toMatchObject({
+      clients: 0,
+      openOwners: 0,
+      lockOwners: 0,
+      stateids: 0,
+      mostStateidsOfAClient: 0,
+    });
+    // The same owner comes back with a new record and the whole allowance.
+    const again = await counted("a");
+    for (let i = 0; i < CAP; i++)
+      expect((await again.run([putroot, lookup("export"), openOp(`g${i}`, "o1")])).status).toBe(
+        nfsstat4.NFS4_OK,
+      );
+    expect(again.count()).toBe(CAP);
+  });
+
+  it("logs once per client when it reaches the limit, not once per refusal", () => {
+    const lines: string[] = [];
+    const log = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
+    const state = new StateManager({
+      settings: { ...DEFAULT_NFS_SETTINGS, maxStateidsPerClient: 1 },
+      log,
+    });
+    const record = (name: string) => {
+      const r = new ClientRecord(state.newClientId(), utf8(name), utf8("v"), "sys:0", 0, [], 0, 1, {
+        csr_status: nfsstat4.NFS4ERR_SEQ_MISORDERED,
+      });
+      state.addClient(r);
+      return r;
+    };
+    const a = record("a");
+    expect(state.newOpen(a, utf8("o1"), utf8("fh1"))).not.toBeNull();
+    expect(lines).toHaveLength(0);
+    for (let i = 0; i < 10; i++) expect(state.newOpen(a, utf8(`o${i}`), utf8(`g${i}`))).toBeNull();
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      clientid: a.clientid.toString(16),
+      maxStateidsPerClient: 1,
+    });
+    const b = record("b");
+    state.newOpen(b, utf8("o1"), utf8("fh1"));
+    expect(state.newOpen(b, utf8("o2"), utf8("fh2"))).toBeNull();
+    expect(lines).toHaveLength(2);
+    expect(state.stateidCount(a)).toBe(1);
   });
 });

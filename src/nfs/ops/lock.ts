@@ -2,7 +2,9 @@
 // lock-owner comes through an open stateid (open_to_lock_owner4), a known one
 // through its lock stateid. Conflicts with other lock-owners' locks are
 // NFS4ERR_DENIED naming the conflicting owner and range; a lock-owner's own
-// locks are upgraded, downgraded, split and merged (POSIX semantics).
+// locks are upgraded, downgraded, split and merged (POSIX semantics). A client
+// holding nfs.maxStateidsPerClient stateids gets no new lock stateid
+// (NFS4ERR_SERVERFAULT, see STATEID_LIMIT) but may lock through those it holds.
 
 import type { LOCK4res } from "../../../generated/nfs4/index.js";
 import {
@@ -20,6 +22,21 @@ import { defineOp, type OpHandler } from "../op.js";
 import { resolveForFile } from "../stateids.js";
 import { findConflict, modeOf, notDenied, requestRange } from "./lock-common.js";
 import { fixed } from "./reply-size.js";
+
+/**
+ * The answer to a LOCK that needs a new lock stateid while its client holds
+ * nfs.maxStateidsPerClient. The fitting error, NFS4ERR_NOSPC (which OPEN
+ * answers), is not among LOCK's errors in RFC 8881 §15.2, and NFS4ERR_DENIED
+ * would name a conflicting lock that does not exist. Of those allowed,
+ * NFS4ERR_DELAY would have the client retry (the Linux client does so without
+ * end) against a limit that lifts only when the client itself frees state, so
+ * the application would hang. NFS4ERR_SERVERFAULT is, by its definition
+ * among RFC 8881 §15.1.1's general errors, the error for a failure that maps
+ * to no specific legal one, and the client reports it to fcntl(2) as an I/O
+ * error (EIO or EREMOTEIO, by Linux version) instead of waiting for ever.
+ * Locking through a lock stateid the client already holds still works.
+ */
+const STATEID_LIMIT = nfsstat4.NFS4ERR_SERVERFAULT;
 
 const fail = (status: NfsError): LOCK4res => ({ status: notDenied(status) });
 
@@ -41,7 +58,9 @@ export const lock: OpHandler<typeof nfs_opnum4.OP_LOCK> = (args, state) => {
     const o = args.locker.open_owner;
     const r = resolveForFile<OpenState>(state, o.open_stateid, ["open"]);
     if ("error" in r) return fail(r.error);
-    lockState = manager.lockStateFor(manager.lockOwner(session.client, o.lock_owner.owner), r.ok);
+    const made = manager.lockStateFor(session.client, o.lock_owner.owner, r.ok);
+    if (made === null) return fail(STATEID_LIMIT);
+    lockState = made;
   } else {
     const r = resolveForFile<LockState>(state, args.locker.lock_owner.lock_stateid, ["lock"]);
     if ("error" in r) return fail(r.error);

@@ -6,7 +6,8 @@
 // delegations), and reclaims of delegations held before the client restarted
 // NOTSUPP, as Linux nfsd answers them (§18.16.4's text allows NOTSUPP; see
 // spec/nfs4-errors.txt). A second OPEN of a file by the same owner upgrades
-// the open.
+// the open. A client holding nfs.maxStateidsPerClient stateids may upgrade
+// its opens but gets no new one (NFS4ERR_NOSPC, see STATEID_LIMIT).
 
 import type {
   OPEN4args,
@@ -40,7 +41,9 @@ import type { CreateHow, FileHandle } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { keyOf } from "../../state/client.js";
+import { ownerKeyOf } from "../../state/keys.js";
 import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
+import type { ClientRecord } from "../../state/client.js";
 import type { NfsError } from "../../state/slot-table.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
@@ -54,6 +57,18 @@ const WANT_BITS =
   OPEN4_SHARE_ACCESS_WANT_DELEG_MASK |
   OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |
   OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED;
+
+/**
+ * The answer to an OPEN that needs a new open stateid while its client holds
+ * nfs.maxStateidsPerClient. RFC 8881 §15.2 lists NFS4ERR_NOSPC for OPEN, and
+ * its meaning (one of §15.1.4's file system errors: a limit of the server's
+ * storage) fits: the server will not store more state for this client. The
+ * Linux client reports it to open(2) as ENOSPC, an error applications expect
+ * from a file system, and does not retry it; NFS4ERR_DELAY would have it
+ * retry for ever against a limit that lifts only when it closes something,
+ * and NFS4ERR_SERVERFAULT (an I/O error) would say the server is broken.
+ */
+const STATEID_LIMIT = nfsstat4.NFS4ERR_NOSPC;
 
 function fail(status: NfsError): OPEN4res {
   return { status };
@@ -74,7 +89,7 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   let target: Opened;
   switch (args.claim.claim) {
     case open_claim_type4.CLAIM_NULL: {
-      const r = await byName(state, args, args.claim.file);
+      const r = await byName(state, args, args.claim.file, client);
       if ("error" in r) return fail(r.error);
       target = r;
       break;
@@ -109,24 +124,34 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   }
 
   const manager = state.server.state;
-  const owner = manager.openOwner(client, args.owner.owner);
+  const ownerKey = ownerKeyOf(client.clientid, args.owner.owner);
   const fileKey = keyOf(target.fh);
   for (;;) {
-    const conflict = manager.fileState(fileKey)?.shareConflict(owner, access, args.share_deny);
+    const conflict = manager.fileState(fileKey)?.shareConflict(ownerKey, access, args.share_deny);
     if (!conflict) break;
     if (!manager.evictIfCourtesy(conflict.client)) return fail(nfsstat4.NFS4ERR_SHARE_DENIED);
   }
-  let openState = manager.findOpen(owner, fileKey);
+  // The owner is looked up, not created: one is kept only while it holds an open.
+  let openState = manager.findOpen(manager.findOpenOwner(client, args.owner.owner), fileKey);
   if (openState) bumpSeqid(openState);
   else {
+    if (manager.atStateidLimit(client)) return fail(STATEID_LIMIT);
     // The backend keeps an open file (data and handle) even if its last name goes, until CLOSE.
     await state.server.fs.pin(target.fh);
     // Another OPEN of this owner may have won the race while we waited.
-    openState = manager.findOpen(owner, fileKey);
+    openState = manager.findOpen(manager.findOpenOwner(client, args.owner.owner), fileKey);
     if (openState) {
       void state.server.fs.unpin(target.fh);
       bumpSeqid(openState);
-    } else openState = manager.newOpen(owner, target.fh);
+    } else {
+      const made = manager.newOpen(client, args.owner.owner, target.fh);
+      if (made === null) {
+        // Other OPENs of this client took the last stateids while we waited.
+        void state.server.fs.unpin(target.fh);
+        return fail(STATEID_LIMIT);
+      }
+      openState = made;
+    }
   }
   openState.grant(access, args.share_deny);
 
@@ -156,6 +181,7 @@ async function byName(
   state: CompoundState,
   args: OPEN4args,
   nameBytes: Uint8Array,
+  client: ClientRecord,
 ): Promise<Opened | { error: NfsError }> {
   const fs = state.server.fs;
   const dir = currentFh(state);
@@ -211,6 +237,18 @@ async function byName(
       attrsset: [],
       cinfo: { atomic: true, before: dirAttrs.change, after: dirAttrs.change },
     };
+  }
+  // A client at its stateid limit gets its NFS4ERR_NOSPC before the file is
+  // created, not after: an OPEN that fails must leave no new file behind.
+  // Only re-opening a file its owner already has open needs no new stateid.
+  // (Concurrent OPENs of the same client may still take the last stateid
+  // while this one creates its file; it then fails after creating it, a file
+  // the client could as well have created by closing something first.)
+  if (state.server.state.atStateidLimit(client)) {
+    const found = await fs.lookup(dir, name.name).catch(() => null);
+    const owner = state.server.state.findOpenOwner(client, args.owner.owner);
+    if (!found || !state.server.state.findOpen(owner, keyOf(found.handle)))
+      return { error: STATEID_LIMIT };
   }
   const result = await fs.create(dir, name.name, createHow, initial.attrs);
   return {
