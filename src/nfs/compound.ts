@@ -140,15 +140,32 @@ export class CompoundProcessor {
       savedStateid: null,
       session: null,
     };
+    // Every operation is decoded before any runs, as Linux nfsd does: an
+    // argument array that ends before its count says is no COMPOUND at all
+    // (GARBAGE_ARGS, nothing executed, no slot touched); an operation whose
+    // arguments do not decode ends the array there and is answered
+    // NFS4ERR_BADXDR when its turn comes (RFC 8881 §15.1.1.1).
+    const decodedOps: Exclude<DecodedOp, { kind: "truncated" }>[] = [];
+    // Where the first operation's arguments end: a retry is identified by the
+    // bytes after SEQUENCE's (§2.10.6.1.3).
+    let afterFirstOp = r.offset;
+    for (let i = 0; i < count; i++) {
+      const decoded = decodeOp(r);
+      if (decoded.kind === "truncated") return { kind: "garbage_args" };
+      decodedOps.push(decoded);
+      if (i === 0) afterFirstOp = r.offset;
+      if (decoded.kind === "garbage") break;
+    }
+
     let hold: SlotHold | null = null;
     let status: nfsstat4 = nfsstat4.NFS4_OK;
     try {
-      for (let i = 0; i < count; i++) {
+      for (let i = 0; i < decodedOps.length; i++) {
         state.opIndex = i;
-        const decoded = decodeOp(r);
+        const decoded = decodedOps[i]!;
         if (decoded.kind === "garbage") {
           status = nfsstat4.NFS4ERR_BADXDR;
-          if (decoded.op !== null) push(statusResult(decoded.op, status));
+          push(statusResult(decoded.op, status));
           break;
         }
         const known = this.ops.get(decoded.op.argop);
@@ -173,7 +190,7 @@ export class CompoundProcessor {
             identity: {
               principal: call.cred.principal,
               opCount: count,
-              ...requestDigest(r.buffer, r.offset, r.end),
+              ...requestDigest(r.buffer, afterFirstOp, r.end),
             },
             minReplySize:
               RPC_REPLY_HEADER_SIZE + SEQUENCE_ONLY_REPLY_SIZE + ((tag.length + 3) & ~3),
@@ -457,8 +474,10 @@ function encodeResult(res: nfs_resop4): Encoded {
 
 type DecodedOp =
   | { readonly kind: "op"; readonly op: nfs_argop4 }
-  /** Undecodable arguments of operation `op` (null when even the number is missing). */
-  | { readonly kind: "garbage"; readonly op: number | null };
+  /** Undecodable arguments of operation `op`. */
+  | { readonly kind: "garbage"; readonly op: number }
+  /** Not even an operation number: the array ends before its count. */
+  | { readonly kind: "truncated" };
 
 /**
  * Decodes the next operation. An operation number that is not an operation
@@ -478,7 +497,7 @@ function decodeOp(r: CompoundReader): DecodedOp {
     )
       return { kind: "op", op: { argop: nfs_opnum4.OP_ILLEGAL } };
     r.offset = start;
-    return { kind: "garbage", op: r.remaining >= 4 ? r.readUint() : null };
+    return r.remaining >= 4 ? { kind: "garbage", op: r.readUint() } : { kind: "truncated" };
   }
 }
 type CompoundReader = RpcCall["args"];

@@ -956,12 +956,16 @@ describe("retry identity (RFC 8881 §2.10.6.1.3)", () => {
     const h = new Harness();
     const conn = h.conn();
     const { sessionid } = await newSession(h, conn);
-    await h.run([sequenceOp(sessionid, 1), reclaimCompleteOp], conn);
-    // The same operations, but a COMPOUND header claiming one more (a truncated request).
-    const bytes = Harness.encode([sequenceOp(sessionid, 1), reclaimCompleteOp]);
+    // The same bytes twice, the COMPOUND header counting two operations and
+    // then three: the first request ignores the third operation's bytes.
+    const bytes = Harness.encode([sequenceOp(sessionid, 1), reclaimCompleteOp, putrootOp]);
     const view = new DataView(bytes.buffer, bytes.byteOffset);
     const countAt = 4 + 4 + 4; // tag "t" (length + 4 padded bytes), minorversion
-    expect(view.getUint32(countAt)).toBe(2);
+    expect(view.getUint32(countAt)).toBe(3);
+    view.setUint32(countAt, 2);
+    const first = await h.raw(new Uint8Array(bytes), conn);
+    if (first.kind !== "success") throw new Error(first.kind);
+    expect(decodeCOMPOUND4res(new XdrReader(joinResult(first.result))).resarray).toHaveLength(2);
     view.setUint32(countAt, 3);
     const outcome = await h.raw(bytes, conn);
     expect(outcome.kind).toBe("success");
@@ -1036,6 +1040,48 @@ describe("retry identity (RFC 8881 §2.10.6.1.3)", () => {
     // SERVERFAULT is a reply like any other: it is cached and replayed.
     expect((await h.run(request, conn)).status).toBe(nfsstat4.NFS4ERR_SERVERFAULT);
     expect((await h.run([sequenceOp(sessionid, 2)], conn)).status).toBe(nfsstat4.NFS4_OK);
+  });
+});
+
+describe("COMPOUND decodes every operation before any runs", () => {
+  it("answers GARBAGE_ARGS, runs nothing and leaves the slot alone when the array ends early", async () => {
+    const h = new Harness();
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    // SEQUENCE + RECLAIM_COMPLETE, the header counting one operation more than follows.
+    const bytes = Harness.encode([sequenceOp(sessionid, 1), reclaimCompleteOp]);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(4 + 4 + 4, 3);
+    expect((await h.raw(bytes, conn)).kind).toBe("garbage_args");
+    expect(h.processor.executed.get(nfs_opnum4.OP_RECLAIM_COMPLETE)).toBeUndefined();
+    // Sequence ID 1 is still new on the slot: the request never took it.
+    const next = await h.run([sequenceOp(sessionid, 1), reclaimCompleteOp], conn);
+    expect(next.status).toBe(nfsstat4.NFS4_OK);
+    expect(h.processor.executed.get(nfs_opnum4.OP_RECLAIM_COMPLETE)).toBe(1);
+  });
+
+  it("answers an operation whose arguments do not decode NFS4ERR_BADXDR, after the ones before it ran", async () => {
+    const h = new Harness({}, undefined, { [nfs_opnum4.OP_PUTROOTFH]: fakeRoot });
+    const conn = h.conn();
+    const { sessionid } = await newSession(h, conn);
+    // SEQUENCE, RECLAIM_COMPLETE, then a LOOKUP whose name length runs past the end.
+    const bytes = Harness.encode([
+      sequenceOp(sessionid, 1),
+      reclaimCompleteOp,
+      putrootOp,
+      { argop: nfs_opnum4.OP_LOOKUP, oplookup: { objname: utf8("name") } },
+    ]);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(bytes.length - 8, 0x7fffffff);
+    const outcome = await h.raw(bytes, conn);
+    if (outcome.kind !== "success") throw new Error(outcome.kind);
+    const res = decodeCOMPOUND4res(new XdrReader(joinResult(outcome.result)));
+    expect(res.status).toBe(nfsstat4.NFS4ERR_BADXDR);
+    expect(res.resarray.map((r) => r.resop)).toEqual([
+      nfs_opnum4.OP_SEQUENCE,
+      nfs_opnum4.OP_RECLAIM_COMPLETE,
+      nfs_opnum4.OP_PUTROOTFH,
+      nfs_opnum4.OP_LOOKUP,
+    ]);
+    expect(h.processor.executed.get(nfs_opnum4.OP_RECLAIM_COMPLETE)).toBe(1);
   });
 });
 
