@@ -1,4 +1,5 @@
-// COMPOUND (RFC 8881 §16.2, §2.10.6): decodes the operations one at a time,
+// COMPOUND (RFC 8881 §16.2, §2.10.6): decodes every operation first (an array
+// shorter than its count is GARBAGE_ARGS, nothing run), then
 // enforces each operation's descriptor (op.ts: where it may stand, the minor
 // version, the current filehandle, whether its reply can still fit), runs
 // each operation in order until one fails, mapping backend failures to NFS

@@ -29,6 +29,9 @@ interface Answer {
 const GARBAGE_ARGS: Answer = { body: accepted({ stat: accept_stat.GARBAGE_ARGS }) };
 const PROC_UNAVAIL: Answer = { body: accepted({ stat: accept_stat.PROC_UNAVAIL }) };
 const SYSTEM_ERR: Answer = { body: accepted({ stat: accept_stat.SYSTEM_ERR }) };
+
+/** How much of a request's arguments a SYSTEM_ERR log line carries (hex), bytes. */
+const LOGGED_ARGS_BYTES = 1024;
 const PROG_UNAVAIL: Answer = { body: accepted({ stat: accept_stat.PROG_UNAVAIL }) };
 
 function isUint32(v: number): boolean {
@@ -108,6 +111,8 @@ export class Dispatcher {
     if (call.proc === NULL_PROC) return { body: success() };
 
     let outcome: RpcOutcome;
+    // Where the arguments start, so a program failure can be logged with them.
+    const argsStart = args.offset;
     try {
       outcome = await program.handle({
         xid,
@@ -120,8 +125,21 @@ export class Dispatcher {
         reserveReplyBytes,
       });
     } catch (e) {
+      // A real server fault: logged with (the head of) the request that caused it.
+      const request = Buffer.from(
+        args.buffer.subarray(argsStart, Math.min(args.end, argsStart + LOGGED_ARGS_BYTES)),
+      ).toString("hex");
       this.log.error(
-        { err: e, conn: conn.id, xid, prog: call.prog, vers: call.vers, proc: call.proc },
+        {
+          err: e,
+          conn: conn.id,
+          xid,
+          prog: call.prog,
+          vers: call.vers,
+          proc: call.proc,
+          argsLength: args.end - argsStart,
+          request,
+        },
         "RPC program threw; answering SYSTEM_ERR",
       );
       return SYSTEM_ERR;

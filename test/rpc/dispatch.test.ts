@@ -13,7 +13,8 @@ import {
   reply_stat,
 } from "../../generated/rpc/index.js";
 import type { Credential, RpcCall } from "../../src/rpc/index.js";
-import { authSysCredential } from "../../src/rpc/index.js";
+import { RpcServer, authSysCredential } from "../../src/rpc/index.js";
+import { pino } from "pino";
 import { XdrWriter } from "../../src/xdr/index.js";
 import {
   TEST_PROG,
@@ -131,6 +132,27 @@ describe("RPC dispatch", () => {
     const c = await client(port);
     expect(acceptStat((await c.call({ xid: 1, proc: 2 })).msg)).toBe(accept_stat.SYSTEM_ERR);
     expect(acceptStat((await c.call({ xid: 2, proc: 0 })).msg)).toBe(accept_stat.SUCCESS);
+  });
+
+  it("logs a program's failure with the head of the request that caused it", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => lines.push(line) });
+    const server = new RpcServer({ logger });
+    server.register(echoProgram());
+    const [bound] = await server.listen([{ host: "127.0.0.1", port: 0 }]);
+    try {
+      const c = await client(bound!.port);
+      const args = Uint8Array.from([0xde, 0xad, 0xbe, 0xef]);
+      expect(acceptStat((await c.call({ xid: 7, proc: 2, args })).msg)).toBe(
+        accept_stat.SYSTEM_ERR,
+      );
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged).toContainEqual(
+        expect.objectContaining({ xid: 7, proc: 2, request: "deadbeef", argsLength: 4 }),
+      );
+    } finally {
+      await server.close();
+    }
   });
 
   it("sends nothing for a dropped call", async () => {
