@@ -6,10 +6,9 @@
 // status in one place, and encodes the reply as it goes — which SEQUENCE's
 // slot may cache for exactly-once replies.
 
-import type { COMPOUND4res, nfs_argop4, nfs_resop4 } from "../../generated/nfs4/index.js";
+import type { nfs_argop4, nfs_resop4 } from "../../generated/nfs4/index.js";
 import {
   decodenfs_argop4,
-  encodeCOMPOUND4res,
   encodenfs_resop4,
   encodenfsstat4,
   nfs_opnum4,
@@ -121,8 +120,7 @@ export class CompoundProcessor {
     };
     // The COMPOUND4res header: status, tag, the result count.
     const headerSize = 4 + 4 + ((tag.length + 3) & ~3) + 4;
-    const reply = (status: nfsstat4): Uint8Array[] =>
-      encodeReply({ status, tag, resarray: results }).pieces;
+    const reply = (status: nfsstat4): Uint8Array[] => replyPieces(status, tag, []);
     if (!SUPPORTED_MINOR_VERSIONS.has(minorversion))
       return { kind: "success", result: reply(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH) };
     // The tag is a utf8str_cs: text the server echoes must be valid UTF-8 (§16.2.3).
@@ -227,19 +225,15 @@ export class CompoundProcessor {
         status = statusOf(res);
         if (status !== nfsstat4.NFS4_OK) break;
       }
-      const out = this.fit(tag, results, status, hold, {
-        header: headerSize,
-        results: resultBytes,
-        encoded,
-      });
+      const out = this.fit(headerSize, status, results, encoded, hold);
       if (hold)
         this.server.state.completeSlot(
           hold.session,
           hold.slot,
-          hold.cachethis ? cachedReplyOf(out.pieces, tag, results[0]!) : null,
+          hold.cachethis ? cachedReplyOf(out.status, out.encoded) : null,
         );
       hold = null;
-      return { kind: "success", result: out.pieces };
+      return { kind: "success", result: replyPieces(out.status, tag, out.encoded) };
     } finally {
       // An exception escaped: free the slot so the client is not stuck with NFS4ERR_DELAY.
       if (hold) this.server.state.abandonSlot(hold.session, hold.slot);
@@ -369,55 +363,44 @@ export class CompoundProcessor {
   }
 
   /**
-   * Assembles the reply: its header and the results encoded so far. The
-   * reply-size check before each operation (replyTooBig) keeps it within the
-   * session's limits; should an operation have answered more than its bound,
-   * this last check logs it loudly and, as RFC 8881 §2.10.6.4 requires,
-   * answers the operation that pushed the reply past the limit with
-   * NFS4ERR_REP_TOO_BIG(_TO_CACHE) instead — though that operation has run.
+   * The reply's status and encoded results. The reply-size check before each
+   * operation (replyTooBig) keeps them within the session's limits; should an
+   * operation have answered more than its bound, this last check logs it
+   * loudly and, as RFC 8881 §2.10.6.4 requires, answers the operation that
+   * pushed the reply past the limit with NFS4ERR_REP_TOO_BIG(_TO_CACHE)
+   * instead — though that operation has run.
    */
   private fit(
-    tag: Uint8Array,
-    results: nfs_resop4[],
+    headerSize: number,
     status: nfsstat4,
+    results: readonly nfs_resop4[],
+    encoded: readonly Encoded[],
     hold: SlotHold | null,
-    sizes: { readonly header: number; readonly results: number; readonly encoded: Encoded[] },
-  ): Encoded {
-    const size = sizes.header + sizes.results;
-    if (replyTooBig(hold, size) === null) {
-      const w = new XdrWriter(64);
-      encodenfsstat4(w, status);
-      w.writeOpaqueVar(tag, 0xffffffff);
-      w.writeArrayLength(results.length, 0xffffffff);
-      const pieces = [w.toBytes(), ...sizes.encoded.flatMap((e) => e.pieces)];
-      return { pieces, length: size };
-    }
+  ): { readonly status: nfsstat4; readonly encoded: readonly Encoded[] } {
+    const size = encoded.reduce((n, e) => n + e.length, headerSize);
+    if (hold === null || replyTooBig(hold, size) === null) return { status, encoded };
     this.overruns++;
     this.server.log.error(
       { ops: results.map((r) => nfs_opnum4_names[r.resop]), size },
       "reply exceeds the session's size limit although every operation's bound fitted: an operation's replyBound is wrong",
     );
-    return this.cut(tag, results, hold!);
-  }
-
-  /** The longest prefix of `results` that fits, then the failing operation's status. */
-  private cut(tag: Uint8Array, results: nfs_resop4[], hold: SlotHold): Encoded {
     const attrs = hold.session.fore;
     const limit =
       (hold.cachethis
         ? Math.min(attrs.ca_maxresponsesize, attrs.ca_maxresponsesize_cached)
         : attrs.ca_maxresponsesize) - RPC_REPLY_HEADER_SIZE;
-    const whole = encodeReply({ status: nfsstat4.NFS4_OK, tag, resarray: results });
     const tooBig =
-      hold.cachethis && whole.length + RPC_REPLY_HEADER_SIZE <= attrs.ca_maxresponsesize
+      hold.cachethis && size + RPC_REPLY_HEADER_SIZE <= attrs.ca_maxresponsesize
         ? nfsstat4.NFS4ERR_REP_TOO_BIG_TO_CACHE
         : nfsstat4.NFS4ERR_REP_TOO_BIG;
+    // The longest prefix of results that fits, then the failing operation's status.
     for (let n = results.length - 1; n >= 1; n--) {
-      const prefix = [...results.slice(0, n), statusResult(results[n]!.resop, tooBig)];
-      const candidate = encodeReply({ status: tooBig, tag, resarray: prefix });
-      if (candidate.length <= limit || n === 1) return candidate;
+      const failed = encodeResult(statusResult(results[n]!.resop, tooBig));
+      const prefix = [...encoded.slice(0, n), failed];
+      if (prefix.reduce((m, e) => m + e.length, headerSize) <= limit || n === 1)
+        return { status: tooBig, encoded: prefix };
     }
-    return whole; // SEQUENCE alone always fits: CREATE_SESSION refuses smaller limits
+    return { status, encoded }; // SEQUENCE alone always fits: CREATE_SESSION refuses smaller limits
   }
 }
 
@@ -460,10 +443,13 @@ interface Encoded {
   readonly length: number;
 }
 
-function encodeReply(res: COMPOUND4res): Encoded {
-  const w = new XdrWriter(512, { gatherFrom: REPLY_GATHER_FROM });
-  encodeCOMPOUND4res(w, res);
-  return { pieces: w.finishGather(), length: w.length };
+/** A COMPOUND4res from its status, the request's tag and the encoded results. */
+function replyPieces(status: nfsstat4, tag: Uint8Array, encoded: readonly Encoded[]): Uint8Array[] {
+  const w = new XdrWriter(64);
+  encodenfsstat4(w, status);
+  w.writeOpaqueVar(tag, 0xffffffff);
+  w.writeArrayLength(encoded.length, 0xffffffff);
+  return [w.toBytes(), ...encoded.flatMap((e) => e.pieces)];
 }
 
 /** One operation's result, encoded. */
