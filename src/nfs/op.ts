@@ -7,8 +7,13 @@
 // stop-at-first-error rule, and maps backend failures (FsError) to a status
 // the operation may return, in one place (invoke() below).
 
-import type { nfs_argop4, nfs_opnum4, nfs_resop4 } from "../../generated/nfs4/index.js";
-import { nfsstat4 } from "../../generated/nfs4/index.js";
+import type {
+  nfs_argop4,
+  nfs_argop4_arms,
+  nfs_opnum4,
+  nfs_resop4,
+} from "../../generated/nfs4/index.js";
+import { armnfs_argop4, nfsstat4 } from "../../generated/nfs4/index.js";
 import { FsError } from "../fs/backend.js";
 import { statusResult, wrapResult } from "../protocol/results.js";
 import type { CompoundState } from "./context.js";
@@ -19,11 +24,8 @@ type ArmValue<V, D extends string> = [Exclude<keyof V, D>] extends [never]
   ? undefined
   : V[Exclude<keyof V, D>];
 
-/** Operation N's variant of nfs_argop4, e.g. { argop: OP_LOOKUP; oplookup: LOOKUP4args }. */
-export type ArgOp<N extends nfs_opnum4> = Extract<nfs_argop4, { argop: N }>;
-
-/** The arguments of operation N, e.g. ArgsOf<OP_LOOKUP> = LOOKUP4args. */
-export type ArgsOf<N extends nfs_opnum4> = ArmValue<ArgOp<N>, "argop">;
+/** The arguments of operation N (generated from the spec), e.g. ArgsOf<OP_LOOKUP> = LOOKUP4args. */
+export type ArgsOf<N extends nfs_opnum4> = nfs_argop4_arms[N];
 
 /** The result of operation N, e.g. ResOf<OP_LOOKUP> = LOOKUP4res. */
 export type ResOf<N extends nfs_opnum4> = ArmValue<Extract<nfs_resop4, { resop: N }>, "resop">;
@@ -36,8 +38,6 @@ export type OpHandler<N extends nfs_opnum4> = (
 /** Everything COMPOUND needs to know about operation N, beside its handler. */
 export interface OpDescriptor<N extends nfs_opnum4> {
   readonly op: N;
-  /** Picks the arguments out of the decoded operation (its arm of nfs_argop4). */
-  readonly args: (op: ArgOp<N>) => ArgsOf<N>;
   readonly handler: OpHandler<N>;
   /**
    * May start a COMPOUND without SEQUENCE, as its only operation (RFC 8881
@@ -92,14 +92,13 @@ export interface Operation {
   run(op: nfs_argop4, state: CompoundState): Promise<nfs_resop4>;
 }
 
-function isOp<N extends nfs_opnum4>(op: nfs_argop4, n: N): op is ArgOp<N> {
-  return op.argop === n;
-}
-
-/** The arguments of `op` for descriptor `d`; a mismatch is a dispatch bug. */
+/**
+ * The arguments of `op` for descriptor `d`, through the generated arm accessor
+ * (a void arm's are undefined); a mismatch is a dispatch bug.
+ */
 function argsFor<N extends nfs_opnum4>(d: OpDescriptor<N>, op: nfs_argop4): ArgsOf<N> {
-  if (!isOp(op, d.op)) throw new Error(`operation ${op.argop} dispatched to ${d.op}`);
-  return d.args(op);
+  if (op.argop !== d.op) throw new Error(`operation ${op.argop} dispatched to ${d.op}`);
+  return armnfs_argop4(op, d.op)!;
 }
 
 /** Erases descriptor `d`'s types, for the operation table. */

@@ -4,7 +4,7 @@
 
 import type { stateid4 } from "../../generated/nfs4/index.js";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
-import { keyOf } from "../state/client.js";
+import { keyOf } from "../state/keys.js";
 import type { LockState } from "../state/lock-state.js";
 import type { OpenState } from "../state/open-state.js";
 import { ACCESS_WRITE } from "../state/open-state.js";

@@ -101,11 +101,9 @@ export class OutputBudget {
 
   /** Whether `account`'s first waiting reservation of `bytes` may be granted now. */
   admits(account: ConnectionOutput, bytes: number): boolean {
-    for (const first of this.waiting) {
-      // FIFO over connections: only the first waiter may take room.
-      if (first !== account) return false;
-      break;
-    }
+    // FIFO over connections: only the first waiter may take room.
+    const first = this.waiting.values().next();
+    if (!first.done && first.value !== account) return false;
     return this.usedBytes + bytes <= this.limit || this.usedBytes === this.heldByWaiters;
   }
 

@@ -7,9 +7,6 @@
 import type { CREATE_SESSION4res, nfs_impl_id4 } from "../../generated/nfs4/index.js";
 import { copyImplIds, ownedBytes } from "./copies.js";
 
-// Re-exported for the modules that always found them here.
-export { keyOf, sameBytes } from "./keys.js";
-
 export class ClientRecord {
   confirmed = false;
   /** The lease was last renewed at this time (ms, from the state manager's clock). */

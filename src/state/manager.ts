@@ -172,12 +172,8 @@ export class StateManager {
   }
 
   private held(record: ClientRecord): Holdings {
-    let h = this.holdings.get(record);
-    if (!h) {
-      // A record never added (or already removed): it holds nothing, and keeps nothing.
-      h = emptyHoldings();
-    }
-    return h;
+    // A record never added (or already removed): it holds nothing, and keeps nothing.
+    return this.holdings.get(record) ?? emptyHoldings();
   }
 
   /** The sessions of a client. */
@@ -256,7 +252,7 @@ export class StateManager {
    */
   grantableSlots(wanted: number, perSlot: number): number {
     const granted = this.replayBudget.affordable(wanted, perSlot);
-    if (granted < wanted) this.relievePressure(null, "CREATE_SESSION");
+    if (granted < wanted) this.relievePressure("CREATE_SESSION");
     return granted;
   }
 
@@ -533,14 +529,14 @@ export class StateManager {
   }
 
   /**
-   * Memory pressure: asks every other session with more than one slot to halve
+   * Memory pressure: asks every session with more than one slot to halve
    * its table through sr_target_highest_slotid. Their memory returns to the
    * budget as their clients acknowledge (adaptSlots).
    */
-  private relievePressure(except: Session | null, reason: string): void {
+  private relievePressure(reason: string): void {
     this.replayBudget.notePressure(reason);
     for (const s of this.sessions.values()) {
-      if (s === except || s.slots.size <= 1) continue;
+      if (s.slots.size <= 1) continue;
       s.slots.lowerTarget(Math.ceil(s.slots.size / 2));
     }
   }

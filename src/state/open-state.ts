@@ -20,12 +20,8 @@ export class OpenOwner {
     readonly client: ClientRecord,
     readonly owner: Uint8Array,
   ) {
-    this.key = ownerKey(client, owner);
+    this.key = ownerKeyOf(client.clientid, owner);
   }
-}
-
-export function ownerKey(client: ClientRecord, owner: Uint8Array): string {
-  return ownerKeyOf(client.clientid, owner);
 }
 
 export class OpenState implements StateObject {

@@ -55,7 +55,6 @@ export const access: OpHandler<typeof nfs_opnum4.OP_ACCESS> = async (args, state
 
 export const ACCESS = defineOp({
   op: nfs_opnum4.OP_ACCESS,
-  args: (op) => op.opaccess,
   handler: access,
   needsCurrentFh: true,
   replyBound: fixed(ACCESS4res_MAXSIZE),

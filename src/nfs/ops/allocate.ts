@@ -59,7 +59,6 @@ export const deallocate: OpHandler<typeof nfs_opnum4.OP_DEALLOCATE> = async (arg
 
 export const ALLOCATE = defineOp({
   op: nfs_opnum4.OP_ALLOCATE,
-  args: (op) => op.opallocate,
   handler: allocate,
   needsCurrentFh: true,
   minMinorVersion: 2,
@@ -69,7 +68,6 @@ export const ALLOCATE = defineOp({
 
 export const DEALLOCATE = defineOp({
   op: nfs_opnum4.OP_DEALLOCATE,
-  args: (op) => op.opdeallocate,
   handler: deallocate,
   needsCurrentFh: true,
   minMinorVersion: 2,

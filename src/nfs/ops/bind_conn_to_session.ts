@@ -56,7 +56,6 @@ export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESS
 
 export const BIND_CONN_TO_SESSION = defineOp({
   op: nfs_opnum4.OP_BIND_CONN_TO_SESSION,
-  args: (op) => op.opbind_conn_to_session,
   handler: bindConnToSession,
   sessionless: true,
   needsCurrentFh: false,

@@ -22,7 +22,6 @@ export const close: OpHandler<typeof nfs_opnum4.OP_CLOSE> = (args, state) => {
 
 export const CLOSE = defineOp({
   op: nfs_opnum4.OP_CLOSE,
-  args: (op) => op.opclose,
   handler: close,
   needsCurrentFh: true,
   replyBound: fixed(CLOSE4res_MAXSIZE),

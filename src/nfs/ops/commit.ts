@@ -28,7 +28,6 @@ export const commit: OpHandler<typeof nfs_opnum4.OP_COMMIT> = async (args, state
 
 export const COMMIT = defineOp({
   op: nfs_opnum4.OP_COMMIT,
-  args: (op) => op.opcommit,
   handler: commit,
   needsCurrentFh: true,
   replyBound: fixed(COMMIT4res_MAXSIZE),

@@ -100,8 +100,9 @@ const SUBSTITUTES: ReadonlyMap<nfsstat4, readonly NfsErrorStatus[]> = new Map([
 
 /**
  * The status to answer `op` with for the backend failure `e` (rethrowing what
- * is not an FsError); COMPOUND applies it to whatever a handler throws (op.ts invoke): the backend's own status when `op` may return it, else
+ * is not an FsError): the backend's own status when `op` may return it, else
  * the nearest one it may, else NFS4ERR_IO or, failing that, NFS4ERR_SERVERFAULT.
+ * COMPOUND applies it to the FsErrors handlers throw (op.ts invoke).
  */
 export function failureStatus(op: nfs_opnum4, e: unknown): NfsErrorStatus {
   const status = statusOfError(e);

@@ -113,7 +113,6 @@ const CREATE_BOUND = RESOP_SIZE + 4 + change_info4_MAXSIZE + SUPPORTED_BITMAP_SI
 
 export const CREATE = defineOp({
   op: nfs_opnum4.OP_CREATE,
-  args: (op) => op.opcreate,
   handler: create,
   needsCurrentFh: true,
   replyBound: () => CREATE_BOUND,

@@ -145,7 +145,6 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
 
 export const CREATE_SESSION = defineOp({
   op: nfs_opnum4.OP_CREATE_SESSION,
-  args: (op) => op.opcreate_session,
   handler: createSession,
   sessionless: true,
   needsCurrentFh: false,

@@ -11,7 +11,6 @@ export const delegreturn: OpHandler<typeof nfs_opnum4.OP_DELEGRETURN> = () => ({
 
 export const DELEGRETURN = defineOp({
   op: nfs_opnum4.OP_DELEGRETURN,
-  args: (op) => op.opdelegreturn,
   handler: delegreturn,
   needsCurrentFh: true,
   replyBound: fixed(DELEGRETURN4res_MAXSIZE),

@@ -20,7 +20,6 @@ export const destroyClientid: OpHandler<typeof nfs_opnum4.OP_DESTROY_CLIENTID> =
 
 export const DESTROY_CLIENTID = defineOp({
   op: nfs_opnum4.OP_DESTROY_CLIENTID,
-  args: (op) => op.opdestroy_clientid,
   handler: destroyClientid,
   sessionless: true,
   needsCurrentFh: false,

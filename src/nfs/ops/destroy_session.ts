@@ -28,7 +28,6 @@ export const destroySession: OpHandler<typeof nfs_opnum4.OP_DESTROY_SESSION> = (
 
 export const DESTROY_SESSION = defineOp({
   op: nfs_opnum4.OP_DESTROY_SESSION,
-  args: (op) => op.opdestroy_session,
   handler: destroySession,
   sessionless: true,
   needsCurrentFh: false,

@@ -15,7 +15,8 @@ import {
   nfsstat4,
   state_protect_how4,
 } from "../../../generated/nfs4/index.js";
-import { ClientRecord, sameBytes } from "../../state/client.js";
+import { ClientRecord } from "../../state/client.js";
+import { sameBytes } from "../../state/keys.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 import { XdrWriter } from "../../xdr/index.js";
@@ -142,7 +143,6 @@ function exchangeIdBound(state: CompoundState): number {
 
 export const EXCHANGE_ID = defineOp({
   op: nfs_opnum4.OP_EXCHANGE_ID,
-  args: (op) => op.opexchange_id,
   handler: exchangeId,
   sessionless: true,
   needsCurrentFh: false,

@@ -20,7 +20,6 @@ export const freeStateid: OpHandler<typeof nfs_opnum4.OP_FREE_STATEID> = (args, 
 
 export const FREE_STATEID = defineOp({
   op: nfs_opnum4.OP_FREE_STATEID,
-  args: (op) => op.opfree_stateid,
   handler: freeStateid,
   needsCurrentFh: false,
   replyBound: fixed(FREE_STATEID4res_MAXSIZE),

@@ -31,7 +31,6 @@ const GET_DIR_DELEGATION_BOUND = RESOP_SIZE + 4 + 4 + 4;
 
 export const GET_DIR_DELEGATION = defineOp({
   op: nfs_opnum4.OP_GET_DIR_DELEGATION,
-  args: (op) => op.opget_dir_delegation,
   handler: getDirDelegation,
   needsCurrentFh: true,
   replyBound: () => GET_DIR_DELEGATION_BOUND,

@@ -22,7 +22,6 @@ export const getattr: OpHandler<typeof nfs_opnum4.OP_GETATTR> = async (args, sta
 
 export const GETATTR = defineOp({
   op: nfs_opnum4.OP_GETATTR,
-  args: (op) => op.opgetattr,
   handler: getattr,
   needsCurrentFh: true,
   replyBound: (args) => RESOP_SIZE + 4 + fattr4Bound(args.attr_request),

@@ -12,7 +12,6 @@ export const getfh: OpHandler<typeof nfs_opnum4.OP_GETFH> = (_args, state) => ({
 
 export const GETFH = defineOp({
   op: nfs_opnum4.OP_GETFH,
-  args: () => undefined,
   handler: getfh,
   needsCurrentFh: true,
   replyBound: fixed(GETFH4res_MAXSIZE),

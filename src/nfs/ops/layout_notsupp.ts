@@ -47,42 +47,36 @@ const notSupported = { needsCurrentFh: false, replyBound: statusOnly, nonIdempot
 
 export const GETDEVICEINFO = defineOp({
   op: nfs_opnum4.OP_GETDEVICEINFO,
-  args: (op) => op.opgetdeviceinfo,
   handler: getdeviceinfo,
   ...notSupported,
 });
 
 export const GETDEVICELIST = defineOp({
   op: nfs_opnum4.OP_GETDEVICELIST,
-  args: (op) => op.opgetdevicelist,
   handler: getdevicelist,
   ...notSupported,
 });
 
 export const LAYOUTCOMMIT = defineOp({
   op: nfs_opnum4.OP_LAYOUTCOMMIT,
-  args: (op) => op.oplayoutcommit,
   handler: layoutcommit,
   ...notSupported,
 });
 
 export const LAYOUTGET = defineOp({
   op: nfs_opnum4.OP_LAYOUTGET,
-  args: (op) => op.oplayoutget,
   handler: layoutget,
   ...notSupported,
 });
 
 export const LAYOUTRETURN = defineOp({
   op: nfs_opnum4.OP_LAYOUTRETURN,
-  args: (op) => op.oplayoutreturn,
   handler: layoutreturn,
   ...notSupported,
 });
 
 export const SET_SSV = defineOp({
   op: nfs_opnum4.OP_SET_SSV,
-  args: (op) => op.opset_ssv,
   handler: setSsv,
   ...notSupported,
 });

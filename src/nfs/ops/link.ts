@@ -45,7 +45,6 @@ export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) =>
 
 export const LINK = defineOp({
   op: nfs_opnum4.OP_LINK,
-  args: (op) => op.oplink,
   handler: link,
   needsCurrentFh: true,
   replyBound: fixed(LINK4res_MAXSIZE),

@@ -98,7 +98,6 @@ const nfs_lock_type4_values: Record<number, true> = Object.fromEntries(
 
 export const LOCK = defineOp({
   op: nfs_opnum4.OP_LOCK,
-  args: (op) => op.oplock,
   handler: lock,
   needsCurrentFh: true,
   replyBound: fixed(LOCK4res_MAXSIZE),

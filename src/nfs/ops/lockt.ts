@@ -7,8 +7,7 @@ import {
   nfs_opnum4,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
-import { keyOf } from "../../state/client.js";
-import { ownerKey } from "../../state/open-state.js";
+import { keyOf, ownerKeyOf } from "../../state/keys.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
 import { ioTypeError } from "./io-common.js";
@@ -23,7 +22,7 @@ export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) 
   if (attrs.type !== nfs_ftype4.NF4REG) return { status: notDenied(ioTypeError(attrs.type)) };
   const range = requestRange(args.offset, args.length);
   if (range === null) return { status: nfsstat4.NFS4ERR_INVAL };
-  const owner = { key: ownerKey(session.client, args.owner.owner) };
+  const owner = { key: ownerKeyOf(session.client.clientid, args.owner.owner) };
   const denied = findConflict(
     state.server.state,
     keyOf(fh),
@@ -37,7 +36,6 @@ export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) 
 
 export const LOCKT = defineOp({
   op: nfs_opnum4.OP_LOCKT,
-  args: (op) => op.oplockt,
   handler: lockt,
   needsCurrentFh: true,
   replyBound: fixed(LOCKT4res_MAXSIZE),

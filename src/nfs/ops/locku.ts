@@ -22,7 +22,6 @@ export const locku: OpHandler<typeof nfs_opnum4.OP_LOCKU> = (args, state) => {
 
 export const LOCKU = defineOp({
   op: nfs_opnum4.OP_LOCKU,
-  args: (op) => op.oplocku,
   handler: locku,
   needsCurrentFh: true,
   replyBound: fixed(LOCKU4res_MAXSIZE),

@@ -28,7 +28,6 @@ export const lookup: OpHandler<typeof nfs_opnum4.OP_LOOKUP> = async (args, state
 
 export const LOOKUP = defineOp({
   op: nfs_opnum4.OP_LOOKUP,
-  args: (op) => op.oplookup,
   handler: lookup,
   needsCurrentFh: true,
   replyBound: fixed(LOOKUP4res_MAXSIZE),

@@ -22,7 +22,6 @@ export const lookupp: OpHandler<typeof nfs_opnum4.OP_LOOKUPP> = async (_args, st
 
 export const LOOKUPP = defineOp({
   op: nfs_opnum4.OP_LOOKUPP,
-  args: () => undefined,
   handler: lookupp,
   needsCurrentFh: true,
   replyBound: fixed(LOOKUPP4res_MAXSIZE),

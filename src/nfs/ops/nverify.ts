@@ -16,7 +16,6 @@ export const nverify: OpHandler<typeof nfs_opnum4.OP_NVERIFY> = async (args, sta
 
 export const NVERIFY = defineOp({
   op: nfs_opnum4.OP_NVERIFY,
-  args: (op) => op.opnverify,
   handler: nverify,
   needsCurrentFh: true,
   replyBound: fixed(NVERIFY4res_MAXSIZE),

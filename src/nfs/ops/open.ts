@@ -40,7 +40,7 @@ import {
 import type { CreateHow, FileHandle } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js";
-import { keyOf } from "../../state/client.js";
+import { keyOf } from "../../state/keys.js";
 import { ownerKeyOf } from "../../state/keys.js";
 import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
 import type { ClientRecord } from "../../state/client.js";
@@ -307,7 +307,6 @@ const OPEN_BOUND =
 
 export const OPEN = defineOp({
   op: nfs_opnum4.OP_OPEN,
-  args: (op) => op.opopen,
   handler: open,
   needsCurrentFh: true,
   replyBound: () => OPEN_BOUND,

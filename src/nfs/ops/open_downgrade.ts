@@ -27,7 +27,6 @@ export const openDowngrade: OpHandler<typeof nfs_opnum4.OP_OPEN_DOWNGRADE> = (ar
 
 export const OPEN_DOWNGRADE = defineOp({
   op: nfs_opnum4.OP_OPEN_DOWNGRADE,
-  args: (op) => op.opopen_downgrade,
   handler: openDowngrade,
   needsCurrentFh: true,
   replyBound: fixed(OPEN_DOWNGRADE4res_MAXSIZE),

@@ -17,7 +17,6 @@ export const openattr: OpHandler<typeof nfs_opnum4.OP_OPENATTR> = async (_args, 
 
 export const OPENATTR = defineOp({
   op: nfs_opnum4.OP_OPENATTR,
-  args: (op) => op.opopenattr,
   handler: openattr,
   needsCurrentFh: true,
   replyBound: fixed(OPENATTR4res_MAXSIZE),

@@ -24,7 +24,6 @@ export const putfh: OpHandler<typeof nfs_opnum4.OP_PUTFH> = async (args, state) 
 
 export const PUTFH = defineOp({
   op: nfs_opnum4.OP_PUTFH,
-  args: (op) => op.opputfh,
   handler: putfh,
   needsCurrentFh: false,
   replyBound: fixed(PUTFH4res_MAXSIZE),

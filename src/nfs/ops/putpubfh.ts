@@ -16,7 +16,6 @@ export const putpubfh: OpHandler<typeof nfs_opnum4.OP_PUTPUBFH> = async (_args, 
 
 export const PUTPUBFH = defineOp({
   op: nfs_opnum4.OP_PUTPUBFH,
-  args: () => undefined,
   handler: putpubfh,
   needsCurrentFh: false,
   replyBound: fixed(PUTPUBFH4res_MAXSIZE),

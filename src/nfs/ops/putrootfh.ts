@@ -13,7 +13,6 @@ export const putrootfh: OpHandler<typeof nfs_opnum4.OP_PUTROOTFH> = async (_args
 
 export const PUTROOTFH = defineOp({
   op: nfs_opnum4.OP_PUTROOTFH,
-  args: () => undefined,
   handler: putrootfh,
   needsCurrentFh: false,
   replyBound: fixed(PUTROOTFH4res_MAXSIZE),

@@ -18,7 +18,6 @@ export const read: OpHandler<typeof nfs_opnum4.OP_READ> = async (args, state) =>
 
 export const READ = defineOp({
   op: nfs_opnum4.OP_READ,
-  args: (op) => op.opread,
   handler: read,
   needsCurrentFh: true,
   replyBound: (args, state) => readBound(args.count, state),

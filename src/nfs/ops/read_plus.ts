@@ -41,7 +41,6 @@ const SEGMENT_OVERHEAD = 4 + 4 + 8;
 
 export const READ_PLUS = defineOp({
   op: nfs_opnum4.OP_READ_PLUS,
-  args: (op) => op.opread_plus,
   handler: readPlus,
   needsCurrentFh: true,
   minMinorVersion: 2,

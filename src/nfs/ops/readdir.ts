@@ -127,7 +127,6 @@ function readdirBound(args: READDIR4args, state: CompoundState): number {
 
 export const READDIR = defineOp({
   op: nfs_opnum4.OP_READDIR,
-  args: (op) => op.opreaddir,
   handler: readdir,
   needsCurrentFh: true,
   replyBound: readdirBound,

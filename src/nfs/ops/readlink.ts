@@ -23,7 +23,6 @@ const READLINK_BOUND = RESOP_SIZE + 4 + opaqueSize(MAX_SYMLINK_BYTES);
 
 export const READLINK = defineOp({
   op: nfs_opnum4.OP_READLINK,
-  args: () => undefined,
   handler: readlink,
   needsCurrentFh: true,
   replyBound: () => READLINK_BOUND,

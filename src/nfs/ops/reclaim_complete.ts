@@ -24,7 +24,6 @@ export const reclaimComplete: OpHandler<typeof nfs_opnum4.OP_RECLAIM_COMPLETE> =
 
 export const RECLAIM_COMPLETE = defineOp({
   op: nfs_opnum4.OP_RECLAIM_COMPLETE,
-  args: (op) => op.opreclaim_complete,
   handler: reclaimComplete,
   // Only the per-filesystem form (rca_one_fs) names the current filehandle.
   needsCurrentFh: false,

@@ -40,7 +40,6 @@ export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state
 
 export const REMOVE = defineOp({
   op: nfs_opnum4.OP_REMOVE,
-  args: (op) => op.opremove,
   handler: remove,
   needsCurrentFh: true,
   replyBound: fixed(REMOVE4res_MAXSIZE),

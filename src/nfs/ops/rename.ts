@@ -92,7 +92,6 @@ export const rename: OpHandler<typeof nfs_opnum4.OP_RENAME> = async (args, state
 
 export const RENAME = defineOp({
   op: nfs_opnum4.OP_RENAME,
-  args: (op) => op.oprename,
   handler: rename,
   needsCurrentFh: true,
   replyBound: fixed(RENAME4res_MAXSIZE),

@@ -17,7 +17,6 @@ export const restorefh: OpHandler<typeof nfs_opnum4.OP_RESTOREFH> = (_args, stat
 
 export const RESTOREFH = defineOp({
   op: nfs_opnum4.OP_RESTOREFH,
-  args: () => undefined,
   handler: restorefh,
   // It needs the saved filehandle, which it checks itself.
   needsCurrentFh: false,

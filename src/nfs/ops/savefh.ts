@@ -14,7 +14,6 @@ export const savefh: OpHandler<typeof nfs_opnum4.OP_SAVEFH> = (_args, state) => 
 
 export const SAVEFH = defineOp({
   op: nfs_opnum4.OP_SAVEFH,
-  args: () => undefined,
   handler: savefh,
   needsCurrentFh: true,
   replyBound: fixed(SAVEFH4res_MAXSIZE),

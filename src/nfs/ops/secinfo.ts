@@ -39,7 +39,6 @@ export const SECINFO_BOUND = RESOP_SIZE + 4 + 4 + 4 * FLAVORS.length;
 
 export const SECINFO = defineOp({
   op: nfs_opnum4.OP_SECINFO,
-  args: (op) => op.opsecinfo,
   handler: secinfo,
   needsCurrentFh: true,
   replyBound: () => SECINFO_BOUND,

@@ -21,7 +21,6 @@ export const secinfoNoName: OpHandler<typeof nfs_opnum4.OP_SECINFO_NO_NAME> = as
 
 export const SECINFO_NO_NAME = defineOp({
   op: nfs_opnum4.OP_SECINFO_NO_NAME,
-  args: (op) => op.opsecinfo_no_name,
   handler: secinfoNoName,
   needsCurrentFh: true,
   replyBound: () => SECINFO_BOUND,

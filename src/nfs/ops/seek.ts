@@ -30,7 +30,6 @@ export const seek: OpHandler<typeof nfs_opnum4.OP_SEEK> = async (args, state) =>
 
 export const SEEK = defineOp({
   op: nfs_opnum4.OP_SEEK,
-  args: (op) => op.opseek,
   handler: seek,
   needsCurrentFh: true,
   minMinorVersion: 2,

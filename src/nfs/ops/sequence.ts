@@ -94,12 +94,11 @@ export function sequence(
 
 /**
  * SEQUENCE's facts. COMPOUND runs SEQUENCE itself (it needs the request's
- * size and fingerprint, and may answer from the replay cache), so the
+ * size and retry identity, and may answer from the replay cache), so the
  * descriptor's handler is never called.
  */
 export const SEQUENCE = defineOp({
   op: nfs_opnum4.OP_SEQUENCE,
-  args: (op) => op.opsequence,
   handler: () => {
     throw new Error("SEQUENCE is run by COMPOUND, not through its descriptor");
   },

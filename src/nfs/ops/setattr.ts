@@ -51,7 +51,6 @@ export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, sta
 
 export const SETATTR = defineOp({
   op: nfs_opnum4.OP_SETATTR,
-  args: (op) => op.opsetattr,
   handler: setattr,
   needsCurrentFh: true,
   // status and attrsset, which holds supported attributes only.

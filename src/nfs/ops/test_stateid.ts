@@ -20,7 +20,6 @@ export const testStateid: OpHandler<typeof nfs_opnum4.OP_TEST_STATEID> = (args, 
 
 export const TEST_STATEID = defineOp({
   op: nfs_opnum4.OP_TEST_STATEID,
-  args: (op) => op.optest_stateid,
   handler: testStateid,
   needsCurrentFh: false,
   // status, then one status code per stateid asked about.

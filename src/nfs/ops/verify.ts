@@ -17,7 +17,6 @@ export const verify: OpHandler<typeof nfs_opnum4.OP_VERIFY> = async (args, state
 
 export const VERIFY = defineOp({
   op: nfs_opnum4.OP_VERIFY,
-  args: (op) => op.opverify,
   handler: verify,
   needsCurrentFh: true,
   replyBound: fixed(VERIFY4res_MAXSIZE),

@@ -97,7 +97,6 @@ const WANT_DELEGATION_BOUND = RESOP_SIZE + 4 + 4 + 4 + 4;
 
 export const WANT_DELEGATION = defineOp({
   op: nfs_opnum4.OP_WANT_DELEGATION,
-  args: (op) => op.opwant_delegation,
   handler: wantDelegation,
   needsCurrentFh: true,
   replyBound: () => WANT_DELEGATION_BOUND,

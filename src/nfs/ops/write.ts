@@ -25,7 +25,6 @@ export const write: OpHandler<typeof nfs_opnum4.OP_WRITE> = async (args, state) 
 
 export const WRITE = defineOp({
   op: nfs_opnum4.OP_WRITE,
-  args: (op) => op.opwrite,
   handler: write,
   needsCurrentFh: true,
   replyBound: fixed(WRITE4res_MAXSIZE),
