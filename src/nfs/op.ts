@@ -12,6 +12,7 @@ import type {
   nfs_argop4_arms,
   nfs_opnum4,
   nfs_resop4,
+  nfs_resop4_arms,
 } from "../../generated/nfs4/index.js";
 import { armnfs_argop4, nfsstat4 } from "../../generated/nfs4/index.js";
 import { FsError } from "../fs/backend.js";
@@ -19,16 +20,11 @@ import { statusResult, wrapResult } from "../protocol/results.js";
 import type { CompoundState } from "./context.js";
 import { failureStatus } from "./ops/common.js";
 
-/** The value of a union variant's arm (`undefined` for a void arm). */
-type ArmValue<V, D extends string> = [Exclude<keyof V, D>] extends [never]
-  ? undefined
-  : V[Exclude<keyof V, D>];
-
 /** The arguments of operation N (generated from the spec), e.g. ArgsOf<OP_LOOKUP> = LOOKUP4args. */
 export type ArgsOf<N extends nfs_opnum4> = nfs_argop4_arms[N];
 
 /** The result of operation N, e.g. ResOf<OP_LOOKUP> = LOOKUP4res. */
-export type ResOf<N extends nfs_opnum4> = ArmValue<Extract<nfs_resop4, { resop: N }>, "resop">;
+export type ResOf<N extends nfs_opnum4> = nfs_resop4_arms[N];
 
 export type OpHandler<N extends nfs_opnum4> = (
   args: ArgsOf<N>,
