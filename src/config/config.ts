@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import type { NfsSettings } from "../nfs/settings.js";
-import { DEFAULT_NFS_SETTINGS } from "../nfs/settings.js";
+import { DEFAULT_NFS_SETTINGS, NFS_SETTING_CHOICES } from "../nfs/settings.js";
 import type { RpcSettings } from "../rpc/settings.js";
 import { DEFAULT_RPC_SETTINGS, resolveRpcSettings } from "../rpc/settings.js";
 
@@ -37,7 +37,12 @@ export function parseListen(text: string): ListenSpec {
   return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
 }
 
-function settingsFrom<T extends object>(section: string, defaults: T, value: unknown): T {
+function settingsFrom<T extends object>(
+  section: string,
+  defaults: T,
+  value: unknown,
+  choices: { readonly [key: string]: readonly string[] | undefined } = {},
+): T {
   if (value === undefined) return defaults;
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new ConfigError(`'${section}' must be an object`);
@@ -47,6 +52,15 @@ function settingsFrom<T extends object>(section: string, defaults: T, value: unk
       throw new ConfigError(
         `unknown setting '${section}.${key}' (known: ${Object.keys(defaults).join(", ")})`,
       );
+    const words = choices[key];
+    if (words !== undefined) {
+      if (typeof v !== "string" || !words.includes(v))
+        throw new ConfigError(
+          `'${section}.${key}' must be one of ${words.map((w) => JSON.stringify(w)).join(", ")}, not ${JSON.stringify(v)}`,
+        );
+      out[key] = v;
+      continue;
+    }
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
       throw new ConfigError(
         `'${section}.${key}' must be a non-negative integer, not ${JSON.stringify(v)}`,
@@ -85,7 +99,7 @@ export function buildConfig(
   const logLevel = raw.logLevel ?? "info";
   if (typeof logLevel !== "string" || !LOG_LEVELS.has(logLevel))
     throw new ConfigError(`${fileName}: 'logLevel' must be one of ${[...LOG_LEVELS].join(", ")}`);
-  const nfs = settingsFrom("nfs", DEFAULT_NFS_SETTINGS, raw.nfs);
+  const nfs = settingsFrom("nfs", DEFAULT_NFS_SETTINGS, raw.nfs, NFS_SETTING_CHOICES);
   if (nfs.leaseTimeSec < 1 || nfs.maxSlotsPerSession < 1 || nfs.maxOperations < 2)
     throw new ConfigError(
       "nfs.leaseTimeSec and nfs.maxSlotsPerSession must be at least 1, nfs.maxOperations at least 2",

@@ -138,6 +138,7 @@ export class CompoundProcessor {
       currentStateid: null,
       savedStateid: null,
       session: null,
+      sequence: null,
     };
     // Every operation is decoded before any runs, as Linux nfsd does: an
     // argument array that ends before its count says is no COMPOUND at all
@@ -204,6 +205,10 @@ export class CompoundProcessor {
               cachethis: op.opsequence.sa_cachethis,
             };
             state.session = outcome.session;
+            state.sequence = {
+              slotid: op.opsequence.sa_slotid,
+              sequenceid: op.opsequence.sa_sequenceid,
+            };
           }
         } else {
           // Will the reply still fit if this operation answers with as much

@@ -7,6 +7,7 @@ import type { stateid4 } from "../../generated/nfs4/index.js";
 import type { Credential, RpcConnection } from "../rpc/types.js";
 import type { FileSystem } from "../fs/backend.js";
 import type { StateManager } from "../state/manager.js";
+import type { Delegations } from "./delegations.js";
 import type { Session } from "../state/session.js";
 import type { NfsSettings } from "./settings.js";
 
@@ -16,6 +17,7 @@ export interface ServerContext {
   readonly state: StateManager;
   readonly fs: FileSystem;
   readonly log: Logger;
+  readonly delegations: Delegations;
 }
 
 /** Per-COMPOUND state, mutated by the operations in order (RFC 8881 §16.2.3). */
@@ -40,4 +42,6 @@ export interface CompoundState {
   savedStateid: stateid4 | null;
   /** The session named by this COMPOUND's SEQUENCE, once SEQUENCE has succeeded. */
   session: Session | null;
+  /** The slot and sequence ID of this request, once SEQUENCE has succeeded (a callback it causes names them, §2.10.6.3). */
+  sequence: { readonly slotid: number; readonly sequenceid: number } | null;
 }

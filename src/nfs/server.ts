@@ -13,6 +13,7 @@ import { RpcServer } from "../rpc/server.js";
 import type { RpcSettings } from "../rpc/settings.js";
 import { StateManager } from "../state/manager.js";
 import { CompoundProcessor } from "./compound.js";
+import { Delegations, NO_CALLBACKS } from "./delegations.js";
 import type { ServerContext } from "./context.js";
 import { OPERATIONS } from "./ops/index.js";
 import { Nfs4Program } from "./program.js";
@@ -39,6 +40,7 @@ export class NfsServer {
   readonly fs: FileSystem;
   readonly log: Logger;
   readonly compound: CompoundProcessor;
+  readonly delegations: Delegations;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: NfsServerOptions = {}) {
@@ -49,17 +51,25 @@ export class NfsServer {
       settings: this.settings,
       log: this.log.child({ module: "state" }),
       onOpenRemoved: (fh) => void this.fs.unpin(fh),
+      onDelegationRemoved: (d) => this.delegations.removed(d),
       ...(options.now ? { now: options.now } : {}),
       // One identity per server process, the same on every address it listens on.
       serverOwner: new TextEncoder().encode(
         `dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`,
       ),
     });
+    this.delegations = new Delegations(
+      this.state,
+      NO_CALLBACKS,
+      { ...this.settings, callbackTimeoutMs: 5000 },
+      this.log.child({ module: "delegations" }),
+    );
     const ctx: ServerContext = {
       settings: this.settings,
       state: this.state,
       fs: this.fs,
       log: this.log,
+      delegations: this.delegations,
     };
     this.rpc = new RpcServer({
       settings: options.rpc ?? {},
@@ -68,7 +78,10 @@ export class NfsServer {
     this.compound = new CompoundProcessor(ctx, OPERATIONS);
     this.rpc.register(new Nfs4Program(this.compound));
     const sweep = Math.min(LEASE_SWEEP_MS, (this.settings.leaseTimeSec * 1000) / 4);
-    this.sweeper = setInterval(() => this.state.expireLeases(), sweep);
+    this.sweeper = setInterval(() => {
+      this.delegations.sweep();
+      this.state.expireLeases();
+    }, sweep);
     this.sweeper.unref();
   }
 

@@ -1,6 +1,8 @@
 // Every limit and tunable of the NFSv4.1 server, with its default. `dfs serve`
 // reads overrides from its config file; tests pass their own.
 
+import type { DelegationPolicy } from "./delegations.js";
+
 export interface NfsSettings {
   /** Lease time in seconds (fattr4_lease_time, RFC 8881 §8.3). */
   readonly leaseTimeSec: number;
@@ -53,7 +55,26 @@ export interface NfsSettings {
    * client's maxcount allows: bounds the work and memory of a single call.
    */
   readonly maxReaddirEntries: number;
+  /**
+   * Which file delegations OPEN grants (RFC 8881 §10.4): "none", "read", or
+   * "read-write" (write delegations to a client opening for writing a file
+   * no other client has open).
+   */
+  readonly delegationPolicy: DelegationPolicy;
+  /**
+   * Most delegations in force over all clients; near it (90%) clients
+   * holding some are asked to return half (CB_RECALL_ANY), and at it no more
+   * are granted (WND4_RESOURCE).
+   */
+  readonly maxDelegations: number;
+  /** No delegation of a file for this long after one of it was recalled (it is shared), seconds. */
+  readonly recallCooldownSec: number;
 }
+
+/** The settings whose value is one of a few words, with those words. */
+export const NFS_SETTING_CHOICES: { readonly [K in keyof NfsSettings]?: readonly string[] } = {
+  delegationPolicy: ["none", "read", "read-write"],
+};
 
 export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   leaseTimeSec: 90,
@@ -76,4 +97,8 @@ export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   maxStateidsPerClient: 65_536,
   maxIoSize: 1024 * 1024,
   maxReaddirEntries: 1024,
+  delegationPolicy: "read-write",
+  // A delegation with its stateid and file state costs well under 1 KiB.
+  maxDelegations: 100_000,
+  recallCooldownSec: 30,
 };

@@ -1,10 +1,13 @@
 // Resolving the stateid an operation was given (RFC 8881 §8.2): the special
 // stateids, the "current" stateid of the COMPOUND, the client that must own
-// it, the file it must be for, and the access an I/O operation needs.
+// it, the file it must be for, and the access an I/O operation needs. A
+// revoked delegation's stateid is NFS4ERR_DELEG_REVOKED (§10.2.1) everywhere
+// but FREE_STATEID, which frees it.
 
 import type { stateid4 } from "../../generated/nfs4/index.js";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
 import { keyOf } from "../state/keys.js";
+import type { DelegationState } from "../state/delegation-state.js";
 import type { LockState } from "../state/lock-state.js";
 import type { OpenState } from "../state/open-state.js";
 import { ACCESS_WRITE } from "../state/open-state.js";
@@ -24,6 +27,7 @@ export function resolveStateid<T extends StateObject>(
   state: CompoundState,
   s: stateid4,
   kinds: readonly T["kind"][],
+  options: { readonly revoked?: boolean } = {},
 ): Resolved<T> {
   const special = specialStateid(s);
   if (special === "current") {
@@ -37,7 +41,14 @@ export function resolveStateid<T extends StateObject>(
   // A stateid is only good for the client that owns it (§8.2.4).
   if (state.session && found.ok.client !== state.session.client)
     return { error: nfsstat4.NFS4ERR_BAD_STATEID };
+  if (isRevoked(found.ok) && options.revoked !== true)
+    return { error: nfsstat4.NFS4ERR_DELEG_REVOKED };
   return found;
+}
+
+/** A revoked delegation (§10.2.1). */
+export function isRevoked(obj: StateObject): boolean {
+  return obj.revoked === true;
 }
 
 /** Like resolveStateid, also requiring the state to be for the current filehandle. */
@@ -57,6 +68,8 @@ export function resolveForFile<T extends StateObject>(
 export type IoAuthority =
   /** An open (directly, or through a lock stateid) that grants the access. */
   | { readonly kind: "open"; readonly open: OpenState }
+  /** A delegation: a read one for reading, a write one for both (§10.4). */
+  | { readonly kind: "delegation"; readonly delegation: DelegationState }
   /** The anonymous or bypass stateid: the caller's permissions decide, and share denials apply (not for bypass reads). */
   | { readonly kind: "special"; readonly bypass: boolean };
 
@@ -79,8 +92,17 @@ export function ioAuthority(
     }
     return { ok: { kind: "special", bypass } };
   }
-  const r = resolveForFile<OpenState | LockState>(state, s, ["open", "lock"]);
+  const r = resolveForFile<OpenState | LockState | DelegationState>(state, s, [
+    "open",
+    "lock",
+    "delegation",
+  ]);
   if ("error" in r) return r;
+  if (r.ok.kind === "delegation") {
+    if (access === ACCESS_WRITE && r.ok.type !== "write")
+      return { error: nfsstat4.NFS4ERR_OPENMODE };
+    return { ok: { kind: "delegation", delegation: r.ok } };
+  }
   const open = r.ok.kind === "open" ? r.ok : r.ok.open;
   if (access === ACCESS_WRITE && (open.access & ACCESS_WRITE) === 0)
     return { error: nfsstat4.NFS4ERR_OPENMODE };

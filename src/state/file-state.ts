@@ -1,17 +1,21 @@
-// The state attached to one file (RFC 8881 §9.7, §9.5): its opens and lock
-// states, so that OPEN finds conflicting share reservations, LOCK conflicting
-// locks, and READ/WRITE with special stateids share denials.
+// The state attached to one file (RFC 8881 §9.7, §9.5, §10.4): its opens,
+// lock states and delegations, so that OPEN finds conflicting share
+// reservations, LOCK conflicting locks, READ/WRITE with special stateids
+// share denials, and other clients' operations the delegations to recall.
 
+import type { DelegationState } from "./delegation-state.js";
 import type { LockState } from "./lock-state.js";
 import type { OpenState } from "./open-state.js";
 
 export class FileState {
   readonly opens = new Set<OpenState>();
   readonly locks = new Set<LockState>();
+  /** Delegations in force (revoked ones are not here). */
+  readonly delegations = new Set<DelegationState>();
   constructor(readonly fh: Uint8Array) {}
 
   get empty(): boolean {
-    return this.opens.size === 0 && this.locks.size === 0;
+    return this.opens.size === 0 && this.locks.size === 0 && this.delegations.size === 0;
   }
 
   /**

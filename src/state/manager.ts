@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/index.js";
 import type { RpcConnection } from "../rpc/types.js";
 import type { ClientRecord } from "./client.js";
+import { DelegationState } from "./delegation-state.js";
+import type { DelegationType, GrantingCall } from "./delegation-state.js";
 import { FileState } from "./file-state.js";
 import { keyOf, ownerKeyOf } from "./keys.js";
 import { copySecParms } from "./copies.js";
@@ -40,6 +42,8 @@ export interface StateOptions {
    * keeps an open file usable until then even if its last name is removed.
    */
   readonly onOpenRemoved?: (fh: Uint8Array) => void;
+  /** Called when a delegation goes (returned, revoked, freed with its client). */
+  readonly onDelegationRemoved?: (d: DelegationState) => void;
   /** server_owner's so_major_id and the server scope; stable for the server's life. */
   readonly serverOwner?: Uint8Array;
 }
@@ -49,7 +53,10 @@ interface Holdings {
   readonly sessions: Map<string, Session>;
   readonly openOwners: Map<string, OpenOwner>;
   readonly lockOwners: Map<string, LockOwner>;
-  /** Its open and lock stateids, at most settings.maxStateidsPerClient. */
+  /** Its delegations in force, and those revoked and not yet freed (FREE_STATEID). */
+  readonly delegations: Set<DelegationState>;
+  readonly revokedDelegations: Set<DelegationState>;
+  /** Its open, lock and delegation stateids, at most settings.maxStateidsPerClient. */
   stateids: number;
   /** It has already been logged as reaching maxStateidsPerClient (logged once per client). */
   limitLogged: boolean;
@@ -60,6 +67,8 @@ function emptyHoldings(): Holdings {
     sessions: new Map(),
     openOwners: new Map(),
     lockOwners: new Map(),
+    delegations: new Set(),
+    revokedDelegations: new Set(),
     stateids: 0,
     limitLogged: false,
   };
@@ -91,6 +100,9 @@ export class StateManager {
   readonly bootEpoch: number;
   private readonly log: Logger;
   private readonly onOpenRemoved: (fh: Uint8Array) => void;
+  private readonly onDelegationRemoved: (d: DelegationState) => void;
+  /** Delegations in force, over all clients. */
+  private delegationsInForce = 0;
   private nextClientSeq = 1;
   private readonly clients = new Map<bigint, ClientRecord>();
   private readonly byOwner = new Map<string, ClientRecord[]>();
@@ -108,6 +120,7 @@ export class StateManager {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.onOpenRemoved = options.onOpenRemoved ?? (() => undefined);
+    this.onDelegationRemoved = options.onDelegationRemoved ?? (() => undefined);
     this.bootEpoch = Math.floor(this.now() / 1000) >>> 0;
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
@@ -163,6 +176,7 @@ export class StateManager {
       for (const l of [...owner.states]) this.removeLockState(l);
     for (const owner of [...held.openOwners.values()])
       for (const o of [...owner.opens]) this.removeOpen(o);
+    for (const d of [...held.delegations, ...held.revokedDelegations]) this.removeDelegation(d);
     this.holdings.delete(record);
     this.clients.delete(record.clientid);
     const key = keyOf(record.ownerId);
@@ -186,9 +200,10 @@ export class StateManager {
     return this.held(record).sessions.size > 0 || this.hasOpenState(record);
   }
 
-  /** True while the client holds opens or locks. */
+  /** True while the client holds opens, locks or delegations. */
   hasOpenState(record: ClientRecord): boolean {
     const held = this.held(record);
+    if (held.delegations.size > 0) return true;
     for (const o of held.openOwners.values()) if (o.opens.size > 0) return true;
     for (const o of held.lockOwners.values()) if (o.states.size > 0) return true;
     return false;
@@ -485,6 +500,89 @@ export class StateManager {
     this.files.get(l.fileKey)?.locks.delete(l);
     this.stateids.remove(l);
     this.dropIfEmpty(l.fileKey);
+  }
+
+  // --- delegations -------------------------------------------------------------
+
+  /** Delegations in force (not revoked), over all clients. */
+  get delegationCount(): number {
+    return this.delegationsInForce;
+  }
+
+  /** The client's delegations in force. */
+  delegationsOf(client: ClientRecord): ReadonlySet<DelegationState> {
+    return this.held(client).delegations;
+  }
+
+  /** The clients holding delegations in force. */
+  clientsWithDelegations(): ClientRecord[] {
+    return [...this.holdings].filter(([, h]) => h.delegations.size > 0).map(([c]) => c);
+  }
+
+  /** True while the client has revoked delegations it has not freed (SEQ4_STATUS_RECALLABLE_STATE_REVOKED). */
+  hasRevokedDelegations(client: ClientRecord): boolean {
+    return this.held(client).revokedDelegations.size > 0;
+  }
+
+  /**
+   * A new delegation of the file for the client, or null when the client
+   * already holds maxStateidsPerClient stateids (nothing is created).
+   */
+  newDelegation(
+    client: ClientRecord,
+    fh: Uint8Array,
+    type: DelegationType,
+    grantedBy: GrantingCall | null,
+  ): DelegationState | null {
+    if (this.atStateidLimit(client)) return null;
+    const held = this.held(client);
+    const d = new DelegationState(
+      this.stateids.newOther(),
+      client,
+      new Uint8Array(fh),
+      type,
+      this.now(),
+      grantedBy === null ? null : { ...grantedBy, sessionId: new Uint8Array(grantedBy.sessionId) },
+    );
+    held.delegations.add(d);
+    held.stateids++;
+    this.delegationsInForce++;
+    this.fileFor(fh, d.fileKey).delegations.add(d);
+    this.stateids.add(d);
+    return d;
+  }
+
+  /**
+   * Revokes a delegation (§10.2.1): it stops protecting the file at once, and
+   * its stateid is kept, answering NFS4ERR_DELEG_REVOKED, until the client
+   * frees it with FREE_STATEID (or goes).
+   */
+  revokeDelegation(d: DelegationState): void {
+    const held = this.held(d.client);
+    if (d.revoked || !held.delegations.delete(d)) return;
+    d.revoked = true;
+    held.revokedDelegations.add(d);
+    this.delegationsInForce--;
+    this.files.get(d.fileKey)?.delegations.delete(d);
+    this.dropIfEmpty(d.fileKey);
+    this.log.info({ clientid: d.client.clientid.toString(16), type: d.type }, "delegation revoked");
+    this.onDelegationRemoved(d);
+  }
+
+  /** Forgets a delegation: returned (DELEGRETURN), freed after revocation, or its client gone. */
+  removeDelegation(d: DelegationState): void {
+    const held = this.held(d.client);
+    const inForce = held.delegations.delete(d);
+    const revoked = held.revokedDelegations.delete(d);
+    if (!inForce && !revoked) return;
+    held.stateids--;
+    this.stateids.remove(d);
+    if (inForce) {
+      this.delegationsInForce--;
+      this.files.get(d.fileKey)?.delegations.delete(d);
+      this.dropIfEmpty(d.fileKey);
+      this.onDelegationRemoved(d);
+    }
   }
 
   // --- replay cache and slot tables -------------------------------------------

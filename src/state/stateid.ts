@@ -22,6 +22,8 @@ export interface StateObject {
   readonly client: ClientRecord;
   /** The file handle the state is for. */
   readonly fh: Uint8Array;
+  /** Delegations only: revoked, its stateid kept to answer NFS4ERR_DELEG_REVOKED (RFC 8881 §10.2.1). */
+  readonly revoked?: boolean;
 }
 
 const ZERO_OTHER = new Uint8Array(12);

@@ -15,6 +15,7 @@ import { DEFAULT_NFS_SETTINGS } from "../../src/nfs/settings.js";
 import type { Credential, OutgoingCall, RpcConnection, RpcOutcome } from "../../src/rpc/types.js";
 import { joinResult } from "../../src/rpc/types.js";
 import { StateManager } from "../../src/state/manager.js";
+import { Delegations, NO_CALLBACKS } from "../../src/nfs/delegations.js";
 import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
 
 export class FakeConnection implements RpcConnection {
@@ -62,7 +63,18 @@ export class Harness {
       now: () => this.clock.now,
       onOpenRemoved: (fh) => void fs.unpin?.(fh),
     });
-    this.ctx = { settings: full, state: this.state, fs, log };
+    this.ctx = {
+      settings: full,
+      state: this.state,
+      fs,
+      log,
+      delegations: new Delegations(
+        this.state,
+        NO_CALLBACKS,
+        { ...full, callbackTimeoutMs: 1000 },
+        log,
+      ),
+    };
     this.processor = new CompoundProcessor(this.ctx, { ...OPERATIONS, ...extraOps });
   }
 

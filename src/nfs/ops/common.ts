@@ -31,6 +31,7 @@ import {
   type AttrSource,
 } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
+import type { Conflict } from "../delegations.js";
 import { isAllowedError } from "../../../generated/nfs4/index.js";
 
 /** The AttrSource for one object, with the server's capabilities and settings. */
@@ -185,4 +186,19 @@ export async function compareAttrs(
     ours.attrmask.every((w, i) => w === wanted[i]) &&
     Buffer.compare(ours.attr_vals, given.attr_vals) === 0;
   return { same };
+}
+
+/**
+ * Recalls the delegations of other clients that this request conflicts with
+ * (reading the file conflicts with write delegations, changing it or its
+ * name with any: RFC 8881 §10.4). NFS4ERR_DELAY while one is outstanding
+ * (the client retries), null when the request may go ahead. The requesting
+ * client's own delegations never stand in its way.
+ */
+export function delegationConflict(
+  state: CompoundState,
+  fh: Uint8Array,
+  what: Conflict,
+): NfsErrorStatus | null {
+  return state.server.delegations.conflicts(fh, state.session?.client ?? null, what);
 }

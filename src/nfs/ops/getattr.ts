@@ -14,7 +14,13 @@ export const getattr: OpHandler<typeof nfs_opnum4.OP_GETATTR> = async (args, sta
   const requested = args.attr_request;
   if (requestsWriteOnly(requested)) return { status: nfsstat4.NFS4ERR_INVAL };
   const fs = state.server.fs;
-  const attrs = await fs.getattr(fh);
+  // Another client's write delegation: its holder knows the size and change (§10.4.3).
+  const attrs = await state.server.delegations.attributesFor(
+    fh,
+    state.session?.client ?? null,
+    await fs.getattr(fh),
+    requested,
+  );
   const stats = needsStats(requested) ? await fs.statfs(fh) : undefined;
   const obj_attributes = encodeAttrs(requested, attrSource(state, fh, attrs, stats));
   return { status: nfsstat4.NFS4_OK, resok4: { obj_attributes } };

@@ -9,7 +9,7 @@ import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 import { ioAuthority } from "../stateids.js";
-import { currentFh } from "./common.js";
+import { currentFh, delegationConflict } from "./common.js";
 
 /** The error for I/O on something that is not a regular file. */
 export function ioTypeError(type: nfs_ftype4): NfsError {
@@ -36,6 +36,9 @@ export async function ioTarget(
   if (attrs.type !== nfs_ftype4.NF4REG) return { error: ioTypeError(attrs.type) };
   const auth = ioAuthority(state, stateid, access);
   if ("error" in auth) return auth;
+  // Reading recalls other clients' write delegations, writing any (§10.4.6).
+  const conflict = delegationConflict(state, fh, access === ACCESS_WRITE ? "write" : "read");
+  if (conflict !== null) return { error: conflict };
   if (auth.ok.kind === "special") {
     const allowed =
       access === ACCESS_WRITE

@@ -19,7 +19,13 @@ import {
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { NO_FILEHANDLE, currentFh, lookupDirError, sameFilesystem } from "./common.js";
+import {
+  NO_FILEHANDLE,
+  currentFh,
+  delegationConflict,
+  lookupDirError,
+  sameFilesystem,
+} from "./common.js";
 import { fixed } from "./reply-size.js";
 
 export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) => {
@@ -39,6 +45,9 @@ export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) =>
   if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
     return { status: nfsstat4.NFS4ERR_ACCESS };
   }
+  // A new name for a delegated file recalls other clients' delegations (§10.4.6).
+  const conflict = delegationConflict(state, source, "write");
+  if (conflict !== null) return { status: conflict };
   const cinfo = await fs.link(source, dir, name.name);
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };

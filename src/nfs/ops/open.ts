@@ -1,31 +1,25 @@
 // OPEN (RFC 8881 §18.16): opens (creating if asked) a regular file for an
-// open-owner with share access and deny modes, returning an open stateid.
+// open-owner with share access and deny modes, returning an open stateid and,
+// when the policy allows, a delegation (§10.4, delegations.ts).
 // Claims: CLAIM_NULL (a name in the current directory) and CLAIM_FH (the
-// current file); reclaims after a restart get NO_GRACE (this server keeps no
-// state across restarts), delegation claims BAD_STATEID (it grants no
-// delegations), and reclaims of delegations held before the client restarted
-// NOTSUPP, as Linux nfsd answers them (§18.16.4's text allows NOTSUPP; see
-// spec/nfs4-errors.txt). A second OPEN of a file by the same owner upgrades
-// the open. A client holding nfs.maxStateidsPerClient stateids may upgrade
-// its opens but gets no new one (NFS4ERR_NOSPC, see STATEID_LIMIT).
+// current file); CLAIM_DELEGATE_CUR and CLAIM_DELEG_CUR_FH, with which the
+// holder of a delegation being recalled turns the opens it did locally into
+// real ones (§10.2.1); reclaims after a restart get NO_GRACE (this server
+// keeps no state across restarts), and reclaims of delegations held before
+// the client restarted NOTSUPP, as Linux nfsd answers them (§18.16.4's text
+// allows NOTSUPP; see spec/nfs4-errors.txt). An OPEN by another client that
+// conflicts with a delegation recalls it and is answered NFS4ERR_DELAY until
+// it is returned. A second OPEN of a file by the same owner upgrades the
+// open. A client holding nfs.maxStateidsPerClient stateids may upgrade its
+// opens but gets no new one (NFS4ERR_NOSPC, see STATEID_LIMIT).
 
-import type {
-  OPEN4args,
-  OPEN4res,
-  change_info4,
-  open_delegation4,
-} from "../../../generated/nfs4/index.js";
+import type { OPEN4args, OPEN4res, change_info4, stateid4 } from "../../../generated/nfs4/index.js";
 import {
   OPEN4_RESULT_LOCKTYPE_POSIX,
   OPEN4_RESULT_PRESERVE_UNLINKED,
-  OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
-  OPEN4_SHARE_ACCESS_WANT_CANCEL,
   OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
-  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
   OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED,
-  OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
   OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL,
-  OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG,
   change_info4_MAXSIZE,
   createmode4,
   nfs_ftype4,
@@ -35,13 +29,13 @@ import {
   open_delegation_type4,
   opentype4,
   stateid4_MAXSIZE,
-  why_no_delegation4,
 } from "../../../generated/nfs4/index.js";
 import type { CreateHow, FileHandle } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { keyOf } from "../../state/keys.js";
 import { ownerKeyOf } from "../../state/keys.js";
+import type { DelegationState } from "../../state/delegation-state.js";
 import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
 import type { ClientRecord } from "../../state/client.js";
 import type { NfsError } from "../../state/slot-table.js";
@@ -49,7 +43,8 @@ import { bumpSeqid, stateidOf } from "../../state/stateid.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { currentFh, newObjectAttributes } from "./common.js";
+import { resolveStateid } from "../stateids.js";
+import { currentFh, delegationConflict, newObjectAttributes } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** share_access bits beyond the access mode: the delegation wants (§18.16.3). */
@@ -87,14 +82,33 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   if (!client.reclaimComplete) return fail(nfsstat4.NFS4ERR_GRACE);
 
   let target: Opened;
+  /** The delegation a CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH names. */
+  let delegation: DelegationState | null = null;
   switch (args.claim.claim) {
-    case open_claim_type4.CLAIM_NULL: {
-      const r = await byName(state, args, args.claim.file, client);
+    case open_claim_type4.CLAIM_NULL:
+    case open_claim_type4.CLAIM_DELEGATE_CUR: {
+      const name =
+        args.claim.claim === open_claim_type4.CLAIM_NULL
+          ? args.claim.file
+          : args.claim.delegate_cur_info.file;
+      // Only CLAIM_NULL may create (§18.16.3: the others name an existing file).
+      if (
+        args.claim.claim !== open_claim_type4.CLAIM_NULL &&
+        args.openhow.opentype === opentype4.OPEN4_CREATE
+      )
+        return fail(nfsstat4.NFS4ERR_INVAL);
+      const r = await byName(state, args, name, client);
       if ("error" in r) return fail(r.error);
       target = r;
+      if (args.claim.claim === open_claim_type4.CLAIM_DELEGATE_CUR) {
+        const d = delegationFor(state, args.claim.delegate_cur_info.delegate_stateid, target.fh);
+        if ("error" in d) return fail(d.error);
+        delegation = d.ok;
+      }
       break;
     }
-    case open_claim_type4.CLAIM_FH: {
+    case open_claim_type4.CLAIM_FH:
+    case open_claim_type4.CLAIM_DELEG_CUR_FH: {
       if (args.openhow.opentype === opentype4.OPEN4_CREATE) return fail(nfsstat4.NFS4ERR_INVAL);
       const fh = currentFh(state);
       const before = (await state.server.fs.getattr(fh)).change;
@@ -104,12 +118,13 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
         attrsset: [],
         cinfo: { atomic: true, before, after: before },
       };
+      if (args.claim.claim === open_claim_type4.CLAIM_DELEG_CUR_FH) {
+        const d = delegationFor(state, args.claim.oc_delegate_stateid, fh);
+        if ("error" in d) return fail(d.error);
+        delegation = d.ok;
+      }
       break;
     }
-    case open_claim_type4.CLAIM_DELEGATE_CUR:
-    case open_claim_type4.CLAIM_DELEG_CUR_FH:
-      // No delegation is ever granted, so none can be named.
-      return fail(nfsstat4.NFS4ERR_BAD_STATEID);
     default:
       return fail(nfsstat4.NFS4ERR_NOTSUPP);
   }
@@ -122,6 +137,16 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
       ((access & ACCESS_WRITE) !== 0 ? MAY_WRITE : 0);
     if (!mayAccess(attrs, state.cred, wanted)) return fail(nfsstat4.NFS4ERR_ACCESS);
   }
+
+  // Another client's delegation this open conflicts with is recalled first
+  // (§10.4.6): a reader conflicts with a write delegation, a writer (or a
+  // deny) with any.
+  const conflict = delegationConflict(
+    state,
+    target.fh,
+    (access & ACCESS_WRITE) !== 0 || args.share_deny !== 0 ? "write" : "read",
+  );
+  if (conflict !== null) return fail(conflict);
 
   const manager = state.server.state;
   const ownerKey = ownerKeyOf(client.clientid, args.owner.owner);
@@ -157,6 +182,7 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
 
   state.currentFh = target.fh;
   state.currentStateid = stateidOf(openState);
+  const grantedBy = state.sequence && { sessionId: session.id, ...state.sequence };
   return {
     status: nfsstat4.NFS4_OK,
     resok4: {
@@ -164,7 +190,11 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
       cinfo: target.cinfo,
       rflags: OPEN4_RESULT_LOCKTYPE_POSIX | OPEN4_RESULT_PRESERVE_UNLINKED,
       attrset: target.attrsset,
-      delegation: noDelegation(args.share_access),
+      // An open under a delegation it already holds gets no second one.
+      delegation:
+        delegation !== null
+          ? { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE }
+          : state.server.delegations.offer(client, target.fh, access, args.share_access, grantedBy),
     },
   };
 };
@@ -265,45 +295,36 @@ function typeError(type: nfs_ftype4): NfsError {
   return nfsstat4.NFS4ERR_WRONG_TYPE;
 }
 
-/**
- * The delegation answer: none. A client that asked for one (§18.16.3) is told
- * why with OPEN_DELEGATE_NONE_EXT; one that did not gets plain NONE.
- */
-function noDelegation(shareAccess: number): open_delegation4 {
-  const want = shareAccess & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
-  if (want === OPEN4_SHARE_ACCESS_WANT_CANCEL)
-    return {
-      delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
-      od_whynone: { ond_why: why_no_delegation4.WND4_CANCELLED },
-    };
-  if (
-    want === OPEN4_SHARE_ACCESS_WANT_READ_DELEG ||
-    want === OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG ||
-    want === OPEN4_SHARE_ACCESS_WANT_ANY_DELEG
-  )
-    return {
-      delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
-      od_whynone: {
-        ond_why: why_no_delegation4.WND4_RESOURCE,
-        ond_server_will_signal_avail: false,
-      },
-    };
-  // Asked for none: say so explicitly (§18.16.3, OPEN4_SHARE_ACCESS_WANT_NO_DELEG).
-  if (want === OPEN4_SHARE_ACCESS_WANT_NO_DELEG)
-    return {
-      delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
-      od_whynone: { ond_why: why_no_delegation4.WND4_NOT_WANTED },
-    };
-  return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+/** The delegation stateid a CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH names: the client's, for this file. */
+function delegationFor(
+  state: CompoundState,
+  stateid: stateid4,
+  fh: Uint8Array,
+): { ok: DelegationState } | { error: NfsError } {
+  const r = resolveStateid<DelegationState>(state, stateid, ["delegation"]);
+  if ("error" in r) return r;
+  if (keyOf(r.ok.fh) !== keyOf(fh)) return { error: nfsstat4.NFS4ERR_BAD_STATEID };
+  return r;
 }
 
 /**
+ * The largest delegation answer: a write delegation (type, stateid, recall,
+ * a size space limit, and an ACE with an empty name).
+ */
+export const DELEGATION_BOUND = 4 + stateid4_MAXSIZE + 4 + (4 + 8) + (4 + 4 + 4 + 4);
+
+/**
  * status, stateid, cinfo, rflags, attrset (the supported attributes that
- * were set) and the delegation this server answers with: none, or none with
- * a reason and the will-signal flag (noDelegation).
+ * were set) and the delegation.
  */
 const OPEN_BOUND =
-  RESOP_SIZE + 4 + stateid4_MAXSIZE + change_info4_MAXSIZE + 4 + SUPPORTED_BITMAP_SIZE + 4 + 4 + 4;
+  RESOP_SIZE +
+  4 +
+  stateid4_MAXSIZE +
+  change_info4_MAXSIZE +
+  4 +
+  SUPPORTED_BITMAP_SIZE +
+  DELEGATION_BOUND;
 
 export const OPEN = defineOp({
   op: nfs_opnum4.OP_OPEN,

@@ -16,7 +16,7 @@ import { REMOVE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { currentFh, notDirError } from "./common.js";
+import { currentFh, delegationConflict, notDirError } from "./common.js";
 import { fixed } from "./reply-size.js";
 
 export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state) => {
@@ -34,6 +34,9 @@ export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state
   if (!mayUnlinkFrom(dirAttrs, victim.attrs, state.cred)) {
     return { status: nfsstat4.NFS4ERR_ACCESS };
   }
+  // Removing a delegated file recalls other clients' delegations (§10.4.6).
+  const conflict = delegationConflict(state, victim.handle, "write");
+  if (conflict !== null) return { status: conflict };
   const cinfo = await fs.remove(dir, name.name);
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };

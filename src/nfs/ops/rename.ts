@@ -32,7 +32,13 @@ import { FsError } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { NO_FILEHANDLE, currentFh, notDirError, sameFilesystem } from "./common.js";
+import {
+  NO_FILEHANDLE,
+  currentFh,
+  delegationConflict,
+  notDirError,
+  sameFilesystem,
+} from "./common.js";
 import { fixed } from "./reply-size.js";
 
 /** The entry `name` of `dir`, or null when there is none. */
@@ -82,6 +88,11 @@ export const rename: OpHandler<typeof nfs_opnum4.OP_RENAME> = async (args, state
     if (reparented && !mayAccess(moving.attrs, cred, MAY_WRITE)) {
       return { status: nfsstat4.NFS4ERR_ACCESS };
     }
+  }
+  // Renaming a delegated file, or onto one, recalls other clients' delegations (§10.4.6).
+  for (const affected of target === null ? [moving] : [moving, target]) {
+    const conflict = delegationConflict(state, affected.handle, "write");
+    if (conflict !== null) return { status: conflict };
   }
   const r = await fs.rename(fromDir, oldname.name, toDir, newname.name);
   return {

@@ -12,6 +12,7 @@ import {
   nfs_opnum4,
   SEQ4_STATUS_CB_PATH_DOWN,
   SEQ4_STATUS_CB_PATH_DOWN_SESSION,
+  SEQ4_STATUS_RECALLABLE_STATE_REVOKED,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import type { Session } from "../../state/session.js";
@@ -76,6 +77,8 @@ export function sequence(
     if (![...manager.clientSessions(session.client).values()].some((s) => s.backChannel() !== null))
       flags |= SEQ4_STATUS_CB_PATH_DOWN;
   }
+  // Delegations revoked and not yet freed (§18.46.3, §10.2.1).
+  if (manager.hasRevokedDelegations(session.client)) flags |= SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
   const res: SEQUENCE4res = {
     sr_status: nfsstat4.NFS4_OK,
     sr_resok4: {

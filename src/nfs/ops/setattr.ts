@@ -17,7 +17,7 @@ import type { NfsError } from "../../state/slot-table.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { ioAuthority } from "../stateids.js";
-import { currentFh } from "./common.js";
+import { currentFh, delegationConflict } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 // SETATTR4res carries attrsset even on error (§18.30.2): the generated builder
@@ -45,6 +45,9 @@ export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, sta
   }
   const allowed = authorizeSetattr(attrs, rest, state.cred);
   if (!allowed.ok) return fail(allowed.status);
+  // Changing a delegated file's attributes recalls other clients' delegations (§10.4.6).
+  const conflict = delegationConflict(state, fh, "write");
+  if (conflict !== null) return fail(conflict);
   await fs.setattr(fh, size === undefined ? allowed.attrs : { ...allowed.attrs, size });
   return { status: nfsstat4.NFS4_OK, attrsset: decoded.attrsset };
 };

@@ -1,6 +1,7 @@
 // TEST_STATEID (RFC 8881 §18.48): the status each stateid would get if used
 // by this client: NFS4_OK, NFS4ERR_BAD_STATEID (unknown, another client's, or
-// special), NFS4ERR_OLD_STATEID (an older seqid).
+// special), NFS4ERR_OLD_STATEID (an older seqid), NFS4ERR_DELEG_REVOKED (a
+// revoked delegation, §10.2.1).
 
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { specialStateid } from "../../state/stateid.js";
@@ -13,7 +14,8 @@ export const testStateid: OpHandler<typeof nfs_opnum4.OP_TEST_STATEID> = (args, 
     if (specialStateid(s) !== null) return nfsstat4.NFS4ERR_BAD_STATEID;
     const r = state.server.state.stateids.lookup(s, ["open", "lock", "delegation"]);
     if ("error" in r) return r.error;
-    return r.ok.client === client ? nfsstat4.NFS4_OK : nfsstat4.NFS4ERR_BAD_STATEID;
+    if (r.ok.client !== client) return nfsstat4.NFS4ERR_BAD_STATEID;
+    return r.ok.revoked === true ? nfsstat4.NFS4ERR_DELEG_REVOKED : nfsstat4.NFS4_OK;
   });
   return { tsr_status: nfsstat4.NFS4_OK, tsr_resok4: { tsr_status_codes: codes } };
 };

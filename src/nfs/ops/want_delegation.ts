@@ -1,7 +1,9 @@
 // WANT_DELEGATION (RFC 8881 §18.49): asks for a delegation on the current
-// object outside OPEN, or registers or cancels a "want" for one. This server
-// grants no delegations yet, so every valid request gets the "nothing
-// granted" answer: NFS4_OK with OPEN_DELEGATE_NONE_EXT and the reason —
+// object outside OPEN, or registers or cancels a "want" for one. A regular
+// file gets one under the same policy as OPEN (delegations.ts): a write
+// delegation when WRITE_DELEG is asked and no other client has the file
+// open, else a read one. Otherwise the answer is NFS4_OK with
+// OPEN_DELEGATE_NONE_EXT and the reason —
 // - WND4_CANCELLED for OPEN4_SHARE_ACCESS_WANT_CANCEL (there is never a
 //   registered want to cancel, so cancelling always succeeds);
 // - WND4_NOT_WANTED when no delegation is asked for (NO_PREFERENCE, or
@@ -9,9 +11,9 @@
 // - WND4_IS_DIR for a directory (file delegations only; directories have
 //   GET_DIR_DELEGATION);
 // - WND4_NOT_SUPP_FTYPE for other non-regular files;
-// - WND4_RESOURCE for a regular file, without a promise to signal when one
-//   becomes available (ond_server_will_signal_avail false) — the same answer
-//   OPEN gives, and Linux nfsd's when it declines a wanted delegation.
+// - for a regular file, the policy's reason (WND4_CONTENTION, WND4_RESOURCE),
+//   without a promise to signal when one becomes available — wants are not
+//   registered.
 // The share-access bits in wda_want are ignored (§18.49.3); bits or want
 // values RFC 8881 does not define are NFS4ERR_INVAL.
 //
@@ -22,6 +24,7 @@
 
 import {
   OPEN4_SHARE_ACCESS_BOTH,
+  OPEN4_SHARE_ACCESS_READ,
   OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
   OPEN4_SHARE_ACCESS_WANT_CANCEL,
   OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
@@ -41,6 +44,7 @@ import {
 } from "../../../generated/nfs4/index.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
+import { DELEGATION_BOUND } from "./open.js";
 import { RESOP_SIZE } from "./reply-size.js";
 
 /** Every bit wda_want may carry. */
@@ -85,15 +89,44 @@ export const wantDelegation: OpHandler<typeof nfs_opnum4.OP_WANT_DELEGATION> = a
   else if (WANTS_NOTHING.has(want)) why = { ond_why: why_no_delegation4.WND4_NOT_WANTED };
   else if (type === nfs_ftype4.NF4DIR) why = { ond_why: why_no_delegation4.WND4_IS_DIR };
   else if (type !== nfs_ftype4.NF4REG) why = { ond_why: why_no_delegation4.WND4_NOT_SUPP_FTYPE };
-  else why = { ond_why: why_no_delegation4.WND4_RESOURCE, ond_server_will_signal_avail: false };
+  else {
+    // COMPOUND runs it only in a session; without one there is no client to delegate to.
+    const session = state.session;
+    if (session === null)
+      return {
+        wdr_status: nfsstat4.NFS4_OK,
+        wdr_resok4: {
+          delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
+          od_whynone: {
+            ond_why: why_no_delegation4.WND4_RESOURCE,
+            ond_server_will_signal_avail: false,
+          },
+        },
+      };
+    const access =
+      want === OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG
+        ? OPEN4_SHARE_ACCESS_BOTH
+        : OPEN4_SHARE_ACCESS_READ;
+    const grantedBy = state.sequence && { sessionId: session.id, ...state.sequence };
+    return {
+      wdr_status: nfsstat4.NFS4_OK,
+      wdr_resok4: state.server.delegations.offer(
+        session.client,
+        currentFh(state),
+        access,
+        want,
+        grantedBy,
+      ),
+    };
+  }
   return {
     wdr_status: nfsstat4.NFS4_OK,
     wdr_resok4: { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT, od_whynone: why },
   };
 };
 
-/** The answer this server gives: status, OPEN_DELEGATE_NONE_EXT, the reason and its flag. */
-const WANT_DELEGATION_BOUND = RESOP_SIZE + 4 + 4 + 4 + 4;
+/** status and the largest answer, a write delegation (see OPEN's). */
+const WANT_DELEGATION_BOUND = RESOP_SIZE + 4 + DELEGATION_BOUND;
 
 export const WANT_DELEGATION = defineOp({
   op: nfs_opnum4.OP_WANT_DELEGATION,

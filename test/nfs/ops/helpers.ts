@@ -12,7 +12,8 @@ import { invoke, type ArgsOf, type OpDescriptor } from "../../../src/nfs/op.js";
 import { resultOf, type ResultOf } from "../../../src/protocol/results.js";
 import { DEFAULT_NFS_SETTINGS, type NfsSettings } from "../../../src/nfs/settings.js";
 import type { Credential, RpcConnection } from "../../../src/rpc/types.js";
-import type { StateManager } from "../../../src/state/manager.js";
+import { StateManager } from "../../../src/state/manager.js";
+import { Delegations, NO_CALLBACKS } from "../../../src/nfs/delegations.js";
 
 export function credential(uid: number, gid: number, gids: number[] = []): Credential {
   return { flavor: 1, uid, gid, gids, machinename: "test", principal: `sys:${uid}` };
@@ -35,11 +36,20 @@ export async function makeEnv(
   opts: { settings?: Partial<NfsSettings>; fs?: Partial<MemoryFsOptions> } = {},
 ): Promise<TestEnv> {
   const fs = new MemoryFileSystem({ exportMode: 0o777, ...opts.fs });
+  const settings = { ...DEFAULT_NFS_SETTINGS, ...opts.settings };
+  const log = pino({ enabled: false });
+  const state = new StateManager({ settings, log });
   const server: ServerContext = {
-    settings: { ...DEFAULT_NFS_SETTINGS, ...opts.settings },
-    state: {} as unknown as StateManager,
+    settings,
+    state,
     fs,
-    log: pino({ enabled: false }),
+    log,
+    delegations: new Delegations(
+      state,
+      NO_CALLBACKS,
+      { ...settings, callbackTimeoutMs: 1000 },
+      log,
+    ),
   };
   const root = await fs.root();
   const exp = (await fs.lookup(root, "export")).handle;
@@ -58,6 +68,7 @@ export function makeState(server: ServerContext, cred: Credential = ROOT): Compo
     savedFh: null,
     currentStateid: null,
     savedStateid: null,
+    sequence: null,
     session: null,
   };
 }

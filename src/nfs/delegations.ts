@@ -1,0 +1,450 @@
+// File delegations, the NFS side (RFC 8881 §10.2, §10.4): when OPEN grants
+// one, how another client's conflicting request recalls it (CB_RECALL, §20.2)
+// and is answered NFS4ERR_DELAY until it is returned, when an unreturned one
+// is revoked (§10.2.1), CB_GETATTR for a write delegation (§10.4.3), and
+// CB_RECALL_ANY when there are too many (§20.6). The delegation objects
+// themselves live in the state (state/delegation-state.ts); the calls to the
+// client go through the callback service.
+
+import type {
+  bitmap4,
+  fattr4,
+  nfs_cb_argop4,
+  nfs_cb_resop4,
+  nfsace4,
+  open_delegation4,
+  open_none_delegation4,
+  nfsstat4 as NfsStatus,
+} from "../../generated/nfs4/index.js";
+import {
+  ACE4_ACCESS_ALLOWED_ACE_TYPE,
+  FATTR4_CHANGE,
+  FATTR4_SIZE,
+  OPEN4_SHARE_ACCESS_WANT_ANY_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_CANCEL,
+  OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
+  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE,
+  OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
+  OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG,
+  RCA4_TYPE_MASK_RDATA_DLG,
+  RCA4_TYPE_MASK_WDATA_DLG,
+  limit_by4,
+  nfs_cb_opnum4,
+  nfsstat4,
+  open_delegation_type4,
+  why_no_delegation4,
+} from "../../generated/nfs4/index.js";
+import type { Logger } from "pino";
+import type { FileAttributes } from "../fs/backend.js";
+import type { ClientRecord } from "../state/client.js";
+import type { DelegationState, DelegationType, GrantingCall } from "../state/delegation-state.js";
+import { keyOf } from "../state/keys.js";
+import type { StateManager } from "../state/manager.js";
+import { ACCESS_WRITE } from "../state/open-state.js";
+import type { NfsError } from "../state/slot-table.js";
+import { stateidOf } from "../state/stateid.js";
+import { XdrError, XdrReader } from "../xdr/index.js";
+import { bitmapOf, bitsOf, hasBit } from "./attrs/bitmap.js";
+
+/** What the callback service answers (see callback/service.ts). */
+export type CallbackResult =
+  | {
+      readonly kind: "answered";
+      readonly status: NfsStatus;
+      readonly results: readonly nfs_cb_resop4[];
+    }
+  | { readonly kind: "unreachable" }
+  | { readonly kind: "cancelled" };
+
+/** The part of the callback service delegations use. */
+export interface CallbackSender {
+  send(
+    client: ClientRecord,
+    request: {
+      readonly ops: readonly nfs_cb_argop4[];
+      readonly deadlineMs: number;
+      readonly referring?: GrantingCall;
+    },
+  ): Promise<CallbackResult>;
+  canCallBack(client: ClientRecord): boolean;
+}
+
+/** Which delegations OPEN may grant: none, read only, or read and write. */
+export type DelegationPolicy = "none" | "read" | "read-write";
+
+export interface DelegationSettings {
+  readonly leaseTimeSec: number;
+  readonly callbackTimeoutMs: number;
+  readonly delegationPolicy: DelegationPolicy;
+  readonly maxDelegations: number;
+  readonly recallCooldownSec: number;
+}
+
+/** What a delegation conflicts with: another client reading the file, or changing it (or its name). */
+export type Conflict = "read" | "write";
+
+/** Counters, for tests and the control API. */
+export interface DelegationStats {
+  granted: number;
+  recalled: number;
+  returned: number;
+  revoked: number;
+  recallAnySent: number;
+  cbGetattrSent: number;
+}
+
+/** Most files remembered as recently recalled (oldest forgotten first). */
+const MAX_RECENT_RECALLS = 10_000;
+/** CB_RECALL_ANY once the delegations in force pass this share of maxDelegations. */
+const RECALL_ANY_HIGH_WATER = 0.9;
+
+/** The permissions of a delegation: the Linux server's empty ACE (the client checks ACCESS itself). */
+const NO_PERMISSIONS: nfsace4 = {
+  type: ACE4_ACCESS_ALLOWED_ACE_TYPE,
+  flag: 0,
+  access_mask: 0,
+  who: new Uint8Array(0),
+};
+
+export class Delegations {
+  readonly stats: DelegationStats = {
+    granted: 0,
+    recalled: 0,
+    returned: 0,
+    revoked: 0,
+    recallAnySent: 0,
+    cbGetattrSent: 0,
+  };
+  /** Delegations recalled and not yet returned or revoked. */
+  private readonly recalling = new Set<DelegationState>();
+  /** Files whose delegation was recalled lately (file key → when), not delegated again for a while. */
+  private readonly recentRecalls = new Map<string, number>();
+  private lastRecallAny = -Infinity;
+
+  constructor(
+    private readonly state: StateManager,
+    private readonly callbacks: CallbackSender,
+    private readonly settings: DelegationSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /** The state manager calls this when a delegation goes, whatever the reason. */
+  removed(d: DelegationState): void {
+    if (this.recalling.delete(d) && !d.revoked) this.stats.returned++;
+  }
+
+  /** Delegations being recalled (for tests and the control API). */
+  get recallsInProgress(): number {
+    return this.recalling.size;
+  }
+
+  // --- granting ----------------------------------------------------------------
+
+  /**
+   * The delegation answer to an OPEN (or WANT_DELEGATION) by `client` of the
+   * file, with share access `access` and the wants of `shareAccess`
+   * (§18.16.3, §10.4): a new delegation if the policy allows one, else none,
+   * with the reason when the client asked for one.
+   */
+  offer(
+    client: ClientRecord,
+    fh: Uint8Array,
+    access: number,
+    shareAccess: number,
+    grantedBy: GrantingCall | null,
+  ): open_delegation4 {
+    const want = shareAccess & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK;
+    if (want === OPEN4_SHARE_ACCESS_WANT_CANCEL)
+      return none({ ond_why: why_no_delegation4.WND4_CANCELLED });
+    if (want === OPEN4_SHARE_ACCESS_WANT_NO_DELEG)
+      return none({ ond_why: why_no_delegation4.WND4_NOT_WANTED });
+    const asked = want !== OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE;
+    const decided = this.decide(client, fh, access, want);
+    if (typeof decided !== "string") {
+      if (!asked) return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+      return none(decided);
+    }
+    const d = this.state.newDelegation(client, fh, decided, grantedBy);
+    if (d === null)
+      return asked
+        ? none(resource())
+        : { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+    this.stats.granted++;
+    this.maybeRecallAny();
+    const stateid = stateidOf(d);
+    if (d.type === "read")
+      return {
+        delegation_type: open_delegation_type4.OPEN_DELEGATE_READ,
+        read: { stateid, recall: false, permissions: NO_PERMISSIONS },
+      };
+    return {
+      delegation_type: open_delegation_type4.OPEN_DELEGATE_WRITE,
+      write: {
+        stateid,
+        recall: false,
+        // No space limit: the client may extend the file as far as it likes (§10.4.1).
+        space_limit: {
+          limitby: limit_by4.NFS_LIMIT_SIZE,
+          filesize: 0xffffffffffffffffn,
+        },
+        permissions: NO_PERMISSIONS,
+      },
+    };
+  }
+
+  /** The delegation type to grant, or why none (§10.4's conditions and the policy). */
+  private decide(
+    client: ClientRecord,
+    fh: Uint8Array,
+    access: number,
+    want: number,
+  ): DelegationType | open_none_delegation4 {
+    const policy = this.settings.delegationPolicy;
+    if (policy === "none") return { ond_why: why_no_delegation4.WND4_NOT_SUPP_FTYPE };
+    // Recalls must be able to reach the client (§10.2: a callback path is a precondition).
+    if (!this.callbacks.canCallBack(client)) return resource();
+    if (this.state.delegationCount >= this.settings.maxDelegations) return resource();
+    const fileKey = keyOf(fh);
+    const recalledAt = this.recentRecalls.get(fileKey);
+    if (recalledAt !== undefined) {
+      if (this.state.now() - recalledAt < this.settings.recallCooldownSec * 1000)
+        return contention();
+      this.recentRecalls.delete(fileKey);
+    }
+    const file = this.state.fileState(fileKey);
+    let othersOpen = false;
+    let othersWrite = false;
+    let othersDelegate = false;
+    if (file) {
+      for (const d of file.delegations) {
+        // One delegation per client and file: a second OPEN keeps the first.
+        if (d.client === client) return contention();
+        othersDelegate = true;
+        if (d.type === "write" || this.recalling.has(d)) return contention();
+      }
+      for (const o of file.opens) {
+        if (o.client === client) continue;
+        othersOpen = true;
+        if ((o.access & ACCESS_WRITE) !== 0) othersWrite = true;
+      }
+    }
+    // Someone else writes the file: no delegation can promise it is unchanged.
+    if (othersWrite) return contention();
+    const writeOk =
+      policy === "read-write" && (access & ACCESS_WRITE) !== 0 && !othersOpen && !othersDelegate;
+    switch (want) {
+      case OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG:
+        return writeOk ? "write" : contention();
+      case OPEN4_SHARE_ACCESS_WANT_READ_DELEG:
+        return "read";
+      case OPEN4_SHARE_ACCESS_WANT_ANY_DELEG:
+      default:
+        // A writer gets a write delegation or none, as from Linux nfsd: a read
+        // delegation would not let it cache its writes.
+        if (writeOk) return "write";
+        return (access & ACCESS_WRITE) !== 0 ? contention() : "read";
+    }
+  }
+
+  // --- conflicts and recalls ------------------------------------------------
+
+  /**
+   * Before an operation by `requester` that reads (`"read"`) or changes
+   * (`"write"`) the file: recalls the other clients' delegations it conflicts
+   * with (a read conflicts with write delegations only). Returns
+   * NFS4ERR_DELAY while any is outstanding (§10.4.6: the operation is retried
+   * once they are returned or revoked), else null. A courtesy client's
+   * delegation (its lease expired) is not waited for: the client's state goes.
+   */
+  conflicts(fh: Uint8Array, requester: ClientRecord | null, what: Conflict): NfsError | null {
+    const file = this.state.fileState(keyOf(fh));
+    if (!file || file.delegations.size === 0) return null;
+    let outstanding = false;
+    for (const d of [...file.delegations]) {
+      if (d.client === requester) continue;
+      if (what === "read" && d.type === "read") continue;
+      if (this.state.evictIfCourtesy(d.client)) continue;
+      this.recall(d);
+      outstanding = true;
+    }
+    return outstanding ? nfsstat4.NFS4ERR_DELAY : null;
+  }
+
+  /** Sends CB_RECALL for `d` (once); revokes it if the client cannot be reached or refuses. */
+  recall(d: DelegationState): void {
+    if (d.recalledAt !== null || d.revoked) return;
+    const now = this.state.now();
+    d.recalledAt = now;
+    this.recalling.add(d);
+    this.rememberRecall(d.fileKey, now);
+    this.stats.recalled++;
+    const request = {
+      ops: [
+        {
+          argop: nfs_cb_opnum4.OP_CB_RECALL,
+          opcbrecall: { stateid: stateidOf(d), truncate: false, fh: d.fh },
+        },
+      ],
+      // Past a lease without an answer the delegation is revoked anyway (sweep).
+      deadlineMs: this.settings.leaseTimeSec * 1000,
+      ...(d.grantedBy ? { referring: d.grantedBy } : {}),
+    } as const;
+    void this.callbacks.send(d.client, request).then((result) => {
+      if (!this.recalling.has(d)) return;
+      if (result.kind === "unreachable") {
+        this.revoke(d, "client unreachable for CB_RECALL");
+      } else if (result.kind === "answered" && result.status !== nfsstat4.NFS4_OK) {
+        // The client says it cannot return it (e.g. it does not know the
+        // stateid): nothing will come back, so waiting a lease would only
+        // hold the conflicting client up.
+        this.revoke(d, `CB_RECALL answered ${result.status}`);
+      }
+    });
+  }
+
+  private rememberRecall(fileKey: string, now: number): void {
+    this.recentRecalls.delete(fileKey);
+    this.recentRecalls.set(fileKey, now);
+    if (this.recentRecalls.size > MAX_RECENT_RECALLS) {
+      const oldest = this.recentRecalls.keys().next();
+      if (!oldest.done) this.recentRecalls.delete(oldest.value);
+    }
+  }
+
+  private revoke(d: DelegationState, reason: string): void {
+    if (d.revoked) return;
+    this.log.info({ clientid: d.client.clientid.toString(16), reason }, "revoking delegation");
+    this.recalling.delete(d);
+    this.stats.revoked++;
+    this.state.revokeDelegation(d);
+  }
+
+  /** Revokes the recalled delegations not returned within a lease (§10.2.1); run periodically. */
+  sweep(): void {
+    const deadline = this.state.now() - this.settings.leaseTimeSec * 1000;
+    for (const d of [...this.recalling])
+      if (d.recalledAt !== null && d.recalledAt <= deadline)
+        this.revoke(d, "not returned within a lease");
+    const cooldown = this.state.now() - this.settings.recallCooldownSec * 1000;
+    for (const [key, at] of this.recentRecalls) {
+      if (at > cooldown) break;
+      this.recentRecalls.delete(key);
+    }
+  }
+
+  /**
+   * Near maxDelegations, asks every client holding delegations to give back
+   * all but half of them (CB_RECALL_ANY, §20.6), at most once per lease.
+   */
+  private maybeRecallAny(): void {
+    const limit = this.settings.maxDelegations;
+    if (this.state.delegationCount < limit * RECALL_ANY_HIGH_WATER) return;
+    const now = this.state.now();
+    if (now - this.lastRecallAny < this.settings.leaseTimeSec * 1000) return;
+    this.lastRecallAny = now;
+    for (const client of this.state.clientsWithDelegations()) {
+      const held = this.state.delegationsOf(client).size;
+      this.stats.recallAnySent++;
+      void this.callbacks.send(client, {
+        ops: [
+          {
+            argop: nfs_cb_opnum4.OP_CB_RECALL_ANY,
+            opcbrecall_any: {
+              craa_objects_to_keep: Math.floor(held / 2),
+              craa_type_mask: bitmapOf([RCA4_TYPE_MASK_RDATA_DLG, RCA4_TYPE_MASK_WDATA_DLG]),
+            },
+          },
+        ],
+        deadlineMs: this.settings.callbackTimeoutMs,
+      });
+    }
+  }
+
+  // --- CB_GETATTR ----------------------------------------------------------------
+
+  /**
+   * The size and change a client other than the holder of a write delegation
+   * must see (§10.4.3): the holder may have written data the server has not
+   * seen, so it is asked (CB_GETATTR). If its change differs from the
+   * server's, the file was modified: the holder's size, and a change
+   * attribute greater than the server's. Without an answer in time, the
+   * server's own attributes.
+   */
+  async attributesFor(
+    fh: Uint8Array,
+    requester: ClientRecord | null,
+    attrs: FileAttributes,
+    requested: bitmap4,
+  ): Promise<FileAttributes> {
+    if (!hasBit(requested, FATTR4_SIZE) && !hasBit(requested, FATTR4_CHANGE)) return attrs;
+    const file = this.state.fileState(keyOf(fh));
+    if (!file) return attrs;
+    let holder: DelegationState | undefined;
+    for (const d of file.delegations) if (d.type === "write" && d.client !== requester) holder = d;
+    if (!holder) return attrs;
+    this.stats.cbGetattrSent++;
+    const result = await this.callbacks.send(holder.client, {
+      ops: [
+        {
+          argop: nfs_cb_opnum4.OP_CB_GETATTR,
+          opcbgetattr: { fh: holder.fh, attr_request: bitmapOf([FATTR4_SIZE, FATTR4_CHANGE]) },
+        },
+      ],
+      deadlineMs: this.settings.callbackTimeoutMs,
+    });
+    if (result.kind !== "answered" || result.status !== nfsstat4.NFS4_OK) return attrs;
+    const res = result.results[0];
+    if (res?.resop !== nfs_cb_opnum4.OP_CB_GETATTR || res.opcbgetattr.status !== nfsstat4.NFS4_OK)
+      return attrs;
+    const reported = sizeAndChange(res.opcbgetattr.resok4.obj_attributes);
+    if (reported === null || reported.change === undefined || reported.change === attrs.change)
+      return attrs;
+    return {
+      ...attrs,
+      size: reported.size ?? attrs.size,
+      change: attrs.change + 1n,
+    };
+  }
+}
+
+function none(why: open_none_delegation4): open_delegation4 {
+  return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT, od_whynone: why };
+}
+
+function resource(): open_none_delegation4 {
+  return { ond_why: why_no_delegation4.WND4_RESOURCE, ond_server_will_signal_avail: false };
+}
+
+function contention(): open_none_delegation4 {
+  return { ond_why: why_no_delegation4.WND4_CONTENTION, ond_server_will_push_deleg: false };
+}
+
+/**
+ * The size and change in a CB_GETATTR answer (both uint64; attributes come
+ * in bit order, so whatever follows them — e.g. RFC 9754's delegated times
+ * — is not read), or null if it holds an attribute before them or does not
+ * parse.
+ */
+function sizeAndChange(f: fattr4): { change?: bigint; size?: bigint } | null {
+  const out: { change?: bigint; size?: bigint } = {};
+  try {
+    const r = new XdrReader(f.attr_vals);
+    for (const bit of bitsOf(f.attrmask)) {
+      if (bit === FATTR4_CHANGE) out.change = r.readUhyper();
+      else if (bit === FATTR4_SIZE) out.size = r.readUhyper();
+      else if (bit < FATTR4_SIZE) return null;
+      else break;
+    }
+  } catch (e) {
+    if (e instanceof XdrError) return null;
+    throw e;
+  }
+  return out;
+}
+
+/** A callback sender for servers (and tests) without a back channel: no delegation is granted. */
+export const NO_CALLBACKS: CallbackSender = {
+  send: () => Promise.resolve({ kind: "unreachable" }),
+  canCallBack: () => false,
+};

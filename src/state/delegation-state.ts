@@ -1,0 +1,51 @@
+// File delegations (RFC 8881 §10.2, §10.4): a client's promise from the server
+// that no other client will write the file (a read delegation) or open it at
+// all (a write delegation) without the server first recalling it. Named by a
+// delegation stateid. A delegation is recalled (CB_RECALL, §20.2) when
+// another client's request conflicts with it; a holder that does not return
+// it within a lease has it revoked (§10.2.1): it is then kept only to answer
+// its stateid NFS4ERR_DELEG_REVOKED until the client frees it (FREE_STATEID).
+
+import type { ClientRecord } from "./client.js";
+import { keyOf } from "./keys.js";
+import type { StateObject } from "./stateid.js";
+
+export type DelegationType = "read" | "write";
+
+/** The fore-channel request that granted a delegation (for csa_referring_call_lists, §2.10.6.3). */
+export interface GrantingCall {
+  readonly sessionId: Uint8Array;
+  readonly slotid: number;
+  readonly sequenceid: number;
+}
+
+export class DelegationState implements StateObject {
+  readonly kind = "delegation";
+  readonly key: string;
+  readonly fileKey: string;
+  seqid = 1;
+  /** When CB_RECALL was first attempted (ms, the state manager's clock); null until recalled. */
+  recalledAt: number | null = null;
+  /** Revoked (§10.2.1): no longer protects anything; its stateid answers DELEG_REVOKED. */
+  revoked = false;
+  /**
+   * For a write delegation (§10.4.3): the change attribute the holder last
+   * reported through CB_GETATTR (null before any), and how many times the
+   * holder was found to have modified the file since the grant, so that other
+   * clients see a change attribute that moves on each time.
+   */
+  holderChange: bigint | null = null;
+  modificationsSeen = 0;
+
+  constructor(
+    readonly other: Uint8Array,
+    readonly client: ClientRecord,
+    readonly fh: Uint8Array,
+    readonly type: DelegationType,
+    readonly grantedAt: number,
+    readonly grantedBy: GrantingCall | null,
+  ) {
+    this.key = keyOf(other);
+    this.fileKey = keyOf(fh);
+  }
+}
