@@ -294,6 +294,8 @@ import type {
   fattr4_named_attr,
   fattr4_no_trunc,
   fattr4_numlinks,
+  fattr4_offline,
+  fattr4_open_arguments,
   fattr4_owner,
   fattr4_owner_group,
   fattr4_quota_avail_hard,
@@ -322,6 +324,8 @@ import type {
   fattr4_time_access_set,
   fattr4_time_backup,
   fattr4_time_create,
+  fattr4_time_deleg_access,
+  fattr4_time_deleg_modify,
   fattr4_time_delta,
   fattr4_time_metadata,
   fattr4_time_modify,
@@ -411,6 +415,12 @@ import type {
   notifylist4,
   offload_info4,
   offset4,
+  open_args_createmode4,
+  open_args_open_claim4,
+  open_args_share_access4,
+  open_args_share_access_want4,
+  open_args_share_deny4,
+  open_arguments4,
   open_claim4,
   open_claim_delegate_cur4,
   open_claim_type4,
@@ -2931,6 +2941,162 @@ export function decodefattr4_xattr_support(r: XdrReader): fattr4_xattr_support {
 
 export function encodefattr4_xattr_support(w: XdrWriter, v: fattr4_xattr_support): void {
   w.writeBool(v);
+}
+
+export function decodefattr4_offline(r: XdrReader): fattr4_offline {
+  const value = r.readBool();
+  return value;
+}
+
+export function encodefattr4_offline(w: XdrWriter, v: fattr4_offline): void {
+  w.writeBool(v);
+}
+
+export function decodeopen_arguments4(r: XdrReader): open_arguments4 {
+  let at = "oa_share_access";
+  try {
+    const oa_share_access = decodebitmap4(r);
+    at = "oa_share_deny";
+    const oa_share_deny = decodebitmap4(r);
+    at = "oa_share_access_want";
+    const oa_share_access_want = decodebitmap4(r);
+    at = "oa_open_claim";
+    const oa_open_claim = decodebitmap4(r);
+    at = "oa_create_mode";
+    const oa_create_mode = decodebitmap4(r);
+    return { oa_share_access, oa_share_deny, oa_share_access_want, oa_open_claim, oa_create_mode };
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeopen_arguments4(w: XdrWriter, v: open_arguments4): void {
+  let at = "oa_share_access";
+  try {
+    encodebitmap4(w, v.oa_share_access);
+    at = "oa_share_deny";
+    encodebitmap4(w, v.oa_share_deny);
+    at = "oa_share_access_want";
+    encodebitmap4(w, v.oa_share_access_want);
+    at = "oa_open_claim";
+    encodebitmap4(w, v.oa_open_claim);
+    at = "oa_create_mode";
+    encodebitmap4(w, v.oa_create_mode);
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+/** Whether `v` is a value of open_args_share_access4 (1–3). */
+export function isopen_args_share_access4(v: number): v is open_args_share_access4 {
+  return Number.isInteger(v) && v >= 1 && v <= 3;
+}
+
+export function decodeopen_args_share_access4(r: XdrReader): open_args_share_access4 {
+  const v = r.readInt();
+  if (isopen_args_share_access4(v)) return v;
+  throw r.enumError(v, "open_args_share_access4");
+}
+
+export function encodeopen_args_share_access4(w: XdrWriter, v: open_args_share_access4): void {
+  if (!isopen_args_share_access4(v)) throw w.enumError(v, "open_args_share_access4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of open_args_share_deny4 (0–3). */
+export function isopen_args_share_deny4(v: number): v is open_args_share_deny4 {
+  return Number.isInteger(v) && v >= 0 && v <= 3;
+}
+
+export function decodeopen_args_share_deny4(r: XdrReader): open_args_share_deny4 {
+  const v = r.readInt();
+  if (isopen_args_share_deny4(v)) return v;
+  throw r.enumError(v, "open_args_share_deny4");
+}
+
+export function encodeopen_args_share_deny4(w: XdrWriter, v: open_args_share_deny4): void {
+  if (!isopen_args_share_deny4(v)) throw w.enumError(v, "open_args_share_deny4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of open_args_share_access_want4 (3–5, 17, 18 or 20, 21). */
+export function isopen_args_share_access_want4(v: number): v is open_args_share_access_want4 {
+  return (
+    Number.isInteger(v) && ((v >= 3 && v <= 5) || v === 17 || v === 18 || v === 20 || v === 21)
+  );
+}
+
+export function decodeopen_args_share_access_want4(r: XdrReader): open_args_share_access_want4 {
+  const v = r.readInt();
+  if (isopen_args_share_access_want4(v)) return v;
+  throw r.enumError(v, "open_args_share_access_want4");
+}
+
+export function encodeopen_args_share_access_want4(
+  w: XdrWriter,
+  v: open_args_share_access_want4,
+): void {
+  if (!isopen_args_share_access_want4(v)) throw w.enumError(v, "open_args_share_access_want4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of open_args_open_claim4 (0–6). */
+export function isopen_args_open_claim4(v: number): v is open_args_open_claim4 {
+  return Number.isInteger(v) && v >= 0 && v <= 6;
+}
+
+export function decodeopen_args_open_claim4(r: XdrReader): open_args_open_claim4 {
+  const v = r.readInt();
+  if (isopen_args_open_claim4(v)) return v;
+  throw r.enumError(v, "open_args_open_claim4");
+}
+
+export function encodeopen_args_open_claim4(w: XdrWriter, v: open_args_open_claim4): void {
+  if (!isopen_args_open_claim4(v)) throw w.enumError(v, "open_args_open_claim4");
+  w.writeInt(v);
+}
+
+/** Whether `v` is a value of open_args_createmode4 (0–3). */
+export function isopen_args_createmode4(v: number): v is open_args_createmode4 {
+  return Number.isInteger(v) && v >= 0 && v <= 3;
+}
+
+export function decodeopen_args_createmode4(r: XdrReader): open_args_createmode4 {
+  const v = r.readInt();
+  if (isopen_args_createmode4(v)) return v;
+  throw r.enumError(v, "open_args_createmode4");
+}
+
+export function encodeopen_args_createmode4(w: XdrWriter, v: open_args_createmode4): void {
+  if (!isopen_args_createmode4(v)) throw w.enumError(v, "open_args_createmode4");
+  w.writeInt(v);
+}
+
+export function decodefattr4_open_arguments(r: XdrReader): fattr4_open_arguments {
+  const value = decodeopen_arguments4(r);
+  return value;
+}
+
+export function encodefattr4_open_arguments(w: XdrWriter, v: fattr4_open_arguments): void {
+  encodeopen_arguments4(w, v);
+}
+
+export function decodefattr4_time_deleg_access(r: XdrReader): fattr4_time_deleg_access {
+  const value = decodenfstime4(r);
+  return value;
+}
+
+export function encodefattr4_time_deleg_access(w: XdrWriter, v: fattr4_time_deleg_access): void {
+  encodenfstime4(w, v);
+}
+
+export function decodefattr4_time_deleg_modify(r: XdrReader): fattr4_time_deleg_modify {
+  const value = decodenfstime4(r);
+  return value;
+}
+
+export function encodefattr4_time_deleg_modify(w: XdrWriter, v: fattr4_time_deleg_modify): void {
+  encodenfstime4(w, v);
 }
 
 export function decodefattr4(r: XdrReader): fattr4 {

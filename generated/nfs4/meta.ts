@@ -2508,6 +2508,154 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
       kind: "bool",
     },
   },
+  fattr4_offline: {
+    name: "fattr4_offline",
+    minSize: 4,
+    maxSize: 4,
+    kind: "typedef",
+    type: {
+      kind: "bool",
+    },
+  },
+  open_arguments4: {
+    name: "open_arguments4",
+    minSize: 20,
+    maxSize: null,
+    kind: "struct",
+    fields: [
+      {
+        name: "oa_share_access",
+        type: {
+          kind: "ref",
+          name: "bitmap4",
+        },
+      },
+      {
+        name: "oa_share_deny",
+        type: {
+          kind: "ref",
+          name: "bitmap4",
+        },
+      },
+      {
+        name: "oa_share_access_want",
+        type: {
+          kind: "ref",
+          name: "bitmap4",
+        },
+      },
+      {
+        name: "oa_open_claim",
+        type: {
+          kind: "ref",
+          name: "bitmap4",
+        },
+      },
+      {
+        name: "oa_create_mode",
+        type: {
+          kind: "ref",
+          name: "bitmap4",
+        },
+      },
+    ],
+    link: null,
+  },
+  open_args_share_access4: {
+    name: "open_args_share_access4",
+    minSize: 4,
+    maxSize: 4,
+    kind: "enum",
+    members: {
+      OPEN_ARGS_SHARE_ACCESS_READ: 1,
+      OPEN_ARGS_SHARE_ACCESS_WRITE: 2,
+      OPEN_ARGS_SHARE_ACCESS_BOTH: 3,
+    },
+  },
+  open_args_share_deny4: {
+    name: "open_args_share_deny4",
+    minSize: 4,
+    maxSize: 4,
+    kind: "enum",
+    members: {
+      OPEN_ARGS_SHARE_DENY_NONE: 0,
+      OPEN_ARGS_SHARE_DENY_READ: 1,
+      OPEN_ARGS_SHARE_DENY_WRITE: 2,
+      OPEN_ARGS_SHARE_DENY_BOTH: 3,
+    },
+  },
+  open_args_share_access_want4: {
+    name: "open_args_share_access_want4",
+    minSize: 4,
+    maxSize: 4,
+    kind: "enum",
+    members: {
+      OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG: 3,
+      OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG: 4,
+      OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL: 5,
+      OPEN_ARGS_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL: 17,
+      OPEN_ARGS_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED: 18,
+      OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS: 20,
+      OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION: 21,
+    },
+  },
+  open_args_open_claim4: {
+    name: "open_args_open_claim4",
+    minSize: 4,
+    maxSize: 4,
+    kind: "enum",
+    members: {
+      OPEN_ARGS_OPEN_CLAIM_NULL: 0,
+      OPEN_ARGS_OPEN_CLAIM_PREVIOUS: 1,
+      OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR: 2,
+      OPEN_ARGS_OPEN_CLAIM_DELEGATE_PREV: 3,
+      OPEN_ARGS_OPEN_CLAIM_FH: 4,
+      OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH: 5,
+      OPEN_ARGS_OPEN_CLAIM_DELEG_PREV_FH: 6,
+    },
+  },
+  open_args_createmode4: {
+    name: "open_args_createmode4",
+    minSize: 4,
+    maxSize: 4,
+    kind: "enum",
+    members: {
+      OPEN_ARGS_CREATEMODE_UNCHECKED4: 0,
+      OPEN_ARGS_CREATE_MODE_GUARDED: 1,
+      OPEN_ARGS_CREATEMODE_EXCLUSIVE4: 2,
+      OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1: 3,
+    },
+  },
+  fattr4_open_arguments: {
+    name: "fattr4_open_arguments",
+    minSize: 20,
+    maxSize: null,
+    kind: "typedef",
+    type: {
+      kind: "ref",
+      name: "open_arguments4",
+    },
+  },
+  fattr4_time_deleg_access: {
+    name: "fattr4_time_deleg_access",
+    minSize: 12,
+    maxSize: 12,
+    kind: "typedef",
+    type: {
+      kind: "ref",
+      name: "nfstime4",
+    },
+  },
+  fattr4_time_deleg_modify: {
+    name: "fattr4_time_deleg_modify",
+    minSize: 12,
+    maxSize: 12,
+    kind: "typedef",
+    type: {
+      kind: "ref",
+      name: "nfstime4",
+    },
+  },
   fattr4: {
     name: "fattr4",
     minSize: 8,

@@ -235,7 +235,7 @@ import {
 /**
  * What each arm of nfs_argop4 carries, by argop.
  *
- * From spec/nfs4.x:3339.
+ * From spec/nfs4.x:3449.
  */
 export interface nfs_argop4_arms {
   [nfs_opnum4.OP_ACCESS]: ACCESS4args;
@@ -621,7 +621,7 @@ export function wrapnfs_argop4(
 /**
  * What each arm of nfs_resop4 carries, by resop.
  *
- * From spec/nfs4.x:3462.
+ * From spec/nfs4.x:3572.
  */
 export interface nfs_resop4_arms {
   [nfs_opnum4.OP_ACCESS]: ACCESS4res;
@@ -1861,7 +1861,7 @@ export function errorILLEGAL4res(status: nfsstat4): ILLEGAL4res {
 /**
  * What each arm of nfs_cb_argop4 carries, by argop.
  *
- * From spec/nfs4.x:3946.
+ * From spec/nfs4.x:4056.
  */
 export interface nfs_cb_argop4_arms {
   [nfs_cb_opnum4.OP_CB_GETATTR]: CB_GETATTR4args;
@@ -1967,7 +1967,7 @@ export function wrapnfs_cb_argop4(
 /**
  * What each arm of nfs_cb_resop4 carries, by resop.
  *
- * From spec/nfs4.x:3986.
+ * From spec/nfs4.x:4096.
  */
 export interface nfs_cb_resop4_arms {
   [nfs_cb_opnum4.OP_CB_GETATTR]: CB_GETATTR4res;

@@ -1,9 +1,16 @@
 // generated/ against the RFCs' own numbers, written out here from RFC 8881
-// §16/§20 (operations), RFC 8881 §15.1 (errors) and RFC 7862/7863 (NFSv4.2),
-// so that a spec or generator slip that renumbers anything fails loudly.
+// §16/§20 (operations), RFC 8881 §15.1 (errors), RFC 7862/7863 (NFSv4.2) and
+// RFC 9754 (its attributes, bit enums and OPEN flags), so that a spec or generator slip that renumbers anything fails loudly.
 
 import { describe, expect, it } from "vitest";
 import {
+  FATTR4_OFFLINE,
+  FATTR4_OPEN_ARGUMENTS,
+  FATTR4_TIME_DELEG_ACCESS,
+  FATTR4_TIME_DELEG_MODIFY,
+  OPEN4_RESULT_NO_OPEN_STATEID,
+  OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS,
+  OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION,
   NFS4_CALLBACK,
   NFS4_PROGRAM,
   NFS_CB,
@@ -20,6 +27,11 @@ import {
   nfs_opnum4_names,
   nfsstat4,
   nfsstat4_names,
+  open_args_createmode4,
+  open_args_open_claim4,
+  open_args_share_access4,
+  open_args_share_access_want4,
+  open_args_share_deny4,
 } from "../../generated/nfs4/index.js";
 
 const OPS: Record<string, number> = {
@@ -284,5 +296,59 @@ describe("generated/nfs4 numbers match the RFCs", () => {
       ["NFS4_PROGRAM", 100003, [["NFSPROC4_NULL", "NFSPROC4_COMPOUND"]]],
       ["NFS4_CALLBACK", 0x40000000, [["CB_NULL", "CB_COMPOUND"]]],
     ]);
+  });
+});
+
+describe("generated/nfs4 has RFC 9754's numbers", () => {
+  it("attributes 83-86 (§2.1, §5.2, §3.1) and the OPEN flags (§4, §5.2)", () => {
+    expect([
+      FATTR4_OFFLINE,
+      FATTR4_TIME_DELEG_ACCESS,
+      FATTR4_TIME_DELEG_MODIFY,
+      FATTR4_OPEN_ARGUMENTS,
+    ]).toEqual([83, 84, 85, 86]);
+    expect(OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS).toBe(0x100000);
+    expect(OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION).toBe(0x200000);
+    expect(OPEN4_RESULT_NO_OPEN_STATEID).toBe(0x10);
+    expect(nfs4Types.fattr4_time_deleg_access?.maxSize).toBe(12);
+    expect(nfs4Types.fattr4_time_deleg_modify?.maxSize).toBe(12);
+  });
+
+  it("the bit numbers of open_arguments4's bitmaps (§3.1)", () => {
+    expect({ ...open_args_share_access4 }).toEqual({
+      OPEN_ARGS_SHARE_ACCESS_READ: 1,
+      OPEN_ARGS_SHARE_ACCESS_WRITE: 2,
+      OPEN_ARGS_SHARE_ACCESS_BOTH: 3,
+    });
+    expect({ ...open_args_share_deny4 }).toEqual({
+      OPEN_ARGS_SHARE_DENY_NONE: 0,
+      OPEN_ARGS_SHARE_DENY_READ: 1,
+      OPEN_ARGS_SHARE_DENY_WRITE: 2,
+      OPEN_ARGS_SHARE_DENY_BOTH: 3,
+    });
+    expect({ ...open_args_share_access_want4 }).toEqual({
+      OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG: 3,
+      OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG: 4,
+      OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL: 5,
+      OPEN_ARGS_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL: 17,
+      OPEN_ARGS_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED: 18,
+      OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS: 20,
+      OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION: 21,
+    });
+    expect({ ...open_args_open_claim4 }).toEqual({
+      OPEN_ARGS_OPEN_CLAIM_NULL: 0,
+      OPEN_ARGS_OPEN_CLAIM_PREVIOUS: 1,
+      OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR: 2,
+      OPEN_ARGS_OPEN_CLAIM_DELEGATE_PREV: 3,
+      OPEN_ARGS_OPEN_CLAIM_FH: 4,
+      OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH: 5,
+      OPEN_ARGS_OPEN_CLAIM_DELEG_PREV_FH: 6,
+    });
+    expect({ ...open_args_createmode4 }).toEqual({
+      OPEN_ARGS_CREATEMODE_UNCHECKED4: 0,
+      OPEN_ARGS_CREATE_MODE_GUARDED: 1,
+      OPEN_ARGS_CREATEMODE_EXCLUSIVE4: 2,
+      OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1: 3,
+    });
   });
 });

@@ -3,4 +3,5 @@
 export * from "./bitmap.js";
 export * from "./decode.js";
 export * from "./encode.js";
+export * from "./open-arguments.js";
 export * from "./table.js";

@@ -7,9 +7,14 @@
 // The set covers the REQUIRED attributes, the RECOMMENDED ones a POSIX
 // filesystem can answer, and everything the Linux client asks for at mount
 // (nfs4proc.c: _nfs4_server_capabilities, nfs4_fattr_bitmap, nfs4_fsinfo_bitmap,
-// nfs4_pathconf_bitmap, nfs4_statfs_bitmap). Left out: ACLs (aclsupport says
-// 0), named attributes, quotas, archive/hidden/system, mimetype, time_backup,
-// the directory-notification delays, pNFS layout attributes and retention.
+// nfs4_pathconf_bitmap, nfs4_statfs_bitmap), and RFC 9754's open_arguments
+// (open-arguments.ts). Left out: ACLs (aclsupport says 0), named attributes,
+// quotas, archive/hidden/system, mimetype, time_backup, the
+// directory-notification delays, pNFS layout attributes and retention, and
+// RFC 9754's offline and time_deleg_access/time_deleg_modify: this server
+// grants no delegation with timestamps (RFC 9754 §5), so it neither answers
+// nor sets them; a client's CB_GETATTR reply that carries them still decodes
+// with the generated decodefattr4_time_deleg_access/_modify.
 
 import {
   FATTR4_ACLSUPPORT,
@@ -39,6 +44,7 @@ import {
   FATTR4_NAMED_ATTR,
   FATTR4_NO_TRUNC,
   FATTR4_NUMLINKS,
+  FATTR4_OPEN_ARGUMENTS,
   FATTR4_OWNER,
   FATTR4_OWNER_GROUP,
   FATTR4_RAWDEV,
@@ -88,6 +94,7 @@ import {
   encodefattr4_named_attr,
   encodefattr4_no_trunc,
   encodefattr4_numlinks,
+  encodefattr4_open_arguments,
   encodefattr4_owner,
   encodefattr4_owner_group,
   encodefattr4_rawdev,
@@ -115,6 +122,7 @@ import type { FileAttributes, FileHandle, FsCapabilities, FsStats } from "../../
 import type { XdrWriter } from "../../xdr/index.js";
 import type { NfsSettings } from "../settings.js";
 import { bitmapOf } from "./bitmap.js";
+import { OPEN_ARGUMENTS } from "./open-arguments.js";
 
 /** Everything an attribute value can be derived from, for one object. */
 export interface AttrSource {
@@ -360,6 +368,13 @@ export const ATTRS: readonly AttrDef[] = [
   ),
   // RFC 8276: extended attributes are not supported (their operations answer NOTSUPP).
   readable(FATTR4_XATTR_SUPPORT, "xattr_support", encodefattr4_xattr_support, () => false),
+  // RFC 9754 §3: what OPEN accepts; read-only, the same for every filesystem.
+  readable(
+    FATTR4_OPEN_ARGUMENTS,
+    "open_arguments",
+    encodefattr4_open_arguments,
+    () => OPEN_ARGUMENTS,
+  ),
 ];
 
 /** The table indexed by attribute number (holes for unsupported ones). */

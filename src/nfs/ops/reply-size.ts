@@ -7,15 +7,24 @@
 
 import {
   FATTR4_FS_LOCATIONS,
+  FATTR4_OPEN_ARGUMENTS,
   FATTR4_OWNER,
   FATTR4_OWNER_GROUP,
   FATTR4_RDATTR_ERROR,
   FATTR4_SUPPATTR_EXCLCREAT,
   FATTR4_SUPPORTED_ATTRS,
+  encodefattr4_open_arguments,
   nfs4Types,
   type bitmap4,
 } from "../../../generated/nfs4/index.js";
-import { ATTRS, SUPPATTR_EXCLCREAT, SUPPORTED_ATTRS, hasBit } from "../attrs/index.js";
+import {
+  ATTRS,
+  OPEN_ARGUMENTS,
+  SUPPATTR_EXCLCREAT,
+  SUPPORTED_ATTRS,
+  hasBit,
+} from "../attrs/index.js";
+import { XdrWriter } from "../../xdr/index.js";
 import type { CompoundState } from "../context.js";
 
 /** The operation number in front of every result (nfs_resop4's discriminant). */
@@ -48,13 +57,21 @@ export const SUPPORTED_BITMAP_SIZE = 4 + 4 * SUPPORTED_ATTRS.length;
  */
 export const MAX_SYMLINK_BYTES = 4096;
 
+/** open_arguments is the constant OPEN_ARGUMENTS (attrs/open-arguments.ts): its exact size. */
+const OPEN_ARGUMENTS_SIZE = (() => {
+  const w = new XdrWriter(64);
+  encodefattr4_open_arguments(w, OPEN_ARGUMENTS);
+  return w.toBytes().length;
+})();
+
 /** owner and owner_group are decimal uids/gids: at most 10 digits (attrs/table.ts). */
 const NUMERIC_NAME_SIZE = opaqueSize(10);
 
 /**
  * Bounds of attributes whose XDR type is unbounded, for the values this
  * server produces (attrs/table.ts): bitmaps it builds, numeric names, its
- * empty fs_locations (an empty pathname4 and an empty location list).
+ * empty fs_locations (an empty pathname4 and an empty location list), its
+ * constant open_arguments.
  */
 const VARIABLE_ATTR_BOUNDS: ReadonlyMap<number, number> = new Map([
   [FATTR4_SUPPORTED_ATTRS, SUPPORTED_BITMAP_SIZE],
@@ -62,6 +79,7 @@ const VARIABLE_ATTR_BOUNDS: ReadonlyMap<number, number> = new Map([
   [FATTR4_OWNER, NUMERIC_NAME_SIZE],
   [FATTR4_OWNER_GROUP, NUMERIC_NAME_SIZE],
   [FATTR4_FS_LOCATIONS, 8],
+  [FATTR4_OPEN_ARGUMENTS, OPEN_ARGUMENTS_SIZE],
 ]);
 
 /** Each readable supported attribute and the largest encoding of its value. */

@@ -11,6 +11,8 @@ import {
   FATTR4_LEASE_TIME,
   FATTR4_MAXREAD,
   FATTR4_MODE,
+  FATTR4_OFFLINE,
+  FATTR4_OPEN_ARGUMENTS,
   FATTR4_OWNER,
   FATTR4_OWNER_GROUP,
   FATTR4_RDATTR_ERROR,
@@ -18,11 +20,18 @@ import {
   FATTR4_SPACE_TOTAL,
   FATTR4_SUPPORTED_ATTRS,
   FATTR4_TIME_ACCESS_SET,
+  FATTR4_TIME_DELEG_ACCESS,
+  FATTR4_TIME_DELEG_MODIFY,
   FATTR4_TIME_MODIFY_SET,
   FATTR4_TYPE,
+  decodefattr4_time_deleg_access,
+  decodefattr4_time_deleg_modify,
   encodefattr4_mode,
+  encodefattr4_open_arguments,
   encodefattr4_owner,
   encodefattr4_size,
+  encodefattr4_time_deleg_access,
+  encodefattr4_time_deleg_modify,
   encodefattr4_time_modify_set,
   encodefattr4_type,
   nfs_ftype4,
@@ -33,6 +42,7 @@ import type { FileAttributes } from "../../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../../src/fs/memory.js";
 import {
   ATTRS,
+  OPEN_ARGUMENTS,
   SUPPORTED_ATTRS,
   bitmapOf,
   bitsOf,
@@ -47,7 +57,7 @@ import {
   type AttrSource,
 } from "../../../src/nfs/attrs/index.js";
 import { DEFAULT_NFS_SETTINGS } from "../../../src/nfs/settings.js";
-import { XdrWriter } from "../../../src/xdr/index.js";
+import { XdrReader, XdrWriter } from "../../../src/xdr/index.js";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
@@ -307,5 +317,53 @@ describe("decodeAttrs", () => {
     for (const s of ["", "01", "-1", "+1", "4294967296", "1e3", "root", " 1"]) {
       expect(numericId(s)).toBeNull();
     }
+  });
+});
+
+describe("RFC 9754 attributes", () => {
+  it("open_arguments is supported and encodes OPEN_ARGUMENTS with the generated encoder", () => {
+    expect(hasBit(SUPPORTED_ATTRS, FATTR4_OPEN_ARGUMENTS)).toBe(true);
+    const f = encodeAttrs(bitmapOf([FATTR4_MODE, FATTR4_OPEN_ARGUMENTS]), source());
+    expect(bitsOf(f.attrmask)).toEqual([FATTR4_MODE, FATTR4_OPEN_ARGUMENTS]);
+    const expected = encodeWith((w) => {
+      encodefattr4_mode(w, 0o755);
+      encodefattr4_open_arguments(w, OPEN_ARGUMENTS);
+    });
+    expect(hex(f.attr_vals)).toBe(hex(expected));
+    // Five one-word bitmaps: access {1,2,3}, deny {0..3}, want {3,4,5},
+    // claims {0,1,2,4,5}, create modes {0..3}.
+    expect(hex(f.attr_vals).slice(8)).toBe(
+      ["0000000e", "0000000f", "00000038", "00000037", "0000000f"]
+        .map((w) => "00000001" + w)
+        .join(""),
+    );
+  });
+
+  it("open_arguments is read-only: INVAL in SETATTR's attributes", () => {
+    const f = {
+      attrmask: bitmapOf([FATTR4_OPEN_ARGUMENTS]),
+      attr_vals: encodeWith((w) => encodefattr4_open_arguments(w, OPEN_ARGUMENTS)),
+    };
+    expect(requestsWriteOnly(f.attrmask)).toBe(false);
+    expect(decodeAttrs(f)).toEqual({ ok: false, status: nfsstat4.NFS4ERR_INVAL });
+  });
+
+  it("offline and the delegated times are unsupported, but their values decode", () => {
+    for (const bit of [FATTR4_OFFLINE, FATTR4_TIME_DELEG_ACCESS, FATTR4_TIME_DELEG_MODIFY]) {
+      expect(hasBit(SUPPORTED_ATTRS, bit)).toBe(false);
+      expect(bitsOf(encodeAttrs(bitmapOf([bit]), source()).attrmask)).toEqual([]);
+    }
+    const bytes = encodeWith((w) => {
+      encodefattr4_time_deleg_access(w, { seconds: 1n, nseconds: 2 });
+      encodefattr4_time_deleg_modify(w, { seconds: -3n, nseconds: 4 });
+    });
+    expect(
+      decodeAttrs({ attrmask: bitmapOf([FATTR4_TIME_DELEG_ACCESS]), attr_vals: bytes }),
+    ).toEqual({ ok: false, status: nfsstat4.NFS4ERR_ATTRNOTSUPP });
+    // As a CB_GETATTR reply's fattr4 would carry them (RFC 9754 §5).
+    const r = new XdrReader(bytes);
+    expect(decodefattr4_time_deleg_access(r)).toEqual({ seconds: 1n, nseconds: 2 });
+    expect(decodefattr4_time_deleg_modify(r)).toEqual({ seconds: -3n, nseconds: 4 });
+    r.assertDone();
   });
 });

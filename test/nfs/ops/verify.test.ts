@@ -9,6 +9,7 @@ import {
   FATTR4_FILES_FREE,
   FATTR4_FSID,
   FATTR4_MODE,
+  FATTR4_OPEN_ARGUMENTS,
   FATTR4_OWNER,
   FATTR4_RDATTR_ERROR,
   FATTR4_SIZE,
@@ -19,12 +20,13 @@ import {
   FATTR4_TIME_MODIFY,
   FATTR4_TIME_MODIFY_SET,
   FATTR4_TYPE,
+  encodefattr4_open_arguments,
   nfs_opnum4,
   nfsstat4,
   type fattr4,
 } from "../../../generated/nfs4/index.js";
 import type { FileHandle } from "../../../src/fs/backend.js";
-import { bitmapOf } from "../../../src/nfs/attrs/index.js";
+import { OPEN_ARGUMENTS, bitmapOf } from "../../../src/nfs/attrs/index.js";
 import { GETATTR } from "../../../src/nfs/ops/getattr.js";
 import { NVERIFY } from "../../../src/nfs/ops/nverify.js";
 import { VERIFY } from "../../../src/nfs/ops/verify.js";
@@ -88,6 +90,20 @@ describe("VERIFY / NVERIFY", () => {
     await both(env, f, await current(env, f, more), "same");
     const d = await mkdir(env.fs, env.exp, "d");
     await both(env, d, await current(env, d, [...required, ...more]), "same");
+  });
+
+  it("open_arguments (RFC 9754 §3) compares like any attribute", async () => {
+    const env = await makeEnv();
+    const f = await mkfile(env.fs, env.exp, "f");
+    await both(env, f, await current(env, f, [FATTR4_MODE, FATTR4_OPEN_ARGUMENTS]), "same");
+    // A server that also took CLAIM_DELEGATE_PREV (bit 3) would not be this one.
+    const other = rawFattr([FATTR4_OPEN_ARGUMENTS], (w) =>
+      encodefattr4_open_arguments(w, {
+        ...OPEN_ARGUMENTS,
+        oa_open_claim: bitmapOf([0, 1, 2, 3, 4, 5]),
+      }),
+    );
+    await both(env, f, other, "different");
   });
 
   it("an empty attribute list is trivially the same", async () => {
