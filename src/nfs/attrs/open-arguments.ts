@@ -33,16 +33,18 @@ export const OPEN_ARGUMENTS: open_arguments4 = {
   // these three: NO_PREFERENCE, READ_DELEG and WRITE_DELEG have no bit to
   // advertise. SIGNAL_DELEG_WHEN_RESRC_AVAIL and PUSH_DELEG_WHEN_UNCONTENDED
   // are accepted but never acted on (as Linux nfsd, which does not list them
-  // either); DELEG_TIMESTAMPS and OPEN_XOR_DELEGATION (RFC 9754 §5, §4) are
-  // not implemented and OPEN refuses them with NFS4ERR_INVAL.
+  // either). DELEG_TIMESTAMPS (RFC 9754 §5) is not advertised; OPEN accepts
+  // it as the hint it is and grants, at most, a delegation without delegated
+  // timestamps (pynfs's DELEG24/25 send it). OPEN_XOR_DELEGATION (§4) is not
+  // implemented and OPEN refuses it with NFS4ERR_INVAL.
   oa_share_access_want: bitmapOf([
     open_args_share_access_want4.OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG,
     open_args_share_access_want4.OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG,
     open_args_share_access_want4.OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL,
   ]),
   // CLAIM_PREVIOUS and the CLAIM_DELEGATE_CUR pair are understood and answered
-  // with the errors of a server that kept no state across its restart and
-  // granted no delegation; the reclaims of delegations held before a client
+  // (the latter for the holder of a delegation being recalled, and CLAIM_PREVIOUS
+  // with the errors of a server that kept no state across its restart); the reclaims of delegations held before a client
   // restarted (CLAIM_DELEGATE_PREV, CLAIM_DELEG_PREV_FH) are NFS4ERR_NOTSUPP.
   oa_open_claim: bitmapOf([
     open_args_open_claim4.OPEN_ARGS_OPEN_CLAIM_NULL,
