@@ -15,6 +15,7 @@ import { DEFAULT_NFS_SETTINGS } from "../../src/nfs/settings.js";
 import type { Credential, OutgoingCall, RpcConnection, RpcOutcome } from "../../src/rpc/types.js";
 import { joinResult } from "../../src/rpc/types.js";
 import { StateManager } from "../../src/state/manager.js";
+import type { CallbackSender } from "../../src/nfs/delegations.js";
 import { Delegations, NO_CALLBACKS } from "../../src/nfs/delegations.js";
 import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
 
@@ -48,12 +49,15 @@ export class Harness {
   readonly state: StateManager;
   readonly ctx: ServerContext;
   readonly processor: CompoundProcessor;
+  readonly delegations: Delegations;
   private nextConn = 1;
 
+  /** `callbacks` answers the delegation callbacks (CB_RECALL, CB_GETATTR); by default none can be sent. */
   constructor(
     settings: Partial<NfsSettings> = {},
     fs: FileSystem = {} as FileSystem,
     extraOps: OpTable = {},
+    callbacks: CallbackSender = NO_CALLBACKS,
   ) {
     const log = pino({ level: "silent" });
     const full = { ...DEFAULT_NFS_SETTINGS, ...settings };
@@ -62,18 +66,21 @@ export class Harness {
       log,
       now: () => this.clock.now,
       onOpenRemoved: (fh) => void fs.unpin?.(fh),
+      // As src/nfs/server.ts wires it: the delegation logic hears of every delegation that goes.
+      onDelegationRemoved: (d) => this.delegations.removed(d),
     });
+    this.delegations = new Delegations(
+      this.state,
+      callbacks,
+      { ...full, callbackTimeoutMs: 1000 },
+      log,
+    );
     this.ctx = {
       settings: full,
       state: this.state,
       fs,
       log,
-      delegations: new Delegations(
-        this.state,
-        NO_CALLBACKS,
-        { ...full, callbackTimeoutMs: 1000 },
-        log,
-      ),
+      delegations: this.delegations,
     };
     this.processor = new CompoundProcessor(this.ctx, { ...OPERATIONS, ...extraOps });
   }

@@ -283,6 +283,17 @@ async function byName(
     if (!found || !state.server.state.findOpen(owner, keyOf(found.handle)))
       return { error: STATEID_LIMIT };
   }
+  // Opening an existing file with a size (O_TRUNC: UNCHECKED4 with size 0)
+  // changes it as the backend opens it: other clients' delegations are
+  // recalled before that, not after (§10.4.6), or the holder's cached data
+  // would no longer be what the file holds while it still has its delegation.
+  if (createHow.kind === "unchecked" && initial.attrs.size !== undefined) {
+    const found = await fs.lookup(dir, name.name).catch(() => null);
+    if (found) {
+      const conflict = delegationConflict(state, found.handle, "write");
+      if (conflict !== null) return { error: conflict };
+    }
+  }
   const result = await fs.create(dir, name.name, createHow, initial.attrs);
   return {
     fh: result.handle,
