@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { pino } from "pino";
+import { CallbackService } from "../callback/service.js";
 import type { FileSystem } from "../fs/backend.js";
 import { MemoryFileSystem } from "../fs/memory.js";
 import type { BoundAddress, ListenAddress } from "../rpc/server.js";
@@ -39,6 +40,7 @@ export class NfsServer {
   readonly fs: FileSystem;
   readonly log: Logger;
   readonly compound: CompoundProcessor;
+  readonly callbacks: CallbackService;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: NfsServerOptions = {}) {
@@ -49,17 +51,27 @@ export class NfsServer {
       settings: this.settings,
       log: this.log.child({ module: "state" }),
       onOpenRemoved: (fh) => void this.fs.unpin(fh),
+      // The callback channel follows sessions and clients however they go.
+      onSessionDestroyed: (session) => this.callbacks.sessionDestroyed(session),
+      onClientRemoved: (record) => this.callbacks.clientRemoved(record),
       ...(options.now ? { now: options.now } : {}),
       // One identity per server process, the same on every address it listens on.
       serverOwner: new TextEncoder().encode(
         `dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`,
       ),
     });
+    this.callbacks = new CallbackService({
+      settings: this.settings,
+      log: this.log.child({ module: "callback" }),
+      state: this.state,
+      ...(options.now ? { now: options.now } : {}),
+    });
     const ctx: ServerContext = {
       settings: this.settings,
       state: this.state,
       fs: this.fs,
       log: this.log,
+      callbacks: this.callbacks,
     };
     this.rpc = new RpcServer({
       settings: options.rpc ?? {},
@@ -78,6 +90,7 @@ export class NfsServer {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.callbacks.close();
     await this.rpc.close();
   }
 }

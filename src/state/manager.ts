@@ -42,6 +42,14 @@ export interface StateOptions {
   readonly onOpenRemoved?: (fh: Uint8Array) => void;
   /** server_owner's so_major_id and the server scope; stable for the server's life. */
   readonly serverOwner?: Uint8Array;
+  /**
+   * Called after a session is destroyed, however it goes (DESTROY_SESSION,
+   * client teardown, lease expiry, a confirmed record replaced): the callback
+   * channel moves the calls it had on it.
+   */
+  readonly onSessionDestroyed?: (session: Session) => void;
+  /** Called after a client record is removed (its sessions first): its callbacks are cancelled. */
+  readonly onClientRemoved?: (record: ClientRecord) => void;
 }
 
 /** What one client holds, indexed here so that client.ts needs none of these modules. */
@@ -91,6 +99,8 @@ export class StateManager {
   readonly bootEpoch: number;
   private readonly log: Logger;
   private readonly onOpenRemoved: (fh: Uint8Array) => void;
+  private readonly onSessionDestroyed: (session: Session) => void;
+  private readonly onClientRemoved: (record: ClientRecord) => void;
   private nextClientSeq = 1;
   private readonly clients = new Map<bigint, ClientRecord>();
   private readonly byOwner = new Map<string, ClientRecord[]>();
@@ -108,6 +118,8 @@ export class StateManager {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.onOpenRemoved = options.onOpenRemoved ?? (() => undefined);
+    this.onSessionDestroyed = options.onSessionDestroyed ?? (() => undefined);
+    this.onClientRemoved = options.onClientRemoved ?? (() => undefined);
     this.bootEpoch = Math.floor(this.now() / 1000) >>> 0;
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
@@ -169,6 +181,7 @@ export class StateManager {
     const rest = (this.byOwner.get(key) ?? []).filter((r) => r !== record);
     if (rest.length > 0) this.byOwner.set(key, rest);
     else this.byOwner.delete(key);
+    this.onClientRemoved(record);
   }
 
   private held(record: ClientRecord): Holdings {
@@ -305,6 +318,7 @@ export class StateManager {
     session.connections.clear();
     this.replayBudget.release(session.slots.size, session.bytesPerSlot);
     for (let i = 0; i < session.slots.size; i++) session.slots.slot(i).cached = null;
+    this.onSessionDestroyed(session);
   }
 
   /** Binds a connection to a session's channels, and unbinds it when it closes. */

@@ -5,6 +5,7 @@
 import { pino } from "pino";
 import type { COMPOUND4res, nfs_argop4 } from "../../generated/nfs4/index.js";
 import { decodeCOMPOUND4res, encodeCOMPOUND4args } from "../../generated/nfs4/index.js";
+import { CallbackService } from "../../src/callback/service.js";
 import type { FileSystem } from "../../src/fs/backend.js";
 import { CompoundProcessor } from "../../src/nfs/compound.js";
 import type { ServerContext } from "../../src/nfs/context.js";
@@ -33,8 +34,13 @@ export class FakeConnection implements RpcConnection {
     this.open = false;
     for (const l of this.listeners.splice(0)) l();
   }
-  call(_request: OutgoingCall): Promise<XdrReader> {
-    return Promise.reject(new Error("FakeConnection has no backchannel"));
+  /** The callbacks the server sent on this connection. */
+  readonly calls: OutgoingCall[] = [];
+  /** Answers CB_NULL (the server's back-channel probe); refuses anything else. */
+  call(request: OutgoingCall): Promise<XdrReader> {
+    this.calls.push(request);
+    if (request.proc === 0) return Promise.resolve(new XdrReader(new Uint8Array(0)));
+    return Promise.reject(new Error("FakeConnection answers no CB_COMPOUND"));
   }
 }
 
@@ -47,6 +53,7 @@ export class Harness {
   readonly state: StateManager;
   readonly ctx: ServerContext;
   readonly processor: CompoundProcessor;
+  readonly callbacks: CallbackService;
   private nextConn = 1;
 
   constructor(
@@ -61,8 +68,11 @@ export class Harness {
       log,
       now: () => this.clock.now,
       onOpenRemoved: (fh) => void fs.unpin?.(fh),
+      onSessionDestroyed: (s) => this.callbacks.sessionDestroyed(s),
+      onClientRemoved: (c) => this.callbacks.clientRemoved(c),
     });
-    this.ctx = { settings: full, state: this.state, fs, log };
+    this.callbacks = new CallbackService({ settings: full, log, state: this.state });
+    this.ctx = { settings: full, state: this.state, fs, log, callbacks: this.callbacks };
     this.processor = new CompoundProcessor(this.ctx, { ...OPERATIONS, ...extraOps });
   }
 

@@ -7,13 +7,7 @@
 // computed now.
 
 import type { SEQUENCE4args, SEQUENCE4res } from "../../../generated/nfs4/index.js";
-import {
-  SEQUENCE4res_MAXSIZE,
-  nfs_opnum4,
-  SEQ4_STATUS_CB_PATH_DOWN,
-  SEQ4_STATUS_CB_PATH_DOWN_SESSION,
-  nfsstat4,
-} from "../../../generated/nfs4/index.js";
+import { SEQUENCE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { Session } from "../../state/session.js";
 import type { CachedReply, NfsError, RetryIdentity, Slot } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
@@ -69,13 +63,8 @@ export function sequence(
   if (!session.isBound(state.conn.id)) manager.bind(session, state.conn, true, false);
   manager.renew(session.client);
 
-  let flags = 0;
-  if (session.backChannel() === null) {
-    flags |= SEQ4_STATUS_CB_PATH_DOWN_SESSION;
-    // CB_PATH_DOWN: no session of this client has a usable back channel.
-    if (![...manager.clientSessions(session.client).values()].some((s) => s.backChannel() !== null))
-      flags |= SEQ4_STATUS_CB_PATH_DOWN;
-  }
+  // CB_PATH_DOWN(_SESSION), BACKCHANNEL_FAULT: what the callback channel knows.
+  const flags = state.server.callbacks.statusFlags(session);
   const res: SEQUENCE4res = {
     sr_status: nfsstat4.NFS4_OK,
     sr_resok4: {
