@@ -148,8 +148,13 @@ class PendingCall {
    * uses the same channel, slot and sequence ID.
    */
   held: { readonly channel: BackChannel; readonly slot: CbSlot } | null = null;
-  /** Connections that got the held send without a reply: not used for it again unless the client re-offers them. */
+  /** Connections that got the held send without a reply: the resend prefers others. */
   readonly tried = new Set<number>();
+  /**
+   * The client re-offered the held send's back channel (BIND_CONN_TO_SESSION,
+   * BACKCHANNEL_CTL): a tried connection may carry the resend if no other can.
+   */
+  reuseTried = false;
   retryTimer: NodeJS.Timeout | null = null;
   deadlineTimer: NodeJS.Timeout | null = null;
   sends = 0;
@@ -302,7 +307,7 @@ export class CallbackService {
     // may be resent on a connection that got it before.
     ch.badSession = false;
     for (const call of this.queues.get(session.client)?.calls ?? [])
-      if (call.held?.channel === ch) call.tried.clear();
+      if (call.held?.channel === ch) call.reuseTried = true;
     const generation = ++ch.probeGeneration;
     // Not unref'd: an unref'd immediate may wait for unrelated I/O to run.
     setImmediate(() => this.probe(ch, generation));
@@ -320,8 +325,10 @@ export class CallbackService {
     for (const call of this.queues.get(session.client)?.calls ?? []) {
       // Its answer, if it ever comes, is about a session that no longer exists.
       if (call.flight?.channel === ch) call.flight = null;
-      if (call.held?.channel === ch) call.held = null;
-      call.tried.clear();
+      if (call.held?.channel === ch) {
+        call.held = null;
+        call.tried.clear();
+      }
     }
     this.schedulePump(session.client);
   }
@@ -334,11 +341,13 @@ export class CallbackService {
     this.queues.delete(client);
   }
 
-  stats(): CallbackStats {
+  /** The counters since start; inFlight and waiting of `client` alone when given. */
+  stats(client?: ClientRecord): CallbackStats {
     let inFlight = 0;
     let waiting = 0;
-    for (const q of this.queues.values())
-      for (const c of q.calls) {
+    const queues = client === undefined ? [...this.queues.values()] : [this.queues.get(client)];
+    for (const q of queues)
+      for (const c of q?.calls ?? []) {
         if (c.flight !== null) inFlight++;
         else waiting++;
       }
@@ -487,7 +496,7 @@ export class CallbackService {
     if (held !== null) {
       const own = held.channel;
       if (own.sendable) {
-        const conn = own.connection(call.tried);
+        const conn = own.connection(call.tried) ?? (call.reuseTried ? own.connection() : null);
         if (conn !== null) {
           this.transmit(call, own, held.slot, conn);
           return;
@@ -500,6 +509,7 @@ export class CallbackService {
       if (!own.session.destroyed) own.table.release(held.slot.slotid, "keep");
       call.held = null;
       call.tried.clear();
+      call.reuseTried = false;
       this.transmit(call, other.channel, other.slot, other.conn);
       return;
     }
@@ -720,6 +730,7 @@ export class CallbackService {
     if (live && !channel.session.destroyed) {
       call.held = { channel, slot };
       call.tried.add(conn.id);
+      call.reuseTried = false;
     } else {
       this.settleSlot(flight, "keep");
     }
@@ -749,7 +760,8 @@ export class CallbackService {
     call.flight = null;
     const q = this.queues.get(call.client);
     q?.calls.delete(call);
-    if (q !== undefined && q.calls.size === 0) q.fullLogged = false;
+    // No entry is kept for a client with nothing unfinished.
+    if (q?.calls.size === 0) this.queues.delete(call.client);
     switch (result.kind) {
       case "answered":
         this.counters.answered++;
