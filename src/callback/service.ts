@@ -488,10 +488,17 @@ export class CallbackService {
     if (this.closed) return;
     const q = this.queues.get(client);
     if (q === undefined) return;
-    for (const call of q.calls) if (call.ready) this.dispatch(call);
+    // Once a call without a held slot finds no channel and slot, the later ones
+    // will not either: only calls holding a slot are still tried.
+    let room = true;
+    for (const call of q.calls) {
+      if (!call.ready || (!room && call.held === null)) continue;
+      if (!this.dispatch(call) && call.held === null) room = false;
+    }
   }
 
-  private dispatch(call: PendingCall): void {
+  /** Sends `call` if a channel, connection and slot can take it now; false if it must wait. */
+  private dispatch(call: PendingCall): boolean {
     const held = call.held;
     if (held !== null) {
       const own = held.channel;
@@ -499,22 +506,24 @@ export class CallbackService {
         const conn = own.connection(call.tried) ?? (call.reuseTried ? own.connection() : null);
         if (conn !== null) {
           this.transmit(call, own, held.slot, conn);
-          return;
+          return true;
         }
       }
       // Its session cannot take the resend now; another session of the client
       // may, on a connection that has not already failed to answer it.
       const other = this.pickChannel(call.client, own, call.tried);
-      if (other === null) return;
+      if (other === null) return false;
       if (!own.session.destroyed) own.table.release(held.slot.slotid, "keep");
       call.held = null;
       call.tried.clear();
       call.reuseTried = false;
       this.transmit(call, other.channel, other.slot, other.conn);
-      return;
+      return true;
     }
     const picked = this.pickChannel(call.client);
-    if (picked !== null) this.transmit(call, picked.channel, picked.slot, picked.conn);
+    if (picked === null) return false;
+    this.transmit(call, picked.channel, picked.slot, picked.conn);
+    return true;
   }
 
   private transmit(
