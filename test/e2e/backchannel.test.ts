@@ -393,7 +393,6 @@ describe("retry rules", () => {
     // RFC 8881 §20.9.3: a CB_SEQUENCE error leaves the client's slot as it was.
     for (const x of [b!, c!]) expect(x.seq).toMatchObject({ csa_slotid: 0, csa_sequenceid: 1 });
     expect(a!.seq.csa_sequenceid).toBe(1);
-    expect(b!.at - a!.at).toBeGreaterThanOrEqual(RETRY_MS - 5);
     expect(await send(record, recall(2))).toMatchObject({ kind: "answered" });
     expect(rec.compounds[3]!.seq).toMatchObject({ csa_slotid: 0, csa_sequenceid: 2 });
   });
