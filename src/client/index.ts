@@ -16,7 +16,7 @@ export type { ClientSlot, SlotOutcome } from "./slots.js";
 export { ClientConnection, isTransportFailure } from "./transport.js";
 export { NfsClientClosedError, NfsError } from "./errors.js";
 export { callbackProgram, defaultCallbackHandler } from "./callback.js";
-export type { CallbackHandler } from "./callback.js";
+export type { CallbackCallInfo, CallbackHandler } from "./callback.js";
 export { cbStatusOf, resultOf, statusOf } from "../protocol/results.js";
 export type { ResultOf } from "../protocol/results.js";
 export * as ops from "./ops.js";
