@@ -159,7 +159,9 @@ const openStateid = (res: COMPOUND4res): stateid4 =>
 
 let h: Harness;
 beforeEach(() => {
-  h = new Harness({}, new MemoryFileSystem({ exportMode: 0o777 }));
+  // These tests are about opens and locks: no delegation gets in their way
+  // (test/nfs/delegations.test.ts has those).
+  h = new Harness({ delegationPolicy: "none" }, new MemoryFileSystem({ exportMode: 0o777 }));
 });
 
 describe("OPEN, CLOSE and share reservations", () => {
@@ -863,7 +865,7 @@ describe("nfs.maxStateidsPerClient", () => {
   let fs: MemoryFileSystem;
   beforeEach(() => {
     fs = new MemoryFileSystem({ exportMode: 0o777 });
-    h = new Harness({ maxStateidsPerClient: CAP }, fs);
+    h = new Harness({ maxStateidsPerClient: CAP, delegationPolicy: "none" }, fs);
   });
 
   /** A client (see `client`) with its record, so its count can be read. */
