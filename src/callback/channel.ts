@@ -27,8 +27,18 @@ export class BackChannel {
    * client has not answered anything since: SEQ4_STATUS_BACKCHANNEL_FAULT.
    */
   faulted = false;
-  /** The client answered CB_SEQUENCE with NFS4ERR_BADSESSION: unusable until it re-offers the channel. */
+  /**
+   * The client answered CB_SEQUENCE with NFS4ERR_BADSESSION (or DEADSESSION)
+   * BAD_SESSION_ANSWERS times in a row: unusable until it re-offers the channel.
+   */
   badSession = false;
+  /**
+   * Such answers in a row. A client may get a callback on a new session
+   * before it has processed the CREATE_SESSION reply (pynfs does, its
+   * callback thread racing the one reading replies), so one answer is not
+   * taken as the client's last word.
+   */
+  badSessionAnswers = 0;
   /** The unusable security parameters have been logged (once per session). */
   securityLogged = false;
   /** Bumped by each probe, so an older probe's answer is ignored. */

@@ -87,6 +87,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/**
+ * NFS4ERR_BADSESSION answers in a row, callbackRetryDelayMs apart, before a
+ * session's back channel is given up (until the client offers it again).
+ */
+const BAD_SESSION_ANSWERS = 3;
+
 export class CallbackService {
   private readonly settings: CallbackSettings;
   private readonly log: Logger;
@@ -210,6 +216,7 @@ export class CallbackService {
     // The client offers the channel (again): it may be used, and a held call
     // may be resent on a connection that got it before.
     ch.badSession = false;
+    ch.badSessionAnswers = 0;
     for (const call of this.queues.get(session.client)?.calls ?? [])
       if (call.held?.channel === ch) call.reuseTried = true;
     const generation = ++ch.probeGeneration;
@@ -562,6 +569,7 @@ export class CallbackService {
       if (!channel.session.destroyed)
         channel.table.applyClientLimits(s.csr_highest_slotid, s.csr_target_highest_slotid);
       channel.answered();
+      channel.badSessionAnswers = 0;
       if (live)
         this.finish(call, { kind: "answered", status: reply.status, results: reply.results });
       this.schedulePump(call.client);
@@ -594,7 +602,20 @@ export class CallbackService {
       case nfsstat4.NFS4ERR_BADSESSION:
       case nfsstat4.NFS4ERR_DEADSESSION:
         this.settleSlot(flight, "keep");
+        // The call moves to another session of the client, if it has one.
         channel.badSession = true;
+        // The client may not have processed our CREATE_SESSION reply yet: the
+        // session is tried again a little later, a few times, before it is
+        // given up (until the client offers it again).
+        if (++channel.badSessionAnswers < BAD_SESSION_ANSWERS) {
+          const retry = setTimeout(() => {
+            if (this.closed || channel.session.destroyed) return;
+            channel.badSession = false;
+            this.schedulePump(call.client);
+          }, this.settings.callbackRetryDelayMs);
+          retry.unref();
+          break;
+        }
         this.log.info(
           { clientid: call.client.clientid.toString(16), status: reply.status },
           "client does not know the session: not using its back channel",

@@ -432,6 +432,15 @@ describe("retry rules", () => {
     expect((await flagsOf(disowned)) & SEQ4_STATUS_CB_PATH_DOWN_SESSION).not.toBe(0);
   });
 
+  it("NFS4ERR_BADSESSION on the only session (a client yet to read our CREATE_SESSION reply): tried again later", async () => {
+    const { rec, record } = await setUp();
+    rec.plan.push("badsession");
+    expect(await send(record, recall(2))).toMatchObject({ kind: "answered" });
+    const ids = rec.compounds.map((c) => Buffer.from(c.seq.csa_sessionid).toString("hex"));
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBe(ids[1]);
+  });
+
   it("a session destroyed while a call is unanswered: resent on the client's next session (pynfs DSESS9003)", async () => {
     const { client, session, rec, record } = await setUp();
     rec.plan.push("drop");
