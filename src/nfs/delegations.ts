@@ -38,7 +38,12 @@ import {
 import type { Logger } from "pino";
 import type { FileAttributes } from "../fs/backend.js";
 import type { ClientRecord } from "../state/client.js";
-import type { DelegationState, DelegationType, GrantingCall } from "../state/delegation-state.js";
+import type {
+  DelegationEnd,
+  DelegationState,
+  DelegationType,
+  GrantingCall,
+} from "../state/delegation-state.js";
 import { keyOf } from "../state/keys.js";
 import type { StateManager } from "../state/manager.js";
 import { ACCESS_WRITE } from "../state/open-state.js";
@@ -87,8 +92,11 @@ export type Conflict = "read" | "write";
 /** Counters, for tests and the control API. */
 export interface DelegationStats {
   granted: number;
+  /** CB_RECALLs sent (one per delegation recalled). */
   recalled: number;
+  /** Recalled delegations the client gave back (DELEGRETURN). */
   returned: number;
+  /** Delegations revoked (not returned within a lease, or the holder unreachable or refusing). */
   revoked: number;
   recallAnySent: number;
   cbGetattrSent: number;
@@ -129,9 +137,12 @@ export class Delegations {
     private readonly log: Logger,
   ) {}
 
-  /** The state manager calls this when a delegation goes, whatever the reason. */
-  removed(d: DelegationState): void {
-    if (this.recalling.delete(d) && !d.revoked) this.stats.returned++;
+  /** The state manager calls this when a delegation stops being in force, whatever the reason. */
+  removed(d: DelegationState, end: DelegationEnd): void {
+    // Only a recalled delegation the client gave back counts as returned: one
+    // that went with its client (e.g. a courtesy client evicted by the very
+    // conflict that recalled it) was neither returned nor revoked.
+    if (this.recalling.delete(d) && end === "returned") this.stats.returned++;
   }
 
   /** Delegations being recalled (for tests and the control API). */

@@ -53,7 +53,7 @@ export class NfsServer {
       settings: this.settings,
       log: this.log.child({ module: "state" }),
       onOpenRemoved: (fh) => void this.fs.unpin(fh),
-      onDelegationRemoved: (d) => this.delegations.removed(d),
+      onDelegationRemoved: (d, end) => this.delegations.removed(d, end),
       // The callback channel follows sessions and clients however they go.
       onSessionDestroyed: (session) => this.callbacks.sessionDestroyed(session),
       onClientRemoved: (record) => this.callbacks.clientRemoved(record),

@@ -12,6 +12,14 @@ import type { StateObject } from "./stateid.js";
 
 export type DelegationType = "read" | "write";
 
+/**
+ * Why a delegation stopped being in force: the client gave it back
+ * (DELEGRETURN), the server revoked it (§10.2.1), or it went with its client
+ * (lease expiry, a courtesy client evicted by a conflict, DESTROY_CLIENTID, a
+ * rebooted client's new record).
+ */
+export type DelegationEnd = "returned" | "revoked" | "client gone";
+
 /** The fore-channel request that granted a delegation (for csa_referring_call_lists, §2.10.6.3). */
 export interface GrantingCall {
   readonly sessionId: Uint8Array;

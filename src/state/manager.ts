@@ -11,7 +11,7 @@ import type { callback_sec_parms4, channel_attrs4 } from "../../generated/nfs4/i
 import type { RpcConnection } from "../rpc/types.js";
 import type { ClientRecord } from "./client.js";
 import { DelegationState } from "./delegation-state.js";
-import type { DelegationType, GrantingCall } from "./delegation-state.js";
+import type { DelegationEnd, DelegationType, GrantingCall } from "./delegation-state.js";
 import { FileState } from "./file-state.js";
 import { keyOf, ownerKeyOf } from "./keys.js";
 import { copySecParms } from "./copies.js";
@@ -42,8 +42,8 @@ export interface StateOptions {
    * keeps an open file usable until then even if its last name is removed.
    */
   readonly onOpenRemoved?: (fh: Uint8Array) => void;
-  /** Called when a delegation goes (returned, revoked, freed with its client). */
-  readonly onDelegationRemoved?: (d: DelegationState) => void;
+  /** Called when a delegation stops being in force, with why (returned, revoked, its client gone). */
+  readonly onDelegationRemoved?: (d: DelegationState, end: DelegationEnd) => void;
   /** server_owner's so_major_id and the server scope; stable for the server's life. */
   readonly serverOwner?: Uint8Array;
   /**
@@ -108,7 +108,7 @@ export class StateManager {
   readonly bootEpoch: number;
   private readonly log: Logger;
   private readonly onOpenRemoved: (fh: Uint8Array) => void;
-  private readonly onDelegationRemoved: (d: DelegationState) => void;
+  private readonly onDelegationRemoved: (d: DelegationState, end: DelegationEnd) => void;
   /** Delegations in force, over all clients. */
   private delegationsInForce = 0;
   private readonly onSessionDestroyed: (session: Session) => void;
@@ -188,7 +188,8 @@ export class StateManager {
       for (const l of [...owner.states]) this.removeLockState(l);
     for (const owner of [...held.openOwners.values()])
       for (const o of [...owner.opens]) this.removeOpen(o);
-    for (const d of [...held.delegations, ...held.revokedDelegations]) this.removeDelegation(d);
+    for (const d of [...held.delegations, ...held.revokedDelegations])
+      this.forgetDelegation(d, "client gone");
     this.holdings.delete(record);
     this.clients.delete(record.clientid);
     const key = keyOf(record.ownerId);
@@ -580,11 +581,19 @@ export class StateManager {
     this.files.get(d.fileKey)?.delegations.delete(d);
     this.dropIfEmpty(d.fileKey);
     this.log.info({ clientid: d.client.clientid.toString(16), type: d.type }, "delegation revoked");
-    this.onDelegationRemoved(d);
+    this.onDelegationRemoved(d, "revoked");
   }
 
-  /** Forgets a delegation: returned (DELEGRETURN), freed after revocation, or its client gone. */
+  /**
+   * Forgets a delegation the client gives up: returned (DELEGRETURN), or
+   * freed after revocation (FREE_STATEID).
+   */
   removeDelegation(d: DelegationState): void {
+    this.forgetDelegation(d, "returned");
+  }
+
+  /** Forgets a delegation; `end` says why, should it still be in force. */
+  private forgetDelegation(d: DelegationState, end: Exclude<DelegationEnd, "revoked">): void {
     const held = this.held(d.client);
     const inForce = held.delegations.delete(d);
     const revoked = held.revokedDelegations.delete(d);
@@ -595,7 +604,7 @@ export class StateManager {
       this.delegationsInForce--;
       this.files.get(d.fileKey)?.delegations.delete(d);
       this.dropIfEmpty(d.fileKey);
-      this.onDelegationRemoved(d);
+      this.onDelegationRemoved(d, end);
     }
   }
 

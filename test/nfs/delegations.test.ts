@@ -1036,6 +1036,21 @@ describe("limits", () => {
       error: nfsstat4.NFS4ERR_BAD_STATEID,
     });
   });
+
+  it("a recalled delegation that goes with its courtesy client counts neither returned nor revoked", async () => {
+    await openFile(A, "f", READ_DELEG);
+    // B's conflict comes late in A's lease: A's lease ends before the recall is a lease old.
+    h.clock.now += (h.ctx.settings.leaseTimeSec - 1) * 1000;
+    const b = [...inExport, openOp("f", "b", BOTH_ONLY)];
+    expect((await B.run(b)).status).toBe(nfsstat4.NFS4ERR_DELAY);
+    h.clock.now += 2000;
+    h.delegations.sweep();
+    expect(h.state.expireLeases()).toBe(0); // A is kept, courteously
+    expect((await B.run(b)).status).toBe(nfsstat4.NFS4_OK);
+    expect(h.state.client(A.clientid)).toBeUndefined();
+    expect(h.delegations.recallsInProgress).toBe(0);
+    expect(h.delegations.stats).toMatchObject({ recalled: 1, returned: 0, revoked: 0 });
+  });
 });
 
 // --- 9. WANT_DELEGATION ---------------------------------------------------------------

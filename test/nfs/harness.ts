@@ -74,7 +74,7 @@ export class Harness {
       now: () => this.clock.now,
       onOpenRemoved: (fh) => void fs.unpin?.(fh),
       // As src/nfs/server.ts wires it: the delegation logic hears of every delegation that goes.
-      onDelegationRemoved: (d) => this.delegations.removed(d),
+      onDelegationRemoved: (d, end) => this.delegations.removed(d, end),
       onSessionDestroyed: (s) => this.callbacks.sessionDestroyed(s),
       onClientRemoved: (c) => this.callbacks.clientRemoved(c),
     });
