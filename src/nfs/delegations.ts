@@ -70,6 +70,7 @@ export interface CallbackSender {
       readonly ops: readonly nfs_cb_argop4[];
       readonly deadlineMs: number;
       readonly referring?: GrantingCall;
+      readonly signal?: AbortSignal;
     },
   ): Promise<CallbackResult>;
   canCallBack(client: ClientRecord): boolean;
@@ -125,7 +126,8 @@ export class Delegations {
     cbGetattrSent: 0,
   };
   /** Delegations recalled and not yet returned or revoked. */
-  private readonly recalling = new Set<DelegationState>();
+  /** …each with what stops its CB_RECALL once the delegation is gone (nothing left to recall). */
+  private readonly recalling = new Map<DelegationState, AbortController>();
   /** Files whose delegation was recalled lately (file key → when), not delegated again for a while. */
   private readonly recentRecalls = new Map<string, number>();
   private lastRecallAny = -Infinity;
@@ -142,7 +144,11 @@ export class Delegations {
     // Only a recalled delegation the client gave back counts as returned: one
     // that went with its client (e.g. a courtesy client evicted by the very
     // conflict that recalled it) was neither returned nor revoked.
-    if (this.recalling.delete(d) && end === "returned") this.stats.returned++;
+    const recall = this.recalling.get(d);
+    if (recall === undefined) return;
+    this.recalling.delete(d);
+    recall.abort();
+    if (end === "returned") this.stats.returned++;
   }
 
   /** Delegations being recalled (for tests and the control API). */
@@ -287,7 +293,8 @@ export class Delegations {
     if (d.recalledAt !== null || d.revoked) return;
     const now = this.state.now();
     d.recalledAt = now;
-    this.recalling.add(d);
+    const stop = new AbortController();
+    this.recalling.set(d, stop);
     this.rememberRecall(d.fileKey, now);
     this.stats.recalled++;
     const request = {
@@ -300,6 +307,7 @@ export class Delegations {
       // Past a lease without an answer the delegation is revoked anyway (sweep).
       deadlineMs: this.settings.leaseTimeSec * 1000,
       ...(d.grantedBy ? { referring: d.grantedBy } : {}),
+      signal: stop.signal,
     } as const;
     void this.callbacks.send(d.client, request).then((result) => {
       if (!this.recalling.has(d)) return;
@@ -326,6 +334,7 @@ export class Delegations {
   private revoke(d: DelegationState, reason: string): void {
     if (d.revoked) return;
     this.log.info({ clientid: d.client.clientid.toString(16), reason }, "revoking delegation");
+    this.recalling.get(d)?.abort();
     this.recalling.delete(d);
     this.stats.revoked++;
     this.state.revokeDelegation(d);
@@ -334,7 +343,7 @@ export class Delegations {
   /** Revokes the recalled delegations not returned within a lease (§10.2.1); run periodically. */
   sweep(): void {
     const deadline = this.state.now() - this.settings.leaseTimeSec * 1000;
-    for (const d of [...this.recalling])
+    for (const d of [...this.recalling.keys()])
       if (d.recalledAt !== null && d.recalledAt <= deadline)
         this.revoke(d, "not returned within a lease");
     const cooldown = this.state.now() - this.settings.recallCooldownSec * 1000;

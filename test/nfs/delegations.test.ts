@@ -710,7 +710,11 @@ describe("revocation (§10.2.1)", () => {
     let answerRecall: (r: CallbackResult) => void = () => undefined;
     cb.answer = () => new Promise<CallbackResult>((resolve) => (answerRecall = resolve));
     const { a, sid } = await recalled();
+    const signal = cb.recalls()[0]!.request.signal;
+    expect(signal?.aborted).toBe(false);
     expect((await A.run([putfh(a.fh), delegreturnOp(sid)])).status).toBe(nfsstat4.NFS4_OK);
+    // Nothing is left to recall: the CB_RECALL still unanswered is stopped (not resent).
+    expect(signal?.aborted).toBe(true);
     answerRecall({ kind: "unreachable" });
     await settle();
     expect(h.delegations.stats.revoked).toBe(0);
