@@ -44,8 +44,8 @@ export type Sleep = (ms: number) => Promise<void>;
 const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A reply that was not NFS4ERR_DELAY, and how many DELAY answers came before it. */
-export interface Retried {
-  readonly reply: SessionReply;
+export interface Retried<R> {
+  readonly reply: R;
   readonly delays: number;
 }
 
@@ -54,11 +54,11 @@ export interface Retried {
  * NFS4ERR_DELAY; throws NfsError(NFS4ERR_DELAY) once the waits reach
  * `retry.totalMs`.
  */
-export async function retryOnDelay(
-  send: () => Promise<SessionReply>,
+export async function retryOnDelay<R extends { readonly status: nfsstat4 }>(
+  send: () => Promise<R>,
   retry: DelayRetry = DEFAULT_DELAY_RETRY,
   wait: Sleep = sleep,
-): Promise<Retried> {
+): Promise<Retried<R>> {
   let delays = 0;
   let waited = 0;
   let next = retry.initialMs;
