@@ -15,19 +15,34 @@ import type {
 } from "../../generated/nfs4/index.js";
 import {
   CB_COMPOUND,
+  CB_NULL,
   NFS_CB,
   decodeCB_COMPOUND4args,
   encodeCB_COMPOUND4res,
   nfs_cb_opnum4,
   nfsstat4,
 } from "../../generated/nfs4/index.js";
-import type { RpcCall, RpcOutcome, RpcProgram } from "../rpc/types.js";
+import type { Credential, NullCall, RpcCall, RpcOutcome, RpcProgram } from "../rpc/types.js";
 import { XdrError, XdrWriter } from "../xdr/index.js";
 import { cbStatusOf, cbStatusResult } from "../protocol/results.js";
 
+/** Who sent a callback and how: the RPC header of the CB_COMPOUND or CB_NULL. */
+export interface CallbackCallInfo {
+  readonly prog: number;
+  readonly vers: number;
+  readonly proc: number;
+  /** The server's credential (AUTH_NONE or AUTH_SYS, as chosen from csa_sec_parms). */
+  readonly cred: Credential;
+}
+
+/**
+ * Answers a CB_COMPOUND; null sends no reply at all (a client that never
+ * answers, for tests of the server's retry rules).
+ */
 export type CallbackHandler = (
   args: CB_COMPOUND4args,
-) => CB_COMPOUND4res | Promise<CB_COMPOUND4res>;
+  info: CallbackCallInfo,
+) => CB_COMPOUND4res | null | Promise<CB_COMPOUND4res | null>;
 
 /** CB_SEQUENCE answered as a fresh request on its slot (the client keeps no callback replay cache). */
 function cbSequenceResult(args: CB_SEQUENCE4args): nfs_cb_resop4 {
@@ -106,16 +121,23 @@ export function recallingCallbackHandler(onRecall: RecallListener): CallbackHand
     });
 }
 
-/** The callback program for the client's Dispatcher. */
+/**
+ * The callback program for the client's Dispatcher. `onNull` hears of each
+ * CB_NULL (answered by the Dispatcher itself).
+ */
 export function callbackProgram(
   prog: number,
   handler: CallbackHandler,
   onCallback: () => void,
+  onNull?: (info: CallbackCallInfo) => void,
 ): RpcProgram {
   return {
     prog,
     lowVersion: NFS_CB,
     highVersion: NFS_CB,
+    onNull(call: NullCall): void {
+      onNull?.({ prog: call.prog, vers: call.vers, proc: CB_NULL, cred: call.cred });
+    },
     async handle(call: RpcCall): Promise<RpcOutcome> {
       if (call.proc !== CB_COMPOUND) return { kind: "proc_unavail" };
       let args: CB_COMPOUND4args;
@@ -127,7 +149,13 @@ export function callbackProgram(
         throw e;
       }
       onCallback();
-      const res = await handler(args);
+      const res = await handler(args, {
+        prog: call.prog,
+        vers: call.vers,
+        proc: call.proc,
+        cred: call.cred,
+      });
+      if (res === null) return { kind: "drop" };
       const w = new XdrWriter(256);
       encodeCB_COMPOUND4res(w, res);
       return { kind: "success", result: w.finish() };

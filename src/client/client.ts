@@ -29,7 +29,7 @@ import {
 import { AUTH_NONE_OUTGOING, authSysCredential } from "../rpc/auth.js";
 import { Dispatcher } from "../rpc/dispatch.js";
 import { XdrWriter } from "../xdr/index.js";
-import type { CallbackHandler } from "./callback.js";
+import type { CallbackCallInfo, CallbackHandler } from "./callback.js";
 import { callbackProgram, defaultCallbackHandler } from "./callback.js";
 import { NfsClientClosedError, NfsError } from "./errors.js";
 import * as ops from "./ops.js";
@@ -62,6 +62,13 @@ export interface NfsClientOptions {
   readonly callbackProgram?: number;
   /** Answers CB_COMPOUNDs; default accepts CB_SEQUENCE and refuses the rest. */
   readonly onCallback?: CallbackHandler;
+  /** Hears of each CB_NULL the server sends (the Dispatcher answers it). */
+  readonly onCallbackNull?: (info: CallbackCallInfo) => void;
+  /**
+   * More program numbers served like callbackProgram (a session may be moved to
+   * one with BACKCHANNEL_CTL).
+   */
+  readonly extraCallbackPrograms?: readonly number[];
 }
 
 export interface CreateSessionOptions {
@@ -73,6 +80,10 @@ export interface CreateSessionOptions {
   readonly flags?: number;
   /** The connection to send CREATE_SESSION on (and so bind). Default the first open one. */
   readonly conn?: ClientConnection;
+  /** csa_cb_program; default the client's callbackProgram. */
+  readonly cbProgram?: number;
+  /** csa_sec_parms; default the client's own credential (AUTH_SYS or AUTH_NONE). */
+  readonly secParms?: readonly callback_sec_parms4[];
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -88,7 +99,8 @@ export class NfsClient implements SessionHost {
   callbacksReceived = 0;
   private readonly options: NfsClientOptions;
   private readonly cred: WireCredential;
-  private readonly secParms: callback_sec_parms4[];
+  /** csa_sec_parms of createSession(): callbacks come back with the client's own identity. */
+  readonly secParms: readonly callback_sec_parms4[];
   private readonly dispatcher: Dispatcher;
   private readonly log: Logger;
   private readonly conns: ClientConnection[] = [];
@@ -120,13 +132,19 @@ export class NfsClient implements SessionHost {
       this.secParms = [{ cb_secflavor: 1, cbsp_sys_cred: sys }];
     }
     this.dispatcher = new Dispatcher(this.log);
-    this.dispatcher.register(
-      callbackProgram(
-        options.callbackProgram ?? NFS4_CALLBACK,
-        options.onCallback ?? defaultCallbackHandler,
-        () => this.callbacksReceived++,
-      ),
-    );
+    const programs = [
+      options.callbackProgram ?? NFS4_CALLBACK,
+      ...(options.extraCallbackPrograms ?? []),
+    ];
+    for (const prog of new Set(programs))
+      this.dispatcher.register(
+        callbackProgram(
+          prog,
+          options.onCallback ?? defaultCallbackHandler,
+          () => this.callbacksReceived++,
+          options.onCallbackNull,
+        ),
+      );
   }
 
   /** Connects to the server (one TCP connection; addConnection() opens more). */
@@ -246,8 +264,8 @@ export class NfsClient implements SessionHost {
             csa_flags: options.flags ?? CREATE_SESSION4_FLAG_CONN_BACK_CHAN,
             csa_fore_chan_attrs: ops.channelAttrs(options.fore),
             csa_back_chan_attrs: ops.backChannelAttrs(options.back),
-            csa_cb_program: this.options.callbackProgram ?? NFS4_CALLBACK,
-            csa_sec_parms: this.secParms,
+            csa_cb_program: options.cbProgram ?? this.options.callbackProgram ?? NFS4_CALLBACK,
+            csa_sec_parms: [...(options.secParms ?? this.secParms)],
           },
         },
       ],

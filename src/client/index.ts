@@ -16,7 +16,7 @@ export type { ClientSlot, SlotOutcome } from "./slots.js";
 export { ClientConnection, isTransportFailure } from "./transport.js";
 export { NfsClientClosedError, NfsError } from "./errors.js";
 export { callbackProgram, defaultCallbackHandler, recallingCallbackHandler } from "./callback.js";
-export type { CallbackHandler, RecallListener } from "./callback.js";
+export type { CallbackCallInfo, CallbackHandler, RecallListener } from "./callback.js";
 export {
   DEFAULT_DELAY_RETRY,
   READ_CHUNK,

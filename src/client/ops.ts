@@ -4,6 +4,7 @@
 import { XdrWriter } from "../xdr/index.js";
 import type {
   bitmap4,
+  callback_sec_parms4,
   channel_attrs4,
   channel_dir_from_client4,
   nfs_argop4,
@@ -55,6 +56,16 @@ export function bindConnToSession(
       bctsa_dir: dir,
       bctsa_use_conn_in_rdma_mode: false,
     },
+  };
+}
+
+export function backchannelCtl(
+  program: number,
+  secParms: readonly callback_sec_parms4[],
+): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_BACKCHANNEL_CTL,
+    opbackchannel_ctl: { bca_cb_program: program, bca_sec_parms: [...secParms] },
   };
 }
 

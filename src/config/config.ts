@@ -104,6 +104,10 @@ export function buildConfig(
     throw new ConfigError(
       "nfs.leaseTimeSec and nfs.maxSlotsPerSession must be at least 1, nfs.maxOperations at least 2",
     );
+  if (nfs.callbackTimeoutMs < 1 || nfs.callbackTimeoutMs > 0x7fffffff)
+    throw new ConfigError("nfs.callbackTimeoutMs must be in [1, 2147483647]");
+  if (nfs.callbackRetryDelayMs > 0x7fffffff)
+    throw new ConfigError("nfs.callbackRetryDelayMs must be at most 2147483647");
   let rpc: RpcSettings;
   try {
     rpc = resolveRpcSettings(settingsFrom("rpc", DEFAULT_RPC_SETTINGS, raw.rpc));

@@ -3,6 +3,7 @@
 // SEQUENCE established, the caller's credential and connection).
 
 import type { Logger } from "pino";
+import type { CallbackService } from "../callback/service.js";
 import type { stateid4 } from "../../generated/nfs4/index.js";
 import type { Credential, RpcConnection } from "../rpc/types.js";
 import type { FileSystem } from "../fs/backend.js";
@@ -18,6 +19,8 @@ export interface ServerContext {
   readonly fs: FileSystem;
   readonly log: Logger;
   readonly delegations: Delegations;
+  /** The back channel: callbacks to clients, and what SEQUENCE reports about it. */
+  readonly callbacks: CallbackService;
 }
 
 /** Per-COMPOUND state, mutated by the operations in order (RFC 8881 §16.2.3). */

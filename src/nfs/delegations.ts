@@ -400,10 +400,18 @@ export class Delegations {
     const reported = sizeAndChange(res.opcbgetattr.resok4.obj_attributes);
     if (reported === null || reported.change === undefined || reported.change === attrs.change)
       return attrs;
+    // Modified at the holder. Each change value it reports that differs from
+    // the last one is a further modification, and the change the others see
+    // must move on each time (§10.4.3: sc is replaced by nsc >= sc + 1), or a
+    // second modification would look like none to a client that saw the first.
+    if (reported.change !== holder.holderChange) {
+      holder.holderChange = reported.change;
+      holder.modificationsSeen++;
+    }
     return {
       ...attrs,
       size: reported.size ?? attrs.size,
-      change: attrs.change + 1n,
+      change: attrs.change + BigInt(holder.modificationsSeen),
     };
   }
 }

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { pino } from "pino";
+import { CallbackService } from "../callback/service.js";
 import type { FileSystem } from "../fs/backend.js";
 import { MemoryFileSystem } from "../fs/memory.js";
 import type { BoundAddress, ListenAddress } from "../rpc/server.js";
@@ -13,7 +14,7 @@ import { RpcServer } from "../rpc/server.js";
 import type { RpcSettings } from "../rpc/settings.js";
 import { StateManager } from "../state/manager.js";
 import { CompoundProcessor } from "./compound.js";
-import { Delegations, NO_CALLBACKS } from "./delegations.js";
+import { Delegations } from "./delegations.js";
 import type { ServerContext } from "./context.js";
 import { OPERATIONS } from "./ops/index.js";
 import { Nfs4Program } from "./program.js";
@@ -41,6 +42,7 @@ export class NfsServer {
   readonly log: Logger;
   readonly compound: CompoundProcessor;
   readonly delegations: Delegations;
+  readonly callbacks: CallbackService;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: NfsServerOptions = {}) {
@@ -52,16 +54,25 @@ export class NfsServer {
       log: this.log.child({ module: "state" }),
       onOpenRemoved: (fh) => void this.fs.unpin(fh),
       onDelegationRemoved: (d) => this.delegations.removed(d),
+      // The callback channel follows sessions and clients however they go.
+      onSessionDestroyed: (session) => this.callbacks.sessionDestroyed(session),
+      onClientRemoved: (record) => this.callbacks.clientRemoved(record),
       ...(options.now ? { now: options.now } : {}),
       // One identity per server process, the same on every address it listens on.
       serverOwner: new TextEncoder().encode(
         `dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`,
       ),
     });
+    this.callbacks = new CallbackService({
+      settings: this.settings,
+      log: this.log.child({ module: "callback" }),
+      state: this.state,
+      ...(options.now ? { now: options.now } : {}),
+    });
     this.delegations = new Delegations(
       this.state,
-      NO_CALLBACKS,
-      { ...this.settings, callbackTimeoutMs: 5000 },
+      this.callbacks,
+      this.settings,
       this.log.child({ module: "delegations" }),
     );
     const ctx: ServerContext = {
@@ -70,6 +81,7 @@ export class NfsServer {
       fs: this.fs,
       log: this.log,
       delegations: this.delegations,
+      callbacks: this.callbacks,
     };
     this.rpc = new RpcServer({
       settings: options.rpc ?? {},
@@ -91,6 +103,7 @@ export class NfsServer {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.callbacks.close();
     await this.rpc.close();
   }
 }

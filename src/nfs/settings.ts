@@ -3,7 +3,9 @@
 
 import type { DelegationPolicy } from "./delegations.js";
 
-export interface NfsSettings {
+import type { CallbackSettings } from "../callback/settings.js";
+
+export interface NfsSettings extends CallbackSettings {
   /** Lease time in seconds (fattr4_lease_time, RFC 8881 §8.3). */
   readonly leaseTimeSec: number;
   /**
@@ -16,8 +18,22 @@ export interface NfsSettings {
    * size a session's dynamic slot table may grow to).
    */
   readonly maxSlotsPerSession: number;
-  /** Most slots we accept for a session's back channel. */
+  /** Most slots we accept for a session's back channel (caps csr_back_chan_attrs.ca_maxrequests). */
   readonly maxBackchannelSlots: number;
+  /**
+   * How long one callback RPC (CB_NULL probe, CB_COMPOUND) waits for the
+   * client's reply, ms. No reply in time: the back channel is reported faulty
+   * and the call is resent on another connection (callback/service.ts).
+   */
+  readonly callbackTimeoutMs: number;
+  /** The pause before resending a callback the client answered NFS4ERR_DELAY (or refused at the RPC level), ms. */
+  readonly callbackRetryDelayMs: number;
+  /**
+   * Callbacks one client may have unfinished at once (sent, or waiting for a
+   * back channel, a slot or a retry); one more fails at once as unreachable.
+   * Bounds the memory a client that never answers makes the server hold.
+   */
+  readonly maxCallbacksPerClient: number;
   /** Largest request we accept (caps ca_maxrequestsize), bytes. */
   readonly maxRequestSize: number;
   /** Largest reply we send (caps ca_maxresponsesize), bytes. */
@@ -81,6 +97,13 @@ export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   courtesyTimeSec: 24 * 60 * 60,
   maxSlotsPerSession: 64,
   maxBackchannelSlots: 16,
+  // The Linux client answers a callback in well under a second; 5 s leaves room
+  // for a loaded client without holding a recall for long.
+  callbackTimeoutMs: 5000,
+  callbackRetryDelayMs: 200,
+  // One recall per delegation the client holds that others want at once; each
+  // waiting call costs a few hundred bytes.
+  maxCallbacksPerClient: 1024,
   maxRequestSize: 1024 * 1024 + 64 * 1024,
   maxResponseSize: 1024 * 1024 + 64 * 1024,
   maxResponseSizeCached: 64 * 1024,

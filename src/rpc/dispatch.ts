@@ -4,7 +4,7 @@
 // a program, into the matching RPC reply: nothing a peer sends can crash us.
 //
 // The NULL procedure (0) of every registered program is answered here with
-// SUCCESS and empty results; programs never see proc 0.
+// SUCCESS and empty results; programs only hear of it (RpcProgram.onNull).
 
 import type { Logger } from "pino";
 import type { call_body, reply_body } from "../../generated/rpc/index.js";
@@ -108,7 +108,10 @@ export class Dispatcher {
         }),
       });
     }
-    if (call.proc === NULL_PROC) return { body: success() };
+    if (call.proc === NULL_PROC) {
+      program.onNull?.({ xid, prog: call.prog, vers: call.vers, cred: auth.cred, conn });
+      return { body: success() };
+    }
 
     let outcome: RpcOutcome;
     // Where the arguments start, so a program failure can be logged with them.

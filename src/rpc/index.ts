@@ -7,6 +7,7 @@ export type {
   RpcConnection,
   RpcOutcome,
   RpcProgram,
+  NullCall,
 } from "./types.js";
 export { DEFAULT_RPC_SETTINGS, MAX_FRAGMENT_LENGTH, resolveRpcSettings } from "./settings.js";
 export type { RpcSettings } from "./settings.js";

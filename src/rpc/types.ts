@@ -103,6 +103,20 @@ export interface RpcProgram {
   readonly lowVersion: number;
   readonly highVersion: number;
   handle(call: RpcCall): Promise<RpcOutcome>;
+  /**
+   * Told of each call to the NULL procedure, which the dispatcher answers
+   * itself (e.g. a client library observing the server's CB_NULL probes).
+   */
+  onNull?(call: NullCall): void;
+}
+
+/** A call to a program's NULL procedure, as RpcProgram.onNull sees it. */
+export interface NullCall {
+  readonly xid: number;
+  readonly prog: number;
+  readonly vers: number;
+  readonly cred: Credential;
+  readonly conn: RpcConnection;
 }
 
 /** The result bytes of a success outcome as one contiguous array (a copy when in pieces). */

@@ -46,6 +46,14 @@ export interface StateOptions {
   readonly onDelegationRemoved?: (d: DelegationState) => void;
   /** server_owner's so_major_id and the server scope; stable for the server's life. */
   readonly serverOwner?: Uint8Array;
+  /**
+   * Called after a session is destroyed, however it goes (DESTROY_SESSION,
+   * client teardown, lease expiry, a confirmed record replaced): the callback
+   * channel moves the calls it had on it.
+   */
+  readonly onSessionDestroyed?: (session: Session) => void;
+  /** Called after a client record is removed (its sessions first): its callbacks are cancelled. */
+  readonly onClientRemoved?: (record: ClientRecord) => void;
 }
 
 /** What one client holds, indexed here so that client.ts needs none of these modules. */
@@ -103,6 +111,8 @@ export class StateManager {
   private readonly onDelegationRemoved: (d: DelegationState) => void;
   /** Delegations in force, over all clients. */
   private delegationsInForce = 0;
+  private readonly onSessionDestroyed: (session: Session) => void;
+  private readonly onClientRemoved: (record: ClientRecord) => void;
   private nextClientSeq = 1;
   private readonly clients = new Map<bigint, ClientRecord>();
   private readonly byOwner = new Map<string, ClientRecord[]>();
@@ -121,6 +131,8 @@ export class StateManager {
     this.now = options.now ?? Date.now;
     this.onOpenRemoved = options.onOpenRemoved ?? (() => undefined);
     this.onDelegationRemoved = options.onDelegationRemoved ?? (() => undefined);
+    this.onSessionDestroyed = options.onSessionDestroyed ?? (() => undefined);
+    this.onClientRemoved = options.onClientRemoved ?? (() => undefined);
     this.bootEpoch = Math.floor(this.now() / 1000) >>> 0;
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
@@ -183,6 +195,7 @@ export class StateManager {
     const rest = (this.byOwner.get(key) ?? []).filter((r) => r !== record);
     if (rest.length > 0) this.byOwner.set(key, rest);
     else this.byOwner.delete(key);
+    this.onClientRemoved(record);
   }
 
   private held(record: ClientRecord): Holdings {
@@ -320,6 +333,7 @@ export class StateManager {
     session.connections.clear();
     this.replayBudget.release(session.slots.size, session.bytesPerSlot);
     for (let i = 0; i < session.slots.size; i++) session.slots.slot(i).cached = null;
+    this.onSessionDestroyed(session);
   }
 
   /** Binds a connection to a session's channels, and unbinds it when it closes. */

@@ -30,6 +30,9 @@ import { ops, resultOf } from "../../src/client/index.js";
 import { OP, ST, establish, uniqueOwner, until, useServer } from "./support.js";
 
 const utf8 = new TextEncoder();
+// These tests are about share reservations and locks between clients: no
+// delegation gets in their way (test/e2e/delegations.test.ts has those).
+const NO_DELEGATIONS = { settings: { delegationPolicy: "none" as const } };
 const text = new TextDecoder();
 
 /** PUTROOTFH, LOOKUP export (and the file, if named): the usual start of a COMPOUND. */
@@ -154,7 +157,7 @@ async function peer(port: number): Promise<Peer> {
 }
 
 describe("share reservations between two clients", () => {
-  const running = useServer();
+  const running = useServer(NO_DELEGATIONS);
 
   it("denies another client's conflicting OPEN until the holder CLOSEs", async () => {
     const a = await peer(running.port);
@@ -216,7 +219,7 @@ describe("share reservations between two clients", () => {
 });
 
 describe("byte-range locks between two clients", () => {
-  const running = useServer();
+  const running = useServer(NO_DELEGATIONS);
 
   it("denies conflicting locks naming the holder, and splits the lock on a partial LOCKU", async () => {
     const a = await peer(running.port);
@@ -308,7 +311,7 @@ describe("byte-range locks between two clients", () => {
 });
 
 describe("stateid seqid rules over the wire (RFC 8881 §8.2.2)", () => {
-  const running = useServer();
+  const running = useServer(NO_DELEGATIONS);
 
   it("older is OLD_STATEID, seqid 0 means current, another client's is BAD_STATEID", async () => {
     const a = await peer(running.port);
@@ -342,7 +345,10 @@ describe("stateid seqid rules over the wire (RFC 8881 §8.2.2)", () => {
 
 describe("the courteous server, on an injected clock", () => {
   const clock = { now: Date.now() };
-  const running = useServer(() => ({ settings: { leaseTimeSec: 1 }, now: () => clock.now }));
+  const running = useServer(() => ({
+    settings: { leaseTimeSec: 1, delegationPolicy: "none" as const },
+    now: () => clock.now,
+  }));
 
   /** A with an open and a WRITE lock on `file`, then silent past its lease until it is a courtesy client. */
   async function courtesyHolder(file: string) {
@@ -413,7 +419,7 @@ describe("the courteous server, on an injected clock", () => {
 
 describe("nfs.maxStateidsPerClient over TCP", () => {
   const CAP = 4;
-  const running = useServer({ settings: { maxStateidsPerClient: CAP } });
+  const running = useServer({ settings: { maxStateidsPerClient: CAP, delegationPolicy: "none" } });
 
   it("answers the OPEN beyond it NFS4ERR_NOSPC without creating the file; CLOSE makes room", async () => {
     const a = await peer(running.port);

@@ -5,6 +5,7 @@
 import { pino } from "pino";
 import type { COMPOUND4res, nfs_argop4 } from "../../generated/nfs4/index.js";
 import { decodeCOMPOUND4res, encodeCOMPOUND4args } from "../../generated/nfs4/index.js";
+import { CallbackService } from "../../src/callback/service.js";
 import type { FileSystem } from "../../src/fs/backend.js";
 import { CompoundProcessor } from "../../src/nfs/compound.js";
 import type { ServerContext } from "../../src/nfs/context.js";
@@ -15,7 +16,8 @@ import { DEFAULT_NFS_SETTINGS } from "../../src/nfs/settings.js";
 import type { Credential, OutgoingCall, RpcConnection, RpcOutcome } from "../../src/rpc/types.js";
 import { joinResult } from "../../src/rpc/types.js";
 import { StateManager } from "../../src/state/manager.js";
-import { Delegations, NO_CALLBACKS } from "../../src/nfs/delegations.js";
+import type { CallbackSender } from "../../src/nfs/delegations.js";
+import { Delegations } from "../../src/nfs/delegations.js";
 import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
 
 export class FakeConnection implements RpcConnection {
@@ -34,8 +36,13 @@ export class FakeConnection implements RpcConnection {
     this.open = false;
     for (const l of this.listeners.splice(0)) l();
   }
-  call(_request: OutgoingCall): Promise<XdrReader> {
-    return Promise.reject(new Error("FakeConnection has no backchannel"));
+  /** The callbacks the server sent on this connection. */
+  readonly calls: OutgoingCall[] = [];
+  /** Answers CB_NULL (the server's back-channel probe); refuses anything else. */
+  call(request: OutgoingCall): Promise<XdrReader> {
+    this.calls.push(request);
+    if (request.proc === 0) return Promise.resolve(new XdrReader(new Uint8Array(0)));
+    return Promise.reject(new Error("FakeConnection answers no CB_COMPOUND"));
   }
 }
 
@@ -48,12 +55,16 @@ export class Harness {
   readonly state: StateManager;
   readonly ctx: ServerContext;
   readonly processor: CompoundProcessor;
+  readonly delegations: Delegations;
+  readonly callbacks: CallbackService;
   private nextConn = 1;
 
+  /** `callbacks` answers the delegation callbacks (CB_RECALL, CB_GETATTR); by default the real callback service over the fake connections. */
   constructor(
     settings: Partial<NfsSettings> = {},
     fs: FileSystem = {} as FileSystem,
     extraOps: OpTable = {},
+    callbacks?: CallbackSender,
   ) {
     const log = pino({ level: "silent" });
     const full = { ...DEFAULT_NFS_SETTINGS, ...settings };
@@ -62,18 +73,26 @@ export class Harness {
       log,
       now: () => this.clock.now,
       onOpenRemoved: (fh) => void fs.unpin?.(fh),
+      // As src/nfs/server.ts wires it: the delegation logic hears of every delegation that goes.
+      onDelegationRemoved: (d) => this.delegations.removed(d),
+      onSessionDestroyed: (s) => this.callbacks.sessionDestroyed(s),
+      onClientRemoved: (c) => this.callbacks.clientRemoved(c),
     });
+    this.callbacks = new CallbackService({ settings: full, log, state: this.state });
+    // Delegations call back through `callbacks` when a test gives one, else the real service.
+    this.delegations = new Delegations(
+      this.state,
+      callbacks ?? this.callbacks,
+      { ...full, callbackTimeoutMs: 1000 },
+      log,
+    );
     this.ctx = {
       settings: full,
       state: this.state,
       fs,
       log,
-      delegations: new Delegations(
-        this.state,
-        NO_CALLBACKS,
-        { ...full, callbackTimeoutMs: 1000 },
-        log,
-      ),
+      delegations: this.delegations,
+      callbacks: this.callbacks,
     };
     this.processor = new CompoundProcessor(this.ctx, { ...OPERATIONS, ...extraOps });
   }

@@ -159,7 +159,9 @@ const openStateid = (res: COMPOUND4res): stateid4 =>
 
 let h: Harness;
 beforeEach(() => {
-  h = new Harness({}, new MemoryFileSystem({ exportMode: 0o777 }));
+  // These tests are about opens and locks: no delegation gets in their way
+  // (test/nfs/delegations.test.ts has those).
+  h = new Harness({ delegationPolicy: "none" }, new MemoryFileSystem({ exportMode: 0o777 }));
 });
 
 describe("OPEN, CLOSE and share reservations", () => {
@@ -314,6 +316,49 @@ describe("stateid rules (RFC 8881 §8.2)", () => {
     expect(
       (await user([putroot, lookup("export"), lookup("f"), writeOp(ANONYMOUS, "x")])).status,
     ).toBe(nfsstat4.NFS4ERR_ACCESS);
+  });
+
+  it("an O_TRUNC open of an existing file checks write permission and share denials before truncating", async () => {
+    const run = await client(h, "a");
+    const sid = openStateid(await run([putroot, lookup("export"), openOp("t", "o")]));
+    expect((await run([putroot, lookup("export"), lookup("t"), writeOp(sid, "abc")])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    const truncating = (owner: string): nfs_argop4 => {
+      const op = openOp("t", owner);
+      if (op.argop !== nfs_opnum4.OP_OPEN || op.opopen.openhow.opentype !== opentype4.OPEN4_CREATE)
+        throw new Error("not an OPEN4_CREATE");
+      // UNCHECKED4 with size 0: how O_TRUNC arrives.
+      op.opopen.openhow.how = {
+        mode: createmode4.UNCHECKED4,
+        createattrs: { attrmask: [1 << FATTR4_SIZE], attr_vals: new Uint8Array(8) },
+      };
+      return op;
+    };
+    const size = async () => {
+      const r = await run([putroot, lookup("export"), lookup("t"), readOp(ANONYMOUS)]);
+      return last<{ resok4: { data: Uint8Array } }>(r, "opread").resok4.data.length;
+    };
+    // The file is the root's, mode 0644 or narrower: another user may not write it.
+    const user = await client(h, "u", 1000);
+    expect((await user([putroot, lookup("export"), truncating("u")])).status).toBe(
+      nfsstat4.NFS4ERR_ACCESS,
+    );
+    expect(await size()).toBe(3);
+    // An open denying writes keeps another client from truncating it too.
+    expect((await run([putroot, lookup("export"), lookup("t"), closeOp(sid)])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    const denier = await client(h, "d");
+    expect(
+      (await denier([putroot, lookup("export"), openOp("t", "d", OPEN4_SHARE_ACCESS_READ, 2)]))
+        .status,
+    ).toBe(nfsstat4.NFS4_OK);
+    const other = await client(h, "b");
+    expect((await other([putroot, lookup("export"), truncating("b")])).status).toBe(
+      nfsstat4.NFS4ERR_SHARE_DENIED,
+    );
+    expect(await size()).toBe(3);
   });
 
   it("answers TEST_STATEID per stateid and frees only idle lock stateids", async () => {
@@ -820,7 +865,7 @@ describe("nfs.maxStateidsPerClient", () => {
   let fs: MemoryFileSystem;
   beforeEach(() => {
     fs = new MemoryFileSystem({ exportMode: 0o777 });
-    h = new Harness({ maxStateidsPerClient: CAP }, fs);
+    h = new Harness({ maxStateidsPerClient: CAP, delegationPolicy: "none" }, fs);
   });
 
   /** A client (see `client`) with its record, so its count can be read. */

@@ -35,6 +35,9 @@ export const bindConnToSession: OpHandler<typeof nfs_opnum4.OP_BIND_CONN_TO_SESS
       break;
   }
   manager.bind(session, state.conn, fore, back);
+  // A connection for the back channel (new or re-offered): probe it, then send
+  // the callbacks waiting for one (RFC 8881 §18.34.3).
+  if (back) state.server.callbacks.backChannelChanged(session, state.conn);
   // The reply names the direction(s) the connection is bound to now (§18.34.3):
   // binding adds to what an earlier BIND_CONN_TO_SESSION or SEQUENCE bound.
   const bound = session.connections.get(state.conn.id);

@@ -127,6 +127,9 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
   manager.bind(session, state.conn, true, flags !== 0);
   if (!record.confirmed) manager.confirm(record);
   manager.renew(record);
+  // The connection carries the back channel: probe it (CB_NULL with
+  // csa_cb_program and csa_sec_parms), once this reply is on its way.
+  if (flags !== 0) state.server.callbacks.backChannelChanged(session, state.conn);
 
   const res: CREATE_SESSION4res = {
     csr_status: nfsstat4.NFS4_OK,

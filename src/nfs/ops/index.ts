@@ -14,6 +14,7 @@ import {
 } from "../op.js";
 import { ACCESS } from "./access.js";
 import { ALLOCATE, DEALLOCATE } from "./allocate.js";
+import { BACKCHANNEL_CTL } from "./backchannel_ctl.js";
 import { BIND_CONN_TO_SESSION } from "./bind_conn_to_session.js";
 import { CLOSE } from "./close.js";
 import { COMMIT } from "./commit.js";
@@ -101,6 +102,7 @@ export const DESCRIPTORS: { readonly [N in nfs_opnum4]?: OpDescriptor<N> } = {
   [nfs_opnum4.OP_VERIFY]: VERIFY,
   [nfs_opnum4.OP_WRITE]: WRITE,
   // NFSv4.1 (RFC 8881)
+  [nfs_opnum4.OP_BACKCHANNEL_CTL]: BACKCHANNEL_CTL,
   [nfs_opnum4.OP_BIND_CONN_TO_SESSION]: BIND_CONN_TO_SESSION,
   [nfs_opnum4.OP_EXCHANGE_ID]: EXCHANGE_ID,
   [nfs_opnum4.OP_CREATE_SESSION]: CREATE_SESSION,

@@ -283,6 +283,27 @@ async function byName(
     if (!found || !state.server.state.findOpen(owner, keyOf(found.handle)))
       return { error: STATEID_LIMIT };
   }
+  // Opening an existing file with a size (O_TRUNC: UNCHECKED4 with size 0)
+  // changes it as the backend opens it: other clients' delegations are
+  // recalled before that, not after (§10.4.6), or the holder's cached data
+  // would no longer be what the file holds while it still has its delegation.
+  if (createHow.kind === "unchecked" && initial.attrs.size !== undefined) {
+    const found = await fs.lookup(dir, name.name).catch(() => null);
+    if (found) {
+      // The backend truncates as it opens: the checks OPEN makes of an
+      // existing file come first — write permission (the file's creator
+      // excepted, but this file exists) and share reservations denying writes.
+      if (!mayAccess(found.attrs, state.cred, MAY_WRITE)) return { error: nfsstat4.NFS4ERR_ACCESS };
+      const ownerKey = ownerKeyOf(client.clientid, args.owner.owner);
+      const denied = state.server.state
+        .fileState(keyOf(found.handle))
+        ?.shareConflict(ownerKey, ACCESS_WRITE, 0);
+      if (denied && !state.server.state.evictIfCourtesy(denied.client))
+        return { error: nfsstat4.NFS4ERR_SHARE_DENIED };
+      const conflict = delegationConflict(state, found.handle, "write");
+      if (conflict !== null) return { error: conflict };
+    }
+  }
   const result = await fs.create(dir, name.name, createHow, initial.attrs);
   return {
     fh: result.handle,

@@ -10,8 +10,6 @@ import type { SEQUENCE4args, SEQUENCE4res } from "../../../generated/nfs4/index.
 import {
   SEQUENCE4res_MAXSIZE,
   nfs_opnum4,
-  SEQ4_STATUS_CB_PATH_DOWN,
-  SEQ4_STATUS_CB_PATH_DOWN_SESSION,
   SEQ4_STATUS_RECALLABLE_STATE_REVOKED,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
@@ -70,13 +68,8 @@ export function sequence(
   if (!session.isBound(state.conn.id)) manager.bind(session, state.conn, true, false);
   manager.renew(session.client);
 
-  let flags = 0;
-  if (session.backChannel() === null) {
-    flags |= SEQ4_STATUS_CB_PATH_DOWN_SESSION;
-    // CB_PATH_DOWN: no session of this client has a usable back channel.
-    if (![...manager.clientSessions(session.client).values()].some((s) => s.backChannel() !== null))
-      flags |= SEQ4_STATUS_CB_PATH_DOWN;
-  }
+  // CB_PATH_DOWN(_SESSION), BACKCHANNEL_FAULT: what the callback channel knows.
+  let flags = state.server.callbacks.statusFlags(session);
   // Delegations revoked and not yet freed (§18.46.3, §10.2.1).
   if (manager.hasRevokedDelegations(session.client)) flags |= SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
   const res: SEQUENCE4res = {

@@ -5,6 +5,7 @@
 import { pino } from "pino";
 import { expect } from "vitest";
 import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
+import { CallbackService } from "../../../src/callback/service.js";
 import type { CreateAttributes, FileHandle, FileSystem } from "../../../src/fs/backend.js";
 import { MemoryFileSystem, type MemoryFsOptions } from "../../../src/fs/memory.js";
 import type { CompoundState, ServerContext } from "../../../src/nfs/context.js";
@@ -42,6 +43,7 @@ export async function makeEnv(
   const server: ServerContext = {
     settings,
     state,
+    callbacks: new CallbackService({ settings, log, state }),
     fs,
     log,
     delegations: new Delegations(
