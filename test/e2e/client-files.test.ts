@@ -11,13 +11,16 @@ import type {
   nfsstat4,
 } from "../../generated/nfs4/index.js";
 import {
+  CB_COMPOUND,
+  NFS4_CALLBACK,
+  NFS_CB,
   OPEN4_SHARE_ACCESS_BOTH,
   OPEN4_SHARE_ACCESS_READ,
   nfs_cb_opnum4,
   open_delegation_type4,
   why_no_delegation4,
 } from "../../generated/nfs4/index.js";
-import type { ClientSession } from "../../src/client/index.js";
+import type { CallbackCallInfo, ClientSession } from "../../src/client/index.js";
 import {
   NfsError,
   READ_CHUNK,
@@ -155,13 +158,19 @@ describe("callback handlers", () => {
     callback_ident: 0,
     argarray,
   });
+  const info: CallbackCallInfo = {
+    prog: NFS4_CALLBACK,
+    vers: NFS_CB,
+    proc: CB_COMPOUND,
+    cred: { flavor: 0, uid: 65534, gid: 65534, gids: [], machinename: "", principal: "none" },
+  };
 
   it("recallingCallbackHandler accepts CB_RECALL and hands the listener a copy", async () => {
     const other = new Uint8Array(12).fill(1);
     const fh = new Uint8Array([9, 9, 9]);
     const heard = new Promise<CB_RECALL4args>((resolve) => {
       const handler = recallingCallbackHandler(resolve);
-      const res = handler(compound([sequence, recallOp(other, fh)]));
+      const res = handler(compound([sequence, recallOp(other, fh)]), info);
       expect(res).toMatchObject({
         status: ST.NFS4_OK,
         resarray: [
@@ -181,8 +190,9 @@ describe("callback handlers", () => {
   it("the default handler still refuses CB_RECALL", async () => {
     const res = await defaultCallbackHandler(
       compound([sequence, recallOp(new Uint8Array(12), new Uint8Array(1))]),
+      info,
     );
-    expect(res.status).toBe(ST.NFS4ERR_NOTSUPP);
-    expect(res.resarray).toHaveLength(2);
+    expect(res?.status).toBe(ST.NFS4ERR_NOTSUPP);
+    expect(res?.resarray).toHaveLength(2);
   });
 });
