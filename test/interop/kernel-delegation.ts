@@ -335,8 +335,19 @@ function mountstats(consoleLog: string): Map<string, number> {
 }
 
 /** The verdict of each check: [description, passed, what was seen]. */
-function verdict(obs: Observations, guestRc: number): [string, boolean, string][] {
+function verdict(
+  obs: Observations,
+  guestRc: number,
+  traced: readonly string[],
+): [string, boolean, string][] {
   const checks: [string, boolean, string][] = [];
+  // The kernel's nfs4_set_delegation tracepoint: the delegations it was granted.
+  const granted = traced.flatMap((l) => /nfs4_set_delegation: fmode=(\S+)/.exec(l)?.[1] ?? []);
+  checks.push([
+    "kernel was granted read delegations (A: 2) and a write delegation (B: 1)",
+    granted.filter((m) => m === "READ").length >= 2 && granted.includes("READ|WRITE"),
+    `nfs4_set_delegation fmode: ${granted.join(", ") || "(none)"}`,
+  ]);
   const g = (k: string): string => obs.guest.get(k) ?? "(not reported)";
   const host = (step: string): HostStep | undefined => obs.host.get(step);
   checks.push([
@@ -470,7 +481,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } else {
     serverLog = pino(
       { level: options.logLevel },
-      pino.destination({ dest: join(options.out, "server.log"), sync: true }),
+      pino.destination({ dest: join(options.out, "server.log"), sync: true, append: false }),
     );
     server = new NfsServer({ settings: { leaseTimeSec: LEASE_SEC }, logger: serverLog });
     const [bound] = await server.listen([{ host: "127.0.0.1", port: 0 }]);
@@ -508,7 +519,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const stats = mountstats(consoleLog);
-  const checks = verdict(obs, guestRc);
+  const traced = consoleLog
+    .split("\n")
+    .filter((l) => /nfs4_(set_delegation|cb_recall|delegreturn_exit):/.test(l))
+    .map((l) => l.replace(/\r$/, "").replace(/^KCLIENT-TRACE\s*/, ""));
+  const checks = verdict(obs, guestRc, traced);
   const passed = checks.every(([, ok]) => ok);
   console.log(
     `\n=== kernel client delegations: ${obs.kernel ?? options.kernelMeta} against ${serverName}`,
@@ -518,11 +533,7 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(
     `kernel mountstats: OPEN=${st("OPEN")} CLOSE=${st("CLOSE")} DELEGRETURN=${st("DELEGRETURN")} WRITE=${st("WRITE")} READ=${st("READ")}`,
   );
-  const traced = consoleLog
-    .split("\n")
-    .filter((l) => /nfs4_(set_delegation|cb_recall|delegreturn_exit):/.test(l));
-  for (const l of traced)
-    console.log(`kernel trace: ${l.replace(/\r$/, "").replace(/^KCLIENT-TRACE\s*/, "")}`);
+  for (const l of traced) console.log(`kernel trace: ${l}`);
   console.log(
     `host client: CB_COMPOUNDs received ${hc?.client.callbacksReceived ?? 0}, CB_RECALLs ${obs.recalls}`,
   );
