@@ -531,7 +531,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const [what, ok, seen] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${what}: ${seen}`);
   const st = (op: string): string => String(stats.get(op) ?? "?");
   console.log(
-    `kernel mountstats: OPEN=${st("OPEN")} CLOSE=${st("CLOSE")} DELEGRETURN=${st("DELEGRETURN")} WRITE=${st("WRITE")} READ=${st("READ")}`,
+    `kernel mountstats: OPEN=${st("OPEN")} OPEN_NOATTR=${st("OPEN_NOATTR")} CLOSE=${st("CLOSE")} DELEGRETURN=${st("DELEGRETURN")} WRITE=${st("WRITE")} READ=${st("READ")}`,
   );
   for (const l of traced) console.log(`kernel trace: ${l}`);
   console.log(
