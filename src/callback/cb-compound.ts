@@ -19,13 +19,13 @@ import { XdrWriter } from "../xdr/index.js";
 import type { XdrReader } from "../xdr/index.js";
 import type { CbSlot } from "./cb-slot-table.js";
 
-/** CB_COMPOUND4args.minorversion: callbacks of NFSv4.1 sessions. */
-export const CB_MINOR_VERSION = 1;
 /** callback_ident: ignored in NFSv4.1 (§20.2: the session identifies the client). */
 export const CB_IDENT = 0;
 
 export interface CbCompoundArgs {
   readonly sessionId: Uint8Array;
+  /** CB_COMPOUND4args.minorversion: the session's (§20.1). */
+  readonly minorVersion: number;
   readonly slot: CbSlot;
   /** csa_highest_slotid. */
   readonly highestSlotId: number;
@@ -52,7 +52,7 @@ export function encodeCbCompound(a: CbCompoundArgs): Uint8Array {
   const w = new XdrWriter(256);
   encodeCB_COMPOUND4args(w, {
     tag: new Uint8Array(0),
-    minorversion: CB_MINOR_VERSION,
+    minorversion: a.minorVersion,
     callback_ident: CB_IDENT,
     argarray: [sequence, ...a.ops],
   });

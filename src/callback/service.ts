@@ -443,6 +443,7 @@ export class CallbackService {
       if (cred === null) throw new Error("transmit on a channel without security");
       args = encodeCbCompound({
         sessionId: session.id,
+        minorVersion: session.minorVersion,
         slot,
         highestSlotId: channel.table.highestSlotId,
         referring: this.referringFor(call),

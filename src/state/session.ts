@@ -22,6 +22,12 @@ export class Session {
   readonly connections = new Map<number, Binding>();
   /** Set by DESTROY_SESSION or when the client goes away: no new requests. */
   destroyed = false;
+  /**
+   * The minor version of the COMPOUND that created the session: callbacks
+   * carry it (CB_COMPOUND4args.minorversion, RFC 8881 §20.1), as Linux nfsd
+   * does; a client may refuse any other (pynfs answers MINOR_VERS_MISMATCH).
+   */
+  minorVersion = 1;
 
   constructor(
     readonly id: Uint8Array,

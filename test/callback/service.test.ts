@@ -198,6 +198,14 @@ describe("CallbackService", () => {
     expect(conn.probes[0]!.cred.flavor).toBe(0);
   });
 
+  it("carries the minor version the session was created with (RFC 8881 §20.1)", async () => {
+    const w = world();
+    const { s, conn } = w.session();
+    s.minorVersion = 2;
+    expect((await w.send()).kind).toBe("answered");
+    expect(conn.sent[0]!.args.minorversion).toBe(2);
+  });
+
   it("NFS4ERR_RETRY_UNCACHED_REP: the client holds the seqid already; resent with the next one", async () => {
     const w = world();
     const { conn } = w.session();

@@ -124,6 +124,7 @@ export const createSession: OpHandler<typeof nfs_opnum4.OP_CREATE_SESSION> = (ar
     args.csa_sec_parms,
     wanted.ca_maxrequests,
   );
+  session.minorVersion = state.minorversion;
   manager.bind(session, state.conn, true, flags !== 0);
   if (!record.confirmed) manager.confirm(record);
   manager.renew(record);
