@@ -2,9 +2,17 @@
 // (RFC 8881 §20) served on the client's own connections. CB_NULL is answered
 // by the RPC Dispatcher itself; CB_COMPOUND goes to a handler — by default one
 // that accepts CB_SEQUENCE and answers every other callback NFS4ERR_NOTSUPP,
-// which is enough for a server to find its back channel alive.
+// which is enough for a server to find its back channel alive; or one that
+// also accepts CB_RECALL, for clients that may hold delegations.
 
-import type { CB_COMPOUND4args, CB_COMPOUND4res } from "../../generated/nfs4/index.js";
+import type {
+  CB_COMPOUND4args,
+  CB_COMPOUND4res,
+  CB_RECALL4args,
+  CB_SEQUENCE4args,
+  nfs_cb_argop4,
+  nfs_cb_resop4,
+} from "../../generated/nfs4/index.js";
 import {
   CB_COMPOUND,
   CB_NULL,
@@ -36,33 +44,82 @@ export type CallbackHandler = (
   info: CallbackCallInfo,
 ) => CB_COMPOUND4res | null | Promise<CB_COMPOUND4res | null>;
 
-/** Answers CB_SEQUENCE as a fresh request on its slot and refuses everything else. */
-export const defaultCallbackHandler: CallbackHandler = (args) => {
+/** CB_SEQUENCE answered as a fresh request on its slot (the client keeps no callback replay cache). */
+function cbSequenceResult(args: CB_SEQUENCE4args): nfs_cb_resop4 {
+  return {
+    resop: nfs_cb_opnum4.OP_CB_SEQUENCE,
+    opcbsequence: {
+      csr_status: nfsstat4.NFS4_OK,
+      csr_resok4: {
+        csr_sessionid: args.csa_sessionid,
+        csr_sequenceid: args.csa_sequenceid,
+        csr_slotid: args.csa_slotid,
+        csr_highest_slotid: args.csa_highest_slotid,
+        csr_target_highest_slotid: args.csa_highest_slotid,
+      },
+    },
+  };
+}
+
+/** Answers each operation in turn with `answer`, stopping at the first that fails (RFC 8881 §20). */
+function answerEach(
+  args: CB_COMPOUND4args,
+  answer: (op: nfs_cb_argop4) => nfs_cb_resop4,
+): CB_COMPOUND4res {
   const resarray: CB_COMPOUND4res["resarray"] = [];
   let status: nfsstat4 = nfsstat4.NFS4_OK;
   for (const op of args.argarray) {
-    const res =
-      op.argop === nfs_cb_opnum4.OP_CB_SEQUENCE
-        ? {
-            resop: op.argop,
-            opcbsequence: {
-              csr_status: nfsstat4.NFS4_OK,
-              csr_resok4: {
-                csr_sessionid: op.opcbsequence.csa_sessionid,
-                csr_sequenceid: op.opcbsequence.csa_sequenceid,
-                csr_slotid: op.opcbsequence.csa_slotid,
-                csr_highest_slotid: op.opcbsequence.csa_highest_slotid,
-                csr_target_highest_slotid: op.opcbsequence.csa_highest_slotid,
-              },
-            },
-          }
-        : cbStatusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
+    const res = answer(op);
     resarray.push(res);
     status = cbStatusOf(res);
     if (status !== nfsstat4.NFS4_OK) break;
   }
   return { status, tag: args.tag, resarray };
-};
+}
+
+/** Answers CB_SEQUENCE as a fresh request on its slot and refuses everything else. */
+export const defaultCallbackHandler: CallbackHandler = (args) =>
+  answerEach(args, (op) =>
+    op.argop === nfs_cb_opnum4.OP_CB_SEQUENCE
+      ? cbSequenceResult(op.opcbsequence)
+      : cbStatusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP),
+  );
+
+/** Told of each CB_RECALL: the delegation the server wants back (copied out of the request). */
+export type RecallListener = (recall: CB_RECALL4args) => void;
+
+/**
+ * Like defaultCallbackHandler, but accepts CB_RECALL: answers NFS4_OK and
+ * tells `onRecall`, which should send DELEGRETURN (RFC 8881 §20.2.3: the
+ * client acknowledges the recall at once and returns the delegation after
+ * flushing what it must). The listener runs after the reply is built, so a
+ * DELEGRETURN it starts does not wait on the callback.
+ */
+export function recallingCallbackHandler(onRecall: RecallListener): CallbackHandler {
+  return (args) =>
+    answerEach(args, (op) => {
+      switch (op.argop) {
+        case nfs_cb_opnum4.OP_CB_SEQUENCE:
+          return cbSequenceResult(op.opcbsequence);
+        case nfs_cb_opnum4.OP_CB_RECALL: {
+          const r = op.opcbrecall;
+          // Copies: the request's opaque fields are views into the receive buffer.
+          const recall: CB_RECALL4args = {
+            stateid: { seqid: r.stateid.seqid, other: new Uint8Array(r.stateid.other) },
+            truncate: r.truncate,
+            fh: new Uint8Array(r.fh),
+          };
+          setImmediate(() => onRecall(recall));
+          return {
+            resop: nfs_cb_opnum4.OP_CB_RECALL,
+            opcbrecall: { status: nfsstat4.NFS4_OK },
+          };
+        }
+        default:
+          return cbStatusResult(op.argop, nfsstat4.NFS4ERR_NOTSUPP);
+      }
+    });
+}
 
 /**
  * The callback program for the client's Dispatcher. `onNull` hears of each

@@ -15,8 +15,21 @@ export { ClientSlotTable, MAX_CLIENT_SLOTS } from "./slots.js";
 export type { ClientSlot, SlotOutcome } from "./slots.js";
 export { ClientConnection, isTransportFailure } from "./transport.js";
 export { NfsClientClosedError, NfsError } from "./errors.js";
-export { callbackProgram, defaultCallbackHandler } from "./callback.js";
-export type { CallbackCallInfo, CallbackHandler } from "./callback.js";
+export { callbackProgram, defaultCallbackHandler, recallingCallbackHandler } from "./callback.js";
+export type { CallbackCallInfo, CallbackHandler, RecallListener } from "./callback.js";
+export {
+  DEFAULT_DELAY_RETRY,
+  READ_CHUNK,
+  WRITE_CHUNK,
+  closeFile,
+  openFile,
+  readFile,
+  retryOnDelay,
+  returnDelegation,
+  truncateFile,
+  writeFile,
+} from "./files.js";
+export type { DelayRetry, OpenFile, OpenFileOptions, Retried, Sleep } from "./files.js";
 export { cbStatusOf, resultOf, statusOf } from "../protocol/results.js";
 export type { ResultOf } from "../protocol/results.js";
 export * as ops from "./ops.js";

@@ -1,6 +1,7 @@
 // Builders for the operations the client and its tests send most, so callers
 // write `ops.putrootfh()` rather than the full discriminated-union literal.
 
+import { XdrWriter } from "../xdr/index.js";
 import type {
   bitmap4,
   callback_sec_parms4,
@@ -8,9 +9,18 @@ import type {
   channel_dir_from_client4,
   nfs_argop4,
   nfs_fh4,
+  openflag4,
   SEQUENCE4args,
+  stable_how4,
+  stateid4,
 } from "../../generated/nfs4/index.js";
-import { nfs_opnum4 } from "../../generated/nfs4/index.js";
+import {
+  FATTR4_SIZE,
+  createmode4,
+  nfs_opnum4,
+  open_claim_type4,
+  opentype4,
+} from "../../generated/nfs4/index.js";
 
 const utf8 = new TextEncoder();
 
@@ -77,6 +87,78 @@ export function lookup(name: string | Uint8Array): nfs_argop4 {
 
 export function getattr(attrRequest: bitmap4): nfs_argop4 {
   return { argop: nfs_opnum4.OP_GETATTR, opgetattr: { attr_request: attrRequest } };
+}
+
+/** OPEN's how: OPEN4_NOCREATE, or OPEN4_CREATE UNCHECKED4 with no attributes (§18.16.3). */
+export function openHow(create: boolean): openflag4 {
+  return create
+    ? {
+        opentype: opentype4.OPEN4_CREATE,
+        how: {
+          mode: createmode4.UNCHECKED4,
+          createattrs: { attrmask: [], attr_vals: new Uint8Array(0) },
+        },
+      }
+    : { opentype: opentype4.OPEN4_NOCREATE };
+}
+
+/**
+ * OPEN of `name` in the current filehandle (CLAIM_NULL) by open-owner `owner`.
+ * `shareAccess` carries the OPEN4_SHARE_ACCESS_WANT_* bits too; the seqid and
+ * the owner's client ID are ignored in NFSv4.1 (§18.16.3), so they are zero.
+ */
+export function open(
+  name: string | Uint8Array,
+  owner: string | Uint8Array,
+  shareAccess: number,
+  shareDeny: number,
+  how: openflag4,
+): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_OPEN,
+    opopen: {
+      seqid: 0,
+      share_access: shareAccess >>> 0,
+      share_deny: shareDeny >>> 0,
+      owner: { clientid: 0n, owner: bytesOf(owner) },
+      openhow: how,
+      claim: { claim: open_claim_type4.CLAIM_NULL, file: bytesOf(name) },
+    },
+  };
+}
+
+export function close(stateid: stateid4): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_CLOSE, opclose: { seqid: 0, open_stateid: stateid } };
+}
+
+export function read(stateid: stateid4, offset: bigint, count: number): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_READ, opread: { stateid, offset, count } };
+}
+
+export function write(
+  stateid: stateid4,
+  offset: bigint,
+  data: Uint8Array,
+  stable: stable_how4,
+): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_WRITE, opwrite: { stateid, offset, stable, data } };
+}
+
+/** SETATTR of the size alone (a truncation or extension, §5.8.1.2), under `stateid`. */
+export function setattrSize(stateid: stateid4, size: bigint): nfs_argop4 {
+  const w = new XdrWriter(8);
+  w.writeUhyper(size);
+  return {
+    argop: nfs_opnum4.OP_SETATTR,
+    opsetattr: {
+      stateid,
+      obj_attributes: { attrmask: [1 << FATTR4_SIZE], attr_vals: w.finish() },
+    },
+  };
+}
+
+export function delegreturn(stateid: stateid4): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_DELEGRETURN, opdelegreturn: { deleg_stateid: stateid } };
 }
 
 /**
