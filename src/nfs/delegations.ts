@@ -9,12 +9,9 @@
 import type {
   bitmap4,
   fattr4,
-  nfs_cb_argop4,
-  nfs_cb_resop4,
   nfsace4,
   open_delegation4,
   open_none_delegation4,
-  nfsstat4 as NfsStatus,
 } from "../../generated/nfs4/index.js";
 import {
   ACE4_ACCESS_ALLOWED_ACE_TYPE,
@@ -36,6 +33,7 @@ import {
   why_no_delegation4,
 } from "../../generated/nfs4/index.js";
 import type { Logger } from "pino";
+import type { CallbackService } from "../callback/service.js";
 import type { FileAttributes } from "../fs/backend.js";
 import type { ClientRecord } from "../state/client.js";
 import type {
@@ -52,29 +50,8 @@ import { stateidOf } from "../state/stateid.js";
 import { XdrError, XdrReader } from "../xdr/index.js";
 import { bitmapOf, bitsOf, hasBit } from "./attrs/bitmap.js";
 
-/** What the callback service answers (see callback/service.ts). */
-export type CallbackResult =
-  | {
-      readonly kind: "answered";
-      readonly status: NfsStatus;
-      readonly results: readonly nfs_cb_resop4[];
-    }
-  | { readonly kind: "unreachable" }
-  | { readonly kind: "cancelled" };
-
-/** The part of the callback service delegations use. */
-export interface CallbackSender {
-  send(
-    client: ClientRecord,
-    request: {
-      readonly ops: readonly nfs_cb_argop4[];
-      readonly deadlineMs: number;
-      readonly referring?: GrantingCall;
-      readonly signal?: AbortSignal;
-    },
-  ): Promise<CallbackResult>;
-  canCallBack(client: ClientRecord): boolean;
-}
+/** The part of the callback service delegations use (tests give their own). */
+export type CallbackSender = Pick<CallbackService, "send" | "canCallBack">;
 
 /** Which delegations OPEN may grant: none, read only, or read and write. */
 export type DelegationPolicy = "none" | "read" | "read-write";
@@ -470,9 +447,3 @@ function sizeAndChange(f: fattr4): { change?: bigint; size?: bigint } | null {
   }
   return out;
 }
-
-/** A callback sender for servers (and tests) without a back channel: no delegation is granted. */
-export const NO_CALLBACKS: CallbackSender = {
-  send: () => Promise.resolve({ kind: "unreachable" }),
-  canCallBack: () => false,
-};

@@ -50,7 +50,8 @@ import {
   why_no_delegation4,
 } from "../../generated/nfs4/index.js";
 import { bitmapOf, bitsOf } from "../../src/nfs/attrs/index.js";
-import type { CallbackResult, CallbackSender } from "../../src/nfs/delegations.js";
+import type { CallbackResult } from "../../src/callback/service.js";
+import type { CallbackSender } from "../../src/nfs/delegations.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { NfsSettings } from "../../src/nfs/settings.js";
 import type { RpcConnection } from "../../src/rpc/types.js";

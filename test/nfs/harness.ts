@@ -80,12 +80,7 @@ export class Harness {
     });
     this.callbacks = new CallbackService({ settings: full, log, state: this.state });
     // Delegations call back through `callbacks` when a test gives one, else the real service.
-    this.delegations = new Delegations(
-      this.state,
-      callbacks ?? this.callbacks,
-      { ...full, callbackTimeoutMs: 1000 },
-      log,
-    );
+    this.delegations = new Delegations(this.state, callbacks ?? this.callbacks, full, log);
     this.ctx = {
       settings: full,
       state: this.state,

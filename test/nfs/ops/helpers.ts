@@ -14,7 +14,7 @@ import { resultOf, type ResultOf } from "../../../src/protocol/results.js";
 import { DEFAULT_NFS_SETTINGS, type NfsSettings } from "../../../src/nfs/settings.js";
 import type { Credential, RpcConnection } from "../../../src/rpc/types.js";
 import { StateManager } from "../../../src/state/manager.js";
-import { Delegations, NO_CALLBACKS } from "../../../src/nfs/delegations.js";
+import { Delegations } from "../../../src/nfs/delegations.js";
 
 export function credential(uid: number, gid: number, gids: number[] = []): Credential {
   return { flavor: 1, uid, gid, gids, machinename: "test", principal: `sys:${uid}` };
@@ -40,18 +40,14 @@ export async function makeEnv(
   const settings = { ...DEFAULT_NFS_SETTINGS, ...opts.settings };
   const log = pino({ enabled: false });
   const state = new StateManager({ settings, log });
+  const callbacks = new CallbackService({ settings, log, state });
   const server: ServerContext = {
     settings,
     state,
-    callbacks: new CallbackService({ settings, log, state }),
+    callbacks,
     fs,
     log,
-    delegations: new Delegations(
-      state,
-      NO_CALLBACKS,
-      { ...settings, callbackTimeoutMs: 1000 },
-      log,
-    ),
+    delegations: new Delegations(state, callbacks, settings, log),
   };
   const root = await fs.root();
   const exp = (await fs.lookup(root, "export")).handle;
