@@ -102,8 +102,10 @@ export class Delegations {
     recallAnySent: 0,
     cbGetattrSent: 0,
   };
-  /** Delegations recalled and not yet returned or revoked. */
-  /** …each with what stops its CB_RECALL once the delegation is gone (nothing left to recall). */
+  /**
+   * Delegations recalled and not yet returned or revoked, each with what
+   * stops its CB_RECALL once the delegation is gone (nothing left to recall).
+   */
   private readonly recalling = new Map<DelegationState, AbortController>();
   /** Files whose delegation was recalled lately (file key → when), not delegated again for a while. */
   private readonly recentRecalls = new Map<string, number>();
