@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
   encodeCOMPOUND4args,
   nfs_opnum4,
   nfsstat4,
@@ -131,7 +132,10 @@ async function makeFile(port: number, name: string, size: number): Promise<Uint8
     argop: nfs_opnum4.OP_OPEN,
     opopen: {
       seqid: 0,
-      share_access: 2,
+      // No delegation: this client goes away holding nothing that would hold
+      // the scenario's readers up (a write delegation of a vanished client is
+      // recalled, and its readers answered NFS4ERR_DELAY, until it is revoked).
+      share_access: 2 | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
       share_deny: 0,
       owner: { clientid: session.clientid, owner: ops.bytesOf("setup") },
       openhow: {
@@ -255,6 +259,11 @@ async function replayCaches(server: ServerProcess): Promise<Outcome> {
     }
   }
   for (const c of clients) c.destroy();
+  // A refused READ caches nothing: the scenario would measure less than it claims.
+  if (refused > 0 || cached === 0)
+    throw new Error(
+      `(a): ${refused} of ${cached + refused} READs refused; every one must be cached`,
+    );
   return { detail: `${sessions} sessions, ${cached} replies cached, ${refused} refused` };
 }
 
