@@ -26,6 +26,7 @@ import {
   OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG,
   RCA4_TYPE_MASK_RDATA_DLG,
   RCA4_TYPE_MASK_WDATA_DLG,
+  RCA4_TYPE_MASK_DIR_DLG,
   limit_by4,
   nfs_cb_opnum4,
   nfsstat4,
@@ -56,12 +57,16 @@ export type CallbackSender = Pick<CallbackService, "send" | "canCallBack">;
 /** Which delegations OPEN may grant: none, read only, or read and write. */
 export type DelegationPolicy = "none" | "read" | "read-write";
 
+/** Which directory delegations GET_DIR_DELEGATION grants: none, or caching ones (no notifications). */
+export type DirectoryDelegationPolicy = "none" | "caching";
+
 export interface DelegationSettings {
   readonly leaseTimeSec: number;
   readonly callbackTimeoutMs: number;
   readonly delegationPolicy: DelegationPolicy;
   readonly maxDelegations: number;
   readonly recallCooldownSec: number;
+  readonly directoryDelegations: DirectoryDelegationPolicy;
 }
 
 /** What a delegation conflicts with: another client reading the file, or changing it (or its name). */
@@ -202,12 +207,7 @@ export class Delegations {
     if (!this.callbacks.canCallBack(client)) return resource();
     if (this.state.delegationCount >= this.settings.maxDelegations) return resource();
     const fileKey = keyOf(fh);
-    const recalledAt = this.recentRecalls.get(fileKey);
-    if (recalledAt !== undefined) {
-      if (this.state.now() - recalledAt < this.settings.recallCooldownSec * 1000)
-        return contention();
-      this.recentRecalls.delete(fileKey);
-    }
+    if (this.recentlyRecalled(fileKey)) return contention();
     const file = this.state.fileState(fileKey);
     let othersOpen = false;
     let othersWrite = false;
@@ -243,6 +243,41 @@ export class Delegations {
     }
   }
 
+  /**
+   * A directory delegation for GET_DIR_DELEGATION (§18.39), or null when the
+   * server declines (GDD4_UNAVAIL): the policy, no back channel, the limit,
+   * a recent recall of the directory, or the client already holding one of
+   * it. It carries no notifications: any change another client makes to the
+   * directory recalls it (§10.9.2).
+   */
+  offerDirectory(
+    client: ClientRecord,
+    fh: Uint8Array,
+    grantedBy: GrantingCall | null,
+  ): DelegationState | null {
+    if (this.settings.directoryDelegations === "none") return null;
+    if (!this.callbacks.canCallBack(client)) return null;
+    if (this.state.delegationCount >= this.settings.maxDelegations) return null;
+    const fileKey = keyOf(fh);
+    if (this.recentlyRecalled(fileKey)) return null;
+    for (const d of this.state.fileState(fileKey)?.delegations ?? [])
+      if (d.client === client || this.recalling.has(d)) return null;
+    const d = this.state.newDelegation(client, fh, "directory", grantedBy);
+    if (d === null) return null;
+    this.stats.granted++;
+    this.maybeRecallAny();
+    return d;
+  }
+
+  /** True while a recall of the file (or directory) is recent enough to decline a new delegation. */
+  private recentlyRecalled(fileKey: string): boolean {
+    const recalledAt = this.recentRecalls.get(fileKey);
+    if (recalledAt === undefined) return false;
+    if (this.state.now() - recalledAt < this.settings.recallCooldownSec * 1000) return true;
+    this.recentRecalls.delete(fileKey);
+    return false;
+  }
+
   // --- conflicts and recalls ------------------------------------------------
 
   /**
@@ -259,7 +294,8 @@ export class Delegations {
     let outstanding = false;
     for (const d of [...file.delegations]) {
       if (d.client === requester) continue;
-      if (what === "read" && d.type === "read") continue;
+      // Reading conflicts with a write delegation only (a directory is read by LOOKUP/READDIR, not recalled).
+      if (what === "read" && d.type !== "write") continue;
       if (this.state.evictIfCourtesy(d.client)) continue;
       this.recall(d);
       outstanding = true;
@@ -351,7 +387,11 @@ export class Delegations {
             argop: nfs_cb_opnum4.OP_CB_RECALL_ANY,
             opcbrecall_any: {
               craa_objects_to_keep: Math.floor(held / 2),
-              craa_type_mask: bitmapOf([RCA4_TYPE_MASK_RDATA_DLG, RCA4_TYPE_MASK_WDATA_DLG]),
+              craa_type_mask: bitmapOf([
+                RCA4_TYPE_MASK_RDATA_DLG,
+                RCA4_TYPE_MASK_WDATA_DLG,
+                RCA4_TYPE_MASK_DIR_DLG,
+              ]),
             },
           },
         ],

@@ -1,7 +1,7 @@
 // Every limit and tunable of the NFSv4.1 server, with its default. `dfs serve`
 // reads overrides from its config file; tests pass their own.
 
-import type { DelegationPolicy } from "./delegations.js";
+import type { DelegationPolicy, DirectoryDelegationPolicy } from "./delegations.js";
 
 import type { CallbackSettings } from "../callback/settings.js";
 
@@ -85,11 +85,19 @@ export interface NfsSettings extends CallbackSettings {
   readonly maxDelegations: number;
   /** No delegation of a file for this long after one of it was recalled (it is shared), seconds. */
   readonly recallCooldownSec: number;
+  /**
+   * Which directory delegations GET_DIR_DELEGATION grants (RFC 8881 §10.9):
+   * "none", or "caching" — delegations without notifications, recalled by
+   * any change another client makes to the directory (§10.9.2). They count
+   * in maxDelegations and the recall cooldown like file delegations.
+   */
+  readonly directoryDelegations: DirectoryDelegationPolicy;
 }
 
 /** The settings whose value is one of a few words, with those words. */
 export const NFS_SETTING_CHOICES: { readonly [K in keyof NfsSettings]?: readonly string[] } = {
   delegationPolicy: ["none", "read", "read-write"],
+  directoryDelegations: ["none", "caching"],
 };
 
 export const DEFAULT_NFS_SETTINGS: NfsSettings = {
@@ -124,4 +132,5 @@ export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   // A delegation with its stateid and file state costs well under 1 KiB.
   maxDelegations: 100_000,
   recallCooldownSec: 30,
+  directoryDelegations: "caching",
 };

@@ -99,6 +99,8 @@ export function ioAuthority(
   ]);
   if ("error" in r) return r;
   if (r.ok.kind === "delegation") {
+    // A directory delegation is no authority for I/O (no file's handle matches it anyway).
+    if (r.ok.type === "directory") return { error: nfsstat4.NFS4ERR_BAD_STATEID };
     if (access === ACCESS_WRITE && r.ok.type !== "write")
       return { error: nfsstat4.NFS4ERR_OPENMODE };
     return { ok: { kind: "delegation", delegation: r.ok } };

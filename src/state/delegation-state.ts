@@ -1,6 +1,7 @@
-// File delegations (RFC 8881 §10.2, §10.4): a client's promise from the server
-// that no other client will write the file (a read delegation) or open it at
-// all (a write delegation) without the server first recalling it. Named by a
+// Delegations (RFC 8881 §10.2, §10.4, §10.9): a client's promise from the
+// server that no other client will write the file (a read delegation), open
+// it at all (a write delegation), or change the directory (a directory
+// delegation) without the server first recalling it. Named by a
 // delegation stateid. A delegation is recalled (CB_RECALL, §20.2) when
 // another client's request conflicts with it; a holder that does not return
 // it within a lease has it revoked (§10.2.1): it is then kept only to answer
@@ -10,7 +11,12 @@ import type { ClientRecord } from "./client.js";
 import { keyOf } from "./keys.js";
 import type { StateObject } from "./stateid.js";
 
-export type DelegationType = "read" | "write";
+/**
+ * A file's read or write delegation (§10.4), or a directory delegation
+ * (§10.9): for now the classic caching kind, with no notifications, which
+ * any change to the directory by another client recalls.
+ */
+export type DelegationType = "read" | "write" | "directory";
 
 /**
  * Why a delegation stopped being in force: the client gave it back

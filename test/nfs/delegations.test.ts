@@ -13,6 +13,7 @@ import type {
   CB_RECALL4args,
   CB_RECALL_ANY4args,
   COMPOUND4res,
+  GET_DIR_DELEGATION4res_non_fatal,
   nfs_argop4,
   open_claim4,
   open_delegation4,
@@ -34,6 +35,8 @@ import {
   OPEN4_SHARE_ACCESS_WRITE,
   OPEN4_SHARE_DENY_NONE,
   SEQ4_STATUS_RECALLABLE_STATE_REVOKED,
+  gddrnf4_status,
+  nfs_ftype4,
   createmode4,
   decodefattr4_change,
   decodefattr4_size,
@@ -323,6 +326,14 @@ function whyNone(d: open_delegation4): number {
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
+
+function seqFlags(res: COMPOUND4res): number {
+  return result<{ sr_resok4: { sr_status_flags: number } }>(
+    res,
+    nfs_opnum4.OP_SEQUENCE,
+    "opsequence",
+  ).sr_resok4.sr_status_flags;
+}
 
 /** Lets promise callbacks (the fake's answers) run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -623,14 +634,6 @@ describe("revocation (§10.2.1)", () => {
     const b = await B.run([...inExport, openOp("f", "b", OPEN4_SHARE_ACCESS_BOTH)]);
     expect(b.status).toBe(nfsstat4.NFS4ERR_DELAY);
     return { a, sid };
-  }
-
-  function seqFlags(res: COMPOUND4res): number {
-    return result<{ sr_resok4: { sr_status_flags: number } }>(
-      res,
-      nfs_opnum4.OP_SEQUENCE,
-      "opsequence",
-    ).sr_resok4.sr_status_flags;
   }
 
   it("a delegation not returned within a lease is revoked; its stateid answers DELEG_REVOKED until freed", async () => {
@@ -1088,5 +1091,182 @@ describe("WANT_DELEGATION (§18.49)", () => {
       "opwant_delegation",
     ).wdr_resok4;
     expect(whyNone(d)).toBe(why_no_delegation4.WND4_IS_DIR);
+  });
+});
+
+// --- directory delegations (§10.9, §18.39): the caching kind, no notifications -------
+
+describe("directory delegations without notifications (§10.9.2, §18.39)", () => {
+  const mkdirOp = (name: string): nfs_argop4 => ({
+    argop: nfs_opnum4.OP_CREATE,
+    opcreate: {
+      objtype: { type: nfs_ftype4.NF4DIR },
+      objname: utf8(name),
+      createattrs: { attrmask: [], attr_vals: new Uint8Array() },
+    },
+  });
+  const lookupOp = (name: string): nfs_argop4 => lookup(name);
+  const getDirDelegationOp: nfs_argop4 = {
+    argop: nfs_opnum4.OP_GET_DIR_DELEGATION,
+    opget_dir_delegation: {
+      gdda_signal_deleg_avail: false,
+      // Asked for every notification: this server grants the caching kind only.
+      gdda_notification_types: bitmapOf([0, 1, 2, 3, 4, 5, 6]),
+      gdda_child_attr_delay: { seconds: 0n, nseconds: 0 },
+      gdda_dir_attr_delay: { seconds: 0n, nseconds: 0 },
+      gdda_child_attributes: bitmapOf([FATTR4_SIZE]),
+      gdda_dir_attributes: bitmapOf([FATTR4_CHANGE]),
+    },
+  };
+  const readdirOp: nfs_argop4 = {
+    argop: nfs_opnum4.OP_READDIR,
+    opreaddir: {
+      cookie: 0n,
+      cookieverf: new Uint8Array(8),
+      dircount: 512,
+      maxcount: 1024,
+      attr_request: [],
+    },
+  };
+
+  type Gdd = GET_DIR_DELEGATION4res_non_fatal;
+
+  /** A creates /export/d holding file "f" (no delegation asked) and asks for a directory delegation of d. */
+  async function delegatedDir(): Promise<{ dir: Uint8Array; gdd: Gdd }> {
+    expect((await A.run([...inExport, mkdirOp("d")])).status).toBe(nfsstat4.NFS4_OK);
+    const made = await A.run([...inExport, lookupOp("d"), openOp("f", "o", BOTH_ONLY)]);
+    expect(made.status).toBe(nfsstat4.NFS4_OK);
+    const res = await A.run([...inExport, lookupOp("d"), getfh, getDirDelegationOp]);
+    expect(res.status).toBe(nfsstat4.NFS4_OK);
+    const dir = result<{ resok4: { object: Uint8Array } }>(res, nfs_opnum4.OP_GETFH, "opgetfh")
+      .resok4.object;
+    const gdd = result<{ gddr_res_non_fatal4: Gdd }>(
+      res,
+      nfs_opnum4.OP_GET_DIR_DELEGATION,
+      "opget_dir_delegation",
+    ).gddr_res_non_fatal4;
+    return { dir, gdd };
+  }
+
+  function granted(gdd: Gdd): stateid4 {
+    if (gdd.gddrnf_status !== gddrnf4_status.GDD4_OK) throw new Error("no directory delegation");
+    return gdd.gddrnf_resok4.gddr_stateid;
+  }
+
+  it("is granted with empty notification and attribute masks, a stateid and the READDIR cookie verifier", async () => {
+    const { dir, gdd } = await delegatedDir();
+    expect(gdd.gddrnf_status).toBe(gddrnf4_status.GDD4_OK);
+    if (gdd.gddrnf_status !== gddrnf4_status.GDD4_OK) return;
+    expect(gdd.gddrnf_resok4.gddr_notification).toEqual([]);
+    expect(gdd.gddrnf_resok4.gddr_child_attributes).toEqual([]);
+    expect(gdd.gddrnf_resok4.gddr_dir_attributes).toEqual([]);
+    const listing = await A.run([putfh(dir), readdirOp]);
+    const verf = result<{ resok4: { cookieverf: Uint8Array } }>(
+      listing,
+      nfs_opnum4.OP_READDIR,
+      "opreaddir",
+    ).resok4.cookieverf;
+    expect(sameBytes(gdd.gddrnf_resok4.gddr_cookieverf, verf)).toBe(true);
+    expect(h.state.delegationCount).toBe(1);
+    // A second one for the same client and directory: declined, not duplicated.
+    const again = await A.run([putfh(dir), getDirDelegationOp]);
+    expect(
+      result<{ gddr_res_non_fatal4: Gdd }>(
+        again,
+        nfs_opnum4.OP_GET_DIR_DELEGATION,
+        "opget_dir_delegation",
+      ).gddr_res_non_fatal4.gddrnf_status,
+    ).toBe(gddrnf4_status.GDD4_UNAVAIL);
+    expect(h.state.delegationCount).toBe(1);
+  });
+
+  it('declines (GDD4_UNAVAIL) without a back channel and under directoryDelegations "none"', async () => {
+    cb.unreachable.add(A.clientid);
+    expect((await delegatedDir()).gdd.gddrnf_status).toBe(gddrnf4_status.GDD4_UNAVAIL);
+    await setup({ directoryDelegations: "none" });
+    expect((await delegatedDir()).gdd.gddrnf_status).toBe(gddrnf4_status.GDD4_UNAVAIL);
+    expect(h.state.delegationCount).toBe(0);
+  });
+
+  // Each change another client makes to the directory: DELAY, one CB_RECALL of
+  // the directory's delegation, then, once it is returned, the change goes through.
+  const changes: [string, (dir: Uint8Array) => nfs_argop4[]][] = [
+    ["OPEN creating a file", (dir) => [putfh(dir), openOp("new", "b", BOTH_ONLY)]],
+    ["CREATE of a directory", (dir) => [putfh(dir), mkdirOp("sub")]],
+    ["REMOVE", (dir) => [putfh(dir), removeOp("f")]],
+    ["RENAME within it", (dir) => [putfh(dir), savefh, renameOp("f", "g")]],
+    ["RENAME out of it", (dir) => [putfh(dir), savefh, ...inExport, renameOp("f", "moved")]],
+    [
+      "RENAME into it",
+      (dir) => [
+        ...inExport,
+        openOp("outside", "b", BOTH_ONLY),
+        ...inExport,
+        savefh,
+        putfh(dir),
+        renameOp("outside", "in"),
+      ],
+    ],
+    ["LINK into it", (dir) => [putfh(dir), lookupOp("f"), savefh, putfh(dir), linkOp("f2")]],
+    ["SETATTR of the directory", (dir) => [putfh(dir), setModeOp(0o755)]],
+  ];
+  for (const [what, ops] of changes) {
+    it(`another client's ${what}: DELAY and CB_RECALL until returned`, async () => {
+      const { dir, gdd } = await delegatedDir();
+      const sid = granted(gdd);
+      const first = await B.run(ops(dir));
+      expect(first.status).toBe(nfsstat4.NFS4ERR_DELAY);
+      const recalls = cb.recalls();
+      expect(recalls).toHaveLength(1);
+      expect(recalls[0]!.clientid).toBe(A.clientid);
+      expect(sameBytes(recalls[0]!.args.fh, dir)).toBe(true);
+      expect(recalls[0]!.args.stateid).toEqual(sid);
+      expect((await A.run([putfh(dir), delegreturnOp(sid)])).status).toBe(nfsstat4.NFS4_OK);
+      expect((await B.run(ops(dir))).status).toBe(nfsstat4.NFS4_OK);
+      expect(cb.recalls()).toHaveLength(1);
+    });
+  }
+
+  it("the holder's own changes, and other clients' LOOKUP, READDIR and reads, recall nothing", async () => {
+    const { dir, gdd } = await delegatedDir();
+    granted(gdd);
+    expect((await B.run([putfh(dir), lookupOp("f")])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await B.run([putfh(dir), readdirOp])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await B.run([putfh(dir), getattrOp([FATTR4_CHANGE])])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await A.run([putfh(dir), openOp("mine", "o", BOTH_ONLY)])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect((await A.run([putfh(dir), mkdirOp("sub")])).status).toBe(nfsstat4.NFS4_OK);
+    expect((await A.run([putfh(dir), savefh, renameOp("mine", "mine2")])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect((await A.run([putfh(dir), removeOp("mine2")])).status).toBe(nfsstat4.NFS4_OK);
+    expect(cb.recalls()).toHaveLength(0);
+    expect(h.state.delegationCount).toBe(1);
+  });
+
+  it("not returned within a lease: revoked, and the other client's change goes through", async () => {
+    const { dir, gdd } = await delegatedDir();
+    const sid = granted(gdd);
+    cb.answer = () => new Promise<CallbackResult>(() => undefined);
+    expect((await B.run([putfh(dir), removeOp("f")])).status).toBe(nfsstat4.NFS4ERR_DELAY);
+    h.clock.now += (h.ctx.settings.leaseTimeSec + 1) * 1000;
+    // Keep A's lease: only the delegation is overdue.
+    await A.run([]);
+    h.delegations.sweep();
+    expect((await B.run([putfh(dir), removeOp("f")])).status).toBe(nfsstat4.NFS4_OK);
+    const seq = await A.run([]);
+    expect(seqFlags(seq) & SEQ4_STATUS_RECALLABLE_STATE_REVOKED).not.toBe(0);
+    expect((await A.run([putfh(dir), delegreturnOp(sid)])).status).toBe(
+      nfsstat4.NFS4ERR_DELEG_REVOKED,
+    );
+    expect((await A.run([freeStateidOp(sid)])).status).toBe(nfsstat4.NFS4_OK);
+  });
+
+  it("a directory delegation stateid is no authority for I/O", async () => {
+    const { dir, gdd } = await delegatedDir();
+    const sid = granted(gdd);
+    const r = await A.run([putfh(dir), lookupOp("f"), readOp(sid)]);
+    expect(r.status).toBe(nfsstat4.NFS4ERR_BAD_STATEID);
   });
 });

@@ -200,5 +200,17 @@ export function delegationConflict(
   fh: Uint8Array,
   what: Conflict,
 ): NfsErrorStatus | null {
-  return state.server.delegations.conflicts(fh, state.session?.client ?? null, what);
+  return delegationConflicts(state, [fh], what);
+}
+
+/** delegationConflict for several objects at once: every recall needed starts now. */
+export function delegationConflicts(
+  state: CompoundState,
+  fhs: readonly Uint8Array[],
+  what: Conflict,
+): NfsErrorStatus | null {
+  let status: NfsErrorStatus | null = null;
+  for (const fh of fhs)
+    status = state.server.delegations.conflicts(fh, state.session?.client ?? null, what) ?? status;
+  return status;
 }

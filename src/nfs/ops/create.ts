@@ -30,7 +30,7 @@ import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { currentFh, newObjectAttributes, notDirError } from "./common.js";
+import { delegationConflict, currentFh, newObjectAttributes, notDirError } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** Makes the object `objtype` describes through the backend call for its kind. */
@@ -100,6 +100,9 @@ export const create: OpHandler<typeof nfs_opnum4.OP_CREATE> = async (args, state
   }
   const attrs = newObjectAttributes(type, dirAttrs, requested.attrs, state.cred);
   if (!attrs.ok) return { status: attrs.status };
+  // A new entry changes the directory: other clients' directory delegations are recalled (§10.9.2).
+  const conflict = delegationConflict(state, dir, "write");
+  if (conflict !== null) return { status: conflict };
   const made = await make(fs, dir, name.name, args.objtype, attrs.attrs);
   state.currentFh = made.handle;
   return {

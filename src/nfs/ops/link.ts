@@ -22,7 +22,7 @@ import { defineOp, type OpHandler } from "../op.js";
 import {
   NO_FILEHANDLE,
   currentFh,
-  delegationConflict,
+  delegationConflicts,
   lookupDirError,
   sameFilesystem,
 } from "./common.js";
@@ -46,7 +46,8 @@ export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) =>
     return { status: nfsstat4.NFS4ERR_ACCESS };
   }
   // A new name for a delegated file recalls other clients' delegations (§10.4.6).
-  const conflict = delegationConflict(state, source, "write");
+  // …and the directory gaining the name (§10.9.2).
+  const conflict = delegationConflicts(state, [source, dir], "write");
   if (conflict !== null) return { status: conflict };
   const cinfo = await fs.link(source, dir, name.name);
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };

@@ -304,6 +304,9 @@ async function byName(
       if (conflict !== null) return { error: conflict };
     }
   }
+  // Creating may add an entry: other clients' directory delegations are recalled (§10.9.2).
+  const dirConflict = delegationConflict(state, dir, "write");
+  if (dirConflict !== null) return { error: dirConflict };
   const result = await fs.create(dir, name.name, createHow, initial.attrs);
   return {
     fh: result.handle,

@@ -16,7 +16,7 @@ import { REMOVE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { currentFh, delegationConflict, notDirError } from "./common.js";
+import { currentFh, delegationConflicts, notDirError } from "./common.js";
 import { fixed } from "./reply-size.js";
 
 export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state) => {
@@ -35,7 +35,8 @@ export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state
     return { status: nfsstat4.NFS4ERR_ACCESS };
   }
   // Removing a delegated file recalls other clients' delegations (§10.4.6).
-  const conflict = delegationConflict(state, victim.handle, "write");
+  // …and the directory's (§10.9.2).
+  const conflict = delegationConflicts(state, [victim.handle, dir], "write");
   if (conflict !== null) return { status: conflict };
   const cinfo = await fs.remove(dir, name.name);
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };

@@ -35,7 +35,7 @@ import { defineOp, type OpHandler } from "../op.js";
 import {
   NO_FILEHANDLE,
   currentFh,
-  delegationConflict,
+  delegationConflicts,
   notDirError,
   sameFilesystem,
 } from "./common.js";
@@ -90,10 +90,10 @@ export const rename: OpHandler<typeof nfs_opnum4.OP_RENAME> = async (args, state
     }
   }
   // Renaming a delegated file, or onto one, recalls other clients' delegations (§10.4.6).
-  for (const affected of target === null ? [moving] : [moving, target]) {
-    const conflict = delegationConflict(state, affected.handle, "write");
-    if (conflict !== null) return { status: conflict };
-  }
+  // So does changing a delegated directory, source or target (§10.9.2).
+  const affected = [moving.handle, fromDir, toDir, ...(target === null ? [] : [target.handle])];
+  const conflict = delegationConflicts(state, affected, "write");
+  if (conflict !== null) return { status: conflict };
   const r = await fs.rename(fromDir, oldname.name, toDir, newname.name);
   return {
     status: nfsstat4.NFS4_OK,
