@@ -46,6 +46,7 @@ import {
 import { RpcConnectionClosedError, RpcReplyError, RpcTimeoutError } from "../rpc/errors.js";
 import type { RpcConnection } from "../rpc/types.js";
 import type { ClientRecord } from "../state/client.js";
+import { sameBytes } from "../state/keys.js";
 import type { StateManager } from "../state/manager.js";
 import type { Session } from "../state/session.js";
 import { XdrError } from "../xdr/index.js";
@@ -65,8 +66,6 @@ export interface CallbackServiceOptions {
   readonly settings: CallbackSettings;
   readonly log: Logger;
   readonly state: StateManager;
-  /** The clock, in ms (unused by the rules today; kept for symmetry with StateManager). */
-  readonly now?: () => number;
 }
 
 /** setTimeout's largest delay; a larger deadline would fire at once. */
@@ -81,10 +80,6 @@ interface ClientCalls {
   pumpScheduled: boolean;
   /** The queue-full condition has been logged (once per burst). */
   fullLogged: boolean;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

@@ -166,13 +166,11 @@ export class Delegations {
       if (!asked) return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
       return none(decided);
     }
-    const d = this.state.newDelegation(client, fh, decided, grantedBy);
+    const d = this.grant(client, fh, decided, grantedBy);
     if (d === null)
       return asked
         ? none(resource())
         : { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
-    this.stats.granted++;
-    this.maybeRecallAny();
     const stateid = stateidOf(d);
     if (d.type === "read")
       return {
@@ -203,11 +201,9 @@ export class Delegations {
   ): DelegationType | open_none_delegation4 {
     const policy = this.settings.delegationPolicy;
     if (policy === "none") return { ond_why: why_no_delegation4.WND4_NOT_SUPP_FTYPE };
-    // Recalls must be able to reach the client (§10.2: a callback path is a precondition).
-    if (!this.callbacks.canCallBack(client)) return resource();
-    if (this.state.delegationCount >= this.settings.maxDelegations) return resource();
     const fileKey = keyOf(fh);
-    if (this.recentlyRecalled(fileKey)) return contention();
+    const declined = this.declined(client, fileKey);
+    if (declined !== null) return declined;
     const file = this.state.fileState(fileKey);
     let othersOpen = false;
     let othersWrite = false;
@@ -256,26 +252,41 @@ export class Delegations {
     grantedBy: GrantingCall | null,
   ): DelegationState | null {
     if (this.settings.directoryDelegations === "none") return null;
-    if (!this.callbacks.canCallBack(client)) return null;
-    if (this.state.delegationCount >= this.settings.maxDelegations) return null;
     const fileKey = keyOf(fh);
-    if (this.recentlyRecalled(fileKey)) return null;
+    if (this.declined(client, fileKey) !== null) return null;
     for (const d of this.state.fileState(fileKey)?.delegations ?? [])
       if (d.client === client || this.recalling.has(d)) return null;
-    const d = this.state.newDelegation(client, fh, "directory", grantedBy);
+    return this.grant(client, fh, "directory", grantedBy);
+  }
+
+  /**
+   * Why no delegation of any kind may go to the client for the object now,
+   * or null: recalls must be able to reach it (§10.2: a callback path is a
+   * precondition), the total is bounded, and an object recalled lately is
+   * shared (nfs.recallCooldownSec).
+   */
+  private declined(client: ClientRecord, fileKey: string): open_none_delegation4 | null {
+    if (!this.callbacks.canCallBack(client)) return resource();
+    if (this.state.delegationCount >= this.settings.maxDelegations) return resource();
+    const recalledAt = this.recentRecalls.get(fileKey);
+    if (recalledAt === undefined) return null;
+    if (this.state.now() - recalledAt < this.settings.recallCooldownSec * 1000) return contention();
+    this.recentRecalls.delete(fileKey);
+    return null;
+  }
+
+  /** A new delegation, counted, or null when the client is at its stateid limit. */
+  private grant(
+    client: ClientRecord,
+    fh: Uint8Array,
+    type: DelegationType,
+    grantedBy: GrantingCall | null,
+  ): DelegationState | null {
+    const d = this.state.newDelegation(client, fh, type, grantedBy);
     if (d === null) return null;
     this.stats.granted++;
     this.maybeRecallAny();
     return d;
-  }
-
-  /** True while a recall of the file (or directory) is recent enough to decline a new delegation. */
-  private recentlyRecalled(fileKey: string): boolean {
-    const recalledAt = this.recentRecalls.get(fileKey);
-    if (recalledAt === undefined) return false;
-    if (this.state.now() - recalledAt < this.settings.recallCooldownSec * 1000) return true;
-    this.recentRecalls.delete(fileKey);
-    return false;
   }
 
   // --- conflicts and recalls ------------------------------------------------

@@ -67,7 +67,6 @@ export class NfsServer {
       settings: this.settings,
       log: this.log.child({ module: "callback" }),
       state: this.state,
-      ...(options.now ? { now: options.now } : {}),
     });
     this.delegations = new Delegations(
       this.state,

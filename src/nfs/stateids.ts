@@ -41,14 +41,9 @@ export function resolveStateid<T extends StateObject>(
   // A stateid is only good for the client that owns it (§8.2.4).
   if (state.session && found.ok.client !== state.session.client)
     return { error: nfsstat4.NFS4ERR_BAD_STATEID };
-  if (isRevoked(found.ok) && options.revoked !== true)
+  if (found.ok.revoked === true && options.revoked !== true)
     return { error: nfsstat4.NFS4ERR_DELEG_REVOKED };
   return found;
-}
-
-/** A revoked delegation (§10.2.1). */
-export function isRevoked(obj: StateObject): boolean {
-  return obj.revoked === true;
 }
 
 /** Like resolveStateid, also requiring the state to be for the current filehandle. */

@@ -577,9 +577,7 @@ export class StateManager {
     if (d.revoked || !held.delegations.delete(d)) return;
     d.revoked = true;
     held.revokedDelegations.add(d);
-    this.delegationsInForce--;
-    this.files.get(d.fileKey)?.delegations.delete(d);
-    this.dropIfEmpty(d.fileKey);
+    this.leaveFile(d);
     this.log.info({ clientid: d.client.clientid.toString(16), type: d.type }, "delegation revoked");
     this.onDelegationRemoved(d, "revoked");
   }
@@ -601,11 +599,16 @@ export class StateManager {
     held.stateids--;
     this.stateids.remove(d);
     if (inForce) {
-      this.delegationsInForce--;
-      this.files.get(d.fileKey)?.delegations.delete(d);
-      this.dropIfEmpty(d.fileKey);
+      this.leaveFile(d);
       this.onDelegationRemoved(d, end);
     }
+  }
+
+  /** A delegation stops being in force: its file no longer counts it. */
+  private leaveFile(d: DelegationState): void {
+    this.delegationsInForce--;
+    this.files.get(d.fileKey)?.delegations.delete(d);
+    this.dropIfEmpty(d.fileKey);
   }
 
   // --- replay cache and slot tables -------------------------------------------

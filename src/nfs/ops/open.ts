@@ -37,6 +37,7 @@ import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js
 import { keyOf } from "../../state/keys.js";
 import { ownerKeyOf } from "../../state/keys.js";
 import type { DelegationState } from "../../state/delegation-state.js";
+import type { StateManager } from "../../state/manager.js";
 import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
 import type { ClientRecord } from "../../state/client.js";
 import type { NfsError } from "../../state/slot-table.js";
@@ -46,7 +47,7 @@ import type { CompoundState } from "../context.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { resolveStateid } from "../stateids.js";
 import { currentFh, delegationConflict, newObjectAttributes } from "./common.js";
-import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
+import { DELEGATION_BOUND, RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** share_access bits beyond the access mode: the delegation wants (§18.16.3). */
 const WANT_BITS =
@@ -154,11 +155,8 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   const manager = state.server.state;
   const ownerKey = ownerKeyOf(client.clientid, args.owner.owner);
   const fileKey = keyOf(target.fh);
-  for (;;) {
-    const conflict = manager.fileState(fileKey)?.shareConflict(ownerKey, access, args.share_deny);
-    if (!conflict) break;
-    if (!manager.evictIfCourtesy(conflict.client)) return fail(nfsstat4.NFS4ERR_SHARE_DENIED);
-  }
+  if (shareDenied(manager, fileKey, ownerKey, access, args.share_deny))
+    return fail(nfsstat4.NFS4ERR_SHARE_DENIED);
   // The owner is looked up, not created: one is kept only while it holds an open.
   let openState = manager.findOpen(manager.findOpenOwner(client, args.owner.owner), fileKey);
   if (openState) bumpSeqid(openState);
@@ -295,10 +293,7 @@ async function byName(
       // excepted, but this file exists) and share reservations denying writes.
       if (!mayAccess(found.attrs, state.cred, MAY_WRITE)) return { error: nfsstat4.NFS4ERR_ACCESS };
       const ownerKey = ownerKeyOf(client.clientid, args.owner.owner);
-      const denied = state.server.state
-        .fileState(keyOf(found.handle))
-        ?.shareConflict(ownerKey, ACCESS_WRITE, 0);
-      if (denied && !state.server.state.evictIfCourtesy(denied.client))
+      if (shareDenied(state.server.state, keyOf(found.handle), ownerKey, ACCESS_WRITE, 0))
         return { error: nfsstat4.NFS4ERR_SHARE_DENIED };
       const conflict = delegationConflict(state, found.handle, "write");
       if (conflict !== null) return { error: conflict };
@@ -314,6 +309,25 @@ async function byName(
     attrsset: result.created ? decoded.attrsset : [],
     cinfo: result.dirChange,
   };
+}
+
+/**
+ * True if another open-owner's share reservation denies these modes (§9.7);
+ * courtesy clients (lease expired) standing in the way lose their state
+ * instead.
+ */
+function shareDenied(
+  manager: StateManager,
+  fileKey: string,
+  ownerKey: string,
+  access: number,
+  deny: number,
+): boolean {
+  for (;;) {
+    const conflict = manager.fileState(fileKey)?.shareConflict(ownerKey, access, deny);
+    if (!conflict) return false;
+    if (!manager.evictIfCourtesy(conflict.client)) return true;
+  }
 }
 
 function typeError(type: nfs_ftype4): NfsError {
@@ -333,12 +347,6 @@ function delegationFor(
   if (keyOf(r.ok.fh) !== keyOf(fh)) return { error: nfsstat4.NFS4ERR_BAD_STATEID };
   return r;
 }
-
-/**
- * The largest delegation answer: a write delegation (type, stateid, recall,
- * a size space limit, and an ACE with an empty name).
- */
-export const DELEGATION_BOUND = 4 + stateid4_MAXSIZE + 4 + (4 + 8) + (4 + 4 + 4 + 4);
 
 /**
  * status, stateid, cinfo, rflags, attrset (the supported attributes that

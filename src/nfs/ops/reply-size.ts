@@ -15,6 +15,7 @@ import {
   FATTR4_SUPPORTED_ATTRS,
   encodefattr4_open_arguments,
   nfs4Types,
+  stateid4_MAXSIZE,
   type bitmap4,
 } from "../../../generated/nfs4/index.js";
 import {
@@ -56,6 +57,13 @@ export const SUPPORTED_BITMAP_SIZE = 4 + 4 * SUPPORTED_ATTRS.length;
  * for it yet; a longer target would be caught by COMPOUND's final check.
  */
 export const MAX_SYMLINK_BYTES = 4096;
+
+/**
+ * The largest open_delegation4 OPEN and WANT_DELEGATION answer: a write
+ * delegation (type, stateid, recall, a size space limit, and an ACE with an
+ * empty name, as delegations.ts grants them).
+ */
+export const DELEGATION_BOUND = 4 + stateid4_MAXSIZE + 4 + (4 + 8) + (4 + 4 + 4 + 4);
 
 /** open_arguments is the constant OPEN_ARGUMENTS (attrs/open-arguments.ts): its exact size. */
 const OPEN_ARGUMENTS_SIZE = (() => {

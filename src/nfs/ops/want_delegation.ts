@@ -44,8 +44,7 @@ import {
 } from "../../../generated/nfs4/index.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { currentFh } from "./common.js";
-import { DELEGATION_BOUND } from "./open.js";
-import { RESOP_SIZE } from "./reply-size.js";
+import { DELEGATION_BOUND, RESOP_SIZE } from "./reply-size.js";
 
 /** Every bit wda_want may carry. */
 const KNOWN_BITS =
