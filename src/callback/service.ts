@@ -73,6 +73,12 @@ const MAX_TIMER_MS = 0x7fffffff;
 /** An RPC CALL header without the credential body: xid … cred flavor and length, verifier (RFC 5531 §9). */
 const CALL_HEADER_BYTES = 40;
 const EMPTY = new Uint8Array(0);
+/**
+ * The most a callback takes besides its operations after CB_SEQUENCE: the
+ * RPC header, an AUTH_SYS credential at its largest (400 bytes, RFC 5531
+ * §8.2), the CB_COMPOUND header and CB_SEQUENCE with one referring call.
+ */
+const CB_FRAMING_BYTES = CALL_HEADER_BYTES + 400 + 16 + 64 + 32;
 
 /** The unfinished calls of one client, in the order they were sent (a Set keeps insertion order). */
 interface ClientCalls {
@@ -194,6 +200,20 @@ export class CallbackService {
     for (const s of this.state.clientSessions(client).values())
       if (this.channelFor(s).usable) return true;
     return false;
+  }
+
+  /**
+   * The most bytes of operations after CB_SEQUENCE that one call to `client`
+   * can carry on any of its back channels (csr_back_chan_attrs'
+   * ca_maxrequestsize, less the largest RPC header, credential and
+   * CB_COMPOUND/CB_SEQUENCE framing); 0 when it has no session. Lets a
+   * caller split what it sends into calls the client accepts.
+   */
+  operationBudget(client: ClientRecord): number {
+    let smallest = Infinity;
+    for (const s of this.state.clientSessions(client).values())
+      smallest = Math.min(smallest, s.back.ca_maxrequestsize);
+    return smallest === Infinity ? 0 : Math.max(0, smallest - CB_FRAMING_BYTES);
   }
 
   /**

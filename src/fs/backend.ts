@@ -16,11 +16,16 @@
 //   length ≤ capabilities.maxNameBytes); a backend may re-check them.
 // - Every modification of an object moves its `change` attribute (and its
 //   ctime); a modification of a directory's entries also moves the directory's.
+// - Every modification is reported, once it is done, to the observers
+//   registered with observe() as FsChange records (changes.ts), whoever made
+//   it: this is what directory notifications (RFC 8881 §20.4) are built on.
 
 import type { nfs_ftype4, stable_how4 } from "../../generated/nfs4/index.js";
+import type { ChangeListener, ChangeOrigin } from "./changes.js";
 import type { NfsErrorStatus } from "./errors.js";
 
 export { FsError, notSupported, statusOfError, type NfsErrorStatus } from "./errors.js";
+export type { ChangeListener, ChangeOrigin, ChangedEntry, FsChange } from "./changes.js";
 
 /** An opaque file handle, at most NFS4_FHSIZE (128) bytes. */
 export type FileHandle = Uint8Array;
@@ -278,6 +283,7 @@ export interface FileSystem {
     offset: bigint,
     data: Uint8Array,
     stable: stable_how4,
+    origin?: ChangeOrigin | null,
   ): Promise<WriteResult>;
 
   /** Makes data written with UNSTABLE4 durable (`count` 0: to the end of the file). */
@@ -289,10 +295,16 @@ export interface FileSystem {
     name: string,
     how: CreateHow,
     attrs: CreateAttributes,
+    origin?: ChangeOrigin | null,
   ): Promise<CreateResult>;
 
   /** Creates directory `name` in `dir`. EXIST, NOTDIR, MLINK. */
-  mkdir(dir: FileHandle, name: string, attrs: CreateAttributes): Promise<CreateResult>;
+  mkdir(
+    dir: FileHandle,
+    name: string,
+    attrs: CreateAttributes,
+    origin?: ChangeOrigin | null,
+  ): Promise<CreateResult>;
 
   /** Creates symbolic link `name` in `dir` pointing at `target` (bytes, not interpreted). EXIST, NOTDIR, NAMETOOLONG. */
   symlink(
@@ -300,6 +312,7 @@ export interface FileSystem {
     name: string,
     target: Uint8Array,
     attrs: CreateAttributes,
+    origin?: ChangeOrigin | null,
   ): Promise<CreateResult>;
 
   /** Creates a device, socket or FIFO. EXIST, NOTDIR, BADTYPE. */
@@ -309,13 +322,14 @@ export interface FileSystem {
     type: SpecialType,
     rdev: DeviceNumber,
     attrs: CreateAttributes,
+    origin?: ChangeOrigin | null,
   ): Promise<CreateResult>;
 
   /** The target of a symbolic link. INVAL for other objects. */
   readlink(handle: FileHandle): Promise<Uint8Array>;
 
   /** Removes entry `name` (a non-directory, or an empty directory). NOENT, NOTDIR, NOTEMPTY. */
-  remove(dir: FileHandle, name: string): Promise<ChangeInfo>;
+  remove(dir: FileHandle, name: string, origin?: ChangeOrigin | null): Promise<ChangeInfo>;
 
   /**
    * Renames, replacing a compatible target (both non-directories, or both
@@ -327,13 +341,32 @@ export interface FileSystem {
     fromName: string,
     toDir: FileHandle,
     toName: string,
+    origin?: ChangeOrigin | null,
   ): Promise<RenameResult>;
 
   /** Adds the name `name` in `dir` for the non-directory `handle`. EXIST, ISDIR, MLINK. */
-  link(handle: FileHandle, dir: FileHandle, name: string): Promise<ChangeInfo>;
+  link(
+    handle: FileHandle,
+    dir: FileHandle,
+    name: string,
+    origin?: ChangeOrigin | null,
+  ): Promise<ChangeInfo>;
 
   /** Applies `attrs` and returns the new attributes. INVAL (size of a non-file), ISDIR (size of a directory), FBIG. */
-  setattr(handle: FileHandle, attrs: SetAttributes): Promise<FileAttributes>;
+  setattr(
+    handle: FileHandle,
+    attrs: SetAttributes,
+    origin?: ChangeOrigin | null,
+  ): Promise<FileAttributes>;
+
+  /**
+   * Registers `listener` for every change made from now on (by any caller;
+   * `origin`, as the mutating method was given it, says by whom). Listeners
+   * run synchronously once the change is done and must not throw. Returns
+   * the function that unregisters it. A backend builds no records while no
+   * listener is registered.
+   */
+  observe(listener: ChangeListener): () => void;
 
   /**
    * Keeps the object alive while the NFS layer holds state on it (an OPEN):

@@ -64,6 +64,38 @@ export class DirListing<T> {
     return value;
   }
 
+  /** The cookie of entry `name`, or undefined if there is none. */
+  cookieOf(name: string): bigint | undefined {
+    return this.byName.get(name)?.cookie;
+  }
+
+  /**
+   * Where the live entry with `cookie` sits: the live entry just before it
+   * (null if none) and whether any live entry follows it.
+   */
+  placeOf(cookie: bigint): {
+    previous: { cookie: bigint; name: string; value: T } | null;
+    last: boolean;
+  } {
+    const slots = this.slots;
+    const at = this.indexAfter(cookie) - 1;
+    let previous: { cookie: bigint; name: string; value: T } | null = null;
+    for (let i = at - 1; i >= 0; i--) {
+      const s = slots[i]!;
+      if (s.value !== null) {
+        previous = { cookie: s.cookie, name: s.name, value: s.value };
+        break;
+      }
+    }
+    let last = true;
+    for (let i = at + 1; i < slots.length; i++)
+      if (slots[i]!.value !== null) {
+        last = false;
+        break;
+      }
+    return { previous, last };
+  }
+
   /** True if `cookie` was handed out by this listing (whether or not its entry still exists). */
   issued(cookie: bigint): boolean {
     return cookie >= FIRST_COOKIE && cookie < this.next;
@@ -72,7 +104,15 @@ export class DirListing<T> {
   /** The live entries whose cookie is greater than `cookie`, in cookie order. */
   *after(cookie: bigint): Generator<{ cookie: bigint; name: string; value: T }> {
     const slots = this.slots;
-    // First slot with a cookie greater than `cookie`.
+    for (let i = this.indexAfter(cookie); i < slots.length; i++) {
+      const s = slots[i]!;
+      if (s.value !== null) yield { cookie: s.cookie, name: s.name, value: s.value };
+    }
+  }
+
+  /** The index of the first slot with a cookie greater than `cookie`. */
+  private indexAfter(cookie: bigint): number {
+    const slots = this.slots;
     let lo = 0;
     let hi = slots.length;
     while (lo < hi) {
@@ -80,10 +120,7 @@ export class DirListing<T> {
       if (slots[mid]!.cookie <= cookie) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < slots.length; i++) {
-      const s = slots[i]!;
-      if (s.value !== null) yield { cookie: s.cookie, name: s.name, value: s.value };
-    }
+    return lo;
   }
 
   /** Every live entry, in cookie order. */

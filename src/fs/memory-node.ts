@@ -34,6 +34,12 @@ export type Content =
   | { readonly kind: "symlink"; readonly target: Uint8Array }
   | { readonly kind: "special"; readonly rdev: DeviceNumber };
 
+/** One name of a node: the entry `name` of directory `parent`. */
+export interface MemLink {
+  parent: MemNode;
+  name: string;
+}
+
 export interface MemNode {
   readonly fileid: bigint;
   readonly type: nfs_ftype4;
@@ -42,6 +48,8 @@ export interface MemNode {
   uid: number;
   gid: number;
   nlink: number;
+  /** The entries naming the node (none for the root and for a node whose names are all gone). */
+  readonly links: MemLink[];
   /** pin() calls not yet unpinned: while positive, the node outlives its last name. */
   pins: number;
   atime: FsTime;

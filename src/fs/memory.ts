@@ -4,13 +4,15 @@
 // is NFS4ERR_STALE rather than silently naming some other object.
 //
 // Each method runs to completion without awaiting, so every operation is
-// atomic with respect to the others (change_info4 is always atomic).
+// atomic with respect to the others (change_info4 is always atomic), and
+// reports its changes to the observers before it returns (changes.ts).
 
 import { randomBytes } from "node:crypto";
 import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generated/nfs4/index.js";
 import {
   COOKIE_VERIFIER_BYTES,
   type ChangeInfo,
+  type ChangedEntry,
   type CommitResult,
   type CreateAttributes,
   type CreateHow,
@@ -32,6 +34,13 @@ import {
   type SpecialType,
   type WriteResult,
 } from "./backend.js";
+import {
+  ChangeFeed,
+  type ChangeListener,
+  type ChangeOrigin,
+  type EntryPlace,
+  type FsChange,
+} from "./changes.js";
 import { DirListing } from "./memory-dir.js";
 import {
   GENERATION_BYTES,
@@ -71,6 +80,7 @@ export class MemoryFileSystem implements FileSystem {
   /** Bytes in use, by the blockSize accounting of spaceOf(). */
   private usedBytes = 0;
   private readonly maxFileSize: number;
+  private readonly feed = new ChangeFeed();
 
   constructor(options: Partial<MemoryFsOptions> = {}) {
     this.options = { ...MEMORY_FS_DEFAULTS, ...options };
@@ -195,6 +205,7 @@ export class MemoryFileSystem implements FileSystem {
     offset: bigint,
     data: Uint8Array,
     _stable: stable_how4,
+    origin: ChangeOrigin | null = null,
   ): Promise<WriteResult> {
     const node = this.resolve(handle);
     const c = node.content;
@@ -203,9 +214,11 @@ export class MemoryFileSystem implements FileSystem {
     if (end > BigInt(this.maxFileSize)) fail(nfsstat4.NFS4ERR_FBIG);
     // A zero-length write succeeds without touching the file (RFC 8881 §18.32.3).
     if (data.length > 0) {
+      const before = this.snapshot(node);
       this.resize(node, Math.max(c.size, Number(end)));
       c.data.set(data, Number(offset));
       this.modified(node);
+      this.attributesChanged(node, before, origin);
     }
     // Memory is as durable as this backend gets; a restart also changes the verifier.
     return {
@@ -228,6 +241,7 @@ export class MemoryFileSystem implements FileSystem {
     name: string,
     how: CreateHow,
     attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
   ): Promise<CreateResult> {
     const parent = this.resolve(dir);
     const d = this.dirContent(parent);
@@ -243,8 +257,10 @@ export class MemoryFileSystem implements FileSystem {
           fail(nfsstat4.NFS4ERR_EXIST);
         }
       } else if (attrs.size === 0n && c.size !== 0) {
+        const old = this.snapshot(existing);
         this.resize(existing, 0);
         this.modified(existing);
+        this.attributesChanged(existing, old, origin);
       }
       return {
         ...this.located(existing),
@@ -254,6 +270,7 @@ export class MemoryFileSystem implements FileSystem {
     }
     this.checkAttrs(nfs_ftype4.NF4REG, attrs, 0);
     const before = parent.change;
+    const parentBefore = this.snapshot(parent);
     const node = this.addNode(parent, name, nfs_ftype4.NF4REG, attrs, {
       kind: "file",
       data: new Uint8Array(0),
@@ -261,16 +278,24 @@ export class MemoryFileSystem implements FileSystem {
       createVerifier: how.kind === "exclusive" ? how.verifier.slice() : null,
     });
     this.applyAttrs(node, attrs);
+    this.entryAdded(parent, parentBefore, name, node, origin);
     return { ...this.located(node), created: true, dirChange: this.dirChange(parent, before) };
   }
 
-  async mkdir(dir: FileHandle, name: string, attrs: CreateAttributes): Promise<CreateResult> {
+  async mkdir(
+    dir: FileHandle,
+    name: string,
+    attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
+  ): Promise<CreateResult> {
     const parent = this.resolve(dir);
     this.dirContent(parent);
     this.checkName(name);
     this.checkAttrs(nfs_ftype4.NF4DIR, attrs, 0);
     const before = parent.change;
+    const parentBefore = this.snapshot(parent);
     const node = this.mkdirNode(parent, name, attrs);
+    this.entryAdded(parent, parentBefore, name, node, origin);
     return { ...this.located(node), created: true, dirChange: this.dirChange(parent, before) };
   }
 
@@ -279,6 +304,7 @@ export class MemoryFileSystem implements FileSystem {
     name: string,
     target: Uint8Array,
     attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
   ): Promise<CreateResult> {
     const parent = this.resolve(dir);
     this.dirContent(parent);
@@ -287,11 +313,13 @@ export class MemoryFileSystem implements FileSystem {
     if (target.length > this.options.maxSymlinkBytes) fail(nfsstat4.NFS4ERR_NAMETOOLONG);
     this.checkAttrs(nfs_ftype4.NF4LNK, attrs, 0);
     const before = parent.change;
+    const parentBefore = this.snapshot(parent);
     const node = this.addNode(parent, name, nfs_ftype4.NF4LNK, attrs, {
       kind: "symlink",
       target: target.slice(),
     });
     this.applyTimes(node, attrs);
+    this.entryAdded(parent, parentBefore, name, node, origin);
     return { ...this.located(node), created: true, dirChange: this.dirChange(parent, before) };
   }
 
@@ -301,6 +329,7 @@ export class MemoryFileSystem implements FileSystem {
     type: SpecialType,
     rdev: DeviceNumber,
     attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
   ): Promise<CreateResult> {
     const parent = this.resolve(dir);
     this.dirContent(parent);
@@ -311,11 +340,13 @@ export class MemoryFileSystem implements FileSystem {
     }
     this.checkAttrs(type, attrs, 0);
     const before = parent.change;
+    const parentBefore = this.snapshot(parent);
     const node = this.addNode(parent, name, type, attrs, {
       kind: "special",
       rdev: device ? { major: rdev.major, minor: rdev.minor } : NO_DEVICE,
     });
     this.applyTimes(node, attrs);
+    this.entryAdded(parent, parentBefore, name, node, origin);
     return { ...this.located(node), created: true, dirChange: this.dirChange(parent, before) };
   }
 
@@ -327,7 +358,11 @@ export class MemoryFileSystem implements FileSystem {
 
   // ---- namespace changes ----
 
-  async remove(dir: FileHandle, name: string): Promise<ChangeInfo> {
+  async remove(
+    dir: FileHandle,
+    name: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
     const parent = this.resolve(dir);
     const d = this.dirContent(parent);
     this.checkName(name);
@@ -336,7 +371,20 @@ export class MemoryFileSystem implements FileSystem {
       fail(nfsstat4.NFS4ERR_NOTEMPTY);
     }
     const before = parent.change;
+    const parentBefore = this.snapshot(parent);
+    const nodeBefore = this.snapshot(node);
+    const cookie = d.entries.cookieOf(name) ?? 0n;
     this.unlink(parent, name, node);
+    if (this.feed.active) {
+      this.feed.emit({
+        origin,
+        kind: "removed",
+        dir,
+        entry: { name, cookie, handle: node.handle },
+      });
+      this.attributesChanged(parent, parentBefore, origin);
+      this.attributesChanged(node, nodeBefore, origin);
+    }
     return this.dirChange(parent, before);
   }
 
@@ -345,6 +393,7 @@ export class MemoryFileSystem implements FileSystem {
     fromName: string,
     toDir: FileHandle,
     toName: string,
+    origin: ChangeOrigin | null = null,
   ): Promise<RenameResult> {
     const src = this.resolve(fromDir);
     const dst = this.resolve(toDir);
@@ -376,9 +425,20 @@ export class MemoryFileSystem implements FileSystem {
     } else if (nc.kind === "dir" && src !== dst && dst.nlink >= this.options.maxLink) {
       fail(nfsstat4.NFS4ERR_MLINK);
     }
+    const srcAttrs = this.snapshot(src);
+    const dstAttrs = dst === src ? null : this.snapshot(dst);
+    const nodeAttrs = this.snapshot(node);
+    const targetAttrs = target === undefined ? null : this.snapshot(target);
+    const fromCookie = sd.entries.cookieOf(fromName) ?? 0n;
+    const targetCookie = dd.entries.cookieOf(toName) ?? 0n;
     if (target !== undefined) this.unlink(dst, toName, target);
     sd.entries.remove(fromName);
-    dd.entries.add(toName, node);
+    const toCookie = dd.entries.add(toName, node);
+    const link = node.links.find((l) => l.parent === src && l.name === fromName);
+    if (link !== undefined) {
+      link.parent = dst;
+      link.name = toName;
+    }
     if (nc.kind === "dir" && src !== dst) {
       nc.parent = dst;
       src.nlink--;
@@ -387,13 +447,37 @@ export class MemoryFileSystem implements FileSystem {
     this.metaChanged(node);
     this.modified(src);
     if (dst !== src) this.modified(dst);
+    if (this.feed.active) {
+      this.feed.emit({
+        origin,
+        kind: "renamed",
+        fromDir,
+        from: { name: fromName, cookie: fromCookie, handle: node.handle },
+        toDir,
+        to: this.changedEntry(toName, toCookie, node),
+        place: this.placeIn(dd.entries, toCookie),
+        replaced:
+          target === undefined
+            ? null
+            : { name: toName, cookie: targetCookie, handle: target.handle },
+      });
+      this.attributesChanged(src, srcAttrs, origin);
+      if (dstAttrs !== null) this.attributesChanged(dst, dstAttrs, origin);
+      this.attributesChanged(node, nodeAttrs, origin);
+      if (target !== undefined) this.attributesChanged(target, targetAttrs, origin);
+    }
     return {
       source: { atomic: true, before: srcBefore, after: src.change },
       target: { atomic: true, before: dstBefore, after: dst.change },
     };
   }
 
-  async link(handle: FileHandle, dir: FileHandle, name: string): Promise<ChangeInfo> {
+  async link(
+    handle: FileHandle,
+    dir: FileHandle,
+    name: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
     const node = this.resolve(handle);
     const parent = this.resolve(dir);
     const d = this.dirContent(parent);
@@ -405,18 +489,102 @@ export class MemoryFileSystem implements FileSystem {
     if (d.entries.has(name)) fail(nfsstat4.NFS4ERR_EXIST);
     if (node.nlink >= this.options.maxLink) fail(nfsstat4.NFS4ERR_MLINK);
     const before = parent.change;
+    const parentBefore = this.snapshot(parent);
+    const nodeBefore = this.snapshot(node);
     d.entries.add(name, node);
+    node.links.push({ parent, name });
     node.nlink++;
     this.metaChanged(node);
     // A new entry is a change of the directory's contents (mtime, ctime, change).
     this.modified(parent);
+    this.entryAdded(parent, parentBefore, name, node, origin);
+    this.attributesChanged(node, nodeBefore, origin);
     return this.dirChange(parent, before);
   }
 
-  async setattr(handle: FileHandle, attrs: SetAttributes): Promise<FileAttributes> {
+  async setattr(
+    handle: FileHandle,
+    attrs: SetAttributes,
+    origin: ChangeOrigin | null = null,
+  ): Promise<FileAttributes> {
     const node = this.resolve(handle);
+    const before = this.snapshot(node);
     this.applyAttrs(node, attrs);
+    this.attributesChanged(node, before, origin);
     return this.attrsOf(node);
+  }
+
+  // ---- changes ----
+
+  observe(listener: ChangeListener): () => void {
+    return this.feed.observe(listener);
+  }
+
+  /** The node's attributes before a change, when someone listens for changes (else null). */
+  private snapshot(node: MemNode): FileAttributes | null {
+    return this.feed.active ? this.attrsOf(node) : null;
+  }
+
+  /** Reports that `node`'s attributes changed from `before` (a snapshot), if anyone listens. */
+  private attributesChanged(
+    node: MemNode,
+    before: FileAttributes | null,
+    origin: ChangeOrigin | null,
+  ): void {
+    if (before === null || !this.feed.active) return;
+    // A node freed by the change has no attributes left to report.
+    if (!this.nodes.has(node.fileid)) return;
+    const names = node.links.map((l) => ({
+      dir: l.parent.handle,
+      name: l.name,
+      cookie: this.dirContent(l.parent).entries.cookieOf(l.name) ?? 0n,
+    }));
+    this.feed.emit({
+      origin,
+      kind: "attributes",
+      handle: node.handle,
+      before,
+      after: this.attrsOf(node),
+      names,
+    });
+  }
+
+  /** Reports the new entry `name` of `parent` (and the change of the parent's attributes). */
+  private entryAdded(
+    parent: MemNode,
+    parentBefore: FileAttributes | null,
+    name: string,
+    node: MemNode,
+    origin: ChangeOrigin | null,
+  ): void {
+    if (!this.feed.active) return;
+    const entries = this.dirContent(parent).entries;
+    const cookie = entries.cookieOf(name) ?? 0n;
+    const change: FsChange = {
+      origin,
+      kind: "added",
+      dir: parent.handle,
+      entry: this.changedEntry(name, cookie, node),
+      place: this.placeIn(entries, cookie),
+    };
+    this.feed.emit(change);
+    this.attributesChanged(parent, parentBefore, origin);
+  }
+
+  private changedEntry(name: string, cookie: bigint, node: MemNode): ChangedEntry {
+    return { name, cookie, handle: node.handle, attrs: this.attrsOf(node) };
+  }
+
+  /** Where the entry with `cookie` sits in `entries` (its predecessor, whether it is last). */
+  private placeIn(entries: DirListing<MemNode>, cookie: bigint): EntryPlace {
+    const { previous, last } = entries.placeOf(cookie);
+    return {
+      previous:
+        previous === null
+          ? null
+          : this.changedEntry(previous.name, previous.cookie, previous.value),
+      last,
+    };
   }
 
   // ---- pins (open files) ----
@@ -548,6 +716,7 @@ export class MemoryFileSystem implements FileSystem {
       uid: attrs.uid,
       gid: attrs.gid,
       nlink: content.kind === "dir" ? 2 : 1,
+      links: [],
       pins: 0,
       atime: t,
       mtime: t,
@@ -579,6 +748,7 @@ export class MemoryFileSystem implements FileSystem {
     const t = this.options.clock();
     const node = this.newNode(type, attrs, t, content);
     d.entries.add(name, node);
+    node.links.push({ parent, name });
     if (content.kind === "dir") parent.nlink++;
     this.modified(parent);
     return node;
@@ -597,6 +767,8 @@ export class MemoryFileSystem implements FileSystem {
   /** Removes entry `name` (naming `node`) from `parent`, freeing the node when no name is left. */
   private unlink(parent: MemNode, name: string, node: MemNode): void {
     this.dirContent(parent).entries.remove(name);
+    const at = node.links.findIndex((l) => l.parent === parent && l.name === name);
+    if (at >= 0) node.links.splice(at, 1);
     if (node.content.kind === "dir") {
       parent.nlink--;
       node.nlink = 0;

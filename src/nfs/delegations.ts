@@ -32,10 +32,11 @@ import {
   nfsstat4,
   open_delegation_type4,
   why_no_delegation4,
+  type notify_type4,
 } from "../../generated/nfs4/index.js";
 import type { Logger } from "pino";
 import type { CallbackService } from "../callback/service.js";
-import type { FileAttributes } from "../fs/backend.js";
+import type { FileAttributes, FileSystem } from "../fs/backend.js";
 import type { ClientRecord } from "../state/client.js";
 import type {
   DelegationEnd,
@@ -50,24 +51,17 @@ import type { NfsError } from "../state/slot-table.js";
 import { stateidOf } from "../state/stateid.js";
 import { XdrError, XdrReader } from "../xdr/index.js";
 import { bitmapOf, bitsOf, hasBit } from "./attrs/bitmap.js";
+import { DirectoryNotifications, type NotificationRequest } from "./dir-notifications.js";
+import type { NfsSettings } from "./settings.js";
 
 /** The part of the callback service delegations use (tests give their own). */
-export type CallbackSender = Pick<CallbackService, "send" | "canCallBack">;
+export type CallbackSender = Pick<CallbackService, "send" | "canCallBack" | "operationBudget">;
 
 /** Which delegations OPEN may grant: none, read only, or read and write. */
 export type DelegationPolicy = "none" | "read" | "read-write";
 
-/** Which directory delegations GET_DIR_DELEGATION grants: none, or caching ones (no notifications). */
-export type DirectoryDelegationPolicy = "none" | "caching";
-
-export interface DelegationSettings {
-  readonly leaseTimeSec: number;
-  readonly callbackTimeoutMs: number;
-  readonly delegationPolicy: DelegationPolicy;
-  readonly maxDelegations: number;
-  readonly recallCooldownSec: number;
-  readonly directoryDelegations: DirectoryDelegationPolicy;
-}
+/** Which directory delegations GET_DIR_DELEGATION grants: none, caching ones (no notifications), or with notifications. */
+export type DirectoryDelegationPolicy = "none" | "caching" | "notifications";
 
 /** What a delegation conflicts with: another client reading the file, or changing it (or its name). */
 export type Conflict = "read" | "write";
@@ -115,16 +109,36 @@ export class Delegations {
   /** Files whose delegation was recalled lately (file key → when), not delegated again for a while. */
   private readonly recentRecalls = new Map<string, number>();
   private lastRecallAny = -Infinity;
+  /** Directory delegations in force per client (bounded by maxDirDelegationsPerClient). */
+  private readonly directoryCounts = new Map<ClientRecord, number>();
+  /** CB_NOTIFY for the directory delegations granted with notifications. */
+  readonly notifications: DirectoryNotifications;
 
   constructor(
     private readonly state: StateManager,
     private readonly callbacks: CallbackSender,
-    private readonly settings: DelegationSettings,
+    private readonly settings: NfsSettings,
     private readonly log: Logger,
-  ) {}
+    fs: Pick<FileSystem, "observe" | "capabilities">,
+  ) {
+    this.notifications = new DirectoryNotifications(
+      state,
+      fs,
+      callbacks,
+      this,
+      settings,
+      log.child({ module: "dir-notifications" }),
+    );
+  }
 
   /** The state manager calls this when a delegation stops being in force, whatever the reason. */
   removed(d: DelegationState, end: DelegationEnd): void {
+    if (d.type === "directory") {
+      this.notifications.forget(d);
+      const n = (this.directoryCounts.get(d.client) ?? 1) - 1;
+      if (n > 0) this.directoryCounts.set(d.client, n);
+      else this.directoryCounts.delete(d.client);
+    }
     // Only a recalled delegation the client gave back counts as returned: one
     // that went with its client (e.g. a courtesy client evicted by the very
     // conflict that recalled it) was neither returned nor revoked.
@@ -241,22 +255,34 @@ export class Delegations {
 
   /**
    * A directory delegation for GET_DIR_DELEGATION (§18.39), or null when the
-   * server declines (GDD4_UNAVAIL): the policy, no back channel, the limit,
+   * server declines (GDD4_UNAVAIL): the policy, no back channel, the limits,
    * a recent recall of the directory, or the client already holding one of
-   * it. It carries no notifications: any change another client makes to the
-   * directory recalls it (§10.9.2).
+   * it. Under the "notifications" policy it carries the `asked` terms as
+   * negotiated (DirectoryNotifications.negotiate); under "caching", none: any
+   * change another client makes to the directory recalls it (§10.9.2).
    */
   offerDirectory(
     client: ClientRecord,
     fh: Uint8Array,
     grantedBy: GrantingCall | null,
+    asked: NotificationRequest,
   ): DelegationState | null {
-    if (this.settings.directoryDelegations === "none") return null;
+    const policy = this.settings.directoryDelegations;
+    if (policy === "none") return null;
     const fileKey = keyOf(fh);
     if (this.declined(client, fileKey) !== null) return null;
+    const held = this.directoryCounts.get(client) ?? 0;
+    if (held >= this.settings.maxDirDelegationsPerClient) return null;
     for (const d of this.state.fileState(fileKey)?.delegations ?? [])
       if (d.client === client || this.recalling.has(d)) return null;
-    return this.grant(client, fh, "directory", grantedBy);
+    const d = this.grant(client, fh, "directory", grantedBy);
+    if (d === null) return null;
+    this.directoryCounts.set(client, held + 1);
+    if (policy === "notifications") {
+      d.notifications = this.notifications.negotiate(asked);
+      this.notifications.watch(d);
+    }
+    return d;
   }
 
   /**
@@ -298,8 +324,15 @@ export class Delegations {
    * NFS4ERR_DELAY while any is outstanding (§10.4.6: the operation is retried
    * once they are returned or revoked), else null. A courtesy client's
    * delegation (its lease expired) is not waited for: the client's state goes.
+   * `notified` names the notification that describes a change of a
+   * directory: a directory delegation granted it is not recalled.
    */
-  conflicts(fh: Uint8Array, requester: ClientRecord | null, what: Conflict): NfsError | null {
+  conflicts(
+    fh: Uint8Array,
+    requester: ClientRecord | null,
+    what: Conflict,
+    notified?: notify_type4,
+  ): NfsError | null {
     const file = this.state.fileState(keyOf(fh));
     if (!file || file.delegations.size === 0) return null;
     let outstanding = false;
@@ -307,6 +340,9 @@ export class Delegations {
       if (d.client === requester) continue;
       // Reading conflicts with a write delegation only (a directory is read by LOOKUP/READDIR, not recalled).
       if (what === "read" && d.type !== "write") continue;
+      // A directory change its holder is notified of leaves the delegation in force (§10.9.4).
+      if (notified !== undefined && ((d.notifications?.types ?? 0) & (1 << notified)) !== 0)
+        continue;
       if (this.state.evictIfCourtesy(d.client)) continue;
       this.recall(d);
       outstanding = true;
@@ -317,6 +353,8 @@ export class Delegations {
   /** Sends CB_RECALL for `d` (once); revokes it if the client cannot be reached or refuses. */
   recall(d: DelegationState): void {
     if (d.recalledAt !== null || d.revoked) return;
+    // A recalled directory delegation is told of no more changes: its holder rereads the directory.
+    if (d.type === "directory") this.notifications.forget(d);
     const now = this.state.now();
     d.recalledAt = now;
     const stop = new AbortController();
@@ -357,7 +395,8 @@ export class Delegations {
     }
   }
 
-  private revoke(d: DelegationState, reason: string): void {
+  /** Takes `d` away at once (§10.2.1): its stateid answers NFS4ERR_DELEG_REVOKED from now. */
+  revoke(d: DelegationState, reason: string): void {
     if (d.revoked) return;
     this.log.info({ clientid: d.client.clientid.toString(16), reason }, "revoking delegation");
     this.recalling.get(d)?.abort();

@@ -73,6 +73,7 @@ export class NfsServer {
       this.callbacks,
       this.settings,
       this.log.child({ module: "delegations" }),
+      this.fs,
     );
     const ctx: ServerContext = {
       settings: this.settings,
@@ -102,6 +103,7 @@ export class NfsServer {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.delegations.notifications.close();
     this.callbacks.close();
     await this.rpc.close();
   }

@@ -87,17 +87,38 @@ export interface NfsSettings extends CallbackSettings {
   readonly recallCooldownSec: number;
   /**
    * Which directory delegations GET_DIR_DELEGATION grants (RFC 8881 §10.9):
-   * "none", or "caching" — delegations without notifications, recalled by
-   * any change another client makes to the directory (§10.9.2). They count
-   * in maxDelegations and the recall cooldown like file delegations.
+   * "none"; "caching" — delegations without notifications, recalled by any
+   * change another client makes to the directory (§10.9.2); or
+   * "notifications" — with the CB_NOTIFY types asked for (§20.4), recalled
+   * only by a change no granted type can express. They count in
+   * maxDelegations and the recall cooldown like file delegations.
    */
   readonly directoryDelegations: DirectoryDelegationPolicy;
+  /** Most directory delegations one client may hold at once. */
+  readonly maxDirDelegationsPerClient: number;
+  /**
+   * Longest a directory's attribute notifications may be held back to batch
+   * them, ms: the client's gdda_child_attr_delay / gdda_dir_attr_delay are
+   * clamped to it.
+   */
+  readonly maxNotifyDelayMs: number;
+  /**
+   * How long entry notifications (add, remove, rename) wait for others to
+   * join them in one CB_NOTIFY, ms. 0: sent at once — changes made while a
+   * CB_NOTIFY is in flight still go together in the next.
+   */
+  readonly notifyBatchMs: number;
+  /**
+   * Most changes queued for one directory delegation; one more and the
+   * delegation is recalled instead (§10.9.4), and the queue dropped.
+   */
+  readonly maxQueuedNotifications: number;
 }
 
 /** The settings whose value is one of a few words, with those words. */
 export const NFS_SETTING_CHOICES: { readonly [K in keyof NfsSettings]?: readonly string[] } = {
   delegationPolicy: ["none", "read", "read-write"],
-  directoryDelegations: ["none", "caching"],
+  directoryDelegations: ["none", "caching", "notifications"],
 };
 
 export const DEFAULT_NFS_SETTINGS: NfsSettings = {
@@ -132,5 +153,10 @@ export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   // A delegation with its stateid and file state costs well under 1 KiB.
   maxDelegations: 100_000,
   recallCooldownSec: 30,
-  directoryDelegations: "caching",
+  directoryDelegations: "notifications",
+  maxDirDelegationsPerClient: 1024,
+  maxNotifyDelayMs: 1000,
+  notifyBatchMs: 0,
+  // A queued change costs its encoded notification, a few hundred bytes.
+  maxQueuedNotifications: 1024,
 };

@@ -13,8 +13,7 @@ import type { StateObject } from "./stateid.js";
 
 /**
  * A file's read or write delegation (§10.4), or a directory delegation
- * (§10.9): for now the classic caching kind, with no notifications, which
- * any change to the directory by another client recalls.
+ * (§10.9), with or without notifications (NotificationTerms).
  */
 export type DelegationType = "read" | "write" | "directory";
 
@@ -31,6 +30,21 @@ export interface GrantingCall {
   readonly sessionId: Uint8Array;
   readonly slotid: number;
   readonly sequenceid: number;
+}
+
+/**
+ * What a directory delegation's holder is told of (§18.39.3, §20.4): the
+ * notify_type4 values granted (bit n of `types` is notify_type4 n; none: a
+ * caching delegation, recalled by any change another client makes), the
+ * attributes reported for entries and for the directory (bitmap4 words), and
+ * how long attribute notifications may be held back to batch them.
+ */
+export interface NotificationTerms {
+  readonly types: number;
+  readonly childAttributes: readonly number[];
+  readonly dirAttributes: readonly number[];
+  readonly childDelayMs: number;
+  readonly dirDelayMs: number;
 }
 
 export class DelegationState implements StateObject {
@@ -50,6 +64,8 @@ export class DelegationState implements StateObject {
    */
   holderChange: bigint | null = null;
   modificationsSeen = 0;
+  /** A directory delegation's notifications (null for a file delegation). */
+  notifications: NotificationTerms | null = null;
 
   constructor(
     readonly other: Uint8Array,

@@ -13,6 +13,7 @@ import {
   type DirEntry,
   type FileHandle,
   type FileSystem,
+  type FsChange,
 } from "../../src/fs/backend.js";
 
 export interface ConformanceOptions {
@@ -629,6 +630,126 @@ export function describeBackendConformance(
         expect(await statusOf(() => fs.rename(dir, "mv", sub, "mv"))).toBe(nfsstat4.NFS4ERR_STALE);
         await fs.unpin(sub);
         await fs.unpin(h);
+      });
+    });
+
+    describe("change records (observe)", () => {
+      const ORIGIN = { who: "client A" };
+      let seen: FsChange[];
+      let stop: () => void;
+      beforeEach(() => {
+        seen = [];
+        stop = fs.observe((c) => seen.push(c));
+      });
+
+      const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
+      /** The entry records seen (attribute records left out), as [kind, name…]. */
+      const entryRecords = (): string[][] =>
+        seen.flatMap((c) =>
+          c.kind === "added"
+            ? [["added", c.entry.name]]
+            : c.kind === "removed"
+              ? [["removed", c.entry.name]]
+              : c.kind === "renamed"
+                ? [["renamed", c.from.name, c.to.name, c.replaced?.name ?? ""]]
+                : [],
+        );
+
+      it("an added entry: its cookie (as READDIR lists it), its attributes, the entry before it, the origin", async () => {
+        await file("first");
+        seen.length = 0;
+        const made = await fs.create(dir, "second", { kind: "guarded" }, ATTRS, ORIGIN);
+        const add = seen.find((c) => c.kind === "added");
+        if (add?.kind !== "added") throw new Error("no added record");
+        expect(add.origin).toBe(ORIGIN);
+        expect(same(add.dir, dir)).toBe(true);
+        expect(add.entry.name).toBe("second");
+        expect(same(add.entry.handle, made.handle)).toBe(true);
+        expect(add.entry.attrs.fileid).toBe(made.attrs.fileid);
+        const listed = await listAll(fs, dir);
+        expect(add.entry.cookie).toBe(listed.find((e) => e.name === "second")!.cookie);
+        expect(add.place.previous?.name).toBe("first");
+        expect(add.place.previous?.cookie).toBe(listed.find((e) => e.name === "first")!.cookie);
+        expect(add.place.last).toBe(true);
+        // The directory's own attributes changed too (mtime, change).
+        const dirRecord = seen.find((c) => c.kind === "attributes" && same(c.handle, dir));
+        if (dirRecord?.kind !== "attributes")
+          throw new Error("no attributes record of the directory");
+        expect(dirRecord.after.change).not.toBe(dirRecord.before.change);
+      });
+
+      it("mkdir, symlink, mknod and link each report one added entry", async () => {
+        const f = await file("f");
+        seen.length = 0;
+        await fs.mkdir(dir, "d", DIR_ATTRS);
+        await fs.symlink(dir, "s", enc.encode("f"), ATTRS);
+        await fs.mknod(dir, "p", nfs_ftype4.NF4FIFO, { major: 0, minor: 0 }, ATTRS);
+        await fs.link(f, dir, "l");
+        expect(entryRecords()).toEqual([
+          ["added", "d"],
+          ["added", "s"],
+          ["added", "p"],
+          ["added", "l"],
+        ]);
+      });
+
+      it("a removed entry with its cookie; a rename within a directory and across, naming what it replaced", async () => {
+        await file("a");
+        await file("b");
+        await file("c");
+        const other = (await fs.mkdir(dir, "other", DIR_ATTRS)).handle;
+        const cookieOfA = (await listAll(fs, dir)).find((e) => e.name === "a")!.cookie;
+        seen.length = 0;
+        await fs.remove(dir, "a", ORIGIN);
+        await fs.rename(dir, "b", dir, "c");
+        await fs.rename(dir, "c", other, "moved");
+        expect(entryRecords()).toEqual([
+          ["removed", "a"],
+          ["renamed", "b", "c", "c"],
+          ["renamed", "c", "moved", ""],
+        ]);
+        const removed = seen.find((c) => c.kind === "removed");
+        if (removed?.kind !== "removed") throw new Error("no removed record");
+        expect(removed.entry.cookie).toBe(cookieOfA);
+        expect(removed.origin).toBe(ORIGIN);
+        const across = seen.filter((c) => c.kind === "renamed")[1];
+        if (across?.kind !== "renamed") throw new Error("no second rename");
+        expect(same(across.fromDir, dir)).toBe(true);
+        expect(same(across.toDir, other)).toBe(true);
+        expect(across.to.cookie).toBe((await listAll(fs, other))[0]!.cookie);
+      });
+
+      it("an object's attributes: before and after, and every name that names it", async () => {
+        const f = await file("f", "data");
+        const other = (await fs.mkdir(dir, "other", DIR_ATTRS)).handle;
+        await fs.link(f, other, "alias");
+        seen.length = 0;
+        await fs.setattr(f, { mode: 0o600 }, ORIGIN);
+        await fs.write(f, 4n, enc.encode("more"), FILE_SYNC, ORIGIN);
+        const records = seen.filter((c) => c.kind === "attributes" && same(c.handle, f));
+        expect(records).toHaveLength(2);
+        const [chmod, write] = records;
+        if (chmod?.kind !== "attributes" || write?.kind !== "attributes")
+          throw new Error("records");
+        expect([chmod.before.mode, chmod.after.mode]).toEqual([0o644, 0o600]);
+        expect([write.before.size, write.after.size]).toEqual([4n, 8n]);
+        expect(chmod.origin).toBe(ORIGIN);
+        expect(chmod.names.map((n) => n.name).sort()).toEqual(["alias", "f"]);
+        const listed = await listAll(fs, other);
+        const alias = chmod.names.find((n) => n.name === "alias")!;
+        expect(same(alias.dir, other)).toBe(true);
+        expect(alias.cookie).toBe(listed[0]!.cookie);
+      });
+
+      it("nothing is reported of a failed change, nor after the listener is gone", async () => {
+        await file("f");
+        seen.length = 0;
+        await statusOf(() => fs.create(dir, "f", { kind: "guarded" }, ATTRS));
+        await statusOf(() => fs.remove(dir, "nothing"));
+        expect(seen).toEqual([]);
+        stop();
+        await file("g");
+        expect(seen).toEqual([]);
       });
     });
 

@@ -86,6 +86,11 @@ class FakeCallbacks implements CallbackSender {
     return !this.unreachable.has(client.clientid);
   }
 
+  /** Room for any test's notifications (ca_maxrequestsize is the client library's 1 MiB). */
+  operationBudget(): number {
+    return 1 << 20;
+  }
+
   /** The CB_RECALLs sent, with the client each went to. */
   recalls(): { clientid: bigint; args: CB_RECALL4args; request: CallbackRequest }[] {
     return this.sent.flatMap(({ client, request }) =>
@@ -1097,6 +1102,8 @@ describe("WANT_DELEGATION (§18.49)", () => {
 // --- directory delegations (§10.9, §18.39): the caching kind, no notifications -------
 
 describe("directory delegations without notifications (§10.9.2, §18.39)", () => {
+  // The "caching" policy: whatever is asked, no notifications are granted.
+  beforeEach(() => setup({ directoryDelegations: "caching" }));
   const mkdirOp = (name: string): nfs_argop4 => ({
     argop: nfs_opnum4.OP_CREATE,
     opcreate: {
@@ -1110,7 +1117,7 @@ describe("directory delegations without notifications (§10.9.2, §18.39)", () =
     argop: nfs_opnum4.OP_GET_DIR_DELEGATION,
     opget_dir_delegation: {
       gdda_signal_deleg_avail: false,
-      // Asked for every notification: this server grants the caching kind only.
+      // Asked for every notification: the "caching" policy grants none.
       gdda_notification_types: bitmapOf([0, 1, 2, 3, 4, 5, 6]),
       gdda_child_attr_delay: { seconds: 0n, nseconds: 0 },
       gdda_dir_attr_delay: { seconds: 0n, nseconds: 0 },

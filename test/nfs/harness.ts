@@ -80,7 +80,7 @@ export class Harness {
     });
     this.callbacks = new CallbackService({ settings: full, log, state: this.state });
     // Delegations call back through `callbacks` when a test gives one, else the real service.
-    this.delegations = new Delegations(this.state, callbacks ?? this.callbacks, full, log);
+    this.delegations = new Delegations(this.state, callbacks ?? this.callbacks, full, log, fs);
     this.ctx = {
       settings: full,
       state: this.state,

@@ -16,7 +16,7 @@ import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { currentFh } from "./common.js";
+import { changeOrigin, currentFh } from "./common.js";
 import { ioTarget } from "./io-common.js";
 import { fixed } from "./reply-size.js";
 
@@ -41,7 +41,8 @@ export const allocate: OpHandler<typeof nfs_opnum4.OP_ALLOCATE> = async (args, s
   if (typeof size === "number") return { ar_status: size };
   const end = args.aa_offset + args.aa_length;
   if (end > state.server.fs.capabilities.maxFileSize) return { ar_status: nfsstat4.NFS4ERR_FBIG };
-  if (end > size) await state.server.fs.setattr(currentFh(state), { size: end });
+  if (end > size)
+    await state.server.fs.setattr(currentFh(state), { size: end }, changeOrigin(state));
   return { ar_status: nfsstat4.NFS4_OK };
 };
 
@@ -52,7 +53,13 @@ export const deallocate: OpHandler<typeof nfs_opnum4.OP_DEALLOCATE> = async (arg
   const zeros = new Uint8Array(ZERO_CHUNK);
   for (let at = args.da_offset; at < end; at += BigInt(ZERO_CHUNK)) {
     const n = end - at < BigInt(ZERO_CHUNK) ? Number(end - at) : ZERO_CHUNK;
-    await state.server.fs.write(currentFh(state), at, zeros.subarray(0, n), stable_how4.FILE_SYNC4);
+    await state.server.fs.write(
+      currentFh(state),
+      at,
+      zeros.subarray(0, n),
+      stable_how4.FILE_SYNC4,
+      changeOrigin(state),
+    );
   }
   return { dr_status: nfsstat4.NFS4_OK };
 };

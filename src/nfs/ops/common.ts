@@ -10,9 +10,11 @@ import {
   nfsstat4,
   type fattr4,
   type nfs_opnum4,
+  type notify_type4,
 } from "../../../generated/nfs4/index.js";
 import {
   statusOfError,
+  type ChangeOrigin,
   type CreateAttributes,
   type FileAttributes,
   type FileHandle,
@@ -33,6 +35,14 @@ import {
 import type { CompoundState } from "../context.js";
 import type { Conflict } from "../delegations.js";
 import { isAllowedError } from "../../../generated/nfs4/index.js";
+
+/**
+ * Who makes the changes of this request, as the backend reports them back
+ * (FileSystem.observe): the requesting client, or null outside a session.
+ */
+export function changeOrigin(state: CompoundState): ChangeOrigin | null {
+  return state.session?.client ?? null;
+}
 
 /** The AttrSource for one object, with the server's capabilities and settings. */
 export function attrSource(
@@ -197,20 +207,33 @@ export async function compareAttrs(
  */
 export function delegationConflict(
   state: CompoundState,
-  fh: Uint8Array,
+  fh: Uint8Array | DirectoryChange,
   what: Conflict,
 ): NfsErrorStatus | null {
   return delegationConflicts(state, [fh], what);
 }
 
+/**
+ * A change of a directory's entries or attributes, with the notification
+ * that describes it (RFC 8881 §20.4): a directory delegation granted that
+ * type is told of the change instead of being recalled.
+ */
+export interface DirectoryChange {
+  readonly fh: Uint8Array;
+  readonly notified: notify_type4;
+}
+
 /** delegationConflict for several objects at once: every recall needed starts now. */
 export function delegationConflicts(
   state: CompoundState,
-  fhs: readonly Uint8Array[],
+  targets: readonly (Uint8Array | DirectoryChange)[],
   what: Conflict,
 ): NfsErrorStatus | null {
   let status: NfsErrorStatus | null = null;
-  for (const fh of fhs)
-    status = state.server.delegations.conflicts(fh, state.session?.client ?? null, what) ?? status;
+  const requester = state.session?.client ?? null;
+  for (const t of targets) {
+    const [fh, notified] = t instanceof Uint8Array ? [t, undefined] : [t.fh, t.notified];
+    status = state.server.delegations.conflicts(fh, requester, what, notified) ?? status;
+  }
   return status;
 }

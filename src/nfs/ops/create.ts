@@ -24,13 +24,26 @@ import {
   nfs_opnum4,
   nfsstat4,
   type createtype4,
+  notify_type4,
 } from "../../../generated/nfs4/index.js";
-import type { CreateAttributes, CreateResult, FileHandle, FileSystem } from "../../fs/backend.js";
+import type {
+  ChangeOrigin,
+  CreateAttributes,
+  CreateResult,
+  FileHandle,
+  FileSystem,
+} from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { delegationConflict, currentFh, newObjectAttributes, notDirError } from "./common.js";
+import {
+  changeOrigin,
+  delegationConflict,
+  currentFh,
+  newObjectAttributes,
+  notDirError,
+} from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** Makes the object `objtype` describes through the backend call for its kind. */
@@ -40,20 +53,21 @@ function make(
   name: string,
   objtype: createtype4,
   attrs: CreateAttributes,
+  origin: ChangeOrigin | null,
 ): Promise<CreateResult> {
   switch (objtype.type) {
     case nfs_ftype4.NF4DIR:
-      return fs.mkdir(dir, name, attrs);
+      return fs.mkdir(dir, name, attrs, origin);
     case nfs_ftype4.NF4LNK:
-      return fs.symlink(dir, name, objtype.linkdata, attrs);
+      return fs.symlink(dir, name, objtype.linkdata, attrs, origin);
     case nfs_ftype4.NF4BLK:
     case nfs_ftype4.NF4CHR: {
       const { specdata1: major, specdata2: minor } = objtype.devdata;
-      return fs.mknod(dir, name, objtype.type, { major, minor }, attrs);
+      return fs.mknod(dir, name, objtype.type, { major, minor }, attrs, origin);
     }
     case nfs_ftype4.NF4SOCK:
     case nfs_ftype4.NF4FIFO:
-      return fs.mknod(dir, name, objtype.type, { major: 0, minor: 0 }, attrs);
+      return fs.mknod(dir, name, objtype.type, { major: 0, minor: 0 }, attrs, origin);
     default:
       // Unreachable: the handler refused every other type with BADTYPE.
       throw new Error(`CREATE: no way to make type ${objtype.type}`);
@@ -101,9 +115,13 @@ export const create: OpHandler<typeof nfs_opnum4.OP_CREATE> = async (args, state
   const attrs = newObjectAttributes(type, dirAttrs, requested.attrs, state.cred);
   if (!attrs.ok) return { status: attrs.status };
   // A new entry changes the directory: other clients' directory delegations are recalled (§10.9.2).
-  const conflict = delegationConflict(state, dir, "write");
+  const conflict = delegationConflict(
+    state,
+    { fh: dir, notified: notify_type4.NOTIFY4_ADD_ENTRY },
+    "write",
+  );
   if (conflict !== null) return { status: conflict };
-  const made = await make(fs, dir, name.name, args.objtype, attrs.attrs);
+  const made = await make(fs, dir, name.name, args.objtype, attrs.attrs, changeOrigin(state));
   state.currentFh = made.handle;
   return {
     status: nfsstat4.NFS4_OK,

@@ -15,11 +15,13 @@ import {
   nfs_ftype4,
   nfs_opnum4,
   nfsstat4,
+  notify_type4,
 } from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
 import {
+  changeOrigin,
   NO_FILEHANDLE,
   currentFh,
   delegationConflicts,
@@ -47,9 +49,13 @@ export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) =>
   }
   // A new name for a delegated file recalls other clients' delegations (§10.4.6).
   // …and the directory gaining the name (§10.9.2).
-  const conflict = delegationConflicts(state, [source, dir], "write");
+  const conflict = delegationConflicts(
+    state,
+    [source, { fh: dir, notified: notify_type4.NOTIFY4_ADD_ENTRY }],
+    "write",
+  );
   if (conflict !== null) return { status: conflict };
-  const cinfo = await fs.link(source, dir, name.name);
+  const cinfo = await fs.link(source, dir, name.name, changeOrigin(state));
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };
 

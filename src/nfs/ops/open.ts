@@ -30,6 +30,7 @@ import {
   open_delegation_type4,
   opentype4,
   stateid4_MAXSIZE,
+  notify_type4,
 } from "../../../generated/nfs4/index.js";
 import type { CreateHow, FileHandle } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
@@ -46,7 +47,7 @@ import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { resolveStateid } from "../stateids.js";
-import { currentFh, delegationConflict, newObjectAttributes } from "./common.js";
+import { changeOrigin, currentFh, delegationConflict, newObjectAttributes } from "./common.js";
 import { DELEGATION_BOUND, RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** share_access bits beyond the access mode: the delegation wants (§18.16.3). */
@@ -299,10 +300,20 @@ async function byName(
       if (conflict !== null) return { error: conflict };
     }
   }
-  // Creating may add an entry: other clients' directory delegations are recalled (§10.9.2).
-  const dirConflict = delegationConflict(state, dir, "write");
-  if (dirConflict !== null) return { error: dirConflict };
-  const result = await fs.create(dir, name.name, createHow, initial.attrs);
+  // Creating adds an entry: other clients' directory delegations not told of
+  // additions are recalled (§10.9.2). Opening a file that is there adds none.
+  // (Should the file go meanwhile, the backend's change record recalls them
+  // after the fact: dir-notifications.ts.)
+  const exists = (await fs.lookup(dir, name.name).catch(() => null)) !== null;
+  if (!exists) {
+    const dirConflict = delegationConflict(
+      state,
+      { fh: dir, notified: notify_type4.NOTIFY4_ADD_ENTRY },
+      "write",
+    );
+    if (dirConflict !== null) return { error: dirConflict };
+  }
+  const result = await fs.create(dir, name.name, createHow, initial.attrs, changeOrigin(state));
   return {
     fh: result.handle,
     created: result.created,

@@ -12,11 +12,16 @@
 // backend (FileSystem.pin) and the last CLOSE unpins it, so READ and WRITE on
 // the open stateid go on working and the storage is freed only then.
 
-import { REMOVE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import {
+  REMOVE4res_MAXSIZE,
+  nfs_opnum4,
+  nfsstat4,
+  notify_type4,
+} from "../../../generated/nfs4/index.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { currentFh, delegationConflicts, notDirError } from "./common.js";
+import { changeOrigin, currentFh, delegationConflicts, notDirError } from "./common.js";
 import { fixed } from "./reply-size.js";
 
 export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state) => {
@@ -36,9 +41,13 @@ export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state
   }
   // Removing a delegated file recalls other clients' delegations (§10.4.6).
   // …and the directory's (§10.9.2).
-  const conflict = delegationConflicts(state, [victim.handle, dir], "write");
+  const conflict = delegationConflicts(
+    state,
+    [victim.handle, { fh: dir, notified: notify_type4.NOTIFY4_REMOVE_ENTRY }],
+    "write",
+  );
   if (conflict !== null) return { status: conflict };
-  const cinfo = await fs.remove(dir, name.name);
+  const cinfo = await fs.remove(dir, name.name, changeOrigin(state));
   return { status: nfsstat4.NFS4_OK, resok4: { cinfo: { ...cinfo } } };
 };
 

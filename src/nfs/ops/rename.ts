@@ -26,13 +26,16 @@ import {
   nfs_ftype4,
   nfs_opnum4,
   nfsstat4,
+  notify_type4,
 } from "../../../generated/nfs4/index.js";
 import type { FileAttributes, FileHandle, FileSystem, Located } from "../../fs/backend.js";
 import { FsError } from "../../fs/backend.js";
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess, mayUnlinkFrom } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
+import { keyOf } from "../../state/keys.js";
 import {
+  changeOrigin,
   NO_FILEHANDLE,
   currentFh,
   delegationConflicts,
@@ -91,10 +94,23 @@ export const rename: OpHandler<typeof nfs_opnum4.OP_RENAME> = async (args, state
   }
   // Renaming a delegated file, or onto one, recalls other clients' delegations (§10.4.6).
   // So does changing a delegated directory, source or target (§10.9.2).
-  const affected = [moving.handle, fromDir, toDir, ...(target === null ? [] : [target.handle])];
+  // A directory delegation told of renames (or of removals and additions) stays.
+  const within = keyOf(fromDir) === keyOf(toDir);
+  const affected = [
+    moving.handle,
+    {
+      fh: fromDir,
+      notified: within ? notify_type4.NOTIFY4_RENAME_ENTRY : notify_type4.NOTIFY4_REMOVE_ENTRY,
+    },
+    {
+      fh: toDir,
+      notified: within ? notify_type4.NOTIFY4_RENAME_ENTRY : notify_type4.NOTIFY4_ADD_ENTRY,
+    },
+    ...(target === null ? [] : [target.handle]),
+  ];
   const conflict = delegationConflicts(state, affected, "write");
   if (conflict !== null) return { status: conflict };
-  const r = await fs.rename(fromDir, oldname.name, toDir, newname.name);
+  const r = await fs.rename(fromDir, oldname.name, toDir, newname.name, changeOrigin(state));
   return {
     status: nfsstat4.NFS4_OK,
     resok4: { source_cinfo: { ...r.source }, target_cinfo: { ...r.target } },

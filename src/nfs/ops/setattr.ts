@@ -10,6 +10,7 @@ import {
   nfs_ftype4,
   nfs_opnum4,
   nfsstat4,
+  notify_type4,
 } from "../../../generated/nfs4/index.js";
 import { MAY_WRITE, authorizeSetattr, mayAccess } from "../../fs/permission.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
@@ -17,7 +18,7 @@ import type { NfsError } from "../../state/slot-table.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { ioAuthority } from "../stateids.js";
-import { currentFh, delegationConflict } from "./common.js";
+import { changeOrigin, currentFh, delegationConflict } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 // SETATTR4res carries attrsset even on error (§18.30.2): the generated builder
@@ -45,10 +46,19 @@ export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, sta
   }
   const allowed = authorizeSetattr(attrs, rest, state.cred);
   if (!allowed.ok) return fail(allowed.status);
-  // Changing a delegated file's attributes recalls other clients' delegations (§10.4.6).
-  const conflict = delegationConflict(state, fh, "write");
+  // Changing a delegated file's attributes recalls other clients' delegations
+  // (§10.4.6); a directory's, its directory delegations not told of them (§10.9.4).
+  const conflict = delegationConflict(
+    state,
+    { fh, notified: notify_type4.NOTIFY4_CHANGE_DIR_ATTRS },
+    "write",
+  );
   if (conflict !== null) return fail(conflict);
-  await fs.setattr(fh, size === undefined ? allowed.attrs : { ...allowed.attrs, size });
+  await fs.setattr(
+    fh,
+    size === undefined ? allowed.attrs : { ...allowed.attrs, size },
+    changeOrigin(state),
+  );
   return { status: nfsstat4.NFS4_OK, attrsset: decoded.attrsset };
 };
 

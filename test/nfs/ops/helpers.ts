@@ -47,7 +47,7 @@ export async function makeEnv(
     callbacks,
     fs,
     log,
-    delegations: new Delegations(state, callbacks, settings, log),
+    delegations: new Delegations(state, callbacks, settings, log, fs),
   };
   const root = await fs.root();
   const exp = (await fs.lookup(root, "export")).handle;
