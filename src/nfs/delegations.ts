@@ -270,7 +270,12 @@ export class Delegations {
     const policy = this.settings.directoryDelegations;
     if (policy === "none") return null;
     const fileKey = keyOf(fh);
-    if (this.declined(client, fileKey) !== null) return null;
+    const terms = policy === "notifications" ? this.notifications.negotiate(asked) : null;
+    // A delegation told of changes is not recalled by the ones it is told of:
+    // granting it right after a recall starts no recall ping-pong, and a
+    // watching client re-arms at once.
+    const notified = terms !== null && terms.types !== 0;
+    if (this.declined(client, fileKey, !notified) !== null) return null;
     const held = this.directoryCounts.get(client) ?? 0;
     if (held >= this.settings.maxDirDelegationsPerClient) return null;
     for (const d of this.state.fileState(fileKey)?.delegations ?? [])
@@ -278,22 +283,25 @@ export class Delegations {
     const d = this.grant(client, fh, "directory", grantedBy);
     if (d === null) return null;
     this.directoryCounts.set(client, held + 1);
-    if (policy === "notifications") {
-      d.notifications = this.notifications.negotiate(asked);
-      this.notifications.watch(d);
-    }
+    d.notifications = terms;
+    this.notifications.watch(d);
     return d;
   }
 
   /**
    * Why no delegation of any kind may go to the client for the object now,
    * or null: recalls must be able to reach it (§10.2: a callback path is a
-   * precondition), the total is bounded, and an object recalled lately is
-   * shared (nfs.recallCooldownSec).
+   * precondition), the total is bounded, and (with `cooldown`) an object
+   * recalled lately is shared (nfs.recallCooldownSec).
    */
-  private declined(client: ClientRecord, fileKey: string): open_none_delegation4 | null {
+  private declined(
+    client: ClientRecord,
+    fileKey: string,
+    cooldown = true,
+  ): open_none_delegation4 | null {
     if (!this.callbacks.canCallBack(client)) return resource();
     if (this.state.delegationCount >= this.settings.maxDelegations) return resource();
+    if (!cooldown) return null;
     const recalledAt = this.recentRecalls.get(fileKey);
     if (recalledAt === undefined) return null;
     if (this.state.now() - recalledAt < this.settings.recallCooldownSec * 1000) return contention();

@@ -55,7 +55,13 @@ import {
   opentype4,
   stable_how4,
 } from "../../generated/nfs4/index.js";
-import type { ClientSession, NfsClient, ResultOf, SessionReply } from "../../src/client/index.js";
+import type {
+  ClientSession,
+  CreateSessionOptions,
+  NfsClient,
+  ResultOf,
+  SessionReply,
+} from "../../src/client/index.js";
 import { ops, resultOf } from "../../src/client/index.js";
 import type { ChangeListener, FileHandle } from "../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
@@ -262,11 +268,11 @@ interface Party {
   readonly holder: Holder;
 }
 
-async function party(running: Running): Promise<Party> {
+async function party(running: Running, options: CreateSessionOptions = {}): Promise<Party> {
   const holder = new Holder();
   const client = await connectClient(running.port, { onCallback: (args) => holder.answer(args) });
   await client.exchangeId(uniqueOwner("notify"));
-  const session = await client.createSession();
+  const session = await client.createSession(options);
   holder.session = session;
   expect((await session.compound([ops.reclaimComplete(false)])).status).toBe(ST.NFS4_OK);
   return { client, session, holder };
@@ -658,6 +664,9 @@ describe("directory notifications (default settings)", () => {
     await until(() => a.holder.returns.length === 1, "the recall");
     expect((await a.holder.returns[0]!).status).toBe(ST.NFS4_OK);
     await inDir(b, d.fh, [removeOp("f")]);
+    // A delegation with notifications may be had again at once (no recall cooldown): a watcher re-arms.
+    const again = await watch(a, d.fh, { types: [notify_type4.NOTIFY4_ADD_ENTRY] });
+    expect(again.types).toEqual([notify_type4.NOTIFY4_ADD_ENTRY]);
   });
 
   it("an empty mask is the caching delegation: any change by another client recalls it", async () => {
@@ -798,4 +807,36 @@ describe("a holder that stops answering, with a two-second lease", () => {
       expect(a.holder.recalls).toHaveLength(0);
     },
   );
+});
+
+describe("CB_NOTIFYs sized to the holder's back channel", () => {
+  const running = useServer({ settings: { notifyBatchMs: 500 } });
+
+  it("a batch larger than ca_maxrequestsize goes in several calls, each change once and in order", async () => {
+    // 1.5 KiB: room for a few additions per call after the RPC and CB_COMPOUND framing.
+    const a = await party(running, { back: { ca_maxrequestsize: 1536 } });
+    const b = await party(running);
+    const d = await makeDir(b, "small");
+    await watch(a, d.fh, { types: ENTRIES, child: [FATTR4_FILEID, FATTR4_SIZE] });
+    const before = notifyStats(running.server);
+    const names = Array.from({ length: 40 }, (_, i) => `a-rather-long-file-name-${i}`);
+    for (const n of names) await createFile(b, d.fh, n);
+    const heard = await heardAll(running, a.holder, names.length);
+    expect(heard.map((h) => ("name" in h ? h.name : ""))).toEqual(names);
+    const calls = running.server.delegations.notifications.stats.calls - before.calls;
+    expect(calls).toBeGreaterThan(1);
+    expect(calls).toBeLessThan(names.length);
+    expect(a.holder.recalls).toHaveLength(0);
+  });
+
+  it("a change too large for the back channel recalls the delegation", async () => {
+    const a = await party(running, { back: { ca_maxrequestsize: 700 } });
+    const b = await party(running);
+    const d = await makeDir(b, "tiny");
+    await watch(a, d.fh, { types: ENTRIES });
+    await createFile(b, d.fh, "x".repeat(255));
+    await until(() => a.holder.returns.length === 1, "the recall");
+    expect((await a.holder.returns[0]!).status).toBe(ST.NFS4_OK);
+    expect(a.holder.calls).toHaveLength(0);
+  });
 });
