@@ -482,23 +482,14 @@ export class DirectoryNotifications {
       });
   }
 
+  /** Takes `d` back (the recall drops its queue: the holder rereads the directory). */
   private recallFor(d: DelegationState, reason: string): void {
     this.log.info(
       { clientid: d.client.clientid.toString(16), reason },
       "recalling directory delegation",
     );
     this.stats.recalls++;
-    this.forgetQueue(d);
     this.delegations.recall(d);
-  }
-
-  /** Drops what is queued for `d` (it is being recalled: the holder rereads the directory). */
-  private forgetQueue(d: DelegationState): void {
-    const q = this.queues.get(d);
-    if (q === undefined) return;
-    if (q.timer !== null) clearTimeout(q.timer);
-    q.inFlight?.abort();
-    this.queues.delete(d);
   }
 }
 
