@@ -616,6 +616,19 @@ describe("directory notifications (default settings)", () => {
     expect(a.holder.recalls).toHaveLength(0);
   });
 
+  it("a change made on the server itself, not by any client, is notified too; one no granted type describes recalls", async () => {
+    const a = await party(running);
+    const d = await makeDir(a, "local");
+    await watch(a, d.fh, { types: [notify_type4.NOTIFY4_ADD_ENTRY], child: [FATTR4_SIZE] });
+    const attrs = { mode: 0o644, uid: 0, gid: 0 };
+    await fs.create(d.fh, "local", { kind: "guarded" }, attrs);
+    const heard = await heardAll(running, a.holder, 1);
+    expect(heard).toMatchObject([{ type: "add", name: "local", attrs: { size: 0n } }]);
+    await fs.remove(d.fh, "local");
+    await until(() => a.holder.returns.length === 1, "the recall");
+    expect((await a.holder.returns[0]!).status).toBe(ST.NFS4_OK);
+  });
+
   it("a changed cookie verifier is notified with the old and the new one", async () => {
     const a = await party(running);
     const b = await party(running);
