@@ -20,13 +20,12 @@
 // Exit 0 only if every step passed; prints a summary either way.
 
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
@@ -46,6 +45,7 @@ import {
   writeFile,
 } from "../../src/client/index.js";
 import { NfsServer } from "../../src/nfs/server.js";
+import { KERNELS, mountstats, runGuest } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-deleg -- [options]
 
@@ -59,11 +59,6 @@ const USAGE = `usage: npm run interop:kernel-deleg -- [options]
   --log-level LEVEL        our in-process server's pino level, logged to OUT/server.log (default info)
   --trace                  also trace the kernel client's session events (KCLIENT_TRACE)
   --verbose                echo the whole guest console`;
-
-const KERNELS: Readonly<Record<string, string>> = {
-  "6.1": "linux-image-cloud-amd64",
-  "6.12": "linux-image-6.12-cloud-amd64",
-};
 
 /** The lease of the in-process server, seconds: short, so an unreturned delegation is revoked soon. */
 const LEASE_SEC = 15;
@@ -318,22 +313,6 @@ function controlServer(
   });
 }
 
-/** Per-operation counts of /proc/self/mountstats, from the guest console log. */
-function mountstats(consoleLog: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  let inside = false;
-  for (const raw of consoleLog.split("\n")) {
-    const line = raw.replace(/\r$/, "");
-    if (line.includes("KCLIENT-MOUNTSTATS-BEGIN")) inside = true;
-    else if (line.includes("KCLIENT-MOUNTSTATS-END")) inside = false;
-    else if (inside) {
-      const m = /^\s+([A-Z_0-9]+): (\d+) /.exec(line);
-      if (m) counts.set(m[1]!, Number(m[2]));
-    }
-  }
-  return counts;
-}
-
 /** The verdict of each check: [description, passed, what was seen]. */
 function verdict(
   obs: Observations,
@@ -404,53 +383,6 @@ function verdict(
   return checks;
 }
 
-function runGuest(
-  options: Options,
-  nfsPort: number,
-  workload: string,
-  logFile: string,
-  log: (l: string) => void,
-): Promise<number> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KCLIENT_KERNEL_META: options.kernelMeta,
-    KCLIENT_TIMEOUT: String(GUEST_TIMEOUT_SEC),
-    KCLIENT_TRACE: options.trace ? `${SESSION_TRACE} ${DELEG_TRACE}` : DELEG_TRACE,
-  };
-  const runSh = join(options.shared, "kclient", "run.sh");
-  const child = spawn(
-    "bash",
-    [runSh, String(nfsPort), options.exportPath, workload, options.vers],
-    {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const file = createWriteStream(logFile);
-  /** Echoes whole lines of one stream (a chunk may end mid-line). */
-  const echo = (): ((chunk: Buffer) => void) => {
-    let partial = "";
-    return (chunk) => {
-      file.write(chunk);
-      const lines = (partial + chunk.toString("utf8")).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        const l = line.replace(/\r$/, "");
-        if (options.verbose || /^(kdeleg:|run\.sh:|KCLIENT-(PHASE|RESULT|ERROR|BOOT))/.test(l))
-          log(`  | ${l}`);
-      }
-    };
-  };
-  child.stdout.on("data", echo());
-  child.stderr.on("data", echo());
-  return new Promise((resolve) => {
-    child.on("close", (code) => {
-      file.end();
-      resolve(code ?? 3);
-    });
-  });
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   let options: Options;
   try {
@@ -509,7 +441,22 @@ async function main(argv: readonly string[]): Promise<number> {
       `guest: booting ${options.kernelMeta}, NFSv${options.vers}, control on 127.0.0.1:${ctlPort}`,
     );
     const runLog = join(options.out, "console.log");
-    guestRc = await runGuest(options, nfsPort, workload, runLog, log);
+    guestRc = await runGuest(
+      {
+        shared: options.shared,
+        kernelMeta: options.kernelMeta,
+        exportPath: options.exportPath,
+        vers: options.vers,
+        timeoutSec: GUEST_TIMEOUT_SEC,
+        trace: options.trace ? `${SESSION_TRACE} ${DELEG_TRACE}` : DELEG_TRACE,
+        verbose: options.verbose,
+        echo: /^(kdeleg:|run\.sh:|KCLIENT-(PHASE|RESULT|ERROR|BOOT))/,
+      },
+      nfsPort,
+      workload,
+      runLog,
+      log,
+    );
     consoleLog = readFileSync(runLog, "utf8");
   } catch (e) {
     log(`setup failed: ${String(e)}`);
