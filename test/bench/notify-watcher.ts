@@ -135,10 +135,12 @@ export class NotifyWatcher {
 
   /**
    * Waits until every expected name was heard (or the delegation recalled,
-   * or `deadlineMs` passed: then the missing names are an error), returns
-   * the delegation, and reports what was heard.
+   * or `deadlineMs` passed: then the missing names are an error), calls
+   * `onHeard` (before anything else is sent: the benchmark reads the
+   * server's CPU time there), returns the delegation, and reports what was
+   * heard.
    */
-  async end(deadlineMs: number): Promise<Heard> {
+  async end(deadlineMs: number, onHeard: () => void = () => {}): Promise<Heard> {
     const round = this.round;
     if (round === null) throw new Error("end() without watch()");
     let timer: NodeJS.Timeout | undefined;
@@ -147,6 +149,7 @@ export class NotifyWatcher {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs))),
     ]);
     clearTimeout(timer);
+    onHeard();
     this.round = null;
     const missing = round.expected.size - round.seen.size;
     if (missing > 0)
