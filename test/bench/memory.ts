@@ -17,12 +17,7 @@
 //
 //   npm run bench:memory [-- --scenario a|b|c] [--json]
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { createServer, connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { connect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
 import {
   OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
@@ -42,6 +37,7 @@ import * as ops from "../../src/client/ops.js";
 import { resultOf } from "../../src/protocol/results.js";
 import { XdrWriter } from "../../src/xdr/index.js";
 import { nfsCall } from "../e2e/raw-peer.js";
+import { ServerProcess } from "./server-process.js";
 
 const MiB = 1024 * 1024;
 const ANONYMOUS_STATEID: stateid4 = { seqid: 0, other: new Uint8Array(12) };
@@ -49,72 +45,6 @@ const ANONYMOUS_STATEID: stateid4 = { seqid: 0, other: new Uint8Array(12) };
 interface Sample {
   readonly idleRss: number;
   peakRss: number;
-}
-
-/** A `dfs serve` child process on a free loopback port. */
-class ServerProcess {
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(config: object): Promise<ServerProcess> {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "dfs-mem-"));
-    const file = join(dir, "config.json");
-    writeFileSync(file, JSON.stringify({ logLevel: "error", ...config }));
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "src/cli/dfs.ts",
-        "serve",
-        "--listen",
-        `127.0.0.1:${port}`,
-        "--config",
-        file,
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let out = "";
-    child.stdout!.setEncoding("utf8");
-    await new Promise<void>((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-      child.stdout!.on("data", (d: string) => {
-        out += d;
-        if (out.includes("dfs: serving")) resolve();
-      });
-    });
-    return new ServerProcess(child, port);
-  }
-
-  /** VmRSS and VmHWM (peak) of the server, bytes. */
-  memory(): { rss: number; hwm: number } {
-    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
-    const kb = (key: string): number =>
-      Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
-    return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.kill("SIGKILL");
-    await once(this.child, "exit");
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() =>
-        typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 function fail(what: string, status: number): never {

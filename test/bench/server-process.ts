@@ -1,0 +1,106 @@
+// A `dfs serve` child process for the benchmarks: the server runs in its own
+// process, so the load's clients and the server do not share an event loop,
+// and its memory and CPU figures are its own (read from /proc/PID).
+
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A `dfs serve` child process on a free loopback port. */
+export class ServerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  /** Starts `dfs serve` on 127.0.0.1 with `config` (the --config JSON; logLevel error unless given). */
+  static async start(config: object): Promise<ServerProcess> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "dfs-bench-"));
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify({ logLevel: "error", ...config }));
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/dfs.ts",
+        "serve",
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--config",
+        file,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout!.setEncoding("utf8");
+    await new Promise<void>((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+      child.stdout!.on("data", (d: string) => {
+        out += d;
+        if (out.includes("dfs: serving")) resolve();
+      });
+    });
+    return new ServerProcess(child, port);
+  }
+
+  /** VmRSS and VmHWM (peak) of the server, bytes. */
+  memory(): { rss: number; hwm: number } {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
+    const kb = (key: string): number =>
+      Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
+    return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+  }
+
+  /**
+   * The server's CPU time so far, user + system, in seconds: utime and stime
+   * of /proc/PID/stat (proc(5): fields 14 and 15, in clock ticks), all of its
+   * threads included.
+   */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+    // comm (field 2) is in parentheses and may hold spaces: count from after it.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state), so field n is fields[n - 3].
+    const ticks = Number(fields[14 - 3]) + Number(fields[15 - 3]);
+    return ticks / clockTicksPerSecond();
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.kill("SIGKILL");
+    await once(this.child, "exit");
+  }
+}
+
+let clockTicks: number | null = null;
+
+/** sysconf(_SC_CLK_TCK), the unit of /proc/PID/stat's times (100 on Linux unless built otherwise). */
+function clockTicksPerSecond(): number {
+  if (clockTicks === null) {
+    try {
+      clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    } catch {
+      clockTicks = 100;
+    }
+    if (!Number.isFinite(clockTicks) || clockTicks <= 0) clockTicks = 100;
+  }
+  return clockTicks;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() =>
+        typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
