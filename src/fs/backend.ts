@@ -25,7 +25,13 @@ import type { ChangeListener, ChangeOrigin } from "./changes.js";
 import type { NfsErrorStatus } from "./errors.js";
 
 export { FsError, notSupported, statusOfError, type NfsErrorStatus } from "./errors.js";
-export type { ChangeListener, ChangeOrigin, ChangedEntry, FsChange } from "./changes.js";
+export type {
+  ChangeListener,
+  ChangeOrigin,
+  ChangedEntry,
+  EntryPlace,
+  FsChange,
+} from "./changes.js";
 
 /** An opaque file handle, at most NFS4_FHSIZE (128) bytes. */
 export type FileHandle = Uint8Array;

@@ -27,8 +27,8 @@ export interface ChangedEntry {
 
 /** Where an added entry sits in its directory's READDIR order. */
 export interface EntryPlace {
-  /** The live entry just before it in cookie order, or null if it is first. */
-  readonly previous: ChangedEntry | null;
+  /** The live entry just before it in cookie order (name and cookie), or null if it is first. */
+  readonly previous: { readonly name: string; readonly cookie: bigint } | null;
   /** True when no entry follows it. */
   readonly last: boolean;
 }

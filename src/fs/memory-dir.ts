@@ -73,17 +73,14 @@ export class DirListing<T> {
    * Where the live entry with `cookie` sits: the live entry just before it
    * (null if none) and whether any live entry follows it.
    */
-  placeOf(cookie: bigint): {
-    previous: { cookie: bigint; name: string; value: T } | null;
-    last: boolean;
-  } {
+  placeOf(cookie: bigint): { previous: { cookie: bigint; name: string } | null; last: boolean } {
     const slots = this.slots;
     const at = this.indexAfter(cookie) - 1;
-    let previous: { cookie: bigint; name: string; value: T } | null = null;
+    let previous: { cookie: bigint; name: string } | null = null;
     for (let i = at - 1; i >= 0; i--) {
       const s = slots[i]!;
       if (s.value !== null) {
-        previous = { cookie: s.cookie, name: s.name, value: s.value };
+        previous = { cookie: s.cookie, name: s.name };
         break;
       }
     }

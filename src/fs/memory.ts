@@ -34,13 +34,7 @@ import {
   type SpecialType,
   type WriteResult,
 } from "./backend.js";
-import {
-  ChangeFeed,
-  type ChangeListener,
-  type ChangeOrigin,
-  type EntryPlace,
-  type FsChange,
-} from "./changes.js";
+import { ChangeFeed, type ChangeListener, type ChangeOrigin, type FsChange } from "./changes.js";
 import { DirListing } from "./memory-dir.js";
 import {
   GENERATION_BYTES,
@@ -455,7 +449,7 @@ export class MemoryFileSystem implements FileSystem {
         from: { name: fromName, cookie: fromCookie, handle: node.handle },
         toDir,
         to: this.changedEntry(toName, toCookie, node),
-        place: this.placeIn(dd.entries, toCookie),
+        place: dd.entries.placeOf(toCookie),
         replaced:
           target === undefined
             ? null
@@ -565,7 +559,7 @@ export class MemoryFileSystem implements FileSystem {
       kind: "added",
       dir: parent.handle,
       entry: this.changedEntry(name, cookie, node),
-      place: this.placeIn(entries, cookie),
+      place: entries.placeOf(cookie),
     };
     this.feed.emit(change);
     this.attributesChanged(parent, parentBefore, origin);
@@ -573,18 +567,6 @@ export class MemoryFileSystem implements FileSystem {
 
   private changedEntry(name: string, cookie: bigint, node: MemNode): ChangedEntry {
     return { name, cookie, handle: node.handle, attrs: this.attrsOf(node) };
-  }
-
-  /** Where the entry with `cookie` sits in `entries` (its predecessor, whether it is last). */
-  private placeIn(entries: DirListing<MemNode>, cookie: bigint): EntryPlace {
-    const { previous, last } = entries.placeOf(cookie);
-    return {
-      previous:
-        previous === null
-          ? null
-          : this.changedEntry(previous.name, previous.cookie, previous.value),
-      last,
-    };
   }
 
   // ---- pins (open files) ----

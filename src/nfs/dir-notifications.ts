@@ -30,6 +30,7 @@ import {
 import type { Logger } from "pino";
 import type {
   ChangedEntry,
+  EntryPlace,
   FileAttributes,
   FileHandle,
   FileSystem,
@@ -332,11 +333,11 @@ export class DirectoryNotifications {
     return out;
   }
 
-  /** notify_add4 for `entry`, with its cookie, the entry before it and whether it is last (§20.4.3). */
+  /** notify_add4 for `entry`, with its cookie and attributes, the entry before it and whether it is last (§20.4.3). */
   private added(
     d: DelegationState,
     entry: ChangedEntry,
-    place: { readonly previous: ChangedEntry | null; readonly last: boolean },
+    place: EntryPlace,
     replaced: notify_remove4 | null,
   ): notify_add4 {
     const mask = d.notifications!.childAttributes;
@@ -352,10 +353,9 @@ export class DirectoryNotifications {
           ? []
           : [
               {
-                pe_prev_entry: {
-                  ne_file: utf8(place.previous.name),
-                  ne_attrs: this.attrsOf(mask, place.previous.handle, place.previous.attrs),
-                },
+                // Its name and cookie place the new entry (§20.4.3); its attributes
+                // are not what changed, and are left out.
+                pe_prev_entry: { ne_file: utf8(place.previous.name), ne_attrs: NO_ATTRS },
                 pe_prev_entry_cookie: place.previous.cookie,
               },
             ],
