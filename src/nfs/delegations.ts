@@ -109,6 +109,13 @@ export class Delegations {
   /** Files whose delegation was recalled lately (file key → when), not delegated again for a while. */
   private readonly recentRecalls = new Map<string, number>();
   private lastRecallAny = -Infinity;
+  /**
+   * Directories whose delegation a change was recalled for, answered
+   * NFS4ERR_DELAY and not yet retried successfully (directory key → when):
+   * no directory delegation is granted for them meanwhile, or a holder
+   * re-arming at once would have the change recalled for again and again.
+   */
+  private readonly awaitingChange = new Map<string, number>();
   /** Directory delegations in force per client (bounded by maxDirDelegationsPerClient). */
   private readonly directoryCounts = new Map<ClientRecord, number>();
   /** CB_NOTIFY for the directory delegations granted with notifications. */
@@ -276,6 +283,7 @@ export class Delegations {
     // watching client re-arms at once.
     const notified = terms !== null && terms.types !== 0;
     if (this.declined(client, fileKey, !notified) !== null) return null;
+    if (this.awaitingChange.has(fileKey)) return null;
     const held = this.directoryCounts.get(client) ?? 0;
     if (held >= this.settings.maxDirDelegationsPerClient) return null;
     for (const d of this.state.fileState(fileKey)?.delegations ?? [])
@@ -341,10 +349,10 @@ export class Delegations {
     what: Conflict,
     notified?: notify_type4,
   ): NfsError | null {
-    const file = this.state.fileState(keyOf(fh));
-    if (!file || file.delegations.size === 0) return null;
+    const key = keyOf(fh);
+    const file = this.state.fileState(key);
     let outstanding = false;
-    for (const d of [...file.delegations]) {
+    for (const d of file === undefined ? [] : [...file.delegations]) {
       if (d.client === requester) continue;
       // Reading conflicts with a write delegation only (a directory is read by LOOKUP/READDIR, not recalled).
       if (what === "read" && d.type !== "write") continue;
@@ -353,9 +361,13 @@ export class Delegations {
         continue;
       if (this.state.evictIfCourtesy(d.client)) continue;
       this.recall(d);
+      if (d.type === "directory") remember(this.awaitingChange, d.fileKey, this.state.now());
       outstanding = true;
     }
-    return outstanding ? nfsstat4.NFS4ERR_DELAY : null;
+    if (outstanding) return nfsstat4.NFS4ERR_DELAY;
+    // The change goes ahead: the directory may be delegated again.
+    if (what === "write" && this.awaitingChange.size > 0) this.awaitingChange.delete(key);
+    return null;
   }
 
   /** Sends CB_RECALL for `d` (once); revokes it if the client cannot be reached or refuses. */
@@ -395,12 +407,7 @@ export class Delegations {
   }
 
   private rememberRecall(fileKey: string, now: number): void {
-    this.recentRecalls.delete(fileKey);
-    this.recentRecalls.set(fileKey, now);
-    if (this.recentRecalls.size > MAX_RECENT_RECALLS) {
-      const oldest = this.recentRecalls.keys().next();
-      if (!oldest.done) this.recentRecalls.delete(oldest.value);
-    }
+    remember(this.recentRecalls, fileKey, now);
   }
 
   /** Takes `d` away at once (§10.2.1): its stateid answers NFS4ERR_DELEG_REVOKED from now. */
@@ -423,6 +430,11 @@ export class Delegations {
     for (const [key, at] of this.recentRecalls) {
       if (at > cooldown) break;
       this.recentRecalls.delete(key);
+    }
+    // A change not retried within a lease was given up on.
+    for (const [key, at] of this.awaitingChange) {
+      if (at > deadline) break;
+      this.awaitingChange.delete(key);
     }
   }
 
@@ -510,6 +522,16 @@ export class Delegations {
       size: reported.size ?? attrs.size,
       change: attrs.change + BigInt(holder.modificationsSeen),
     };
+  }
+}
+
+/** Notes `key` at `now` in a map kept in time order and bounded to MAX_RECENT_RECALLS (oldest dropped). */
+function remember(recent: Map<string, number>, key: string, now: number): void {
+  recent.delete(key);
+  recent.set(key, now);
+  if (recent.size > MAX_RECENT_RECALLS) {
+    const oldest = recent.keys().next();
+    if (!oldest.done) recent.delete(oldest.value);
   }
 }
 

@@ -676,8 +676,13 @@ describe("directory notifications (default settings)", () => {
     expect(r.status).toBe(ST.NFS4ERR_DELAY);
     await until(() => a.holder.returns.length === 1, "the recall");
     expect((await a.holder.returns[0]!).status).toBe(ST.NFS4_OK);
+    // Until the change it was recalled for goes through, the directory is not delegated again
+    // (a holder re-arming at once would starve it)…
+    await expect(watch(a, d.fh, { types: [notify_type4.NOTIFY4_ADD_ENTRY] })).rejects.toThrow(
+      "GDD4_UNAVAIL",
+    );
     await inDir(b, d.fh, [removeOp("f")]);
-    // A delegation with notifications may be had again at once (no recall cooldown): a watcher re-arms.
+    // …and then at once, with no recall cooldown: a watcher re-arms.
     const again = await watch(a, d.fh, { types: [notify_type4.NOTIFY4_ADD_ENTRY] });
     expect(again.types).toEqual([notify_type4.NOTIFY4_ADD_ENTRY]);
   });
