@@ -1,0 +1,552 @@
+// A directory watch: typed events for the changes another client (or this
+// one) makes in a directory, built on a directory delegation with
+// notifications (RFC 8881 §10.9, GET_DIR_DELEGATION §18.39, CB_NOTIFY §20.4).
+//
+//   const { session, router } = await openWatchSession({ host, port });
+//   const w = await watch(session, router, "/export/dir", { types: ["add", "remove"] });
+//   for await (const ev of w) console.log(ev);   // break, w.close() or an AbortSignal stop it
+//
+// How it works:
+// - Arming: GET_DIR_DELEGATION, then READDIR of the whole directory: the
+//   snapshot (name → cookie, fileid) that notifications are applied to.
+//   Notifications for changes between the grant and the READDIR describe what
+//   the listing may already show; they are deduplicated by (name, cookie): an
+//   add of a name known with the same cookie, or a remove of a name not known,
+//   is not reported again.
+// - Each CB_NOTIFY's changes become events, in the order the server listed
+//   them (§20.4.1).
+// - A CB_RECALL (the server could not notify a change: a type not granted, its
+//   queue overflowed — §10.9.4), a revocation, or a notification that does not
+//   decode: report `recalled`, DELEGRETURN, arm again, and report what changed
+//   in between as added/removed events from diffing the old snapshot against
+//   the new listing by name and fileid.
+// - Everything runs through one chain of work, so changes are applied in the
+//   order they arrived and never during a re-arm.
+// - Events wait for a slow consumer in a queue bounded by maxQueuedEvents;
+//   when it is full the watch ends (reason "overflow") rather than grow.
+// - The lease is renewed while the watch runs (SEQUENCE every third of it).
+
+import type { CB_RECALL4args, nfstime4, stateid4 } from "../../generated/nfs4/index.js";
+import { notify_type4 } from "../../generated/nfs4/index.js";
+import type { AttributeName, Attributes } from "./attrs.js";
+import { attributeBit, bitmapOf, bitsOf } from "./attrs.js";
+import type { DelegationListener, Notification } from "./callback-router.js";
+import { CallbackRouter } from "./callback-router.js";
+import type { NfsClientOptions } from "./client.js";
+import { NfsClient } from "./client.js";
+import type { DirectoryChange } from "./notify.js";
+import type { ClientSession } from "./session.js";
+import type { Armed, DirectoryEntry, DirectoryServer } from "./watch-server.js";
+import { SessionDirectoryServer } from "./watch-server.js";
+
+/** The notification types a watch can ask for (notify_type4, §20.4). */
+export type WatchType =
+  | "child-attributes"
+  | "directory-attributes"
+  | "remove"
+  | "add"
+  | "rename"
+  | "verifier";
+
+const TYPE_BITS: Readonly<Record<WatchType, number>> = {
+  "child-attributes": notify_type4.NOTIFY4_CHANGE_CHILD_ATTRS,
+  "directory-attributes": notify_type4.NOTIFY4_CHANGE_DIR_ATTRS,
+  remove: notify_type4.NOTIFY4_REMOVE_ENTRY,
+  add: notify_type4.NOTIFY4_ADD_ENTRY,
+  rename: notify_type4.NOTIFY4_RENAME_ENTRY,
+  verifier: notify_type4.NOTIFY4_CHANGE_COOKIE_VERIFIER,
+};
+
+export const WATCH_TYPES: readonly WatchType[] = [
+  "add",
+  "remove",
+  "rename",
+  "child-attributes",
+  "directory-attributes",
+  "verifier",
+];
+
+export function isWatchType(s: string): s is WatchType {
+  return s in TYPE_BITS;
+}
+
+const typeOfBit = (bit: number): WatchType | undefined =>
+  WATCH_TYPES.find((t) => TYPE_BITS[t] === bit);
+
+/** Why a watch ended. */
+export type EndReason =
+  /** close(), break or return() of the iteration. */
+  | "stopped"
+  /** The AbortSignal fired. */
+  | "aborted"
+  /** maxQueuedEvents events waited for the consumer. */
+  | "overflow"
+  /** After a recall, the server would not grant the delegation again. */
+  | "rearm-failed"
+  /** A request failed (the connection, the session, the directory went away). */
+  | "error";
+
+export type WatchEvent =
+  | {
+      readonly type: "added";
+      readonly name: string;
+      readonly cookie: bigint | null;
+      readonly attrs: Attributes | null;
+      /** True when the entry replaced one of the same name (a rename over it). */
+      readonly replaced: boolean;
+      /** "notification": from CB_NOTIFY; "resync": found by re-reading after a recall. */
+      readonly via: "notification" | "resync";
+    }
+  | { readonly type: "removed"; readonly name: string; readonly via: "notification" | "resync" }
+  | {
+      readonly type: "renamed";
+      readonly from: string;
+      readonly to: string;
+      /** True when `to` existed and was replaced. */
+      readonly replaced: boolean;
+    }
+  | {
+      readonly type: "attributes";
+      /** A child's attributes, or the directory's own. */
+      readonly target: "child" | "directory";
+      /** The child's name; "" for the directory. */
+      readonly name: string;
+      readonly attrs: Attributes;
+    }
+  | { readonly type: "verifier" }
+  | {
+      readonly type: "recalled";
+      /** "recall": CB_RECALL; "revoked": the server revoked it; "undecodable": a CB_NOTIFY we could not read. */
+      readonly cause: "recall" | "revoked" | "undecodable";
+    }
+  | { readonly type: "ended"; readonly reason: EndReason; readonly detail: string };
+
+export interface WatchOptions {
+  /** Notification types to ask for. Default add, remove, rename. */
+  readonly types?: readonly WatchType[];
+  /** Attributes of children to be notified of (gdda_child_attributes). Default none. */
+  readonly attributes?: readonly AttributeName[];
+  /** Attributes of the directory (gdda_dir_attributes). Default: `attributes`. */
+  readonly directoryAttributes?: readonly AttributeName[];
+  /** How long the server may hold attribute notifications to batch them, ms. Default 0. */
+  readonly delay?: number;
+  readonly signal?: AbortSignal;
+  /** Events that may wait for the consumer before the watch ends with "overflow". Default 1024. */
+  readonly maxQueuedEvents?: number;
+  /** Lease renewal period, ms. Default a third of the server's lease_time (30 s if unknown). */
+  readonly renewMs?: number;
+}
+
+export const DEFAULT_WATCH_TYPES: readonly WatchType[] = ["add", "remove", "rename"];
+export const DEFAULT_MAX_QUEUED_EVENTS = 1024;
+/** The lease assumed when the server does not report lease_time, seconds (RFC 8881's usual 90). */
+const DEFAULT_LEASE_SECONDS = 90;
+/** The shortest renewal period, ms: a guard against a zero or tiny lease_time. */
+const MIN_RENEW_MS = 100;
+
+/** The server grants no directory delegation with the notifications asked for. */
+export class DirectoryNotificationsUnavailableError extends Error {
+  /** What the server answered: a status name, "GDD4_UNAVAIL", or "no asked type granted". */
+  readonly why: string;
+  /** The types it did grant (none unless why is "no asked type granted"). */
+  readonly granted: readonly WatchType[];
+
+  constructor(path: string, why: string, granted: readonly WatchType[] = []) {
+    super(
+      granted.length === 0 && why !== "no asked type granted"
+        ? `${path}: the server does not support directory delegations with notifications (${why})`
+        : `${path}: the server did not grant the notification types asked for (granted: ${granted.join(", ") || "none"})`,
+    );
+    this.name = "DirectoryNotificationsUnavailableError";
+    this.why = why;
+    this.granted = granted;
+  }
+}
+
+function toNfstime(ms: number): nfstime4 {
+  const whole = Math.max(0, Math.floor(ms));
+  return { seconds: BigInt(Math.floor(whole / 1000)), nseconds: (whole % 1000) * 1_000_000 };
+}
+
+/** An added entry matches one already known: same cookie, else same fileid, else the name alone. */
+function sameEntry(known: DirectoryEntry, cookie: bigint | null, fileid: bigint | null): boolean {
+  if (cookie !== null && known.cookie !== null) return cookie === known.cookie;
+  if (fileid !== null && known.fileid !== null) return fileid === known.fileid;
+  return true;
+}
+
+type WorkItem =
+  | { readonly kind: "notify"; readonly n: Notification }
+  | { readonly kind: "recall"; readonly stateid: stateid4 }
+  | { readonly kind: "renew" };
+
+const sameStateid = (a: stateid4, b: stateid4): boolean =>
+  Buffer.from(a.other).equals(Buffer.from(b.other));
+
+export class DirectoryWatch implements AsyncIterable<WatchEvent> {
+  readonly path: string;
+  /** The types asked for. */
+  readonly types: readonly WatchType[];
+  /** The types the server granted at the last arming. */
+  granted: readonly WatchType[] = [];
+  /** Asked for but not granted: changes of these kinds reach the watch through recalls and re-reads. */
+  missingTypes: readonly WatchType[] = [];
+  /** True once the `ended` event is queued. */
+  ended = false;
+
+  private readonly server: DirectoryServer;
+  private readonly router: CallbackRouter;
+  private readonly fh: Uint8Array;
+  private readonly request: {
+    types: number[];
+    childAttributes: number[];
+    dirAttributes: number[];
+    delay: nfstime4;
+  };
+  private readonly maxQueued: number;
+  private snapshot = new Map<string, DirectoryEntry>();
+  private stateid: stateid4 | null = null;
+  private unlisten: (() => void) | null = null;
+  private readonly queue: WatchEvent[] = [];
+  private wake: (() => void) | null = null;
+  private work: Promise<void> = Promise.resolve();
+  private renewTimer: NodeJS.Timeout | null = null;
+  private givenBack: Promise<void> = Promise.resolve();
+  private readonly signal: AbortSignal | undefined;
+  private readonly onAbort = (): void => this.end("aborted", "the AbortSignal fired");
+
+  private constructor(
+    server: DirectoryServer,
+    router: CallbackRouter,
+    path: string,
+    fh: Uint8Array,
+    options: WatchOptions,
+  ) {
+    this.server = server;
+    this.router = router;
+    this.path = path;
+    this.fh = fh;
+    this.types = [...new Set(options.types ?? DEFAULT_WATCH_TYPES)];
+    const child = (options.attributes ?? []).map(attributeBit);
+    const dir = (options.directoryAttributes ?? options.attributes ?? []).map(attributeBit);
+    this.request = {
+      types: this.types.map((t) => TYPE_BITS[t]),
+      childAttributes: child,
+      dirAttributes: dir,
+      delay: toNfstime(options.delay ?? 0),
+    };
+    this.maxQueued = options.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS;
+    this.signal = options.signal;
+  }
+
+  /**
+   * Starts a watch of `path` through `server`, its callbacks arriving through
+   * `router`. Throws DirectoryNotificationsUnavailableError when the server
+   * grants no delegation or none of the types asked for; NfsError when the
+   * path cannot be read.
+   */
+  static async start(
+    server: DirectoryServer,
+    router: CallbackRouter,
+    path: string,
+    options: WatchOptions = {},
+  ): Promise<DirectoryWatch> {
+    options.signal?.throwIfAborted();
+    const dir = await server.resolve(path);
+    const w = new DirectoryWatch(server, router, path, dir.fh, options);
+    // Callbacks that arrive while arming wait in the chain behind it.
+    const arming = w.arm();
+    w.work = arming.then(
+      () => {},
+      () => {},
+    );
+    const refused = await arming;
+    if (refused !== null) throw new DirectoryNotificationsUnavailableError(path, refused);
+    if (w.granted.length === 0) {
+      await w.returnDelegation();
+      throw new DirectoryNotificationsUnavailableError(path, "no asked type granted");
+    }
+    const leaseMs = (dir.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000;
+    const renewMs = Math.max(options.renewMs ?? leaseMs / 3, MIN_RENEW_MS);
+    w.renewTimer = setInterval(() => w.enqueue({ kind: "renew" }), renewMs);
+    w.renewTimer.unref();
+    w.signal?.addEventListener("abort", w.onAbort, { once: true });
+    if (w.signal?.aborted) w.onAbort();
+    return w;
+  }
+
+  /** The entries the watch believes the directory holds (a copy). */
+  entries(): DirectoryEntry[] {
+    return [...this.snapshot.values()];
+  }
+
+  /** Ends the watch ("stopped") and resolves once the delegation is given back. */
+  async close(): Promise<void> {
+    this.end("stopped", "closed by the watcher");
+    await this.givenBack;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+    return {
+      next: async (): Promise<IteratorResult<WatchEvent>> => {
+        for (;;) {
+          const ev = this.queue.shift();
+          if (ev !== undefined) return { done: false, value: ev };
+          if (this.ended) return { done: true, value: undefined };
+          await new Promise<void>((resolve) => (this.wake = resolve));
+        }
+      },
+      return: async (): Promise<IteratorResult<WatchEvent>> => {
+        await this.close();
+        this.queue.length = 0;
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  // --- arming ------------------------------------------------------------------------
+
+  /**
+   * GET_DIR_DELEGATION and the listing; null, or why it was not granted. Callbacks that
+   * arrive before the stateid is known are routed here by filehandle and
+   * applied right after the snapshot, before anything queued later.
+   */
+  private async arm(): Promise<string | null> {
+    const early: WorkItem[] = [];
+    const buffer: DelegationListener = {
+      onNotify: (n) => early.push({ kind: "notify", n }),
+      onRecall: (r) => early.push({ kind: "recall", stateid: r.stateid }),
+    };
+    const stopExpecting = this.router.expect(this.fh, buffer);
+    let armed: Armed;
+    try {
+      const result = await this.server.arm(this.fh, {
+        types: this.request.types,
+        childAttributes: bitmapOf(this.request.childAttributes),
+        dirAttributes: bitmapOf(this.request.dirAttributes),
+        delay: this.request.delay,
+      });
+      if (!result.granted) return result.why;
+      armed = result.armed;
+      this.stateid = armed.stateid;
+      this.unlisten = this.router.listen(armed.stateid, {
+        onNotify: (n) => this.enqueue({ kind: "notify", n }),
+        onRecall: (r: CB_RECALL4args) => this.enqueue({ kind: "recall", stateid: r.stateid }),
+      });
+    } finally {
+      stopExpecting();
+    }
+    this.granted = bitsOf(bitmapOf(armed.types))
+      .map(typeOfBit)
+      .filter((t): t is WatchType => t !== undefined && this.types.includes(t));
+    this.missingTypes = this.types.filter((t) => !this.granted.includes(t));
+    this.snapshot = new Map(armed.entries.map((e) => [e.name, e]));
+    for (const item of early) await this.handle(item);
+    return null;
+  }
+
+  /** DELEGRETURN of the current delegation, once; later callbacks for it are BAD_STATEID. */
+  private returnDelegation(): Promise<void> {
+    const stateid = this.stateid;
+    this.stateid = null;
+    this.unlisten?.();
+    this.unlisten = null;
+    if (stateid === null) return Promise.resolve();
+    return this.server.giveBack(this.fh, stateid);
+  }
+
+  /** After a recall or revocation: give back, arm again, report the difference. */
+  private async rearm(cause: "recall" | "revoked" | "undecodable"): Promise<void> {
+    this.emit({ type: "recalled", cause });
+    if (this.ended) return;
+    await this.returnDelegation();
+    const before = this.snapshot;
+    const refused = await this.arm();
+    if (refused !== null) {
+      this.end("rearm-failed", `the server would not grant the delegation again (${refused})`);
+      return;
+    }
+    // Whatever arm() applied from early notifications is already reported; the
+    // rest of the difference is what happened while no delegation was held.
+    this.diff(before, this.snapshot);
+  }
+
+  private diff(before: ReadonlyMap<string, DirectoryEntry>, after: Map<string, DirectoryEntry>): void {
+    const changed = (a: DirectoryEntry, b: DirectoryEntry): boolean =>
+      a.fileid !== null && b.fileid !== null && a.fileid !== b.fileid;
+    for (const [name, old] of before) {
+      const now = after.get(name);
+      if (now === undefined || changed(old, now)) this.emit({ type: "removed", name, via: "resync" });
+    }
+    for (const [name, now] of after) {
+      const old = before.get(name);
+      if (old === undefined || changed(old, now))
+        this.emit({
+          type: "added",
+          name,
+          cookie: now.cookie,
+          attrs: now.fileid === null ? null : { fileid: now.fileid },
+          replaced: false,
+          via: "resync",
+        });
+    }
+  }
+
+  // --- the work chain ----------------------------------------------------------------
+
+  private enqueue(item: WorkItem): void {
+    if (this.ended) return;
+    this.work = this.work
+      .then(() => (this.ended ? undefined : this.handle(item)))
+      .catch((e: unknown) => this.end("error", e instanceof Error ? e.message : String(e)));
+  }
+
+  private async handle(item: WorkItem): Promise<void> {
+    switch (item.kind) {
+      case "notify":
+        // A notification of a delegation already given back describes changes
+        // that the re-read has shown; the diff reported them.
+        if (this.stateid === null || !sameStateid(item.n.stateid, this.stateid)) return;
+        if (!item.n.ok) return this.rearm("undecodable");
+        for (const c of item.n.changes) this.apply(c);
+        return;
+      case "recall":
+        if (this.stateid === null || !sameStateid(item.stateid, this.stateid)) return;
+        return this.rearm("recall");
+      case "renew": {
+        const { recallableStateRevoked } = await this.server.renew();
+        if (recallableStateRevoked && this.stateid !== null) {
+          const stateid = this.stateid;
+          if (await this.server.isRevoked(stateid)) {
+            this.stateid = null; // freed: nothing to give back
+            this.unlisten?.();
+            this.unlisten = null;
+            return this.rearm("revoked");
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  /** One change, applied to the snapshot and reported unless it is already known. */
+  private apply(c: DirectoryChange): void {
+    switch (c.kind) {
+      case "add": {
+        const known = this.snapshot.get(c.name);
+        const fileid = c.attrs?.fileid ?? null;
+        if (known !== undefined && c.replaced === null && sameEntry(known, c.cookie, fileid)) return;
+        if (c.replaced !== null && c.replaced.name !== c.name) this.snapshot.delete(c.replaced.name);
+        this.snapshot.set(c.name, { name: c.name, cookie: c.cookie, fileid });
+        this.emit({
+          type: "added",
+          name: c.name,
+          cookie: c.cookie,
+          attrs: c.attrs,
+          replaced: c.replaced !== null || known !== undefined,
+          via: "notification",
+        });
+        return;
+      }
+      case "remove":
+        if (!this.snapshot.delete(c.name)) return;
+        this.emit({ type: "removed", name: c.name, via: "notification" });
+        return;
+      case "rename": {
+        const from = this.snapshot.get(c.from);
+        const to = this.snapshot.get(c.to);
+        // Already shown by the listing: the old name is gone and the new one is there.
+        if (from === undefined && to !== undefined && sameEntry(to, c.toCookie, null)) return;
+        this.snapshot.delete(c.from);
+        this.snapshot.set(c.to, { name: c.to, cookie: c.toCookie, fileid: from?.fileid ?? null });
+        this.emit({
+          type: "renamed",
+          from: c.from,
+          to: c.to,
+          replaced: c.replaced !== null || to !== undefined,
+        });
+        return;
+      }
+      case "child-attributes":
+        this.emit({ type: "attributes", target: "child", name: c.name, attrs: c.attrs });
+        return;
+      case "directory-attributes":
+        this.emit({ type: "attributes", target: "directory", name: "", attrs: c.attrs });
+        return;
+      case "verifier":
+        // Names stay, cookies do not (§10.9.1): forget them until the next listing.
+        for (const [name, e] of this.snapshot) this.snapshot.set(name, { ...e, cookie: null });
+        this.emit({ type: "verifier" });
+        return;
+    }
+  }
+
+  // --- events --------------------------------------------------------------------------
+
+  private emit(ev: WatchEvent): void {
+    if (this.ended) return;
+    if (this.queue.length >= this.maxQueued) {
+      this.end("overflow", `${this.maxQueued} events waited for the consumer (maxQueuedEvents)`);
+      return;
+    }
+    this.push(ev);
+  }
+
+  private push(ev: WatchEvent): void {
+    this.queue.push(ev);
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** Queues `ended` (beyond the bound: it is the last) and gives the delegation back. */
+  private end(reason: EndReason, detail: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.renewTimer !== null) clearInterval(this.renewTimer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+    this.push({ type: "ended", reason, detail });
+    // After the work in progress, so a re-arm under way does not leave a delegation behind.
+    this.givenBack = this.work.then(() => this.returnDelegation()).catch(() => {});
+  }
+}
+
+/**
+ * Watches the directory at `path` through a session whose client passes
+ * `router.handler` as its onCallback. See DirectoryWatch.start.
+ */
+export function watch(
+  session: ClientSession,
+  router: CallbackRouter,
+  path: string,
+  options: WatchOptions = {},
+): Promise<DirectoryWatch> {
+  return DirectoryWatch.start(new SessionDirectoryServer(session), router, path, options);
+}
+
+/** A client, its session and the router that brings the session's callbacks to watches. */
+export interface WatchSession {
+  readonly client: NfsClient;
+  readonly session: ClientSession;
+  readonly router: CallbackRouter;
+}
+
+/**
+ * Connects a client whose callbacks go through a new CallbackRouter, with a
+ * client ID (owner `owner`, default a fresh one) and a session with a back
+ * channel.
+ */
+export async function openWatchSession(
+  options: Omit<NfsClientOptions, "onCallback"> & { readonly owner?: string },
+): Promise<WatchSession> {
+  const router = new CallbackRouter();
+  const client = await NfsClient.connect({ ...options, onCallback: router.handler });
+  try {
+    await client.exchangeId(options.owner ?? `dittofs-watch-${process.pid}-${Date.now()}`);
+    const session = await client.createSession();
+    return { client, session, router };
+  } catch (e) {
+    client.destroy();
+    throw e;
+  }
+}
