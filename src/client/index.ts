@@ -31,11 +31,7 @@ export {
 } from "./files.js";
 export type { DelayRetry, OpenFile, OpenFileOptions, Retried, Sleep } from "./files.js";
 export { CallbackRouter } from "./callback-router.js";
-export type {
-  CallbackRouterOptions,
-  DelegationListener,
-  Notification,
-} from "./callback-router.js";
+export type { CallbackRouterOptions, DelegationListener, Notification } from "./callback-router.js";
 export { ATTRIBUTE_NAMES, attributeBit, decodeAttributes, isAttributeName } from "./attrs.js";
 export type { AttributeName, Attributes } from "./attrs.js";
 export { decodeChanges } from "./notify.js";

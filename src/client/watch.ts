@@ -29,7 +29,7 @@
 import type { CB_RECALL4args, nfstime4, stateid4 } from "../../generated/nfs4/index.js";
 import { notify_type4 } from "../../generated/nfs4/index.js";
 import type { AttributeName, Attributes } from "./attrs.js";
-import { attributeBit, bitmapOf, bitsOf } from "./attrs.js";
+import { attributeBit, bitmapOf } from "./attrs.js";
 import type { DelegationListener, Notification } from "./callback-router.js";
 import { CallbackRouter } from "./callback-router.js";
 import type { NfsClientOptions } from "./client.js";
@@ -41,12 +41,7 @@ import { SessionDirectoryServer } from "./watch-server.js";
 
 /** The notification types a watch can ask for (notify_type4, §20.4). */
 export type WatchType =
-  | "child-attributes"
-  | "directory-attributes"
-  | "remove"
-  | "add"
-  | "rename"
-  | "verifier";
+  "child-attributes" | "directory-attributes" | "remove" | "add" | "rename" | "verifier";
 
 const TYPE_BITS: Readonly<Record<WatchType, number>> = {
   "child-attributes": notify_type4.NOTIFY4_CHANGE_CHILD_ATTRS,
@@ -69,9 +64,6 @@ export const WATCH_TYPES: readonly WatchType[] = [
 export function isWatchType(s: string): s is WatchType {
   return s in TYPE_BITS;
 }
-
-const typeOfBit = (bit: number): WatchType | undefined =>
-  WATCH_TYPES.find((t) => TYPE_BITS[t] === bit);
 
 /** Why a watch ended. */
 export type EndReason =
@@ -187,7 +179,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
   readonly path: string;
   /** The types asked for. */
   readonly types: readonly WatchType[];
-  /** The types the server granted at the last arming. */
+  /** The types asked for that the server granted at the last arming, in the order asked. */
   granted: readonly WatchType[] = [];
   /** Asked for but not granted: changes of these kinds reach the watch through recalls and re-reads. */
   missingTypes: readonly WatchType[] = [];
@@ -336,9 +328,8 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     } finally {
       stopExpecting();
     }
-    this.granted = bitsOf(bitmapOf(armed.types))
-      .map(typeOfBit)
-      .filter((t): t is WatchType => t !== undefined && this.types.includes(t));
+    const grantedBits = new Set(armed.types);
+    this.granted = this.types.filter((t) => grantedBits.has(TYPE_BITS[t]));
     this.missingTypes = this.types.filter((t) => !this.granted.includes(t));
     this.snapshot = new Map(armed.entries.map((e) => [e.name, e]));
     for (const item of early) await this.handle(item);
@@ -371,12 +362,16 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     this.diff(before, this.snapshot);
   }
 
-  private diff(before: ReadonlyMap<string, DirectoryEntry>, after: Map<string, DirectoryEntry>): void {
+  private diff(
+    before: ReadonlyMap<string, DirectoryEntry>,
+    after: Map<string, DirectoryEntry>,
+  ): void {
     const changed = (a: DirectoryEntry, b: DirectoryEntry): boolean =>
       a.fileid !== null && b.fileid !== null && a.fileid !== b.fileid;
     for (const [name, old] of before) {
       const now = after.get(name);
-      if (now === undefined || changed(old, now)) this.emit({ type: "removed", name, via: "resync" });
+      if (now === undefined || changed(old, now))
+        this.emit({ type: "removed", name, via: "resync" });
     }
     for (const [name, now] of after) {
       const old = before.get(name);
@@ -435,8 +430,10 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
       case "add": {
         const known = this.snapshot.get(c.name);
         const fileid = c.attrs?.fileid ?? null;
-        if (known !== undefined && c.replaced === null && sameEntry(known, c.cookie, fileid)) return;
-        if (c.replaced !== null && c.replaced.name !== c.name) this.snapshot.delete(c.replaced.name);
+        if (known !== undefined && c.replaced === null && sameEntry(known, c.cookie, fileid))
+          return;
+        if (c.replaced !== null && c.replaced.name !== c.name)
+          this.snapshot.delete(c.replaced.name);
         this.snapshot.set(c.name, { name: c.name, cookie: c.cookie, fileid });
         this.emit({
           type: "added",
