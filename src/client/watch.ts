@@ -34,6 +34,7 @@ import type { DelegationListener, Notification } from "./callback-router.js";
 import { CallbackRouter } from "./callback-router.js";
 import type { NfsClientOptions } from "./client.js";
 import { NfsClient } from "./client.js";
+import type { DelayRetry } from "./files.js";
 import type { DirectoryChange } from "./notify.js";
 import type { ClientSession } from "./session.js";
 import type { Armed, DirectoryEntry, DirectoryServer } from "./watch-server.js";
@@ -125,12 +126,24 @@ export interface WatchOptions {
   readonly signal?: AbortSignal;
   /** Events that may wait for the consumer before the watch ends with "overflow". Default 1024. */
   readonly maxQueuedEvents?: number;
+  /** How re-arming after a recall retries a temporary refusal. Default DEFAULT_REARM_RETRY. */
+  readonly rearmRetry?: DelayRetry;
   /** Lease renewal period, ms. Default a third of the server's lease_time (30 s if unknown). */
   readonly renewMs?: number;
 }
 
 export const DEFAULT_WATCH_TYPES: readonly WatchType[] = ["add", "remove", "rename"];
 export const DEFAULT_MAX_QUEUED_EVENTS = 1024;
+/**
+ * Re-arming retries for five minutes, waiting at most 5 s between tries: longer
+ * than the usual recall cooldowns (30 s here; Linux nfsd's is similar).
+ */
+export const DEFAULT_REARM_RETRY: DelayRetry = { initialMs: 100, maxMs: 5_000, totalMs: 300_000 };
+/** Refusals of GET_DIR_DELEGATION that may pass (§18.39.3: the server "may" grant later). */
+const TEMPORARY_REFUSALS: ReadonlySet<string> = new Set([
+  "GDD4_UNAVAIL",
+  "NFS4ERR_DIRDELEG_UNAVAIL",
+]);
 /** The lease assumed when the server does not report lease_time, seconds (RFC 8881's usual 90). */
 const DEFAULT_LEASE_SECONDS = 90;
 /** The shortest renewal period, ms: a guard against a zero or tiny lease_time. */
@@ -205,6 +218,8 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
   private renewTimer: NodeJS.Timeout | null = null;
   private givenBack: Promise<void> = Promise.resolve();
   private readonly signal: AbortSignal | undefined;
+  private readonly rearmRetry: DelayRetry;
+  private cancelPause: (() => void) | null = null;
   private readonly onAbort = (): void => this.end("aborted", "the AbortSignal fired");
 
   private constructor(
@@ -229,6 +244,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     };
     this.maxQueued = options.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS;
     this.signal = options.signal;
+    this.rearmRetry = options.rearmRetry ?? DEFAULT_REARM_RETRY;
   }
 
   /**
@@ -346,20 +362,50 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     return this.server.giveBack(this.fh, stateid);
   }
 
-  /** After a recall or revocation: give back, arm again, report the difference. */
+  /**
+   * After a recall or revocation: give back, arm again, report the difference.
+   * A server declines a directory it recalled lately for a while (Linux nfsd
+   * and this project's server both do, against recall storms), answering
+   * GDD4_UNAVAIL or NFS4ERR_DIRDELEG_UNAVAIL: those are retried with a
+   * doubling wait bounded by rearmRetry; changes made meanwhile show in the diff.
+   */
   private async rearm(cause: "recall" | "revoked" | "undecodable"): Promise<void> {
     this.emit({ type: "recalled", cause });
     if (this.ended) return;
     await this.returnDelegation();
     const before = this.snapshot;
-    const refused = await this.arm();
-    if (refused !== null) {
-      this.end("rearm-failed", `the server would not grant the delegation again (${refused})`);
-      return;
+    let waited = 0;
+    let next = this.rearmRetry.initialMs;
+    for (;;) {
+      const refused = await this.arm();
+      if (refused === null) break;
+      if (!TEMPORARY_REFUSALS.has(refused) || waited >= this.rearmRetry.totalMs) {
+        this.end("rearm-failed", `the server would not grant the delegation again (${refused})`);
+        return;
+      }
+      const ms = Math.min(next, this.rearmRetry.maxMs, this.rearmRetry.totalMs - waited);
+      await this.pause(ms);
+      if (this.ended) return;
+      waited += ms;
+      next = Math.min(next * 2, this.rearmRetry.maxMs);
     }
     // Whatever arm() applied from early notifications is already reported; the
     // rest of the difference is what happened while no delegation was held.
     this.diff(before, this.snapshot);
+  }
+
+  /** Waits `ms`, or less if the watch ends meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.cancelPause = null;
+        resolve();
+      }, ms);
+      this.cancelPause = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   private diff(
@@ -502,6 +548,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     this.ended = true;
     if (this.renewTimer !== null) clearInterval(this.renewTimer);
     this.signal?.removeEventListener("abort", this.onAbort);
+    this.cancelPause?.();
     this.push({ type: "ended", reason, detail });
     // After the work in progress, so a re-arm under way does not leave a delegation behind.
     this.givenBack = this.work.then(() => this.returnDelegation()).catch(() => {});

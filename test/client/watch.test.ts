@@ -44,6 +44,8 @@ class FakeServer implements DirectoryServer {
   entries: DirectoryEntry[] = [];
   /** notify_type4 values granted (intersected with those asked); null: NFS4ERR_NOTSUPP. */
   grant: number[] | null = [0, 1, 2, 3, 4, 5];
+  /** The next arms answered GDD4_UNAVAIL (a recall cooldown). */
+  unavailable = 0;
   /** Runs between the grant and the listing (the window the dedupe rule is for). */
   duringArm: ((stateid: stateid4) => void) | null = null;
   readonly log: string[] = [];
@@ -57,6 +59,11 @@ class FakeServer implements DirectoryServer {
   arm(_fh: Uint8Array, request: ArmRequest): Promise<ArmResult> {
     this.asked.push(request);
     if (this.grant === null) return Promise.resolve({ granted: false, why: "NFS4ERR_NOTSUPP" });
+    if (this.unavailable > 0) {
+      this.unavailable--;
+      this.log.push("unavailable");
+      return Promise.resolve({ granted: false, why: "GDD4_UNAVAIL" });
+    }
     const stateid = { seqid: 1, other: new Uint8Array(12).fill(++this.next) };
     this.log.push(`arm ${this.next}`);
     this.duringArm?.(stateid);
@@ -390,6 +397,55 @@ describe("DirectoryWatch", () => {
     expect(await take(w, 1)).toEqual([{ type: "recalled", cause: "recall" }]);
     expect(server.log).toEqual(["arm 1", "return 1", "arm 2"]);
     await w.close();
+  });
+
+  it("retries re-arming while the server declines after its recall", async () => {
+    const server = new FakeServer();
+    server.entries = [entry("a", 1n, 1n)];
+    const { w, router } = await started(server, {
+      rearmRetry: { initialMs: 1, maxMs: 2, totalMs: 1_000 },
+    });
+    server.unavailable = 3;
+    server.entries = [];
+    await send(router, cbRecall(server.stateid(), FH));
+    expect(await take(w, 2)).toEqual([
+      { type: "recalled", cause: "recall" },
+      { type: "removed", name: "a", via: "resync" },
+    ]);
+    expect(server.log).toEqual([
+      "arm 1",
+      "return 1",
+      "unavailable",
+      "unavailable",
+      "unavailable",
+      "arm 2",
+    ]);
+    await w.close();
+  });
+
+  it("gives up re-arming after rearmRetry.totalMs, and close() does not wait for a retry", async () => {
+    const server = new FakeServer();
+    const { w, router } = await started(server, {
+      rearmRetry: { initialMs: 1, maxMs: 1, totalMs: 3 },
+    });
+    server.unavailable = 100;
+    await send(router, cbRecall(server.stateid(), FH));
+    expect(await take(w, 2)).toMatchObject([
+      { type: "recalled" },
+      { type: "ended", reason: "rearm-failed" },
+    ]);
+    const second = await started(server, {
+      rearmRetry: { initialMs: 60_000, maxMs: 60_000, totalMs: 600_000 },
+    }).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(DirectoryNotificationsUnavailableError);
+    server.unavailable = 0;
+    const third = await started(server, {
+      rearmRetry: { initialMs: 60_000, maxMs: 60_000, totalMs: 600_000 },
+    });
+    server.unavailable = 1;
+    await send(third.router, cbRecall(server.stateid(), FH));
+    expect(await take(third.w, 1)).toEqual([{ type: "recalled", cause: "recall" }]);
+    await third.w.close(); // would hang for a minute if the pause were not cancelled
   });
 
   it("ends with 'rearm-failed' when the server will not grant again", async () => {
