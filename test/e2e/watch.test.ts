@@ -1,0 +1,301 @@
+// The client library's directory watch and `dfsctl watch` against a real
+// NfsServer over TCP (RFC 8881 §10.9, §18.39, §20.4): a second client changes
+// the watched directory and the watch reports each change once, in order; a
+// change of a type not granted recalls the delegation, and the re-armed watch
+// reports it from the re-read listing; a server without directory delegations
+// fails the watch with DirectoryNotificationsUnavailableError and dfsctl with
+// exit status 3. "Once" is shown without timing: after the changes a marker
+// file is created, and once its event arrives the events before it must be
+// exactly those expected.
+
+import { describe, expect, it } from "vitest";
+import type { nfs_argop4 } from "../../generated/nfs4/index.js";
+import {
+  FATTR4_MODE,
+  OPEN4_SHARE_ACCESS_WRITE,
+  encodefattr4_mode,
+  nfs_ftype4,
+  nfs_opnum4,
+  nfsstat4,
+} from "../../generated/nfs4/index.js";
+import type { ClientSession, WatchEvent, WatchOptions } from "../../src/client/index.js";
+import {
+  CallbackRouter,
+  DirectoryNotificationsUnavailableError,
+  closeFile,
+  failureOf,
+  openFile,
+  ops,
+  resultOf,
+  retryOnDelay,
+  watch,
+} from "../../src/client/index.js";
+import type { DirectoryWatch } from "../../src/client/watch.js";
+import { EXIT_OK, EXIT_UNSUPPORTED, watchCommand } from "../../src/cli/watch-command.js";
+import { bitmapOf } from "../../src/nfs/attrs/index.js";
+import type { NfsServerOptions } from "../../src/nfs/server.js";
+import { NFS_SETTING_CHOICES } from "../../src/nfs/settings.js";
+import { XdrWriter } from "../../src/xdr/index.js";
+import type { Running } from "./support.js";
+import { establish, until, useServer } from "./support.js";
+
+const utf8 = new TextEncoder();
+
+/** The server's settings for directory delegations with notifications. */
+const NOTIFYING: NfsServerOptions = { settings: { recallCooldownSec: 1 } };
+
+let dirs = 0;
+
+/** A fresh directory under /export, made by `session`; its path and filehandle. */
+async function makeDir(session: ClientSession): Promise<{ path: string; fh: Uint8Array }> {
+  const name = `w${process.pid}-${++dirs}`;
+  const reply = await session.compound([
+    ops.putrootfh(),
+    ops.lookup("export"),
+    {
+      argop: nfs_opnum4.OP_CREATE,
+      opcreate: {
+        objtype: { type: nfs_ftype4.NF4DIR },
+        objname: utf8.encode(name),
+        createattrs: { attrmask: [], attr_vals: new Uint8Array(0) },
+      },
+    },
+    ops.getfh(),
+  ]);
+  expect(reply.status).toBe(nfsstat4.NFS4_OK);
+  const fh = resultOf(reply.resarray.at(-1), nfs_opnum4.OP_GETFH);
+  if (fh?.status !== nfsstat4.NFS4_OK) throw new Error("no filehandle");
+  return { path: `/export/${name}`, fh: new Uint8Array(fh.resok4.object) };
+}
+
+/** Runs `argops` after PUTFH `fh`, retrying DELAY (a recall under way); fails unless NFS4_OK. */
+async function run(session: ClientSession, fh: Uint8Array, argops: nfs_argop4[]): Promise<void> {
+  const { reply } = await retryOnDelay(() => session.compound([ops.putfh(fh), ...argops]));
+  const err = failureOf(reply.res);
+  if (err !== null) throw err;
+}
+
+async function create(session: ClientSession, dir: string, name: string): Promise<void> {
+  const f = await openFile(session, `${dir}/${name}`, {
+    access: OPEN4_SHARE_ACCESS_WRITE,
+    create: true,
+  });
+  await closeFile(session, f);
+}
+
+const remove = (name: string): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_REMOVE,
+  opremove: { target: utf8.encode(name) },
+});
+const rename = (from: string, to: string): nfs_argop4 => ({
+  argop: nfs_opnum4.OP_RENAME,
+  oprename: { oldname: utf8.encode(from), newname: utf8.encode(to) },
+});
+function setMode(mode: number): nfs_argop4 {
+  const w = new XdrWriter();
+  encodefattr4_mode(w, mode);
+  return {
+    argop: nfs_opnum4.OP_SETATTR,
+    opsetattr: {
+      stateid: { seqid: 0, other: new Uint8Array(12) },
+      obj_attributes: { attrmask: bitmapOf([FATTR4_MODE]), attr_vals: w.toBytes() },
+    },
+  };
+}
+
+/** A watcher: a client whose callbacks go through a router, and its events as they come. */
+async function watcher(
+  running: Running,
+  path: string,
+  options: WatchOptions,
+): Promise<{ w: DirectoryWatch; events: WatchEvent[]; session: ClientSession }> {
+  const router = new CallbackRouter();
+  const { session } = await establish(running.port, { onCallback: router.handler });
+  const w = await watch(session, router, path, options);
+  const events: WatchEvent[] = [];
+  void (async () => {
+    for await (const ev of w) events.push(ev);
+  })();
+  return { w, events, session };
+}
+
+/** Creates `marker` and waits for its add: then every event before it has arrived. */
+async function settle(
+  session: ClientSession,
+  dir: string,
+  events: WatchEvent[],
+  marker = "zz-marker",
+): Promise<WatchEvent[]> {
+  await create(session, dir, marker);
+  await until(
+    () => events.some((e) => e.type === "added" && e.name === marker),
+    `the add of ${marker}`,
+  );
+  const at = events.findIndex((e) => e.type === "added" && e.name === marker);
+  return events.slice(0, at);
+}
+
+/** Events without what varies between runs (cookies, attribute values other than those asked). */
+function shape(ev: WatchEvent): string {
+  switch (ev.type) {
+    case "added":
+    case "removed":
+      return `${ev.type} ${ev.name} (${ev.via})`;
+    case "renamed":
+      return `renamed ${ev.from} -> ${ev.to}${ev.replaced ? " (replaced)" : ""}`;
+    case "attributes":
+      return `attributes ${ev.target} ${ev.name} mode=${ev.attrs.mode?.toString(8)}`;
+    default:
+      return ev.type;
+  }
+}
+
+/** Until the server grants notifications (directoryDelegations "notifications"), these wait. */
+const SERVER_NOTIFIES =
+  NFS_SETTING_CHOICES.directoryDelegations?.includes("notifications") ?? false;
+
+describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifies", () => {
+  const running = useServer(NOTIFYING);
+
+  it("reports another client's creates, renames, links and removes once each, in order", async () => {
+    const { session: other } = await establish(running.port);
+    const { path, fh } = await makeDir(other);
+    await create(other, path, "before");
+    const { w, events } = await watcher(running, path, { types: ["add", "remove", "rename"] });
+    expect(w.missingTypes).toEqual([]);
+    expect(w.entries().map((e) => e.name)).toEqual(["before"]);
+
+    await create(other, path, "a");
+    await create(other, path, "b");
+    await run(other, fh, [rename("a", "c")]);
+    // LINK: the saved filehandle is the file, the current one the directory.
+    const c = await retryOnDelay(() =>
+      other.compound([ops.putfh(fh), ops.lookup("c"), ops.getfh()]),
+    );
+    const cfh = resultOf(c.reply.resarray.at(-1), nfs_opnum4.OP_GETFH);
+    if (cfh?.status !== nfsstat4.NFS4_OK) throw new Error("no filehandle of c");
+    await run(other, cfh.resok4.object, [
+      { argop: nfs_opnum4.OP_SAVEFH },
+      ops.putfh(fh),
+      { argop: nfs_opnum4.OP_LINK, oplink: { newname: utf8.encode("d") } },
+    ]);
+    await run(other, fh, [remove("b")]);
+    await run(other, fh, [rename("before", "c")]);
+
+    expect((await settle(other, path, events)).map(shape)).toEqual([
+      "added a (notification)",
+      "added b (notification)",
+      "renamed a -> c",
+      "added d (notification)",
+      "removed b (notification)",
+      "renamed before -> c (replaced)",
+    ]);
+    expect(
+      w
+        .entries()
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(["c", "d", "zz-marker"]);
+    await w.close();
+  });
+
+  it("reports attribute changes of children with the attributes asked for", async () => {
+    const { session: other } = await establish(running.port);
+    const { path, fh } = await makeDir(other);
+    await create(other, path, "f");
+    const { w, events } = await watcher(running, path, {
+      types: ["add", "child-attributes"],
+      attributes: ["mode"],
+    });
+    await run(other, fh, [ops.lookup("f"), setMode(0o600)]);
+    await run(other, fh, [ops.lookup("f"), setMode(0o640)]);
+    expect((await settle(other, path, events)).map(shape)).toEqual([
+      "attributes child f mode=600",
+      "attributes child f mode=640",
+    ]);
+    await w.close();
+  });
+
+  it("tells the holder of its own adds and removes, without recalling its delegation", async () => {
+    const { session: other } = await establish(running.port);
+    const { path, fh } = await makeDir(other);
+    const { w, events, session } = await watcher(running, path, { types: ["add", "remove"] });
+    const recalledBefore = running.server.delegations.stats.recalled;
+    await create(session, path, "mine");
+    await run(session, fh, [remove("mine")]);
+    expect((await settle(session, path, events)).map(shape)).toEqual([
+      "added mine (notification)",
+      "removed mine (notification)",
+    ]);
+    expect(running.server.delegations.stats.recalled).toBe(recalledBefore);
+    await w.close();
+  });
+
+  it("re-arms after a recall for a change it did not ask about, and reports it from the re-read", async () => {
+    const { session: other } = await establish(running.port);
+    const { path, fh } = await makeDir(other);
+    await create(other, path, "victim");
+    const { w, events } = await watcher(running, path, { types: ["add"] });
+    expect(w.granted).toEqual(["add"]);
+    const returnedBefore = running.server.delegations.stats.returned;
+    await run(other, fh, [remove("victim")]);
+    await until(() => events.some((e) => e.type === "removed"), "the removal from the re-read");
+    expect(events.map(shape)).toEqual(["recalled", "removed victim (resync)"]);
+    expect(running.server.delegations.stats.returned).toBe(returnedBefore + 1);
+    // Armed again: adds are notified as before.
+    expect((await settle(other, path, events)).map(shape)).toEqual([
+      "recalled",
+      "removed victim (resync)",
+    ]);
+    await w.close();
+  });
+
+  it("dfsctl watch prints the events and exits 0 after an interrupt, returning the delegation", async () => {
+    const { session: other } = await establish(running.port);
+    const { path } = await makeDir(other);
+    const out: string[] = [];
+    const err: string[] = [];
+    const ac = new AbortController();
+    let ready = false;
+    const exit = watchCommand(["--json", `127.0.0.1:${running.port}:${path}`], {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      signal: ac.signal,
+      onReady: () => (ready = true),
+    });
+    let exited = false;
+    void exit.then(() => (exited = true));
+    await until(() => ready || exited, "dfsctl watch to be armed");
+    expect(err).toEqual([expect.stringMatching(/^dfsctl watch: watching /)]);
+    const inForce = running.server.state.delegationCount;
+    await create(other, path, "hello");
+    await until(() => out.some((l) => l.includes('"hello"')), "the JSON line of the add");
+    ac.abort();
+    expect(await exit).toBe(EXIT_OK);
+    expect(running.server.state.delegationCount).toBe(inForce - 1);
+    const added: unknown = JSON.parse(out.find((l) => l.includes('"hello"'))!);
+    expect(added).toMatchObject({ type: "added", name: "hello", via: "notification" });
+    expect(err.join("\n")).toMatch(/watching 127\.0\.0\.1:\d+:\/export\/w/);
+  });
+});
+
+describe("watch over TCP, against a server without directory delegations", () => {
+  const running = useServer({ settings: { directoryDelegations: "none" } });
+
+  it("fails with DirectoryNotificationsUnavailableError, and dfsctl watch exits 3", async () => {
+    const router = new CallbackRouter();
+    const { session } = await establish(running.port, { onCallback: router.handler });
+    const err = await watch(session, router, "/export").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DirectoryNotificationsUnavailableError);
+    expect(String(err)).toMatch(/does not support directory delegations with notifications/);
+
+    const lines: string[] = [];
+    const status = await watchCommand([`127.0.0.1:${running.port}:/export`], {
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+      signal: new AbortController().signal,
+    });
+    expect(status).toBe(EXIT_UNSUPPORTED);
+    expect(lines.join("\n")).toMatch(/does not support directory delegations with notifications/);
+  });
+});
