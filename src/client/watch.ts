@@ -36,7 +36,9 @@ import type { NfsClientOptions } from "./client.js";
 import { NfsClient } from "./client.js";
 import type { DelayRetry } from "./files.js";
 import type { DirectoryChange } from "./notify.js";
+import * as ops from "./ops.js";
 import type { ClientSession } from "./session.js";
+import { failureOf } from "./session.js";
 import type { Armed, DirectoryEntry, DirectoryServer } from "./watch-server.js";
 import { SessionDirectoryServer } from "./watch-server.js";
 
@@ -588,6 +590,10 @@ export async function openWatchSession(
   try {
     await client.exchangeId(options.owner ?? `dittofs-watch-${process.pid}-${Date.now()}`);
     const session = await client.createSession();
+    // This client reclaims nothing (RFC 8881 §18.51): lets the session open files too.
+    const done = await session.compound([ops.reclaimComplete()]);
+    const err = failureOf(done.res);
+    if (err !== null) throw err;
     return { client, session, router };
   } catch (e) {
     client.destroy();

@@ -87,10 +87,15 @@ const remove = (name: string): nfs_argop4 => ({
   argop: nfs_opnum4.OP_REMOVE,
   opremove: { target: utf8.encode(name) },
 });
-const rename = (from: string, to: string): nfs_argop4 => ({
-  argop: nfs_opnum4.OP_RENAME,
-  oprename: { oldname: utf8.encode(from), newname: utf8.encode(to) },
-});
+/** RENAME within directory `fh` (after PUTFH `fh`: the saved and current filehandles are both it). */
+const rename = (fh: Uint8Array, from: string, to: string): nfs_argop4[] => [
+  { argop: nfs_opnum4.OP_SAVEFH },
+  ops.putfh(fh),
+  {
+    argop: nfs_opnum4.OP_RENAME,
+    oprename: { oldname: utf8.encode(from), newname: utf8.encode(to) },
+  },
+];
 function setMode(mode: number): nfs_argop4 {
   const w = new XdrWriter();
   encodefattr4_mode(w, mode);
@@ -103,6 +108,16 @@ function setMode(mode: number): nfs_argop4 {
   };
 }
 
+/** A client ready to open files (RECLAIM_COMPLETE sent: RFC 8881 §18.51). */
+async function peer(
+  running: Running,
+  options: Parameters<typeof establish>[1] = {},
+): Promise<ClientSession> {
+  const { session } = await establish(running.port, options);
+  expect((await session.compound([ops.reclaimComplete()])).status).toBe(nfsstat4.NFS4_OK);
+  return session;
+}
+
 /** A watcher: a client whose callbacks go through a router, and its events as they come. */
 async function watcher(
   running: Running,
@@ -110,7 +125,7 @@ async function watcher(
   options: WatchOptions,
 ): Promise<{ w: DirectoryWatch; events: WatchEvent[]; session: ClientSession }> {
   const router = new CallbackRouter();
-  const { session } = await establish(running.port, { onCallback: router.handler });
+  const session = await peer(running, { onCallback: router.handler });
   const w = await watch(session, router, path, options);
   const events: WatchEvent[] = [];
   void (async () => {
@@ -139,8 +154,9 @@ async function settle(
 function shape(ev: WatchEvent): string {
   switch (ev.type) {
     case "added":
+      return `added ${ev.name} (${ev.via})${ev.replaced ? " (replaced)" : ""}`;
     case "removed":
-      return `${ev.type} ${ev.name} (${ev.via})`;
+      return `removed ${ev.name} (${ev.via})`;
     case "renamed":
       return `renamed ${ev.from} -> ${ev.to}${ev.replaced ? " (replaced)" : ""}`;
     case "attributes":
@@ -158,7 +174,7 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
   const running = useServer(NOTIFYING);
 
   it("reports another client's creates, renames, links and removes once each, in order", async () => {
-    const { session: other } = await establish(running.port);
+    const other = await peer(running);
     const { path, fh } = await makeDir(other);
     await create(other, path, "before");
     const { w, events } = await watcher(running, path, { types: ["add", "remove", "rename"] });
@@ -167,7 +183,7 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
 
     await create(other, path, "a");
     await create(other, path, "b");
-    await run(other, fh, [rename("a", "c")]);
+    await run(other, fh, rename(fh, "a", "c"));
     // LINK: the saved filehandle is the file, the current one the directory.
     const c = await retryOnDelay(() =>
       other.compound([ops.putfh(fh), ops.lookup("c"), ops.getfh()]),
@@ -180,7 +196,7 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
       { argop: nfs_opnum4.OP_LINK, oplink: { newname: utf8.encode("d") } },
     ]);
     await run(other, fh, [remove("b")]);
-    await run(other, fh, [rename("before", "c")]);
+    await run(other, fh, rename(fh, "before", "c"));
 
     expect((await settle(other, path, events)).map(shape)).toEqual([
       "added a (notification)",
@@ -199,8 +215,39 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
     await w.close();
   });
 
+  it("reports renames into and out of the directory as adds and removes", async () => {
+    const other = await peer(running);
+    const watched = await makeDir(other);
+    const elsewhere = await makeDir(other);
+    await create(other, elsewhere.path, "incoming");
+    await create(other, elsewhere.path, "clobber");
+    await create(other, watched.path, "outgoing");
+    await create(other, watched.path, "clobber");
+    const { w, events } = await watcher(running, watched.path, {
+      types: ["add", "remove", "rename"],
+    });
+    // After PUTFH of the source directory: SAVEFH it, PUTFH the target, RENAME.
+    const across = (to: Uint8Array, a: string, b: string): nfs_argop4[] => [
+      { argop: nfs_opnum4.OP_SAVEFH },
+      ops.putfh(to),
+      {
+        argop: nfs_opnum4.OP_RENAME,
+        oprename: { oldname: utf8.encode(a), newname: utf8.encode(b) },
+      },
+    ];
+    await run(other, elsewhere.fh, across(watched.fh, "incoming", "arrived"));
+    await run(other, watched.fh, across(elsewhere.fh, "outgoing", "left"));
+    await run(other, elsewhere.fh, across(watched.fh, "clobber", "clobber"));
+    expect((await settle(other, watched.path, events)).map(shape)).toEqual([
+      "added arrived (notification)",
+      "removed outgoing (notification)",
+      "added clobber (notification) (replaced)",
+    ]);
+    await w.close();
+  });
+
   it("reports attribute changes of children with the attributes asked for", async () => {
-    const { session: other } = await establish(running.port);
+    const other = await peer(running);
     const { path, fh } = await makeDir(other);
     await create(other, path, "f");
     const { w, events } = await watcher(running, path, {
@@ -216,8 +263,23 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
     await w.close();
   });
 
+  it("reports the directory's own attribute changes", async () => {
+    const other = await peer(running);
+    const { path, fh } = await makeDir(other);
+    const { w, events } = await watcher(running, path, {
+      types: ["add", "directory-attributes"],
+      directoryAttributes: ["mode"],
+    });
+    expect(w.granted).toEqual(["add", "directory-attributes"]);
+    await run(other, fh, [setMode(0o700)]);
+    const seen = (await settle(other, path, events)).map(shape);
+    // Adding the marker may change the directory's attributes too; mode is what was asked.
+    expect(seen[0]).toBe("attributes directory  mode=700");
+    await w.close();
+  });
+
   it("tells the holder of its own adds and removes, without recalling its delegation", async () => {
-    const { session: other } = await establish(running.port);
+    const other = await peer(running);
     const { path, fh } = await makeDir(other);
     const { w, events, session } = await watcher(running, path, { types: ["add", "remove"] });
     const recalledBefore = running.server.delegations.stats.recalled;
@@ -232,7 +294,7 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
   });
 
   it("re-arms after a recall for a change it did not ask about, and reports it from the re-read", async () => {
-    const { session: other } = await establish(running.port);
+    const other = await peer(running);
     const { path, fh } = await makeDir(other);
     await create(other, path, "victim");
     const { w, events } = await watcher(running, path, { types: ["add"] });
@@ -251,7 +313,7 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
   });
 
   it("dfsctl watch prints the events and exits 0 after an interrupt, returning the delegation", async () => {
-    const { session: other } = await establish(running.port);
+    const other = await peer(running);
     const { path } = await makeDir(other);
     const out: string[] = [];
     const err: string[] = [];
