@@ -117,7 +117,10 @@ export function jsonLine(ev: WatchEvent, at: Date): string {
 function attrText(a: Attributes | null): string {
   if (a === null) return "";
   return Object.entries(plainAttrs(a))
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`)
+    .map(([k, v]) => {
+      if (k === "mode" && typeof v === "number") return `mode=0${v.toString(8)}`;
+      return `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`;
+    })
     .join(" ");
 }
 

@@ -49,7 +49,7 @@ describe("output", () => {
         },
         AT,
       ),
-    ).toBe(`14:03:04.567  added       ${"report.txt".padEnd(24)}  cookie=3 size=0 mode=420`);
+    ).toBe(`14:03:04.567  added       ${"report.txt".padEnd(24)}  cookie=3 size=0 mode=0644`);
     expect(tableLine({ type: "renamed", from: "a", to: "b", replaced: true }, AT)).toBe(
       `14:03:04.567  renamed     ${"a".padEnd(24)}  -> b (replaced)`,
     );
