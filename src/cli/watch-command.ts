@@ -4,17 +4,23 @@
 // delegation back and exits 0. Exit 3 says the server does not support them.
 
 import { parseArgs } from "node:util";
-import type { AttributeName, Attributes } from "../client/attrs.js";
-import { ATTRIBUTE_NAMES, isAttributeName } from "../client/attrs.js";
-import type { WatchEvent, WatchSession, WatchType } from "../client/watch.js";
+import type {
+  AttributeName,
+  Attributes,
+  WatchEvent,
+  WatchSession,
+  WatchType,
+} from "../client/index.js";
 import {
+  ATTRIBUTE_NAMES,
   DEFAULT_WATCH_TYPES,
   DirectoryNotificationsUnavailableError,
   WATCH_TYPES,
+  isAttributeName,
   isWatchType,
   openWatchSession,
   watch,
-} from "../client/watch.js";
+} from "../client/index.js";
 
 export const WATCH_USAGE = `usage: dfsctl watch [options] HOST[:PORT]:/path
 

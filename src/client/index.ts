@@ -40,14 +40,20 @@ export {
   DEFAULT_MAX_QUEUED_EVENTS,
   DEFAULT_REARM_RETRY,
   DEFAULT_WATCH_TYPES,
-  DirectoryNotificationsUnavailableError,
   DirectoryWatch,
-  WATCH_TYPES,
-  isWatchType,
   openWatchSession,
   watch,
 } from "./watch.js";
-export type { EndReason, WatchEvent, WatchOptions, WatchSession, WatchType } from "./watch.js";
+export type { WatchOptions, WatchSession } from "./watch.js";
+export {
+  DirectoryNotificationsUnavailableError,
+  NONE_GRANTED,
+  WATCH_TYPES,
+  WATCH_TYPE_BITS,
+  isWatchType,
+} from "./watch-events.js";
+export type { EndReason, WatchEvent, WatchType } from "./watch-events.js";
+export { DirectorySnapshot } from "./watch-snapshot.js";
 export { READDIR_MAXCOUNT, SessionDirectoryServer } from "./watch-server.js";
 export type {
   ArmRequest,

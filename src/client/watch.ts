@@ -27,94 +27,25 @@
 // - The lease is renewed while the watch runs (SEQUENCE every third of it).
 
 import type { CB_RECALL4args, nfstime4, stateid4 } from "../../generated/nfs4/index.js";
-import { notify_type4 } from "../../generated/nfs4/index.js";
-import type { AttributeName, Attributes } from "./attrs.js";
+import type { AttributeName } from "./attrs.js";
 import { attributeBit, bitmapOf } from "./attrs.js";
 import type { DelegationListener, Notification } from "./callback-router.js";
 import { CallbackRouter } from "./callback-router.js";
 import type { NfsClientOptions } from "./client.js";
 import { NfsClient } from "./client.js";
 import type { DelayRetry } from "./files.js";
-import type { DirectoryChange } from "./notify.js";
 import * as ops from "./ops.js";
 import type { ClientSession } from "./session.js";
 import { failureOf } from "./session.js";
+import type { EndReason, WatchEvent, WatchType } from "./watch-events.js";
+import {
+  DirectoryNotificationsUnavailableError,
+  NONE_GRANTED,
+  WATCH_TYPE_BITS,
+} from "./watch-events.js";
 import type { Armed, DirectoryEntry, DirectoryServer } from "./watch-server.js";
 import { SessionDirectoryServer } from "./watch-server.js";
-
-/** The notification types a watch can ask for (notify_type4, §20.4). */
-export type WatchType =
-  "child-attributes" | "directory-attributes" | "remove" | "add" | "rename" | "verifier";
-
-const TYPE_BITS: Readonly<Record<WatchType, number>> = {
-  "child-attributes": notify_type4.NOTIFY4_CHANGE_CHILD_ATTRS,
-  "directory-attributes": notify_type4.NOTIFY4_CHANGE_DIR_ATTRS,
-  remove: notify_type4.NOTIFY4_REMOVE_ENTRY,
-  add: notify_type4.NOTIFY4_ADD_ENTRY,
-  rename: notify_type4.NOTIFY4_RENAME_ENTRY,
-  verifier: notify_type4.NOTIFY4_CHANGE_COOKIE_VERIFIER,
-};
-
-export const WATCH_TYPES: readonly WatchType[] = [
-  "add",
-  "remove",
-  "rename",
-  "child-attributes",
-  "directory-attributes",
-  "verifier",
-];
-
-export function isWatchType(s: string): s is WatchType {
-  return s in TYPE_BITS;
-}
-
-/** Why a watch ended. */
-export type EndReason =
-  /** close(), break or return() of the iteration. */
-  | "stopped"
-  /** The AbortSignal fired. */
-  | "aborted"
-  /** maxQueuedEvents events waited for the consumer. */
-  | "overflow"
-  /** After a recall, the server would not grant the delegation again. */
-  | "rearm-failed"
-  /** A request failed (the connection, the session, the directory went away). */
-  | "error";
-
-export type WatchEvent =
-  | {
-      readonly type: "added";
-      readonly name: string;
-      readonly cookie: bigint | null;
-      readonly attrs: Attributes | null;
-      /** True when the entry replaced one of the same name (a rename over it). */
-      readonly replaced: boolean;
-      /** "notification": from CB_NOTIFY; "resync": found by re-reading after a recall. */
-      readonly via: "notification" | "resync";
-    }
-  | { readonly type: "removed"; readonly name: string; readonly via: "notification" | "resync" }
-  | {
-      readonly type: "renamed";
-      readonly from: string;
-      readonly to: string;
-      /** True when `to` existed and was replaced. */
-      readonly replaced: boolean;
-    }
-  | {
-      readonly type: "attributes";
-      /** A child's attributes, or the directory's own. */
-      readonly target: "child" | "directory";
-      /** The child's name; "" for the directory. */
-      readonly name: string;
-      readonly attrs: Attributes;
-    }
-  | { readonly type: "verifier" }
-  | {
-      readonly type: "recalled";
-      /** "recall": CB_RECALL; "revoked": the server revoked it; "undecodable": a CB_NOTIFY we could not read. */
-      readonly cause: "recall" | "revoked" | "undecodable";
-    }
-  | { readonly type: "ended"; readonly reason: EndReason; readonly detail: string };
+import { DirectorySnapshot } from "./watch-snapshot.js";
 
 export interface WatchOptions {
   /** Notification types to ask for. Default add, remove, rename. */
@@ -151,35 +82,9 @@ const DEFAULT_LEASE_SECONDS = 90;
 /** The shortest renewal period, ms: a guard against a zero or tiny lease_time. */
 const MIN_RENEW_MS = 100;
 
-/** The server grants no directory delegation with the notifications asked for. */
-export class DirectoryNotificationsUnavailableError extends Error {
-  /** What the server answered: a status name, "GDD4_UNAVAIL", or "no asked type granted". */
-  readonly why: string;
-  /** The types it did grant (none unless why is "no asked type granted"). */
-  readonly granted: readonly WatchType[];
-
-  constructor(path: string, why: string, granted: readonly WatchType[] = []) {
-    super(
-      granted.length === 0 && why !== "no asked type granted"
-        ? `${path}: the server does not support directory delegations with notifications (${why})`
-        : `${path}: the server did not grant the notification types asked for (granted: ${granted.join(", ") || "none"})`,
-    );
-    this.name = "DirectoryNotificationsUnavailableError";
-    this.why = why;
-    this.granted = granted;
-  }
-}
-
 function toNfstime(ms: number): nfstime4 {
   const whole = Math.max(0, Math.floor(ms));
   return { seconds: BigInt(Math.floor(whole / 1000)), nseconds: (whole % 1000) * 1_000_000 };
-}
-
-/** An added entry matches one already known: same cookie, else same fileid, else the name alone. */
-function sameEntry(known: DirectoryEntry, cookie: bigint | null, fileid: bigint | null): boolean {
-  if (cookie !== null && known.cookie !== null) return cookie === known.cookie;
-  if (fileid !== null && known.fileid !== null) return fileid === known.fileid;
-  return true;
 }
 
 type WorkItem =
@@ -211,7 +116,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     delay: nfstime4;
   };
   private readonly maxQueued: number;
-  private snapshot = new Map<string, DirectoryEntry>();
+  private snapshot = new DirectorySnapshot([]);
   private stateid: stateid4 | null = null;
   private unlisten: (() => void) | null = null;
   private readonly queue: WatchEvent[] = [];
@@ -239,7 +144,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     const child = (options.attributes ?? []).map(attributeBit);
     const dir = (options.directoryAttributes ?? options.attributes ?? []).map(attributeBit);
     this.request = {
-      types: this.types.map((t) => TYPE_BITS[t]),
+      types: this.types.map((t) => WATCH_TYPE_BITS[t]),
       childAttributes: child,
       dirAttributes: dir,
       delay: toNfstime(options.delay ?? 0),
@@ -274,7 +179,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     if (refused !== null) throw new DirectoryNotificationsUnavailableError(path, refused);
     if (w.granted.length === 0) {
       await w.returnDelegation();
-      throw new DirectoryNotificationsUnavailableError(path, "no asked type granted");
+      throw new DirectoryNotificationsUnavailableError(path, NONE_GRANTED);
     }
     const leaseMs = (dir.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000;
     const renewMs = Math.max(options.renewMs ?? leaseMs / 3, MIN_RENEW_MS);
@@ -287,7 +192,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
 
   /** The entries the watch believes the directory holds (a copy). */
   entries(): DirectoryEntry[] {
-    return [...this.snapshot.values()];
+    return this.snapshot.entries();
   }
 
   /** Ends the watch ("stopped") and resolves once the delegation is given back. */
@@ -347,21 +252,26 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
       stopExpecting();
     }
     const grantedBits = new Set(armed.types);
-    this.granted = this.types.filter((t) => grantedBits.has(TYPE_BITS[t]));
+    this.granted = this.types.filter((t) => grantedBits.has(WATCH_TYPE_BITS[t]));
     this.missingTypes = this.types.filter((t) => !this.granted.includes(t));
-    this.snapshot = new Map(armed.entries.map((e) => [e.name, e]));
+    this.snapshot = new DirectorySnapshot(armed.entries);
     for (const item of early) await this.handle(item);
     return null;
   }
 
-  /** DELEGRETURN of the current delegation, once; later callbacks for it are BAD_STATEID. */
-  private returnDelegation(): Promise<void> {
+  /** DELEGRETURN of the current delegation, once; later callbacks for it are NFS4ERR_BAD_STATEID. */
+  private async returnDelegation(): Promise<void> {
     const stateid = this.stateid;
+    const unlisten = this.unlisten;
     this.stateid = null;
-    this.unlisten?.();
     this.unlisten = null;
-    if (stateid === null) return Promise.resolve();
-    return this.server.giveBack(this.fh, stateid);
+    try {
+      // Until the server has it back, its CB_NOTIFYs are still answered NFS4_OK
+      // (and ignored: the next listing shows what they describe).
+      if (stateid !== null) await this.server.giveBack(this.fh, stateid);
+    } finally {
+      unlisten?.();
+    }
   }
 
   /**
@@ -393,12 +303,13 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     }
     // Whatever arm() applied from early notifications is already reported; the
     // rest of the difference is what happened while no delegation was held.
-    this.diff(before, this.snapshot);
+    for (const ev of this.snapshot.changesSince(before)) this.emit(ev);
   }
 
   /** Waits `ms`, or less if the watch ends meanwhile. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.ended) return resolve();
       const timer = setTimeout(() => {
         this.cancelPause = null;
         resolve();
@@ -408,31 +319,6 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
         resolve();
       };
     });
-  }
-
-  private diff(
-    before: ReadonlyMap<string, DirectoryEntry>,
-    after: Map<string, DirectoryEntry>,
-  ): void {
-    const changed = (a: DirectoryEntry, b: DirectoryEntry): boolean =>
-      a.fileid !== null && b.fileid !== null && a.fileid !== b.fileid;
-    for (const [name, old] of before) {
-      const now = after.get(name);
-      if (now === undefined || changed(old, now))
-        this.emit({ type: "removed", name, via: "resync" });
-    }
-    for (const [name, now] of after) {
-      const old = before.get(name);
-      if (old === undefined || changed(old, now))
-        this.emit({
-          type: "added",
-          name,
-          cookie: now.cookie,
-          attrs: now.fileid === null ? null : { fileid: now.fileid },
-          replaced: false,
-          via: "resync",
-        });
-    }
   }
 
   // --- the work chain ----------------------------------------------------------------
@@ -451,7 +337,10 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
         // that the re-read has shown; the diff reported them.
         if (this.stateid === null || !sameStateid(item.n.stateid, this.stateid)) return;
         if (!item.n.ok) return this.rearm("undecodable");
-        for (const c of item.n.changes) this.apply(c);
+        for (const c of item.n.changes) {
+          const ev = this.snapshot.apply(c);
+          if (ev !== null) this.emit(ev);
+        }
         return;
       case "recall":
         if (this.stateid === null || !sameStateid(item.stateid, this.stateid)) return;
@@ -469,60 +358,6 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
         }
         return;
       }
-    }
-  }
-
-  /** One change, applied to the snapshot and reported unless it is already known. */
-  private apply(c: DirectoryChange): void {
-    switch (c.kind) {
-      case "add": {
-        const known = this.snapshot.get(c.name);
-        const fileid = c.attrs?.fileid ?? null;
-        if (known !== undefined && c.replaced === null && sameEntry(known, c.cookie, fileid))
-          return;
-        if (c.replaced !== null && c.replaced.name !== c.name)
-          this.snapshot.delete(c.replaced.name);
-        this.snapshot.set(c.name, { name: c.name, cookie: c.cookie, fileid });
-        this.emit({
-          type: "added",
-          name: c.name,
-          cookie: c.cookie,
-          attrs: c.attrs,
-          replaced: c.replaced !== null || known !== undefined,
-          via: "notification",
-        });
-        return;
-      }
-      case "remove":
-        if (!this.snapshot.delete(c.name)) return;
-        this.emit({ type: "removed", name: c.name, via: "notification" });
-        return;
-      case "rename": {
-        const from = this.snapshot.get(c.from);
-        const to = this.snapshot.get(c.to);
-        // Already shown by the listing: the old name is gone and the new one is there.
-        if (from === undefined && to !== undefined && sameEntry(to, c.toCookie, null)) return;
-        this.snapshot.delete(c.from);
-        this.snapshot.set(c.to, { name: c.to, cookie: c.toCookie, fileid: from?.fileid ?? null });
-        this.emit({
-          type: "renamed",
-          from: c.from,
-          to: c.to,
-          replaced: c.replaced !== null || to !== undefined,
-        });
-        return;
-      }
-      case "child-attributes":
-        this.emit({ type: "attributes", target: "child", name: c.name, attrs: c.attrs });
-        return;
-      case "directory-attributes":
-        this.emit({ type: "attributes", target: "directory", name: "", attrs: c.attrs });
-        return;
-      case "verifier":
-        // Names stay, cookies do not (§10.9.1): forget them until the next listing.
-        for (const [name, e] of this.snapshot) this.snapshot.set(name, { ...e, cookie: null });
-        this.emit({ type: "verifier" });
-        return;
     }
   }
 

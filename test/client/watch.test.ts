@@ -12,8 +12,10 @@ import { decodeAttributes } from "../../src/client/attrs.js";
 import type { CallbackCallInfo } from "../../src/client/callback.js";
 import { CallbackRouter } from "../../src/client/callback-router.js";
 import { decodeChanges } from "../../src/client/notify.js";
-import type { WatchEvent, WatchOptions } from "../../src/client/watch.js";
-import { DirectoryNotificationsUnavailableError, DirectoryWatch } from "../../src/client/watch.js";
+import type { WatchOptions } from "../../src/client/watch.js";
+import { DirectoryWatch } from "../../src/client/watch.js";
+import type { WatchEvent } from "../../src/client/watch-events.js";
+import { DirectoryNotificationsUnavailableError } from "../../src/client/watch-events.js";
 import type {
   ArmRequest,
   ArmResult,
