@@ -38,6 +38,7 @@ export { decodeChanges } from "./notify.js";
 export type { DirectoryChange, RemovedEntry } from "./notify.js";
 export {
   DEFAULT_MAX_QUEUED_EVENTS,
+  DEFAULT_REARM_DELAY_MS,
   DEFAULT_REARM_RETRY,
   DEFAULT_WATCH_TYPES,
   DirectoryWatch,

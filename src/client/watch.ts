@@ -59,6 +59,11 @@ export interface WatchOptions {
   readonly signal?: AbortSignal;
   /** Events that may wait for the consumer before the watch ends with "overflow". Default 1024. */
   readonly maxQueuedEvents?: number;
+  /**
+   * How long to wait after giving a recalled delegation back before asking for
+   * a new one, ms. Default DEFAULT_REARM_DELAY_MS.
+   */
+  readonly rearmDelayMs?: number;
   /** How re-arming after a recall retries a temporary refusal. Default DEFAULT_REARM_RETRY. */
   readonly rearmRetry?: DelayRetry;
   /** Lease renewal period, ms. Default a third of the server's lease_time (30 s if unknown). */
@@ -67,6 +72,14 @@ export interface WatchOptions {
 
 export const DEFAULT_WATCH_TYPES: readonly WatchType[] = ["add", "remove", "rename"];
 export const DEFAULT_MAX_QUEUED_EVENTS = 1024;
+/**
+ * The wait before re-arming, ms. A recall means another client's change was
+ * answered NFS4ERR_DELAY until the delegation came back; asking again at once
+ * could take a new delegation before that client retries, recalled again by
+ * its retry, and so on for ever. One second is longer than the first retry of
+ * the Linux client (100 ms) and of this library (retryOnDelay, 20 ms).
+ */
+export const DEFAULT_REARM_DELAY_MS = 1000;
 /**
  * Re-arming retries for five minutes, waiting at most 5 s between tries: longer
  * than the usual recall cooldowns (30 s here; Linux nfsd's is similar).
@@ -126,6 +139,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
   private givenBack: Promise<void> = Promise.resolve();
   private readonly signal: AbortSignal | undefined;
   private readonly rearmRetry: DelayRetry;
+  private readonly rearmDelayMs: number;
   private cancelPause: (() => void) | null = null;
   private readonly onAbort = (): void => this.end("aborted", "the AbortSignal fired");
 
@@ -152,6 +166,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     this.maxQueued = options.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS;
     this.signal = options.signal;
     this.rearmRetry = options.rearmRetry ?? DEFAULT_REARM_RETRY;
+    this.rearmDelayMs = options.rearmDelayMs ?? DEFAULT_REARM_DELAY_MS;
   }
 
   /**
@@ -285,6 +300,10 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     this.emit({ type: "recalled", cause });
     if (this.ended) return;
     await this.returnDelegation();
+    // The change that caused the recall was answered NFS4ERR_DELAY: let its
+    // client retry it before asking again, or each retry meets a new delegation.
+    await this.pause(this.rearmDelayMs);
+    if (this.ended) return;
     const before = this.snapshot;
     let waited = 0;
     let next = this.rearmRetry.initialMs;

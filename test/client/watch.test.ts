@@ -145,6 +145,7 @@ async function started(
   const router = new CallbackRouter();
   const w = await DirectoryWatch.start(server, router, "/export/d", {
     types: ["add", "remove", "rename", "child-attributes", "directory-attributes", "verifier"],
+    rearmDelayMs: 0,
     ...options,
   });
   return { w, router };
@@ -333,7 +334,10 @@ describe("DirectoryWatch", () => {
       );
     };
     router = new CallbackRouter();
-    const w = await DirectoryWatch.start(server, router, "/export/d", { types: ["add", "remove"] });
+    const w = await DirectoryWatch.start(server, router, "/export/d", {
+      types: ["add", "remove"],
+      rearmDelayMs: 0,
+    });
     await send(router, cbNotify(server.stateid(), FH, notify(add("later", 7n))));
     expect(await take(w, 1)).toMatchObject([{ type: "added", name: "later" }]);
     expect(w.entries().map((e) => e.name)).toEqual(["raced", "later"]);
@@ -395,10 +399,20 @@ describe("DirectoryWatch", () => {
       server.entries = [];
       void router.handler(cbRecall(stateid, FH), INFO);
     };
-    const w = await DirectoryWatch.start(server, router, "/export/d");
+    const w = await DirectoryWatch.start(server, router, "/export/d", { rearmDelayMs: 0 });
     expect(await take(w, 1)).toEqual([{ type: "recalled", cause: "recall" }]);
     expect(server.log).toEqual(["arm 1", "return 1", "arm 2"]);
     await w.close();
+  });
+
+  it("waits rearmDelayMs after giving back before asking again; close() cuts the wait short", async () => {
+    const server = new FakeServer();
+    const { w, router } = await started(server, { rearmDelayMs: 60_000 });
+    await send(router, cbRecall(server.stateid(), FH));
+    expect(await take(w, 1)).toEqual([{ type: "recalled", cause: "recall" }]);
+    await new Promise((r) => setImmediate(r));
+    await w.close();
+    expect(server.log).toEqual(["arm 1", "return 1"]);
   });
 
   it("retries re-arming while the server declines after its recall", async () => {

@@ -34,7 +34,6 @@ import type { DirectoryWatch } from "../../src/client/watch.js";
 import { EXIT_OK, EXIT_UNSUPPORTED, watchCommand } from "../../src/cli/watch-command.js";
 import { bitmapOf } from "../../src/nfs/attrs/index.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
-import { NFS_SETTING_CHOICES } from "../../src/nfs/settings.js";
 import { XdrWriter } from "../../src/xdr/index.js";
 import type { Running } from "./support.js";
 import { establish, until, useServer } from "./support.js";
@@ -42,7 +41,7 @@ import { establish, until, useServer } from "./support.js";
 const utf8 = new TextEncoder();
 
 /** The server's settings for directory delegations with notifications. */
-const NOTIFYING: NfsServerOptions = { settings: { recallCooldownSec: 1 } };
+const NOTIFYING: NfsServerOptions = { settings: { directoryDelegations: "notifications" } };
 
 let dirs = 0;
 
@@ -166,11 +165,7 @@ function shape(ev: WatchEvent): string {
   }
 }
 
-/** Until the server grants notifications (directoryDelegations "notifications"), these wait. */
-const SERVER_NOTIFIES =
-  NFS_SETTING_CHOICES.directoryDelegations?.includes("notifications") ?? false;
-
-describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifies", () => {
+describe("watch over TCP, against a server that notifies", () => {
   const running = useServer(NOTIFYING);
 
   it("reports another client's creates, renames, links and removes once each, in order", async () => {
@@ -299,10 +294,13 @@ describe.skipIf(!SERVER_NOTIFIES)("watch over TCP, against a server that notifie
     await create(other, path, "victim");
     const { w, events } = await watcher(running, path, { types: ["add"] });
     expect(w.granted).toEqual(["add"]);
-    const returnedBefore = running.server.delegations.stats.returned;
+    const { returned: returnedBefore, recalled: recalledBefore } = running.server.delegations.stats;
     await run(other, fh, [remove("victim")]);
     await until(() => events.some((e) => e.type === "removed"), "the removal from the re-read");
     expect(events.map(shape)).toEqual(["recalled", "removed victim (resync)"]);
+    // One recall: the watch waited (rearmDelayMs) before asking again, so the
+    // REMOVE's retry after NFS4ERR_DELAY went through rather than meet a new delegation.
+    expect(running.server.delegations.stats.recalled).toBe(recalledBefore + 1);
     expect(running.server.delegations.stats.returned).toBe(returnedBefore + 1);
     // Armed again: adds are notified as before.
     expect((await settle(other, path, events)).map(shape)).toEqual([
