@@ -164,9 +164,8 @@ const HEADER = `${"TIME".padEnd(12)}  ${"EVENT".padEnd(10)}  ${"NAME".padEnd(24)
 
 function defaultSignal(): AbortSignal {
   const ac = new AbortController();
-  const stop = (): void => ac.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.once("SIGINT", () => ac.abort("interrupted (SIGINT)"));
+  process.once("SIGTERM", () => ac.abort("terminated (SIGTERM)"));
   return ac.signal;
 }
 

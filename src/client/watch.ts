@@ -56,6 +56,7 @@ export interface WatchOptions {
   readonly directoryAttributes?: readonly AttributeName[];
   /** How long the server may hold attribute notifications to batch them, ms. Default 0. */
   readonly delay?: number;
+  /** Ends the watch ("aborted"; the event's detail is the abort reason when it is a string). */
   readonly signal?: AbortSignal;
   /** Events that may wait for the consumer before the watch ends with "overflow". Default 1024. */
   readonly maxQueuedEvents?: number;
@@ -141,7 +142,10 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
   private readonly rearmRetry: DelayRetry;
   private readonly rearmDelayMs: number;
   private cancelPause: (() => void) | null = null;
-  private readonly onAbort = (): void => this.end("aborted", "the AbortSignal fired");
+  private readonly onAbort = (): void => {
+    const reason: unknown = this.signal?.reason;
+    this.end("aborted", typeof reason === "string" ? reason : "the AbortSignal fired");
+  };
 
   private constructor(
     server: DirectoryServer,
