@@ -539,7 +539,8 @@ describe("DirectoryWatch", () => {
     revoked = false;
     expect(ev).toEqual({ type: "recalled", cause: "revoked" });
     // Revoked and freed: nothing to give back; armed again.
-    await w.close();
+    while (server.log.length < 2) await new Promise((r) => setTimeout(r, 5));
     expect(server.log.slice(0, 2)).toEqual(["arm 1", "arm 2"]);
+    await w.close();
   });
 });
