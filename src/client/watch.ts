@@ -17,9 +17,9 @@
 //   them (§20.4.1).
 // - A CB_RECALL (the server could not notify a change: a type not granted, its
 //   queue overflowed — §10.9.4), a revocation, or a notification that does not
-//   decode: report `recalled`, DELEGRETURN, arm again, and report what changed
-//   in between as added/removed events from diffing the old snapshot against
-//   the new listing by name and fileid.
+//   decode: report `recalled`, DELEGRETURN, wait rearmDelayMs, arm again, and
+//   report what changed in between as added/removed events from diffing the
+//   old snapshot against the new listing by name and fileid.
 // - Everything runs through one chain of work, so changes are applied in the
 //   order they arrived and never during a re-arm.
 // - Events wait for a slow consumer in a queue bounded by maxQueuedEvents;
@@ -83,7 +83,8 @@ export const DEFAULT_MAX_QUEUED_EVENTS = 1024;
 export const DEFAULT_REARM_DELAY_MS = 1000;
 /**
  * Re-arming retries for five minutes, waiting at most 5 s between tries: longer
- * than the usual recall cooldowns (30 s here; Linux nfsd's is similar).
+ * than the usual recall cooldowns (this server's nfs.recallCooldownSec is 30 s by
+ * default; Linux nfsd blocks a recalled file for 30 to 60 s).
  */
 export const DEFAULT_REARM_RETRY: DelayRetry = { initialMs: 100, maxMs: 5_000, totalMs: 300_000 };
 /** Refusals of GET_DIR_DELEGATION that may pass (§18.39.3: the server "may" grant later). */
@@ -295,9 +296,9 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
 
   /**
    * After a recall or revocation: give back, arm again, report the difference.
-   * A server declines a directory it recalled lately for a while (Linux nfsd
-   * and this project's server both do, against recall storms), answering
-   * GDD4_UNAVAIL or NFS4ERR_DIRDELEG_UNAVAIL: those are retried with a
+   * A server may decline a directory it recalled lately for a while (against
+   * recall storms; this project's server does for caching-only delegations),
+   * answering GDD4_UNAVAIL or NFS4ERR_DIRDELEG_UNAVAIL: those are retried with a
    * doubling wait bounded by rearmRetry; changes made meanwhile show in the diff.
    */
   private async rearm(cause: "recall" | "revoked" | "undecodable"): Promise<void> {
