@@ -58,7 +58,10 @@ export interface WatchOptions {
   readonly delay?: number;
   /** Ends the watch ("aborted"; the event's detail is the abort reason when it is a string). */
   readonly signal?: AbortSignal;
-  /** Events that may wait for the consumer before the watch ends with "overflow". Default 1024. */
+  /**
+   * Events that may wait for the consumer, and callbacks that may wait to be
+   * applied (during a re-arm), before the watch ends with "overflow". Default 1024.
+   */
   readonly maxQueuedEvents?: number;
   /**
    * How long to wait after giving a recalled delegation back before asking for
@@ -143,6 +146,8 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
   private readonly rearmRetry: DelayRetry;
   private readonly rearmDelayMs: number;
   private cancelPause: (() => void) | null = null;
+  /** Work items chained but not yet started. */
+  private waiting = 0;
   private readonly onAbort = (): void => {
     const reason: unknown = this.signal?.reason;
     this.end("aborted", typeof reason === "string" ? reason : "the AbortSignal fired");
@@ -201,6 +206,7 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
       await w.returnDelegation();
       throw new DirectoryNotificationsUnavailableError(path, NONE_GRANTED);
     }
+    if (w.ended) return w; // it overflowed while arming: its consumer sees why
     const leaseMs = (dir.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000;
     const renewMs = Math.max(options.renewMs ?? leaseMs / 3, MIN_RENEW_MS);
     w.renewTimer = setInterval(() => w.enqueue({ kind: "renew" }), renewMs);
@@ -248,9 +254,14 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
    */
   private async arm(): Promise<string | null> {
     const early: WorkItem[] = [];
+    let earlyOverflow = false;
+    const keep = (item: WorkItem): void => {
+      if (early.length < this.maxQueued) early.push(item);
+      else earlyOverflow = true;
+    };
     const buffer: DelegationListener = {
-      onNotify: (n) => early.push({ kind: "notify", n }),
-      onRecall: (r) => early.push({ kind: "recall", stateid: r.stateid }),
+      onNotify: (n) => keep({ kind: "notify", n }),
+      onRecall: (r) => keep({ kind: "recall", stateid: r.stateid }),
     };
     const stopExpecting = this.router.expect(this.fh, buffer);
     let armed: Armed;
@@ -275,7 +286,9 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     this.granted = this.types.filter((t) => grantedBits.has(WATCH_TYPE_BITS[t]));
     this.missingTypes = this.types.filter((t) => !this.granted.includes(t));
     this.snapshot = new DirectorySnapshot(armed.entries);
-    for (const item of early) await this.handle(item);
+    if (earlyOverflow)
+      this.end("overflow", `${this.maxQueued} callbacks arrived while arming (maxQueuedEvents)`);
+    else for (const item of early) await this.handle(item);
     return null;
   }
 
@@ -347,10 +360,19 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
 
   // --- the work chain ----------------------------------------------------------------
 
+  /** Chains `item` after the work before it; callbacks waiting there count against maxQueuedEvents. */
   private enqueue(item: WorkItem): void {
     if (this.ended) return;
+    if (this.waiting >= this.maxQueued) {
+      this.end("overflow", `${this.maxQueued} callbacks waited to be applied (maxQueuedEvents)`);
+      return;
+    }
+    this.waiting++;
     this.work = this.work
-      .then(() => (this.ended ? undefined : this.handle(item)))
+      .then(() => {
+        this.waiting--;
+        return this.ended ? undefined : this.handle(item);
+      })
       .catch((e: unknown) => this.end("error", e instanceof Error ? e.message : String(e)));
   }
 

@@ -374,6 +374,19 @@ describe("DirectoryWatch", () => {
     );
   });
 
+  it("ends with 'overflow' when more callbacks arrive while arming than it may hold", async () => {
+    const server = new FakeServer();
+    const router = new CallbackRouter();
+    server.duringArm = (stateid) => {
+      for (const name of ["a", "b", "c"])
+        void router.handler(cbNotify(stateid, FH, notify(add(name, 1n))), INFO);
+    };
+    const w = await DirectoryWatch.start(server, router, "/export/d", { maxQueuedEvents: 2 });
+    expect(await take(w, 5)).toMatchObject([{ type: "ended", reason: "overflow" }]);
+    await w.close();
+    expect(server.log).toEqual(["arm 1", "return 1"]);
+  });
+
   it("re-reads the directory after a CB_NOTIFY it cannot decode, which it answers NFS4ERR_BADXDR", async () => {
     const server = new FakeServer();
     const { w, router } = await started(server);
