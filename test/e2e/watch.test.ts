@@ -2,9 +2,9 @@
 // NfsServer over TCP (RFC 8881 §10.9, §18.39, §20.4): a second client changes
 // the watched directory and the watch reports each change once, in order; a
 // change of a type not granted recalls the delegation, and the re-armed watch
-// reports it from the re-read listing; a server without directory delegations
-// fails the watch with DirectoryNotificationsUnavailableError and dfsctl with
-// exit status 3. "Once" is shown without timing: after the changes a marker
+// reports it from the re-read listing; a server without directory delegations,
+// or with caching-only ones, fails the watch with
+// DirectoryNotificationsUnavailableError and dfsctl with exit status 3. "Once" is shown without timing: after the changes a marker
 // file is created, and once its event arrives the events before it must be
 // exactly those expected.
 
@@ -22,6 +22,7 @@ import type { ClientSession, WatchEvent, WatchOptions } from "../../src/client/i
 import {
   CallbackRouter,
   DirectoryNotificationsUnavailableError,
+  NONE_GRANTED,
   closeFile,
   failureOf,
   openFile,
@@ -357,5 +358,28 @@ describe("watch over TCP, against a server without directory delegations", () =>
     });
     expect(status).toBe(EXIT_UNSUPPORTED);
     expect(lines.join("\n")).toMatch(/does not support directory delegations with notifications/);
+  });
+});
+
+describe("watch over TCP, against a server whose directory delegations carry no notifications", () => {
+  const running = useServer({ settings: { directoryDelegations: "caching" } });
+
+  it("fails saying no asked type was granted, returns the delegation, and dfsctl exits 3", async () => {
+    const router = new CallbackRouter();
+    const session = await peer(running, { onCallback: router.handler });
+    const inForce = running.server.state.delegationCount;
+    const err = await watch(session, router, "/export").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DirectoryNotificationsUnavailableError);
+    expect(err).toMatchObject({ why: NONE_GRANTED });
+    expect(String(err)).toMatch(/did not grant the notification types asked for/);
+    expect(running.server.state.delegationCount).toBe(inForce);
+
+    const lines: string[] = [];
+    const status = await watchCommand([`127.0.0.1:${running.port}:/export`], {
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+      signal: new AbortController().signal,
+    });
+    expect(status).toBe(EXIT_UNSUPPORTED);
   });
 });
