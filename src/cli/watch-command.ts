@@ -13,6 +13,7 @@ import type {
 } from "../client/index.js";
 import {
   ATTRIBUTE_NAMES,
+  DEFAULT_WATCH_ATTRIBUTES,
   DEFAULT_WATCH_TYPES,
   DirectoryNotificationsUnavailableError,
   WATCH_TYPES,
@@ -30,7 +31,8 @@ directory delegations with CB_NOTIFY), until interrupted (Ctrl-C).
   --json               one JSON object per line instead of a table
   --types LIST         notification types, comma-separated (default ${DEFAULT_WATCH_TYPES.join(",")}):
                        ${WATCH_TYPES.join(", ")}
-  --attributes LIST    attributes reported with adds and attribute changes, comma-separated:
+  --attributes LIST    attributes reported with adds and attribute changes, comma-separated
+                       (default with attribute types: ${DEFAULT_WATCH_ATTRIBUTES.join(",")}):
                        ${ATTRIBUTE_NAMES.join(", ")}
   --delay MS           how long the server may hold attribute changes to batch them (default 0)
   --uid N, --gid N     the AUTH_SYS identity (default 0, 0)
@@ -247,6 +249,8 @@ export async function watchCommand(
     await w.close();
     return status;
   } catch (e) {
+    // Interrupted before the watch started: nothing to report.
+    if (signal.aborted) return EXIT_OK;
     if (e instanceof DirectoryNotificationsUnavailableError) {
       io.err(`dfsctl watch: ${e.message}`);
       return EXIT_UNSUPPORTED;

@@ -50,7 +50,10 @@ import { DirectorySnapshot } from "./watch-snapshot.js";
 export interface WatchOptions {
   /** Notification types to ask for. Default add, remove, rename. */
   readonly types?: readonly WatchType[];
-  /** Attributes of children to be notified of (gdda_child_attributes). Default none. */
+  /**
+   * Attributes of children to be notified of (gdda_child_attributes). Default
+   * DEFAULT_WATCH_ATTRIBUTES when `types` asks for attribute changes, else none.
+   */
   readonly attributes?: readonly AttributeName[];
   /** Attributes of the directory (gdda_dir_attributes). Default: `attributes`. */
   readonly directoryAttributes?: readonly AttributeName[];
@@ -76,6 +79,13 @@ export interface WatchOptions {
 
 export const DEFAULT_WATCH_TYPES: readonly WatchType[] = ["add", "remove", "rename"];
 export const DEFAULT_MAX_QUEUED_EVENTS = 1024;
+/** The attributes asked for when attribute changes are watched and none are named. */
+export const DEFAULT_WATCH_ATTRIBUTES: readonly AttributeName[] = [
+  "change",
+  "size",
+  "mode",
+  "timeModify",
+];
 /**
  * The wait before re-arming, ms. A recall means another client's change was
  * answered NFS4ERR_DELAY until the delegation came back; asking again at once
@@ -165,8 +175,13 @@ export class DirectoryWatch implements AsyncIterable<WatchEvent> {
     this.path = path;
     this.fh = fh;
     this.types = [...new Set(options.types ?? DEFAULT_WATCH_TYPES)];
-    const child = (options.attributes ?? []).map(attributeBit);
-    const dir = (options.directoryAttributes ?? options.attributes ?? []).map(attributeBit);
+    // Attribute notifications with an empty mask would say nothing.
+    const asksAttributes = this.types.some(
+      (t) => t === "child-attributes" || t === "directory-attributes",
+    );
+    const attributes = options.attributes ?? (asksAttributes ? DEFAULT_WATCH_ATTRIBUTES : []);
+    const child = attributes.map(attributeBit);
+    const dir = (options.directoryAttributes ?? attributes).map(attributeBit);
     this.request = {
       types: this.types.map((t) => WATCH_TYPE_BITS[t]),
       childAttributes: child,

@@ -7,8 +7,16 @@
 
 import { describe, expect, it } from "vitest";
 import type { CB_COMPOUND4args, CB_COMPOUND4res, stateid4 } from "../../generated/nfs4/index.js";
-import { nfs_cb_opnum4, nfsstat4, notify_type4 } from "../../generated/nfs4/index.js";
-import { decodeAttributes } from "../../src/client/attrs.js";
+import {
+  FATTR4_CHANGE,
+  FATTR4_MODE,
+  FATTR4_SIZE,
+  FATTR4_TIME_MODIFY,
+  nfs_cb_opnum4,
+  nfsstat4,
+  notify_type4,
+} from "../../generated/nfs4/index.js";
+import { bitmapOf, decodeAttributes } from "../../src/client/attrs.js";
 import type { CallbackCallInfo } from "../../src/client/callback.js";
 import { CallbackRouter } from "../../src/client/callback-router.js";
 import { decodeChanges } from "../../src/client/notify.js";
@@ -508,6 +516,17 @@ describe("DirectoryWatch", () => {
     expect(err).toBeInstanceOf(DirectoryNotificationsUnavailableError);
     expect(String(err)).toMatch(/did not grant the notification types asked for/);
     expect(server.log).toEqual(["arm 1", "return 1"]);
+  });
+
+  it("asks for the default attributes when it watches attribute changes without naming any", async () => {
+    const server = new FakeServer();
+    const { w } = await started(server, { types: ["add", "child-attributes"] });
+    const expected = bitmapOf([FATTR4_CHANGE, FATTR4_SIZE, FATTR4_MODE, FATTR4_TIME_MODIFY]);
+    expect(server.asked[0]).toMatchObject({ childAttributes: expected, dirAttributes: expected });
+    await w.close();
+    const { w: plain } = await started(server, { types: ["add"] });
+    expect(server.asked[1]).toMatchObject({ childAttributes: [], dirAttributes: [] });
+    await plain.close();
   });
 
   it("says which asked types were not granted", async () => {
