@@ -1,14 +1,28 @@
 // `dfsctl`: the DittoFS-TS control command.
 
-const USAGE = `usage: dfsctl <command>
+import { pathToFileURL } from "node:url";
+import { WATCH_USAGE, watchCommand } from "./watch-command.js";
 
-Controls a running dfs server. No commands exist yet.`;
+const USAGE = `usage: dfsctl <command> [options]
+
+Commands:
+  watch HOST[:PORT]:/path   print the changes made in a directory, as the server
+                            notifies them (NFSv4.1 directory delegations)
+
+Run 'dfsctl <command> --help' for a command's options.`;
 
 export async function main(args: readonly string[]): Promise<number> {
-  if (args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
-    console.log(USAGE);
+  const [command, ...rest] = args;
+  if (command === "--help" || command === "-h" || command === "help") {
+    console.log(rest[0] === "watch" ? WATCH_USAGE : USAGE);
     return 0;
   }
-  console.error(args.length === 0 ? USAGE : `dfsctl: unknown command '${args[0]}'\n\n${USAGE}`);
+  if (command === "watch") return watchCommand(rest);
+  console.error(command === undefined ? USAGE : `dfsctl: unknown command '${command}'\n\n${USAGE}`);
   return 2;
+}
+
+// Run directly (`tsx src/cli/dfsctl.ts watch …`), not only through bin/dfsctl.js.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }

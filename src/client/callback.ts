@@ -45,7 +45,7 @@ export type CallbackHandler = (
 ) => CB_COMPOUND4res | null | Promise<CB_COMPOUND4res | null>;
 
 /** CB_SEQUENCE answered as a fresh request on its slot (the client keeps no callback replay cache). */
-function cbSequenceResult(args: CB_SEQUENCE4args): nfs_cb_resop4 {
+export function cbSequenceResult(args: CB_SEQUENCE4args): nfs_cb_resop4 {
   return {
     resop: nfs_cb_opnum4.OP_CB_SEQUENCE,
     opcbsequence: {
@@ -62,7 +62,7 @@ function cbSequenceResult(args: CB_SEQUENCE4args): nfs_cb_resop4 {
 }
 
 /** Answers each operation in turn with `answer`, stopping at the first that fails (RFC 8881 §20). */
-function answerEach(
+export function answerEach(
   args: CB_COMPOUND4args,
   answer: (op: nfs_cb_argop4) => nfs_cb_resop4,
 ): CB_COMPOUND4res {

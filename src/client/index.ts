@@ -30,6 +30,41 @@ export {
   writeFile,
 } from "./files.js";
 export type { DelayRetry, OpenFile, OpenFileOptions, Retried, Sleep } from "./files.js";
+export { CallbackRouter } from "./callback-router.js";
+export type { CallbackRouterOptions, DelegationListener, Notification } from "./callback-router.js";
+export { ATTRIBUTE_NAMES, attributeBit, decodeAttributes, isAttributeName } from "./attrs.js";
+export type { AttributeName, Attributes } from "./attrs.js";
+export { decodeChanges } from "./notify.js";
+export type { DirectoryChange, RemovedEntry } from "./notify.js";
+export {
+  DEFAULT_MAX_QUEUED_EVENTS,
+  DEFAULT_REARM_DELAY_MS,
+  DEFAULT_REARM_RETRY,
+  DEFAULT_WATCH_ATTRIBUTES,
+  DEFAULT_WATCH_TYPES,
+  DirectoryWatch,
+  openWatchSession,
+  watch,
+} from "./watch.js";
+export type { WatchOptions, WatchSession } from "./watch.js";
+export {
+  DirectoryNotificationsUnavailableError,
+  NONE_GRANTED,
+  WATCH_TYPES,
+  WATCH_TYPE_BITS,
+  isWatchType,
+} from "./watch-events.js";
+export type { EndReason, WatchEvent, WatchType } from "./watch-events.js";
+export { DirectorySnapshot } from "./watch-snapshot.js";
+export { READDIR_MAXCOUNT, SessionDirectoryServer } from "./watch-server.js";
+export type {
+  ArmRequest,
+  ArmResult,
+  Armed,
+  DirectoryEntry,
+  DirectoryServer,
+  ResolvedDirectory,
+} from "./watch-server.js";
 export { cbStatusOf, resultOf, statusOf } from "../protocol/results.js";
 export type { ResultOf } from "../protocol/results.js";
 export * as ops from "./ops.js";

@@ -9,6 +9,7 @@ import type {
   channel_dir_from_client4,
   nfs_argop4,
   nfs_fh4,
+  nfstime4,
   openflag4,
   SEQUENCE4args,
   stable_how4,
@@ -155,6 +156,47 @@ export function setattrSize(stateid: stateid4, size: bigint): nfs_argop4 {
       obj_attributes: { attrmask: [1 << FATTR4_SIZE], attr_vals: w.finish() },
     },
   };
+}
+
+/** GET_DIR_DELEGATION of the current directory (RFC 8881 §18.39), never asking to be signalled. */
+export function getDirDelegation(
+  types: bitmap4,
+  childAttributes: bitmap4,
+  dirAttributes: bitmap4,
+  delay: nfstime4,
+): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_GET_DIR_DELEGATION,
+    opget_dir_delegation: {
+      gdda_signal_deleg_avail: false,
+      gdda_notification_types: types,
+      gdda_child_attr_delay: delay,
+      gdda_dir_attr_delay: delay,
+      gdda_child_attributes: childAttributes,
+      gdda_dir_attributes: dirAttributes,
+    },
+  };
+}
+
+/** READDIR of the current directory from `cookie` (0 and a zero verifier: from the start). */
+export function readdir(
+  cookie: bigint,
+  cookieverf: Uint8Array,
+  attrRequest: bitmap4,
+  maxcount: number,
+): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_READDIR,
+    opreaddir: { cookie, cookieverf, dircount: maxcount, maxcount, attr_request: attrRequest },
+  };
+}
+
+export function testStateid(stateids: readonly stateid4[]): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_TEST_STATEID, optest_stateid: { ts_stateids: [...stateids] } };
+}
+
+export function freeStateid(stateid: stateid4): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_FREE_STATEID, opfree_stateid: { fsa_stateid: stateid } };
 }
 
 export function delegreturn(stateid: stateid4): nfs_argop4 {
