@@ -11,7 +11,6 @@
 // directory delegations with notifications). Exit 0 only if so.
 
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +20,7 @@ import { nfs_ftype4, nfs_opnum4 } from "../../generated/nfs4/index.js";
 import type { WatchEvent } from "../../src/client/index.js";
 import { failureOf, openWatchSession, ops, watch } from "../../src/client/index.js";
 import { NfsServer } from "../../src/nfs/server.js";
+import { KERNELS, runGuest } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-watch -- [options]
 
@@ -30,11 +30,6 @@ const USAGE = `usage: npm run interop:kernel-watch -- [options]
                            (default $DITTOFS_SHARED or /work/shared)
   --out DIR                where logs go (default a new directory under the system temp dir)
   --verbose                echo the whole guest console`;
-
-const KERNELS: Readonly<Record<string, string>> = {
-  "6.1": "linux-image-cloud-amd64",
-  "6.12": "linux-image-6.12-cloud-amd64",
-};
 
 /** The guest's whole run (boot, mount, workload, umount) at most, seconds. */
 const GUEST_TIMEOUT_SEC = 300;
@@ -54,6 +49,14 @@ const EXPECTED = [
   "added d",
   "renamed d -> e",
   "removed e",
+  "added f",
+  "added g",
+  "renamed f -> g (replaced)",
+  "added s",
+  "added h",
+  "removed s",
+  "removed h",
+  "removed sub",
 ];
 
 function shape(ev: WatchEvent): string {
@@ -68,42 +71,6 @@ function shape(ev: WatchEvent): string {
     default:
       return ev.type;
   }
-}
-
-function runGuest(
-  shared: string,
-  kernelMeta: string,
-  vers: string,
-  port: number,
-  workload: string,
-  verbose: boolean,
-  log: (l: string) => void,
-): Promise<number> {
-  const child = spawn(
-    "bash",
-    [join(shared, "kclient", "run.sh"), String(port), "/export", workload, vers],
-    {
-      env: {
-        ...process.env,
-        KCLIENT_KERNEL_META: kernelMeta,
-        KCLIENT_TIMEOUT: String(GUEST_TIMEOUT_SEC),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let partial = "";
-  const echo = (chunk: Buffer): void => {
-    const lines = (partial + chunk.toString("utf8")).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      const l = line.replace(/\r$/, "");
-      if (verbose || /^(kwatch:|run\.sh:|KCLIENT-(PHASE|RESULT|ERROR|BOOT|WORKLOAD))/.test(l))
-        log(`  | ${l}`);
-    }
-  };
-  child.stdout.on("data", echo);
-  child.stderr.on("data", echo);
-  return new Promise((resolve) => child.on("close", (code) => resolve(code ?? 3)));
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -182,12 +149,18 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     log(`guest: booting ${KERNELS[values.kernel] ?? values.kernel}, NFSv${values.vers}`);
     guestRc = await runGuest(
-      values.shared,
-      KERNELS[values.kernel] ?? values.kernel,
-      values.vers,
+      {
+        shared: values.shared,
+        kernelMeta: KERNELS[values.kernel] ?? values.kernel,
+        exportPath: "/export",
+        vers: values.vers,
+        timeoutSec: GUEST_TIMEOUT_SEC,
+        verbose: values.verbose,
+        echo: /^(kwatch:|run\.sh:|KCLIENT-(RESULT|ERROR))/,
+      },
       port,
       workload,
-      values.verbose,
+      join(out, "console.log"),
       log,
     );
     const deadline = Date.now() + MARKER_WAIT_MS;
@@ -202,6 +175,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const at = events.findIndex((e) => e.type === "added" && e.name === MARKER);
   const seen = (at < 0 ? events : events.slice(0, at)).map(shape);
+  // Nothing but the end of the watch (close()) may follow the marker.
+  const after =
+    at < 0
+      ? []
+      : events
+          .slice(at + 1)
+          .filter((e) => e.type !== "ended")
+          .map(shape);
   const checks: [string, boolean, string][] = [
     ["guest run passed (mount, workload, umount)", guestRc === 0, `run.sh exit ${guestRc}`],
     ["the marker's add arrived", at >= 0, at >= 0 ? "yes" : "no"],
@@ -210,13 +191,15 @@ async function main(argv: readonly string[]): Promise<number> {
       JSON.stringify(seen) === JSON.stringify(EXPECTED),
       seen.join("; "),
     ],
+    ["nothing after the marker", after.length === 0, after.join("; ") || "nothing"],
   ];
   console.log(`\n=== kernel client changes, watched by the client library`);
   for (const [what, ok, detail] of checks)
     console.log(`${ok ? "PASS" : "FAIL"}  ${what}: ${detail}`);
   console.log(`expected: ${EXPECTED.join("; ")}`);
+  const n = server.delegations.notifications.stats;
   console.log(
-    `server: directory delegations granted ${server.delegations.stats.granted}, recalled ${server.delegations.stats.recalled}`,
+    `server: delegations granted ${server.delegations.stats.granted}, recalled ${server.delegations.stats.recalled}; CB_NOTIFY calls ${n.calls}, changes delivered ${n.delivered}`,
   );
   return checks.every(([, ok]) => ok) ? 0 : 1;
 }

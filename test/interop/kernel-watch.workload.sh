@@ -14,6 +14,14 @@ mv c sub/c                   # removed c (a rename out of the directory)
 echo four > d                # added d
 mv d e                       # renamed d -> e
 rm e                         # removed e
+echo five > f                # added f
+echo six > g                 # added g
+mv f g                       # renamed f -> g, replacing g
+ln -s g s                    # added s
+ln g h                       # added h
+rm s h                       # removed s, removed h
+rm sub/c                     # (inside sub: no event here)
+rmdir sub                    # removed sub
 echo done > "$KWATCH_MARKER" # added the marker
 cd ..
 echo "kwatch: workload done in $KWATCH_DIR: $(ls "$KWATCH_DIR" | tr '\n' ' ')"
