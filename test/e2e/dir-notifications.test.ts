@@ -755,6 +755,23 @@ describe("batching and the queue bound", () => {
     expect(after.calls - before.calls).toBeLessThan(7);
   });
 
+  it("a delay asked for beyond nfs.maxNotifyDelayMs is clamped to it", async () => {
+    const a = await party(running);
+    const b = await party(running);
+    const d = await makeDir(b, "clamped");
+    await createFile(b, d.fh, "f");
+    // An hour asked; the server holds attribute changes at most maxNotifyDelayMs (1 s).
+    await watch(a, d.fh, {
+      types: [notify_type4.NOTIFY4_CHANGE_CHILD_ATTRS],
+      child: [FATTR4_SIZE],
+      childDelayMs: 3_600_000,
+    });
+    await inDir(b, d.fh, [ops.lookup("f"), setattrOp({ size: 3n })]);
+    expect(await heardAll(running, a.holder, 1)).toEqual([
+      { type: "child-attrs", name: "f", attrs: { size: 3n } },
+    ]);
+  });
+
   it("one change more than the queue holds recalls the delegation instead", async () => {
     const a = await party(running);
     const b = await party(running);
@@ -856,5 +873,22 @@ describe("CB_NOTIFYs sized to the holder's back channel", () => {
     await until(() => a.holder.returns.length === 1, "the recall");
     expect((await a.holder.returns[0]!).status).toBe(ST.NFS4_OK);
     expect(a.holder.calls).toHaveLength(0);
+  });
+});
+
+describe("limits", () => {
+  const running = useServer({ settings: { maxDirDelegationsPerClient: 1 } });
+
+  it("a client holds at most nfs.maxDirDelegationsPerClient directory delegations", async () => {
+    const a = await party(running);
+    const b = await party(running);
+    const one = await makeDir(a, "one");
+    const two = await makeDir(a, "two");
+    const first = await watch(a, one.fh, { types: ENTRIES });
+    await expect(watch(a, two.fh, { types: ENTRIES })).rejects.toThrow("GDD4_UNAVAIL");
+    // Another client has its own allowance.
+    await watch(b, two.fh, { types: ENTRIES });
+    await inDir(a, one.fh, [ops.delegreturn(first.stateid)]);
+    await watch(a, two.fh, { types: ENTRIES });
   });
 });
