@@ -5,7 +5,10 @@
 // know: its size is unknown. Those attributes are reported by number in
 // `undecoded` rather than guessed at.
 
-import type { bitmap4, fattr4, nfstime4 } from "../../generated/nfs4/index.js";
+import type { fattr4, nfstime4 } from "../../generated/nfs4/index.js";
+import { bitsOf } from "../protocol/bitmap.js";
+
+export { bitmapOf, bitsOf } from "../protocol/bitmap.js";
 import {
   FATTR4_CHANGE,
   FATTR4_FILEID,
@@ -114,31 +117,6 @@ export function isAttributeName(name: string): name is AttributeName {
 /** The attribute number of `name` (RFC 8881 §5.6, §5.7). */
 export function attributeBit(name: AttributeName): number {
   return TABLE[name].bit;
-}
-
-/** A bitmap with exactly the given attributes (or notification types) set. */
-export function bitmapOf(bits: Iterable<number>): bitmap4 {
-  const out: number[] = [];
-  for (const bit of bits) {
-    const w = bit >>> 5;
-    while (out.length <= w) out.push(0);
-    out[w] = (out[w]! | (1 << (bit & 31))) >>> 0;
-  }
-  return out;
-}
-
-/** The bits set in `bm`, ascending. */
-export function bitsOf(bm: bitmap4): number[] {
-  const out: number[] = [];
-  for (let w = 0; w < bm.length; w++) {
-    let word = bm[w]! >>> 0;
-    while (word !== 0) {
-      const low = 31 - Math.clz32(word & -word);
-      out.push(w * 32 + low);
-      word = (word & ~(1 << low)) >>> 0;
-    }
-  }
-  return out;
 }
 
 /**

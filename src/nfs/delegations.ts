@@ -50,7 +50,7 @@ import { ACCESS_WRITE } from "../state/open-state.js";
 import type { NfsError } from "../state/slot-table.js";
 import { stateidOf } from "../state/stateid.js";
 import { XdrError, XdrReader } from "../xdr/index.js";
-import { bitmapOf, bitsOf, hasBit } from "./attrs/bitmap.js";
+import { bitmapOf, bitsOf, hasBit } from "../protocol/bitmap.js";
 import { DirectoryNotifications, type NotificationRequest } from "./dir-notifications.js";
 import type { NfsSettings } from "./settings.js";
 

@@ -26,7 +26,7 @@ import {
 } from "../../../generated/nfs4/index.js";
 import type { NfsErrorStatus, SetAttributes, TimeToSet } from "../../fs/backend.js";
 import { XdrError, XdrReader } from "../../xdr/index.js";
-import { bitmapOf, bitsOf } from "./bitmap.js";
+import { bitmapOf, bitsOf } from "../../protocol/bitmap.js";
 import { ATTR_BY_BIT } from "./table.js";
 
 /** The settable attributes of a fattr4, as the client sent them. */

@@ -11,7 +11,7 @@ import {
   type nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import { XdrWriter } from "../../xdr/index.js";
-import { bitmapOf, bitsOf, intersect, isEmpty } from "./bitmap.js";
+import { bitmapOf, bitsOf, intersect, isEmpty } from "../../protocol/bitmap.js";
 import { ATTR_BY_BIT, STATS_ATTRS, WRITE_ONLY_ATTRS, type AttrSource } from "./table.js";
 
 // One scratch writer for every call: encodeAttrs never awaits, so calls cannot

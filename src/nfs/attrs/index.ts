@@ -1,6 +1,6 @@
 // fattr4 support: the supported-attribute table, encoding for GETATTR/READDIR,
 // decoding of settable attributes, and bitmap4 helpers.
-export * from "./bitmap.js";
+export * from "../../protocol/bitmap.js";
 export * from "./decode.js";
 export * from "./encode.js";
 export * from "./open-arguments.js";

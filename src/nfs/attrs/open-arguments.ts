@@ -13,7 +13,7 @@ import {
   open_args_share_deny4,
   type open_arguments4,
 } from "../../../generated/nfs4/index.js";
-import { bitmapOf } from "./bitmap.js";
+import { bitmapOf } from "../../protocol/bitmap.js";
 
 /** The value of fattr4_open_arguments. */
 export const OPEN_ARGUMENTS: open_arguments4 = {

@@ -121,7 +121,7 @@ import {
 import type { FileAttributes, FileHandle, FsCapabilities, FsStats } from "../../fs/backend.js";
 import type { XdrWriter } from "../../xdr/index.js";
 import type { NfsSettings } from "../settings.js";
-import { bitmapOf } from "./bitmap.js";
+import { bitmapOf } from "../../protocol/bitmap.js";
 import { OPEN_ARGUMENTS } from "./open-arguments.js";
 
 /** Everything an attribute value can be derived from, for one object. */

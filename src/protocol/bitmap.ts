@@ -1,8 +1,9 @@
-// bitmap4 helpers (RFC 8881 §3.3): attribute n is bit (n mod 32) of word
-// floor(n / 32). Bitmaps from the wire may have any number of words, including
-// trailing zero words; the ones we build have none.
+// bitmap4 helpers (RFC 8881 §3.3), shared by the server and the client
+// library: attribute n is bit (n mod 32) of word floor(n / 32). Bitmaps from
+// the wire may have any number of words, including trailing zero words; the
+// ones we build have none.
 
-import type { bitmap4 } from "../../../generated/nfs4/index.js";
+import type { bitmap4 } from "../../generated/nfs4/index.js";
 
 /** True when attribute `bit` is set in `bm`. */
 export function hasBit(bm: bitmap4, bit: number): boolean {
