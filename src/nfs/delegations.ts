@@ -278,9 +278,9 @@ export class Delegations {
     if (policy === "none") return null;
     const fileKey = keyOf(fh);
     const terms = policy === "notifications" ? this.notifications.negotiate(asked) : null;
-    // A delegation told of changes is not recalled by the ones it is told of:
-    // granting it right after a recall starts no recall ping-pong, and a
-    // watching client re-arms at once.
+    // A delegation told of changes is not recalled by the ones it is told of,
+    // so it skips the recall cooldown (a watching client re-arms at once) —
+    // but not while a change it was recalled for still waits for its retry.
     const notified = terms !== null && terms.types !== 0;
     if (this.declined(client, fileKey, !notified) !== null) return null;
     if (this.awaitingChange.has(fileKey)) return null;
