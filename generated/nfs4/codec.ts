@@ -92,6 +92,8 @@ import type {
   GETDEVICELIST4resok,
   GETFH4res,
   GETFH4resok,
+  GETXATTR4args,
+  GETXATTR4res,
   GET_DIR_DELEGATION4args,
   GET_DIR_DELEGATION4res,
   GET_DIR_DELEGATION4res_non_fatal,
@@ -116,6 +118,9 @@ import type {
   LINK4args,
   LINK4res,
   LINK4resok,
+  LISTXATTRS4args,
+  LISTXATTRS4res,
+  LISTXATTRS4resok,
   LOCK4args,
   LOCK4denied,
   LOCK4res,
@@ -166,6 +171,8 @@ import type {
   REMOVE4args,
   REMOVE4res,
   REMOVE4resok,
+  REMOVEXATTR4args,
+  REMOVEXATTR4res,
   RENAME4args,
   RENAME4res,
   RENAME4resok,
@@ -190,6 +197,8 @@ import type {
   SETCLIENTID4resok,
   SETCLIENTID_CONFIRM4args,
   SETCLIENTID_CONFIRM4res,
+  SETXATTR4args,
+  SETXATTR4res,
   SET_SSV4args,
   SET_SSV4res,
   SET_SSV4resok,
@@ -456,6 +465,7 @@ import type {
   server_owner4,
   sessionid4,
   settime4,
+  setxattr_option4,
   slotid4,
   specdata4,
   ssa_digest_input4,
@@ -489,6 +499,8 @@ import type {
   verifier4,
   why_no_delegation4,
   write_response4,
+  xattrkey4,
+  xattrvalue4,
 } from "./types.js";
 
 export function decodeint32_t(r: XdrReader): int32_t {
@@ -543,7 +555,7 @@ export function encodenfs_ftype4(w: XdrWriter, v: nfs_ftype4): void {
   w.writeInt(v);
 }
 
-/** Whether `v` is a value of nfsstat4 (0–2, 5, 6, 13, 17, 18, 20–22, 27, 28, 30, 31, 63, 66, 69, 70, 10001, 10003–10072 or 10074–10094). */
+/** Whether `v` is a value of nfsstat4 (0–2, 5, 6, 13, 17, 18, 20–22, 27, 28, 30, 31, 63, 66, 69, 70, 10001, 10003–10072 or 10074–10096). */
 export function isnfsstat4(v: number): v is nfsstat4 {
   return (
     Number.isInteger(v) &&
@@ -564,7 +576,7 @@ export function isnfsstat4(v: number): v is nfsstat4 {
       v === 70 ||
       v === 10001 ||
       (v >= 10003 && v <= 10072) ||
-      (v >= 10074 && v <= 10094))
+      (v >= 10074 && v <= 10096))
   );
 }
 
@@ -850,6 +862,24 @@ export function decodepolicy4(r: XdrReader): policy4 {
 
 export function encodepolicy4(w: XdrWriter, v: policy4): void {
   w.writeUint(v);
+}
+
+export function decodexattrkey4(r: XdrReader): xattrkey4 {
+  const value = r.readOpaqueVar(0xffffffff);
+  return value;
+}
+
+export function encodexattrkey4(w: XdrWriter, v: xattrkey4): void {
+  w.writeOpaqueVar(v, 0xffffffff);
+}
+
+export function decodexattrvalue4(r: XdrReader): xattrvalue4 {
+  const value = r.readOpaqueVar(0xffffffff);
+  return value;
+}
+
+export function encodexattrvalue4(w: XdrWriter, v: xattrvalue4): void {
+  w.writeOpaqueVar(v, 0xffffffff);
 }
 
 export function decodenfstime4(r: XdrReader): nfstime4 {
@@ -3741,9 +3771,9 @@ export function encodenfsv4_1_file_layout4(w: XdrWriter, v: nfsv4_1_file_layout4
   }
 }
 
-/** Whether `v` is a value of nfs_opnum4 (3–71 or 10044). */
+/** Whether `v` is a value of nfs_opnum4 (3–75 or 10044). */
 export function isnfs_opnum4(v: number): v is nfs_opnum4 {
-  return Number.isInteger(v) && ((v >= 3 && v <= 71) || v === 10044);
+  return Number.isInteger(v) && ((v >= 3 && v <= 75) || v === 10044);
 }
 
 export function decodenfs_opnum4(r: XdrReader): nfs_opnum4 {
@@ -10302,6 +10332,285 @@ export function encodeWRITE_SAME4res(w: XdrWriter, v: WRITE_SAME4res): void {
   }
 }
 
+export function decodeGETXATTR4args(r: XdrReader): GETXATTR4args {
+  let at = "gxa_name";
+  try {
+    const gxa_name = r.readOpaqueVar(0xffffffff);
+    return { gxa_name };
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeGETXATTR4args(w: XdrWriter, v: GETXATTR4args): void {
+  let at = "gxa_name";
+  try {
+    w.writeOpaqueVar(v.gxa_name, 0xffffffff);
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function decodeGETXATTR4res(r: XdrReader): GETXATTR4res {
+  let at = "gxr_status";
+  try {
+    const disc = decodenfsstat4(r);
+    switch (disc) {
+      case 0: // NFS4_OK
+        at = "gxr_value";
+        return { gxr_status: 0, gxr_value: r.readOpaqueVar(0xffffffff) };
+      default:
+        return { gxr_status: disc };
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeGETXATTR4res(w: XdrWriter, v: GETXATTR4res): void {
+  let at = "gxr_status";
+  try {
+    encodenfsstat4(w, v.gxr_status);
+    switch (v.gxr_status) {
+      case 0: // NFS4_OK
+        at = "gxr_value";
+        w.writeOpaqueVar(v.gxr_value, 0xffffffff);
+        return;
+      default:
+        return;
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+/** Whether `v` is a value of setxattr_option4 (0–2). */
+export function issetxattr_option4(v: number): v is setxattr_option4 {
+  return Number.isInteger(v) && v >= 0 && v <= 2;
+}
+
+export function decodesetxattr_option4(r: XdrReader): setxattr_option4 {
+  const v = r.readInt();
+  if (issetxattr_option4(v)) return v;
+  throw r.enumError(v, "setxattr_option4");
+}
+
+export function encodesetxattr_option4(w: XdrWriter, v: setxattr_option4): void {
+  if (!issetxattr_option4(v)) throw w.enumError(v, "setxattr_option4");
+  w.writeInt(v);
+}
+
+export function decodeSETXATTR4args(r: XdrReader): SETXATTR4args {
+  let at = "sxa_option";
+  try {
+    const sxa_option = decodesetxattr_option4(r);
+    at = "sxa_key";
+    const sxa_key = r.readOpaqueVar(0xffffffff);
+    at = "sxa_value";
+    const sxa_value = r.readOpaqueVar(0xffffffff);
+    return { sxa_option, sxa_key, sxa_value };
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeSETXATTR4args(w: XdrWriter, v: SETXATTR4args): void {
+  let at = "sxa_option";
+  try {
+    encodesetxattr_option4(w, v.sxa_option);
+    at = "sxa_key";
+    w.writeOpaqueVar(v.sxa_key, 0xffffffff);
+    at = "sxa_value";
+    w.writeOpaqueVar(v.sxa_value, 0xffffffff);
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function decodeSETXATTR4res(r: XdrReader): SETXATTR4res {
+  let at = "sxr_status";
+  try {
+    const disc = decodenfsstat4(r);
+    switch (disc) {
+      case 0: // NFS4_OK
+        at = "sxr_info";
+        return { sxr_status: 0, sxr_info: decodechange_info4(r) };
+      default:
+        return { sxr_status: disc };
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeSETXATTR4res(w: XdrWriter, v: SETXATTR4res): void {
+  let at = "sxr_status";
+  try {
+    encodenfsstat4(w, v.sxr_status);
+    switch (v.sxr_status) {
+      case 0: // NFS4_OK
+        at = "sxr_info";
+        encodechange_info4(w, v.sxr_info);
+        return;
+      default:
+        return;
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function decodeLISTXATTRS4args(r: XdrReader): LISTXATTRS4args {
+  let at = "lxa_cookie";
+  try {
+    const lxa_cookie = r.readUhyper();
+    at = "lxa_maxcount";
+    const lxa_maxcount = r.readUint();
+    return { lxa_cookie, lxa_maxcount };
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeLISTXATTRS4args(w: XdrWriter, v: LISTXATTRS4args): void {
+  let at = "lxa_cookie";
+  try {
+    w.writeUhyper(v.lxa_cookie);
+    at = "lxa_maxcount";
+    w.writeUint(v.lxa_maxcount);
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function decodeLISTXATTRS4resok(r: XdrReader): LISTXATTRS4resok {
+  let at = "lxr_cookie";
+  try {
+    const lxr_cookie = r.readUhyper();
+    at = "lxr_names";
+    const lxr_names: xattrkey4[] = new Array<xattrkey4>(r.readArrayLength(0xffffffff, 4));
+    for (let i = 0; i < lxr_names.length; i++) {
+      try {
+        lxr_names[i] = r.readOpaqueVar(0xffffffff);
+      } catch (e) {
+        throw XdrError.within(e, `[${i}]`);
+      }
+    }
+
+    at = "lxr_eof";
+    const lxr_eof = r.readBool();
+    return { lxr_cookie, lxr_names, lxr_eof };
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeLISTXATTRS4resok(w: XdrWriter, v: LISTXATTRS4resok): void {
+  let at = "lxr_cookie";
+  try {
+    w.writeUhyper(v.lxr_cookie);
+    at = "lxr_names";
+    w.writeArrayLength(v.lxr_names.length, 0xffffffff);
+    for (let i = 0; i < v.lxr_names.length; i++) {
+      try {
+        w.writeOpaqueVar(v.lxr_names[i]!, 0xffffffff);
+      } catch (e) {
+        throw XdrError.within(e, `[${i}]`);
+      }
+    }
+
+    at = "lxr_eof";
+    w.writeBool(v.lxr_eof);
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function decodeLISTXATTRS4res(r: XdrReader): LISTXATTRS4res {
+  let at = "lxr_status";
+  try {
+    const disc = decodenfsstat4(r);
+    switch (disc) {
+      case 0: // NFS4_OK
+        at = "lxr_value";
+        return { lxr_status: 0, lxr_value: decodeLISTXATTRS4resok(r) };
+      default:
+        return { lxr_status: disc };
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeLISTXATTRS4res(w: XdrWriter, v: LISTXATTRS4res): void {
+  let at = "lxr_status";
+  try {
+    encodenfsstat4(w, v.lxr_status);
+    switch (v.lxr_status) {
+      case 0: // NFS4_OK
+        at = "lxr_value";
+        encodeLISTXATTRS4resok(w, v.lxr_value);
+        return;
+      default:
+        return;
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function decodeREMOVEXATTR4args(r: XdrReader): REMOVEXATTR4args {
+  let at = "rxa_name";
+  try {
+    const rxa_name = r.readOpaqueVar(0xffffffff);
+    return { rxa_name };
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeREMOVEXATTR4args(w: XdrWriter, v: REMOVEXATTR4args): void {
+  let at = "rxa_name";
+  try {
+    w.writeOpaqueVar(v.rxa_name, 0xffffffff);
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function decodeREMOVEXATTR4res(r: XdrReader): REMOVEXATTR4res {
+  let at = "rxr_status";
+  try {
+    const disc = decodenfsstat4(r);
+    switch (disc) {
+      case 0: // NFS4_OK
+        at = "rxr_info";
+        return { rxr_status: 0, rxr_info: decodechange_info4(r) };
+      default:
+        return { rxr_status: disc };
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
+export function encodeREMOVEXATTR4res(w: XdrWriter, v: REMOVEXATTR4res): void {
+  let at = "rxr_status";
+  try {
+    encodenfsstat4(w, v.rxr_status);
+    switch (v.rxr_status) {
+      case 0: // NFS4_OK
+        at = "rxr_info";
+        encodechange_info4(w, v.rxr_info);
+        return;
+      default:
+        return;
+    }
+  } catch (e) {
+    throw XdrError.within(e, at);
+  }
+}
+
 export function decodenfs_argop4(r: XdrReader): nfs_argop4 {
   let at = "argop";
   try {
@@ -10508,6 +10817,18 @@ export function decodenfs_argop4(r: XdrReader): nfs_argop4 {
       case 71: // OP_CLONE
         at = "opclone";
         return { argop: 71, opclone: decodeCLONE4args(r) };
+      case 72: // OP_GETXATTR
+        at = "opgetxattr";
+        return { argop: 72, opgetxattr: decodeGETXATTR4args(r) };
+      case 73: // OP_SETXATTR
+        at = "opsetxattr";
+        return { argop: 73, opsetxattr: decodeSETXATTR4args(r) };
+      case 74: // OP_LISTXATTRS
+        at = "oplistxattrs";
+        return { argop: 74, oplistxattrs: decodeLISTXATTRS4args(r) };
+      case 75: // OP_REMOVEXATTR
+        at = "opremovexattr";
+        return { argop: 75, opremovexattr: decodeREMOVEXATTR4args(r) };
       case 10044: // OP_ILLEGAL
         return { argop: 10044 };
       default:
@@ -10791,6 +11112,22 @@ export function encodenfs_argop4(w: XdrWriter, v: nfs_argop4): void {
         at = "opclone";
         encodeCLONE4args(w, v.opclone);
         return;
+      case 72: // OP_GETXATTR
+        at = "opgetxattr";
+        encodeGETXATTR4args(w, v.opgetxattr);
+        return;
+      case 73: // OP_SETXATTR
+        at = "opsetxattr";
+        encodeSETXATTR4args(w, v.opsetxattr);
+        return;
+      case 74: // OP_LISTXATTRS
+        at = "oplistxattrs";
+        encodeLISTXATTRS4args(w, v.oplistxattrs);
+        return;
+      case 75: // OP_REMOVEXATTR
+        at = "opremovexattr";
+        encodeREMOVEXATTR4args(w, v.opremovexattr);
+        return;
       case 10044: // OP_ILLEGAL
         return;
       default:
@@ -11019,6 +11356,18 @@ export function decodenfs_resop4(r: XdrReader): nfs_resop4 {
       case 71: // OP_CLONE
         at = "opclone";
         return { resop: 71, opclone: decodeCLONE4res(r) };
+      case 72: // OP_GETXATTR
+        at = "opgetxattr";
+        return { resop: 72, opgetxattr: decodeGETXATTR4res(r) };
+      case 73: // OP_SETXATTR
+        at = "opsetxattr";
+        return { resop: 73, opsetxattr: decodeSETXATTR4res(r) };
+      case 74: // OP_LISTXATTRS
+        at = "oplistxattrs";
+        return { resop: 74, oplistxattrs: decodeLISTXATTRS4res(r) };
+      case 75: // OP_REMOVEXATTR
+        at = "opremovexattr";
+        return { resop: 75, opremovexattr: decodeREMOVEXATTR4res(r) };
       case 10044: // OP_ILLEGAL
         at = "opillegal";
         return { resop: 10044, opillegal: decodeILLEGAL4res(r) };
@@ -11316,6 +11665,22 @@ export function encodenfs_resop4(w: XdrWriter, v: nfs_resop4): void {
       case 71: // OP_CLONE
         at = "opclone";
         encodeCLONE4res(w, v.opclone);
+        return;
+      case 72: // OP_GETXATTR
+        at = "opgetxattr";
+        encodeGETXATTR4res(w, v.opgetxattr);
+        return;
+      case 73: // OP_SETXATTR
+        at = "opsetxattr";
+        encodeSETXATTR4res(w, v.opsetxattr);
+        return;
+      case 74: // OP_LISTXATTRS
+        at = "oplistxattrs";
+        encodeLISTXATTRS4res(w, v.oplistxattrs);
+        return;
+      case 75: // OP_REMOVEXATTR
+        at = "opremovexattr";
+        encodeREMOVEXATTR4res(w, v.opremovexattr);
         return;
       case 10044: // OP_ILLEGAL
         at = "opillegal";

@@ -173,6 +173,8 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
       NFS4ERR_WRONG_LFS: 10092,
       NFS4ERR_BADLABEL: 10093,
       NFS4ERR_OFFLOAD_NO_REQS: 10094,
+      NFS4ERR_NOXATTR: 10095,
+      NFS4ERR_XATTR2BIG: 10096,
     },
   },
   attrlist4: {
@@ -460,6 +462,27 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
     type: {
       kind: "ref",
       name: "uint32_t",
+    },
+  },
+  xattrkey4: {
+    name: "xattrkey4",
+    minSize: 4,
+    maxSize: null,
+    kind: "typedef",
+    type: {
+      kind: "ref",
+      name: "component4",
+    },
+  },
+  xattrvalue4: {
+    name: "xattrvalue4",
+    minSize: 4,
+    maxSize: null,
+    kind: "typedef",
+    type: {
+      kind: "opaque",
+      fixed: null,
+      max: 4294967295,
     },
   },
   nfstime4: {
@@ -3345,6 +3368,10 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
       OP_SEEK: 69,
       OP_WRITE_SAME: 70,
       OP_CLONE: 71,
+      OP_GETXATTR: 72,
+      OP_SETXATTR: 73,
+      OP_LISTXATTRS: 74,
+      OP_REMOVEXATTR: 75,
       OP_ILLEGAL: 10044,
     },
   },
@@ -9307,6 +9334,252 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
       },
     },
   },
+  GETXATTR4args: {
+    name: "GETXATTR4args",
+    minSize: 4,
+    maxSize: null,
+    kind: "struct",
+    fields: [
+      {
+        name: "gxa_name",
+        type: {
+          kind: "ref",
+          name: "xattrkey4",
+        },
+      },
+    ],
+    link: null,
+  },
+  GETXATTR4res: {
+    name: "GETXATTR4res",
+    minSize: 4,
+    maxSize: null,
+    kind: "union",
+    discriminant: {
+      name: "gxr_status",
+      type: {
+        kind: "ref",
+        name: "nfsstat4",
+      },
+    },
+    arms: [
+      {
+        values: [0],
+        name: "gxr_value",
+        type: {
+          kind: "ref",
+          name: "xattrvalue4",
+        },
+      },
+    ],
+    defaultArm: {
+      name: null,
+      type: {
+        kind: "void",
+      },
+    },
+  },
+  setxattr_option4: {
+    name: "setxattr_option4",
+    minSize: 4,
+    maxSize: 4,
+    kind: "enum",
+    members: {
+      SETXATTR4_EITHER: 0,
+      SETXATTR4_CREATE: 1,
+      SETXATTR4_REPLACE: 2,
+    },
+  },
+  SETXATTR4args: {
+    name: "SETXATTR4args",
+    minSize: 12,
+    maxSize: null,
+    kind: "struct",
+    fields: [
+      {
+        name: "sxa_option",
+        type: {
+          kind: "ref",
+          name: "setxattr_option4",
+        },
+      },
+      {
+        name: "sxa_key",
+        type: {
+          kind: "ref",
+          name: "xattrkey4",
+        },
+      },
+      {
+        name: "sxa_value",
+        type: {
+          kind: "ref",
+          name: "xattrvalue4",
+        },
+      },
+    ],
+    link: null,
+  },
+  SETXATTR4res: {
+    name: "SETXATTR4res",
+    minSize: 4,
+    maxSize: 24,
+    kind: "union",
+    discriminant: {
+      name: "sxr_status",
+      type: {
+        kind: "ref",
+        name: "nfsstat4",
+      },
+    },
+    arms: [
+      {
+        values: [0],
+        name: "sxr_info",
+        type: {
+          kind: "ref",
+          name: "change_info4",
+        },
+      },
+    ],
+    defaultArm: {
+      name: null,
+      type: {
+        kind: "void",
+      },
+    },
+  },
+  LISTXATTRS4args: {
+    name: "LISTXATTRS4args",
+    minSize: 12,
+    maxSize: 12,
+    kind: "struct",
+    fields: [
+      {
+        name: "lxa_cookie",
+        type: {
+          kind: "ref",
+          name: "nfs_cookie4",
+        },
+      },
+      {
+        name: "lxa_maxcount",
+        type: {
+          kind: "ref",
+          name: "count4",
+        },
+      },
+    ],
+    link: null,
+  },
+  LISTXATTRS4resok: {
+    name: "LISTXATTRS4resok",
+    minSize: 16,
+    maxSize: null,
+    kind: "struct",
+    fields: [
+      {
+        name: "lxr_cookie",
+        type: {
+          kind: "ref",
+          name: "nfs_cookie4",
+        },
+      },
+      {
+        name: "lxr_names",
+        type: {
+          kind: "array",
+          of: {
+            kind: "ref",
+            name: "xattrkey4",
+          },
+          fixed: null,
+          max: 4294967295,
+        },
+      },
+      {
+        name: "lxr_eof",
+        type: {
+          kind: "bool",
+        },
+      },
+    ],
+    link: null,
+  },
+  LISTXATTRS4res: {
+    name: "LISTXATTRS4res",
+    minSize: 4,
+    maxSize: null,
+    kind: "union",
+    discriminant: {
+      name: "lxr_status",
+      type: {
+        kind: "ref",
+        name: "nfsstat4",
+      },
+    },
+    arms: [
+      {
+        values: [0],
+        name: "lxr_value",
+        type: {
+          kind: "ref",
+          name: "LISTXATTRS4resok",
+        },
+      },
+    ],
+    defaultArm: {
+      name: null,
+      type: {
+        kind: "void",
+      },
+    },
+  },
+  REMOVEXATTR4args: {
+    name: "REMOVEXATTR4args",
+    minSize: 4,
+    maxSize: null,
+    kind: "struct",
+    fields: [
+      {
+        name: "rxa_name",
+        type: {
+          kind: "ref",
+          name: "xattrkey4",
+        },
+      },
+    ],
+    link: null,
+  },
+  REMOVEXATTR4res: {
+    name: "REMOVEXATTR4res",
+    minSize: 4,
+    maxSize: 24,
+    kind: "union",
+    discriminant: {
+      name: "rxr_status",
+      type: {
+        kind: "ref",
+        name: "nfsstat4",
+      },
+    },
+    arms: [
+      {
+        values: [0],
+        name: "rxr_info",
+        type: {
+          kind: "ref",
+          name: "change_info4",
+        },
+      },
+    ],
+    defaultArm: {
+      name: null,
+      type: {
+        kind: "void",
+      },
+    },
+  },
   nfs_argop4: {
     name: "nfs_argop4",
     minSize: 4,
@@ -9863,6 +10136,38 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
         type: {
           kind: "ref",
           name: "CLONE4args",
+        },
+      },
+      {
+        values: [72],
+        name: "opgetxattr",
+        type: {
+          kind: "ref",
+          name: "GETXATTR4args",
+        },
+      },
+      {
+        values: [73],
+        name: "opsetxattr",
+        type: {
+          kind: "ref",
+          name: "SETXATTR4args",
+        },
+      },
+      {
+        values: [74],
+        name: "oplistxattrs",
+        type: {
+          kind: "ref",
+          name: "LISTXATTRS4args",
+        },
+      },
+      {
+        values: [75],
+        name: "opremovexattr",
+        type: {
+          kind: "ref",
+          name: "REMOVEXATTR4args",
         },
       },
       {
@@ -10438,6 +10743,38 @@ export const nfs4Types: Readonly<Record<string, TypeMeta>> = {
         type: {
           kind: "ref",
           name: "CLONE4res",
+        },
+      },
+      {
+        values: [72],
+        name: "opgetxattr",
+        type: {
+          kind: "ref",
+          name: "GETXATTR4res",
+        },
+      },
+      {
+        values: [73],
+        name: "opsetxattr",
+        type: {
+          kind: "ref",
+          name: "SETXATTR4res",
+        },
+      },
+      {
+        values: [74],
+        name: "oplistxattrs",
+        type: {
+          kind: "ref",
+          name: "LISTXATTRS4res",
+        },
+      },
+      {
+        values: [75],
+        name: "opremovexattr",
+        type: {
+          kind: "ref",
+          name: "REMOVEXATTR4res",
         },
       },
       {

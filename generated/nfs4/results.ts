@@ -85,6 +85,8 @@ import type {
   GETDEVICELIST4resok,
   GETFH4res,
   GETFH4resok,
+  GETXATTR4args,
+  GETXATTR4res,
   GET_DIR_DELEGATION4args,
   GET_DIR_DELEGATION4res,
   GET_DIR_DELEGATION4res_non_fatal,
@@ -108,6 +110,9 @@ import type {
   LINK4args,
   LINK4res,
   LINK4resok,
+  LISTXATTRS4args,
+  LISTXATTRS4res,
+  LISTXATTRS4resok,
   LOCK4args,
   LOCK4denied,
   LOCK4res,
@@ -158,6 +163,8 @@ import type {
   REMOVE4args,
   REMOVE4res,
   REMOVE4resok,
+  REMOVEXATTR4args,
+  REMOVEXATTR4res,
   RENAME4args,
   RENAME4res,
   RENAME4resok,
@@ -181,6 +188,8 @@ import type {
   SETCLIENTID4resok,
   SETCLIENTID_CONFIRM4args,
   SETCLIENTID_CONFIRM4res,
+  SETXATTR4args,
+  SETXATTR4res,
   SET_SSV4args,
   SET_SSV4res,
   SET_SSV4resok,
@@ -235,7 +244,7 @@ import {
 /**
  * What each arm of nfs_argop4 carries, by argop.
  *
- * From spec/nfs4.x:3449.
+ * From spec/nfs4.x:3535.
  */
 export interface nfs_argop4_arms {
   [nfs_opnum4.OP_ACCESS]: ACCESS4args;
@@ -307,6 +316,10 @@ export interface nfs_argop4_arms {
   [nfs_opnum4.OP_SEEK]: SEEK4args;
   [nfs_opnum4.OP_WRITE_SAME]: WRITE_SAME4args;
   [nfs_opnum4.OP_CLONE]: CLONE4args;
+  [nfs_opnum4.OP_GETXATTR]: GETXATTR4args;
+  [nfs_opnum4.OP_SETXATTR]: SETXATTR4args;
+  [nfs_opnum4.OP_LISTXATTRS]: LISTXATTRS4args;
+  [nfs_opnum4.OP_REMOVEXATTR]: REMOVEXATTR4args;
   [nfs_opnum4.OP_ILLEGAL]: undefined;
 }
 
@@ -461,6 +474,14 @@ export function armnfs_argop4(
       return v.opwrite_same;
     case 71: // OP_CLONE
       return v.opclone;
+    case 72: // OP_GETXATTR
+      return v.opgetxattr;
+    case 73: // OP_SETXATTR
+      return v.opsetxattr;
+    case 74: // OP_LISTXATTRS
+      return v.oplistxattrs;
+    case 75: // OP_REMOVEXATTR
+      return v.opremovexattr;
     case 10044: // OP_ILLEGAL
       return undefined;
   }
@@ -613,6 +634,14 @@ export function wrapnfs_argop4(
       return { argop, opwrite_same: value };
     case 71: // OP_CLONE
       return { argop, opclone: value };
+    case 72: // OP_GETXATTR
+      return { argop, opgetxattr: value };
+    case 73: // OP_SETXATTR
+      return { argop, opsetxattr: value };
+    case 74: // OP_LISTXATTRS
+      return { argop, oplistxattrs: value };
+    case 75: // OP_REMOVEXATTR
+      return { argop, opremovexattr: value };
     case 10044: // OP_ILLEGAL
       return { argop };
   }
@@ -621,7 +650,7 @@ export function wrapnfs_argop4(
 /**
  * What each arm of nfs_resop4 carries, by resop.
  *
- * From spec/nfs4.x:3572.
+ * From spec/nfs4.x:3664.
  */
 export interface nfs_resop4_arms {
   [nfs_opnum4.OP_ACCESS]: ACCESS4res;
@@ -693,6 +722,10 @@ export interface nfs_resop4_arms {
   [nfs_opnum4.OP_SEEK]: SEEK4res;
   [nfs_opnum4.OP_WRITE_SAME]: WRITE_SAME4res;
   [nfs_opnum4.OP_CLONE]: CLONE4res;
+  [nfs_opnum4.OP_GETXATTR]: GETXATTR4res;
+  [nfs_opnum4.OP_SETXATTR]: SETXATTR4res;
+  [nfs_opnum4.OP_LISTXATTRS]: LISTXATTRS4res;
+  [nfs_opnum4.OP_REMOVEXATTR]: REMOVEXATTR4res;
   [nfs_opnum4.OP_ILLEGAL]: ILLEGAL4res;
 }
 
@@ -847,6 +880,14 @@ export function armnfs_resop4(
       return v.opwrite_same;
     case 71: // OP_CLONE
       return v.opclone;
+    case 72: // OP_GETXATTR
+      return v.opgetxattr;
+    case 73: // OP_SETXATTR
+      return v.opsetxattr;
+    case 74: // OP_LISTXATTRS
+      return v.oplistxattrs;
+    case 75: // OP_REMOVEXATTR
+      return v.opremovexattr;
     case 10044: // OP_ILLEGAL
       return v.opillegal;
   }
@@ -999,6 +1040,14 @@ export function wrapnfs_resop4(
       return { resop, opwrite_same: value };
     case 71: // OP_CLONE
       return { resop, opclone: value };
+    case 72: // OP_GETXATTR
+      return { resop, opgetxattr: value };
+    case 73: // OP_SETXATTR
+      return { resop, opsetxattr: value };
+    case 74: // OP_LISTXATTRS
+      return { resop, oplistxattrs: value };
+    case 75: // OP_REMOVEXATTR
+      return { resop, opremovexattr: value };
     case 10044: // OP_ILLEGAL
       return { resop, opillegal: value };
   }
@@ -1145,6 +1194,14 @@ export function statusnfs_resop4(v: nfs_resop4): nfsstat4 {
       return v.opwrite_same.wsr_status;
     case 71: // OP_CLONE
       return v.opclone.cl_status;
+    case 72: // OP_GETXATTR
+      return v.opgetxattr.gxr_status;
+    case 73: // OP_SETXATTR
+      return v.opsetxattr.sxr_status;
+    case 74: // OP_LISTXATTRS
+      return v.oplistxattrs.lxr_status;
+    case 75: // OP_REMOVEXATTR
+      return v.opremovexattr.rxr_status;
     case 10044: // OP_ILLEGAL
       return v.opillegal.status;
   }
@@ -1291,6 +1348,14 @@ export function errornfs_resop4(resop: nfs_opnum4, status: nfsstat4): nfs_resop4
       return { resop, opwrite_same: errorWRITE_SAME4res(status) };
     case 71: // OP_CLONE
       return { resop, opclone: errorCLONE4res(status) };
+    case 72: // OP_GETXATTR
+      return { resop, opgetxattr: errorGETXATTR4res(status) };
+    case 73: // OP_SETXATTR
+      return { resop, opsetxattr: errorSETXATTR4res(status) };
+    case 74: // OP_LISTXATTRS
+      return { resop, oplistxattrs: errorLISTXATTRS4res(status) };
+    case 75: // OP_REMOVEXATTR
+      return { resop, opremovexattr: errorREMOVEXATTR4res(status) };
     case 10044: // OP_ILLEGAL
       return { resop, opillegal: errorILLEGAL4res(status) };
   }
@@ -1853,6 +1918,46 @@ export function errorCLONE4res(status: nfsstat4): CLONE4res {
   return { cl_status: status };
 }
 
+/** A GETXATTR4res carrying `status` in the arm the status selects, with a zero value in it. */
+export function errorGETXATTR4res(status: nfsstat4): GETXATTR4res {
+  switch (status) {
+    case 0: // NFS4_OK
+      return { gxr_status: status, gxr_value: new Uint8Array(0) };
+    default:
+      return { gxr_status: status };
+  }
+}
+
+/** A SETXATTR4res carrying `status` in the arm the status selects, with a zero value in it. */
+export function errorSETXATTR4res(status: nfsstat4): SETXATTR4res {
+  switch (status) {
+    case 0: // NFS4_OK
+      return { sxr_status: status, sxr_info: zerochange_info4() };
+    default:
+      return { sxr_status: status };
+  }
+}
+
+/** A LISTXATTRS4res carrying `status` in the arm the status selects, with a zero value in it. */
+export function errorLISTXATTRS4res(status: nfsstat4): LISTXATTRS4res {
+  switch (status) {
+    case 0: // NFS4_OK
+      return { lxr_status: status, lxr_value: zeroLISTXATTRS4resok() };
+    default:
+      return { lxr_status: status };
+  }
+}
+
+/** A REMOVEXATTR4res carrying `status` in the arm the status selects, with a zero value in it. */
+export function errorREMOVEXATTR4res(status: nfsstat4): REMOVEXATTR4res {
+  switch (status) {
+    case 0: // NFS4_OK
+      return { rxr_status: status, rxr_info: zerochange_info4() };
+    default:
+      return { rxr_status: status };
+  }
+}
+
 /** A ILLEGAL4res carrying `status`, its other fields zero. */
 export function errorILLEGAL4res(status: nfsstat4): ILLEGAL4res {
   return { status };
@@ -1861,7 +1966,7 @@ export function errorILLEGAL4res(status: nfsstat4): ILLEGAL4res {
 /**
  * What each arm of nfs_cb_argop4 carries, by argop.
  *
- * From spec/nfs4.x:4056.
+ * From spec/nfs4.x:4154.
  */
 export interface nfs_cb_argop4_arms {
   [nfs_cb_opnum4.OP_CB_GETATTR]: CB_GETATTR4args;
@@ -1967,7 +2072,7 @@ export function wrapnfs_cb_argop4(
 /**
  * What each arm of nfs_cb_resop4 carries, by resop.
  *
- * From spec/nfs4.x:4096.
+ * From spec/nfs4.x:4194.
  */
 export interface nfs_cb_resop4_arms {
   [nfs_cb_opnum4.OP_CB_GETATTR]: CB_GETATTR4res;
@@ -2464,6 +2569,16 @@ export function zerowrite_response4(): write_response4 {
   };
 }
 
+/** The zero value of change_info4: every field's zero value. */
+export function zerochange_info4(): change_info4 {
+  return { atomic: false, before: 0n, after: 0n };
+}
+
+/** The zero value of LISTXATTRS4resok: every field's zero value. */
+export function zeroLISTXATTRS4resok(): LISTXATTRS4resok {
+  return { lxr_cookie: 0n, lxr_names: [], lxr_eof: false };
+}
+
 /** The zero value of CB_GETATTR4resok: every field's zero value. */
 export function zeroCB_GETATTR4resok(): CB_GETATTR4resok {
   return { obj_attributes: zerofattr4() };
@@ -2478,11 +2593,6 @@ export function zeroCB_SEQUENCE4resok(): CB_SEQUENCE4resok {
     csr_highest_slotid: 0,
     csr_target_highest_slotid: 0,
   };
-}
-
-/** The zero value of change_info4: every field's zero value. */
-export function zerochange_info4(): change_info4 {
-  return { atomic: false, before: 0n, after: 0n };
 }
 
 /** The zero value of fattr4: every field's zero value. */
