@@ -107,6 +107,39 @@ export interface FsCapabilities {
   readonly maxSymlinkBytes: number;
   /** The granularity of the timestamps (fattr4_time_delta). */
   readonly timeDelta: FsTime;
+  /** Extended attributes (RFC 8276) and their limits; null when the backend has none. */
+  readonly xattrs: XattrLimits | null;
+}
+
+/** A backend's limits on extended attributes (RFC 8276). */
+export interface XattrLimits {
+  /** Largest key, bytes of UTF-8 (NAMETOOLONG beyond). */
+  readonly maxNameBytes: number;
+  /** Largest value, bytes (XATTR2BIG beyond). */
+  readonly maxValueBytes: number;
+  /** Most bytes of keys and values one object may hold in all (NOSPC beyond). */
+  readonly maxBytesPerObject: number;
+}
+
+/**
+ * How SETXATTR treats the key's current state (setxattr_option4, RFC 8276):
+ * "either" creates or replaces; "create" fails with EXIST when the key is
+ * there; "replace" fails with NOXATTR when it is not.
+ */
+export type XattrSetHow = "either" | "create" | "replace";
+
+/** A key as LISTXATTRS names it: the key and the cookie to resume after it. */
+export interface XattrEntry {
+  readonly name: string;
+  /** Resuming a listing at this cookie yields the keys after this one; never 0. */
+  readonly cookie: bigint;
+}
+
+export interface XattrListResult {
+  /** In cookie order. */
+  readonly entries: readonly XattrEntry[];
+  /** True when `entries` ends the object's keys. */
+  readonly eof: boolean;
 }
 
 /** Space and file-slot figures (the statfs attributes). */
@@ -364,6 +397,33 @@ export interface FileSystem {
     attrs: SetAttributes,
     origin?: ChangeOrigin | null,
   ): Promise<FileAttributes>;
+
+  /** The value of extended attribute `name`. NOXATTR. */
+  getxattr(handle: FileHandle, name: string): Promise<Uint8Array>;
+
+  /**
+   * Sets extended attribute `name` to `value` as `how` says (EXIST,
+   * NOXATTR), within the limits of capabilities.xattrs (NAMETOOLONG,
+   * XATTR2BIG, NOSPC). The object's change attribute and ctime move and an
+   * "attributes" change is reported. Returns the object's change_info.
+   */
+  setxattr(
+    handle: FileHandle,
+    name: string,
+    value: Uint8Array,
+    how: XattrSetHow,
+    origin?: ChangeOrigin | null,
+  ): Promise<ChangeInfo>;
+
+  /**
+   * The keys of the object after `cookie` (0: from the start), at most
+   * `maxEntries` of them. Cookies are stable while their key lives; a cookie
+   * never handed out for this object is BAD_COOKIE.
+   */
+  listxattrs(handle: FileHandle, cookie: bigint, maxEntries: number): Promise<XattrListResult>;
+
+  /** Removes extended attribute `name` (NOXATTR), reported like setxattr. */
+  removexattr(handle: FileHandle, name: string, origin?: ChangeOrigin | null): Promise<ChangeInfo>;
 
   /**
    * Registers `listener` for every change made from now on (by any caller;

@@ -58,6 +58,18 @@ export interface MemNode {
   readonly birthtime: FsTime;
   change: bigint;
   readonly content: Content;
+  /** Extended attributes by key, in cookie order (a replaced value keeps its place). */
+  readonly xattrs: Map<string, MemXattr>;
+  /** The last xattr cookie handed out for this node (cookies start at 1). */
+  xattrCookie: bigint;
+  /** Bytes of keys and values in `xattrs`, charged against capacity. */
+  xattrBytes: number;
+}
+
+/** One extended attribute of a node. */
+export interface MemXattr {
+  value: Uint8Array;
+  readonly cookie: bigint;
 }
 
 /** Throws the FsError for `status` (typed `never` so it can end an expression). */

@@ -19,6 +19,12 @@ export interface MemoryFsOptions {
   readonly maxSymlinkBytes: number;
   /** Largest file (maxfilesize); null means capacityBytes, since data is stored densely. */
   readonly maxFileSize: number | null;
+  /** Largest extended-attribute key, bytes (Linux XATTR_NAME_MAX). */
+  readonly maxXattrNameBytes: number;
+  /** Largest extended-attribute value, bytes (Linux XATTR_SIZE_MAX). */
+  readonly maxXattrValueBytes: number;
+  /** Most bytes of extended-attribute keys and values one object holds; they count against capacityBytes too. */
+  readonly maxXattrBytesPerObject: number;
   /** The filesystem id reported for every object. */
   readonly fsid: FsId;
   /** Name, mode and owner of the export directory under the root. */
@@ -38,6 +44,9 @@ export const MEMORY_FS_DEFAULTS: MemoryFsOptions = {
   maxLink: 65_000,
   maxSymlinkBytes: 4096,
   maxFileSize: null,
+  maxXattrNameBytes: 255,
+  maxXattrValueBytes: 64 * 1024,
+  maxXattrBytesPerObject: 256 * 1024,
   fsid: { major: 1n, minor: 0n },
   exportName: "export",
   exportMode: 0o755,

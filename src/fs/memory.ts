@@ -33,6 +33,9 @@ import {
   type SetAttributes,
   type SpecialType,
   type WriteResult,
+  type XattrEntry,
+  type XattrListResult,
+  type XattrSetHow,
 } from "./backend.js";
 import { ChangeFeed, type ChangeListener, type ChangeOrigin, type FsChange } from "./changes.js";
 import { DirListing } from "./memory-dir.js";
@@ -58,6 +61,11 @@ const SHRINK_FACTOR = 2;
 const SHRINK_SLACK = 64 * 1024;
 
 export { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";
+
+/** Bytes an extended attribute is charged: its key (UTF-8) and its value. */
+function xattrSize(name: string, value: Uint8Array): number {
+  return Buffer.byteLength(name, "utf8") + value.length;
+}
 
 const ROOT_MODE = 0o755;
 const MODE_MASK = 0o7777;
@@ -96,6 +104,11 @@ export class MemoryFileSystem implements FileSystem {
       maxSymlinkBytes: this.options.maxSymlinkBytes,
       // Timestamps come from a nanosecond clock.
       timeDelta: { seconds: 0n, nseconds: 1 },
+      xattrs: {
+        maxNameBytes: this.options.maxXattrNameBytes,
+        maxValueBytes: this.options.maxXattrValueBytes,
+        maxBytesPerObject: this.options.maxXattrBytesPerObject,
+      },
     };
     const t = this.options.clock();
     this.rootNode = this.newNode(nfs_ftype4.NF4DIR, { mode: ROOT_MODE, uid: 0, gid: 0 }, t, {
@@ -508,6 +521,95 @@ export class MemoryFileSystem implements FileSystem {
     return this.attrsOf(node);
   }
 
+  // ---- extended attributes (RFC 8276) ----
+
+  async getxattr(handle: FileHandle, name: string): Promise<Uint8Array> {
+    const node = this.resolve(handle);
+    this.checkXattrName(name);
+    const x = node.xattrs.get(name) ?? fail(nfsstat4.NFS4ERR_NOXATTR);
+    // A copy: the caller may hold it while a later SETXATTR replaces the value.
+    return x.value.slice();
+  }
+
+  async setxattr(
+    handle: FileHandle,
+    name: string,
+    value: Uint8Array,
+    how: XattrSetHow,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    const node = this.resolve(handle);
+    this.checkXattrName(name);
+    const o = this.options;
+    if (value.length > o.maxXattrValueBytes) fail(nfsstat4.NFS4ERR_XATTR2BIG);
+    const existing = node.xattrs.get(name);
+    if (existing !== undefined && how === "create") fail(nfsstat4.NFS4ERR_EXIST);
+    if (existing === undefined && how === "replace") fail(nfsstat4.NFS4ERR_NOXATTR);
+    const oldBytes = existing === undefined ? 0 : xattrSize(name, existing.value);
+    const grow = xattrSize(name, value) - oldBytes;
+    if (node.xattrBytes + grow > o.maxXattrBytesPerObject)
+      fail(nfsstat4.NFS4ERR_NOSPC, "the object's extended attributes are full");
+    if (this.usedBytes + grow > o.capacityBytes) fail(nfsstat4.NFS4ERR_NOSPC);
+    const before = node.change;
+    const snapshot = this.snapshot(node);
+    // Stored as a copy: `value` may be a view into a receive buffer.
+    if (existing !== undefined) existing.value = value.slice();
+    else node.xattrs.set(name, { value: value.slice(), cookie: ++node.xattrCookie });
+    node.xattrBytes += grow;
+    this.usedBytes += grow;
+    this.metaChanged(node);
+    this.attributesChanged(node, snapshot, origin);
+    return { atomic: true, before, after: node.change };
+  }
+
+  async listxattrs(
+    handle: FileHandle,
+    cookie: bigint,
+    maxEntries: number,
+  ): Promise<XattrListResult> {
+    const node = this.resolve(handle);
+    if (cookie < 0n || cookie > node.xattrCookie) fail(nfsstat4.NFS4ERR_BAD_COOKIE);
+    const entries: XattrEntry[] = [];
+    const max = Math.max(0, maxEntries);
+    let eof = true;
+    // Map order is insertion order, and cookies grow with insertion: cookie order.
+    for (const [name, x] of node.xattrs) {
+      if (x.cookie <= cookie) continue;
+      if (entries.length >= max) {
+        eof = false;
+        break;
+      }
+      entries.push({ name, cookie: x.cookie });
+    }
+    return { entries, eof };
+  }
+
+  async removexattr(
+    handle: FileHandle,
+    name: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    const node = this.resolve(handle);
+    this.checkXattrName(name);
+    const x = node.xattrs.get(name) ?? fail(nfsstat4.NFS4ERR_NOXATTR);
+    const before = node.change;
+    const snapshot = this.snapshot(node);
+    const size = xattrSize(name, x.value);
+    node.xattrs.delete(name);
+    node.xattrBytes -= size;
+    this.usedBytes -= size;
+    this.metaChanged(node);
+    this.attributesChanged(node, snapshot, origin);
+    return { atomic: true, before, after: node.change };
+  }
+
+  /** INVAL for an empty key or one holding NUL (it cannot be a POSIX xattr name); NAMETOOLONG. */
+  private checkXattrName(name: string): void {
+    if (name.length === 0 || name.includes("\0")) fail(nfsstat4.NFS4ERR_INVAL, "bad xattr key");
+    if (Buffer.byteLength(name, "utf8") > this.options.maxXattrNameBytes)
+      fail(nfsstat4.NFS4ERR_NAMETOOLONG);
+  }
+
   // ---- changes ----
 
   observe(listener: ChangeListener): () => void {
@@ -706,6 +808,9 @@ export class MemoryFileSystem implements FileSystem {
       birthtime: t,
       change: this.nextChange(),
       content,
+      xattrs: new Map(),
+      xattrCookie: 0n,
+      xattrBytes: 0,
     };
     const space = this.spaceOf(node);
     if (this.usedBytes + space > this.options.capacityBytes) fail(nfsstat4.NFS4ERR_NOSPC);
@@ -765,7 +870,7 @@ export class MemoryFileSystem implements FileSystem {
 
   /** Forgets a node that has neither names nor pins, refunding its space. */
   private free(node: MemNode): void {
-    this.usedBytes -= this.spaceOf(node);
+    this.usedBytes -= this.spaceOf(node) + node.xattrBytes;
     this.nodes.delete(node.fileid);
   }
 

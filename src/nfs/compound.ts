@@ -139,6 +139,7 @@ export class CompoundProcessor {
       savedStateid: null,
       session: null,
       sequence: null,
+      replyRoom: null,
     };
     // Every operation is decoded before any runs, as Linux nfsd does: an
     // argument array that ends before its count says is no COMPOUND at all
@@ -215,6 +216,7 @@ export class CompoundProcessor {
           // as it may, leaving room for a later operation's error result?
           const slack = i + 1 < count ? ERROR_RESULT_SLACK : 0;
           const session = hold;
+          state.replyRoom = replyRoom(session, headerSize + resultBytes + slack);
           const done = await this.perform(
             op,
             operation,
@@ -417,6 +419,16 @@ export class CompoundProcessor {
  * client asked for caching (sa_cachethis), NFS4ERR_REP_TOO_BIG_TO_CACHE.
  * Both limits count the RPC reply header. Without a session there is no limit.
  */
+/** What is left of the session's reply limit after `used` bytes of COMPOUND4res (null: no session). */
+function replyRoom(hold: SlotHold | null, used: number): number | null {
+  if (hold === null) return null;
+  const attrs = hold.session.fore;
+  const limit = hold.cachethis
+    ? Math.min(attrs.ca_maxresponsesize, attrs.ca_maxresponsesize_cached)
+    : attrs.ca_maxresponsesize;
+  return Math.max(0, limit - RPC_REPLY_HEADER_SIZE - used);
+}
+
 function replyTooBig(hold: SlotHold | null, size: number): nfsstat4 | null {
   if (hold === null) return null;
   const attrs = hold.session.fore;

@@ -47,4 +47,13 @@ export interface CompoundState {
   session: Session | null;
   /** The slot and sequence ID of this request, once SEQUENCE has succeeded (a callback it causes names them, §2.10.6.3). */
   sequence: { readonly slotid: number; readonly sequenceid: number } | null;
+  /**
+   * Bytes the current operation's nfs_resop4 may take and still leave the
+   * reply within the session's limits (ca_maxresponsesize, or
+   * ca_maxresponsesize_cached when the reply is cached, RFC 8881 §2.10.6.4)
+   * with room for a later operation's error; null outside a session. An
+   * operation whose result size is its own choice (LISTXATTRS, GETXATTR) sizes
+   * its reply bound and its result by it rather than fail with REP_TOO_BIG.
+   */
+  replyRoom: number | null;
 }

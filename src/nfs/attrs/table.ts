@@ -366,8 +366,13 @@ export const ATTRS: readonly AttrDef[] = [
     encodefattr4_suppattr_exclcreat,
     () => SUPPATTR_EXCLCREAT,
   ),
-  // RFC 8276: extended attributes are not supported (their operations answer NOTSUPP).
-  readable(FATTR4_XATTR_SUPPORT, "xattr_support", encodefattr4_xattr_support, () => false),
+  // RFC 8276: true when the backend stores extended attributes (GETXATTR … REMOVEXATTR).
+  readable(
+    FATTR4_XATTR_SUPPORT,
+    "xattr_support",
+    encodefattr4_xattr_support,
+    (s) => s.caps.xattrs !== null,
+  ),
   // RFC 9754 §3: what OPEN accepts; read-only, the same for every filesystem.
   readable(
     FATTR4_OPEN_ARGUMENTS,

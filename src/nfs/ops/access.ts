@@ -3,7 +3,11 @@
 // credential (permission.ts). `supported` is the requested rights that mean
 // something for the object's type — LOOKUP and DELETE for directories, EXECUTE
 // for everything else (as Linux nfsd) — and `access` the granted subset.
-// Bits this server does not know (e.g. NFSv4.2's xattr rights) are in neither.
+// In NFSv4.2 the extended-attribute rights of RFC 8276 join them, for the
+// objects that carry xattrs (ops/xattr-common.ts: files and directories):
+// XAREAD and XALIST need read permission, XAWRITE write permission (the sticky
+// directory rule of SETXATTR is not folded in, as Linux nfsd does not).
+// Bits this server does not know are in neither.
 
 import {
   ACCESS4_DELETE,
@@ -12,6 +16,9 @@ import {
   ACCESS4_LOOKUP,
   ACCESS4_MODIFY,
   ACCESS4_READ,
+  ACCESS4_XALIST,
+  ACCESS4_XAREAD,
+  ACCESS4_XAWRITE,
   ACCESS4res_MAXSIZE,
   nfs_ftype4,
   nfs_opnum4,
@@ -39,9 +46,22 @@ const OTHER_RIGHTS: readonly (readonly [number, number])[] = [
   [ACCESS4_EXECUTE, MAY_EXEC],
 ];
 
+/** The RFC 8276 rights, from NFSv4.2 on, on objects that carry xattrs. */
+const XATTR_RIGHTS: readonly (readonly [number, number])[] = [
+  [ACCESS4_XAREAD, MAY_READ],
+  [ACCESS4_XAWRITE, MAY_WRITE],
+  [ACCESS4_XALIST, MAY_READ],
+];
+
 export const access: OpHandler<typeof nfs_opnum4.OP_ACCESS> = async (args, state) => {
-  const attrs = await state.server.fs.getattr(currentFh(state));
-  const rights = attrs.type === nfs_ftype4.NF4DIR ? DIRECTORY_RIGHTS : OTHER_RIGHTS;
+  const fs = state.server.fs;
+  const attrs = await fs.getattr(currentFh(state));
+  const base = attrs.type === nfs_ftype4.NF4DIR ? DIRECTORY_RIGHTS : OTHER_RIGHTS;
+  const xattrs =
+    state.minorversion >= 2 &&
+    fs.capabilities.xattrs !== null &&
+    (attrs.type === nfs_ftype4.NF4REG || attrs.type === nfs_ftype4.NF4DIR);
+  const rights = xattrs ? [...base, ...XATTR_RIGHTS] : base;
   const granted = grantedBits(attrs, state.cred);
   let supported = 0;
   let allowed = 0;

@@ -28,6 +28,7 @@ import { FREE_STATEID } from "./free_stateid.js";
 import { GET_DIR_DELEGATION } from "./get_dir_delegation.js";
 import { GETATTR } from "./getattr.js";
 import { GETFH } from "./getfh.js";
+import { GETXATTR } from "./getxattr.js";
 import {
   GETDEVICEINFO,
   GETDEVICELIST,
@@ -37,6 +38,7 @@ import {
   SET_SSV,
 } from "./layout_notsupp.js";
 import { LINK } from "./link.js";
+import { LISTXATTRS } from "./listxattrs.js";
 import { LOCK } from "./lock.js";
 import { LOCKT } from "./lockt.js";
 import { LOCKU } from "./locku.js";
@@ -55,6 +57,7 @@ import { READDIR } from "./readdir.js";
 import { READLINK } from "./readlink.js";
 import { RECLAIM_COMPLETE } from "./reclaim_complete.js";
 import { REMOVE } from "./remove.js";
+import { REMOVEXATTR } from "./removexattr.js";
 import { RENAME } from "./rename.js";
 import { RESTOREFH } from "./restorefh.js";
 import { SAVEFH } from "./savefh.js";
@@ -63,6 +66,7 @@ import { SECINFO_NO_NAME } from "./secinfo_no_name.js";
 import { SEEK } from "./seek.js";
 import { SEQUENCE } from "./sequence.js";
 import { SETATTR } from "./setattr.js";
+import { SETXATTR } from "./setxattr.js";
 import { TEST_STATEID } from "./test_stateid.js";
 import { VERIFY } from "./verify.js";
 import { WANT_DELEGATION } from "./want_delegation.js";
@@ -126,6 +130,11 @@ export const DESCRIPTORS: { readonly [N in nfs_opnum4]?: OpDescriptor<N> } = {
   [nfs_opnum4.OP_DEALLOCATE]: DEALLOCATE,
   [nfs_opnum4.OP_READ_PLUS]: READ_PLUS,
   [nfs_opnum4.OP_SEEK]: SEEK,
+  // Extended attributes (RFC 8276), an NFSv4.2 extension
+  [nfs_opnum4.OP_GETXATTR]: GETXATTR,
+  [nfs_opnum4.OP_SETXATTR]: SETXATTR,
+  [nfs_opnum4.OP_LISTXATTRS]: LISTXATTRS,
+  [nfs_opnum4.OP_REMOVEXATTR]: REMOVEXATTR,
 };
 
 /** NFSv4.0 operations that NFSv4.1 forbids (RFC 8881 §18: "MUST NOT be used"). */

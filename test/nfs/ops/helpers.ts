@@ -68,6 +68,7 @@ export function makeState(server: ServerContext, cred: Credential = ROOT): Compo
     savedStateid: null,
     sequence: null,
     session: null,
+    replyRoom: null,
   };
 }
 
