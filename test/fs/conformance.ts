@@ -753,6 +753,168 @@ export function describeBackendConformance(
       });
     });
 
+    describe("extended attributes (RFC 8276)", () => {
+      const value = (s: string): Uint8Array => enc.encode(s);
+
+      it("declares its limits when it has xattrs", () => {
+        const x = fs.capabilities.xattrs;
+        if (x === null) return;
+        expect(x.maxNameBytes).toBeGreaterThan(0);
+        expect(x.maxValueBytes).toBeGreaterThan(0);
+        expect(x.maxBytesPerObject).toBeGreaterThanOrEqual(x.maxValueBytes);
+      });
+
+      it("sets, gets, replaces and removes a value, on files and directories", async () => {
+        if (fs.capabilities.xattrs === null) return;
+        for (const h of [await file("f"), dir]) {
+          await fs.setxattr(h, "user.a", value("one"), "either");
+          expect(await fs.getxattr(h, "user.a")).toEqual(value("one"));
+          await fs.setxattr(h, "user.a", value("two"), "either");
+          expect(await fs.getxattr(h, "user.a")).toEqual(value("two"));
+          await fs.setxattr(h, "user.a", new Uint8Array(0), "replace");
+          expect(await fs.getxattr(h, "user.a")).toEqual(new Uint8Array(0));
+          await fs.removexattr(h, "user.a");
+          expect(await statusOf(() => fs.getxattr(h, "user.a"))).toBe(nfsstat4.NFS4ERR_NOXATTR);
+        }
+      });
+
+      it("create fails with EXIST on a set key, replace with NOXATTR on a missing one", async () => {
+        if (fs.capabilities.xattrs === null) return;
+        const h = await file("f");
+        expect(await statusOf(() => fs.setxattr(h, "user.k", value("v"), "replace"))).toBe(
+          nfsstat4.NFS4ERR_NOXATTR,
+        );
+        await fs.setxattr(h, "user.k", value("v"), "create");
+        expect(await statusOf(() => fs.setxattr(h, "user.k", value("w"), "create"))).toBe(
+          nfsstat4.NFS4ERR_EXIST,
+        );
+        expect(await fs.getxattr(h, "user.k")).toEqual(value("v"));
+        expect(await statusOf(() => fs.removexattr(h, "user.nope"))).toBe(nfsstat4.NFS4ERR_NOXATTR);
+      });
+
+      it("stores a copy of the value, and hands out copies", async () => {
+        if (fs.capabilities.xattrs === null) return;
+        const h = await file("f");
+        const v = value("abc");
+        await fs.setxattr(h, "user.k", v, "either");
+        v[0] = 0x7a;
+        const got = await fs.getxattr(h, "user.k");
+        expect(got).toEqual(value("abc"));
+        got[0] = 0x7a;
+        expect(await fs.getxattr(h, "user.k")).toEqual(value("abc"));
+      });
+
+      it("enforces its limits: NAMETOOLONG, XATTR2BIG, NOSPC for a full object", async () => {
+        const x = fs.capabilities.xattrs;
+        if (x === null) return;
+        const h = await file("f");
+        expect(
+          await statusOf(() => fs.setxattr(h, "k".repeat(x.maxNameBytes + 1), value(""), "either")),
+        ).toBe(nfsstat4.NFS4ERR_NAMETOOLONG);
+        expect(
+          await statusOf(() =>
+            fs.setxattr(h, "user.big", new Uint8Array(x.maxValueBytes + 1), "either"),
+          ),
+        ).toBe(nfsstat4.NFS4ERR_XATTR2BIG);
+        await fs.setxattr(h, "user.max", new Uint8Array(x.maxValueBytes), "either");
+        let i = 0;
+        let status: number | null = null;
+        while (status === null && i < 1000) {
+          try {
+            await fs.setxattr(h, `user.fill${i++}`, new Uint8Array(x.maxValueBytes), "either");
+          } catch (e) {
+            status = e instanceof FsError ? e.status : null;
+            if (status === null) throw e;
+          }
+        }
+        expect(status).toBe(nfsstat4.NFS4ERR_NOSPC);
+        // Removing one makes room again.
+        await fs.removexattr(h, "user.max");
+        await fs.setxattr(h, "user.again", new Uint8Array(x.maxValueBytes), "either");
+      });
+
+      it("lists keys in pages whose cookies stay valid across changes", async () => {
+        if (fs.capabilities.xattrs === null) return;
+        const h = await file("f");
+        expect(await fs.listxattrs(h, 0n, 10)).toEqual({ entries: [], eof: true });
+        const keys = ["user.a", "user.b", "user.c", "user.d", "user.e"];
+        for (const k of keys) await fs.setxattr(h, k, value(k), "create");
+        const seen: string[] = [];
+        let cookie = 0n;
+        for (;;) {
+          const page = await fs.listxattrs(h, cookie, 2);
+          expect(page.entries.length).toBeLessThanOrEqual(2);
+          for (const e of page.entries) expect(e.cookie).not.toBe(0n);
+          seen.push(...page.entries.map((e) => e.name));
+          if (page.eof) break;
+          cookie = page.entries[page.entries.length - 1]!.cookie;
+          // A key removed behind the cursor, and one replaced ahead of it, disturb nothing.
+          if (seen.length === 2) {
+            await fs.removexattr(h, "user.a");
+            await fs.setxattr(h, "user.e", value("new"), "replace");
+          }
+        }
+        expect(seen).toEqual(keys);
+        const all = await fs.listxattrs(h, 0n, 100);
+        expect(all.entries.map((e) => e.name).sort()).toEqual(keys.slice(1));
+        expect(all.eof).toBe(true);
+      });
+
+      it("a cookie never handed out for the object is BAD_COOKIE", async () => {
+        if (fs.capabilities.xattrs === null) return;
+        const h = await file("f");
+        await fs.setxattr(h, "user.a", value("1"), "create");
+        const last = (await fs.listxattrs(h, 0n, 10)).entries[0]!.cookie;
+        expect(await statusOf(() => fs.listxattrs(h, last + 1000n, 10))).toBe(
+          nfsstat4.NFS4ERR_BAD_COOKIE,
+        );
+      });
+
+      it("a change moves the change attribute and ctime, returns change_info and is reported", async () => {
+        if (fs.capabilities.xattrs === null) return;
+        const h = await file("f");
+        const origin = {};
+        const seen: FsChange[] = [];
+        const stop = fs.observe((c) => seen.push(c));
+        const a0 = await fs.getattr(h);
+        const set = await fs.setxattr(h, "user.k", value("v"), "either", origin);
+        const a1 = await fs.getattr(h);
+        expect(set).toEqual({ atomic: true, before: a0.change, after: a1.change });
+        expect(a1.change).not.toBe(a0.change);
+        const t = (x: typeof a0.ctime) => x.seconds * 1_000_000_000n + BigInt(x.nseconds);
+        expect(t(a1.ctime)).toBeGreaterThanOrEqual(t(a0.ctime));
+        const removed = await fs.removexattr(h, "user.k", origin);
+        const a2 = await fs.getattr(h);
+        expect(removed).toEqual({ atomic: true, before: a1.change, after: a2.change });
+        stop();
+        const records = seen.filter((c) => c.kind === "attributes");
+        expect(records).toHaveLength(2);
+        for (const c of records) {
+          expect(c.origin).toBe(origin);
+          if (c.kind === "attributes") {
+            expect(Buffer.from(c.handle).equals(Buffer.from(h))).toBe(true);
+            expect(c.after.change).not.toBe(c.before.change);
+            expect(c.names.map((n) => n.name)).toEqual(["f"]);
+          }
+        }
+        // A failed change changes nothing and reports nothing.
+        const stop2 = fs.observe((c) => seen.push(c));
+        seen.length = 0;
+        await statusOf(() => fs.removexattr(h, "user.k"));
+        stop2();
+        expect(seen).toEqual([]);
+        expect((await fs.getattr(h)).change).toBe(a2.change);
+      });
+
+      it("a removed object's xattrs go with it (the handle is STALE)", async () => {
+        if (fs.capabilities.xattrs === null) return;
+        const h = await file("gone");
+        await fs.setxattr(h, "user.k", value("v"), "either");
+        await fs.remove(dir, "gone");
+        expect(await statusOf(() => fs.getxattr(h, "user.k"))).toBe(nfsstat4.NFS4ERR_STALE);
+      });
+    });
+
     describe("statfs", () => {
       // Only consistency: on a shared disk other processes move the figures.
       it("reports consistent figures", async () => {

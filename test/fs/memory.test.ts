@@ -220,3 +220,46 @@ describe("DirListing", () => {
     expect(l.size).toBe(11);
   });
 });
+
+describe("MemoryFileSystem extended attributes", () => {
+  it("charges keys and values against capacity and refunds them on removal and on free", async () => {
+    const fs = new MemoryFileSystem();
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const { handle } = await fs.create(exp, "f", { kind: "guarded" }, ATTRS);
+    const free0 = (await fs.statfs(exp)).spaceFree;
+    await fs.setxattr(handle, "user.k", new Uint8Array(1000), "either");
+    expect((await fs.statfs(exp)).spaceFree).toBe(free0 - 1006n);
+    await fs.setxattr(handle, "user.k", new Uint8Array(10), "replace");
+    expect((await fs.statfs(exp)).spaceFree).toBe(free0 - 16n);
+    await fs.removexattr(handle, "user.k");
+    expect((await fs.statfs(exp)).spaceFree).toBe(free0);
+    await fs.setxattr(handle, "user.k", new Uint8Array(100), "either");
+    // The empty file itself takes no blocks: what is left after freeing it is what it began with.
+    await fs.remove(exp, "f");
+    expect((await fs.statfs(exp)).spaceFree).toBe(free0);
+  });
+
+  it("refuses what capacity cannot hold (NOSPC) and the per-object total, with named limits", async () => {
+    const fs = new MemoryFileSystem({
+      maxXattrValueBytes: 100,
+      maxXattrBytesPerObject: 150,
+      maxXattrNameBytes: 8,
+    });
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    expect(fs.capabilities.xattrs).toEqual({
+      maxNameBytes: 8,
+      maxValueBytes: 100,
+      maxBytesPerObject: 150,
+    });
+    const { handle } = await fs.create(exp, "f", { kind: "guarded" }, ATTRS);
+    await fs.setxattr(handle, "a", new Uint8Array(100), "either");
+    expect(await statusOf(() => fs.setxattr(handle, "b", new Uint8Array(50), "either"))).toBe(
+      nfsstat4.NFS4ERR_NOSPC,
+    );
+    await fs.setxattr(handle, "b", new Uint8Array(48), "either");
+    expect(
+      await statusOf(() => fs.setxattr(handle, "123456789", new Uint8Array(0), "either")),
+    ).toBe(nfsstat4.NFS4ERR_NAMETOOLONG);
+    expect(await statusOf(() => fs.getxattr(handle, ""))).toBe(nfsstat4.NFS4ERR_INVAL);
+  });
+});

@@ -49,6 +49,7 @@ import {
   open_claim_type4,
   open_delegation_type4,
   opentype4,
+  setxattr_option4,
   stable_how4,
   why_no_delegation4,
 } from "../../generated/nfs4/index.js";
@@ -261,8 +262,8 @@ interface Client {
   readonly conn: RpcConnection;
   /** The sequence ID the next COMPOUND uses on slot 0. */
   nextSeq: number;
-  /** Runs ops after SEQUENCE on slot 0. */
-  run(ops: nfs_argop4[]): Promise<COMPOUND4res>;
+  /** Runs ops after SEQUENCE on slot 0 (in minor version 1 unless told). */
+  run(ops: nfs_argop4[], minorversion?: number): Promise<COMPOUND4res>;
 }
 
 /** A client with a session that has done RECLAIM_COMPLETE. */
@@ -275,7 +276,8 @@ async function newClient(h: Harness, name: string): Promise<Client> {
     sessionid,
     conn,
     nextSeq: 1,
-    run: (ops) => h.run([sequenceOp(sessionid, c.nextSeq++), ...ops], conn, { cred }),
+    run: (ops, minorversion) =>
+      h.run([sequenceOp(sessionid, c.nextSeq++), ...ops], conn, { cred, minorversion }),
   };
   expect((await c.run([reclaimCompleteOp])).status).toBe(nfsstat4.NFS4_OK);
   return c;
@@ -553,6 +555,45 @@ describe("conflicting requests of another client recall (§10.4.6, §20.2)", () 
       nfsstat4.NFS4_OK,
     );
     expect((await B.run(ops(a.fh))).status).toBe(nfsstat4.NFS4_OK);
+  });
+
+  // RFC 8276 xattr changes (NFSv4.2) conflict like SETATTR.
+  const xattrChanges: [string, nfs_argop4][] = [
+    [
+      "SETXATTR",
+      {
+        argop: nfs_opnum4.OP_SETXATTR,
+        opsetxattr: {
+          sxa_option: setxattr_option4.SETXATTR4_EITHER,
+          sxa_key: utf8("user.k"),
+          sxa_value: utf8("v2"),
+        },
+      },
+    ],
+    [
+      "REMOVEXATTR",
+      { argop: nfs_opnum4.OP_REMOVEXATTR, opremovexattr: { rxa_name: utf8("user.k") } },
+    ],
+  ];
+  it.each(xattrChanges)("B's %s: DELAY and a recall of A's read delegation", async (_, op) => {
+    const a = await openFile(A, "f", READ_DELEG);
+    await h.ctx.fs.setxattr(a.fh, "user.k", utf8("v"), "either");
+    const res = await B.run([putfh(a.fh), op], 2);
+    expect(res.status).toBe(nfsstat4.NFS4ERR_DELAY);
+    expect(cb.recalls()).toHaveLength(1);
+    expect(cb.recalls()[0]!.clientid).toBe(A.clientid);
+    expect(await h.ctx.fs.getxattr(a.fh, "user.k")).toEqual(utf8("v"));
+    expect((await A.run([putfh(a.fh), delegreturnOp(delegStateid(a.delegation))])).status).toBe(
+      nfsstat4.NFS4_OK,
+    );
+    expect((await B.run([putfh(a.fh), op], 2)).status).toBe(nfsstat4.NFS4_OK);
+  });
+
+  it("A's own SETXATTR does not recall A's delegation", async () => {
+    const a = await openFile(A, "f", READ_DELEG);
+    const res = await A.run([putfh(a.fh), xattrChanges[0]![1]], 2);
+    expect(res.status).toBe(nfsstat4.NFS4_OK);
+    expect(cb.recalls()).toHaveLength(0);
   });
 
   it("B's OPEN with O_TRUNC (UNCHECKED4, size 0): DELAY and a recall before the file is truncated", async () => {

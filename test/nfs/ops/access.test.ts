@@ -6,6 +6,9 @@ import {
   ACCESS4_LOOKUP,
   ACCESS4_MODIFY,
   ACCESS4_READ,
+  ACCESS4_XALIST,
+  ACCESS4_XAREAD,
+  ACCESS4_XAWRITE,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import type { Credential } from "../../../src/rpc/types.js";
@@ -110,5 +113,40 @@ describe("ACCESS", () => {
     const state = env.state();
     state.currentFh = f;
     expectStatus(await call(ACCESS, { access: ALL }, state), nfsstat4.NFS4ERR_STALE);
+  });
+});
+
+describe("ACCESS: the RFC 8276 xattr rights (NFSv4.2)", () => {
+  const XA = ACCESS4_XAREAD | ACCESS4_XAWRITE | ACCESS4_XALIST;
+
+  async function xattrRights(env: TestEnv, fh: FileHandle, cred: Credential, minor: number) {
+    const state = { ...env.state(cred), minorversion: minor, currentFh: fh };
+    const res = await call(ACCESS, { access: XA | ACCESS4_READ }, state);
+    if (res.status !== nfsstat4.NFS4_OK) throw new Error("ACCESS failed");
+    return res.resok4;
+  }
+
+  it("reading and listing need read permission, writing write permission", async () => {
+    const env = await makeEnv();
+    const f = await mkfile(env.fs, env.exp, "f", { mode: 0o644 });
+    expect(await xattrRights(env, f, USER, 2)).toEqual({
+      supported: XA | ACCESS4_READ,
+      access: ACCESS4_XAREAD | ACCESS4_XALIST | ACCESS4_READ,
+    });
+    expect((await xattrRights(env, f, ROOT, 2)).access).toBe(XA | ACCESS4_READ);
+    const d = await mkdir(env.fs, env.exp, "d", { mode: 0o700 });
+    expect((await xattrRights(env, d, USER, 2)).access).toBe(0);
+  });
+
+  it("are not NFSv4.1 rights, nor rights on a symlink", async () => {
+    const env = await makeEnv();
+    const f = await mkfile(env.fs, env.exp, "f", { mode: 0o644 });
+    expect((await xattrRights(env, f, ROOT, 1)).supported).toBe(ACCESS4_READ);
+    const l = await env.fs.symlink(env.exp, "l", new TextEncoder().encode("f"), {
+      mode: 0o777,
+      uid: 0,
+      gid: 0,
+    });
+    expect((await xattrRights(env, l.handle, ROOT, 2)).supported & XA).toBe(0);
   });
 });
