@@ -5,7 +5,7 @@ import { nfs_cb_opnum4, nfs_opnum4, nfsstat4 } from "./types.js";
 /**
  * The errors each nfs_opnum4 operation may return, in the RFCs' order (NFS4_OK not included).
  *
- * From spec/nfs4-errors.txt:49.
+ * From spec/nfs4-errors.txt:51.
  */
 export const ALLOWED_ERRORS: ReadonlyMap<nfs_opnum4, ReadonlySet<nfsstat4>> = new Map<
   nfs_opnum4,
@@ -1891,7 +1891,7 @@ export const ALLOWED_ERRORS: ReadonlyMap<nfs_opnum4, ReadonlySet<nfsstat4>> = ne
 /**
  * Errors an operation's own text requires although ALLOWED_ERRORS omits them: the text is normative where the two disagree.
  *
- * From spec/nfs4-errors.txt:49.
+ * From spec/nfs4-errors.txt:51.
  */
 export const REQUIRED_BY_TEXT: ReadonlyMap<nfs_opnum4, ReadonlySet<nfsstat4>> = new Map<
   nfs_opnum4,
@@ -1916,7 +1916,7 @@ export function isAllowedError(op: number, status: number): boolean {
 /**
  * The errors each nfs_cb_opnum4 operation may return, in the RFCs' order (NFS4_OK not included).
  *
- * From spec/nfs4-errors.txt:460.
+ * From spec/nfs4-errors.txt:462.
  */
 export const ALLOWED_CB_ERRORS: ReadonlyMap<nfs_cb_opnum4, ReadonlySet<nfsstat4>> = new Map<
   nfs_cb_opnum4,
