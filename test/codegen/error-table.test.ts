@@ -99,7 +99,7 @@ CB_ONE ERR_A ERR_B
       full,
     );
     expect(checked.tables.map((t) => [t.opEnum, t.mapName, t.rows.length])).toEqual([
-      ["nfs_opnum4", "ALLOWED_ERRORS", 70],
+      ["nfs_opnum4", "ALLOWED_ERRORS", 74],
       ["nfs_cb_opnum4", "ALLOWED_CB_ERRORS", 14],
     ]);
   });

@@ -106,6 +106,11 @@ const OPS: Record<string, number> = {
   OP_SEEK: 69,
   OP_WRITE_SAME: 70,
   OP_CLONE: 71,
+  // Extended attributes (RFC 8276, an NFSv4.2 extension)
+  OP_GETXATTR: 72,
+  OP_SETXATTR: 73,
+  OP_LISTXATTRS: 74,
+  OP_REMOVEXATTR: 75,
   OP_ILLEGAL: 10044,
 };
 
@@ -240,6 +245,9 @@ const ERRORS: Record<string, number> = {
   NFS4ERR_WRONG_LFS: 10092,
   NFS4ERR_BADLABEL: 10093,
   NFS4ERR_OFFLOAD_NO_REQS: 10094,
+  // Extended attributes (RFC 8276)
+  NFS4ERR_NOXATTR: 10095,
+  NFS4ERR_XATTR2BIG: 10096,
 };
 
 /** The arm names of a union, by discriminant value. */
