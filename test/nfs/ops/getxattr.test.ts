@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
+import { nfs_opnum4, nfsstat4, setxattr_option4 } from "../../../generated/nfs4/index.js";
 import { GETXATTR } from "../../../src/nfs/ops/getxattr.js";
+import { LISTXATTRS } from "../../../src/nfs/ops/listxattrs.js";
+import { REMOVEXATTR } from "../../../src/nfs/ops/removexattr.js";
+import { SETXATTR } from "../../../src/nfs/ops/setxattr.js";
 import { expectOp } from "./fileops-helpers.js";
-import { USER, call, makeEnv, mkdir, mkfile, utf8 } from "./helpers.js";
+import { USER, call, makeEnv, makeState, mkdir, mkfile, utf8 } from "./helpers.js";
 
 const OP = nfs_opnum4.OP_GETXATTR;
 
@@ -93,5 +96,37 @@ describe("GETXATTR", () => {
   it("is an NFSv4.2 operation", () => {
     expect(GETXATTR.minMinorVersion).toBe(2);
     expect(GETXATTR.nonIdempotent).toBe(false);
+  });
+});
+
+describe("a backend without extended attributes", () => {
+  it("answers all four operations NOTSUPP", async () => {
+    const env = await makeEnv();
+    const f = await mkfile(env.fs, env.exp, "f");
+    // The memory backend with its xattr capability taken away.
+    const fs = new Proxy(env.fs, {
+      get: (target, prop) =>
+        prop === "capabilities"
+          ? { ...target.capabilities, xattrs: null }
+          : Reflect.get(target, prop, target),
+    });
+    const state = makeState({ ...env.server, fs });
+    state.currentFh = f;
+    const key = utf8("user.k");
+    expectOp(
+      OP,
+      (await call(GETXATTR, { gxa_name: key }, state)).gxr_status,
+      nfsstat4.NFS4ERR_NOTSUPP,
+    );
+    const set = await call(
+      SETXATTR,
+      { sxa_option: setxattr_option4.SETXATTR4_EITHER, sxa_key: key, sxa_value: key },
+      state,
+    );
+    expectOp(nfs_opnum4.OP_SETXATTR, set.sxr_status, nfsstat4.NFS4ERR_NOTSUPP);
+    const list = await call(LISTXATTRS, { lxa_cookie: 0n, lxa_maxcount: 4096 }, state);
+    expectOp(nfs_opnum4.OP_LISTXATTRS, list.lxr_status, nfsstat4.NFS4ERR_NOTSUPP);
+    const rm = await call(REMOVEXATTR, { rxa_name: key }, state);
+    expectOp(nfs_opnum4.OP_REMOVEXATTR, rm.rxr_status, nfsstat4.NFS4ERR_NOTSUPP);
   });
 });
