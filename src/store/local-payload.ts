@@ -17,6 +17,8 @@ export class LocalPayloadStore implements PayloadStore {
    * the oldest is safe because StoreFileSystem runs one operation at a time.
    */
   private readonly openFiles = new Map<string, Promise<FileHandle>>();
+  /** Payloads created by this process whose directory entry has not been synced yet. */
+  private readonly unsyncedNames = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -52,9 +54,19 @@ export class LocalPayloadStore implements PayloadStore {
 
   async commit(id: string): Promise<void> {
     await (await this.file(id)).datasync();
+    // A new file's name is durable only once its directory is synced too.
+    if (this.unsyncedNames.delete(id)) {
+      const d = await open(this.dir, constants.O_RDONLY);
+      try {
+        await d.sync();
+      } finally {
+        await d.close();
+      }
+    }
   }
 
   async delete(id: string): Promise<void> {
+    this.unsyncedNames.delete(id);
     await this.forget(id);
     await rm(this.path(id), { force: true });
   }
@@ -87,14 +99,10 @@ export class LocalPayloadStore implements PayloadStore {
       this.openFiles.set(id, cached);
       return cached;
     }
-    // Neither "w+" (truncates) nor "r+" (needs the file): O_RDWR | O_CREAT.
-    const opening = open(this.path(id), constants.O_RDWR | constants.O_CREAT, 0o600).then(
-      (f) => f,
-      (e: unknown) => {
-        this.openFiles.delete(id);
-        throw e;
-      },
-    );
+    const opening = this.openOrCreate(id).catch((e: unknown) => {
+      this.openFiles.delete(id);
+      throw e;
+    });
     this.openFiles.set(id, opening);
     while (this.openFiles.size > this.maxOpenFiles) {
       const oldest = this.openFiles.keys().next().value;
@@ -102,6 +110,19 @@ export class LocalPayloadStore implements PayloadStore {
       void this.forget(oldest);
     }
     return opening;
+  }
+
+  /** Opens the payload's file read-write, creating it (and noting that its name is not yet durable). */
+  private async openOrCreate(id: string): Promise<FileHandle> {
+    const path = this.path(id);
+    try {
+      const f = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+      this.unsyncedNames.add(id);
+      return f;
+    } catch (e) {
+      if (!(e instanceof Error) || !("code" in e) || e.code !== "EEXIST") throw e;
+      return open(path, constants.O_RDWR);
+    }
   }
 
   private async forget(id: string): Promise<void> {
