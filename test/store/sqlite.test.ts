@@ -76,6 +76,17 @@ describe("SQLite store", () => {
     expect((await fs.getattr(exp)).change).toBeGreaterThan(changeBefore);
   });
 
+  it("a file cut and extended again reads zeros where its old data was", async () => {
+    const fs = await openAt(join(root, `z${++seq}`));
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const f = (await fs.create(exp, "z", { kind: "guarded" }, ATTRS)).handle;
+    await fs.write(f, 0n, enc.encode("abcdef"), 2);
+    await fs.setattr(f, { size: 2n });
+    await fs.setattr(f, { size: 4n });
+    await fs.write(f, 6n, enc.encode("g"), 2);
+    expect(Buffer.from((await fs.read(f, 0n, 100)).data).toString("latin1")).toBe("ab\0\0\0\0g");
+  });
+
   it("frees at restart a file only a pin kept", async () => {
     const dir = join(root, `p${++seq}`);
     const fs = await openAt(dir);
