@@ -5,13 +5,17 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { NfsServer } from "../nfs/server.js";
+import { openDataDir, type OpenedStore } from "../store/data-dir.js";
 
 const USAGE = `usage: dfs serve [--listen HOST:PORT ...] [--config FILE]
 
-Serves NFSv4.1 over TCP from an in-memory filesystem whose root holds /export.
+Serves NFSv4.1 over TCP from a filesystem whose root holds /export: in memory
+(the default), or with "store": { "backend": "sqlite", "dataDir": DIR } in
+SQLite plus sparse files under DIR, kept across restarts.
 
   --listen HOST:PORT   an address to listen on (repeatable; default 127.0.0.1:2049)
-  --config FILE        a JSON file: { "listen": [...], "nfs": {...}, "rpc": {...}, "logLevel": "info" }
+  --config FILE        a JSON file: { "listen": [...], "nfs": {...}, "rpc": {...}, "store": {...},
+                       "logLevel": "info" }
                        (see README.md for every setting and its default)`;
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -39,10 +43,20 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   let server: NfsServer;
+  let store: OpenedStore | null = null;
   try {
     const config = loadConfig(configFile, listen);
     const log = pino({ level: config.logLevel });
-    server = new NfsServer({ settings: config.nfs, rpc: config.rpc, logger: log });
+    if (config.store.backend === "sqlite") {
+      store = await openDataDir(config.store.dataDir, {}, config.store.maxOpenPayloads);
+      console.log(`dfs: store in ${config.store.dataDir} (sqlite)`);
+    }
+    server = new NfsServer({
+      settings: config.nfs,
+      rpc: config.rpc,
+      logger: log,
+      ...(store === null ? {} : { fs: store.fs }),
+    });
     const bound = await server.listen(config.listen);
     for (const b of bound)
       console.log(
@@ -50,12 +64,16 @@ export async function main(args: readonly string[]): Promise<number> {
       );
   } catch (e) {
     console.error(`dfs serve: ${e instanceof ConfigError ? e.message : (e as Error).message}`);
+    await store?.close();
     return 1;
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       console.log(`dfs: ${signal}, shutting down`);
-      void server.close().then(resolve);
+      void server
+        .close()
+        .then(() => store?.close())
+        .then(resolve);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));

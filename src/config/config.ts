@@ -7,6 +7,8 @@ import type { NfsSettings } from "../nfs/settings.js";
 import { DEFAULT_NFS_SETTINGS, NFS_SETTING_CHOICES } from "../nfs/settings.js";
 import type { RpcSettings } from "../rpc/settings.js";
 import { DEFAULT_RPC_SETTINGS, resolveRpcSettings } from "../rpc/settings.js";
+import type { StoreSettings } from "../store/settings.js";
+import { DEFAULT_STORE_SETTINGS, STORE_BACKENDS } from "../store/settings.js";
 
 export interface ListenSpec {
   readonly host: string;
@@ -17,12 +19,15 @@ export interface ServeConfig {
   readonly listen: readonly ListenSpec[];
   readonly nfs: NfsSettings;
   readonly rpc: RpcSettings;
+  readonly store: StoreSettings;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
 }
 
 export const DEFAULT_LISTEN: ListenSpec = { host: "127.0.0.1", port: 2049 };
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+const STORE_CHOICES = { backend: STORE_BACKENDS };
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -88,9 +93,9 @@ export function buildConfig(
     }
   }
   for (const key of Object.keys(raw))
-    if (!["listen", "nfs", "rpc", "logLevel"].includes(key))
+    if (!["listen", "nfs", "rpc", "store", "logLevel"].includes(key))
       throw new ConfigError(
-        `${fileName}: unknown key '${key}' (known: listen, nfs, rpc, logLevel)`,
+        `${fileName}: unknown key '${key}' (known: listen, nfs, rpc, store, logLevel)`,
       );
   const fileListen = raw.listen ?? [];
   if (!Array.isArray(fileListen) || fileListen.some((x) => typeof x !== "string"))
@@ -114,7 +119,30 @@ export function buildConfig(
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
-  return { listen: addresses.length > 0 ? addresses : [DEFAULT_LISTEN], nfs, rpc, logLevel };
+  const store = storeSettings(raw.store);
+  return {
+    listen: addresses.length > 0 ? addresses : [DEFAULT_LISTEN],
+    nfs,
+    rpc,
+    store,
+    logLevel,
+  };
+}
+
+/** The `store` section: `dataDir` is the one setting that is a string but not a choice. */
+function storeSettings(value: unknown): StoreSettings {
+  let dataDir = DEFAULT_STORE_SETTINGS.dataDir;
+  let rest = value;
+  if (typeof value === "object" && value !== null && "dataDir" in value) {
+    const { dataDir: dir, ...others } = value;
+    if (typeof dir !== "string" || dir === "")
+      throw new ConfigError("'store.dataDir' must be a non-empty path");
+    dataDir = dir;
+    rest = others;
+  }
+  const store = settingsFrom("store", DEFAULT_STORE_SETTINGS, rest, STORE_CHOICES);
+  if (store.maxOpenPayloads < 1) throw new ConfigError("store.maxOpenPayloads must be at least 1");
+  return { ...store, dataDir };
 }
 
 export function loadConfig(file: string | undefined, listen: readonly string[]): ServeConfig {

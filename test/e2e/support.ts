@@ -2,24 +2,51 @@
 // on 127.0.0.1:0 and the clients it makes are closed after each test, so
 // suites neither share state nor leak sockets.
 
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientSession, NfsClientOptions } from "../../src/client/index.js";
 import { NfsClient } from "../../src/client/index.js";
-import type { FileHandle, ReadResult } from "../../src/fs/backend.js";
+import type { FileHandle, FileSystem, ReadResult } from "../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
 import { NfsServer } from "../../src/nfs/server.js";
+import { openDataDir, type OpenedStore } from "../../src/store/data-dir.js";
 
 export interface Running {
   readonly server: NfsServer;
   readonly port: number;
 }
 
+/**
+ * DFS_TEST_STORE=sqlite runs the suites on the SQLite store (a fresh data
+ * directory per server) wherever a test does not bring its own backend.
+ */
+const TEST_STORE = process.env.DFS_TEST_STORE ?? "memory";
+const stores: { store: OpenedStore; dir: string }[] = [];
+afterAll(async () => {
+  for (const { store, dir } of stores.splice(0)) {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function testBackend(): Promise<FileSystem | undefined> {
+  if (TEST_STORE === "memory") return undefined;
+  if (TEST_STORE !== "sqlite") throw new Error(`DFS_TEST_STORE: unknown store ${TEST_STORE}`);
+  const dir = mkdtempSync(join(tmpdir(), "dfs-e2e-"));
+  const store = await openDataDir(dir);
+  stores.push({ store, dir });
+  return store.fs;
+}
+
 export async function startServer(options: NfsServerOptions = {}): Promise<Running> {
-  const server = new NfsServer(options);
+  const fs = options.fs ?? (await testBackend());
+  const server = new NfsServer(fs === undefined ? options : { ...options, fs });
   const [bound] = await server.listen([{ host: "127.0.0.1", port: 0 }]);
   return { server, port: bound!.port };
 }

@@ -1,0 +1,90 @@
+// The data directory of the embedded store: `metadata.sqlite` (the SQLite
+// metadata store, with its -wal and -shm files), `payload/` (one sparse file
+// per regular file) and `lock`, which holds the pid of the server using it.
+//
+// The lock file, not SQLite's own locking, keeps a second server process
+// away: SQLite would let two processes share the database (WAL allows it),
+// but pins and the write verifier live in one process's memory, so two
+// servers on one directory would free each other's open files. The lock is
+// taken with O_EXCL; a lock whose pid no longer runs is stale and replaced.
+
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LocalPayloadStore } from "./local-payload.js";
+import { SqliteMetadataStore } from "./sqlite-metadata.js";
+import { StoreFileSystem, type StoreFsOptions } from "./store-fs.js";
+
+/** Payload files kept open at once (each a file descriptor). */
+export const DEFAULT_MAX_OPEN_PAYLOADS = 64;
+
+export class DataDirError extends Error {
+  override readonly name = "DataDirError";
+}
+
+/** A StoreFileSystem over the data directory, and how to close it (releasing the lock). */
+export interface OpenedStore {
+  readonly fs: StoreFileSystem;
+  close(): Promise<void>;
+}
+
+/** Opens (creating if needed) the data directory `dir` for this process. */
+export async function openDataDir(
+  dir: string,
+  options: Partial<StoreFsOptions> = {},
+  maxOpenPayloads = DEFAULT_MAX_OPEN_PAYLOADS,
+): Promise<OpenedStore> {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new DataDirError(`data directory ${dir} is not usable: ${(e as Error).message}`);
+  }
+  const lock = join(dir, "lock");
+  takeLock(lock);
+  try {
+    const meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"));
+    const payloads = new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads);
+    const fs = await StoreFileSystem.open(meta, payloads, options);
+    return {
+      fs,
+      close: async () => {
+        await fs.close();
+        rmSync(lock, { force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(lock, { force: true });
+    throw e instanceof DataDirError
+      ? e
+      : new DataDirError(`data directory ${dir}: ${(e as Error).message}`);
+  }
+}
+
+function takeLock(lock: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: "wx" });
+      return;
+    } catch (e) {
+      if (!(e instanceof Error) || !("code" in e) || e.code !== "EEXIST")
+        throw new DataDirError(`cannot create ${lock}: ${(e as Error).message}`);
+    }
+    const pid = Number.parseInt(readFileSync(lock, "utf8"), 10);
+    if (Number.isSafeInteger(pid) && pid > 0 && running(pid))
+      throw new DataDirError(`${lock}: the data directory is in use by process ${pid}`);
+    // Stale: its process is gone.
+    rmSync(lock, { force: true });
+  }
+  throw new DataDirError(`${lock}: could not take the lock`);
+}
+
+function running(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return e instanceof Error && "code" in e && e.code === "EPERM";
+  }
+}

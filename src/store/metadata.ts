@@ -1,0 +1,109 @@
+// The metadata store: the namespace (directory entries with their stable
+// READDIR cookies), each object's attributes, link counts and the counters
+// that make fileids and change attributes unique. File contents live in the
+// payload store (payload.ts); StoreFileSystem (store-fs.ts) joins the two
+// into a FileSystem.
+//
+// The interface is asynchronous and transactional so that a networked store
+// (PostgreSQL, issue 11) fits it unchanged: every namespace operation runs as
+// one transaction, counters live in the store (several server processes may
+// share it), and objects are named by a persistent id, never by a path.
+
+import type { nfs_ftype4 } from "../../generated/nfs4/index.js";
+import type { DeviceNumber, FsTime } from "../fs/backend.js";
+
+/** The persistent id of an object (its fileid). Never reused. */
+export type ObjectId = bigint;
+
+/** One object's stored record. */
+export interface ObjectRecord {
+  readonly id: ObjectId;
+  readonly type: nfs_ftype4;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Names of a non-directory; 2 + subdirectories for a directory; 0 once its last name is gone. */
+  readonly nlink: number;
+  /** Bytes of data (regular files; for a symlink the length of its target). */
+  readonly size: bigint;
+  readonly atime: FsTime;
+  readonly mtime: FsTime;
+  readonly ctime: FsTime;
+  readonly birthtime: FsTime;
+  readonly change: bigint;
+  readonly rdev: DeviceNumber;
+  /** A symlink's target bytes; null otherwise. */
+  readonly target: Uint8Array | null;
+  /** The EXCLUSIVE4(_1) create verifier of a regular file, kept to recognise a retried create. */
+  readonly createVerifier: Uint8Array | null;
+  /** A directory's parent (null for the root and for non-directories). */
+  readonly parent: ObjectId | null;
+  /** The payload holding a regular file's contents (payload.ts); null otherwise. */
+  readonly payload: string | null;
+}
+
+/** One directory entry. */
+export interface EntryRecord {
+  readonly dir: ObjectId;
+  readonly name: string;
+  /** Its READDIR cookie: taken from the directory's sequence when added, never reused. */
+  readonly cookie: bigint;
+  readonly child: ObjectId;
+}
+
+/** The work of one transaction. Nothing is visible to others until it commits. */
+export interface MetadataTx {
+  /** Allocates an id no object ever had. */
+  newObjectId(): Promise<ObjectId>;
+  /** The next value of the store-wide change counter (never repeats, survives restarts). */
+  nextChange(): Promise<bigint>;
+
+  getObject(id: ObjectId): Promise<ObjectRecord | null>;
+  /** Stores a new object (its id from newObjectId()). */
+  createObject(record: ObjectRecord): Promise<void>;
+  /** Replaces the stored record with `record.id`. */
+  putObject(record: ObjectRecord): Promise<void>;
+  /** Deletes the object's record and its directory cookie sequence (its entries must be gone already). */
+  deleteObject(id: ObjectId): Promise<void>;
+
+  getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null>;
+  /** Adds the entry (the name must be free) with the directory's next cookie, which it returns. */
+  addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint>;
+  removeEntry(dir: ObjectId, name: string): Promise<void>;
+  /** Up to `limit` entries of `dir` with cookies above `after`, in cookie order. */
+  listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]>;
+  /** The entry just before `cookie` in `dir` (null if none). */
+  entryBefore(dir: ObjectId, cookie: bigint): Promise<EntryRecord | null>;
+  /** True when `dir` has an entry whose cookie is above `cookie`. */
+  hasEntryAfter(dir: ObjectId, cookie: bigint): Promise<boolean>;
+  /** True when `cookie` was handed out by `dir` (whether or not its entry still exists). */
+  cookieIssued(dir: ObjectId, cookie: bigint): Promise<boolean>;
+  /** True when `dir` has no entries. */
+  isEmpty(dir: ObjectId): Promise<boolean>;
+  /** Every entry naming `child`. */
+  namesOf(child: ObjectId): Promise<EntryRecord[]>;
+
+  /** Objects stored, root included. */
+  objectCount(): Promise<bigint>;
+  /** Objects no entry names (nlink 0): left by a restart while they were pinned. */
+  orphans(): Promise<ObjectRecord[]>;
+}
+
+/** Facts about the store fixed when it was created. */
+export interface StoreIdentity {
+  /** 8 random bytes chosen when the store was created: part of every handle. */
+  readonly storeId: Uint8Array;
+  /** The root directory's id. */
+  readonly rootId: ObjectId;
+}
+
+export interface MetadataStore {
+  readonly identity: StoreIdentity;
+  /**
+   * Runs `work` as one transaction: committed when it resolves, rolled back
+   * when it throws (the error is rethrown). Transactions of one store do not
+   * interleave their effects.
+   */
+  transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,276 @@
+// The embedded MetadataStore: one SQLite database file (better-sqlite3).
+//
+// - WAL journal: readers do not block the writer, and a commit appends to the
+//   log instead of rewriting pages in place.
+// - synchronous=FULL: every commit fsyncs the WAL before it returns, so a
+//   namespace operation the server has answered survives a power loss, as
+//   NFS requires of CREATE, REMOVE, RENAME, SETATTR… (RFC 8881 §18: these are
+//   not "unstable" like WRITE data). NORMAL would be faster but may lose the
+//   last commits on power loss — acknowledged operations would come undone.
+// - One transaction per namespace operation (BEGIN IMMEDIATE … COMMIT): the
+//   write lock is taken at the start, so the transaction never fails half-way
+//   on a lock upgrade. better-sqlite3 is synchronous; transactions of this
+//   store are queued so an await inside one never lets another interleave.
+
+import Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
+import type {
+  EntryRecord,
+  MetadataStore,
+  MetadataTx,
+  ObjectId,
+  ObjectRecord,
+  StoreIdentity,
+} from "./metadata.js";
+import {
+  CorruptStoreError,
+  ENTRY_COLUMNS,
+  OBJECT_COLUMNS,
+  big,
+  blobOrNull,
+  columns,
+  entryFromRow,
+  objectFromRow,
+  objectToRow,
+} from "./sqlite-rows.js";
+
+/** Bumped when the schema changes; a database of another version is refused. */
+const SCHEMA_VERSION = 1;
+/** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
+const FIRST_COOKIE = 3n;
+const STORE_ID_BYTES = 8;
+/** Object ids start at 1: the root directory. */
+export const ROOT_ID: ObjectId = 1n;
+
+const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE objects (
+  id INTEGER PRIMARY KEY, type INTEGER NOT NULL, mode INTEGER NOT NULL,
+  uid INTEGER NOT NULL, gid INTEGER NOT NULL, nlink INTEGER NOT NULL, size INTEGER NOT NULL,
+  atime_s INTEGER NOT NULL, atime_ns INTEGER NOT NULL, mtime_s INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+  ctime_s INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, btime_s INTEGER NOT NULL, btime_ns INTEGER NOT NULL,
+  change INTEGER NOT NULL, rdev_major INTEGER NOT NULL, rdev_minor INTEGER NOT NULL,
+  target BLOB, create_verifier BLOB, parent INTEGER, payload TEXT);
+CREATE INDEX objects_orphans ON objects (nlink) WHERE nlink = 0;
+CREATE TABLE entries (
+  dir INTEGER NOT NULL, name TEXT NOT NULL, cookie INTEGER NOT NULL, child INTEGER NOT NULL,
+  PRIMARY KEY (dir, name)) WITHOUT ROWID;
+CREATE UNIQUE INDEX entries_by_cookie ON entries (dir, cookie);
+CREATE INDEX entries_by_child ON entries (child);
+-- The last cookie each directory handed out: cookies are never reused, even after removals.
+CREATE TABLE dir_cookies (dir INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+`;
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+export class SqliteMetadataStore implements MetadataStore {
+  readonly identity: StoreIdentity;
+  private readonly db: Database.Database;
+  private readonly tx: SqliteTx;
+  /** The tail of the transaction queue. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.identity = { storeId: this.initialise(), rootId: ROOT_ID };
+    this.tx = new SqliteTx(db);
+  }
+
+  /** Opens (creating if needed) the database at `file`. */
+  static open(file: string): SqliteMetadataStore {
+    const db = new Database(file);
+    try {
+      db.defaultSafeIntegers(true);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      return new SqliteMetadataStore(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await work(this.tx);
+        this.db.exec("COMMIT");
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw e;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.db.close();
+  }
+
+  /** Creates the schema in an empty database; returns the store id. */
+  private initialise(): Uint8Array {
+    const version = Number(big(this.db.pragma("user_version", { simple: true })));
+    if (version === 0) {
+      this.db.transaction(() => {
+        this.db.exec(SCHEMA);
+        const put = this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+        put.run("store_id", randomBytes(STORE_ID_BYTES));
+        put.run("last_id", 0n);
+        put.run("change", 0n);
+        put.run("objects", 0n);
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    } else if (version !== SCHEMA_VERSION) {
+      throw new CorruptStoreError(
+        `metadata schema version ${version}, this server knows ${SCHEMA_VERSION}`,
+      );
+    }
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'store_id'").raw().get();
+    const id = blobOrNull(columns(row)[0]);
+    if (id === null || id.length !== STORE_ID_BYTES) throw new CorruptStoreError("bad store id");
+    return id;
+  }
+}
+
+/** The statements of one store, run inside the transaction transact() opened. */
+class SqliteTx implements MetadataTx {
+  private readonly s: Record<
+    | "bump"
+    | "getObject"
+    | "putObject"
+    | "createObject"
+    | "addCount"
+    | "deleteObject"
+    | "deleteCookies"
+    | "getEntry"
+    | "nextCookie"
+    | "addEntry"
+    | "removeEntry"
+    | "list"
+    | "before"
+    | "after"
+    | "lastCookie"
+    | "anyEntry"
+    | "namesOf"
+    | "count"
+    | "orphans",
+    Statement
+  >;
+
+  constructor(db: Database.Database) {
+    const p = (sql: string): Statement => db.prepare(sql).raw();
+    const q = (sql: string): Statement => db.prepare(sql);
+    const placeholders = OBJECT_COLUMNS.split(",")
+      .map(() => "?")
+      .join(", ");
+    this.s = {
+      bump: p("UPDATE meta SET value = value + 1 WHERE key = ? RETURNING value"),
+      getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = ?`),
+      createObject: q(`INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (${placeholders})`),
+      putObject: q(`REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${placeholders})`),
+      addCount: q("UPDATE meta SET value = value + ? WHERE key = 'objects'"),
+      deleteObject: q("DELETE FROM objects WHERE id = ?"),
+      deleteCookies: q("DELETE FROM dir_cookies WHERE dir = ?"),
+      getEntry: p(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = ? AND name = ?`),
+      nextCookie: p(
+        `INSERT INTO dir_cookies (dir, last) VALUES (?, ${FIRST_COOKIE})
+         ON CONFLICT (dir) DO UPDATE SET last = last + 1 RETURNING last`,
+      ),
+      addEntry: q("INSERT INTO entries (dir, name, cookie, child) VALUES (?, ?, ?, ?)"),
+      removeEntry: q("DELETE FROM entries WHERE dir = ? AND name = ?"),
+      list: p(
+        `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = ? AND cookie > ? ORDER BY cookie LIMIT ?`,
+      ),
+      before: p(
+        `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = ? AND cookie < ? ORDER BY cookie DESC LIMIT 1`,
+      ),
+      after: p("SELECT 1 FROM entries WHERE dir = ? AND cookie > ? LIMIT 1"),
+      lastCookie: p("SELECT last FROM dir_cookies WHERE dir = ?"),
+      anyEntry: p("SELECT 1 FROM entries WHERE dir = ? LIMIT 1"),
+      namesOf: p(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE child = ? ORDER BY dir, cookie`),
+      count: p("SELECT value FROM meta WHERE key = 'objects'"),
+      orphans: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE nlink = 0`),
+    };
+  }
+
+  async newObjectId(): Promise<ObjectId> {
+    return big(columns(this.s.bump.get("last_id"))[0]);
+  }
+
+  async nextChange(): Promise<bigint> {
+    return big(columns(this.s.bump.get("change"))[0]);
+  }
+
+  async getObject(id: ObjectId): Promise<ObjectRecord | null> {
+    const row = this.s.getObject.get(id);
+    return row === undefined ? null : objectFromRow(row);
+  }
+
+  async createObject(record: ObjectRecord): Promise<void> {
+    this.s.createObject.run(...objectToRow(record));
+    this.s.addCount.run(1n);
+  }
+
+  async putObject(record: ObjectRecord): Promise<void> {
+    this.s.putObject.run(...objectToRow(record));
+  }
+
+  async deleteObject(id: ObjectId): Promise<void> {
+    if (this.s.deleteObject.run(id).changes > 0) this.s.addCount.run(-1n);
+    this.s.deleteCookies.run(id);
+  }
+
+  async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
+    const row = this.s.getEntry.get(dir, name);
+    return row === undefined ? null : entryFromRow(row);
+  }
+
+  async addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint> {
+    const cookie = big(columns(this.s.nextCookie.get(dir))[0]);
+    this.s.addEntry.run(dir, name, cookie, child);
+    return cookie;
+  }
+
+  async removeEntry(dir: ObjectId, name: string): Promise<void> {
+    this.s.removeEntry.run(dir, name);
+  }
+
+  async listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]> {
+    return this.s.list.all(dir, after, limit).map(entryFromRow);
+  }
+
+  async entryBefore(dir: ObjectId, cookie: bigint): Promise<EntryRecord | null> {
+    const row = this.s.before.get(dir, cookie);
+    return row === undefined ? null : entryFromRow(row);
+  }
+
+  async hasEntryAfter(dir: ObjectId, cookie: bigint): Promise<boolean> {
+    return this.s.after.get(dir, cookie) !== undefined;
+  }
+
+  async cookieIssued(dir: ObjectId, cookie: bigint): Promise<boolean> {
+    const row = this.s.lastCookie.get(dir);
+    return row !== undefined && cookie >= FIRST_COOKIE && cookie <= big(columns(row)[0]);
+  }
+
+  async isEmpty(dir: ObjectId): Promise<boolean> {
+    return this.s.anyEntry.get(dir) === undefined;
+  }
+
+  async namesOf(child: ObjectId): Promise<EntryRecord[]> {
+    return this.s.namesOf.all(child).map(entryFromRow);
+  }
+
+  async objectCount(): Promise<bigint> {
+    return big(columns(this.s.count.get())[0]);
+  }
+
+  async orphans(): Promise<ObjectRecord[]> {
+    return this.s.orphans.all().map(objectFromRow);
+  }
+}

@@ -1,0 +1,773 @@
+// A FileSystem over a metadata store (metadata.ts) and a payload store
+// (payload.ts): the namespace, attributes and cookies live in one, file
+// contents in the other. Every operation is one metadata transaction; change
+// records (changes.ts) are reported once it has committed, payloads of freed
+// files are deleted after it.
+//
+// Handles carry the store id and the object's persistent id (store-handles.ts),
+// so they survive restarts. READDIR cookies are stored with each entry and
+// never reused, so a cookie stays valid across changes and restarts and the
+// cookie verifier — the store id — never has to change. Pins (open files
+// whose names are gone) are kept in memory: after a restart there are none,
+// and open() frees the objects they were keeping (nlink 0).
+//
+// Not yet (later work of issue 10): WRITE's UNSTABLE data is only as durable
+// as the page cache until COMMIT; the write verifier changes at every open(),
+// which is what tells clients to resend it. No atime updates on READ.
+
+import { randomBytes } from "node:crypto";
+import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generated/nfs4/index.js";
+import {
+  COOKIE_VERIFIER_BYTES,
+  FsError,
+  type ChangeInfo,
+  type CommitResult,
+  type CreateAttributes,
+  type CreateHow,
+  type CreateResult,
+  type DeviceNumber,
+  type DirEntry,
+  type FileAttributes,
+  type FileHandle,
+  type FileSystem,
+  type FsCapabilities,
+  type FsStats,
+  type Located,
+  type ReaddirLimits,
+  type ReaddirResult,
+  type ReadResult,
+  type RenameResult,
+  type SetAttributes,
+  type SpecialType,
+  type WriteResult,
+} from "../fs/backend.js";
+import { ChangeFeed, type ChangeListener, type ChangeOrigin } from "../fs/changes.js";
+import { nameError } from "../fs/names.js";
+import { asStoreFailure } from "./io-errors.js";
+import type { MetadataStore, ObjectId, ObjectRecord } from "./metadata.js";
+import type { PayloadStore } from "./payload.js";
+import { parseStoreHandle } from "./store-handles.js";
+import { NO_DEVICE, StoreOp, fail, notAFile } from "./store-op.js";
+import { STORE_FS_DEFAULTS, type StoreFsOptions } from "./store-options.js";
+
+export { STORE_FS_DEFAULTS, type StoreFsOptions } from "./store-options.js";
+
+const ROOT_MODE = 0o755;
+const MODE_MASK = 0o7777;
+const WRITE_VERIFIER_BYTES = 8;
+
+/** A regular file's payload id: derived from its object id, so no lookup is needed. */
+function payloadIdOf(id: ObjectId): string {
+  return `f${id}`;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export class StoreFileSystem implements FileSystem {
+  readonly capabilities: FsCapabilities;
+  private readonly feed = new ChangeFeed();
+  /** pin() counts per object, for this process only. */
+  private readonly pins = new Map<ObjectId, number>();
+  /** Changes at every open(): uncommitted (UNSTABLE4) writes of an earlier run may be lost. */
+  private readonly writeVerifier = new Uint8Array(randomBytes(WRITE_VERIFIER_BYTES));
+
+  private constructor(
+    private readonly meta: MetadataStore,
+    private readonly payloads: PayloadStore,
+    private readonly options: StoreFsOptions,
+  ) {
+    this.capabilities = {
+      fhExpireType: FH4_PERSISTENT,
+      linkSupport: true,
+      symlinkSupport: true,
+      uniqueHandles: true,
+      caseInsensitive: false,
+      casePreserving: true,
+      chownRestricted: true,
+      noTrunc: true,
+      canSetTime: true,
+      maxNameBytes: options.maxNameBytes,
+      maxLink: options.maxLink,
+      maxFileSize: BigInt(options.maxFileSize),
+      maxSymlinkBytes: options.maxSymlinkBytes,
+      timeDelta: { seconds: 0n, nseconds: 1 },
+    };
+  }
+
+  /**
+   * The filesystem over `meta` and `payloads`: a new store gets its root and
+   * export directory; objects kept only by pins of an earlier run are freed.
+   */
+  static async open(
+    meta: MetadataStore,
+    payloads: PayloadStore,
+    options: Partial<StoreFsOptions> = {},
+  ): Promise<StoreFileSystem> {
+    const fs = new StoreFileSystem(meta, payloads, { ...STORE_FS_DEFAULTS, ...options });
+    await fs.initialise();
+    return fs;
+  }
+
+  /** Closes both stores (after the operations in progress). */
+  async close(): Promise<void> {
+    await this.meta.close();
+    await this.payloads.close();
+  }
+
+  // ---- handles and lookups ----
+
+  async root(): Promise<FileHandle> {
+    return this.run(null, async (op) => op.handle((await op.get(this.meta.identity.rootId)).id));
+  }
+
+  async getattr(handle: FileHandle): Promise<FileAttributes> {
+    return this.run(null, async (op) => op.attrsOf(await op.resolve(handle)));
+  }
+
+  async lookup(dir: FileHandle, name: string): Promise<Located> {
+    return this.run(null, async (op) => {
+      const d = await op.dir(dir);
+      this.checkName(name);
+      const e = (await op.tx.getEntry(d.id, name)) ?? fail(nfsstat4.NFS4ERR_NOENT);
+      return this.located(op, await op.get(e.child));
+    });
+  }
+
+  async lookupParent(dir: FileHandle): Promise<Located> {
+    return this.run(null, async (op) => {
+      const d = await op.dir(dir);
+      if (d.parent === null) fail(nfsstat4.NFS4ERR_NOENT, "the root has no parent");
+      return this.located(op, await op.get(d.parent));
+    });
+  }
+
+  async readdir(
+    dir: FileHandle,
+    cookie: bigint,
+    verifier: Uint8Array,
+    limits: ReaddirLimits,
+  ): Promise<ReaddirResult> {
+    return this.run(null, async (op) => {
+      const d = await op.dir(dir);
+      if (cookie !== 0n) {
+        // Cookies are stored and never reused, so only another store invalidates them.
+        if (!sameBytes(verifier, this.cookieVerifier())) fail(nfsstat4.NFS4ERR_NOT_SAME);
+        if (!(await op.tx.cookieIssued(d.id, cookie))) fail(nfsstat4.NFS4ERR_BAD_COOKIE);
+      }
+      const max = Math.max(0, limits.maxEntries);
+      const rows = await op.tx.listEntries(d.id, cookie, max + 1);
+      const entries: DirEntry[] = [];
+      for (const e of rows.slice(0, max)) {
+        const child = await op.tx.getObject(e.child);
+        entries.push(
+          child === null
+            ? { name: e.name, cookie: e.cookie, ok: false, error: nfsstat4.NFS4ERR_IO }
+            : {
+                name: e.name,
+                cookie: e.cookie,
+                ok: true,
+                handle: op.handle(child.id),
+                attrs: op.attrsOf(child),
+              },
+        );
+      }
+      return { entries, eof: rows.length <= max, verifier: this.cookieVerifier() };
+    });
+  }
+
+  async statfs(handle: FileHandle): Promise<FsStats> {
+    const objects = await this.run(null, async (op) => {
+      await op.resolve(handle);
+      return op.tx.objectCount();
+    });
+    const space = await this.payloads.space();
+    const filesTotal = BigInt(this.options.maxFiles);
+    const filesFree = filesTotal > objects ? filesTotal - objects : 0n;
+    return {
+      spaceTotal: space.totalBytes,
+      spaceFree: space.freeBytes,
+      spaceAvail: space.availBytes,
+      filesTotal,
+      filesFree,
+      filesAvail: filesFree,
+    };
+  }
+
+  // ---- data ----
+
+  async read(handle: FileHandle, offset: bigint, count: number): Promise<ReadResult> {
+    return this.run(null, async (op) => {
+      const o = await op.resolve(handle);
+      if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
+      if (offset >= o.size) return { data: new Uint8Array(0), eof: true };
+      const end = o.size < offset + BigInt(Math.max(0, count)) ? o.size : offset + BigInt(count);
+      const length = Number(end - offset);
+      const got = await this.payloads.read(o.payload, Number(offset), length);
+      // The payload may be shorter than the size (a hole at the end): zeros.
+      const data = got.length === length ? got : padded(got, length);
+      return { data, eof: end >= o.size };
+    });
+  }
+
+  async write(
+    handle: FileHandle,
+    offset: bigint,
+    data: Uint8Array,
+    stable: stable_how4,
+    origin: ChangeOrigin | null = null,
+  ): Promise<WriteResult> {
+    return this.run(origin, async (op) => {
+      const o = await op.resolve(handle);
+      if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
+      const end = offset + BigInt(data.length);
+      if (end > BigInt(this.options.maxFileSize)) fail(nfsstat4.NFS4ERR_FBIG);
+      const durable = stable !== stable_how4.UNSTABLE4;
+      // A zero-length write succeeds without touching the file (RFC 8881 §18.32.3).
+      if (data.length > 0) {
+        const before = await op.snapshot(o.id);
+        // A hole must read as zeros: drop anything past the size first.
+        if (offset > o.size) await this.payloads.truncate(o.payload, Number(o.size));
+        await this.payloads.write(o.payload, Number(offset), data);
+        if (durable) await this.payloads.commit(o.payload);
+        if (end > o.size) await op.update(o.id, { size: end });
+        await op.modified(o.id);
+        await op.flush();
+        await op.attributesChanged(o.id, before);
+      }
+      return {
+        count: data.length,
+        // Asked-for stability is met by fdatasync of the payload plus the
+        // metadata commit (synchronous=FULL): FILE_SYNC4 covers DATA_SYNC4.
+        committed: durable ? stable_how4.FILE_SYNC4 : stable_how4.UNSTABLE4,
+        verifier: this.writeVerifier.slice(),
+      };
+    });
+  }
+
+  async commit(handle: FileHandle, _offset: bigint, _count: number): Promise<CommitResult> {
+    return this.run(null, async (op) => {
+      const o = await op.resolve(handle);
+      if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
+      await this.payloads.commit(o.payload);
+      return { verifier: this.writeVerifier.slice() };
+    });
+  }
+
+  // ---- creation ----
+
+  async create(
+    dir: FileHandle,
+    name: string,
+    how: CreateHow,
+    attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
+  ): Promise<CreateResult> {
+    return this.run(origin, async (op) => {
+      const parent = await op.dir(dir);
+      this.checkName(name);
+      const existing = await op.tx.getEntry(parent.id, name);
+      if (existing !== null) {
+        if (how.kind === "guarded") fail(nfsstat4.NFS4ERR_EXIST);
+        const o = await op.get(existing.child);
+        if (o.type !== nfs_ftype4.NF4REG) notAFile(o);
+        if (how.kind === "exclusive") {
+          if (o.createVerifier === null || !sameBytes(o.createVerifier, how.verifier))
+            fail(nfsstat4.NFS4ERR_EXIST);
+        } else if (attrs.size === 0n && o.size !== 0n) {
+          const before = await op.snapshot(o.id);
+          await this.resize(op, o, 0n);
+          await op.modified(o.id);
+          await op.flush();
+          await op.attributesChanged(o.id, before);
+        }
+        const same = { atomic: true, before: parent.change, after: parent.change };
+        return { ...this.located(op, await op.get(o.id)), created: false, dirChange: same };
+      }
+      this.checkAttrs(nfs_ftype4.NF4REG, attrs);
+      return this.addObject(op, parent, name, nfs_ftype4.NF4REG, attrs, {
+        createVerifier: how.kind === "exclusive" ? how.verifier.slice() : null,
+      });
+    });
+  }
+
+  async mkdir(
+    dir: FileHandle,
+    name: string,
+    attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
+  ): Promise<CreateResult> {
+    return this.run(origin, async (op) => {
+      const parent = await op.dir(dir);
+      this.checkName(name);
+      this.checkAttrs(nfs_ftype4.NF4DIR, attrs);
+      return this.addObject(op, parent, name, nfs_ftype4.NF4DIR, attrs, {});
+    });
+  }
+
+  async symlink(
+    dir: FileHandle,
+    name: string,
+    target: Uint8Array,
+    attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
+  ): Promise<CreateResult> {
+    return this.run(origin, async (op) => {
+      const parent = await op.dir(dir);
+      this.checkName(name);
+      if (target.length === 0) fail(nfsstat4.NFS4ERR_INVAL, "empty symlink target");
+      if (target.length > this.options.maxSymlinkBytes) fail(nfsstat4.NFS4ERR_NAMETOOLONG);
+      this.checkAttrs(nfs_ftype4.NF4LNK, attrs);
+      return this.addObject(op, parent, name, nfs_ftype4.NF4LNK, attrs, {
+        target: target.slice(),
+        size: BigInt(target.length),
+      });
+    });
+  }
+
+  async mknod(
+    dir: FileHandle,
+    name: string,
+    type: SpecialType,
+    rdev: DeviceNumber,
+    attrs: CreateAttributes,
+    origin: ChangeOrigin | null = null,
+  ): Promise<CreateResult> {
+    return this.run(origin, async (op) => {
+      const parent = await op.dir(dir);
+      this.checkName(name);
+      const device = type === nfs_ftype4.NF4BLK || type === nfs_ftype4.NF4CHR;
+      if (!device && type !== nfs_ftype4.NF4SOCK && type !== nfs_ftype4.NF4FIFO)
+        fail(nfsstat4.NFS4ERR_BADTYPE);
+      this.checkAttrs(type, attrs);
+      return this.addObject(op, parent, name, type, attrs, {
+        rdev: device ? { major: rdev.major, minor: rdev.minor } : NO_DEVICE,
+      });
+    });
+  }
+
+  async readlink(handle: FileHandle): Promise<Uint8Array> {
+    return this.run(null, async (op) => {
+      const o = await op.resolve(handle);
+      if (o.type !== nfs_ftype4.NF4LNK || o.target === null)
+        fail(nfsstat4.NFS4ERR_INVAL, "not a symbolic link");
+      return o.target.slice();
+    });
+  }
+
+  // ---- namespace changes ----
+
+  async remove(
+    dir: FileHandle,
+    name: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    return this.run(origin, async (op) => {
+      const parent = await op.dir(dir);
+      this.checkName(name);
+      const e = (await op.tx.getEntry(parent.id, name)) ?? fail(nfsstat4.NFS4ERR_NOENT);
+      const node = await op.get(e.child);
+      if (node.type === nfs_ftype4.NF4DIR && !(await op.tx.isEmpty(node.id)))
+        fail(nfsstat4.NFS4ERR_NOTEMPTY);
+      const parentBefore = await op.snapshot(parent.id);
+      const nodeBefore = await op.snapshot(node.id);
+      await this.unlink(op, parent.id, name, node.id);
+      await op.flush();
+      if (op.recording) {
+        op.changes.push({
+          origin,
+          kind: "removed",
+          dir,
+          entry: { name, cookie: e.cookie, handle: op.handle(node.id) },
+        });
+        await op.attributesChanged(parent.id, parentBefore);
+        await op.attributesChanged(node.id, nodeBefore);
+      }
+      return { atomic: true, before: parent.change, after: (await op.get(parent.id)).change };
+    });
+  }
+
+  async rename(
+    fromDir: FileHandle,
+    fromName: string,
+    toDir: FileHandle,
+    toName: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<RenameResult> {
+    return this.run(origin, async (op) => {
+      const src = await op.dir(fromDir);
+      const dst = await op.dir(toDir);
+      this.checkName(fromName);
+      this.checkName(toName);
+      const from = (await op.tx.getEntry(src.id, fromName)) ?? fail(nfsstat4.NFS4ERR_NOENT);
+      const node = await op.get(from.child);
+      this.checkLive(dst);
+      const to = await op.tx.getEntry(dst.id, toName);
+      if (to !== null && to.child === node.id) {
+        // Same name, or two links to one object: RFC 8881 §18.26.3 says do nothing.
+        return {
+          source: { atomic: true, before: src.change, after: src.change },
+          target: { atomic: true, before: dst.change, after: dst.change },
+        };
+      }
+      const isDir = node.type === nfs_ftype4.NF4DIR;
+      if (isDir) {
+        // A directory cannot move below itself.
+        for (let p: ObjectId | null = dst.id; p !== null; p = (await op.get(p)).parent)
+          if (p === node.id) fail(nfsstat4.NFS4ERR_INVAL, "cannot move a directory into itself");
+      }
+      const target = to === null ? null : await op.get(to.child);
+      if (target !== null) {
+        const targetIsDir = target.type === nfs_ftype4.NF4DIR;
+        if (isDir !== targetIsDir) fail(nfsstat4.NFS4ERR_EXIST);
+        if (targetIsDir && !(await op.tx.isEmpty(target.id))) fail(nfsstat4.NFS4ERR_EXIST);
+      } else if (isDir && src.id !== dst.id && dst.nlink >= this.options.maxLink) {
+        fail(nfsstat4.NFS4ERR_MLINK);
+      }
+      const srcAttrs = await op.snapshot(src.id);
+      const dstAttrs = dst.id === src.id ? null : await op.snapshot(dst.id);
+      const nodeAttrs = await op.snapshot(node.id);
+      const targetAttrs = target === null ? null : await op.snapshot(target.id);
+      if (target !== null) await this.unlink(op, dst.id, toName, target.id);
+      await op.tx.removeEntry(src.id, fromName);
+      const toCookie = await op.tx.addEntry(dst.id, toName, node.id);
+      if (isDir && src.id !== dst.id) {
+        await op.update(node.id, { parent: dst.id });
+        await op.update(src.id, { nlink: (await op.get(src.id)).nlink - 1 });
+        await op.update(dst.id, { nlink: (await op.get(dst.id)).nlink + 1 });
+      }
+      await op.metaChanged(node.id);
+      await op.modified(src.id);
+      if (dst.id !== src.id) await op.modified(dst.id);
+      await op.flush();
+      if (op.recording) {
+        op.changes.push({
+          origin,
+          kind: "renamed",
+          fromDir,
+          from: { name: fromName, cookie: from.cookie, handle: op.handle(node.id) },
+          toDir,
+          to: await op.changedEntry(toName, toCookie, node.id),
+          place: await op.placeOf(dst.id, toCookie),
+          replaced:
+            to === null || target === null
+              ? null
+              : { name: toName, cookie: to.cookie, handle: op.handle(target.id) },
+        });
+        await op.attributesChanged(src.id, srcAttrs);
+        if (dstAttrs !== null) await op.attributesChanged(dst.id, dstAttrs);
+        await op.attributesChanged(node.id, nodeAttrs);
+        if (target !== null) await op.attributesChanged(target.id, targetAttrs);
+      }
+      return {
+        source: { atomic: true, before: src.change, after: (await op.get(src.id)).change },
+        target: { atomic: true, before: dst.change, after: (await op.get(dst.id)).change },
+      };
+    });
+  }
+
+  async link(
+    handle: FileHandle,
+    dir: FileHandle,
+    name: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    return this.run(origin, async (op) => {
+      const node = await op.resolve(handle);
+      const parent = await op.dir(dir);
+      this.checkName(name);
+      if (node.type === nfs_ftype4.NF4DIR) fail(nfsstat4.NFS4ERR_ISDIR);
+      // An open file whose names are all gone cannot get a new one (as POSIX linkat()).
+      if (node.nlink === 0) fail(nfsstat4.NFS4ERR_STALE, "object has no name left");
+      this.checkLive(parent);
+      if ((await op.tx.getEntry(parent.id, name)) !== null) fail(nfsstat4.NFS4ERR_EXIST);
+      if (node.nlink >= this.options.maxLink) fail(nfsstat4.NFS4ERR_MLINK);
+      const parentBefore = await op.snapshot(parent.id);
+      const nodeBefore = await op.snapshot(node.id);
+      const cookie = await op.tx.addEntry(parent.id, name, node.id);
+      await op.update(node.id, { nlink: node.nlink + 1 });
+      await op.metaChanged(node.id);
+      // A new entry is a change of the directory's contents (mtime, ctime, change).
+      await op.modified(parent.id);
+      await op.flush();
+      await op.entryAdded(parent.id, parentBefore, name, cookie, node.id);
+      await op.attributesChanged(node.id, nodeBefore);
+      return { atomic: true, before: parent.change, after: (await op.get(parent.id)).change };
+    });
+  }
+
+  async setattr(
+    handle: FileHandle,
+    attrs: SetAttributes,
+    origin: ChangeOrigin | null = null,
+  ): Promise<FileAttributes> {
+    return this.run(origin, async (op) => {
+      const o = await op.resolve(handle);
+      const before = await op.snapshot(o.id);
+      await this.applyAttrs(op, o, attrs);
+      await op.flush();
+      await op.attributesChanged(o.id, before);
+      return op.attrsOf(await op.get(o.id));
+    });
+  }
+
+  // ---- changes ----
+
+  observe(listener: ChangeListener): () => void {
+    return this.feed.observe(listener);
+  }
+
+  // ---- pins (open files) ----
+
+  async pin(handle: FileHandle): Promise<void> {
+    const id = await this.run(null, async (op) => (await op.resolve(handle)).id);
+    this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
+  }
+
+  async unpin(handle: FileHandle): Promise<void> {
+    let id: ObjectId;
+    try {
+      id = parseStoreHandle(this.meta.identity.storeId, handle);
+    } catch {
+      // Not a handle of this store: nothing of ours is pinned by it.
+      return;
+    }
+    const n = this.pins.get(id);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.pins.set(id, n - 1);
+      return;
+    }
+    this.pins.delete(id);
+    // The last pin on an object whose names are all gone frees it (data included).
+    try {
+      await this.run(null, async (op) => {
+        const o = await op.tx.getObject(id);
+        if (o !== null && o.nlink === 0) await op.delete(id);
+      });
+    } catch {
+      // Never fails (backend.ts); the object stays an orphan until the next open().
+    }
+  }
+
+  // ---- internals ----
+
+  /**
+   * Runs `work` as one metadata transaction, then deletes the payloads it
+   * freed and reports its changes. Storage failures become NFS statuses.
+   */
+  private async run<T>(origin: ChangeOrigin | null, work: (op: StoreOp) => Promise<T>): Promise<T> {
+    try {
+      const result = await this.meta.transact(async (tx) => {
+        const op = new StoreOp(
+          tx,
+          this.meta.identity.storeId,
+          this.options,
+          this.feed.active,
+          origin,
+        );
+        const r = await work(op);
+        await op.flush();
+        return { r, op };
+      });
+      for (const p of result.op.payloadsToDelete) await this.deletePayload(p);
+      for (const c of result.op.changes) this.feed.emit(c);
+      return result.r;
+    } catch (e) {
+      throw asStoreFailure(e);
+    }
+  }
+
+  private async deletePayload(id: string): Promise<void> {
+    try {
+      await this.payloads.delete(id);
+    } catch {
+      // The metadata no longer names it: a leftover file costs space, not correctness.
+    }
+  }
+
+  private async initialise(): Promise<void> {
+    const o = this.options;
+    await this.run(null, async (op) => {
+      const rootId = this.meta.identity.rootId;
+      if ((await op.tx.getObject(rootId)) === null) {
+        const id = await op.tx.newObjectId();
+        if (id !== rootId) throw new FsError(nfsstat4.NFS4ERR_SERVERFAULT, "root id taken");
+        op.create(
+          await this.newRecord(
+            op,
+            id,
+            nfs_ftype4.NF4DIR,
+            {
+              mode: ROOT_MODE,
+              uid: 0,
+              gid: 0,
+            },
+            { nlink: 2 },
+          ),
+        );
+        await op.flush();
+        const root = await op.get(rootId);
+        await this.addObject(
+          op,
+          root,
+          o.exportName,
+          nfs_ftype4.NF4DIR,
+          { mode: o.exportMode, uid: o.exportUid, gid: o.exportGid },
+          {},
+        );
+      }
+      // Pins do not outlive the process: objects only they kept are freed now.
+      for (const orphan of await op.tx.orphans()) await op.delete(orphan.id);
+    });
+  }
+
+  private checkName(name: string): void {
+    const status = nameError(name, this.options.maxNameBytes);
+    if (status !== null) fail(status);
+  }
+
+  /** STALE for a removed directory kept by a pin: entries added to it could never be reached. */
+  private checkLive(dir: ObjectRecord): void {
+    if (dir.nlink === 0) fail(nfsstat4.NFS4ERR_STALE, "directory has been removed");
+  }
+
+  private located(op: StoreOp, o: ObjectRecord): Located {
+    return { handle: op.handle(o.id), attrs: op.attrsOf(o) };
+  }
+
+  private cookieVerifier(): Uint8Array {
+    return this.meta.identity.storeId.slice(0, COOKIE_VERIFIER_BYTES);
+  }
+
+  private async newRecord(
+    op: StoreOp,
+    id: ObjectId,
+    type: nfs_ftype4,
+    attrs: CreateAttributes,
+    extra: Partial<ObjectRecord>,
+  ): Promise<ObjectRecord> {
+    const t = op.now();
+    return {
+      id,
+      type,
+      mode: attrs.mode,
+      uid: attrs.uid,
+      gid: attrs.gid,
+      nlink: type === nfs_ftype4.NF4DIR ? 2 : 1,
+      size: 0n,
+      atime: t,
+      mtime: t,
+      ctime: t,
+      birthtime: t,
+      change: await op.tx.nextChange(),
+      rdev: NO_DEVICE,
+      target: null,
+      createVerifier: null,
+      parent: null,
+      payload: type === nfs_ftype4.NF4REG ? payloadIdOf(id) : null,
+      ...extra,
+    };
+  }
+
+  /** Creates an object and enters it in `parent` as `name`; reports the new entry. */
+  private async addObject(
+    op: StoreOp,
+    parent: ObjectRecord,
+    name: string,
+    type: nfs_ftype4,
+    attrs: CreateAttributes,
+    extra: Partial<ObjectRecord>,
+  ): Promise<CreateResult> {
+    this.checkLive(parent);
+    if ((await op.tx.getEntry(parent.id, name)) !== null) fail(nfsstat4.NFS4ERR_EXIST);
+    const isDir = type === nfs_ftype4.NF4DIR;
+    if (isDir && parent.nlink >= this.options.maxLink) fail(nfsstat4.NFS4ERR_MLINK);
+    if ((attrs.mode & ~MODE_MASK) !== 0) fail(nfsstat4.NFS4ERR_INVAL, "bad mode");
+    if ((await op.tx.objectCount()) >= BigInt(this.options.maxFiles))
+      fail(nfsstat4.NFS4ERR_NOSPC, "no free file slots");
+    const parentBefore = await op.snapshot(parent.id);
+    const id = await op.tx.newObjectId();
+    op.create(
+      await this.newRecord(op, id, type, attrs, isDir ? { parent: parent.id, ...extra } : extra),
+    );
+    const cookie = await op.tx.addEntry(parent.id, name, id);
+    if (isDir) await op.update(parent.id, { nlink: parent.nlink + 1 });
+    await op.modified(parent.id);
+    const node = await op.get(id);
+    if (type === nfs_ftype4.NF4REG) await this.applyAttrs(op, node, attrs);
+    else if (attrs.atime !== undefined || attrs.mtime !== undefined)
+      await this.applyAttrs(op, node, { atime: attrs.atime, mtime: attrs.mtime });
+    await op.flush();
+    await op.entryAdded(parent.id, parentBefore, name, cookie, id);
+    return {
+      ...this.located(op, await op.get(id)),
+      created: true,
+      dirChange: { atomic: true, before: parent.change, after: (await op.get(parent.id)).change },
+    };
+  }
+
+  /** Removes entry `name` (naming `id`) from `parent`, freeing the object when no name or pin is left. */
+  private async unlink(op: StoreOp, parent: ObjectId, name: string, id: ObjectId): Promise<void> {
+    await op.tx.removeEntry(parent, name);
+    const node = await op.get(id);
+    if (node.type === nfs_ftype4.NF4DIR) {
+      await op.update(parent, { nlink: (await op.get(parent)).nlink - 1 });
+      await op.update(id, { nlink: 0 });
+    } else {
+      await op.update(id, { nlink: node.nlink - 1 });
+    }
+    await op.modified(parent);
+    // The last name went: ctime moves as for any unlink; an unpinned object is freed.
+    const after = await op.metaChanged(id);
+    if (after.nlink === 0 && (this.pins.get(id) ?? 0) === 0) await op.delete(id);
+  }
+
+  /** Sets a regular file's size: the payload is cut, or extended with zeros. */
+  private async resize(op: StoreOp, o: ObjectRecord, size: bigint): Promise<void> {
+    if (o.payload === null) notAFile(o);
+    // Extending: first drop anything stored past the old size, so the new bytes read as zeros.
+    if (size > o.size) await this.payloads.truncate(o.payload, Number(o.size));
+    await this.payloads.truncate(o.payload, Number(size));
+    await op.update(o.id, { size });
+  }
+
+  /** Fails as applyAttrs would, without changing anything. */
+  private checkAttrs(type: nfs_ftype4, attrs: SetAttributes): void {
+    const { mode, size } = attrs;
+    if (mode !== undefined && (mode & ~MODE_MASK) !== 0) fail(nfsstat4.NFS4ERR_INVAL, "bad mode");
+    if (size === undefined) return;
+    if (type === nfs_ftype4.NF4DIR) fail(nfsstat4.NFS4ERR_ISDIR);
+    if (type !== nfs_ftype4.NF4REG) fail(nfsstat4.NFS4ERR_INVAL, "size of a non-file");
+    if (size < 0n) fail(nfsstat4.NFS4ERR_INVAL);
+    if (size > BigInt(this.options.maxFileSize)) fail(nfsstat4.NFS4ERR_FBIG);
+  }
+
+  private async applyAttrs(op: StoreOp, o: ObjectRecord, attrs: SetAttributes): Promise<void> {
+    this.checkAttrs(o.type, attrs);
+    const { mode, uid, gid, size, atime, mtime } = attrs;
+    const t = op.now();
+    if (size !== undefined && o.type === nfs_ftype4.NF4REG && size !== o.size) {
+      await this.resize(op, o, size);
+      await op.update(o.id, { mtime: t });
+    }
+    const cur = await op.get(o.id);
+    await op.update(o.id, {
+      mode: mode ?? cur.mode,
+      uid: uid ?? cur.uid,
+      gid: gid ?? cur.gid,
+      atime: atime === undefined ? cur.atime : atime === "now" ? t : atime,
+      mtime: mtime === undefined ? cur.mtime : mtime === "now" ? t : mtime,
+      ctime: t,
+      change: await op.tx.nextChange(),
+    });
+  }
+}
+
+/** `got` followed by zeros up to `length` bytes. */
+function padded(got: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  out.set(got);
+  return out;
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { buildConfig } from "../../src/config/config.js";
+import { DEFAULT_STORE_SETTINGS } from "../../src/store/settings.js";
+
+const build = (store: unknown) => buildConfig(JSON.stringify({ store }), "test.json", []);
+
+describe("store settings", () => {
+  it("default to the memory backend", () => {
+    expect(buildConfig(null, "(defaults)", []).store).toEqual(DEFAULT_STORE_SETTINGS);
+    expect(DEFAULT_STORE_SETTINGS.backend).toBe("memory");
+  });
+
+  it("select the sqlite backend and its data directory", () => {
+    expect(build({ backend: "sqlite", dataDir: "/srv/dfs" }).store).toEqual({
+      backend: "sqlite",
+      dataDir: "/srv/dfs",
+      maxOpenPayloads: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
+    });
+  });
+
+  it("refuse unknown backends, empty directories and unknown keys", () => {
+    expect(() => build({ backend: "postgres" })).toThrow(/store.backend/);
+    expect(() => build({ dataDir: "" })).toThrow(/store.dataDir/);
+    expect(() => build({ dataDir: 5 })).toThrow(/store.dataDir/);
+    expect(() => build({ datadir: "x" })).toThrow(/unknown setting 'store.datadir'/);
+    expect(() => build({ maxOpenPayloads: 0 })).toThrow(/maxOpenPayloads/);
+  });
+});

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { LocalPayloadStore } from "../../src/store/local-payload.js";
+
+const root = mkdtempSync(join(tmpdir(), "dfs-payload-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
+
+describe("LocalPayloadStore", () => {
+  it("writes at offsets, leaving holes of zeros, and reads short at the end", async () => {
+    const p = new LocalPayloadStore(join(root, "a"), 4);
+    await p.write("f1", 4, bytes("xy"));
+    expect(text(await p.read("f1", 0, 10))).toBe("\0\0\0\0xy");
+    await p.close();
+  });
+
+  it("truncates down and up (with zeros), and deletes", async () => {
+    const dir = join(root, "b");
+    const p = new LocalPayloadStore(dir, 4);
+    await p.write("f1", 0, bytes("abcdef"));
+    await p.truncate("f1", 2);
+    await p.truncate("f1", 4);
+    expect(text(await p.read("f1", 0, 10))).toBe("ab\0\0");
+    await p.commit("f1");
+    await p.delete("f1");
+    await p.delete("f1");
+    expect(() => statSync(join(dir, "f1"))).toThrow();
+    await p.close();
+  });
+
+  it("keeps working when it closes files beyond maxOpenFiles, and keeps what was written", async () => {
+    const p = new LocalPayloadStore(join(root, "c"), 1);
+    for (let i = 0; i < 5; i++) await p.write(`f${i}`, 0, bytes(`data ${i}`));
+    for (let i = 0; i < 5; i++) expect(text(await p.read(`f${i}`, 0, 100))).toBe(`data ${i}`);
+    await p.close();
+  });
+
+  it("refuses payload ids that could name another path", async () => {
+    const p = new LocalPayloadStore(join(root, "d"), 1);
+    await expect(p.write("../x", 0, bytes("no"))).rejects.toThrow(/bad payload id/);
+    await p.close();
+  });
+});
