@@ -20,6 +20,7 @@ import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generat
 import {
   COOKIE_VERIFIER_BYTES,
   FsError,
+  notSupported,
   type ChangeInfo,
   type CommitResult,
   type CreateAttributes,
@@ -40,6 +41,7 @@ import {
   type SetAttributes,
   type SpecialType,
   type WriteResult,
+  type XattrListResult,
 } from "../fs/backend.js";
 import { ChangeFeed, type ChangeListener, type ChangeOrigin } from "../fs/changes.js";
 import { nameError } from "../fs/names.js";
@@ -93,6 +95,8 @@ export class StoreFileSystem implements FileSystem {
       maxFileSize: BigInt(options.maxFileSize),
       maxSymlinkBytes: options.maxSymlinkBytes,
       timeDelta: { seconds: 0n, nseconds: 1 },
+      // Not stored yet (issue 10 puts them in the metadata store): the xattr operations answer NOTSUPP.
+      xattrs: null,
     };
   }
 
@@ -513,6 +517,30 @@ export class StoreFileSystem implements FileSystem {
   }
 
   // ---- changes ----
+
+  // ---- extended attributes: not in the metadata store yet ----
+
+  async getxattr(handle: FileHandle, _name: string): Promise<Uint8Array> {
+    return this.withoutXattrs(handle);
+  }
+
+  async setxattr(handle: FileHandle, _name: string, _value: Uint8Array): Promise<ChangeInfo> {
+    return this.withoutXattrs(handle);
+  }
+
+  async listxattrs(handle: FileHandle, _cookie: bigint, _max: number): Promise<XattrListResult> {
+    return this.withoutXattrs(handle);
+  }
+
+  async removexattr(handle: FileHandle, _name: string): Promise<ChangeInfo> {
+    return this.withoutXattrs(handle);
+  }
+
+  /** STALE/BADHANDLE for a bad handle, else NOTSUPP (capabilities.xattrs is null). */
+  private async withoutXattrs(handle: FileHandle): Promise<never> {
+    await this.getattr(handle);
+    throw notSupported("extended attributes (not in the SQLite store yet)");
+  }
 
   observe(listener: ChangeListener): () => void {
     return this.feed.observe(listener);
