@@ -55,7 +55,7 @@ export async function main(args: readonly string[]): Promise<number> {
       settings: config.nfs,
       rpc: config.rpc,
       logger: log,
-      ...(store === null ? {} : { fs: store.fs }),
+      ...(store === null ? {} : { fs: store.fs, serverOwner: store.serverOwner }),
     });
     const bound = await server.listen(config.listen);
     for (const b of bound)

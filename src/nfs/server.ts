@@ -29,6 +29,12 @@ export interface NfsServerOptions {
   readonly fs?: FileSystem;
   /** The clock for leases, in ms (tests inject their own). */
   readonly now?: () => number;
+  /**
+   * eir_server_owner.so_major_id and eir_server_scope; default a new random
+   * one per process (the memory backend's state and handles do not outlive
+   * it). A persistent store gives its own (OpenedStore.serverOwner).
+   */
+  readonly serverOwner?: Uint8Array;
 }
 
 /** How often expired leases are looked for, at most. */
@@ -58,10 +64,10 @@ export class NfsServer {
       onSessionDestroyed: (session) => this.callbacks.sessionDestroyed(session),
       onClientRemoved: (record) => this.callbacks.clientRemoved(record),
       ...(options.now ? { now: options.now } : {}),
-      // One identity per server process, the same on every address it listens on.
-      serverOwner: new TextEncoder().encode(
-        `dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`,
-      ),
+      // One identity, the same on every address it listens on.
+      serverOwner:
+        options.serverOwner ??
+        new TextEncoder().encode(`dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`),
     });
     this.callbacks = new CallbackService({
       settings: this.settings,

@@ -24,6 +24,13 @@ export class DataDirError extends Error {
 /** A StoreFileSystem over the data directory, and how to close it (releasing the lock). */
 export interface OpenedStore {
   readonly fs: StoreFileSystem;
+  /**
+   * The server's identity (eir_server_owner.so_major_id, eir_server_scope)
+   * for this store: derived from the store's persistent id, so a server
+   * restarted on the same data directory is the same server to its clients
+   * (RFC 8881 §2.10.4), whose file handles stay valid.
+   */
+  readonly serverOwner: Uint8Array;
   close(): Promise<void>;
 }
 
@@ -45,8 +52,10 @@ export async function openDataDir(
     const meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"));
     const payloads = new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads);
     const fs = await StoreFileSystem.open(meta, payloads, options);
+    const storeId = Buffer.from(meta.identity.storeId).toString("hex");
     return {
       fs,
+      serverOwner: new TextEncoder().encode(`dittofs-ts:store:${storeId}`),
       close: async () => {
         await fs.close();
         rmSync(lock, { force: true });

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
 import { FsError, type CreateAttributes, type FileSystem } from "../../src/fs/backend.js";
+import { NfsClient } from "../../src/client/index.js";
+import { NfsServer } from "../../src/nfs/server.js";
 import { DataDirError, openDataDir, type OpenedStore } from "../../src/store/data-dir.js";
 import { describeBackendConformance } from "../fs/conformance.js";
 
@@ -114,6 +116,33 @@ describe("SQLite store", () => {
     opened.delete(fs);
     const fs2 = await openAt(dir);
     expect((await fs2.commit(f.handle, 0n, 0)).verifier).not.toEqual(w.verifier);
+  });
+
+  it("gives the server the same identity across restarts, another for another store; EXCHANGE_ID says so", async () => {
+    const dir = join(root, `i${++seq}`);
+    const first = await openDataDir(dir);
+    const owner = first.serverOwner;
+    const server = new NfsServer({ fs: first.fs, serverOwner: owner });
+    const [bound] = await server.listen([{ host: "127.0.0.1", port: 0 }]);
+    const client = await NfsClient.connect({ host: "127.0.0.1", port: bound!.port });
+    try {
+      const reply = await client.exchangeId(`identity-${seq}`);
+      expect(reply.eir_server_owner.so_major_id).toEqual(owner);
+      expect(reply.eir_server_scope).toEqual(owner);
+    } finally {
+      client.destroy();
+      await server.close();
+      await first.close();
+    }
+    const again = await openDataDir(dir);
+    const other = await openDataDir(join(root, `i${++seq}`));
+    try {
+      expect(again.serverOwner).toEqual(owner);
+      expect(other.serverOwner).not.toEqual(owner);
+    } finally {
+      await again.close();
+      await other.close();
+    }
   });
 
   it("refuses a data directory another live process holds", async () => {
