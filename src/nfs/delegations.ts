@@ -351,8 +351,9 @@ export class Delegations {
   ): NfsError | null {
     const key = keyOf(fh);
     const file = this.state.fileState(key);
+    if (file === undefined || file.delegations.size === 0) return this.goesAhead(key, what);
     let outstanding = false;
-    for (const d of file === undefined ? [] : [...file.delegations]) {
+    for (const d of [...file.delegations]) {
       if (d.client === requester) continue;
       // Reading conflicts with a write delegation only (a directory is read by LOOKUP/READDIR, not recalled).
       if (what === "read" && d.type !== "write") continue;
@@ -364,8 +365,16 @@ export class Delegations {
       if (d.type === "directory") remember(this.awaitingChange, d.fileKey, this.state.now());
       outstanding = true;
     }
-    if (outstanding) return nfsstat4.NFS4ERR_DELAY;
-    // The change goes ahead: the directory may be delegated again.
+    return outstanding ? nfsstat4.NFS4ERR_DELAY : this.goesAhead(key, what);
+  }
+
+  /** True when some client holds a delegation of the object (a quick test before costlier checks). */
+  delegated(fh: Uint8Array): boolean {
+    return (this.state.fileState(keyOf(fh))?.delegations.size ?? 0) > 0;
+  }
+
+  /** No conflict: a change of the object goes ahead, so a directory may be delegated again. */
+  private goesAhead(key: string, what: Conflict): null {
     if (what === "write" && this.awaitingChange.size > 0) this.awaitingChange.delete(key);
     return null;
   }

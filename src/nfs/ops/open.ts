@@ -301,11 +301,14 @@ async function byName(
     }
   }
   // Creating adds an entry: other clients' directory delegations not told of
-  // additions are recalled (§10.9.2). Opening a file that is there adds none.
-  // (Should the file go meanwhile, the backend's change record recalls them
-  // after the fact: dir-notifications.ts.)
-  const exists = (await fs.lookup(dir, name.name).catch(() => null)) !== null;
-  if (!exists) {
+  // additions are recalled (§10.9.2). Opening a file that is there adds none;
+  // whether it is there is asked only of a delegated directory. (Should the
+  // file go meanwhile, the backend's change record recalls them after the
+  // fact: dir-notifications.ts.)
+  const adds =
+    !state.server.delegations.delegated(dir) ||
+    (await fs.lookup(dir, name.name).catch(() => null)) === null;
+  if (adds) {
     const dirConflict = delegationConflict(
       state,
       { fh: dir, notified: notify_type4.NOTIFY4_ADD_ENTRY },
