@@ -34,15 +34,21 @@ import {
   objectToRow,
 } from "./sqlite-rows.js";
 
-/** Bumped when the schema changes; a database of another version is refused. */
-const SCHEMA_VERSION = 1;
 /** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
 const FIRST_COOKIE = 3n;
 const STORE_ID_BYTES = 8;
 /** Object ids start at 1: the root directory. */
 export const ROOT_ID: ObjectId = 1n;
 
-const SCHEMA = `
+/**
+ * The schema as a list of migrations: entry i takes a database from version i
+ * to i + 1 (SQLite's user_version). Opening a store applies the ones it lacks,
+ * each in its own transaction, so an older data directory is upgraded in
+ * place and a crash mid-upgrade leaves a whole version. Append; never edit one
+ * that has shipped. A database newer than this list is refused.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE objects (
   id INTEGER PRIMARY KEY, type INTEGER NOT NULL, mode INTEGER NOT NULL,
@@ -59,7 +65,10 @@ CREATE UNIQUE INDEX entries_by_cookie ON entries (dir, cookie);
 CREATE INDEX entries_by_child ON entries (child);
 -- The last cookie each directory handed out: cookies are never reused, even after removals.
 CREATE TABLE dir_cookies (dir INTEGER PRIMARY KEY, last INTEGER NOT NULL);
-`;
+INSERT INTO meta (key, value) VALUES ('last_id', 0), ('change', 0), ('objects', 0);
+`,
+];
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -112,24 +121,22 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.close();
   }
 
-  /** Creates the schema in an empty database; returns the store id. */
+  /** Creates or upgrades the schema (MIGRATIONS); returns the store id. */
   private initialise(): Uint8Array {
     const version = Number(big(this.db.pragma("user_version", { simple: true })));
-    if (version === 0) {
-      this.db.transaction(() => {
-        this.db.exec(SCHEMA);
-        const put = this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-        put.run("store_id", randomBytes(STORE_ID_BYTES));
-        put.run("last_id", 0n);
-        put.run("change", 0n);
-        put.run("objects", 0n);
-        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
-    } else if (version !== SCHEMA_VERSION) {
+    if (version > SCHEMA_VERSION)
       throw new CorruptStoreError(
-        `metadata schema version ${version}, this server knows ${SCHEMA_VERSION}`,
+        `metadata schema version ${version}, this server knows up to ${SCHEMA_VERSION}`,
       );
-    }
+    for (let v = version; v < SCHEMA_VERSION; v++)
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v] ?? "");
+        if (v === 0)
+          this.db
+            .prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?)")
+            .run(randomBytes(STORE_ID_BYTES));
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'store_id'").raw().get();
     const id = blobOrNull(columns(row)[0]);
     if (id === null || id.length !== STORE_ID_BYTES) throw new CorruptStoreError("bad store id");
