@@ -80,6 +80,13 @@ export interface FileAttributes {
   /** For block and character devices; zeros otherwise. */
   readonly rdev: DeviceNumber;
   readonly fsid: FsId;
+  /**
+   * For the root of a filesystem mounted in a namespace (an export's root in
+   * the pseudo-filesystem, src/exports/namespace.ts): the fileid of the
+   * directory it is mounted on (fattr4_mounted_on_fileid, RFC 8881 §5.8.2.19).
+   * Absent: the object's own fileid. Backends leave it out.
+   */
+  readonly mountedOnFileid?: bigint;
 }
 
 /** Properties of the filesystem as a whole (fattr4 "per file system" attributes). */

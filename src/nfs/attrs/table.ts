@@ -134,12 +134,6 @@ export interface AttrSource {
   readonly stats?: FsStats;
   /** READDIR: the entry's rdattr_error (NFS4_OK when its attributes were read). */
   readonly rdattrError?: nfsstat4;
-  /**
-   * The fileid of the directory this object is mounted on, when it is the root
-   * of a filesystem mounted below another (the pseudo-fs of a later issue);
-   * otherwise mounted_on_fileid is the object's own fileid (RFC 8881, attribute 55).
-   */
-  readonly mountedOnFileid?: bigint;
 }
 
 export interface AttrDef {
@@ -358,7 +352,8 @@ export const ATTRS: readonly AttrDef[] = [
     FATTR4_MOUNTED_ON_FILEID,
     "mounted_on_fileid",
     encodefattr4_mounted_on_fileid,
-    (s) => s.mountedOnFileid ?? s.attrs.fileid,
+    // An export's root names the pseudo-fs directory it is mounted on (FileAttributes.mountedOnFileid).
+    (s) => s.attrs.mountedOnFileid ?? s.attrs.fileid,
   ),
   readable(
     FATTR4_SUPPATTR_EXCLCREAT,

@@ -182,7 +182,7 @@ describe("encodeAttrs", () => {
   it("filehandle, rdattr_error and mounted_on_fileid", () => {
     const f = encodeAttrs(bitmapOf([FATTR4_RDATTR_ERROR, FATTR4_FILEHANDLE, 55]), source());
     expect(hex(f.attr_vals)).toBe("00000000" + "00000003aabbcc00" + "000000000000002a");
-    const g = encodeAttrs(bitmapOf([55]), source({ mountedOnFileid: 7n }));
+    const g = encodeAttrs(bitmapOf([55]), source({ attrs: { ...BASE, mountedOnFileid: 7n } }));
     expect(hex(g.attr_vals)).toBe("0000000000000007");
   });
 
