@@ -21,7 +21,14 @@
 //   export does; a handle of an export that is gone, or of a pseudo directory
 //   no longer in the tree, is NFS4ERR_STALE, and a changed backend behind an
 //   unchanged id rejects the backend part (store id, generation) as STALE:
-//   never another object.
+//   never another object. One exception: the lone export of a server
+//   configured without `exports` (ExportDefinition.bareHandles) hands out its
+//   backend's handles as they are, so the handles a server issued before
+//   exports existed (and a data directory's handles cached by clients) stay
+//   valid; its backend's handles never begin with the two format bytes
+//   (memory handles begin with a fileid's high byte, store handles with 1),
+//   and a configuration with `exports` has no bare export, so such a handle is
+//   then NFS4ERR_BADHANDLE, never another export's object.
 // - fsid: {0, 0} for the pseudo-filesystem, {export id, 0} for an export, so
 //   a client sees every export as its own filesystem (§5.8.1.9) and LINK /
 //   RENAME across exports are NFS4ERR_XDEV. An export's root reports as
@@ -79,6 +86,8 @@ export interface ExportDefinition {
   /** The name of the backend root's child that is the export's root. Default "export". */
   readonly rootName?: string;
   readonly rules: ExportRules;
+  /** Handles without the export prefix (at most one export; see the module comment). */
+  readonly bareHandles?: boolean;
 }
 
 /** fsid of the pseudo-filesystem (Linux nfsd's fsid=0 root reports the same). */
@@ -160,6 +169,8 @@ export class Namespace implements FileSystem, ExportPolicy {
   private readonly root_: PseudoDir;
   private readonly pseudoById = new Map<bigint, PseudoDir>();
   private readonly byId = new Map<number, MountedExport>();
+  /** The export whose handles carry no prefix, if any. */
+  private readonly bare: MountedExport | null = null;
   private readonly mounted: readonly MountedExport[];
   private readonly pseudoCaps: FsCapabilities;
   private readonly bootTime: FsTime;
@@ -190,9 +201,13 @@ export class Namespace implements FileSystem, ExportPolicy {
       }
       if (dir.mounted !== null || dir.children.size > 0)
         throw new Error(`export ${def.path} overlaps another export`);
-      const prefix = new Uint8Array(EXPORT_PREFIX_BYTES);
-      prefix[0] = EXPORT_FORMAT;
-      new DataView(prefix.buffer).setUint32(1, def.id);
+      if (def.bareHandles === true && (this.bare !== null || defs.length > 1))
+        throw new Error("only a lone export can have bare handles");
+      const prefix = new Uint8Array(def.bareHandles === true ? 0 : EXPORT_PREFIX_BYTES);
+      if (prefix.length > 0) {
+        prefix[0] = EXPORT_FORMAT;
+        new DataView(prefix.buffer).setUint32(1, def.id);
+      }
       const m: MountedExport = {
         def,
         prefix,
@@ -201,6 +216,7 @@ export class Namespace implements FileSystem, ExportPolicy {
         root: null,
       };
       dir.mounted = m;
+      if (def.bareHandles === true) this.bare = m;
       for (let d: PseudoDir | null = dir; d !== null; d = d.parent) d.exports.push(m);
       this.byId.set(def.id, m);
       mounted.push(m);
@@ -262,6 +278,7 @@ export class Namespace implements FileSystem, ExportPolicy {
       const e = this.byId.get(id) ?? fail(nfsstat4.NFS4ERR_STALE, "export gone");
       return { pseudo: null, e, inner: handle.subarray(EXPORT_PREFIX_BYTES) };
     }
+    if (this.bare !== null) return { pseudo: null, e: this.bare, inner: handle };
     fail(nfsstat4.NFS4ERR_BADHANDLE);
   }
 
@@ -273,9 +290,15 @@ export class Namespace implements FileSystem, ExportPolicy {
   }
 
   private wrap(e: MountedExport, inner: FileHandle): FileHandle {
-    const h = new Uint8Array(EXPORT_PREFIX_BYTES + inner.length);
+    if (e.prefix.length === 0) {
+      // A bare handle must not look like one of the namespace's own.
+      if (inner[0] === PSEUDO_FORMAT || inner[0] === EXPORT_FORMAT)
+        fail(nfsstat4.NFS4ERR_SERVERFAULT, "a bare export's handle begins with a format byte");
+      return inner;
+    }
+    const h = new Uint8Array(e.prefix.length + inner.length);
     h.set(e.prefix, 0);
-    h.set(inner, EXPORT_PREFIX_BYTES);
+    h.set(inner, e.prefix.length);
     return h;
   }
 

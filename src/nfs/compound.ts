@@ -27,6 +27,12 @@ import { isAllowedError } from "../../generated/nfs4/index.js";
 import { resolveOperations } from "./ops/index.js";
 import { sequence } from "./ops/sequence.js";
 import { cachedReplyOf, encodeReplay } from "./replay.js";
+import {
+  effectiveCredential,
+  flavorRefusalAfter,
+  flavorRefusalBefore,
+  readOnlyRefusal,
+} from "./export-access.js";
 
 /**
  * The RPC reply header before the COMPOUND4res (xid, REPLY, MSG_ACCEPTED, an
@@ -126,9 +132,20 @@ export class CompoundProcessor {
     // The tag is a utf8str_cs: text the server echoes must be valid UTF-8 (§16.2.3).
     if (!isUtf8(tag)) return { kind: "success", result: reply(nfsstat4.NFS4ERR_INVAL) };
 
+    // The credential squashed by the current filehandle's export, recomputed
+    // only when the filehandle changes.
+    const exports = this.server.exports;
+    let credFh: Uint8Array | null = null;
+    let cred = call.cred;
     const state: CompoundState & { opIndex: number } = {
       server: this.server,
-      cred: call.cred,
+      get cred() {
+        if (this.currentFh !== credFh) {
+          credFh = this.currentFh;
+          cred = effectiveCredential(exports, call.cred, credFh);
+        }
+        return cred;
+      },
       conn: call.conn,
       minorversion,
       opIndex: 0,
@@ -226,6 +243,13 @@ export class CompoundProcessor {
           );
           res = done.res;
           bound = done.bound;
+          // The security flavor of the filehandle it produced (export-access.ts).
+          if (statusOf(res) === nfsstat4.NFS4_OK) {
+            const after = decodedOps[i + 1];
+            const next = after === undefined ? null : after.kind === "op" ? after.op.argop : after.op;
+            const wrongsec = flavorRefusalAfter(op.argop, next, state);
+            if (wrongsec !== null) res = statusResult(op.argop, wrongsec);
+          }
         }
         const size = push(res);
         if (bound !== null && size > bound) this.boundExceeded(op.argop, size, bound);
@@ -280,6 +304,9 @@ export class CompoundProcessor {
     const early = this.precheck(op, operation, state);
     if (early !== null) return refuse(early);
     if (operation === undefined) return refuse(nfsstat4.NFS4ERR_NOTSUPP);
+    // The export's rules come before the operation's own checks (export-access.ts).
+    const ruled = readOnlyRefusal(op, state) ?? flavorRefusalBefore(op, state);
+    if (ruled !== null) return refuse(ruled);
     let bound: number;
     try {
       bound = operation.replyBound(op, state);

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { CallbackService } from "../callback/service.js";
 import type { stateid4 } from "../../generated/nfs4/index.js";
 import type { Credential, RpcConnection } from "../rpc/types.js";
+import type { ExportPolicy } from "../exports/policy.js";
 import type { FileSystem } from "../fs/backend.js";
 import type { StateManager } from "../state/manager.js";
 import type { Delegations } from "./delegations.js";
@@ -16,7 +17,10 @@ import type { NfsSettings } from "./settings.js";
 export interface ServerContext {
   readonly settings: NfsSettings;
   readonly state: StateManager;
+  /** The namespace: every export and the pseudo-filesystem joining them (src/exports/namespace.ts). */
   readonly fs: FileSystem;
+  /** The rules of the export each handle belongs to (the same namespace, seen as policy). */
+  readonly exports: ExportPolicy;
   readonly log: Logger;
   readonly delegations: Delegations;
   /** The back channel: callbacks to clients, and what SEQUENCE reports about it. */
@@ -26,6 +30,10 @@ export interface ServerContext {
 /** Per-COMPOUND state, mutated by the operations in order (RFC 8881 §16.2.3). */
 export interface CompoundState {
   readonly server: ServerContext;
+  /**
+   * The caller's credential as the export of the current filehandle squashes
+   * it (export-access.ts effectiveCredential); `principal` is the request's.
+   */
   readonly cred: Credential;
   readonly conn: RpcConnection;
   readonly minorversion: number;

@@ -7,8 +7,10 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { CallbackService } from "../callback/service.js";
-import type { FileSystem } from "../fs/backend.js";
+import { Namespace, type ExportDefinition } from "../exports/namespace.js";
+import { DEFAULT_EXPORT_RULES } from "../exports/rules.js";
 import { MemoryFileSystem } from "../fs/memory.js";
+import type { FileSystem } from "../fs/backend.js";
 import type { BoundAddress, ListenAddress } from "../rpc/server.js";
 import { RpcServer } from "../rpc/server.js";
 import type { RpcSettings } from "../rpc/settings.js";
@@ -25,8 +27,13 @@ export interface NfsServerOptions {
   readonly settings?: Partial<NfsSettings>;
   readonly rpc?: Partial<RpcSettings>;
   readonly logger?: Logger;
-  /** The backend; default an in-memory tree holding /export. */
+  /**
+   * The backend of the one export "/export" (id 1, default rules) when
+   * `exports` is not given; default an in-memory tree.
+   */
   readonly fs?: FileSystem;
+  /** The exports the pseudo-filesystem joins (src/exports/namespace.ts); default one, see `fs`. */
+  readonly exports?: readonly ExportDefinition[];
   /** The clock for leases, in ms (tests inject their own). */
   readonly now?: () => number;
   /**
@@ -37,6 +44,12 @@ export interface NfsServerOptions {
   readonly serverOwner?: Uint8Array;
 }
 
+/**
+ * The export id of the lone "/export" of a server configured without
+ * `exports`: its fsid stays {1, 0}, what the backend reported before exports.
+ */
+export const DEFAULT_EXPORT_ID = 1;
+
 /** How often expired leases are looked for, at most. */
 const LEASE_SWEEP_MS = 1000;
 
@@ -44,7 +57,8 @@ export class NfsServer {
   readonly settings: NfsSettings;
   readonly state: StateManager;
   readonly rpc: RpcServer;
-  readonly fs: FileSystem;
+  /** Every export, joined by the pseudo-filesystem (PUTROOTFH's root). */
+  readonly fs: Namespace;
   readonly log: Logger;
   readonly compound: CompoundProcessor;
   readonly delegations: Delegations;
@@ -54,7 +68,18 @@ export class NfsServer {
   constructor(options: NfsServerOptions = {}) {
     this.settings = { ...DEFAULT_NFS_SETTINGS, ...options.settings };
     this.log = options.logger ?? pino({ level: "silent" });
-    this.fs = options.fs ?? new MemoryFileSystem();
+    this.fs = new Namespace(
+      options.exports ?? [
+        {
+          path: "/export",
+          id: DEFAULT_EXPORT_ID,
+          fs: options.fs ?? new MemoryFileSystem(),
+          rules: DEFAULT_EXPORT_RULES,
+          // Handles as the backend mints them, as before exports existed.
+          bareHandles: true,
+        },
+      ],
+    );
     this.state = new StateManager({
       settings: this.settings,
       log: this.log.child({ module: "state" }),
@@ -85,6 +110,7 @@ export class NfsServer {
       settings: this.settings,
       state: this.state,
       fs: this.fs,
+      exports: this.fs,
       log: this.log,
       delegations: this.delegations,
       callbacks: this.callbacks,

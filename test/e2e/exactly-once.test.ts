@@ -125,7 +125,7 @@ describe("a reply lost with its connection", () => {
     const doomed = await session.addConnection();
     const put = executed(gated.server, OP.OP_PUTROOTFH);
     fs.close();
-    const lost = session.compound([ops.putrootfh(), ops.getfh()], {
+    const lost = session.compound([ops.putrootfh(), ops.lookup("export"), ops.getfh()], {
       cachethis: true,
       slot: 4,
       conn: doomed,
@@ -151,6 +151,7 @@ describe("a reply lost with its connection", () => {
           sa_cachethis: true,
         }),
         ops.putrootfh(),
+        ops.lookup("export"),
         ops.getfh(),
       ],
     };
@@ -160,7 +161,7 @@ describe("a reply lost with its connection", () => {
     fs.release();
     const retry = await retryUntilDone(() => client.compoundRaw(args, reconnect));
     expect(retry.res.status).toBe(ST.NFS4_OK);
-    expect(resultOf(retry.res.resarray[2], OP.OP_GETFH)?.status).toBe(ST.NFS4_OK);
+    expect(resultOf(retry.res.resarray[3], OP.OP_GETFH)?.status).toBe(ST.NFS4_OK);
     // Ran once: the retry was answered from the replay cache.
     expect(executed(gated.server, OP.OP_PUTROOTFH)).toBe(put + 1);
     expect(fs.arrived).toBe(arrived);
@@ -173,7 +174,10 @@ describe("a reply lost with its connection", () => {
     const { session } = await establish(gated.port);
     const doomed = await session.addConnection();
     fs.close();
-    const lost = session.compound([ops.putrootfh()], { slot: 6, conn: doomed });
+    const lost = session.compound([ops.putrootfh(), ops.lookup("export")], {
+      slot: 6,
+      conn: doomed,
+    });
     await until(() => fs.arrived > 0, "the request to reach the backend");
     doomed.destroy();
     await expect(lost).rejects.toBeInstanceOf(RpcConnectionClosedError);

@@ -11,7 +11,12 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientSession, NfsClientOptions } from "../../src/client/index.js";
 import { NfsClient } from "../../src/client/index.js";
-import type { FileHandle, FileSystem, ReadResult } from "../../src/fs/backend.js";
+import type {
+  FileAttributes,
+  FileHandle,
+  FileSystem,
+  ReadResult,
+} from "../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
 import { NfsServer } from "../../src/nfs/server.js";
@@ -170,12 +175,14 @@ export const OP = nfs_opnum4;
 export const ST = nfsstat4;
 
 /**
- * A memory filesystem whose root() (so PUTROOTFH) waits while the gate is
- * closed: the way to hold a request "in flight" on the server for as long as a
- * test needs, without sleeping.
+ * A memory filesystem whose getattr() waits while the gate is closed — so
+ * LOOKUP of "export" from the pseudo-filesystem root (GATED_OPS), which reads
+ * the export root's attributes: the way to hold a request "in flight" on the
+ * server for as long as a test needs, without sleeping. (PUTROOTFH alone is
+ * answered by the pseudo-filesystem and never reaches a backend.)
  */
 export class GatedFileSystem extends MemoryFileSystem {
-  /** root() calls that reached the gate so far. */
+  /** getattr() calls that reached the gate so far. */
   arrived = 0;
   private gate: Promise<void> | null = null;
   private open: (() => void) | null = null;
@@ -190,13 +197,13 @@ export class GatedFileSystem extends MemoryFileSystem {
     this.open = null;
   }
 
-  override async root(): Promise<FileHandle> {
+  override async getattr(handle: FileHandle): Promise<FileAttributes> {
     const gate = this.gate;
     if (gate) {
       this.arrived++;
       await gate;
     }
-    return super.root();
+    return super.getattr(handle);
   }
 }
 

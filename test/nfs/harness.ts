@@ -6,6 +6,7 @@ import { pino } from "pino";
 import type { COMPOUND4res, nfs_argop4 } from "../../generated/nfs4/index.js";
 import { decodeCOMPOUND4res, encodeCOMPOUND4args } from "../../generated/nfs4/index.js";
 import { CallbackService } from "../../src/callback/service.js";
+import { singleExportPolicy } from "../../src/exports/policy.js";
 import type { FileSystem } from "../../src/fs/backend.js";
 import { CompoundProcessor } from "../../src/nfs/compound.js";
 import type { ServerContext } from "../../src/nfs/context.js";
@@ -85,6 +86,7 @@ export class Harness {
       settings: full,
       state: this.state,
       fs,
+      exports: singleExportPolicy(fs),
       log,
       delegations: this.delegations,
       callbacks: this.callbacks,

@@ -7,7 +7,8 @@
 // objects that carry xattrs (ops/xattr-common.ts: files and directories):
 // XAREAD and XALIST need read permission, XAWRITE write permission (the sticky
 // directory rule of SETXATTR is not folded in, as Linux nfsd does not).
-// Bits this server does not know are in neither.
+// Bits this server does not know are in neither. On a read-only export (and
+// the pseudo-filesystem) no right that needs write permission is granted.
 
 import {
   ACCESS4_DELETE,
@@ -26,7 +27,7 @@ import {
 } from "../../../generated/nfs4/index.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, grantedBits } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { currentFh } from "./common.js";
+import { capabilitiesOf, currentFh } from "./common.js";
 import { fixed } from "./reply-size.js";
 
 /** Each right and the permission bits it needs, by kind of object. */
@@ -59,10 +60,12 @@ export const access: OpHandler<typeof nfs_opnum4.OP_ACCESS> = async (args, state
   const base = attrs.type === nfs_ftype4.NF4DIR ? DIRECTORY_RIGHTS : OTHER_RIGHTS;
   const xattrs =
     state.minorversion >= 2 &&
-    fs.capabilities.xattrs !== null &&
+    capabilitiesOf(state).xattrs !== null &&
     (attrs.type === nfs_ftype4.NF4REG || attrs.type === nfs_ftype4.NF4DIR);
   const rights = xattrs ? [...base, ...XATTR_RIGHTS] : base;
-  const granted = grantedBits(attrs, state.cred);
+  // Nothing may be changed on a read-only export (nfsd_access: nfsd_permission says ROFS).
+  const readOnly = state.server.exports.rulesOf(currentFh(state)).readOnly;
+  const granted = grantedBits(attrs, state.cred) & (readOnly ? ~MAY_WRITE : ~0);
   let supported = 0;
   let allowed = 0;
   for (const [right, needs] of rights) {

@@ -16,7 +16,7 @@ import { ACCESS_WRITE } from "../../state/open-state.js";
 import type { NfsError } from "../../state/slot-table.js";
 import type { CompoundState } from "../context.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { changeOrigin, currentFh } from "./common.js";
+import { capabilitiesOf, changeOrigin, currentFh } from "./common.js";
 import { ioTarget } from "./io-common.js";
 import { fixed } from "./reply-size.js";
 
@@ -40,7 +40,7 @@ export const allocate: OpHandler<typeof nfs_opnum4.OP_ALLOCATE> = async (args, s
   const size = await checked(state, args.aa_stateid, args.aa_offset, args.aa_length);
   if (typeof size === "number") return { ar_status: size };
   const end = args.aa_offset + args.aa_length;
-  if (end > state.server.fs.capabilities.maxFileSize) return { ar_status: nfsstat4.NFS4ERR_FBIG };
+  if (end > capabilitiesOf(state).maxFileSize) return { ar_status: nfsstat4.NFS4ERR_FBIG };
   if (end > size)
     await state.server.fs.setattr(currentFh(state), { size: end }, changeOrigin(state));
   return { ar_status: nfsstat4.NFS4_OK };

@@ -18,6 +18,7 @@ import {
   type CreateAttributes,
   type FileAttributes,
   type FileHandle,
+  type FsCapabilities,
   type FsId,
   type FsStats,
   type NfsErrorStatus,
@@ -51,8 +52,19 @@ export function attrSource(
   attrs: FileAttributes,
   stats?: FsStats,
 ): AttrSource {
-  const { fs, settings } = state.server;
-  return { handle, attrs, caps: fs.capabilities, settings, stats };
+  const { exports, settings } = state.server;
+  return { handle, attrs, caps: exports.capabilitiesOf(handle), settings, stats };
+}
+
+/**
+ * The capabilities of the filesystem holding `fh` (by default the current
+ * filehandle): exports on different backends differ (xattrs, limits).
+ */
+export function capabilitiesOf(
+  state: CompoundState,
+  fh: FileHandle | null = state.currentFh,
+): FsCapabilities {
+  return fh === null ? state.server.fs.capabilities : state.server.exports.capabilitiesOf(fh);
 }
 
 /**

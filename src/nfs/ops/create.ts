@@ -37,13 +37,7 @@ import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
-import {
-  changeOrigin,
-  delegationConflict,
-  currentFh,
-  newObjectAttributes,
-  notDirError,
-} from "./common.js";
+import { capabilitiesOf, changeOrigin, currentFh, delegationConflict, newObjectAttributes, notDirError } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** Makes the object `objtype` describes through the backend call for its kind. */
@@ -98,7 +92,7 @@ export const create: OpHandler<typeof nfs_opnum4.OP_CREATE> = async (args, state
   const typeError = notDirError(dirAttrs.type);
   if (typeError !== null) return { status: typeError };
   const type = args.objtype.type;
-  if (!creatable(type, fs.capabilities.symlinkSupport)) {
+  if (!creatable(type, capabilitiesOf(state).symlinkSupport)) {
     return { status: nfsstat4.NFS4ERR_BADTYPE };
   }
   const name = decodeName(args.objname, fs.capabilities.maxNameBytes);

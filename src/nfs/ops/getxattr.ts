@@ -10,6 +10,7 @@ import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import type { XattrLimits } from "../../fs/backend.js";
 import type { CompoundState } from "../context.js";
 import { defineOp, type OpHandler } from "../op.js";
+import { capabilitiesOf } from "./common.js";
 import { RESOP_SIZE, STATUS_ONLY_SIZE, opaqueSize } from "./reply-size.js";
 import { decodeXattrKey, xattrTarget } from "./xattr-common.js";
 
@@ -35,7 +36,7 @@ function valueRoom(state: CompoundState, limits: XattrLimits): number {
 
 /** Status and the largest value valueRoom() lets through. */
 function getxattrBound(_args: unknown, state: CompoundState): number {
-  const limits = state.server.fs.capabilities.xattrs;
+  const limits = capabilitiesOf(state).xattrs;
   if (limits === null) return STATUS_ONLY_SIZE;
   return Math.max(STATUS_ONLY_SIZE, RESOP_SIZE + 4 + opaqueSize(valueRoom(state, limits)));
 }

@@ -20,14 +20,7 @@ import {
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import {
-  changeOrigin,
-  NO_FILEHANDLE,
-  currentFh,
-  delegationConflicts,
-  lookupDirError,
-  sameFilesystem,
-} from "./common.js";
+import { capabilitiesOf, changeOrigin, currentFh, delegationConflicts, lookupDirError, NO_FILEHANDLE, sameFilesystem } from "./common.js";
 import { fixed } from "./reply-size.js";
 
 export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) => {
@@ -42,7 +35,7 @@ export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) =>
   if (srcAttrs.type === nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_ISDIR };
   const name = decodeName(args.newname, fs.capabilities.maxNameBytes);
   if (!name.ok) return { status: name.status };
-  if (!fs.capabilities.linkSupport) return { status: nfsstat4.NFS4ERR_NOTSUPP };
+  if (!capabilitiesOf(state).linkSupport) return { status: nfsstat4.NFS4ERR_NOTSUPP };
   if (!sameFilesystem(srcAttrs.fsid, dirAttrs.fsid)) return { status: nfsstat4.NFS4ERR_XDEV };
   if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
     return { status: nfsstat4.NFS4ERR_ACCESS };

@@ -11,6 +11,7 @@
 import { nfs_opnum4, nfsstat4, type LISTXATTRS4args } from "../../../generated/nfs4/index.js";
 import type { CompoundState } from "../context.js";
 import { defineOp, type OpHandler } from "../op.js";
+import { capabilitiesOf } from "./common.js";
 import { RESOP_SIZE, STATUS_ONLY_SIZE, opaqueSize } from "./reply-size.js";
 import { xattrTarget } from "./xattr-common.js";
 
@@ -28,7 +29,7 @@ const MIN_KEY_BYTES = opaqueSize(1);
  * MIN_KEY_BYTES times its length).
  */
 function resokLimit(maxcount: number, state: CompoundState): number | null {
-  const limits = state.server.fs.capabilities.xattrs;
+  const limits = capabilitiesOf(state).xattrs;
   if (limits === null) return null;
   const room = state.replyRoom === null ? Infinity : state.replyRoom - RESOP_SIZE - 4;
   return Math.max(

@@ -1,6 +1,7 @@
 // PUTROOTFH (RFC 8881 §18.21): the current filehandle becomes the root of the
-// server's namespace. For now that is the backend's root directory (whose
-// child "export" is the export); the pseudo-filesystem will take its place.
+// server's namespace: the root of the pseudo-filesystem joining the exports
+// (src/exports/namespace.ts). Every client may see it; what lies beneath
+// depends on the exports' client lists.
 
 import { PUTROOTFH4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { defineOp, type OpHandler } from "../op.js";

@@ -32,6 +32,8 @@ import {
   requestsWriteOnly,
 } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
+import type { ReaddirResult } from "../../fs/backend.js";
+import { reachable } from "../export-access.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { attrSource, currentFh } from "./common.js";
 import {
@@ -71,7 +73,7 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
   // empty directory is told apart from a maxcount too small for any entry).
   const fitting = Math.floor((maxcount - EMPTY_RESOK_BYTES) / MIN_ENTRY_BYTES) + 1;
   const maxEntries = Math.min(settings.maxReaddirEntries, fitting);
-  const listing = await fs.readdir(dir, cookie, cookieverf, { maxEntries });
+  const listing = await visibleEntries(state, dir, cookie, cookieverf, maxEntries);
   const stats =
     listing.entries.length > 0 && needsStats(attr_request) ? await fs.statfs(dir) : undefined;
   const wantsError = hasBit(attr_request, FATTR4_RDATTR_ERROR);
@@ -110,6 +112,31 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
     },
   };
 };
+
+/**
+ * fs.readdir, leaving out the entries a client may not see: exports of the
+ * pseudo-filesystem whose client list leaves it out (export-access.ts). A
+ * page that loses every entry is followed by the next, so a non-final page
+ * is never empty.
+ */
+async function visibleEntries(
+  state: CompoundState,
+  dir: Uint8Array,
+  cookie: bigint,
+  verifier: Uint8Array,
+  maxEntries: number,
+): Promise<ReaddirResult> {
+  const fs = state.server.fs;
+  for (;;) {
+    const page = await fs.readdir(dir, cookie, verifier, { maxEntries });
+    const entries = page.entries.filter((e) => !e.ok || reachable(state, e.handle));
+    if (entries.length === page.entries.length) return page;
+    const last = page.entries.at(-1);
+    if (entries.length > 0 || page.eof || last === undefined) return { ...page, entries };
+    cookie = last.cookie;
+    verifier = page.verifier;
+  }
+}
 
 /**
  * The reply is at most maxcount bytes of READDIR4resok (the handler stops

@@ -18,7 +18,7 @@ import type { NfsError } from "../../state/slot-table.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { ioAuthority } from "../stateids.js";
-import { changeOrigin, currentFh, delegationConflict } from "./common.js";
+import { capabilitiesOf, changeOrigin, currentFh, delegationConflict } from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 // SETATTR4res carries attrsset even on error (§18.30.2): the generated builder
@@ -42,7 +42,7 @@ export const setattr: OpHandler<typeof nfs_opnum4.OP_SETATTR> = async (args, sta
     // An open for writing already carries the right to change the size.
     if (auth.ok.kind === "special" && !mayAccess(attrs, state.cred, MAY_WRITE))
       return fail(nfsstat4.NFS4ERR_ACCESS);
-    if (size > fs.capabilities.maxFileSize) return fail(nfsstat4.NFS4ERR_FBIG);
+    if (size > capabilitiesOf(state).maxFileSize) return fail(nfsstat4.NFS4ERR_FBIG);
   }
   const allowed = authorizeSetattr(attrs, rest, state.cred);
   if (!allowed.ok) return fail(allowed.status);

@@ -6,7 +6,7 @@ import { WRITE4res_MAXSIZE, nfs_opnum4, nfsstat4 } from "../../../generated/nfs4
 import { MAX_OFFSET } from "../../state/lock-state.js";
 import { ACCESS_WRITE } from "../../state/open-state.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { changeOrigin } from "./common.js";
+import { capabilitiesOf, changeOrigin } from "./common.js";
 import { ioTarget } from "./io-common.js";
 import { fixed } from "./reply-size.js";
 
@@ -16,7 +16,7 @@ export const write: OpHandler<typeof nfs_opnum4.OP_WRITE> = async (args, state) 
   const end = args.offset + BigInt(args.data.length);
   if (end > MAX_OFFSET) return { status: nfsstat4.NFS4ERR_INVAL };
   const fs = state.server.fs;
-  if (end > fs.capabilities.maxFileSize) return { status: nfsstat4.NFS4ERR_FBIG };
+  if (end > capabilitiesOf(state).maxFileSize) return { status: nfsstat4.NFS4ERR_FBIG };
   const res = await fs.write(target.fh, args.offset, args.data, args.stable, changeOrigin(state));
   return {
     status: nfsstat4.NFS4_OK,

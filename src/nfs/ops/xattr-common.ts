@@ -13,7 +13,7 @@ import { MODE4_SVTX, nfs_ftype4, nfsstat4 } from "../../../generated/nfs4/index.
 import type { FileAttributes, FileHandle, NfsErrorStatus, XattrLimits } from "../../fs/backend.js";
 import { MAY_READ, MAY_WRITE, SUPERUSER_UID, mayAccess } from "../../fs/permission.js";
 import type { CompoundState } from "../context.js";
-import { currentFh } from "./common.js";
+import { capabilitiesOf, currentFh } from "./common.js";
 
 /** Read the values or the keys (GETXATTR, LISTXATTRS), or change them (SETXATTR, REMOVEXATTR). */
 export type XattrAccess = "read" | "write";
@@ -35,7 +35,7 @@ export async function xattrTarget(
   how: XattrAccess,
 ): Promise<XattrTarget | { readonly error: NfsErrorStatus }> {
   const fs = state.server.fs;
-  const limits = fs.capabilities.xattrs;
+  const limits = capabilitiesOf(state).xattrs;
   if (limits === null) return { error: nfsstat4.NFS4ERR_NOTSUPP };
   const fh = currentFh(state);
   const attrs = await fs.getattr(fh);

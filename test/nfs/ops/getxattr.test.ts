@@ -6,6 +6,7 @@ import { REMOVEXATTR } from "../../../src/nfs/ops/removexattr.js";
 import { SETXATTR } from "../../../src/nfs/ops/setxattr.js";
 import { expectOp } from "./fileops-helpers.js";
 import { USER, call, makeEnv, makeState, mkdir, mkfile, utf8 } from "./helpers.js";
+import { singleExportPolicy } from "../../../src/exports/policy.js";
 
 const OP = nfs_opnum4.OP_GETXATTR;
 
@@ -110,7 +111,7 @@ describe("a backend without extended attributes", () => {
           ? { ...target.capabilities, xattrs: null }
           : Reflect.get(target, prop, target),
     });
-    const state = makeState({ ...env.server, fs });
+    const state = makeState({ ...env.server, fs, exports: singleExportPolicy(fs) });
     state.currentFh = f;
     const key = utf8("user.k");
     expectOp(

@@ -7,6 +7,7 @@ import { expect } from "vitest";
 import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
 import { CallbackService } from "../../../src/callback/service.js";
 import type { CreateAttributes, FileHandle, FileSystem } from "../../../src/fs/backend.js";
+import { singleExportPolicy } from "../../../src/exports/policy.js";
 import { MemoryFileSystem, type MemoryFsOptions } from "../../../src/fs/memory.js";
 import type { CompoundState, ServerContext } from "../../../src/nfs/context.js";
 import { invoke, type ArgsOf, type OpDescriptor } from "../../../src/nfs/op.js";
@@ -46,6 +47,7 @@ export async function makeEnv(
     state,
     callbacks,
     fs,
+    exports: singleExportPolicy(fs),
     log,
     delegations: new Delegations(state, callbacks, settings, log, fs),
   };

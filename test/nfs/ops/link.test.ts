@@ -5,6 +5,7 @@ import type { CompoundState } from "../../../src/nfs/context.js";
 import { LINK } from "../../../src/nfs/ops/link.js";
 import { expectOp, overrideFs } from "./fileops-helpers.js";
 import { USER, makeEnv, makeState, mkdir, mkfile, utf8, type TestEnv, call } from "./helpers.js";
+import { singleExportPolicy } from "../../../src/exports/policy.js";
 
 const OP = nfs_opnum4.OP_LINK;
 
@@ -91,7 +92,7 @@ describe("LINK", () => {
     const noLinks = overrideFs<FileSystem>(env.fs, {
       capabilities: { ...env.fs.capabilities, linkSupport: false },
     });
-    const s1 = makeState({ ...env.server, fs: noLinks }, USER);
+    const s1 = makeState({ ...env.server, fs: noLinks, exports: singleExportPolicy(noLinks) }, USER);
     s1.savedFh = f;
     s1.currentFh = env.exp;
     await expectLink(s1, args("g"), nfsstat4.NFS4ERR_NOTSUPP);
