@@ -6,16 +6,18 @@ import { pino } from "pino";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { NfsServer } from "../nfs/server.js";
 import { openDataDir, type OpenedStore } from "../store/data-dir.js";
+import { openExports, type OpenedExports } from "./open-exports.js";
 
 const USAGE = `usage: dfs serve [--listen HOST:PORT ...] [--config FILE]
 
-Serves NFSv4.1 over TCP from a filesystem whose root holds /export: in memory
-(the default), or with "store": { "backend": "sqlite", "dataDir": DIR } in
-SQLite plus sparse files under DIR, kept across restarts.
+Serves NFSv4.1 over TCP: one export, /export, in memory (the default) or with
+"store": { "backend": "sqlite", "dataDir": DIR } in SQLite plus sparse files
+under DIR, kept across restarts; or the "exports" list, each with its path,
+backend and access rules, joined by a read-only pseudo-filesystem.
 
   --listen HOST:PORT   an address to listen on (repeatable; default 127.0.0.1:2049)
   --config FILE        a JSON file: { "listen": [...], "nfs": {...}, "rpc": {...}, "store": {...},
-                       "logLevel": "info" }
+                       "exports": [...], "logLevel": "info" }
                        (see README.md for every setting and its default)`;
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -44,6 +46,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let server: NfsServer;
   let store: OpenedStore | null = null;
+  let exports: OpenedExports | null = null;
   try {
     const config = loadConfig(configFile, listen);
     const log = pino({ level: config.logLevel });
@@ -51,19 +54,27 @@ export async function main(args: readonly string[]): Promise<number> {
       store = await openDataDir(config.store.dataDir, {}, config.store.maxOpenPayloads);
       console.log(`dfs: store in ${config.store.dataDir} (sqlite)`);
     }
+    if (config.exports !== null) {
+      exports = await openExports(config.exports, config.store.maxOpenPayloads);
+      for (const c of config.exports)
+        console.log(`dfs: export ${c.path} (${c.backend === "sqlite" ? c.dataDir : "memory"})`);
+    }
     server = new NfsServer({
       settings: config.nfs,
       rpc: config.rpc,
       logger: log,
       ...(store === null ? {} : { fs: store.fs, serverOwner: store.serverOwner }),
+      ...(exports === null ? {} : { exports: exports.exports }),
     });
+    const paths = server.fs.exports.map((e) => e.path).join(", ");
     const bound = await server.listen(config.listen);
     for (const b of bound)
       console.log(
-        `dfs: serving NFSv4.1 on ${b.family === "IPv6" ? `[${b.host}]` : b.host}:${b.port} (export /export)`,
+        `dfs: serving NFSv4.1 on ${b.family === "IPv6" ? `[${b.host}]` : b.host}:${b.port} (exports ${paths})`,
       );
   } catch (e) {
     console.error(`dfs serve: ${e instanceof ConfigError ? e.message : (e as Error).message}`);
+    await exports?.close();
     await store?.close();
     return 1;
   }
@@ -72,6 +83,7 @@ export async function main(args: readonly string[]): Promise<number> {
       console.log(`dfs: ${signal}, shutting down`);
       void server
         .close()
+        .then(() => exports?.close())
         .then(() => store?.close())
         .then(resolve);
     };

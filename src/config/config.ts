@@ -9,6 +9,7 @@ import type { RpcSettings } from "../rpc/settings.js";
 import { DEFAULT_RPC_SETTINGS, resolveRpcSettings } from "../rpc/settings.js";
 import type { StoreSettings } from "../store/settings.js";
 import { DEFAULT_STORE_SETTINGS, STORE_BACKENDS } from "../store/settings.js";
+import { exportsSettings, type ExportConfig } from "./exports.js";
 
 export interface ListenSpec {
   readonly host: string;
@@ -19,7 +20,10 @@ export interface ServeConfig {
   readonly listen: readonly ListenSpec[];
   readonly nfs: NfsSettings;
   readonly rpc: RpcSettings;
+  /** The server's own store (identity, client records) and, without `exports`, the export "/export". */
   readonly store: StoreSettings;
+  /** The exports (config/exports.ts); null: the one export "/export" on `store`. */
+  readonly exports: readonly ExportConfig[] | null;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
 }
@@ -93,9 +97,9 @@ export function buildConfig(
     }
   }
   for (const key of Object.keys(raw))
-    if (!["listen", "nfs", "rpc", "store", "logLevel"].includes(key))
+    if (!["listen", "nfs", "rpc", "store", "exports", "logLevel"].includes(key))
       throw new ConfigError(
-        `${fileName}: unknown key '${key}' (known: listen, nfs, rpc, store, logLevel)`,
+        `${fileName}: unknown key '${key}' (known: listen, nfs, rpc, store, exports, logLevel)`,
       );
   const fileListen = raw.listen ?? [];
   if (!Array.isArray(fileListen) || fileListen.some((x) => typeof x !== "string"))
@@ -120,11 +124,13 @@ export function buildConfig(
     throw new ConfigError((e as Error).message);
   }
   const store = storeSettings(raw.store);
+  const exports = exportsSettings(raw.exports, store, (m) => new ConfigError(`${fileName}: ${m}`));
   return {
     listen: addresses.length > 0 ? addresses : [DEFAULT_LISTEN],
     nfs,
     rpc,
     store,
+    exports,
     logLevel,
   };
 }

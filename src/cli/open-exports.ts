@@ -1,0 +1,42 @@
+// Opens the backends of the configured exports (config/exports.ts) for
+// `dfs serve`: a new memory tree, or a SQLite data directory, per export.
+// Either every export opens or none stays open.
+
+import type { ExportConfig } from "../config/exports.js";
+import type { ExportDefinition } from "../exports/namespace.js";
+import { MemoryFileSystem } from "../fs/memory.js";
+import { openDataDir, type OpenedStore } from "../store/data-dir.js";
+
+export interface OpenedExports {
+  readonly exports: readonly ExportDefinition[];
+  /** Closes every SQLite store the exports opened. */
+  close(): Promise<void>;
+}
+
+export async function openExports(
+  configs: readonly ExportConfig[],
+  maxOpenPayloads: number,
+): Promise<OpenedExports> {
+  const stores: OpenedStore[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of stores.splice(0).reverse()) await s.close();
+  };
+  const exports: ExportDefinition[] = [];
+  try {
+    for (const c of configs) {
+      let fs;
+      if (c.backend === "sqlite") {
+        const store = await openDataDir(c.dataDir, {}, maxOpenPayloads);
+        stores.push(store);
+        fs = store.fs;
+      } else {
+        fs = new MemoryFileSystem();
+      }
+      exports.push({ path: c.path, id: c.id, fs, rules: c.rules });
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { exports, close };
+}
