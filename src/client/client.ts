@@ -51,6 +51,8 @@ export interface SysCredential {
 export interface NfsClientOptions {
   readonly host: string;
   readonly port: number;
+  /** The local address every connection is made from (e.g. "127.0.0.2"); default the system's choice. */
+  readonly localAddress?: string;
   /** AUTH_SYS fields, or "none" for AUTH_NONE. Default AUTH_SYS uid 0, gid 0. */
   readonly cred?: SysCredential | "none";
   /** Connect and per-call timeout. Default 30 s. */
@@ -172,6 +174,9 @@ export class NfsClient implements SessionHost {
     const conn = await ClientConnection.open({
       host: this.options.host,
       port: this.options.port,
+      ...(this.options.localAddress === undefined
+        ? {}
+        : { localAddress: this.options.localAddress }),
       cred: this.cred,
       timeoutMs: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       dispatcher: this.dispatcher,

@@ -24,6 +24,8 @@ export interface WireCredential {
 export interface TransportOptions {
   readonly host: string;
   readonly port: number;
+  /** The local address to connect from (the server sees it as the peer); default the system's choice. */
+  readonly localAddress?: string;
   readonly cred: WireCredential;
   readonly timeoutMs: number;
   readonly dispatcher: Dispatcher;
@@ -67,7 +69,7 @@ export class ClientConnection {
 
   /** Opens a TCP connection; rejects if it cannot connect within `timeoutMs`. */
   static async open(options: TransportOptions): Promise<ClientConnection> {
-    const socket = await dial(options.host, options.port, options.timeoutMs);
+    const socket = await dial(options.host, options.port, options.timeoutMs, options.localAddress);
     const rpc = new Connection(socket, {
       id: options.id,
       settings: CLIENT_RPC_SETTINGS,
@@ -116,9 +118,19 @@ export class ClientConnection {
   }
 }
 
-function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
+function dial(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  localAddress: string | undefined,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
+    const socket = connect({
+      host,
+      port,
+      noDelay: true,
+      ...(localAddress === undefined ? {} : { localAddress }),
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`cannot connect to ${host}:${port} within ${timeoutMs} ms`));

@@ -77,7 +77,7 @@ export function exportsSettings(
 ): readonly ExportConfig[] | null {
   if (value === undefined) return null;
   if (!Array.isArray(value) || value.length === 0)
-    throw error("'exports' must be a non-empty list of exports ({ \"path\": \"/name\", … })");
+    throw error('\'exports\' must be a non-empty list of exports ({ "path": "/name", … })');
   const out: ExportConfig[] = [];
   value.forEach((raw: unknown, i) => {
     const where = `exports[${i}]`;
@@ -99,7 +99,9 @@ function oneExport(
 ): ExportConfig {
   const path = raw.path;
   if (typeof path !== "string" || !/^(\/[^/]+)+$/.test(path))
-    throw error(`'${where}.path' must be an absolute path like "/data" or "/a/b", not ${JSON.stringify(path)}`);
+    throw error(
+      `'${where}.path' must be an absolute path like "/data" or "/a/b", not ${JSON.stringify(path)}`,
+    );
   for (const c of pathComponents(path))
     if (c === "." || c === ".." || Buffer.byteLength(c) > MAX_COMPONENT_BYTES)
       throw error(`'${where}.path' ${path}: '${c}' cannot be a directory name`);
@@ -119,7 +121,9 @@ function oneExport(
     if (raw.dataDir !== undefined && (typeof raw.dataDir !== "string" || raw.dataDir === ""))
       throw error(`'${at}.dataDir' must be a non-empty path`);
     dataDir =
-      raw.dataDir === undefined ? defaultExportDataDir(store, path) : resolve(raw.dataDir as string);
+      raw.dataDir === undefined
+        ? defaultExportDataDir(store, path)
+        : resolve(raw.dataDir as string);
   } else if (raw.dataDir !== undefined) {
     throw error(`'${at}.dataDir' is for the "sqlite" backend only`);
   }
@@ -131,7 +135,9 @@ function rulesOf(raw: Record<string, unknown>, at: string, error: ErrorMaker): E
   let clients: AddressPrefix[] | null = d.clients === null ? null : [...d.clients];
   if (raw.clients !== undefined) {
     if (!Array.isArray(raw.clients) || raw.clients.some((c) => typeof c !== "string"))
-      throw error(`'${at}.clients' must be a list of addresses or CIDRs, e.g. ["10.0.0.0/8", "::1"]`);
+      throw error(
+        `'${at}.clients' must be a list of addresses or CIDRs, e.g. ["10.0.0.0/8", "::1"]`,
+      );
     if (raw.clients.length === 0)
       throw error(`'${at}.clients' is empty: leave it out to admit every client`);
     try {
@@ -175,7 +181,11 @@ function rulesOf(raw: Record<string, unknown>, at: string, error: ErrorMaker): E
 }
 
 /** What no two exports may share: a path (or one inside another), an id, a data directory. */
-function checkTogether(all: readonly ExportConfig[], store: StoreSettings, error: ErrorMaker): void {
+function checkTogether(
+  all: readonly ExportConfig[],
+  store: StoreSettings,
+  error: ErrorMaker,
+): void {
   const topDir = resolve(store.dataDir);
   for (const [i, a] of all.entries()) {
     if (a.dataDir !== "" && within(topDir, a.dataDir))
@@ -193,8 +203,14 @@ function checkTogether(all: readonly ExportConfig[], store: StoreSettings, error
             : `exports ${a.path} and ${b.path} overlap: one lies inside the other`,
         );
       if (a.id === b.id)
-        throw error(`exports ${a.path} and ${b.path} have the same id ${a.id}: give one an explicit 'id'`);
-      if (a.dataDir !== "" && b.dataDir !== "" && (within(a.dataDir, b.dataDir) || within(b.dataDir, a.dataDir)))
+        throw error(
+          `exports ${a.path} and ${b.path} have the same id ${a.id}: give one an explicit 'id'`,
+        );
+      if (
+        a.dataDir !== "" &&
+        b.dataDir !== "" &&
+        (within(a.dataDir, b.dataDir) || within(b.dataDir, a.dataDir))
+      )
         throw error(
           `exports ${a.path} and ${b.path} share a data directory (${a.dataDir}, ${b.dataDir}): give each its own 'dataDir'`,
         );

@@ -234,7 +234,8 @@ export class Namespace implements FileSystem, ExportPolicy {
       xattrs: null,
     };
     const flavors: number[] = [];
-    for (const d of defs) for (const f of d.rules.flavors) if (!flavors.includes(f)) flavors.push(f);
+    for (const d of defs)
+      for (const f of d.rules.flavors) if (!flavors.includes(f)) flavors.push(f);
     this.pseudoRules = { ...DEFAULT_EXPORT_RULES, readOnly: true, flavors };
   }
 
@@ -448,7 +449,11 @@ export class Namespace implements FileSystem, ExportPolicy {
       for (const entry of page.entries)
         entries.push(
           entry.ok
-            ? { ...entry, handle: this.wrap(e, entry.handle), attrs: { ...entry.attrs, fsid: e.fsid } }
+            ? {
+                ...entry,
+                handle: this.wrap(e, entry.handle),
+                attrs: { ...entry.attrs, fsid: e.fsid },
+              }
             : entry,
         );
       return { ...page, entries };
@@ -634,9 +639,7 @@ export class Namespace implements FileSystem, ExportPolicy {
   }
 
   observe(listener: ChangeListener): () => void {
-    const stops = this.mounted.map((e) =>
-      e.def.fs.observe((c) => listener(this.translate(e, c))),
-    );
+    const stops = this.mounted.map((e) => e.def.fs.observe((c) => listener(this.translate(e, c))));
     return () => {
       for (const stop of stops) stop();
     };

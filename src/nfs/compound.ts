@@ -246,7 +246,8 @@ export class CompoundProcessor {
           // The security flavor of the filehandle it produced (export-access.ts).
           if (statusOf(res) === nfsstat4.NFS4_OK) {
             const after = decodedOps[i + 1];
-            const next = after === undefined ? null : after.kind === "op" ? after.op.argop : after.op;
+            const next =
+              after === undefined ? null : after.kind === "op" ? after.op.argop : after.op;
             const wrongsec = flavorRefusalAfter(op.argop, next, state);
             if (wrongsec !== null) res = statusResult(op.argop, wrongsec);
           }

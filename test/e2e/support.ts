@@ -11,12 +11,7 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientSession, NfsClientOptions } from "../../src/client/index.js";
 import { NfsClient } from "../../src/client/index.js";
-import type {
-  FileAttributes,
-  FileHandle,
-  FileSystem,
-  ReadResult,
-} from "../../src/fs/backend.js";
+import type { FileAttributes, FileHandle, FileSystem, ReadResult } from "../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
 import { NfsServer } from "../../src/nfs/server.js";

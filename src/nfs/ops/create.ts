@@ -37,7 +37,14 @@ import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { capabilitiesOf, changeOrigin, currentFh, delegationConflict, newObjectAttributes, notDirError } from "./common.js";
+import {
+  capabilitiesOf,
+  changeOrigin,
+  currentFh,
+  delegationConflict,
+  newObjectAttributes,
+  notDirError,
+} from "./common.js";
 import { RESOP_SIZE, SUPPORTED_BITMAP_SIZE } from "./reply-size.js";
 
 /** Makes the object `objtype` describes through the backend call for its kind. */

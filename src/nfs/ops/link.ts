@@ -20,7 +20,15 @@ import {
 import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { capabilitiesOf, changeOrigin, currentFh, delegationConflicts, lookupDirError, NO_FILEHANDLE, sameFilesystem } from "./common.js";
+import {
+  capabilitiesOf,
+  changeOrigin,
+  currentFh,
+  delegationConflicts,
+  lookupDirError,
+  NO_FILEHANDLE,
+  sameFilesystem,
+} from "./common.js";
 import { fixed } from "./reply-size.js";
 
 export const link: OpHandler<typeof nfs_opnum4.OP_LINK> = async (args, state) => {

@@ -92,7 +92,10 @@ describe("LINK", () => {
     const noLinks = overrideFs<FileSystem>(env.fs, {
       capabilities: { ...env.fs.capabilities, linkSupport: false },
     });
-    const s1 = makeState({ ...env.server, fs: noLinks, exports: singleExportPolicy(noLinks) }, USER);
+    const s1 = makeState(
+      { ...env.server, fs: noLinks, exports: singleExportPolicy(noLinks) },
+      USER,
+    );
     s1.savedFh = f;
     s1.currentFh = env.exp;
     await expectLink(s1, args("g"), nfsstat4.NFS4ERR_NOTSUPP);
