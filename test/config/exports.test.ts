@@ -1,0 +1,116 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildConfig } from "../../src/config/config.js";
+import { exportIdOf } from "../../src/exports/namespace.js";
+import { DEFAULT_EXPORT_RULES } from "../../src/exports/rules.js";
+
+const build = (exports: unknown, store: unknown = { dataDir: "/srv/dfs" }) =>
+  buildConfig(JSON.stringify({ store, exports }), "test.json", []);
+
+describe("exports settings", () => {
+  it("are absent by default: one export /export on the top-level store", () => {
+    expect(buildConfig(null, "(defaults)", []).exports).toBeNull();
+  });
+
+  it("fill in every default: id from the path, the store's backend, a data directory under it, open rules", () => {
+    const [a, b] = build([{ path: "/a/b" }, { path: "/c", backend: "memory", id: 42 }], {
+      backend: "sqlite",
+      dataDir: "/srv/dfs",
+    }).exports!;
+    expect(a).toEqual({
+      path: "/a/b",
+      id: exportIdOf("/a/b"),
+      backend: "sqlite",
+      dataDir: resolve("/srv/dfs/exports/a-b"),
+      rules: DEFAULT_EXPORT_RULES,
+    });
+    expect(b).toMatchObject({ path: "/c", id: 42, backend: "memory", dataDir: "" });
+  });
+
+  it("parse the rules", () => {
+    const [e] = build([
+      {
+        path: "/x",
+        backend: "memory",
+        clients: ["10.0.0.0/8", "::1"],
+        readOnly: true,
+        squash: "all",
+        anonuid: 1000,
+        anongid: 1001,
+        sec: ["sys"],
+      },
+    ]).exports!;
+    expect(e!.rules).toMatchObject({
+      readOnly: true,
+      squash: "all",
+      anonUid: 1000,
+      anonGid: 1001,
+      flavors: [1],
+    });
+    expect(e!.rules.clients!.map((c) => c.text)).toEqual(["10.0.0.0/8", "::1"]);
+  });
+
+  it("refuse what is wrong, naming it", () => {
+    const cases: [unknown, RegExp][] = [
+      [{}, /'exports' must be a non-empty list/],
+      [[], /'exports' must be a non-empty list/],
+      [[{ path: "/x", readonly: true }], /unknown setting 'exports\[0\].readonly'/],
+      [[{ path: "x" }], /'exports\[0\].path' must be an absolute path/],
+      [[{ path: "/" }], /absolute path/],
+      [[{ path: "/a/" }], /absolute path/],
+      [[{ path: "/a/../b" }], /cannot be a directory name/],
+      [[{ path: "/a" }, { path: "/a" }], /two exports have the path \/a/],
+      [[{ path: "/a" }, { path: "/a/b" }], /overlap/],
+      [
+        [
+          { path: "/a", id: 3 },
+          { path: "/b", id: 3 },
+        ],
+        /same id 3/,
+      ],
+      [[{ path: "/a", id: 0 }], /id' must be an integer/],
+      [[{ path: "/a", backend: "postgres" }], /backend' must be one of/],
+      [[{ path: "/a", backend: "memory", dataDir: "/d" }], /for the "sqlite" backend only/],
+      [
+        [
+          { path: "/a", backend: "sqlite", dataDir: "/d" },
+          { path: "/b", backend: "sqlite", dataDir: "/d" },
+        ],
+        /share a data directory/,
+      ],
+      [
+        [
+          { path: "/a", backend: "sqlite", dataDir: "/d" },
+          { path: "/b", backend: "sqlite", dataDir: "/d/e" },
+        ],
+        /share a data directory/,
+      ],
+      [[{ path: "/a", backend: "sqlite", dataDir: "/srv" }], /holds the server's own store/],
+      [[{ path: "/a", clients: ["10.0.0.300"] }], /clients'.*not an IPv4\/IPv6 address/],
+      [[{ path: "/a", clients: ["10.0.0.1/8"] }], /bits set beyond/],
+      [[{ path: "/a", clients: [] }], /is empty/],
+      [[{ path: "/a", readOnly: "yes" }], /readOnly' must be true or false/],
+      [[{ path: "/a", squash: "root_squash" }], /squash' must be one of/],
+      [[{ path: "/a", anonuid: -1 }], /anonuid/],
+      [[{ path: "/a", sec: ["krb5"] }], /sec' must be a non-empty list/],
+      [[{ path: "/a", sec: ["sys", "sys"] }], /sec' must be a non-empty list of distinct/],
+    ];
+    for (const [exports, message] of cases)
+      expect(() => build(exports), JSON.stringify(exports)).toThrow(message);
+  });
+
+  it("default data directories that collide are an error asking for an explicit one", () => {
+    expect(() =>
+      build([
+        { path: "/a-b", backend: "sqlite" },
+        { path: "/a/b", backend: "sqlite" },
+      ]),
+    ).toThrow(/share a data directory/);
+  });
+
+  it("is a known top-level key", () => {
+    expect(() => buildConfig(JSON.stringify({ export: [] }), "t.json", [])).toThrow(
+      /known: listen, nfs, rpc, store, exports, logLevel/,
+    );
+  });
+});
