@@ -11,6 +11,9 @@
 // whose names are gone) are kept in memory: after a restart there are none,
 // and open() frees the objects they were keeping (nlink 0).
 //
+// Extended attributes (RFC 8276) live in the metadata store with the object,
+// under the same limits as the memory backend (StoreFsOptions.maxXattr*).
+//
 // Not yet (later work of issue 10): WRITE's UNSTABLE data is only as durable
 // as the page cache until COMMIT; the write verifier changes at every open(),
 // which is what tells clients to resend it. No atime updates on READ.
@@ -20,7 +23,6 @@ import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generat
 import {
   COOKIE_VERIFIER_BYTES,
   FsError,
-  notSupported,
   type ChangeInfo,
   type CommitResult,
   type CreateAttributes,
@@ -42,6 +44,7 @@ import {
   type SpecialType,
   type WriteResult,
   type XattrListResult,
+  type XattrSetHow,
 } from "../fs/backend.js";
 import { ChangeFeed, type ChangeListener, type ChangeOrigin } from "../fs/changes.js";
 import { nameError } from "../fs/names.js";
@@ -61,6 +64,11 @@ const WRITE_VERIFIER_BYTES = 8;
 /** A regular file's payload id: derived from its object id, so no lookup is needed. */
 function payloadIdOf(id: ObjectId): string {
   return `f${id}`;
+}
+
+/** Bytes an extended attribute counts against maxXattrBytesPerObject: its key (UTF-8) and value. */
+function xattrSize(name: string, value: Uint8Array): number {
+  return Buffer.byteLength(name, "utf8") + value.length;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -95,8 +103,11 @@ export class StoreFileSystem implements FileSystem {
       maxFileSize: BigInt(options.maxFileSize),
       maxSymlinkBytes: options.maxSymlinkBytes,
       timeDelta: { seconds: 0n, nseconds: 1 },
-      // Not stored yet (issue 10 puts them in the metadata store): the xattr operations answer NOTSUPP.
-      xattrs: null,
+      xattrs: {
+        maxNameBytes: options.maxXattrNameBytes,
+        maxValueBytes: options.maxXattrValueBytes,
+        maxBytesPerObject: options.maxXattrBytesPerObject,
+      },
     };
   }
 
@@ -516,31 +527,91 @@ export class StoreFileSystem implements FileSystem {
     });
   }
 
+  // ---- extended attributes (RFC 8276) ----
+
+  async getxattr(handle: FileHandle, name: string): Promise<Uint8Array> {
+    return this.run(null, async (op) => {
+      const o = await op.resolve(handle);
+      this.checkXattrName(name);
+      return (await op.tx.getXattr(o.id, name)) ?? fail(nfsstat4.NFS4ERR_NOXATTR);
+    });
+  }
+
+  async setxattr(
+    handle: FileHandle,
+    name: string,
+    value: Uint8Array,
+    how: XattrSetHow,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    return this.run(origin, async (op) => {
+      const o = await op.resolve(handle);
+      this.checkXattrName(name);
+      const limits = this.options;
+      if (value.length > limits.maxXattrValueBytes) fail(nfsstat4.NFS4ERR_XATTR2BIG);
+      const existing = await op.tx.getXattr(o.id, name);
+      if (existing !== null && how === "create") fail(nfsstat4.NFS4ERR_EXIST);
+      if (existing === null && how === "replace") fail(nfsstat4.NFS4ERR_NOXATTR);
+      const oldBytes = existing === null ? 0 : xattrSize(name, existing);
+      const held = await op.tx.xattrBytes(o.id);
+      if (held - oldBytes + xattrSize(name, value) > limits.maxXattrBytesPerObject)
+        fail(nfsstat4.NFS4ERR_NOSPC, "the object's extended attributes are full");
+      const before = await op.snapshot(o.id);
+      await op.tx.setXattr(o.id, name, value);
+      return this.xattrChanged(op, o, before);
+    });
+  }
+
+  async listxattrs(
+    handle: FileHandle,
+    cookie: bigint,
+    maxEntries: number,
+  ): Promise<XattrListResult> {
+    return this.run(null, async (op) => {
+      const o = await op.resolve(handle);
+      if (cookie < 0n || (cookie !== 0n && !(await op.tx.xattrCookieIssued(o.id, cookie))))
+        fail(nfsstat4.NFS4ERR_BAD_COOKIE);
+      const max = Math.max(0, maxEntries);
+      const rows = await op.tx.listXattrs(o.id, cookie, max + 1);
+      return { entries: rows.slice(0, max), eof: rows.length <= max };
+    });
+  }
+
+  async removexattr(
+    handle: FileHandle,
+    name: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    return this.run(origin, async (op) => {
+      const o = await op.resolve(handle);
+      this.checkXattrName(name);
+      if ((await op.tx.getXattr(o.id, name)) === null) fail(nfsstat4.NFS4ERR_NOXATTR);
+      const before = await op.snapshot(o.id);
+      await op.tx.removeXattr(o.id, name);
+      return this.xattrChanged(op, o, before);
+    });
+  }
+
+  /** After an xattr change of `o`: ctime and change move, the change is reported. */
+  private async xattrChanged(
+    op: StoreOp,
+    o: ObjectRecord,
+    before: FileAttributes | null,
+  ): Promise<ChangeInfo> {
+    const after = await op.metaChanged(o.id);
+    await op.flush();
+    await op.attributesChanged(o.id, before);
+    return { atomic: true, before: o.change, after: after.change };
+  }
+
+  /** INVAL for an empty key or one holding NUL (it cannot be a POSIX xattr name); NAMETOOLONG. */
+  private checkXattrName(name: string): void {
+    if (name.length === 0 || name.includes("\0")) fail(nfsstat4.NFS4ERR_INVAL, "bad xattr key");
+    if (Buffer.byteLength(name, "utf8") > this.options.maxXattrNameBytes)
+      fail(nfsstat4.NFS4ERR_NAMETOOLONG);
+  }
+
   // ---- changes ----
-
-  // ---- extended attributes: not in the metadata store yet ----
-
-  async getxattr(handle: FileHandle, _name: string): Promise<Uint8Array> {
-    return this.withoutXattrs(handle);
-  }
-
-  async setxattr(handle: FileHandle, _name: string, _value: Uint8Array): Promise<ChangeInfo> {
-    return this.withoutXattrs(handle);
-  }
-
-  async listxattrs(handle: FileHandle, _cookie: bigint, _max: number): Promise<XattrListResult> {
-    return this.withoutXattrs(handle);
-  }
-
-  async removexattr(handle: FileHandle, _name: string): Promise<ChangeInfo> {
-    return this.withoutXattrs(handle);
-  }
-
-  /** STALE/BADHANDLE for a bad handle, else NOTSUPP (capabilities.xattrs is null). */
-  private async withoutXattrs(handle: FileHandle): Promise<never> {
-    await this.getattr(handle);
-    throw notSupported("extended attributes (not in the SQLite store yet)");
-  }
 
   observe(listener: ChangeListener): () => void {
     return this.feed.observe(listener);
