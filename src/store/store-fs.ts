@@ -9,7 +9,8 @@
 // never reused, so a cookie stays valid across changes and restarts and the
 // cookie verifier — the store id — never has to change. Pins (open files
 // whose names are gone) are kept in memory: after a restart there are none,
-// and open() frees the objects they were keeping (nlink 0).
+// and open() frees the objects they were keeping (nlink 0), then deletes the
+// payloads no object names (a crash can leave them: reclaimPayloads()).
 //
 // Extended attributes (RFC 8276) live in the metadata store with the object,
 // under the same limits as the memory backend (StoreFsOptions.maxXattr*).
@@ -65,6 +66,14 @@ const WRITE_VERIFIER_BYTES = 8;
 function payloadIdOf(id: ObjectId): string {
   return `f${id}`;
 }
+
+/** The object a payload id was made for (payloadIdOf), or null for an id this store never makes. */
+function objectOfPayload(payload: string): ObjectId | null {
+  return /^f[1-9][0-9]*$/.test(payload) ? BigInt(payload.slice(1)) : null;
+}
+
+/** Payload ids checked against the metadata per transaction by reclaimPayloads(). */
+const RECLAIM_BATCH = 1000;
 
 /** Bytes an extended attribute counts against maxXattrBytesPerObject: its key (UTF-8) and value. */
 function xattrSize(name: string, value: Uint8Array): number {
@@ -122,6 +131,7 @@ export class StoreFileSystem implements FileSystem {
   ): Promise<StoreFileSystem> {
     const fs = new StoreFileSystem(meta, payloads, { ...STORE_FS_DEFAULTS, ...options });
     await fs.initialise();
+    await fs.reclaimPayloads();
     return fs;
   }
 
@@ -720,6 +730,36 @@ export class StoreFileSystem implements FileSystem {
       // Pins do not outlive the process: objects only they kept are freed now.
       for (const orphan of await op.tx.orphans()) await op.delete(orphan.id);
     });
+  }
+
+  /**
+   * Deletes every payload no object names. run() deletes a freed file's
+   * payload only once the transaction that freed it has committed (earlier, a
+   * rollback would lose data), so a crash in between — or a power loss that
+   * undoes the unlink of a payload file — leaves one behind; as would a
+   * payload written for an object whose creating transaction never
+   * committed. Runs at open, before any operation could be creating a payload.
+   */
+  private async reclaimPayloads(): Promise<void> {
+    let batch: string[] = [];
+    const sweep = async (): Promise<void> => {
+      const ids = batch;
+      batch = [];
+      const unnamed = await this.meta.transact(async (tx) => {
+        const out: string[] = [];
+        for (const p of ids) {
+          const id = objectOfPayload(p);
+          if (id !== null && (await tx.getObject(id))?.payload !== p) out.push(p);
+        }
+        return out;
+      });
+      for (const p of unnamed) await this.payloads.delete(p);
+    };
+    for await (const p of this.payloads.ids()) {
+      batch.push(p);
+      if (batch.length >= RECLAIM_BATCH) await sweep();
+    }
+    await sweep();
   }
 
   private checkName(name: string): void {

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -222,6 +222,25 @@ describe("SQLite store", () => {
     expect(new TextDecoder().decode((await fs.read(f, 0n, 10)).data)).toBe("kept");
     await fs.setxattr(f, "user.new", enc.encode("v"), "create");
     expect(await fs.getxattr(f, "user.new")).toEqual(enc.encode("v"));
+  });
+
+  it("deletes at open the payload files no object names (left by a crash after a removal)", async () => {
+    const dir = join(root, `o${++seq}`);
+    const fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const kept = (await fs.create(exp, "kept", { kind: "guarded" }, ATTRS)).handle;
+    await fs.write(kept, 0n, enc.encode("data"), 2);
+    const keptId = (await fs.getattr(kept)).fileid;
+    const expId = (await fs.getattr(exp)).fileid;
+    const o = opened.get(fs)!;
+    await o.store.close();
+    opened.delete(fs);
+    const payload = join(dir, "payload");
+    // A removed file's payload, a "payload" of a directory, and a name this store never makes.
+    for (const stray of ["f999", `f${expId}`, "notours"]) writeFileSync(join(payload, stray), "x");
+    const fs2 = await openAt(dir);
+    expect(readdirSync(payload).sort()).toEqual([`f${keptId}`, "notours"]);
+    expect(new TextDecoder().decode((await fs2.read(kept, 0n, 10)).data)).toBe("data");
   });
 
   it("refuses a data directory another live process holds", async () => {
