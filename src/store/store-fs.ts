@@ -664,7 +664,7 @@ export class StoreFileSystem implements FileSystem {
 
   /**
    * Runs `work` as one metadata transaction, then deletes the payloads it
-   * freed and reports its changes. Storage failures become NFS statuses.
+   * freed, cuts the ones it shrank and reports its changes. Storage failures become NFS statuses.
    */
   private async run<T>(origin: ChangeOrigin | null, work: (op: StoreOp) => Promise<T>): Promise<T> {
     try {
@@ -681,6 +681,7 @@ export class StoreFileSystem implements FileSystem {
         return { r, op };
       });
       for (const p of result.op.payloadsToDelete) await this.deletePayload(p);
+      for (const id of result.op.payloadsToTrim) await this.trimPayload(id);
       for (const c of result.op.changes) this.feed.emit(c);
       return result.r;
     } catch (e) {
@@ -863,13 +864,40 @@ export class StoreFileSystem implements FileSystem {
     if (after.nlink === 0 && (this.pins.get(id) ?? 0) === 0) await op.delete(id);
   }
 
-  /** Sets a regular file's size: the payload is cut, or extended with zeros. */
+  /**
+   * Sets a regular file's size. Bytes of a payload past its file's committed
+   * size are never read (read() stops at the size; growing drops them first),
+   * so growing extends the payload now, while shrinking only records the size:
+   * the payload is cut after the commit (trimPayload). Cutting it before would
+   * destroy data the file still holds if the transaction then failed or the
+   * server died before the commit.
+   */
   private async resize(op: StoreOp, o: ObjectRecord, size: bigint): Promise<void> {
     if (o.payload === null) notAFile(o);
-    // Extending: first drop anything stored past the old size, so the new bytes read as zeros.
-    if (size > o.size) await this.payloads.truncate(o.payload, Number(o.size));
-    await this.payloads.truncate(o.payload, Number(size));
+    if (size > o.size) {
+      // First drop anything stored past the old size, so the new bytes read as zeros.
+      await this.payloads.truncate(o.payload, Number(o.size));
+      await this.payloads.truncate(o.payload, Number(size));
+    } else if (size < o.size) {
+      op.payloadsToTrim.push(o.id);
+    }
     await op.update(o.id, { size });
+  }
+
+  /**
+   * Cuts a file's payload to its committed size, in a transaction of its own
+   * so that no write to the file runs meanwhile.
+   */
+  private async trimPayload(id: ObjectId): Promise<void> {
+    try {
+      await this.meta.transact(async (tx) => {
+        const o = await tx.getObject(id);
+        if (o !== null && o.payload !== null)
+          await this.payloads.truncate(o.payload, Number(o.size));
+      });
+    } catch {
+      // Space, not correctness: the bytes past the size are never read.
+    }
   }
 
   /** Fails as applyAttrs would, without changing anything. */

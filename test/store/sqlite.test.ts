@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -88,6 +88,18 @@ describe("SQLite store", () => {
     await fs.setattr(f, { size: 4n });
     await fs.write(f, 6n, enc.encode("g"), 2);
     expect(Buffer.from((await fs.read(f, 0n, 100)).data).toString("latin1")).toBe("ab\0\0\0\0g");
+  });
+
+  it("cuts a shrunk file's payload once the new size is committed", async () => {
+    const dir = join(root, `s${++seq}`);
+    const fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const f = (await fs.create(exp, "s", { kind: "guarded" }, ATTRS)).handle;
+    await fs.write(f, 0n, new Uint8Array(10_000).fill(7), 2);
+    await fs.setattr(f, { size: 3n });
+    const payload = join(dir, "payload", `f${(await fs.getattr(f)).fileid}`);
+    expect(statSync(payload).size).toBe(3);
+    expect((await fs.read(f, 0n, 100)).data).toEqual(new Uint8Array(3).fill(7));
   });
 
   it("frees at restart a file only a pin kept", async () => {
