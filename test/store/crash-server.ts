@@ -1,6 +1,6 @@
 // `dfs serve` on a data directory as a child process the crash test can kill
 // with SIGKILL. The server is src/cli/dfs.ts bundled once into one ES module
-// by esbuild (the compiler tsx itself runs on, installed with it): loading
+// by esbuild (a devDependency; tsx runs on it too): loading
 // that takes a third of a second, where tsx transforming the sources at every
 // start takes about two — and the test starts the server fifty times.
 
