@@ -550,6 +550,10 @@ describe("client lists", () => {
     expect(lastStatus(await other.compound([ops.putrootfh(), secinfoOp("private")]))).toBe(
       ST.NFS4ERR_NOENT,
     );
+    // OPEN by name sees what LOOKUP sees (a visible export's root is a directory).
+    const openPrivate = [ops.putrootfh(), openOp("private", OPEN4_SHARE_ACCESS_READ, false)];
+    expect(lastStatus(await other.compound(openPrivate))).toBe(ST.NFS4ERR_NOENT);
+    expect(lastStatus(await local.compound(openPrivate))).toBe(ST.NFS4ERR_ISDIR);
     const privateRoot = await fhOf(local, "/private");
     const privateFile = await fhOf(local, "/private/f");
     for (const fh of [privateRoot, privateFile])

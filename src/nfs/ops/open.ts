@@ -45,6 +45,7 @@ import type { NfsError } from "../../state/slot-table.js";
 import { bumpSeqid, stateidOf } from "../../state/stateid.js";
 import { decodeAttrs, toSetAttributes } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
+import { reachable } from "../export-access.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { resolveStateid } from "../stateids.js";
 import { changeOrigin, currentFh, delegationConflict, newObjectAttributes } from "./common.js";
@@ -226,6 +227,8 @@ async function byName(
 
   if (args.openhow.opentype !== opentype4.OPEN4_CREATE) {
     const found = await fs.lookup(dir, name.name);
+    // An export hidden from this client is not there for it (export-access.ts).
+    if (!reachable(state, found.handle)) return { error: nfsstat4.NFS4ERR_NOENT };
     return {
       fh: found.handle,
       created: false,
