@@ -318,8 +318,15 @@ export class Namespace implements FileSystem, ExportPolicy {
     attrs: FileAttributes,
   ): Promise<FileAttributes> {
     const isRoot = attrs.type === nfs_ftype4.NF4DIR && sameBytes(inner, await this.exportRoot(e));
-    return isRoot
-      ? { ...attrs, fsid: e.fsid, mountedOnFileid: e.mountPoint.fileid }
+    if (isRoot) return { ...attrs, fsid: e.fsid, mountedOnFileid: e.mountPoint.fileid };
+    return this.withFsid(e, attrs);
+  }
+
+  /** `attrs` with the export's fsid (the same object when the backend already reports it). */
+  private withFsid(e: MountedExport, attrs: FileAttributes): FileAttributes {
+    const f = attrs.fsid;
+    return f.major === e.fsid.major && f.minor === e.fsid.minor
+      ? attrs
       : { ...attrs, fsid: e.fsid };
   }
 
@@ -331,7 +338,7 @@ export class Namespace implements FileSystem, ExportPolicy {
   }
 
   private async created(e: MountedExport, r: CreateResult): Promise<CreateResult> {
-    return { ...r, handle: this.wrap(e, r.handle), attrs: { ...r.attrs, fsid: e.fsid } };
+    return { ...r, handle: this.wrap(e, r.handle), attrs: this.withFsid(e, r.attrs) };
   }
 
   private pseudoAttrs(dir: PseudoDir): FileAttributes {
@@ -445,17 +452,14 @@ export class Namespace implements FileSystem, ExportPolicy {
     if (r.pseudo === null) {
       const { e } = r;
       const page = await e.def.fs.readdir(r.inner, cookie, verifier, limits);
-      const entries: DirEntry[] = [];
-      for (const entry of page.entries)
-        entries.push(
-          entry.ok
-            ? {
-                ...entry,
-                handle: this.wrap(e, entry.handle),
-                attrs: { ...entry.attrs, fsid: e.fsid },
-              }
-            : entry,
-        );
+      const entries = page.entries.map((entry): DirEntry => {
+        if (!entry.ok) return entry;
+        const handle = this.wrap(e, entry.handle);
+        const attrs = this.withFsid(e, entry.attrs);
+        return handle === entry.handle && attrs === entry.attrs
+          ? entry
+          : { ...entry, handle, attrs };
+      });
       return { ...page, entries };
     }
     // Children in name order; cookie i + FIRST_COOKIE; the verifier names the set of children.
@@ -648,7 +652,7 @@ export class Namespace implements FileSystem, ExportPolicy {
   /** A backend's change record with the namespace's handles and fsids. */
   private translate(e: MountedExport, c: FsChange): FsChange {
     const h = (x: FileHandle): FileHandle => this.wrap(e, x);
-    const a = (x: FileAttributes): FileAttributes => ({ ...x, fsid: e.fsid });
+    const a = (x: FileAttributes): FileAttributes => this.withFsid(e, x);
     switch (c.kind) {
       case "added":
         return {

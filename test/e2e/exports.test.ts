@@ -394,7 +394,7 @@ describe("a read-only export", () => {
     expect((await s.compound([...walk("/pub/rw"), mkdirOp("d")])).status).toBe(ST.NFS4_OK);
   });
 
-  it("refuses SETXATTR and REMOVEXATTR (NFSv4.2) with NFS4ERR_ROFS", async () => {
+  it("refuses SETXATTR, REMOVEXATTR and ALLOCATE (NFSv4.2) with NFS4ERR_ROFS", async () => {
     const { client, session: s } = await session();
     const f = await fhOf(s, "/pub/ro/f");
     const sequence = (slot: number): nfs_argop4 =>
@@ -411,6 +411,10 @@ describe("a read-only export", () => {
         opsetxattr: { sxa_option: 0, sxa_key: utf8.encode("user.k"), sxa_value: utf8.encode("v") },
       },
       { argop: OP.OP_REMOVEXATTR, opremovexattr: { rxa_name: utf8.encode("user.k") } },
+      {
+        argop: OP.OP_ALLOCATE,
+        opallocate: { aa_stateid: ANONYMOUS, aa_offset: 0n, aa_length: 4096n },
+      },
     ];
     // Slots the session's own requests never used (the client picks the lowest free ones).
     let slot = s.slots.size - 1;
