@@ -34,6 +34,10 @@
 //   RENAME across exports are NFS4ERR_XDEV. An export's root reports as
 //   mounted_on_fileid the fileid of the pseudo directory it is mounted on
 //   (§5.8.2.19), and LOOKUPP from it goes there (§18.14).
+// - Exports do not nest: an export's path may not lie inside another's (the
+//   configuration refuses it), so a mount point is always a pseudo
+//   directory and no backend directory ever hides another export's root
+//   (what nfsd's crossmnt/nohide and Ganesha's junctions inside an export do).
 // - The access rules (client lists, read-only, squash, flavors) are data
 //   here (ExportPolicy); the NFS layer applies them per request
 //   (src/nfs/export-access.ts). The namespace itself never filters: it is
