@@ -13,6 +13,11 @@
 //   write lock is taken at the start, so the transaction never fails half-way
 //   on a lock upgrade. better-sqlite3 is synchronous; transactions of this
 //   store are queued so an await inside one never lets another interleave.
+// - Operations that only read (GETATTR, LOOKUP, READDIR, READ…) run on a
+//   second, read-only connection in a deferred transaction: WAL gives each a
+//   snapshot of the last commit, so they never wait behind a write
+//   transaction (which may be waiting for payload I/O) and never see one half
+//   done. They are queued among themselves for the same reason as writes.
 
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
@@ -82,8 +87,13 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Rows changed so far by this connection (SQLite's total_changes()): did a transaction write? */
   private readonly totalChanges: Statement;
   private readonly wal: WalSync;
+  /** The read-only connection of view(), and its statements. */
+  private readonly reader: Database.Database;
+  private readonly readTx: SqliteTx;
   /** The tail of the transaction queue. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The tail of view()'s queue. */
+  private readQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
@@ -93,6 +103,9 @@ export class SqliteMetadataStore implements MetadataStore {
     this.tx = new SqliteTx(db);
     this.totalChanges = db.prepare("SELECT total_changes()").raw();
     this.wal = new WalSync(`${file}-wal`);
+    this.reader = new Database(file, { readonly: true });
+    this.reader.defaultSafeIntegers(true);
+    this.readTx = new SqliteTx(this.reader);
   }
 
   /** Opens (creating if needed) the database at `file`. */
@@ -136,9 +149,30 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<{ result: T; seen: number }> => {
+      this.reader.exec("BEGIN");
+      try {
+        const result = await work(this.readTx);
+        return { result, seen: this.wal.lastCommit };
+      } finally {
+        if (this.reader.inTransaction) this.reader.exec("COMMIT");
+      }
+    };
+    const done = this.readQueue.then(run, run);
+    this.readQueue = done.catch(() => undefined);
+    // What it saw may include commits whose sync is still running: nothing is acted on before it is durable.
+    return done.then(async ({ result, seen }) => {
+      await this.wal.durable(seen);
+      return result;
+    });
+  }
+
   async close(): Promise<void> {
     await this.queue;
+    await this.readQueue;
     await this.wal.close();
+    this.reader.close();
     this.db.close();
   }
 
