@@ -576,9 +576,13 @@ export class StoreFileSystem implements FileSystem {
     this.pins.delete(id);
     // The last pin on an object whose names are all gone frees it (data included).
     try {
+      // Mostly it still has a name (a CLOSE): a read says so without a write transaction.
+      const o = await this.view((op) => op.tx.getObject(id));
+      if (o === null || o.nlink > 0) return;
       await this.run(null, async (op) => {
-        const o = await op.tx.getObject(id);
-        if (o !== null && o.nlink === 0) await op.delete(id);
+        const current = await op.tx.getObject(id);
+        // Pinned again meanwhile (an OPEN by handle): the new pin keeps it.
+        if (current !== null && current.nlink === 0 && !this.pins.has(id)) await op.delete(id);
       });
     } catch {
       // Never fails (backend.ts); the object stays an orphan until the next open().
