@@ -29,6 +29,8 @@ const USAGE = `usage: npm run bench:kernel -- [options]
   --vers 4.1|4.2           NFS minor version (default 4.1)
   --port N                 dfs's port; Ganesha gets N + 1 (default 21540)
   --only dfs|ganesha       run one server only (e.g. to profile dfs)
+  --baseline DIR           also run dfs from another checkout (e.g. main before a change) as
+                           "base", on port N + 2, interleaved with the others
   --cpu-prof               write a V8 CPU profile of the dfs process into --out
   --shared DIR             the shared tools directory with kclient/run.sh and peers/ganesha.sh
                            (default $DITTOFS_SHARED or ../shared next to the project)
@@ -52,7 +54,7 @@ const PHASES: readonly (readonly [string, string])[] = [
 /** The guest's whole run (boot, mount, workload, umount) at most, seconds (TCG is slow). */
 const GUEST_TIMEOUT_SEC = 900;
 
-type Server = "dfs" | "ganesha";
+type Server = "dfs" | "ganesha" | "base";
 
 interface RunResult {
   readonly server: Server;
@@ -71,6 +73,7 @@ interface Options {
   readonly vers: string;
   readonly port: number;
   readonly only: Server | null;
+  readonly baseline: string | null;
   readonly cpuProf: boolean;
   readonly shared: string;
   readonly out: string;
@@ -88,6 +91,7 @@ function parse(argv: readonly string[]): Options | null {
       vers: { type: "string", default: "4.1" },
       port: { type: "string", default: "21540" },
       only: { type: "string" },
+      baseline: { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
       shared: {
         type: "string",
@@ -116,6 +120,7 @@ function parse(argv: readonly string[]): Options | null {
     vers: values.vers,
     port,
     only: values.only ?? null,
+    baseline: values.baseline === undefined ? null : resolve(values.baseline),
     cpuProf: values["cpu-prof"],
     shared: resolve(values.shared),
     out: values.out ?? mkdtempSync(join(values.dir, "kbench-")),
@@ -201,10 +206,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const here = dirname(fileURLToPath(import.meta.url));
   const workload = join(here, "kernel.workload.sh");
   const servers: Server[] = o.only === null ? ["dfs", "ganesha"] : [o.only];
+  if (o.baseline !== null) servers.push("base");
+  const portOf: Record<Server, number> = { dfs: o.port, ganesha: o.port + 1, base: o.port + 2 };
   log(`logs and data in ${o.out}; load average ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 
   const dataDir = join(o.out, "dfs-data");
   let dfs: ServerProcess | null = null;
+  let base: ServerProcess | null = null;
   const ganesha = new Ganesha(
     join(o.shared, "peers", "ganesha.sh"),
     o.port + 1,
@@ -222,6 +230,14 @@ async function main(argv: readonly string[]): Promise<number> {
       );
       log(`dfs (SQLite store in ${dataDir}) on 127.0.0.1:${dfs.port}, pid ${dfs.child.pid}`);
     }
+    if (o.baseline !== null) {
+      const baseDir = join(o.out, "base-data");
+      base = await ServerProcess.start(
+        { store: { backend: "sqlite", dataDir: baseDir }, logLevel: "warn" },
+        { port: portOf.base, checkout: o.baseline },
+      );
+      log(`base: dfs of ${o.baseline} (SQLite store in ${baseDir}) on 127.0.0.1:${base.port}`);
+    }
     if (servers.includes("ganesha")) {
       ganesha.start();
       log(`ganesha (FSAL VFS) on 127.0.0.1:${o.port + 1}, pid ${ganesha.pid()}`);
@@ -229,8 +245,9 @@ async function main(argv: readonly string[]): Promise<number> {
     for (let round = 1; round <= o.rounds; round++) {
       const order = round % 2 === 1 ? servers : [...servers].reverse();
       for (const server of order) {
-        const port = server === "dfs" ? o.port : o.port + 1;
-        const pid = server === "dfs" ? dfs!.child.pid! : ganesha.pid();
+        const port = portOf[server];
+        const pid =
+          server === "dfs" ? dfs!.child.pid! : server === "base" ? base!.child.pid! : ganesha.pid();
         const consoleLog = join(o.out, `${server}-round${round}.console.log`);
         log(`round ${round}: ${server}`);
         const cpu0 = cpuSecondsOf(pid);
@@ -263,6 +280,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   } finally {
     await dfs?.terminate();
+    await base?.terminate();
     if (servers.includes("ganesha")) ganesha.stop();
   }
 
@@ -276,7 +294,7 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   for (const s of servers)
     console.log(`${s} mount: ${results.find((r) => r.server === s)?.mountOptions ?? "?"}`);
-  const both = servers.length === 2;
+  const both = servers.includes("dfs") && servers.includes("ganesha");
   console.log(`\n| phase | ${servers.join(" s | ")} s |${both ? " dfs ÷ ganesha |" : ""}`);
   console.log(`|---|${servers.map(() => "--:|").join("")}${both ? "--:|" : ""}`);
   let worse = 0;

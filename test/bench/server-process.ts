@@ -13,6 +13,8 @@ import { join } from "node:path";
 export interface ServerProcessOptions {
   readonly port?: number;
   readonly nodeArgs?: readonly string[];
+  /** The checkout whose src/cli/dfs.ts runs (default: the working directory). */
+  readonly checkout?: string;
 }
 
 /** A `dfs serve` child process on a loopback port (a free one unless given). */
@@ -41,7 +43,7 @@ export class ServerProcess {
         "--config",
         file,
       ],
-      { stdio: ["ignore", "pipe", "inherit"] },
+      { stdio: ["ignore", "pipe", "inherit"], cwd: options.checkout },
     );
     let out = "";
     child.stdout!.setEncoding("utf8");
