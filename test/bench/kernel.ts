@@ -65,6 +65,8 @@ interface RunResult {
   readonly serverCpuSec: number;
   /** The mount options the kernel settled on (rsize, wsize, …). */
   readonly mountOptions: string;
+  /** The RPCs each phase cost, by operation (from the guest's KBENCH-OPS lines). */
+  readonly rpcs: Record<string, Record<string, number>>;
 }
 
 interface Options {
@@ -175,9 +177,15 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** The KCLIENT-PHASE figures and the mount line of one guest console log. */
-function parseConsole(text: string): { phases: Record<string, number>; mountOptions: string } {
+/** The KCLIENT-PHASE figures, the mount line and the RPCs per phase of one guest console log. */
+function parseConsole(text: string): {
+  phases: Record<string, number>;
+  mountOptions: string;
+  rpcs: Record<string, Record<string, number>>;
+} {
   const phases: Record<string, number> = {};
+  const rpcs: Record<string, Record<string, number>> = {};
+  let before: Record<string, number> = {};
   let mountOptions = "";
   for (const raw of text.split("\n")) {
     const line = raw.replace(/\r$/, "");
@@ -188,8 +196,21 @@ function parseConsole(text: string): { phases: Record<string, number>; mountOpti
     }
     const m = /^KCLIENT-PROCMOUNTS \S+ \S+ \S+ (\S+)/.exec(line);
     if (m) mountOptions = m[1]!;
+    const ops = /^KBENCH-OPS (\S+)(.*)$/.exec(line);
+    if (ops) {
+      const now: Record<string, number> = {};
+      for (const kv of ops[2]!.trim().split(/\s+/)) {
+        const [op, n] = kv.split("=");
+        if (op !== undefined && n !== undefined && op !== "") now[op] = Number(n);
+      }
+      const delta: Record<string, number> = {};
+      for (const [op, n] of Object.entries(now))
+        if (n - (before[op] ?? 0) > 0) delta[op] = n - (before[op] ?? 0);
+      if (ops[1] !== "start") rpcs[ops[1]!] = delta;
+      before = now;
+    }
   }
-  return { phases, mountOptions };
+  return { phases, mountOptions, rpcs };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -313,6 +334,18 @@ async function main(argv: readonly string[]): Promise<number> {
       both ? ` ${(medCpu("dfs") / medCpu("ganesha")).toFixed(2)}× |` : ""
     }`,
   );
+  console.log(`\nRPCs per phase (first round; all operations the client sent during the phase):`);
+  for (const [phase] of PHASES)
+    for (const s of servers) {
+      const r = results.find((x) => x.server === s)?.rpcs[phase];
+      if (r === undefined) continue;
+      const total = Object.values(r).reduce((a, b) => a + b, 0);
+      const list = Object.entries(r)
+        .sort((a, b) => b[1] - a[1])
+        .map(([op, n]) => `${op} ${n}`)
+        .join(", ");
+      console.log(`  ${phase.padEnd(12)} ${s.padEnd(8)} ${String(total).padStart(5)}: ${list}`);
+    }
   console.log(`\nload average at the end: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   if (both) console.log(`phases where dfs is slower than Ganesha: ${worse} of ${PHASES.length}`);
   if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
