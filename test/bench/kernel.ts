@@ -31,6 +31,8 @@ const USAGE = `usage: npm run bench:kernel -- [options]
   --only dfs|ganesha       run one server only (e.g. to profile dfs)
   --baseline DIR           also run dfs from another checkout (e.g. main before a change) as
                            "base", on port N + 2, interleaved with the others
+  --dfs-config JSON        merged into the config of dfs (and base), e.g.
+                           '{"nfs":{"delegationPolicy":"none"}}' (default: default settings)
   --cpu-prof               write a V8 CPU profile of the dfs process into --out
   --shared DIR             the shared tools directory with kclient/run.sh and peers/ganesha.sh
                            (default $DITTOFS_SHARED or ../shared next to the project)
@@ -76,6 +78,7 @@ interface Options {
   readonly port: number;
   readonly only: Server | null;
   readonly baseline: string | null;
+  readonly dfsConfig: Record<string, unknown>;
   readonly cpuProf: boolean;
   readonly shared: string;
   readonly out: string;
@@ -94,6 +97,7 @@ function parse(argv: readonly string[]): Options | null {
       port: { type: "string", default: "21540" },
       only: { type: "string" },
       baseline: { type: "string" },
+      "dfs-config": { type: "string", default: "{}" },
       "cpu-prof": { type: "boolean", default: false },
       shared: {
         type: "string",
@@ -123,12 +127,20 @@ function parse(argv: readonly string[]): Options | null {
     port,
     only: values.only ?? null,
     baseline: values.baseline === undefined ? null : resolve(values.baseline),
+    dfsConfig: parseConfig(values["dfs-config"]),
     cpuProf: values["cpu-prof"],
     shared: resolve(values.shared),
     out: values.out ?? mkdtempSync(join(values.dir, "kbench-")),
     json: values.json,
     verbose: values.verbose,
   };
+}
+
+function parseConfig(text: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new Error("--dfs-config must be a JSON object");
+  return Object.fromEntries(Object.entries(v));
 }
 
 /** Fails with a clear message when the shared tools are not there. */
@@ -229,6 +241,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const servers: Server[] = o.only === null ? ["dfs", "ganesha"] : [o.only];
   if (o.baseline !== null) servers.push("base");
   const portOf: Record<Server, number> = { dfs: o.port, ganesha: o.port + 1, base: o.port + 2 };
+  if (Object.keys(o.dfsConfig).length > 0) log(`dfs config: ${JSON.stringify(o.dfsConfig)}`);
   log(`logs and data in ${o.out}; load average ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 
   const dataDir = join(o.out, "dfs-data");
@@ -243,7 +256,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     if (servers.includes("dfs")) {
       dfs = await ServerProcess.start(
-        { store: { backend: "sqlite", dataDir }, logLevel: "warn" },
+        { ...o.dfsConfig, store: { backend: "sqlite", dataDir }, logLevel: "warn" },
         {
           port: o.port,
           nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(o.out, "cpu-prof")}`] : [],
@@ -254,7 +267,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (o.baseline !== null) {
       const baseDir = join(o.out, "base-data");
       base = await ServerProcess.start(
-        { store: { backend: "sqlite", dataDir: baseDir }, logLevel: "warn" },
+        { ...o.dfsConfig, store: { backend: "sqlite", dataDir: baseDir }, logLevel: "warn" },
         { port: portOf.base, checkout: o.baseline },
       );
       log(`base: dfs of ${o.baseline} (SQLite store in ${baseDir}) on 127.0.0.1:${base.port}`);
