@@ -246,7 +246,7 @@ export class StoreFileSystem implements FileSystem {
       return {
         count: data.length,
         // Asked-for stability is met by fdatasync of the payload plus the
-        // metadata commit (synchronous=FULL): FILE_SYNC4 covers DATA_SYNC4.
+        // metadata commit (durable before run() returns): FILE_SYNC4 covers DATA_SYNC4.
         committed: durable ? stable_how4.FILE_SYNC4 : stable_how4.UNSTABLE4,
         verifier: this.writeVerifier.slice(),
       };
