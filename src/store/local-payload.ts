@@ -1,7 +1,8 @@
 // A PayloadStore of sparse files: one file per payload id under a directory.
 // Writes past the end leave holes the filesystem does not allocate; truncate
 // is ftruncate; commit is fdatasync. Recently used files stay open (up to
-// `maxOpenFiles`) so a stream of WRITEs costs no open() each.
+// `maxOpenFiles`) so a stream of WRITEs costs no open() each. Reads and
+// commits never create a file: a payload that is not there reads as nothing.
 
 import { constants, mkdirSync } from "node:fs";
 import { open, opendir, rm, statfs, type FileHandle } from "node:fs/promises";
@@ -11,12 +12,22 @@ import type { PayloadSpace, PayloadStore } from "./payload.js";
 /** Payload ids are chosen by StoreFileSystem; only these characters can reach a file name. */
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** An open payload file and the operations using it right now. */
+interface OpenFile {
+  /** Null: opened without create, and there was no file. */
+  readonly handle: Promise<FileHandle | null>;
+  users: number;
+  /** Dropped from the cache: closed once its last user is done. */
+  evicted: boolean;
+}
+
 export class LocalPayloadStore implements PayloadStore {
   /**
-   * Open files, least recently used first (Map keeps insertion order). Closing
-   * the oldest is safe because StoreFileSystem runs one operation at a time.
+   * Open files, least recently used first (Map keeps insertion order). A file
+   * evicted while an operation still uses it (reads run beside writes) is
+   * closed when that operation is done.
    */
-  private readonly openFiles = new Map<string, Promise<FileHandle>>();
+  private readonly openFiles = new Map<string, OpenFile>();
   /** Payloads created by this process whose directory entry has not been synced yet. */
   private readonly unsyncedNames = new Set<string>();
 
@@ -28,32 +39,38 @@ export class LocalPayloadStore implements PayloadStore {
   }
 
   async read(id: string, offset: number, count: number): Promise<Uint8Array> {
-    const f = await this.file(id);
-    const buf = Buffer.alloc(count);
-    let got = 0;
-    while (got < count) {
-      const { bytesRead } = await f.read(buf, got, count - got, offset + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return new Uint8Array(buf.buffer, buf.byteOffset, got);
+    // A payload that is not there (never written, or deleted meanwhile) reads as nothing:
+    // the caller pads with zeros up to the size it knows. Reading never creates one.
+    const got = await this.using(id, false, async (f) => {
+      const buf = Buffer.alloc(count);
+      let n = 0;
+      while (n < count) {
+        const { bytesRead } = await f.read(buf, n, count - n, offset + n);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, n);
+    });
+    return got ?? new Uint8Array(0);
   }
 
   async write(id: string, offset: number, data: Uint8Array): Promise<void> {
-    const f = await this.file(id);
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await f.write(data, done, data.length - done, offset + done);
-      done += bytesWritten;
-    }
+    await this.using(id, true, async (f) => {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await f.write(data, done, data.length - done, offset + done);
+        done += bytesWritten;
+      }
+    });
   }
 
   async truncate(id: string, size: number): Promise<void> {
-    await (await this.file(id)).truncate(size);
+    await this.using(id, true, (f) => f.truncate(size));
   }
 
   async commit(id: string): Promise<void> {
-    await (await this.file(id)).datasync();
+    // Nothing stored (never written, or deleted meanwhile): nothing to make durable.
+    await this.using(id, false, (f) => f.datasync());
     // A new file's name is durable only once its directory is synced too.
     if (this.unsyncedNames.delete(id)) {
       const d = await open(this.dir, constants.O_RDONLY);
@@ -67,7 +84,7 @@ export class LocalPayloadStore implements PayloadStore {
 
   async delete(id: string): Promise<void> {
     this.unsyncedNames.delete(id);
-    await this.forget(id);
+    this.evict(id);
     await rm(this.path(id), { force: true });
   }
 
@@ -87,8 +104,9 @@ export class LocalPayloadStore implements PayloadStore {
   }
 
   async close(): Promise<void> {
-    const all = [...this.openFiles.keys()];
-    await Promise.all(all.map((id) => this.forget(id)));
+    const all = [...this.openFiles.values()];
+    this.openFiles.clear();
+    await Promise.all(all.map((f) => closeFile(f.handle)));
   }
 
   private path(id: string): string {
@@ -96,31 +114,56 @@ export class LocalPayloadStore implements PayloadStore {
     return join(this.dir, id);
   }
 
-  /** The open file of payload `id`, created if absent. */
-  private file(id: string): Promise<FileHandle> {
-    const cached = this.openFiles.get(id);
-    if (cached !== undefined) {
-      // Most recently used goes last.
-      this.openFiles.delete(id);
-      this.openFiles.set(id, cached);
-      return cached;
+  /**
+   * Runs `work` on payload `id`'s open file (created if absent when `create`;
+   * otherwise a missing file gives null without running `work`).
+   */
+  private async using<T>(
+    id: string,
+    create: boolean,
+    work: (f: FileHandle) => Promise<T>,
+  ): Promise<T | null> {
+    const entry = this.openFiles.get(id) ?? this.opening(id, create);
+    // Most recently used goes last.
+    this.openFiles.delete(id);
+    this.openFiles.set(id, entry);
+    entry.users++;
+    try {
+      const f = await entry.handle;
+      if (f === null) {
+        // Opened without create and not there: create now if asked to (a write after a read).
+        if (!create) return null;
+        return await this.using(id, create, work);
+      }
+      return await work(f);
+    } finally {
+      entry.users--;
+      if (entry.evicted && entry.users === 0) void closeFile(entry.handle);
     }
-    const opening = this.openOrCreate(id).catch((e: unknown) => {
-      this.openFiles.delete(id);
-      throw e;
-    });
-    this.openFiles.set(id, opening);
+  }
+
+  /** A new cache entry for `id`, opening its file; evicts the least recently used beyond the limit. */
+  private opening(id: string, create: boolean): OpenFile {
+    const path = this.path(id);
+    const handle = create ? this.openOrCreate(id, path) : openExisting(path);
+    const entry: OpenFile = { handle, users: 0, evicted: false };
+    handle.then(
+      (f) => {
+        if (f === null) this.drop(id, entry);
+      },
+      () => this.drop(id, entry),
+    );
+    this.openFiles.set(id, entry);
     while (this.openFiles.size > this.maxOpenFiles) {
       const oldest = this.openFiles.keys().next().value;
-      if (oldest === undefined) break;
-      void this.forget(oldest);
+      if (oldest === undefined || oldest === id) break;
+      this.evict(oldest);
     }
-    return opening;
+    return entry;
   }
 
   /** Opens the payload's file read-write, creating it (and noting that its name is not yet durable). */
-  private async openOrCreate(id: string): Promise<FileHandle> {
-    const path = this.path(id);
+  private async openOrCreate(id: string, path: string): Promise<FileHandle> {
     try {
       const f = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
       this.unsyncedNames.add(id);
@@ -131,14 +174,36 @@ export class LocalPayloadStore implements PayloadStore {
     }
   }
 
-  private async forget(id: string): Promise<void> {
-    const f = this.openFiles.get(id);
-    if (f === undefined) return;
+  /** Forgets a cache entry whose open failed or found nothing (only if it is still the cached one). */
+  private drop(id: string, entry: OpenFile): void {
+    if (this.openFiles.get(id) === entry) this.openFiles.delete(id);
+    entry.evicted = true;
+  }
+
+  /** Drops `id` from the cache; its file is closed now, or when its last user is done. */
+  private evict(id: string): void {
+    const entry = this.openFiles.get(id);
+    if (entry === undefined) return;
     this.openFiles.delete(id);
-    try {
-      await (await f).close();
-    } catch {
-      // A failed open has nothing to close.
-    }
+    entry.evicted = true;
+    if (entry.users === 0) void closeFile(entry.handle);
+  }
+}
+
+/** Opens an existing payload file read-write; null when it does not exist. */
+async function openExisting(path: string): Promise<FileHandle | null> {
+  try {
+    return await open(path, constants.O_RDWR);
+  } catch (e) {
+    if (e instanceof Error && "code" in e && e.code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+async function closeFile(handle: Promise<FileHandle | null>): Promise<void> {
+  try {
+    await (await handle)?.close();
+  } catch {
+    // A failed open has nothing to close.
   }
 }

@@ -132,5 +132,11 @@ export interface MetadataStore {
    * interleave their effects.
    */
   transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work`, which only reads, as a read-only transaction: it sees one
+   * consistent committed (and durable) state and need not wait for write
+   * transactions in progress. Writing from it is an error.
+   */
+  view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -144,15 +144,15 @@ export class StoreFileSystem implements FileSystem {
   // ---- handles and lookups ----
 
   async root(): Promise<FileHandle> {
-    return this.run(null, async (op) => op.handle((await op.get(this.meta.identity.rootId)).id));
+    return this.view(async (op) => op.handle((await op.get(this.meta.identity.rootId)).id));
   }
 
   async getattr(handle: FileHandle): Promise<FileAttributes> {
-    return this.run(null, async (op) => op.attrsOf(await op.resolve(handle)));
+    return this.view(async (op) => op.attrsOf(await op.resolve(handle)));
   }
 
   async lookup(dir: FileHandle, name: string): Promise<Located> {
-    return this.run(null, async (op) => {
+    return this.view(async (op) => {
       const d = await op.dir(dir);
       this.checkName(name);
       const e = (await op.tx.getEntry(d.id, name)) ?? fail(nfsstat4.NFS4ERR_NOENT);
@@ -161,7 +161,7 @@ export class StoreFileSystem implements FileSystem {
   }
 
   async lookupParent(dir: FileHandle): Promise<Located> {
-    return this.run(null, async (op) => {
+    return this.view(async (op) => {
       const d = await op.dir(dir);
       if (d.parent === null) fail(nfsstat4.NFS4ERR_NOENT, "the root has no parent");
       return this.located(op, await op.get(d.parent));
@@ -174,7 +174,7 @@ export class StoreFileSystem implements FileSystem {
     verifier: Uint8Array,
     limits: ReaddirLimits,
   ): Promise<ReaddirResult> {
-    return this.run(null, async (op) => {
+    return this.view(async (op) => {
       const d = await op.dir(dir);
       if (cookie !== 0n) {
         // Cookies are stored and never reused, so only another store invalidates them.
@@ -203,7 +203,7 @@ export class StoreFileSystem implements FileSystem {
   }
 
   async statfs(handle: FileHandle): Promise<FsStats> {
-    const objects = await this.run(null, async (op) => {
+    const objects = await this.view(async (op) => {
       await op.resolve(handle);
       return op.tx.objectCount();
     });
@@ -223,17 +223,20 @@ export class StoreFileSystem implements FileSystem {
   // ---- data ----
 
   async read(handle: FileHandle, offset: bigint, count: number): Promise<ReadResult> {
-    return this.run(null, async (op) => {
-      const o = await op.resolve(handle);
-      if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
-      if (offset >= o.size) return { data: new Uint8Array(0), eof: true };
-      const end = o.size < offset + BigInt(Math.max(0, count)) ? o.size : offset + BigInt(count);
-      const length = Number(end - offset);
-      const got = await this.payloads.read(o.payload, Number(offset), length);
-      // The payload may be shorter than the size (a hole at the end): zeros.
-      const data = got.length === length ? got : padded(got, length);
-      return { data, eof: end >= o.size };
+    const o = await this.view(async (op) => {
+      const found = await op.resolve(handle);
+      if (found.type !== nfs_ftype4.NF4REG || found.payload === null) notAFile(found);
+      return { payload: found.payload, size: found.size };
     });
+    if (offset >= o.size) return { data: new Uint8Array(0), eof: true };
+    const end = o.size < offset + BigInt(Math.max(0, count)) ? o.size : offset + BigInt(count);
+    const length = Number(end - offset);
+    // Outside the transaction: the payload I/O holds up no other operation. A
+    // write racing with it may show in the data or not, as with any server.
+    const got = await this.io(() => this.payloads.read(o.payload, Number(offset), length));
+    // The payload may be shorter than the size (a hole at the end): zeros.
+    const data = got.length === length ? got : padded(got, length);
+    return { data, eof: end >= o.size };
   }
 
   async write(
@@ -264,7 +267,7 @@ export class StoreFileSystem implements FileSystem {
       return {
         count: data.length,
         // Asked-for stability is met by fdatasync of the payload plus the
-        // metadata commit (synchronous=FULL): FILE_SYNC4 covers DATA_SYNC4.
+        // metadata commit (durable before run() returns): FILE_SYNC4 covers DATA_SYNC4.
         committed: durable ? stable_how4.FILE_SYNC4 : stable_how4.UNSTABLE4,
         verifier: this.writeVerifier.slice(),
       };
@@ -272,12 +275,15 @@ export class StoreFileSystem implements FileSystem {
   }
 
   async commit(handle: FileHandle, _offset: bigint, _count: number): Promise<CommitResult> {
-    return this.run(null, async (op) => {
+    const payload = await this.view(async (op) => {
       const o = await op.resolve(handle);
       if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
-      await this.payloads.commit(o.payload);
-      return { verifier: this.writeVerifier.slice() };
+      return o.payload;
     });
+    // The metadata of every WRITE it answered is durable already (each waited for its
+    // commit's WAL sync); the data becomes so here, before the reply.
+    await this.io(() => this.payloads.commit(payload));
+    return { verifier: this.writeVerifier.slice() };
   }
 
   // ---- creation ----
@@ -373,7 +379,7 @@ export class StoreFileSystem implements FileSystem {
   }
 
   async readlink(handle: FileHandle): Promise<Uint8Array> {
-    return this.run(null, async (op) => {
+    return this.view(async (op) => {
       const o = await op.resolve(handle);
       if (o.type !== nfs_ftype4.NF4LNK || o.target === null)
         fail(nfsstat4.NFS4ERR_INVAL, "not a symbolic link");
@@ -630,7 +636,7 @@ export class StoreFileSystem implements FileSystem {
   // ---- pins (open files) ----
 
   async pin(handle: FileHandle): Promise<void> {
-    const id = await this.run(null, async (op) => (await op.resolve(handle)).id);
+    const id = await this.view(async (op) => (await op.resolve(handle)).id);
     this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
   }
 
@@ -651,9 +657,13 @@ export class StoreFileSystem implements FileSystem {
     this.pins.delete(id);
     // The last pin on an object whose names are all gone frees it (data included).
     try {
+      // Mostly it still has a name (a CLOSE): a read says so without a write transaction.
+      const o = await this.view((op) => op.tx.getObject(id));
+      if (o === null || o.nlink > 0) return;
       await this.run(null, async (op) => {
-        const o = await op.tx.getObject(id);
-        if (o !== null && o.nlink === 0) await op.delete(id);
+        const current = await op.tx.getObject(id);
+        // Pinned again meanwhile (an OPEN by handle): the new pin keeps it.
+        if (current !== null && current.nlink === 0 && !this.pins.has(id)) await op.delete(id);
       });
     } catch {
       // Never fails (backend.ts); the object stays an orphan until the next open().
@@ -684,6 +694,26 @@ export class StoreFileSystem implements FileSystem {
       for (const id of result.op.payloadsToTrim) await this.trimPayload(id);
       for (const c of result.op.changes) this.feed.emit(c);
       return result.r;
+    } catch (e) {
+      throw asStoreFailure(e);
+    }
+  }
+
+  /** Runs `work`, which only reads, as one read-only metadata transaction. */
+  private async view<T>(work: (op: StoreOp) => Promise<T>): Promise<T> {
+    try {
+      return await this.meta.view((tx) =>
+        work(new StoreOp(tx, this.meta.identity.storeId, this.options, false, null)),
+      );
+    } catch (e) {
+      throw asStoreFailure(e);
+    }
+  }
+
+  /** Payload I/O outside a transaction, with storage failures as NFS statuses. */
+  private async io<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
     } catch (e) {
       throw asStoreFailure(e);
     }

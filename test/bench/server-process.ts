@@ -9,7 +9,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** A `dfs serve` child process on a free loopback port. */
+/** How to start the child: a fixed port instead of a free one, extra node flags (e.g. --cpu-prof). */
+export interface ServerProcessOptions {
+  readonly port?: number;
+  readonly nodeArgs?: readonly string[];
+  /** The checkout whose src/cli/dfs.ts runs (default: the working directory). */
+  readonly checkout?: string;
+}
+
+/** A `dfs serve` child process on a loopback port (a free one unless given). */
 export class ServerProcess {
   private constructor(
     readonly child: ChildProcess,
@@ -17,8 +25,8 @@ export class ServerProcess {
   ) {}
 
   /** Starts `dfs serve` on 127.0.0.1 with `config` (the --config JSON; logLevel error unless given). */
-  static async start(config: object): Promise<ServerProcess> {
-    const port = await freePort();
+  static async start(config: object, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+    const port = options.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), "dfs-bench-"));
     const file = join(dir, "config.json");
     writeFileSync(
@@ -28,6 +36,7 @@ export class ServerProcess {
     const child = spawn(
       process.execPath,
       [
+        ...(options.nodeArgs ?? []),
         "--import",
         "tsx",
         "src/cli/dfs.ts",
@@ -37,7 +46,7 @@ export class ServerProcess {
         "--config",
         file,
       ],
-      { stdio: ["ignore", "pipe", "inherit"] },
+      { stdio: ["ignore", "pipe", "inherit"], cwd: options.checkout },
     );
     let out = "";
     child.stdout!.setEncoding("utf8");
@@ -65,12 +74,15 @@ export class ServerProcess {
    * threads included.
    */
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
-    // comm (field 2) is in parentheses and may hold spaces: count from after it.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state), so field n is fields[n - 3].
-    const ticks = Number(fields[14 - 3]) + Number(fields[15 - 3]);
-    return ticks / clockTicksPerSecond();
+    return cpuSecondsOf(this.child.pid!);
+  }
+
+  /** Stops the server as Ctrl-C would (SIGTERM: it closes its store, node writes --cpu-prof files). */
+  async terminate(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, "exit");
+    this.child.kill("SIGTERM");
+    await exited;
   }
 
   async stop(): Promise<void> {
@@ -78,6 +90,20 @@ export class ServerProcess {
     this.child.kill("SIGKILL");
     await once(this.child, "exit");
   }
+}
+
+/**
+ * The CPU time of process `pid` so far, user + system, in seconds: utime and
+ * stime of /proc/PID/stat (proc(5): fields 14 and 15, in clock ticks), all of
+ * its threads included.
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // comm (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state), so field n is fields[n - 3].
+  const ticks = Number(fields[14 - 3]) + Number(fields[15 - 3]);
+  return ticks / clockTicksPerSecond();
 }
 
 let clockTicks: number | null = null;

@@ -38,6 +38,33 @@ describe("LocalPayloadStore", () => {
     await p.close();
   });
 
+  it("reads and commits never create a payload: one that is not there reads as nothing", async () => {
+    const dir = join(root, "e");
+    const p = new LocalPayloadStore(dir, 4);
+    expect((await p.read("f1", 0, 10)).length).toBe(0);
+    await p.commit("f1");
+    expect(() => statSync(join(dir, "f1"))).toThrow();
+    // A write after such a read creates it.
+    await p.write("f1", 0, bytes("abc"));
+    expect(text(await p.read("f1", 0, 10))).toBe("abc");
+    await p.delete("f1");
+    expect((await p.read("f1", 0, 10)).length).toBe(0);
+    expect(() => statSync(join(dir, "f1"))).toThrow();
+    await p.close();
+  });
+
+  it("closes a file evicted while operations use it only after they are done", async () => {
+    const p = new LocalPayloadStore(join(root, "g"), 1);
+    const data = new Uint8Array(1 << 20).fill(7);
+    await p.write("big", 0, data);
+    // Reads of "big" in flight while other payloads push it out of the cache.
+    const reads = Array.from({ length: 8 }, () => p.read("big", 0, data.length));
+    const others = Array.from({ length: 8 }, (_, i) => p.write(`o${i}`, 0, bytes(`x${i}`)));
+    await Promise.all(others);
+    for (const r of await Promise.all(reads)) expect(r.length).toBe(data.length);
+    await p.close();
+  });
+
   it("refuses payload ids that could name another path", async () => {
     const p = new LocalPayloadStore(join(root, "d"), 1);
     await expect(p.write("../x", 0, bytes("no"))).rejects.toThrow(/bad payload id/);

@@ -1,0 +1,372 @@
+// Kernel-client benchmark (issue 10): the real Linux NFSv4.1 client in qemu
+// (shared/kclient/run.sh) runs the same workload (kernel.workload.sh) against
+// `dfs serve` on the SQLite store and against NFS-Ganesha with FSAL VFS
+// (shared/peers/ganesha.sh), in one run, rounds interleaved (the order
+// alternates each round) so drift in the machine's load hits both alike.
+//
+//   npm run bench:kernel [-- --rounds 3 --kernel 6.1 --json]
+//
+// Phases (guest monotonic clock, one boot per server per round): 64 MiB
+// sequential write + sync, 64 MiB read after drop_caches, create / stat /
+// ls -l / remove of 1000 files, mkdir / rmdir of 200 directories. The table
+// shows the median per phase per server and dfs ÷ Ganesha (below 1: we are
+// faster). Both servers keep their data in fresh directories under --dir, on
+// the same filesystem. Needs the shared tools directory (../shared by
+// default): it is not part of `npm test`.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { KERNELS, runGuest } from "../interop/guest.js";
+import { ServerProcess, cpuSecondsOf } from "./server-process.js";
+
+const USAGE = `usage: npm run bench:kernel -- [options]
+
+  --rounds N               rounds; each boots the guest once per server (default 3)
+  --kernel 6.1|6.12|META   the client kernel (default 6.1; or a Debian linux-image meta package)
+  --vers 4.1|4.2           NFS minor version (default 4.1)
+  --port N                 dfs's port; Ganesha gets N + 1 (default 21540)
+  --only dfs|ganesha       run one server only (e.g. to profile dfs)
+  --baseline DIR           also run dfs from another checkout (e.g. main before a change) as
+                           "base", on port N + 2, interleaved with the others
+  --dfs-config JSON        merged into the config of dfs (and base), e.g.
+                           '{"nfs":{"delegationPolicy":"none"}}' (default: default settings)
+  --cpu-prof               write a V8 CPU profile of the dfs process into --out
+  --shared DIR             the shared tools directory with kclient/run.sh and peers/ganesha.sh
+                           (default $DITTOFS_SHARED or ../shared next to the project)
+  --dir DIR                parent of the servers' data directories (default /var/tmp)
+  --out DIR                where logs go (default a new directory under --dir)
+  --json                   print the results as JSON too
+  --verbose                echo the whole guest console`;
+
+/** The phases the workload times, in order, with what each does. */
+const PHASES: readonly (readonly [string, string])[] = [
+  ["write_64MiB", "64 MiB sequential write (dd bs=1M) + sync"],
+  ["read_64MiB", "64 MiB sequential read after drop_caches"],
+  ["create_1000", "create 1000 empty files"],
+  ["stat_1000", "stat 1000 files after drop_caches"],
+  ["ls_l_1000", "ls -l of the 1000 files after drop_caches"],
+  ["remove_1000", "remove the 1000 files"],
+  ["mkdir_200", "mkdir 200 directories"],
+  ["rmdir_200", "rmdir the 200 directories"],
+];
+
+/** The guest's whole run (boot, mount, workload, umount) at most, seconds (TCG is slow). */
+const GUEST_TIMEOUT_SEC = 900;
+
+type Server = "dfs" | "ganesha" | "base";
+
+interface RunResult {
+  readonly server: Server;
+  readonly round: number;
+  /** Seconds per phase, from the guest's KCLIENT-PHASE lines. */
+  readonly phases: Record<string, number>;
+  /** The server's CPU time (user + system) over the guest run, seconds. */
+  readonly serverCpuSec: number;
+  /** The mount options the kernel settled on (rsize, wsize, …). */
+  readonly mountOptions: string;
+  /** The RPCs each phase cost, by operation (from the guest's KBENCH-OPS lines). */
+  readonly rpcs: Record<string, Record<string, number>>;
+}
+
+interface Options {
+  readonly rounds: number;
+  readonly kernelMeta: string;
+  readonly vers: string;
+  readonly port: number;
+  readonly only: Server | null;
+  readonly baseline: string | null;
+  readonly dfsConfig: Record<string, unknown>;
+  readonly cpuProf: boolean;
+  readonly shared: string;
+  readonly out: string;
+  readonly json: boolean;
+  readonly verbose: boolean;
+}
+
+function parse(argv: readonly string[]): Options | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      rounds: { type: "string", default: "3" },
+      kernel: { type: "string", default: "6.1" },
+      vers: { type: "string", default: "4.1" },
+      port: { type: "string", default: "21540" },
+      only: { type: "string" },
+      baseline: { type: "string" },
+      "dfs-config": { type: "string", default: "{}" },
+      "cpu-prof": { type: "boolean", default: false },
+      shared: {
+        type: "string",
+        default: process.env["DITTOFS_SHARED"] ?? resolve(here, "..", "..", "..", "shared"),
+      },
+      dir: { type: "string", default: "/var/tmp" },
+      out: { type: "string" },
+      json: { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  const rounds = Number(values.rounds);
+  const port = Number(values.port);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error("--rounds must be a positive integer");
+  if (!Number.isInteger(port) || port < 1 || port > 65534) throw new Error("bad --port");
+  if (values.only !== undefined && values.only !== "dfs" && values.only !== "ganesha")
+    throw new Error("--only must be dfs or ganesha");
+  mkdirSync(values.dir, { recursive: true });
+  return {
+    rounds,
+    kernelMeta: KERNELS[values.kernel] ?? values.kernel,
+    vers: values.vers,
+    port,
+    only: values.only ?? null,
+    baseline: values.baseline === undefined ? null : resolve(values.baseline),
+    dfsConfig: parseConfig(values["dfs-config"]),
+    cpuProf: values["cpu-prof"],
+    shared: resolve(values.shared),
+    out: values.out ?? mkdtempSync(join(values.dir, "kbench-")),
+    json: values.json,
+    verbose: values.verbose,
+  };
+}
+
+function parseConfig(text: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new Error("--dfs-config must be a JSON object");
+  return Object.fromEntries(Object.entries(v));
+}
+
+/** Fails with a clear message when the shared tools are not there. */
+function checkShared(shared: string): void {
+  for (const tool of ["kclient/run.sh", "peers/ganesha.sh"])
+    if (!existsSync(join(shared, tool)))
+      throw new Error(
+        `${join(shared, tool)} not found: this benchmark needs the shared tools directory ` +
+          `(kclient/run.sh, peers/ganesha.sh); pass --shared DIR or set DITTOFS_SHARED`,
+      );
+}
+
+/** Starts and stops the Ganesha peer (FSAL VFS) through shared/peers/ganesha.sh. */
+class Ganesha {
+  constructor(
+    private readonly script: string,
+    private readonly port: number,
+    private readonly state: string,
+  ) {}
+
+  start(): void {
+    const r = this.call("start");
+    if (r !== 0) throw new Error(`ganesha.sh start failed (exit ${r}); see ${this.state}`);
+  }
+
+  stop(): void {
+    this.call("stop");
+  }
+
+  pid(): number {
+    return Number(readFileSync(join(this.state, `ganesha-${this.port}.pid`), "utf8").trim());
+  }
+
+  private call(cmd: string): number {
+    const r = spawnSync("bash", [this.script, cmd, String(this.port), "VFS"], {
+      env: { ...process.env, GANESHA_STATE: this.state },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    return r.status ?? 1;
+  }
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The KCLIENT-PHASE figures, the mount line and the RPCs per phase of one guest console log. */
+function parseConsole(text: string): {
+  phases: Record<string, number>;
+  mountOptions: string;
+  rpcs: Record<string, Record<string, number>>;
+} {
+  const phases: Record<string, number> = {};
+  const rpcs: Record<string, Record<string, number>> = {};
+  let before: Record<string, number> = {};
+  let mountOptions = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    const p = /^KCLIENT-PHASE (\S+) rc=(\d+) secs=([\d.]+)/.exec(line);
+    if (p) {
+      if (p[2] !== "0") throw new Error(`phase ${p[1]} failed (rc=${p[2]})`);
+      phases[p[1]!] = Number(p[3]);
+    }
+    const m = /^KCLIENT-PROCMOUNTS \S+ \S+ \S+ (\S+)/.exec(line);
+    if (m) mountOptions = m[1]!;
+    const ops = /^KBENCH-OPS (\S+)(.*)$/.exec(line);
+    if (ops) {
+      const now: Record<string, number> = {};
+      for (const kv of ops[2]!.trim().split(/\s+/)) {
+        const [op, n] = kv.split("=");
+        if (op !== undefined && n !== undefined && op !== "") now[op] = Number(n);
+      }
+      const delta: Record<string, number> = {};
+      for (const [op, n] of Object.entries(now))
+        if (n - (before[op] ?? 0) > 0) delta[op] = n - (before[op] ?? 0);
+      if (ops[1] !== "start") rpcs[ops[1]!] = delta;
+      before = now;
+    }
+  }
+  return { phases, mountOptions, rpcs };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const o = parse(argv);
+  if (o === null) {
+    console.log(USAGE);
+    return 0;
+  }
+  checkShared(o.shared);
+  mkdirSync(o.out, { recursive: true });
+  const t0 = Date.now();
+  const log = (line: string): void =>
+    console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const workload = join(here, "kernel.workload.sh");
+  const servers: Server[] = o.only === null ? ["dfs", "ganesha"] : [o.only];
+  if (o.baseline !== null) servers.push("base");
+  const portOf: Record<Server, number> = { dfs: o.port, ganesha: o.port + 1, base: o.port + 2 };
+  if (Object.keys(o.dfsConfig).length > 0) log(`dfs config: ${JSON.stringify(o.dfsConfig)}`);
+  log(`logs and data in ${o.out}; load average ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+
+  const dataDir = join(o.out, "dfs-data");
+  let dfs: ServerProcess | null = null;
+  let base: ServerProcess | null = null;
+  const ganesha = new Ganesha(
+    join(o.shared, "peers", "ganesha.sh"),
+    o.port + 1,
+    join(o.out, "ganesha"),
+  );
+  const results: RunResult[] = [];
+  try {
+    if (servers.includes("dfs")) {
+      dfs = await ServerProcess.start(
+        { ...o.dfsConfig, store: { backend: "sqlite", dataDir }, logLevel: "warn" },
+        {
+          port: o.port,
+          nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(o.out, "cpu-prof")}`] : [],
+        },
+      );
+      log(`dfs (SQLite store in ${dataDir}) on 127.0.0.1:${dfs.port}, pid ${dfs.child.pid}`);
+    }
+    if (o.baseline !== null) {
+      const baseDir = join(o.out, "base-data");
+      base = await ServerProcess.start(
+        { ...o.dfsConfig, store: { backend: "sqlite", dataDir: baseDir }, logLevel: "warn" },
+        { port: portOf.base, checkout: o.baseline },
+      );
+      log(`base: dfs of ${o.baseline} (SQLite store in ${baseDir}) on 127.0.0.1:${base.port}`);
+    }
+    if (servers.includes("ganesha")) {
+      ganesha.start();
+      log(`ganesha (FSAL VFS) on 127.0.0.1:${o.port + 1}, pid ${ganesha.pid()}`);
+    }
+    for (let round = 1; round <= o.rounds; round++) {
+      const order = round % 2 === 1 ? servers : [...servers].reverse();
+      for (const server of order) {
+        const port = portOf[server];
+        const pid =
+          server === "dfs" ? dfs!.child.pid! : server === "base" ? base!.child.pid! : ganesha.pid();
+        const consoleLog = join(o.out, `${server}-round${round}.console.log`);
+        log(`round ${round}: ${server}`);
+        const cpu0 = cpuSecondsOf(pid);
+        const rc = await runGuest(
+          {
+            shared: o.shared,
+            kernelMeta: o.kernelMeta,
+            exportPath: "/export",
+            vers: o.vers,
+            timeoutSec: GUEST_TIMEOUT_SEC,
+            verbose: o.verbose,
+            echo: /^(kbench:|run\.sh:|KCLIENT-(RESULT|ERROR|PHASE))/,
+          },
+          port,
+          workload,
+          consoleLog,
+          log,
+        );
+        const serverCpuSec = cpuSecondsOf(pid) - cpu0;
+        if (rc !== 0)
+          throw new Error(
+            `${server} round ${round}: guest run failed (run.sh exit ${rc}); see ${consoleLog}`,
+          );
+        const parsed = parseConsole(readFileSync(consoleLog, "utf8"));
+        for (const [phase] of PHASES)
+          if (parsed.phases[phase] === undefined)
+            throw new Error(`${server} round ${round}: no figure for ${phase}`);
+        results.push({ server, round, serverCpuSec, ...parsed });
+      }
+    }
+  } finally {
+    await dfs?.terminate();
+    await base?.terminate();
+    if (servers.includes("ganesha")) ganesha.stop();
+  }
+
+  const med = (server: Server, phase: string): number =>
+    median(results.filter((r) => r.server === server).map((r) => r.phases[phase]!));
+  const medCpu = (server: Server): number =>
+    median(results.filter((r) => r.server === server).map((r) => r.serverCpuSec));
+  const fmt = (x: number): string => x.toFixed(3);
+  console.log(
+    `\n=== kernel client (${o.kernelMeta}, NFSv${o.vers}): median of ${o.rounds} round(s), seconds`,
+  );
+  for (const s of servers)
+    console.log(`${s} mount: ${results.find((r) => r.server === s)?.mountOptions ?? "?"}`);
+  const both = servers.includes("dfs") && servers.includes("ganesha");
+  console.log(`\n| phase | ${servers.join(" s | ")} s |${both ? " dfs ÷ ganesha |" : ""}`);
+  console.log(`|---|${servers.map(() => "--:|").join("")}${both ? "--:|" : ""}`);
+  let worse = 0;
+  for (const [phase, what] of PHASES) {
+    const cells = servers.map((s) => fmt(med(s, phase)));
+    let ratio = "";
+    if (both) {
+      const r = med("dfs", phase) / med("ganesha", phase);
+      if (r > 1) worse++;
+      ratio = ` ${r.toFixed(2)}× |`;
+    }
+    console.log(`| ${phase} (${what}) | ${cells.join(" | ")} |${ratio}`);
+  }
+  console.log(
+    `| server CPU per guest run (user + sys) | ${servers.map((s) => fmt(medCpu(s))).join(" | ")} |${
+      both ? ` ${(medCpu("dfs") / medCpu("ganesha")).toFixed(2)}× |` : ""
+    }`,
+  );
+  console.log(`\nRPCs per phase (first round; all operations the client sent during the phase):`);
+  for (const [phase] of PHASES)
+    for (const s of servers) {
+      const r = results.find((x) => x.server === s)?.rpcs[phase];
+      if (r === undefined) continue;
+      const total = Object.values(r).reduce((a, b) => a + b, 0);
+      const list = Object.entries(r)
+        .sort((a, b) => b[1] - a[1])
+        .map(([op, n]) => `${op} ${n}`)
+        .join(", ");
+      console.log(`  ${phase.padEnd(12)} ${s.padEnd(8)} ${String(total).padStart(5)}: ${list}`);
+    }
+  console.log(`\nload average at the end: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  if (both) console.log(`phases where dfs is slower than Ganesha: ${worse} of ${PHASES.length}`);
+  if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
+  writeFileSync(join(o.out, "results.json"), JSON.stringify({ options: o, results }, null, 2));
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error(`bench:kernel: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+  return 2;
+});
