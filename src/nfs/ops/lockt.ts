@@ -22,6 +22,9 @@ export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) 
   if (attrs.type !== nfs_ftype4.NF4REG) return { status: notDenied(ioTypeError(attrs.type)) };
   const range = requestRange(args.offset, args.length);
   if (range === null) return { status: nfsstat4.NFS4ERR_INVAL };
+  // During grace the locks are not all back yet: no answer would be reliable (§8.4.2.1, as nfsd).
+  const graceError = state.server.recovery.graceError();
+  if (graceError !== null) return { status: notDenied(graceError) };
   const owner = { key: ownerKeyOf(session.client.clientid, args.owner.owner) };
   const denied = findConflict(
     state.server.state,
