@@ -63,6 +63,8 @@ export class ClientRecovery {
   /** Owner keys of those records whose client has not sent RECLAIM_COMPLETE yet. */
   private readonly incomplete = new Set<string>();
   private lastReclaimAt = Number.NEGATIVE_INFINITY;
+  /** Reclaims granted during this grace period (logged at its end). */
+  private reclaims = 0;
   /** Record writes in flight, serialised so a later one of the same owner wins. */
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
@@ -112,6 +114,7 @@ export class ClientRecovery {
       return nfsstat4.NFS4ERR_NO_GRACE;
     client.recorded = true;
     this.lastReclaimAt = this.now();
+    this.reclaims++;
     return null;
   }
 
@@ -211,7 +214,12 @@ export class ClientRecovery {
       if (record) this.write(() => this.store.remove(record.ownerId)).catch(() => undefined);
     }
     this.log.info(
-      { reason, unreclaimed: this.incomplete.size, ms: this.now() - this.graceStart },
+      {
+        reason,
+        reclaims: this.reclaims,
+        unreclaimed: this.incomplete.size,
+        ms: this.now() - this.graceStart,
+      },
       "grace period ended",
     );
     this.incomplete.clear();

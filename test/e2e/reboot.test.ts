@@ -25,8 +25,8 @@ import {
   open_delegation_type4,
   opentype4,
 } from "../../generated/nfs4/index.js";
-import type { ClientSession, SessionReply } from "../../src/client/index.js";
-import { NfsClient, ops, resultOf } from "../../src/client/index.js";
+import type { ClientSession, NfsClient, SessionReply } from "../../src/client/index.js";
+import { ops, resultOf } from "../../src/client/index.js";
 import type { NfsSettings } from "../../src/nfs/settings.js";
 import { NfsServer } from "../../src/nfs/server.js";
 import { openDataDir, type OpenedStore } from "../../src/store/data-dir.js";
@@ -178,7 +178,10 @@ function lastStatus(reply: SessionReply): number {
 }
 
 function openedStateid(reply: SessionReply): stateid4 {
-  const r = resultOf(reply.resarray.find((x) => x.resop === OP.OP_OPEN), OP.OP_OPEN);
+  const r = resultOf(
+    reply.resarray.find((x) => x.resop === OP.OP_OPEN),
+    OP.OP_OPEN,
+  );
   if (r?.status !== ST.NFS4_OK) throw new Error(`OPEN failed: ${reply.status}`);
   return r.resok4.stateid;
 }
@@ -271,7 +274,9 @@ describe("restart, grace and reclaim", () => {
     expect(reclaimed.status).toBe(ST.NFS4_OK);
     const reopened = resultOf(reclaimed.resarray[1], OP.OP_OPEN);
     if (reopened?.status !== ST.NFS4_OK) throw new Error("no OPEN result");
-    expect(reopened.resok4.delegation.delegation_type).toBe(open_delegation_type4.OPEN_DELEGATE_NONE);
+    expect(reopened.resok4.delegation.delegation_type).toBe(
+      open_delegation_type4.OPEN_DELEGATE_NONE,
+    );
     const relocked = await after.session.compound([
       ops.putfh(fh),
       lockNew(reopened.resok4.stateid, "a-lock", true),

@@ -36,11 +36,8 @@ async function withRecords(...owners: string[]): Promise<MemoryClientRecoverySto
 }
 
 async function started(store: MemoryClientRecoveryStore): Promise<ClientRecovery> {
-  const r = new ClientRecovery(
-    store,
-    { graceTimeSec: GRACE_SEC },
-    pino({ level: "silent" }),
-    () => Date.now(),
+  const r = new ClientRecovery(store, { graceTimeSec: GRACE_SEC }, pino({ level: "silent" }), () =>
+    Date.now(),
   );
   await r.start();
   return r;
