@@ -134,8 +134,11 @@ function openNull(name: string, owner: string): nfs_argop4 {
   };
 }
 
-/** OPEN CLAIM_PREVIOUS of the current file (RFC 8881 §18.16.3). */
-function openPrevious(owner: string): nfs_argop4 {
+/** OPEN CLAIM_PREVIOUS of the current file (RFC 8881 §18.16.3), reclaiming `held` too. */
+function openPrevious(
+  owner: string,
+  held: open_delegation_type4 = open_delegation_type4.OPEN_DELEGATE_NONE,
+): nfs_argop4 {
   return {
     argop: OP.OP_OPEN,
     opopen: {
@@ -146,7 +149,7 @@ function openPrevious(owner: string): nfs_argop4 {
       openhow: { opentype: opentype4.OPEN4_NOCREATE },
       claim: {
         claim: open_claim_type4.CLAIM_PREVIOUS,
-        delegate_type: open_delegation_type4.OPEN_DELEGATE_NONE,
+        delegate_type: held,
       },
     },
   };
@@ -362,6 +365,31 @@ describe("restart, grace and reclaim", () => {
     expect(lastStatus(await after.session.compound([...at(), openNull("f", "a-open")]))).toBe(
       ST.NFS4_OK,
     );
+  });
+
+  it("a reclaimed open gets back the delegation the client held", async () => {
+    const dir = dataDir();
+    const first = await boot(dir, { delegationPolicy: "read-write" });
+    const a = incarnation();
+    const before = await connect(first.port, a);
+    expect(await reclaimComplete(before.session)).toBe(ST.NFS4_OK);
+    const opened = await before.session.compound([...at(), openNull("d", "a-open"), ops.getfh()]);
+    expect(opened.status).toBe(ST.NFS4_OK);
+    const fh = fhOf(opened);
+    await first.stop();
+    before.client.destroy();
+
+    const second = await boot(dir, { delegationPolicy: "read-write" });
+    const after = await connect(second.port, a);
+    const reclaimed = await after.session.compound([
+      ops.putfh(fh),
+      openPrevious("a-open", open_delegation_type4.OPEN_DELEGATE_WRITE),
+    ]);
+    expect(reclaimed.status).toBe(ST.NFS4_OK);
+    const r = resultOf(reclaimed.resarray[1], OP.OP_OPEN);
+    if (r?.status !== ST.NFS4_OK) throw new Error("no OPEN result");
+    expect(r.resok4.delegation.delegation_type).toBe(open_delegation_type4.OPEN_DELEGATE_WRITE);
+    expect(second.server.state.delegationCount).toBe(1);
   });
 
   it("a server with no records starts without grace", async () => {

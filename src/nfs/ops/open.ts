@@ -6,10 +6,9 @@
 // holder of a delegation being recalled turns the opens it did locally into
 // real ones (§10.2.1); CLAIM_PREVIOUS, with which a client reclaims an open
 // of the current file after the server restarted, during the grace period
-// and only for a client recorded before the restart (recovery.ts, §8.4.2.1;
-// a reclaimed delegation is not granted again: the reply has
-// OPEN_DELEGATE_NONE, and the client returns what it cached under it, as
-// after a recall). Reclaims of delegations held before the client restarted
+// and only for a client recorded before the restart (recovery.ts, §8.4.2.1),
+// with the delegation it held then, if any (delegate_type: granted again,
+// Delegations.reclaim). Reclaims of delegations held before the client restarted
 // get NOTSUPP, as Linux nfsd answers them (§18.16.4's text allows NOTSUPP;
 // see spec/nfs4-errors.txt). An OPEN by another client that
 // conflicts with a delegation recalls it and is answered NFS4ERR_DELAY until
@@ -17,7 +16,13 @@
 // open. A client holding nfs.maxStateidsPerClient stateids may upgrade its
 // opens but gets no new one (NFS4ERR_NOSPC, see STATEID_LIMIT).
 
-import type { OPEN4args, OPEN4res, change_info4, stateid4 } from "../../../generated/nfs4/index.js";
+import type {
+  OPEN4args,
+  OPEN4res,
+  change_info4,
+  open_delegation4,
+  stateid4,
+} from "../../../generated/nfs4/index.js";
 import {
   OPEN4_RESULT_LOCKTYPE_POSIX,
   OPEN4_RESULT_PRESERVE_UNLINKED,
@@ -41,7 +46,7 @@ import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { keyOf } from "../../state/keys.js";
 import { ownerKeyOf } from "../../state/keys.js";
-import type { DelegationState } from "../../state/delegation-state.js";
+import type { DelegationState, GrantingCall } from "../../state/delegation-state.js";
 import type { StateManager } from "../../state/manager.js";
 import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
 import type { ClientRecord } from "../../state/client.js";
@@ -201,15 +206,42 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
       cinfo: target.cinfo,
       rflags: OPEN4_RESULT_LOCKTYPE_POSIX | OPEN4_RESULT_PRESERVE_UNLINKED,
       attrset: target.attrsset,
-      // An open under a delegation it already holds gets no second one; nor
-      // does a reclaim, during grace, when no delegation is granted.
+      // An open under a delegation it already holds gets no second one; a
+      // reclaim gets back the one it had, and no other.
       delegation:
-        delegation !== null || args.claim.claim === open_claim_type4.CLAIM_PREVIOUS
-          ? { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE }
-          : state.server.delegations.offer(client, target.fh, access, args.share_access, grantedBy),
+        args.claim.claim === open_claim_type4.CLAIM_PREVIOUS
+          ? reclaimedDelegation(state, args.claim.delegate_type, target.fh, grantedBy)
+          : delegation !== null
+            ? { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE }
+            : state.server.delegations.offer(
+                client,
+                target.fh,
+                access,
+                args.share_access,
+                grantedBy,
+              ),
     },
   };
 };
+
+/** The delegation an OPEN CLAIM_PREVIOUS reclaims: `type` as held before the restart. */
+function reclaimedDelegation(
+  state: CompoundState,
+  type: open_delegation_type4,
+  fh: Uint8Array,
+  grantedBy: GrantingCall | null,
+): open_delegation4 {
+  const session = state.session;
+  if (session === null) return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+  switch (type) {
+    case open_delegation_type4.OPEN_DELEGATE_READ:
+      return state.server.delegations.reclaim(session.client, fh, "read", grantedBy);
+    case open_delegation_type4.OPEN_DELEGATE_WRITE:
+      return state.server.delegations.reclaim(session.client, fh, "write", grantedBy);
+    default:
+      return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+  }
+}
 
 interface Opened {
   readonly fh: FileHandle;

@@ -19,8 +19,8 @@
 //
 // Reclaims: a CLAIM_PREVIOUS reclaim after a server restart follows OPEN's
 // rule (recovery.ts: NFS4ERR_NO_GRACE outside grace or for a client with no
-// record) and, when allowed, is granted no delegation (OPEN_DELEGATE_NONE_EXT,
-// WND4_RESOURCE), as OPEN's reclaims; CLAIM_DELEG_PREV_FH reclaims a
+// record) and, when allowed, gets back the file delegation it names
+// (Delegations.reclaim), or none (WND4_NOT_WANTED) when it names none; CLAIM_DELEG_PREV_FH reclaims a
 // delegation of an earlier client instance, and since none was ever granted
 // it is NFS4ERR_RECLAIM_BAD. A new delegation waits for the end of grace
 // (NFS4ERR_GRACE), as a new open does.
@@ -85,15 +85,29 @@ export const wantDelegation: OpHandler<typeof nfs_opnum4.OP_WANT_DELEGATION> = a
         state.session === null
           ? nfsstat4.NFS4ERR_NO_GRACE
           : recovery.reclaimError(state.session.client);
-      if (error !== null) return { wdr_status: error };
+      if (error !== null || state.session === null)
+        return { wdr_status: error ?? nfsstat4.NFS4ERR_NO_GRACE };
+      const held = args.wda_claim.dc_delegate_type;
+      const grantedBy = state.sequence && { sessionId: state.session.id, ...state.sequence };
+      if (
+        type === nfs_ftype4.NF4REG &&
+        (held === open_delegation_type4.OPEN_DELEGATE_READ ||
+          held === open_delegation_type4.OPEN_DELEGATE_WRITE)
+      )
+        return {
+          wdr_status: nfsstat4.NFS4_OK,
+          wdr_resok4: state.server.delegations.reclaim(
+            state.session.client,
+            currentFh(state),
+            held === open_delegation_type4.OPEN_DELEGATE_READ ? "read" : "write",
+            grantedBy,
+          ),
+        };
       return {
         wdr_status: nfsstat4.NFS4_OK,
         wdr_resok4: {
           delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
-          od_whynone: {
-            ond_why: why_no_delegation4.WND4_RESOURCE,
-            ond_server_will_signal_avail: false,
-          },
+          od_whynone: { ond_why: why_no_delegation4.WND4_NOT_WANTED },
         },
       };
     }
