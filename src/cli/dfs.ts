@@ -1,5 +1,6 @@
 // `dfs`: the DittoFS-TS server command.
 
+import { resolve as absolutePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
@@ -9,9 +10,10 @@ import { openDataDir, type OpenedStore } from "../store/data-dir.js";
 
 const USAGE = `usage: dfs serve [--listen HOST:PORT ...] [--config FILE]
 
-Serves NFSv4.1 over TCP from a filesystem whose root holds /export: in memory
-(the default), or with "store": { "backend": "sqlite", "dataDir": DIR } in
-SQLite plus sparse files under DIR, kept across restarts.
+Serves NFSv4.1 over TCP from a filesystem whose root holds /export, kept in
+SQLite plus sparse files under ./dfs-data (created on first run) across
+restarts; "store": { "dataDir": DIR } chooses another directory, and
+"store": { "backend": "memory" } keeps everything in memory (lost at exit).
 
   --listen HOST:PORT   an address to listen on (repeatable; default 127.0.0.1:2049)
   --config FILE        a JSON file: { "listen": [...], "nfs": {...}, "rpc": {...}, "store": {...},
@@ -49,7 +51,9 @@ export async function main(args: readonly string[]): Promise<number> {
     const log = pino({ level: config.logLevel });
     if (config.store.backend === "sqlite") {
       store = await openDataDir(config.store.dataDir, {}, config.store.maxOpenPayloads);
-      console.log(`dfs: store in ${config.store.dataDir} (sqlite)`);
+      console.log(`dfs: data in ${absolutePath(config.store.dataDir)} (sqlite)`);
+    } else {
+      console.log("dfs: data in memory (lost when the server stops)");
     }
     server = new NfsServer({
       settings: config.nfs,

@@ -18,6 +18,7 @@ import type {
 import {
   FATTR4_SIZE,
   createmode4,
+  nfs_ftype4,
   nfs_opnum4,
   open_claim_type4,
   opentype4,
@@ -84,6 +85,45 @@ export function getfh(): nfs_argop4 {
 
 export function lookup(name: string | Uint8Array): nfs_argop4 {
   return { argop: nfs_opnum4.OP_LOOKUP, oplookup: { objname: bytesOf(name) } };
+}
+
+export function savefh(): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_SAVEFH };
+}
+
+/** CREATE of directory `name` in the current filehandle, with no attributes. */
+export function mkdir(name: string | Uint8Array): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_CREATE,
+    opcreate: {
+      objtype: { type: nfs_ftype4.NF4DIR },
+      objname: bytesOf(name),
+      createattrs: { attrmask: [], attr_vals: new Uint8Array(0) },
+    },
+  };
+}
+
+/** REMOVE of `name` from the current filehandle. */
+export function remove(name: string | Uint8Array): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_REMOVE, opremove: { target: bytesOf(name) } };
+}
+
+/** RENAME of `oldName` in the saved filehandle to `newName` in the current one. */
+export function rename(oldName: string | Uint8Array, newName: string | Uint8Array): nfs_argop4 {
+  return {
+    argop: nfs_opnum4.OP_RENAME,
+    oprename: { oldname: bytesOf(oldName), newname: bytesOf(newName) },
+  };
+}
+
+/** LINK: a new name `newName` in the current filehandle for the saved filehandle's object. */
+export function link(newName: string | Uint8Array): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_LINK, oplink: { newname: bytesOf(newName) } };
+}
+
+/** COMMIT of `count` bytes at `offset` (0, 0: the whole file). */
+export function commit(offset = 0n, count = 0): nfs_argop4 {
+  return { argop: nfs_opnum4.OP_COMMIT, opcommit: { offset, count } };
 }
 
 export function getattr(attrRequest: bitmap4): nfs_argop4 {

@@ -22,6 +22,12 @@ export interface CommonFsOptions {
   readonly exportGid: number;
   /** Source of timestamps (tests pin it). */
   readonly clock: () => FsTime;
+  /** Largest extended-attribute key, bytes (Linux XATTR_NAME_MAX). */
+  readonly maxXattrNameBytes: number;
+  /** Largest extended-attribute value, bytes (Linux XATTR_SIZE_MAX). */
+  readonly maxXattrValueBytes: number;
+  /** Most bytes of extended-attribute keys and values one object holds (NOSPC beyond). */
+  readonly maxXattrBytesPerObject: number;
 }
 
 export const COMMON_FS_DEFAULTS: CommonFsOptions = {
@@ -35,4 +41,7 @@ export const COMMON_FS_DEFAULTS: CommonFsOptions = {
   exportUid: 0,
   exportGid: 0,
   clock: now,
+  maxXattrNameBytes: 255,
+  maxXattrValueBytes: 64 * 1024,
+  maxXattrBytesPerObject: 256 * 1024,
 };

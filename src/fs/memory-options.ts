@@ -10,12 +10,7 @@ export interface MemoryFsOptions extends CommonFsOptions {
   readonly maxFiles: number;
   /** Largest file (maxfilesize); null means capacityBytes, since data is stored densely. */
   readonly maxFileSize: number | null;
-  /** Largest extended-attribute key, bytes (Linux XATTR_NAME_MAX). */
-  readonly maxXattrNameBytes: number;
-  /** Largest extended-attribute value, bytes (Linux XATTR_SIZE_MAX). */
-  readonly maxXattrValueBytes: number;
-  /** Most bytes of extended-attribute keys and values one object holds; they count against capacityBytes too. */
-  readonly maxXattrBytesPerObject: number;
+  // Extended attributes (maxXattr*: CommonFsOptions) count against capacityBytes too.
 }
 
 export const MEMORY_FS_DEFAULTS: MemoryFsOptions = {
@@ -23,7 +18,4 @@ export const MEMORY_FS_DEFAULTS: MemoryFsOptions = {
   capacityBytes: 1024 * 1024 * 1024,
   maxFiles: 1_000_000,
   maxFileSize: null,
-  maxXattrNameBytes: 255,
-  maxXattrValueBytes: 64 * 1024,
-  maxXattrBytesPerObject: 256 * 1024,
 };

@@ -4,7 +4,7 @@
 // `maxOpenFiles`) so a stream of WRITEs costs no open() each.
 
 import { constants, mkdirSync } from "node:fs";
-import { open, rm, statfs, type FileHandle } from "node:fs/promises";
+import { open, opendir, rm, statfs, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { PayloadSpace, PayloadStore } from "./payload.js";
 
@@ -69,6 +69,12 @@ export class LocalPayloadStore implements PayloadStore {
     this.unsyncedNames.delete(id);
     await this.forget(id);
     await rm(this.path(id), { force: true });
+  }
+
+  async *ids(): AsyncIterable<string> {
+    // readdir(3) lists every entry neither added nor removed meanwhile exactly once.
+    for await (const entry of await opendir(this.dir))
+      if (entry.isFile() && SAFE_ID.test(entry.name)) yield entry.name;
   }
 
   async space(): Promise<PayloadSpace> {

@@ -1,6 +1,7 @@
 // The metadata store: the namespace (directory entries with their stable
-// READDIR cookies), each object's attributes, link counts and the counters
-// that make fileids and change attributes unique. File contents live in the
+// READDIR cookies), each object's attributes, link counts, extended
+// attributes (RFC 8276) and the counters that make fileids and change
+// attributes unique. File contents live in the
 // payload store (payload.ts); StoreFileSystem (store-fs.ts) joins the two
 // into a FileSystem.
 //
@@ -52,6 +53,13 @@ export interface EntryRecord {
   readonly child: ObjectId;
 }
 
+/** An extended attribute's key as LISTXATTRS names it (RFC 8276 LISTXATTRS). */
+export interface XattrKeyRecord {
+  readonly name: string;
+  /** Taken from the object's own sequence when the key was added (from 1), never reused. */
+  readonly cookie: bigint;
+}
+
 /** The work of one transaction. Nothing is visible to others until it commits. */
 export interface MetadataTx {
   /** Allocates an id no object ever had. */
@@ -64,7 +72,10 @@ export interface MetadataTx {
   createObject(record: ObjectRecord): Promise<void>;
   /** Replaces the stored record with `record.id`. */
   putObject(record: ObjectRecord): Promise<void>;
-  /** Deletes the object's record and its directory cookie sequence (its entries must be gone already). */
+  /**
+   * Deletes the object's record, its directory cookie sequence and its
+   * extended attributes (its entries must be gone already).
+   */
   deleteObject(id: ObjectId): Promise<void>;
 
   getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null>;
@@ -83,6 +94,22 @@ export interface MetadataTx {
   isEmpty(dir: ObjectId): Promise<boolean>;
   /** Every entry naming `child`. */
   namesOf(child: ObjectId): Promise<EntryRecord[]>;
+
+  /** The value of `object`'s extended attribute `name`, or null. */
+  getXattr(object: ObjectId, name: string): Promise<Uint8Array | null>;
+  /**
+   * Sets `object`'s extended attribute `name` to a copy of `value`: a new key
+   * takes the object's next xattr cookie, a replaced one keeps its cookie.
+   */
+  setXattr(object: ObjectId, name: string, value: Uint8Array): Promise<void>;
+  /** Removes `object`'s extended attribute `name` (nothing if it has none). */
+  removeXattr(object: ObjectId, name: string): Promise<void>;
+  /** Up to `limit` keys of `object` with cookies above `after`, in cookie order. */
+  listXattrs(object: ObjectId, after: bigint, limit: number): Promise<XattrKeyRecord[]>;
+  /** True when `cookie` was handed out by `object`'s keys (whether or not its key still exists). */
+  xattrCookieIssued(object: ObjectId, cookie: bigint): Promise<boolean>;
+  /** Bytes of `object`'s extended-attribute keys (UTF-8) and values together. */
+  xattrBytes(object: ObjectId): Promise<number>;
 
   /** Objects stored, root included. */
   objectCount(): Promise<bigint>;

@@ -18,6 +18,11 @@ export interface PayloadStore {
   commit(id: string): Promise<void>;
   /** Forgets the payload; deleting one that does not exist does nothing. */
   delete(id: string): Promise<void>;
+  /**
+   * Every payload id stored, in no particular order (a payload deleted while
+   * the listing runs may or may not be listed; the others are listed once).
+   */
+  ids(): AsyncIterable<string>;
   /** Space figures of the storage behind the payloads. */
   space(): Promise<PayloadSpace>;
   close(): Promise<void>;

@@ -1,7 +1,11 @@
 // The `store` section of `dfs serve`'s configuration: which backend holds the
 // export, and where the embedded one keeps its files.
 
-/** Where files live: in the process's memory (lost at exit), or SQLite + sparse files in `dataDir`. */
+/**
+ * Where files live: SQLite + sparse files in `dataDir` (the default: kept
+ * across restarts), or the process's memory (lost at exit; for tests and
+ * benchmarks).
+ */
 export const STORE_BACKENDS = ["memory", "sqlite"] as const;
 export type StoreBackend = (typeof STORE_BACKENDS)[number];
 
@@ -14,7 +18,7 @@ export interface StoreSettings {
 }
 
 export const DEFAULT_STORE_SETTINGS: StoreSettings = {
-  backend: "memory",
+  backend: "sqlite",
   dataDir: "dfs-data",
   maxOpenPayloads: 64,
 };

@@ -21,6 +21,7 @@ import type {
   ObjectId,
   ObjectRecord,
   StoreIdentity,
+  XattrKeyRecord,
 } from "./metadata.js";
 import type { ClientRecoveryRecord, ClientRecoveryStore } from "./recovery.js";
 import {
@@ -31,10 +32,10 @@ import {
   blobOrNull,
   columns,
   int,
-  text,
   entryFromRow,
   objectFromRow,
   objectToRow,
+  text,
 } from "./sqlite-rows.js";
 
 /** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
@@ -70,7 +71,18 @@ CREATE INDEX entries_by_child ON entries (child);
 CREATE TABLE dir_cookies (dir INTEGER PRIMARY KEY, last INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('last_id', 0), ('change', 0), ('objects', 0);
 `,
-  // Client recovery records (recovery.ts, RFC 8881 §8.4.2.1): one per client owner.
+  // 1: extended attributes (RFC 8276), deleted with their object (deleteObject; not a
+  // foreign key: putObject's REPLACE would cascade). Values reach 64 KiB, so a rowid
+  // table: WITHOUT ROWID suits small rows only.
+  `
+CREATE TABLE xattrs (
+  object INTEGER NOT NULL, name TEXT NOT NULL, cookie INTEGER NOT NULL, value BLOB NOT NULL,
+  UNIQUE (object, name));
+CREATE UNIQUE INDEX xattrs_by_cookie ON xattrs (object, cookie);
+-- The last LISTXATTRS cookie each object handed out: never reused, even after removals.
+CREATE TABLE xattr_cookies (object INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+`,
+  // 2: client recovery records (recovery.ts, RFC 8881 §8.4.2.1): one per client owner.
   `
 CREATE TABLE clients (
   owner_id BLOB PRIMARY KEY, principal TEXT NOT NULL, recorded_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -220,7 +232,17 @@ class SqliteTx implements MetadataTx {
     | "anyEntry"
     | "namesOf"
     | "count"
-    | "orphans",
+    | "orphans"
+    | "getXattr"
+    | "replaceXattr"
+    | "nextXattrCookie"
+    | "addXattr"
+    | "removeXattr"
+    | "listXattrs"
+    | "lastXattrCookie"
+    | "xattrBytes"
+    | "deleteXattrs"
+    | "deleteXattrCookies",
     Statement
   >;
 
@@ -257,6 +279,24 @@ class SqliteTx implements MetadataTx {
       namesOf: p(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE child = ? ORDER BY dir, cookie`),
       count: p("SELECT value FROM meta WHERE key = 'objects'"),
       orphans: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE nlink = 0`),
+      getXattr: p("SELECT value FROM xattrs WHERE object = ? AND name = ?"),
+      replaceXattr: q("UPDATE xattrs SET value = ? WHERE object = ? AND name = ?"),
+      nextXattrCookie: p(
+        `INSERT INTO xattr_cookies (object, last) VALUES (?, 1)
+         ON CONFLICT (object) DO UPDATE SET last = last + 1 RETURNING last`,
+      ),
+      addXattr: q("INSERT INTO xattrs (object, name, cookie, value) VALUES (?, ?, ?, ?)"),
+      removeXattr: q("DELETE FROM xattrs WHERE object = ? AND name = ?"),
+      listXattrs: p(
+        "SELECT name, cookie FROM xattrs WHERE object = ? AND cookie > ? ORDER BY cookie LIMIT ?",
+      ),
+      lastXattrCookie: p("SELECT last FROM xattr_cookies WHERE object = ?"),
+      xattrBytes: p(
+        `SELECT coalesce(sum(length(CAST(name AS BLOB)) + length(value)), 0)
+         FROM xattrs WHERE object = ?`,
+      ),
+      deleteXattrs: q("DELETE FROM xattrs WHERE object = ?"),
+      deleteXattrCookies: q("DELETE FROM xattr_cookies WHERE object = ?"),
     };
   }
 
@@ -285,6 +325,8 @@ class SqliteTx implements MetadataTx {
   async deleteObject(id: ObjectId): Promise<void> {
     if (this.s.deleteObject.run(id).changes > 0) this.s.addCount.run(-1n);
     this.s.deleteCookies.run(id);
+    this.s.deleteXattrs.run(id);
+    this.s.deleteXattrCookies.run(id);
   }
 
   async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
@@ -326,6 +368,38 @@ class SqliteTx implements MetadataTx {
 
   async namesOf(child: ObjectId): Promise<EntryRecord[]> {
     return this.s.namesOf.all(child).map(entryFromRow);
+  }
+
+  async getXattr(object: ObjectId, name: string): Promise<Uint8Array | null> {
+    const row = this.s.getXattr.get(object, name);
+    return row === undefined ? null : (blobOrNull(columns(row)[0]) ?? new Uint8Array(0));
+  }
+
+  async setXattr(object: ObjectId, name: string, value: Uint8Array): Promise<void> {
+    // SQLite copies a bound blob, so `value` may be a view into a receive buffer.
+    if (this.s.replaceXattr.run(value, object, name).changes > 0) return;
+    const cookie = big(columns(this.s.nextXattrCookie.get(object))[0]);
+    this.s.addXattr.run(object, name, cookie, value);
+  }
+
+  async removeXattr(object: ObjectId, name: string): Promise<void> {
+    this.s.removeXattr.run(object, name);
+  }
+
+  async listXattrs(object: ObjectId, after: bigint, limit: number): Promise<XattrKeyRecord[]> {
+    return this.s.listXattrs.all(object, after, limit).map((row) => {
+      const c = columns(row);
+      return { name: text(c[0]), cookie: big(c[1]) };
+    });
+  }
+
+  async xattrCookieIssued(object: ObjectId, cookie: bigint): Promise<boolean> {
+    const row = this.s.lastXattrCookie.get(object);
+    return row !== undefined && cookie >= 1n && cookie <= big(columns(row)[0]);
+  }
+
+  async xattrBytes(object: ObjectId): Promise<number> {
+    return Number(big(columns(this.s.xattrBytes.get(object))[0]));
   }
 
   async objectCount(): Promise<bigint> {

@@ -9,7 +9,11 @@
 // never reused, so a cookie stays valid across changes and restarts and the
 // cookie verifier — the store id — never has to change. Pins (open files
 // whose names are gone) are kept in memory: after a restart there are none,
-// and open() frees the objects they were keeping (nlink 0).
+// and open() frees the objects they were keeping (nlink 0), then deletes the
+// payloads no object names (a crash can leave them: reclaimPayloads()).
+//
+// Extended attributes (RFC 8276) live in the metadata store with the object,
+// under the same limits as the memory backend (StoreFsOptions.maxXattr*).
 //
 // Not yet (later work of issue 10): WRITE's UNSTABLE data is only as durable
 // as the page cache until COMMIT; the write verifier changes at every open(),
@@ -20,7 +24,6 @@ import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generat
 import {
   COOKIE_VERIFIER_BYTES,
   FsError,
-  notSupported,
   type ChangeInfo,
   type CommitResult,
   type CreateAttributes,
@@ -42,6 +45,7 @@ import {
   type SpecialType,
   type WriteResult,
   type XattrListResult,
+  type XattrSetHow,
 } from "../fs/backend.js";
 import { ChangeFeed, type ChangeListener, type ChangeOrigin } from "../fs/changes.js";
 import { nameError } from "../fs/names.js";
@@ -61,6 +65,19 @@ const WRITE_VERIFIER_BYTES = 8;
 /** A regular file's payload id: derived from its object id, so no lookup is needed. */
 function payloadIdOf(id: ObjectId): string {
   return `f${id}`;
+}
+
+/** The object a payload id was made for (payloadIdOf), or null for an id this store never makes. */
+function objectOfPayload(payload: string): ObjectId | null {
+  return /^f[1-9][0-9]*$/.test(payload) ? BigInt(payload.slice(1)) : null;
+}
+
+/** Payload ids checked against the metadata per transaction by reclaimPayloads(). */
+const RECLAIM_BATCH = 1000;
+
+/** Bytes an extended attribute counts against maxXattrBytesPerObject: its key (UTF-8) and value. */
+function xattrSize(name: string, value: Uint8Array): number {
+  return Buffer.byteLength(name, "utf8") + value.length;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -95,8 +112,11 @@ export class StoreFileSystem implements FileSystem {
       maxFileSize: BigInt(options.maxFileSize),
       maxSymlinkBytes: options.maxSymlinkBytes,
       timeDelta: { seconds: 0n, nseconds: 1 },
-      // Not stored yet (issue 10 puts them in the metadata store): the xattr operations answer NOTSUPP.
-      xattrs: null,
+      xattrs: {
+        maxNameBytes: options.maxXattrNameBytes,
+        maxValueBytes: options.maxXattrValueBytes,
+        maxBytesPerObject: options.maxXattrBytesPerObject,
+      },
     };
   }
 
@@ -111,6 +131,7 @@ export class StoreFileSystem implements FileSystem {
   ): Promise<StoreFileSystem> {
     const fs = new StoreFileSystem(meta, payloads, { ...STORE_FS_DEFAULTS, ...options });
     await fs.initialise();
+    await fs.reclaimPayloads();
     return fs;
   }
 
@@ -516,31 +537,91 @@ export class StoreFileSystem implements FileSystem {
     });
   }
 
+  // ---- extended attributes (RFC 8276) ----
+
+  async getxattr(handle: FileHandle, name: string): Promise<Uint8Array> {
+    return this.run(null, async (op) => {
+      const o = await op.resolve(handle);
+      this.checkXattrName(name);
+      return (await op.tx.getXattr(o.id, name)) ?? fail(nfsstat4.NFS4ERR_NOXATTR);
+    });
+  }
+
+  async setxattr(
+    handle: FileHandle,
+    name: string,
+    value: Uint8Array,
+    how: XattrSetHow,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    return this.run(origin, async (op) => {
+      const o = await op.resolve(handle);
+      this.checkXattrName(name);
+      const limits = this.options;
+      if (value.length > limits.maxXattrValueBytes) fail(nfsstat4.NFS4ERR_XATTR2BIG);
+      const existing = await op.tx.getXattr(o.id, name);
+      if (existing !== null && how === "create") fail(nfsstat4.NFS4ERR_EXIST);
+      if (existing === null && how === "replace") fail(nfsstat4.NFS4ERR_NOXATTR);
+      const oldBytes = existing === null ? 0 : xattrSize(name, existing);
+      const held = await op.tx.xattrBytes(o.id);
+      if (held - oldBytes + xattrSize(name, value) > limits.maxXattrBytesPerObject)
+        fail(nfsstat4.NFS4ERR_NOSPC, "the object's extended attributes are full");
+      const before = await op.snapshot(o.id);
+      await op.tx.setXattr(o.id, name, value);
+      return this.xattrChanged(op, o, before);
+    });
+  }
+
+  async listxattrs(
+    handle: FileHandle,
+    cookie: bigint,
+    maxEntries: number,
+  ): Promise<XattrListResult> {
+    return this.run(null, async (op) => {
+      const o = await op.resolve(handle);
+      if (cookie < 0n || (cookie !== 0n && !(await op.tx.xattrCookieIssued(o.id, cookie))))
+        fail(nfsstat4.NFS4ERR_BAD_COOKIE);
+      const max = Math.max(0, maxEntries);
+      const rows = await op.tx.listXattrs(o.id, cookie, max + 1);
+      return { entries: rows.slice(0, max), eof: rows.length <= max };
+    });
+  }
+
+  async removexattr(
+    handle: FileHandle,
+    name: string,
+    origin: ChangeOrigin | null = null,
+  ): Promise<ChangeInfo> {
+    return this.run(origin, async (op) => {
+      const o = await op.resolve(handle);
+      this.checkXattrName(name);
+      if ((await op.tx.getXattr(o.id, name)) === null) fail(nfsstat4.NFS4ERR_NOXATTR);
+      const before = await op.snapshot(o.id);
+      await op.tx.removeXattr(o.id, name);
+      return this.xattrChanged(op, o, before);
+    });
+  }
+
+  /** After an xattr change of `o`: ctime and change move, the change is reported. */
+  private async xattrChanged(
+    op: StoreOp,
+    o: ObjectRecord,
+    before: FileAttributes | null,
+  ): Promise<ChangeInfo> {
+    const after = await op.metaChanged(o.id);
+    await op.flush();
+    await op.attributesChanged(o.id, before);
+    return { atomic: true, before: o.change, after: after.change };
+  }
+
+  /** INVAL for an empty key or one holding NUL (it cannot be a POSIX xattr name); NAMETOOLONG. */
+  private checkXattrName(name: string): void {
+    if (name.length === 0 || name.includes("\0")) fail(nfsstat4.NFS4ERR_INVAL, "bad xattr key");
+    if (Buffer.byteLength(name, "utf8") > this.options.maxXattrNameBytes)
+      fail(nfsstat4.NFS4ERR_NAMETOOLONG);
+  }
+
   // ---- changes ----
-
-  // ---- extended attributes: not in the metadata store yet ----
-
-  async getxattr(handle: FileHandle, _name: string): Promise<Uint8Array> {
-    return this.withoutXattrs(handle);
-  }
-
-  async setxattr(handle: FileHandle, _name: string, _value: Uint8Array): Promise<ChangeInfo> {
-    return this.withoutXattrs(handle);
-  }
-
-  async listxattrs(handle: FileHandle, _cookie: bigint, _max: number): Promise<XattrListResult> {
-    return this.withoutXattrs(handle);
-  }
-
-  async removexattr(handle: FileHandle, _name: string): Promise<ChangeInfo> {
-    return this.withoutXattrs(handle);
-  }
-
-  /** STALE/BADHANDLE for a bad handle, else NOTSUPP (capabilities.xattrs is null). */
-  private async withoutXattrs(handle: FileHandle): Promise<never> {
-    await this.getattr(handle);
-    throw notSupported("extended attributes (not in the SQLite store yet)");
-  }
 
   observe(listener: ChangeListener): () => void {
     return this.feed.observe(listener);
@@ -583,7 +664,7 @@ export class StoreFileSystem implements FileSystem {
 
   /**
    * Runs `work` as one metadata transaction, then deletes the payloads it
-   * freed and reports its changes. Storage failures become NFS statuses.
+   * freed, cuts the ones it shrank and reports its changes. Storage failures become NFS statuses.
    */
   private async run<T>(origin: ChangeOrigin | null, work: (op: StoreOp) => Promise<T>): Promise<T> {
     try {
@@ -600,6 +681,7 @@ export class StoreFileSystem implements FileSystem {
         return { r, op };
       });
       for (const p of result.op.payloadsToDelete) await this.deletePayload(p);
+      for (const id of result.op.payloadsToTrim) await this.trimPayload(id);
       for (const c of result.op.changes) this.feed.emit(c);
       return result.r;
     } catch (e) {
@@ -649,6 +731,36 @@ export class StoreFileSystem implements FileSystem {
       // Pins do not outlive the process: objects only they kept are freed now.
       for (const orphan of await op.tx.orphans()) await op.delete(orphan.id);
     });
+  }
+
+  /**
+   * Deletes every payload no object names. run() deletes a freed file's
+   * payload only once the transaction that freed it has committed (earlier, a
+   * rollback would lose data), so a crash in between — or a power loss that
+   * undoes the unlink of a payload file — leaves one behind; as would a
+   * payload written for an object whose creating transaction never
+   * committed. Runs at open, before any operation could be creating a payload.
+   */
+  private async reclaimPayloads(): Promise<void> {
+    let batch: string[] = [];
+    const sweep = async (): Promise<void> => {
+      const ids = batch;
+      batch = [];
+      const unnamed = await this.meta.transact(async (tx) => {
+        const out: string[] = [];
+        for (const p of ids) {
+          const id = objectOfPayload(p);
+          if (id !== null && (await tx.getObject(id))?.payload !== p) out.push(p);
+        }
+        return out;
+      });
+      for (const p of unnamed) await this.payloads.delete(p);
+    };
+    for await (const p of this.payloads.ids()) {
+      batch.push(p);
+      if (batch.length >= RECLAIM_BATCH) await sweep();
+    }
+    await sweep();
   }
 
   private checkName(name: string): void {
@@ -752,13 +864,40 @@ export class StoreFileSystem implements FileSystem {
     if (after.nlink === 0 && (this.pins.get(id) ?? 0) === 0) await op.delete(id);
   }
 
-  /** Sets a regular file's size: the payload is cut, or extended with zeros. */
+  /**
+   * Sets a regular file's size. Bytes of a payload past its file's committed
+   * size are never read (read() stops at the size; growing drops them first),
+   * so growing extends the payload now, while shrinking only records the size:
+   * the payload is cut after the commit (trimPayload). Cutting it before would
+   * destroy data the file still holds if the transaction then failed or the
+   * server died before the commit.
+   */
   private async resize(op: StoreOp, o: ObjectRecord, size: bigint): Promise<void> {
     if (o.payload === null) notAFile(o);
-    // Extending: first drop anything stored past the old size, so the new bytes read as zeros.
-    if (size > o.size) await this.payloads.truncate(o.payload, Number(o.size));
-    await this.payloads.truncate(o.payload, Number(size));
+    if (size > o.size) {
+      // First drop anything stored past the old size, so the new bytes read as zeros.
+      await this.payloads.truncate(o.payload, Number(o.size));
+      await this.payloads.truncate(o.payload, Number(size));
+    } else if (size < o.size) {
+      op.payloadsToTrim.push(o.id);
+    }
     await op.update(o.id, { size });
+  }
+
+  /**
+   * Cuts a file's payload to its committed size, in a transaction of its own
+   * so that no write to the file runs meanwhile.
+   */
+  private async trimPayload(id: ObjectId): Promise<void> {
+    try {
+      await this.meta.transact(async (tx) => {
+        const o = await tx.getObject(id);
+        if (o !== null && o.payload !== null)
+          await this.payloads.truncate(o.payload, Number(o.size));
+      });
+    } catch {
+      // Space, not correctness: the bytes past the size are never read.
+    }
   }
 
   /** Fails as applyAttrs would, without changing anything. */

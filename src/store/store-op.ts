@@ -1,8 +1,8 @@
 // One StoreFileSystem operation inside its metadata transaction: a working
 // set of the objects it reads and changes (so an object touched twice — the
 // one directory of a rename within it — is one record), the change records it
-// will report, and the payloads to delete once the transaction has committed
-// (deleting earlier would lose data if the transaction then rolled back).
+// will report, and the payloads to delete or cut once the transaction has
+// committed (earlier would lose data if the transaction then rolled back).
 
 import { nfs_ftype4, nfsstat4 } from "../../generated/nfs4/index.js";
 import {
@@ -37,6 +37,8 @@ export class StoreOp {
   private readonly deleted = new Set<ObjectId>();
   readonly changes: FsChange[] = [];
   readonly payloadsToDelete: string[] = [];
+  /** Files whose size went down: their payloads are cut once the new size is committed. */
+  readonly payloadsToTrim: ObjectId[] = [];
 
   constructor(
     readonly tx: MetadataTx,

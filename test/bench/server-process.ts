@@ -21,7 +21,10 @@ export class ServerProcess {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "dfs-bench-"));
     const file = join(dir, "config.json");
-    writeFileSync(file, JSON.stringify({ logLevel: "error", ...config }));
+    writeFileSync(
+      file,
+      JSON.stringify({ logLevel: "error", store: { backend: "memory" }, ...config }),
+    );
     const child = spawn(
       process.execPath,
       [

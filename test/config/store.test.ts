@@ -7,7 +7,7 @@ const build = (store: unknown) => buildConfig(JSON.stringify({ store }), "test.j
 describe("store settings", () => {
   it("default to the memory backend", () => {
     expect(buildConfig(null, "(defaults)", []).store).toEqual(DEFAULT_STORE_SETTINGS);
-    expect(DEFAULT_STORE_SETTINGS.backend).toBe("memory");
+    expect(DEFAULT_STORE_SETTINGS.backend).toBe("sqlite");
   });
 
   it("select the sqlite backend and its data directory", () => {

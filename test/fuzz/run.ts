@@ -60,7 +60,14 @@ function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), "dfs-fuzz-"));
   const config = join(dir, "config.json");
   // Only errors: a warning per disallowed status would slow the server down.
-  writeFileSync(config, JSON.stringify({ listen: ["127.0.0.1:0"], logLevel: "error" }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      listen: ["127.0.0.1:0"],
+      logLevel: "error",
+      store: { backend: "memory" },
+    }),
+  );
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "src/cli/dfs.ts", "serve", "--config", config],

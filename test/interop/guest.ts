@@ -22,6 +22,8 @@ export interface GuestRun {
   readonly timeoutSec: number;
   /** KCLIENT_TRACE's value, if any. */
   readonly trace?: string;
+  /** Extra mount options (KCLIENT_MOUNT_OPTS), e.g. "nconnect=4". */
+  readonly mountOpts?: string;
   /** Echo every console line, not only those matching `echo`. */
   readonly verbose: boolean;
   /** The console lines worth echoing. */
@@ -41,6 +43,7 @@ export function runGuest(
     KCLIENT_KERNEL_META: run.kernelMeta,
     KCLIENT_TIMEOUT: String(run.timeoutSec),
     ...(run.trace === undefined ? {} : { KCLIENT_TRACE: run.trace }),
+    ...(run.mountOpts === undefined ? {} : { KCLIENT_MOUNT_OPTS: run.mountOpts }),
   };
   const runSh = join(run.shared, "kclient", "run.sh");
   const child = spawn("bash", [runSh, String(nfsPort), run.exportPath, workload, run.vers], {

@@ -101,13 +101,13 @@ describe("client recovery records in SQLite", () => {
     expect((await store.clients.list()).map((r) => r.principal)).toEqual(["p"]);
   });
 
-  it("upgrades a database made before the clients table (schema version 1)", async () => {
+  it("upgrades a database made before the clients table (schema version 2)", async () => {
     const file = join(root, `m${++seq}.sqlite`);
     await openSqlite(file).close();
-    // Take the database back to version 1: no clients table.
+    // Take the database back to version 2: no clients table.
     const db = new Database(file);
     db.exec("DROP TABLE clients");
-    db.pragma("user_version = 1");
+    db.pragma("user_version = 2");
     db.close();
     const reopened = openSqlite(file);
     expect(await reopened.clients.list()).toEqual([]);

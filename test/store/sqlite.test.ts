@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import Database from "better-sqlite3";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -89,6 +90,18 @@ describe("SQLite store", () => {
     expect(Buffer.from((await fs.read(f, 0n, 100)).data).toString("latin1")).toBe("ab\0\0\0\0g");
   });
 
+  it("cuts a shrunk file's payload once the new size is committed", async () => {
+    const dir = join(root, `s${++seq}`);
+    const fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const f = (await fs.create(exp, "s", { kind: "guarded" }, ATTRS)).handle;
+    await fs.write(f, 0n, new Uint8Array(10_000).fill(7), 2);
+    await fs.setattr(f, { size: 3n });
+    const payload = join(dir, "payload", `f${(await fs.getattr(f)).fileid}`);
+    expect(statSync(payload).size).toBe(3);
+    expect((await fs.read(f, 0n, 100)).data).toEqual(new Uint8Array(3).fill(7));
+  });
+
   it("frees at restart a file only a pin kept", async () => {
     const dir = join(root, `p${++seq}`);
     const fs = await openAt(dir);
@@ -143,6 +156,105 @@ describe("SQLite store", () => {
       await again.close();
       await other.close();
     }
+  });
+
+  /** Closes the store behind `fs` and opens the same directory again. */
+  async function reopen(fs: FileSystem): Promise<FileSystem> {
+    const o = opened.get(fs)!;
+    await o.store.close();
+    opened.delete(fs);
+    return openAt(o.dir);
+  }
+
+  it("keeps extended attributes and their LISTXATTRS cookies across a restart", async () => {
+    const dir = join(root, `x${++seq}`);
+    let fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const f = (await fs.create(exp, "x", { kind: "guarded" }, ATTRS)).handle;
+    for (const k of ["user.a", "user.b", "user.c"])
+      await fs.setxattr(f, k, enc.encode(k), "create");
+    const page = await fs.listxattrs(f, 0n, 1);
+    expect(page.entries.map((e) => e.name)).toEqual(["user.a"]);
+    fs = await reopen(fs);
+    const rest = await fs.listxattrs(f, page.entries[0]!.cookie, 10);
+    expect(rest).toEqual({
+      entries: [
+        expect.objectContaining({ name: "user.b" }),
+        expect.objectContaining({ name: "user.c" }),
+      ],
+      eof: true,
+    });
+    expect(await fs.getxattr(f, "user.c")).toEqual(enc.encode("user.c"));
+    // A cookie of a removed key is never handed out again, even after a restart.
+    await fs.removexattr(f, "user.c");
+    fs = await reopen(fs);
+    await fs.setxattr(f, "user.d", enc.encode("d"), "create");
+    const all = await fs.listxattrs(f, 0n, 10);
+    expect(all.entries.map((e) => e.name)).toEqual(["user.a", "user.b", "user.d"]);
+    expect(all.entries[2]!.cookie).toBeGreaterThan(rest.entries[1]!.cookie);
+  });
+
+  it("deletes an object's extended attributes with it", async () => {
+    const dir = join(root, `y${++seq}`);
+    let fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const f = (await fs.create(exp, "y", { kind: "guarded" }, ATTRS)).handle;
+    await fs.setxattr(f, "user.k", new Uint8Array(1000), "create");
+    await fs.pin(f);
+    await fs.remove(exp, "y");
+    // Still open: its attributes stay until the last pin goes (here: the restart).
+    expect((await fs.getxattr(f, "user.k")).length).toBe(1000);
+    fs = await reopen(fs);
+    const o = opened.get(fs)!;
+    await o.store.close();
+    opened.delete(fs);
+    const db = new Database(join(dir, "metadata.sqlite"), { readonly: true });
+    try {
+      expect(db.prepare("SELECT count(*) AS n FROM xattrs").get()).toEqual({ n: 0 });
+      expect(db.prepare("SELECT count(*) AS n FROM xattr_cookies").get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it("upgrades a data directory from before extended attributes in place", async () => {
+    const dir = join(root, `m${++seq}`);
+    let fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const f = (await fs.create(exp, "old", { kind: "guarded" }, ATTRS)).handle;
+    await fs.write(f, 0n, enc.encode("kept"), 2);
+    const o = opened.get(fs)!;
+    await o.store.close();
+    opened.delete(fs);
+    // Back to schema version 1: what a server before xattrs (and client records) left on disk.
+    const db = new Database(join(dir, "metadata.sqlite"));
+    db.exec(
+      "DROP TABLE xattrs; DROP TABLE xattr_cookies; DROP TABLE clients; PRAGMA user_version = 1;",
+    );
+    db.close();
+    fs = await openAt(dir);
+    expect(new TextDecoder().decode((await fs.read(f, 0n, 10)).data)).toBe("kept");
+    await fs.setxattr(f, "user.new", enc.encode("v"), "create");
+    expect(await fs.getxattr(f, "user.new")).toEqual(enc.encode("v"));
+  });
+
+  it("deletes at open the payload files no object names (left by a crash after a removal)", async () => {
+    const dir = join(root, `o${++seq}`);
+    const fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const kept = (await fs.create(exp, "kept", { kind: "guarded" }, ATTRS)).handle;
+    await fs.write(kept, 0n, enc.encode("data"), 2);
+    const keptId = (await fs.getattr(kept)).fileid;
+    const expId = (await fs.getattr(exp)).fileid;
+    const o = opened.get(fs)!;
+    await o.store.close();
+    opened.delete(fs);
+    const payload = join(dir, "payload");
+    // A removed file's payload, a "payload" of a directory, and a name this store never makes.
+    for (const stray of ["f999", `f${expId}`, "notours"]) writeFileSync(join(payload, stray), "x");
+    const fs2 = await openAt(dir);
+    expect(readdirSync(payload).sort()).toEqual([`f${keptId}`, "notours"]);
+    expect(new TextDecoder().decode((await fs2.read(kept, 0n, 10)).data)).toBe("data");
   });
 
   it("refuses a data directory another live process holds", async () => {
