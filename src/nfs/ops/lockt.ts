@@ -34,14 +34,7 @@ export const lockt: OpHandler<typeof nfs_opnum4.OP_LOCKT> = async (args, state) 
   const recalled = delegationConflict(state, fh, mode === "write" ? "write" : "read");
   if (recalled !== null) return { status: notDenied(recalled) };
   const owner = { key: ownerKeyOf(session.client.clientid, args.owner.owner) };
-  const denied = findConflict(
-    state.server.state,
-    keyOf(fh),
-    owner,
-    range.start,
-    range.end,
-    mode,
-  );
+  const denied = findConflict(state.server.state, keyOf(fh), owner, range.start, range.end, mode);
   return denied ? { status: nfsstat4.NFS4ERR_DENIED, denied } : { status: nfsstat4.NFS4_OK };
 };
 
