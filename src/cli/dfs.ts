@@ -68,7 +68,10 @@ export async function main(args: readonly string[]): Promise<number> {
       settings: config.nfs,
       rpc: config.rpc,
       logger: log,
-      ...(store === null ? {} : { fs: store.fs, serverOwner: store.serverOwner }),
+      // A data directory keeps the server's identity and its client recovery records.
+      ...(store === null
+        ? {}
+        : { fs: store.fs, serverOwner: store.serverOwner, recovery: store.recovery }),
       ...(exports === null ? {} : { exports: exports.exports }),
     });
     const paths = server.fs.exports.map((e) => e.path).join(", ");

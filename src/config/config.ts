@@ -115,6 +115,9 @@ export function buildConfig(
     );
   if (nfs.callbackTimeoutMs < 1 || nfs.callbackTimeoutMs > 0x7fffffff)
     throw new ConfigError("nfs.callbackTimeoutMs must be in [1, 2147483647]");
+  // The grace timer runs for up to twice it, in ms (a Node timer's limit is 2^31 - 1 ms).
+  if (nfs.graceTimeSec * 2000 > 0x7fffffff)
+    throw new ConfigError("nfs.graceTimeSec must be at most 1073741");
   if (nfs.callbackRetryDelayMs > 0x7fffffff)
     throw new ConfigError("nfs.callbackRetryDelayMs must be at most 2147483647");
   let rpc: RpcSettings;

@@ -257,6 +257,9 @@ export class CompoundProcessor {
         status = statusOf(res);
         if (status !== nfsstat4.NFS4_OK) break;
       }
+      // What the request changed in the client recovery records is durable before its reply.
+      const recordWrites = this.server.recovery.pending();
+      if (recordWrites !== null) await recordWrites.catch(() => undefined);
       const out = this.fit(headerSize, status, results, encoded, hold);
       if (hold)
         this.server.state.completeSlot(

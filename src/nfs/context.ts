@@ -11,6 +11,7 @@ import type { FileSystem } from "../fs/backend.js";
 import type { StateManager } from "../state/manager.js";
 import type { Delegations } from "./delegations.js";
 import type { Session } from "../state/session.js";
+import type { ClientRecovery } from "./recovery.js";
 import type { NfsSettings } from "./settings.js";
 
 /** Server-wide, shared by every COMPOUND. */
@@ -25,6 +26,8 @@ export interface ServerContext {
   readonly delegations: Delegations;
   /** The back channel: callbacks to clients, and what SEQUENCE reports about it. */
   readonly callbacks: CallbackService;
+  /** Client recovery records and the grace period after a restart (RFC 8881 §8.4.2). */
+  readonly recovery: ClientRecovery;
 }
 
 /** Per-COMPOUND state, mutated by the operations in order (RFC 8881 §16.2.3). */

@@ -192,25 +192,30 @@ export class Delegations {
       return asked
         ? none(resource())
         : { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
-    const stateid = stateidOf(d);
-    if (d.type === "read")
-      return {
-        delegation_type: open_delegation_type4.OPEN_DELEGATE_READ,
-        read: { stateid, recall: false, permissions: NO_PERMISSIONS },
-      };
-    return {
-      delegation_type: open_delegation_type4.OPEN_DELEGATE_WRITE,
-      write: {
-        stateid,
-        recall: false,
-        // No space limit: the client may extend the file as far as it likes (§10.4.1).
-        space_limit: {
-          limitby: limit_by4.NFS_LIMIT_SIZE,
-          filesize: 0xffffffffffffffffn,
-        },
-        permissions: NO_PERMISSIONS,
-      },
-    };
+    return granted(d, false);
+  }
+
+  /**
+   * The delegation a client reclaims with OPEN CLAIM_PREVIOUS after a server
+   * restart (§10.2.1, §18.16.3): it held it before, so it gets it again
+   * whatever the policy and other clients' state (all of which is being
+   * reclaimed too, and was compatible with it). A client whose back channel
+   * is not usable, or a policy that no longer grants delegations, gets it
+   * with `recall` set: it returns it at once, sending the locks it cached
+   * under it first. Doing without it altogether would be worse: the Linux
+   * client does not send the server a lock it took under a delegation that
+   * was not reclaimed. None only when the client is at its stateid limit.
+   */
+  reclaim(
+    client: ClientRecord,
+    fh: Uint8Array,
+    type: DelegationType,
+    grantedBy: GrantingCall | null,
+  ): open_delegation4 {
+    const d = this.grant(client, fh, type, grantedBy);
+    if (d === null) return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+    const recall = this.settings.delegationPolicy === "none" || !this.callbacks.canCallBack(client);
+    return granted(d, recall);
   }
 
   /** The delegation type to grant, or why none (§10.4's conditions and the policy). */
@@ -577,4 +582,27 @@ function sizeAndChange(f: fattr4): { change?: bigint; size?: bigint } | null {
     throw e;
   }
   return out;
+}
+
+/** The open_delegation4 of a delegation just granted (`recall`: the client must return it at once). */
+function granted(d: DelegationState, recall: boolean): open_delegation4 {
+  const stateid = stateidOf(d);
+  if (d.type === "read")
+    return {
+      delegation_type: open_delegation_type4.OPEN_DELEGATE_READ,
+      read: { stateid, recall, permissions: NO_PERMISSIONS },
+    };
+  return {
+    delegation_type: open_delegation_type4.OPEN_DELEGATE_WRITE,
+    write: {
+      stateid,
+      recall,
+      // No space limit: the client may extend the file as far as it likes (§10.4.1).
+      space_limit: {
+        limitby: limit_by4.NFS_LIMIT_SIZE,
+        filesize: 0xffffffffffffffffn,
+      },
+      permissions: NO_PERMISSIONS,
+    },
+  };
 }

@@ -15,11 +15,14 @@ import type { BoundAddress, ListenAddress } from "../rpc/server.js";
 import { RpcServer } from "../rpc/server.js";
 import type { RpcSettings } from "../rpc/settings.js";
 import { StateManager } from "../state/manager.js";
+import type { ClientRecoveryStore } from "../store/recovery.js";
+import { MemoryClientRecoveryStore } from "../store/recovery.js";
 import { CompoundProcessor } from "./compound.js";
 import { Delegations } from "./delegations.js";
 import type { ServerContext } from "./context.js";
 import { OPERATIONS } from "./ops/index.js";
 import { Nfs4Program } from "./program.js";
+import { ClientRecovery } from "./recovery.js";
 import type { NfsSettings } from "./settings.js";
 import { DEFAULT_NFS_SETTINGS } from "./settings.js";
 
@@ -42,6 +45,13 @@ export interface NfsServerOptions {
    * it). A persistent store gives its own (OpenedStore.serverOwner).
    */
   readonly serverOwner?: Uint8Array;
+  /**
+   * Where the clients that may reclaim after a restart are recorded (RFC 8881
+   * §8.4.2.1); default in memory, which a new server does not inherit, so it
+   * has no grace period. A persistent store gives its own (OpenedStore.recovery):
+   * a server started on it with records is in grace (nfs.graceTimeSec).
+   */
+  readonly recovery?: ClientRecoveryStore;
 }
 
 /**
@@ -63,6 +73,7 @@ export class NfsServer {
   readonly compound: CompoundProcessor;
   readonly delegations: Delegations;
   readonly callbacks: CallbackService;
+  readonly recovery: ClientRecovery;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: NfsServerOptions = {}) {
@@ -87,13 +98,22 @@ export class NfsServer {
       onDelegationRemoved: (d, end) => this.delegations.removed(d, end),
       // The callback channel follows sessions and clients however they go.
       onSessionDestroyed: (session) => this.callbacks.sessionDestroyed(session),
-      onClientRemoved: (record) => this.callbacks.clientRemoved(record),
+      onClientRemoved: (record) => {
+        this.callbacks.clientRemoved(record);
+        this.recovery.clientRemoved(record);
+      },
       ...(options.now ? { now: options.now } : {}),
       // One identity, the same on every address it listens on.
       serverOwner:
         options.serverOwner ??
         new TextEncoder().encode(`dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`),
     });
+    this.recovery = new ClientRecovery(
+      options.recovery ?? new MemoryClientRecoveryStore(),
+      this.settings,
+      this.log.child({ module: "recovery" }),
+      this.state.now,
+    );
     this.callbacks = new CallbackService({
       settings: this.settings,
       log: this.log.child({ module: "callback" }),
@@ -114,6 +134,7 @@ export class NfsServer {
       log: this.log,
       delegations: this.delegations,
       callbacks: this.callbacks,
+      recovery: this.recovery,
     };
     this.rpc = new RpcServer({
       settings: options.rpc ?? {},
@@ -129,7 +150,9 @@ export class NfsServer {
     this.sweeper.unref();
   }
 
-  listen(addresses: readonly ListenAddress[]): Promise<BoundAddress[]> {
+  /** Reads the client recovery records (entering grace if there are any), then listens. */
+  async listen(addresses: readonly ListenAddress[]): Promise<BoundAddress[]> {
+    await this.recovery.start();
     return this.rpc.listen(addresses);
   }
 
@@ -138,5 +161,7 @@ export class NfsServer {
     this.delegations.notifications.close();
     this.callbacks.close();
     await this.rpc.close();
+    // Record writes already issued finish before the store may be closed.
+    await this.recovery.close();
   }
 }

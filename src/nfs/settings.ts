@@ -9,6 +9,14 @@ export interface NfsSettings extends CallbackSettings {
   /** Lease time in seconds (fattr4_lease_time, RFC 8881 §8.3). */
   readonly leaseTimeSec: number;
   /**
+   * The grace period after a restart with recorded clients, seconds (RFC
+   * 8881 §8.4.2.1): they may reclaim, and new opens and locks wait. It ends
+   * sooner once every recorded client has sent RECLAIM_COMPLETE, and lasts
+   * up to twice as long while clients are still reclaiming (recovery.ts).
+   * Shorter than the lease time, a client may not notice the restart in time.
+   */
+  readonly graceTimeSec: number;
+  /**
    * How long a client whose lease expired keeps its opens and locks while no
    * other client wants them (a "courteous" server, RFC 8881 §8.3), seconds.
    */
@@ -123,6 +131,7 @@ export const NFS_SETTING_CHOICES: { readonly [K in keyof NfsSettings]?: readonly
 
 export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   leaseTimeSec: 90,
+  graceTimeSec: 90,
   courtesyTimeSec: 24 * 60 * 60,
   maxSlotsPerSession: 64,
   maxBackchannelSlots: 16,

@@ -20,6 +20,12 @@ export class ClientRecord {
   /** RECLAIM_COMPLETE (rca_one_fs = false) has been done. */
   reclaimComplete = false;
   /**
+   * Its owner has a client recovery record (RFC 8881 §8.4.2.1): written at
+   * its RECLAIM_COMPLETE, or found when it reclaimed after a restart. The
+   * record goes when this client record goes with its state.
+   */
+  recorded = false;
+  /**
    * CREATE_SESSION's own slot (§18.36.4): the last csa_sequence accepted and
    * its reply. A new record starts with the "contrived" previous request
    * `eir_sequenceid - 1` whose reply is NFS4ERR_SEQ_MISORDERED.

@@ -104,7 +104,12 @@ export class StateManager {
   /** eir_server_owner.so_major_id and eir_server_scope: identical on every address we listen on. */
   readonly serverOwner: Uint8Array;
   readonly serverScope: Uint8Array;
-  /** Seconds since the epoch at start-up; the high half of every client ID, so IDs from an earlier run are stale. */
+  /**
+   * The start-up time in milliseconds, modulo 2^32: the high half of every
+   * client ID and the first four bytes of every stateid, so those of an
+   * earlier run are stale. Milliseconds, not seconds: a server restarted
+   * within the second (kill -9 and restart) must not issue its predecessor's IDs.
+   */
   readonly bootEpoch: number;
   private readonly log: Logger;
   private readonly onOpenRemoved: (fh: Uint8Array) => void;
@@ -133,7 +138,7 @@ export class StateManager {
     this.onDelegationRemoved = options.onDelegationRemoved ?? (() => undefined);
     this.onSessionDestroyed = options.onSessionDestroyed ?? (() => undefined);
     this.onClientRemoved = options.onClientRemoved ?? (() => undefined);
-    this.bootEpoch = Math.floor(this.now() / 1000) >>> 0;
+    this.bootEpoch = Math.floor(this.now()) >>> 0;
     this.serverOwner = options.serverOwner ?? new TextEncoder().encode("dittofs-ts");
     this.serverScope = this.serverOwner;
     this.stateids = new StateidTable(this.bootEpoch);

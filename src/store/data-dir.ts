@@ -11,6 +11,7 @@
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalPayloadStore } from "./local-payload.js";
+import type { ClientRecoveryStore } from "./recovery.js";
 import { SqliteMetadataStore } from "./sqlite-metadata.js";
 import { StoreFileSystem, type StoreFsOptions } from "./store-fs.js";
 
@@ -31,6 +32,11 @@ export interface OpenedStore {
    * (RFC 8881 §2.10.4), whose file handles stay valid.
    */
   readonly serverOwner: Uint8Array;
+  /**
+   * The client recovery records kept in the metadata store, so that a server
+   * restarted on this directory lets its clients reclaim (NfsServerOptions.recovery).
+   */
+  readonly recovery: ClientRecoveryStore;
   close(): Promise<void>;
 }
 
@@ -56,6 +62,7 @@ export async function openDataDir(
     return {
       fs,
       serverOwner: new TextEncoder().encode(`dittofs-ts:store:${storeId}`),
+      recovery: meta.clients,
       close: async () => {
         await fs.close();
         rmSync(lock, { force: true });

@@ -12,6 +12,7 @@
 
 import type { nfs_ftype4 } from "../../generated/nfs4/index.js";
 import type { DeviceNumber, FsTime } from "../fs/backend.js";
+import type { ClientRecoveryStore } from "./recovery.js";
 
 /** The persistent id of an object (its fileid). Never reused. */
 export type ObjectId = bigint;
@@ -126,6 +127,8 @@ export interface StoreIdentity {
 
 export interface MetadataStore {
   readonly identity: StoreIdentity;
+  /** The client recovery records (RFC 8881 §8.4.2.1) kept with the namespace. */
+  readonly clients: ClientRecoveryStore;
   /**
    * Runs `work` as one transaction: committed when it resolves, rolled back
    * when it throws (the error is rethrown). Transactions of one store do not

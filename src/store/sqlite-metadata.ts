@@ -31,6 +31,7 @@ import type {
   StoreIdentity,
   XattrKeyRecord,
 } from "./metadata.js";
+import type { ClientRecoveryRecord, ClientRecoveryStore } from "./recovery.js";
 import {
   CorruptStoreError,
   ENTRY_COLUMNS,
@@ -38,6 +39,7 @@ import {
   big,
   blobOrNull,
   columns,
+  int,
   entryFromRow,
   objectFromRow,
   objectToRow,
@@ -89,6 +91,11 @@ CREATE UNIQUE INDEX xattrs_by_cookie ON xattrs (object, cookie);
 -- The last LISTXATTRS cookie each object handed out: never reused, even after removals.
 CREATE TABLE xattr_cookies (object INTEGER PRIMARY KEY, last INTEGER NOT NULL);
 `,
+  // 2: client recovery records (recovery.ts, RFC 8881 §8.4.2.1): one per client owner.
+  `
+CREATE TABLE clients (
+  owner_id BLOB PRIMARY KEY, principal TEXT NOT NULL, recorded_at INTEGER NOT NULL) WITHOUT ROWID;
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -108,6 +115,7 @@ type Statement = Database.Statement<unknown[], unknown>;
 export class SqliteMetadataStore implements MetadataStore {
   readonly identity: StoreIdentity;
   private readonly db: Database.Database;
+  readonly clients: ClientRecoveryStore;
   private readonly tx: SqliteTx;
   /** Rows changed so far by this connection (SQLite's total_changes()): did a transaction write? */
   private readonly totalChanges: Statement;
@@ -132,6 +140,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.reader = new Database(file, { readonly: true });
     this.reader.defaultSafeIntegers(true);
     this.readTx = new SqliteTx(this.reader);
+    this.clients = new SqliteClientRecovery(db, (work) => this.transact(async () => work()));
   }
 
   /** Opens (creating if needed) the database at `file`. */
@@ -249,6 +258,51 @@ export class SqliteMetadataStore implements MetadataStore {
     if (id === null || id.length !== STORE_ID_BYTES) throw new CorruptStoreError("bad store id");
     return id;
   }
+}
+
+/**
+ * The clients table. Each write is its own transaction on the store's queue
+ * (so it never lands inside a namespace operation's open transaction), and
+ * synchronous=FULL makes it durable at COMMIT.
+ */
+class SqliteClientRecovery implements ClientRecoveryStore {
+  private readonly s: Record<"list" | "add" | "remove", Statement>;
+
+  constructor(
+    db: Database.Database,
+    private readonly inTransaction: <T>(work: () => T) => Promise<T>,
+  ) {
+    this.s = {
+      list: db.prepare("SELECT owner_id, principal, recorded_at FROM clients").raw(),
+      add: db.prepare("REPLACE INTO clients (owner_id, principal, recorded_at) VALUES (?, ?, ?)"),
+      remove: db.prepare("DELETE FROM clients WHERE owner_id = ?"),
+    };
+  }
+
+  list(): Promise<ClientRecoveryRecord[]> {
+    return this.inTransaction(() => this.s.list.all().map(clientFromRow));
+  }
+
+  async add(record: ClientRecoveryRecord): Promise<void> {
+    await this.inTransaction(() =>
+      this.s.add.run(
+        Buffer.from(record.ownerId),
+        record.principal,
+        BigInt(Math.floor(record.recordedAt)),
+      ),
+    );
+  }
+
+  async remove(ownerId: Uint8Array): Promise<void> {
+    await this.inTransaction(() => this.s.remove.run(Buffer.from(ownerId)));
+  }
+}
+
+function clientFromRow(row: unknown): ClientRecoveryRecord {
+  const [owner, principal, at] = columns(row);
+  const ownerId = blobOrNull(owner);
+  if (ownerId === null) throw new CorruptStoreError("client recovery record without an owner");
+  return { ownerId, principal: text(principal), recordedAt: int(at) };
 }
 
 /** The statements of one store, run inside the transaction transact() opened. */

@@ -43,6 +43,7 @@ import {
   encodefattr4_change,
   encodefattr4_size,
   nfs_cb_opnum4,
+  nfs_lock_type4,
   nfsstat4,
   open_claim_type4,
   open_delegation_type4,
@@ -606,6 +607,26 @@ describe("with the default lease", () => {
       returned: 1,
     });
     expect(callbacksSince(running.server, before)).toMatchObject({ sent: 1, answered: 1 });
+  });
+
+  it("LOCKT by another client recalls the delegation first: its holder may hold locks only it knows of", async () => {
+    const { a, b, file, sid } = await delegated("write");
+    a.cb.returnOnRecall = false;
+    const lockt = {
+      argop: OP.OP_LOCKT,
+      oplockt: {
+        locktype: nfs_lock_type4.READ_LT,
+        offset: 0n,
+        length: 1n,
+        owner: { clientid: 0n, owner: utf8.encode("b-lockt") },
+      },
+    } as const;
+    expect((await b.session.compound([ops.putfh(file.fh), lockt])).status).toBe(ST.NFS4ERR_DELAY);
+    await until(() => a.cb.received.length > 0, "the recall to reach the holder");
+    expectRecallOf(a, file, sid);
+    const returned = await a.session.compound([ops.putfh(file.fh), delegreturnOp(sid)]);
+    expect(returned.status).toBe(ST.NFS4_OK);
+    expect((await b.session.compound([ops.putfh(file.fh), lockt])).status).toBe(ST.NFS4_OK);
   });
 
   it("4. a recall survives the loss of the back channel's connection: resent with the same slot and seqid once a new one is bound", async () => {

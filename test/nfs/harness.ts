@@ -2,6 +2,8 @@
 // with the generated codecs, run it as an RPC call from a fake connection, and
 // decode the COMPOUND4res. Used by the session and operation unit tests.
 
+import { ClientRecovery } from "../../src/nfs/recovery.js";
+import { MemoryClientRecoveryStore } from "../../src/store/recovery.js";
 import { pino } from "pino";
 import type { COMPOUND4res, nfs_argop4 } from "../../generated/nfs4/index.js";
 import { decodeCOMPOUND4res, encodeCOMPOUND4args } from "../../generated/nfs4/index.js";
@@ -58,6 +60,7 @@ export class Harness {
   readonly processor: CompoundProcessor;
   readonly delegations: Delegations;
   readonly callbacks: CallbackService;
+  readonly recovery: ClientRecovery;
   private nextConn = 1;
 
   /** `callbacks` answers the delegation callbacks (CB_RECALL, CB_GETATTR); by default the real callback service over the fake connections. */
@@ -77,8 +80,12 @@ export class Harness {
       // As src/nfs/server.ts wires it: the delegation logic hears of every delegation that goes.
       onDelegationRemoved: (d, end) => this.delegations.removed(d, end),
       onSessionDestroyed: (s) => this.callbacks.sessionDestroyed(s),
-      onClientRemoved: (c) => this.callbacks.clientRemoved(c),
+      onClientRemoved: (c) => {
+        this.callbacks.clientRemoved(c);
+        this.recovery.clientRemoved(c);
+      },
     });
+    this.recovery = new ClientRecovery(new MemoryClientRecoveryStore(), full, log, this.state.now);
     this.callbacks = new CallbackService({ settings: full, log, state: this.state });
     // Delegations call back through `callbacks` when a test gives one, else the real service.
     this.delegations = new Delegations(this.state, callbacks ?? this.callbacks, full, log, fs);
@@ -90,6 +97,7 @@ export class Harness {
       log,
       delegations: this.delegations,
       callbacks: this.callbacks,
+      recovery: this.recovery,
     };
     this.processor = new CompoundProcessor(this.ctx, { ...OPERATIONS, ...extraOps });
   }

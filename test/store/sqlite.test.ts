@@ -226,9 +226,11 @@ describe("SQLite store", () => {
     const o = opened.get(fs)!;
     await o.store.close();
     opened.delete(fs);
-    // Back to schema version 1: what a server before xattrs left on disk.
+    // Back to schema version 1: what a server before xattrs (and client records) left on disk.
     const db = new Database(join(dir, "metadata.sqlite"));
-    db.exec("DROP TABLE xattrs; DROP TABLE xattr_cookies; PRAGMA user_version = 1;");
+    db.exec(
+      "DROP TABLE xattrs; DROP TABLE xattr_cookies; DROP TABLE clients; PRAGMA user_version = 1;",
+    );
     db.close();
     fs = await openAt(dir);
     expect(new TextDecoder().decode((await fs.read(f, 0n, 10)).data)).toBe("kept");

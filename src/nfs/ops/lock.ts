@@ -46,11 +46,14 @@ export const lock: OpHandler<typeof nfs_opnum4.OP_LOCK> = (args, state) => {
   if (!(args.locktype in nfs_lock_type4_values)) return fail(nfsstat4.NFS4ERR_INVAL);
   const range = requestRange(args.offset, args.length);
   if (range === null) return fail(nfsstat4.NFS4ERR_INVAL);
-  if (args.reclaim)
-    return fail(
-      session.client.reclaimComplete ? nfsstat4.NFS4ERR_NO_GRACE : nfsstat4.NFS4ERR_RECLAIM_BAD,
-    );
-  if (!session.client.reclaimComplete) return fail(nfsstat4.NFS4ERR_GRACE);
+  // A reclaim (after a server restart) needs the grace period and a recorded
+  // client; a new lock waits for the client's RECLAIM_COMPLETE and the end
+  // of grace (§8.4.2.1, recovery.ts).
+  const recovery = state.server.recovery;
+  const graceError = args.reclaim
+    ? recovery.reclaimError(session.client)
+    : recovery.acquireError(session.client);
+  if (graceError !== null) return fail(graceError);
 
   const manager = state.server.state;
   let lockState: LockState;

@@ -4,16 +4,25 @@
 // Claims: CLAIM_NULL (a name in the current directory) and CLAIM_FH (the
 // current file); CLAIM_DELEGATE_CUR and CLAIM_DELEG_CUR_FH, with which the
 // holder of a delegation being recalled turns the opens it did locally into
-// real ones (§10.2.1); reclaims after a restart get NO_GRACE (this server
-// keeps no state across restarts), and reclaims of delegations held before
-// the client restarted NOTSUPP, as Linux nfsd answers them (§18.16.4's text
-// allows NOTSUPP; see spec/nfs4-errors.txt). An OPEN by another client that
+// real ones (§10.2.1); CLAIM_PREVIOUS, with which a client reclaims an open
+// of the current file after the server restarted, during the grace period
+// and only for a client recorded before the restart (recovery.ts, §8.4.2.1),
+// with the delegation it held then, if any (delegate_type: granted again,
+// Delegations.reclaim). Reclaims of delegations held before the client restarted
+// get NOTSUPP, as Linux nfsd answers them (§18.16.4's text allows NOTSUPP;
+// see spec/nfs4-errors.txt). An OPEN by another client that
 // conflicts with a delegation recalls it and is answered NFS4ERR_DELAY until
 // it is returned. A second OPEN of a file by the same owner upgrades the
 // open. A client holding nfs.maxStateidsPerClient stateids may upgrade its
 // opens but gets no new one (NFS4ERR_NOSPC, see STATEID_LIMIT).
 
-import type { OPEN4args, OPEN4res, change_info4, stateid4 } from "../../../generated/nfs4/index.js";
+import type {
+  OPEN4args,
+  OPEN4res,
+  change_info4,
+  open_delegation4,
+  stateid4,
+} from "../../../generated/nfs4/index.js";
 import {
   OPEN4_RESULT_LOCKTYPE_POSIX,
   OPEN4_RESULT_PRESERVE_UNLINKED,
@@ -37,7 +46,7 @@ import { decodeName } from "../../fs/names.js";
 import { MAY_EXEC, MAY_READ, MAY_WRITE, mayAccess } from "../../fs/permission.js";
 import { keyOf } from "../../state/keys.js";
 import { ownerKeyOf } from "../../state/keys.js";
-import type { DelegationState } from "../../state/delegation-state.js";
+import type { DelegationState, GrantingCall } from "../../state/delegation-state.js";
 import type { StateManager } from "../../state/manager.js";
 import { ACCESS_READ, ACCESS_WRITE } from "../../state/open-state.js";
 import type { ClientRecord } from "../../state/client.js";
@@ -81,11 +90,14 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
   const access = args.share_access & ~WANT_BITS;
   if (access < 1 || access > 3 || args.share_deny > 3) return fail(nfsstat4.NFS4ERR_INVAL);
   const client = session.client;
-  const claim = args.claim.claim;
-  // Until the client says it has reclaimed what it will, only reclaims may open (RFC 8881 §8.4.3).
-  if (claim === open_claim_type4.CLAIM_PREVIOUS)
-    return fail(client.reclaimComplete ? nfsstat4.NFS4ERR_NO_GRACE : nfsstat4.NFS4ERR_RECLAIM_BAD);
-  if (!client.reclaimComplete) return fail(nfsstat4.NFS4ERR_GRACE);
+  const recovery = state.server.recovery;
+  // A reclaim needs the grace period and a recorded client; anything else
+  // waits for the client's RECLAIM_COMPLETE and the end of grace (§8.4.2.1).
+  const graceError =
+    args.claim.claim === open_claim_type4.CLAIM_PREVIOUS
+      ? recovery.reclaimError(client)
+      : recovery.acquireError(client);
+  if (graceError !== null) return fail(graceError);
 
   let target: Opened;
   /** The delegation a CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH names. */
@@ -114,7 +126,9 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
       break;
     }
     case open_claim_type4.CLAIM_FH:
+    case open_claim_type4.CLAIM_PREVIOUS:
     case open_claim_type4.CLAIM_DELEG_CUR_FH: {
+      // These name an existing file, the current one (§18.16.3).
       if (args.openhow.opentype === opentype4.OPEN4_CREATE) return fail(nfsstat4.NFS4ERR_INVAL);
       const fh = currentFh(state);
       const before = (await state.server.fs.getattr(fh)).change;
@@ -193,14 +207,42 @@ export const open: OpHandler<typeof nfs_opnum4.OP_OPEN> = async (args, state) =>
       cinfo: target.cinfo,
       rflags: OPEN4_RESULT_LOCKTYPE_POSIX | OPEN4_RESULT_PRESERVE_UNLINKED,
       attrset: target.attrsset,
-      // An open under a delegation it already holds gets no second one.
+      // An open under a delegation it already holds gets no second one; a
+      // reclaim gets back the one it had, and no other.
       delegation:
-        delegation !== null
-          ? { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE }
-          : state.server.delegations.offer(client, target.fh, access, args.share_access, grantedBy),
+        args.claim.claim === open_claim_type4.CLAIM_PREVIOUS
+          ? reclaimedDelegation(state, args.claim.delegate_type, target.fh, grantedBy)
+          : delegation !== null
+            ? { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE }
+            : state.server.delegations.offer(
+                client,
+                target.fh,
+                access,
+                args.share_access,
+                grantedBy,
+              ),
     },
   };
 };
+
+/** The delegation an OPEN CLAIM_PREVIOUS reclaims: `type` as held before the restart. */
+function reclaimedDelegation(
+  state: CompoundState,
+  type: open_delegation_type4,
+  fh: Uint8Array,
+  grantedBy: GrantingCall | null,
+): open_delegation4 {
+  const session = state.session;
+  if (session === null) return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+  switch (type) {
+    case open_delegation_type4.OPEN_DELEGATE_READ:
+      return state.server.delegations.reclaim(session.client, fh, "read", grantedBy);
+    case open_delegation_type4.OPEN_DELEGATE_WRITE:
+      return state.server.delegations.reclaim(session.client, fh, "write", grantedBy);
+    default:
+      return { delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE };
+  }
+}
 
 interface Opened {
   readonly fh: FileHandle;

@@ -32,6 +32,9 @@ export const remove: OpHandler<typeof nfs_opnum4.OP_REMOVE> = async (args, state
   if (typeError !== null) return { status: typeError };
   const name = decodeName(args.target, fs.capabilities.maxNameBytes);
   if (!name.ok) return { status: name.status };
+  // During grace a file may not go that a client is about to reclaim an open of (as nfsd).
+  const graceError = state.server.recovery.graceError();
+  if (graceError !== null) return { status: graceError };
   if (!mayAccess(dirAttrs, state.cred, MAY_WRITE | MAY_EXEC)) {
     return { status: nfsstat4.NFS4ERR_ACCESS };
   }

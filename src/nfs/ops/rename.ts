@@ -73,6 +73,9 @@ export const rename: OpHandler<typeof nfs_opnum4.OP_RENAME> = async (args, state
   const newname = decodeName(args.newname, fs.capabilities.maxNameBytes);
   if (!newname.ok) return { status: newname.status };
   if (!sameFilesystem(fromAttrs.fsid, toAttrs.fsid)) return { status: nfsstat4.NFS4ERR_XDEV };
+  // During grace a name may not go that a client is about to reclaim an open through (as nfsd).
+  const graceError = state.server.recovery.graceError();
+  if (graceError !== null) return { status: graceError };
   const dirRights = MAY_WRITE | MAY_EXEC;
   if (!mayAccess(fromAttrs, cred, dirRights) || !mayAccess(toAttrs, cred, dirRights)) {
     return { status: nfsstat4.NFS4ERR_ACCESS };

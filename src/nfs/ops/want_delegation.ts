@@ -17,10 +17,13 @@
 // The share-access bits in wda_want are ignored (§18.49.3); bits or want
 // values RFC 8881 does not define are NFS4ERR_INVAL.
 //
-// Reclaims: with no grace period (state does not survive a restart of this
-// server) a CLAIM_PREVIOUS reclaim is NFS4ERR_NO_GRACE; CLAIM_DELEG_PREV_FH
-// reclaims a delegation of an earlier client instance, and since none was
-// ever granted it is NFS4ERR_RECLAIM_BAD.
+// Reclaims: a CLAIM_PREVIOUS reclaim after a server restart follows OPEN's
+// rule (recovery.ts: NFS4ERR_NO_GRACE outside grace or for a client with no
+// record) and, when allowed, gets back the file delegation it names
+// (Delegations.reclaim), or none (WND4_NOT_WANTED) when it names none; CLAIM_DELEG_PREV_FH reclaims a
+// delegation of an earlier client instance, and since none was ever granted
+// it is NFS4ERR_RECLAIM_BAD. A new delegation waits for the end of grace
+// (NFS4ERR_GRACE), as a new open does.
 
 import {
   OPEN4_SHARE_ACCESS_BOTH,
@@ -75,13 +78,46 @@ export const wantDelegation: OpHandler<typeof nfs_opnum4.OP_WANT_DELEGATION> = a
   if ((args.wda_want & ~KNOWN_BITS) !== 0 || !known) {
     return { wdr_status: nfsstat4.NFS4ERR_INVAL };
   }
+  const recovery = state.server.recovery;
   switch (args.wda_claim.dc_claim) {
-    case open_claim_type4.CLAIM_PREVIOUS:
-      return { wdr_status: nfsstat4.NFS4ERR_NO_GRACE };
+    case open_claim_type4.CLAIM_PREVIOUS: {
+      const error =
+        state.session === null
+          ? nfsstat4.NFS4ERR_NO_GRACE
+          : recovery.reclaimError(state.session.client);
+      if (error !== null || state.session === null)
+        return { wdr_status: error ?? nfsstat4.NFS4ERR_NO_GRACE };
+      const held = args.wda_claim.dc_delegate_type;
+      const grantedBy = state.sequence && { sessionId: state.session.id, ...state.sequence };
+      if (
+        type === nfs_ftype4.NF4REG &&
+        (held === open_delegation_type4.OPEN_DELEGATE_READ ||
+          held === open_delegation_type4.OPEN_DELEGATE_WRITE)
+      )
+        return {
+          wdr_status: nfsstat4.NFS4_OK,
+          wdr_resok4: state.server.delegations.reclaim(
+            state.session.client,
+            currentFh(state),
+            held === open_delegation_type4.OPEN_DELEGATE_READ ? "read" : "write",
+            grantedBy,
+          ),
+        };
+      return {
+        wdr_status: nfsstat4.NFS4_OK,
+        wdr_resok4: {
+          delegation_type: open_delegation_type4.OPEN_DELEGATE_NONE_EXT,
+          od_whynone: { ond_why: why_no_delegation4.WND4_NOT_WANTED },
+        },
+      };
+    }
     case open_claim_type4.CLAIM_DELEG_PREV_FH:
       return { wdr_status: nfsstat4.NFS4ERR_RECLAIM_BAD };
-    case open_claim_type4.CLAIM_FH:
+    case open_claim_type4.CLAIM_FH: {
+      const error = recovery.graceError();
+      if (error !== null && !cancel && WANTS_DELEGATION.has(want)) return { wdr_status: error };
       break;
+    }
   }
   let why: open_none_delegation4;
   if (cancel) why = { ond_why: why_no_delegation4.WND4_CANCELLED };

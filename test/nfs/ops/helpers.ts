@@ -2,6 +2,8 @@
 // directly. The state manager, connection and session are stubs: the
 // filesystem operations never touch them.
 
+import { ClientRecovery } from "../../../src/nfs/recovery.js";
+import { MemoryClientRecoveryStore } from "../../../src/store/recovery.js";
 import { pino } from "pino";
 import { expect } from "vitest";
 import { nfsstat4, type nfs_opnum4 } from "../../../generated/nfs4/index.js";
@@ -50,6 +52,7 @@ export async function makeEnv(
     exports: singleExportPolicy(fs),
     log,
     delegations: new Delegations(state, callbacks, settings, log, fs),
+    recovery: new ClientRecovery(new MemoryClientRecoveryStore(), settings, log, state.now),
   };
   const root = await fs.root();
   const exp = (await fs.lookup(root, "export")).handle;
