@@ -309,7 +309,7 @@ export class CompoundProcessor {
     if (early !== null) return refuse(early);
     if (operation === undefined) return refuse(nfsstat4.NFS4ERR_NOTSUPP);
     // The export's rules come before the operation's own checks (export-access.ts).
-    const ruled = readOnlyRefusal(op, state) ?? flavorRefusalBefore(op, state);
+    const ruled = readOnlyRefusal(operation, op, state) ?? flavorRefusalBefore(op, state);
     if (ruled !== null) return refuse(ruled);
     let bound: number;
     try {

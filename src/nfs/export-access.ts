@@ -28,12 +28,7 @@
 //   checks live in the operations that see names and handles (putfh, lookup,
 //   readdir, secinfo) through `clientAddress`.
 
-import {
-  nfs_opnum4,
-  nfsstat4,
-  opentype4,
-  OPEN4_SHARE_ACCESS_WRITE,
-} from "../../generated/nfs4/index.js";
+import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { nfs_argop4 } from "../../generated/nfs4/index.js";
 import { peerAddress, type AddressBytes } from "../exports/address.js";
 import type { ExportPolicy } from "../exports/policy.js";
@@ -41,6 +36,7 @@ import { squashCredential } from "../exports/rules.js";
 import type { FileHandle } from "../fs/backend.js";
 import type { Credential, RpcConnection } from "../rpc/types.js";
 import type { CompoundState } from "./context.js";
+import type { Operation } from "./op.js";
 
 const addresses = new WeakMap<RpcConnection, AddressBytes | null>();
 
@@ -68,39 +64,21 @@ export function effectiveCredential(
   return fh === null ? cred : squashCredential(exports.rulesOf(fh), cred);
 }
 
-/** Operations that always modify the object (or directory) their current filehandle names. */
-const MODIFYING: ReadonlySet<number> = new Set([
-  nfs_opnum4.OP_CREATE,
-  nfs_opnum4.OP_REMOVE,
-  nfs_opnum4.OP_RENAME,
-  nfs_opnum4.OP_LINK,
-  nfs_opnum4.OP_WRITE,
-  nfs_opnum4.OP_SETATTR,
-  nfs_opnum4.OP_SETXATTR,
-  nfs_opnum4.OP_REMOVEXATTR,
-  nfs_opnum4.OP_ALLOCATE,
-  nfs_opnum4.OP_DEALLOCATE,
-]);
-
 /**
  * NFS4ERR_ROFS when `op` would modify a read-only export (or the
- * pseudo-filesystem): the operations above, and OPEN that creates or asks
- * for write access (nfsd's do_open_permission with NFSD_MAY_WRITE). Null
- * when it may run. RENAME and LINK are judged by their target directory: the
- * source is in the same export or the operation is NFS4ERR_XDEV anyway.
+ * pseudo-filesystem): when its descriptor says it writes
+ * (OpDescriptor.writesExport). Null when it may run. RENAME and LINK are
+ * judged by their target directory: the source is in the same export or the
+ * operation is NFS4ERR_XDEV anyway.
  */
-export function readOnlyRefusal(op: nfs_argop4, state: CompoundState): nfsstat4 | null {
+export function readOnlyRefusal(
+  operation: Operation,
+  op: nfs_argop4,
+  state: CompoundState,
+): nfsstat4 | null {
   const fh = state.currentFh;
-  if (fh === null) return null;
-  let modifies = MODIFYING.has(op.argop);
-  if (op.argop === nfs_opnum4.OP_OPEN) {
-    const a = op.opopen;
-    modifies =
-      a.openhow.opentype === opentype4.OPEN4_CREATE ||
-      (a.share_access & OPEN4_SHARE_ACCESS_WRITE) !== 0;
-  }
-  if (!modifies || !state.server.exports.rulesOf(fh).readOnly) return null;
-  return nfsstat4.NFS4ERR_ROFS;
+  if (fh === null || !operation.writesExport(op)) return null;
+  return state.server.exports.rulesOf(fh).readOnly ? nfsstat4.NFS4ERR_ROFS : null;
 }
 
 /** Put-filehandle operations (§2.6.3.1.1.1). */

@@ -60,14 +60,21 @@ export interface OpDescriptor<N extends nfs_opnum4> {
    * §2.10.6.1.3): a client retrying it must get the cached reply.
    */
   readonly nonIdempotent: boolean;
+  /**
+   * True when running `args` modifies the filesystem of the current
+   * filehandle: COMPOUND answers NFS4ERR_ROFS before the handler runs when
+   * that filesystem is a read-only export or the pseudo-filesystem (as nfsd's
+   * permission check with NFSD_MAY_WRITE). Default: never.
+   */
+  readonly writesExport: (args: ArgsOf<N>) => boolean;
 }
 
 /** A descriptor with the usual defaults: not session-less, from NFSv4.1 on. */
 export function defineOp<N extends nfs_opnum4>(
-  d: Omit<OpDescriptor<N>, "sessionless" | "minMinorVersion"> &
-    Partial<Pick<OpDescriptor<N>, "sessionless" | "minMinorVersion">>,
+  d: Omit<OpDescriptor<N>, "sessionless" | "minMinorVersion" | "writesExport"> &
+    Partial<Pick<OpDescriptor<N>, "sessionless" | "minMinorVersion" | "writesExport">>,
 ): OpDescriptor<N> {
-  return { sessionless: false, minMinorVersion: 1, ...d };
+  return { sessionless: false, minMinorVersion: 1, writesExport: () => false, ...d };
 }
 
 /**
@@ -82,6 +89,8 @@ export interface Operation {
   /** An NFSv4.0 operation NFSv4.1 forbids (RFC 8881 §18: "MUST NOT be used"): NFS4ERR_NOTSUPP. */
   readonly v40Only: boolean;
   readonly nonIdempotent: boolean;
+  /** OpDescriptor.writesExport of the decoded operation `op` (of this operation). */
+  writesExport(op: nfs_argop4): boolean;
   /** OpDescriptor.replyBound of the decoded operation `op` (of this operation). */
   replyBound(op: nfs_argop4, state: CompoundState): number;
   /** invoke() on the decoded operation `op` (of this operation). */
@@ -106,6 +115,7 @@ export function operation<N extends nfs_opnum4>(d: OpDescriptor<N>): Operation {
     minMinorVersion: d.minMinorVersion,
     v40Only: false,
     nonIdempotent: d.nonIdempotent,
+    writesExport: (op) => d.writesExport(argsFor(d, op)),
     replyBound: (op, state) => d.replyBound(argsFor(d, op), state),
     run: (op, state) => invoke(d, argsFor(d, op), state),
   };
@@ -120,6 +130,7 @@ export function v40Only(op: nfs_opnum4): Operation {
     minMinorVersion: 0,
     v40Only: true,
     nonIdempotent: false,
+    writesExport: () => false,
     replyBound: () => 8,
     run: () => Promise.resolve(statusResult(op, nfsstat4.NFS4ERR_NOTSUPP)),
   };

@@ -71,6 +71,7 @@ export const ALLOCATE = defineOp({
   minMinorVersion: 2,
   replyBound: fixed(ALLOCATE4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });
 
 export const DEALLOCATE = defineOp({
@@ -80,4 +81,5 @@ export const DEALLOCATE = defineOp({
   minMinorVersion: 2,
   replyBound: fixed(DEALLOCATE4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });

@@ -139,4 +139,5 @@ export const CREATE = defineOp({
   needsCurrentFh: true,
   replyBound: () => CREATE_BOUND,
   nonIdempotent: true,
+  writesExport: () => true,
 });

@@ -66,4 +66,5 @@ export const LINK = defineOp({
   needsCurrentFh: true,
   replyBound: fixed(LINK4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });

@@ -29,6 +29,7 @@ import {
   OPEN4_SHARE_ACCESS_WANT_DELEG_MASK,
   OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS,
   OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED,
+  OPEN4_SHARE_ACCESS_WRITE,
   OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL,
   change_info4_MAXSIZE,
   createmode4,
@@ -426,4 +427,9 @@ export const OPEN = defineOp({
   needsCurrentFh: true,
   replyBound: () => OPEN_BOUND,
   nonIdempotent: true,
+  // Creating, or opening for writing, modifies the export (nfsd's
+  // do_open_permission with NFSD_MAY_WRITE).
+  writesExport: (a) =>
+    a.openhow.opentype === opentype4.OPEN4_CREATE ||
+    (a.share_access & OPEN4_SHARE_ACCESS_WRITE) !== 0,
 });

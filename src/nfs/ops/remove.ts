@@ -60,4 +60,5 @@ export const REMOVE = defineOp({
   needsCurrentFh: true,
   replyBound: fixed(REMOVE4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });

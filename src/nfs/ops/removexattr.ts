@@ -39,4 +39,5 @@ export const REMOVEXATTR = defineOp({
   minMinorVersion: 2,
   replyBound: fixed(REMOVEXATTR4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });

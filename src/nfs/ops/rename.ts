@@ -126,4 +126,5 @@ export const RENAME = defineOp({
   needsCurrentFh: true,
   replyBound: fixed(RENAME4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });

@@ -69,4 +69,5 @@ export const SETATTR = defineOp({
   // status and attrsset, which holds supported attributes only.
   replyBound: () => RESOP_SIZE + 4 + SUPPORTED_BITMAP_SIZE,
   nonIdempotent: true,
+  writesExport: () => true,
 });

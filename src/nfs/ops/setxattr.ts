@@ -57,4 +57,5 @@ export const SETXATTR = defineOp({
   minMinorVersion: 2,
   replyBound: fixed(SETXATTR4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });

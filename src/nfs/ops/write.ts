@@ -30,4 +30,5 @@ export const WRITE = defineOp({
   needsCurrentFh: true,
   replyBound: fixed(WRITE4res_MAXSIZE),
   nonIdempotent: true,
+  writesExport: () => true,
 });
