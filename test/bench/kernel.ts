@@ -20,7 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { KERNELS, runGuest } from "../interop/guest.js";
-import { ServerProcess, cpuSecondsOf } from "./server-process.js";
+import { ServerProcess, buildServer, cpuSecondsOf } from "./server-process.js";
 
 const USAGE = `usage: npm run bench:kernel -- [options]
 
@@ -69,6 +69,8 @@ interface RunResult {
   readonly mountOptions: string;
   /** The RPCs each phase cost, by operation (from the guest's KBENCH-OPS lines). */
   readonly rpcs: Record<string, Record<string, number>>;
+  /** The client-side round-trip milliseconds of those RPCs, summed by operation (KBENCH-RTT). */
+  readonly rttMs: Record<string, Record<string, number>>;
 }
 
 interface Options {
@@ -189,15 +191,40 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** The KCLIENT-PHASE figures, the mount line and the RPCs per phase of one guest console log. */
+/** Per-phase differences of the cumulative per-operation counters on `KBENCH-<tag>` lines. */
+class PhaseCounters {
+  readonly byPhase: Record<string, Record<string, number>> = {};
+  private before: Record<string, number> = {};
+
+  constructor(private readonly tag: string) {}
+
+  /** Takes `line` if it is one of ours. */
+  take(line: string): void {
+    const m = new RegExp(`^KBENCH-${this.tag} (\\S+)(.*)$`).exec(line);
+    if (m === null) return;
+    const now: Record<string, number> = {};
+    for (const kv of m[2]!.trim().split(/\s+/)) {
+      const [op, n] = kv.split("=");
+      if (op !== undefined && n !== undefined && op !== "") now[op] = Number(n);
+    }
+    const delta: Record<string, number> = {};
+    for (const [op, n] of Object.entries(now))
+      if (n - (this.before[op] ?? 0) > 0) delta[op] = n - (this.before[op] ?? 0);
+    if (m[1] !== "start") this.byPhase[m[1]!] = delta;
+    this.before = now;
+  }
+}
+
+/** The KCLIENT-PHASE figures, the mount line, the RPCs and their RTTs per phase of one guest console log. */
 function parseConsole(text: string): {
   phases: Record<string, number>;
   mountOptions: string;
   rpcs: Record<string, Record<string, number>>;
+  rttMs: Record<string, Record<string, number>>;
 } {
   const phases: Record<string, number> = {};
-  const rpcs: Record<string, Record<string, number>> = {};
-  let before: Record<string, number> = {};
+  const rpcs = new PhaseCounters("OPS");
+  const rtts = new PhaseCounters("RTT");
   let mountOptions = "";
   for (const raw of text.split("\n")) {
     const line = raw.replace(/\r$/, "");
@@ -208,21 +235,10 @@ function parseConsole(text: string): {
     }
     const m = /^KCLIENT-PROCMOUNTS \S+ \S+ \S+ (\S+)/.exec(line);
     if (m) mountOptions = m[1]!;
-    const ops = /^KBENCH-OPS (\S+)(.*)$/.exec(line);
-    if (ops) {
-      const now: Record<string, number> = {};
-      for (const kv of ops[2]!.trim().split(/\s+/)) {
-        const [op, n] = kv.split("=");
-        if (op !== undefined && n !== undefined && op !== "") now[op] = Number(n);
-      }
-      const delta: Record<string, number> = {};
-      for (const [op, n] of Object.entries(now))
-        if (n - (before[op] ?? 0) > 0) delta[op] = n - (before[op] ?? 0);
-      if (ops[1] !== "start") rpcs[ops[1]!] = delta;
-      before = now;
-    }
+    rpcs.take(line);
+    rtts.take(line);
   }
-  return { phases, mountOptions, rpcs };
+  return { phases, mountOptions, rpcs: rpcs.byPhase, rttMs: rtts.byPhase };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -254,12 +270,22 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   const results: RunResult[] = [];
   try {
+    // The servers run compiled, as `npm start` runs them (tsx would add its own helpers).
+    if (servers.includes("dfs")) {
+      log("compiling dfs (npm run build)");
+      buildServer();
+    }
+    if (o.baseline !== null) {
+      log(`compiling base (npm run build in ${o.baseline})`);
+      buildServer(o.baseline);
+    }
     if (servers.includes("dfs")) {
       dfs = await ServerProcess.start(
         { ...o.dfsConfig, store: { backend: "sqlite", dataDir }, logLevel: "warn" },
         {
           port: o.port,
           nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(o.out, "cpu-prof")}`] : [],
+          compiled: true,
         },
       );
       log(`dfs (SQLite store in ${dataDir}) on 127.0.0.1:${dfs.port}, pid ${dfs.child.pid}`);
@@ -268,7 +294,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const baseDir = join(o.out, "base-data");
       base = await ServerProcess.start(
         { ...o.dfsConfig, store: { backend: "sqlite", dataDir: baseDir }, logLevel: "warn" },
-        { port: portOf.base, checkout: o.baseline },
+        { port: portOf.base, checkout: o.baseline, compiled: true },
       );
       log(`base: dfs of ${o.baseline} (SQLite store in ${baseDir}) on 127.0.0.1:${base.port}`);
     }
@@ -347,15 +373,20 @@ async function main(argv: readonly string[]): Promise<number> {
       both ? ` ${(medCpu("dfs") / medCpu("ganesha")).toFixed(2)}× |` : ""
     }`,
   );
-  console.log(`\nRPCs per phase (first round; all operations the client sent during the phase):`);
+  console.log(
+    `\nRPCs per phase (first round; all operations the client sent during the phase, and the` +
+      ` mean client-side round trip of each, ms):`,
+  );
   for (const [phase] of PHASES)
     for (const s of servers) {
-      const r = results.find((x) => x.server === s)?.rpcs[phase];
+      const first = results.find((x) => x.server === s);
+      const r = first?.rpcs[phase];
       if (r === undefined) continue;
       const total = Object.values(r).reduce((a, b) => a + b, 0);
+      const rtt = first?.rttMs[phase] ?? {};
       const list = Object.entries(r)
         .sort((a, b) => b[1] - a[1])
-        .map(([op, n]) => `${op} ${n}`)
+        .map(([op, n]) => `${op} ${n} (${((rtt[op] ?? 0) / n).toFixed(2)})`)
         .join(", ");
       console.log(`  ${phase.padEnd(12)} ${s.padEnd(8)} ${String(total).padStart(5)}: ${list}`);
     }

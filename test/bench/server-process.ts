@@ -15,6 +15,16 @@ export interface ServerProcessOptions {
   readonly nodeArgs?: readonly string[];
   /** The checkout whose src/cli/dfs.ts runs (default: the working directory). */
   readonly checkout?: string;
+  /**
+   * Run the compiled server (bin/dfs.js over dist/, what `npm start` runs)
+   * instead of the TypeScript sources through tsx; see buildServer().
+   */
+  readonly compiled?: boolean;
+}
+
+/** Compiles `checkout`'s server to dist/ (`npm run build`), for ServerProcessOptions.compiled. */
+export function buildServer(checkout?: string): void {
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: checkout, stdio: "inherit" });
 }
 
 /** A `dfs serve` child process on a loopback port (a free one unless given). */
@@ -37,9 +47,7 @@ export class ServerProcess {
       process.execPath,
       [
         ...(options.nodeArgs ?? []),
-        "--import",
-        "tsx",
-        "src/cli/dfs.ts",
+        ...(options.compiled === true ? ["bin/dfs.js"] : ["--import", "tsx", "src/cli/dfs.ts"]),
         "serve",
         "--listen",
         `127.0.0.1:${port}`,
