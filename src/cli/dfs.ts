@@ -54,13 +54,13 @@ export async function main(args: readonly string[]): Promise<number> {
     const config = loadConfig(configFile, listen);
     const log = pino({ level: config.logLevel });
     if (config.store.backend === "sqlite") {
-      store = await openDataDir(config.store.dataDir, {}, config.store.maxOpenPayloads);
+      store = await openDataDir(config.store.dataDir, {}, config.store);
       console.log(`dfs: data in ${absolutePath(config.store.dataDir)} (sqlite)`);
     } else {
       console.log("dfs: data in memory (lost when the server stops)");
     }
     if (config.exports !== null) {
-      exports = await openExports(config.exports, config.store.maxOpenPayloads);
+      exports = await openExports(config.exports, config.store);
       for (const c of config.exports)
         console.log(`dfs: export ${c.path} (${c.backend === "sqlite" ? c.dataDir : "memory"})`);
     }

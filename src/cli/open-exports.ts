@@ -6,6 +6,7 @@ import type { ExportConfig } from "../config/exports.js";
 import type { ExportDefinition } from "../exports/namespace.js";
 import { MemoryFileSystem } from "../fs/memory.js";
 import { openDataDir, type OpenedStore } from "../store/data-dir.js";
+import type { DataDirLimits } from "../store/settings.js";
 
 export interface OpenedExports {
   readonly exports: readonly ExportDefinition[];
@@ -15,7 +16,7 @@ export interface OpenedExports {
 
 export async function openExports(
   configs: readonly ExportConfig[],
-  maxOpenPayloads: number,
+  limits: DataDirLimits,
 ): Promise<OpenedExports> {
   const stores: OpenedStore[] = [];
   const close = async (): Promise<void> => {
@@ -26,7 +27,7 @@ export async function openExports(
     for (const c of configs) {
       let fs;
       if (c.backend === "sqlite") {
-        const store = await openDataDir(c.dataDir, {}, maxOpenPayloads);
+        const store = await openDataDir(c.dataDir, {}, limits);
         stores.push(store);
         fs = store.fs;
       } else {

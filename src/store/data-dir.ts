@@ -12,11 +12,9 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from "node:path";
 import { LocalPayloadStore } from "./local-payload.js";
 import type { ClientRecoveryStore } from "./recovery.js";
+import { DEFAULT_STORE_SETTINGS, type DataDirLimits } from "./settings.js";
 import { SqliteMetadataStore } from "./sqlite-metadata.js";
 import { StoreFileSystem, type StoreFsOptions } from "./store-fs.js";
-
-/** Payload files kept open at once (each a file descriptor). */
-export const DEFAULT_MAX_OPEN_PAYLOADS = 64;
 
 export class DataDirError extends Error {
   override readonly name = "DataDirError";
@@ -44,8 +42,9 @@ export interface OpenedStore {
 export async function openDataDir(
   dir: string,
   options: Partial<StoreFsOptions> = {},
-  maxOpenPayloads = DEFAULT_MAX_OPEN_PAYLOADS,
+  limits: Partial<DataDirLimits> = {},
 ): Promise<OpenedStore> {
+  const { maxOpenPayloads, objectCacheEntries } = { ...DEFAULT_STORE_SETTINGS, ...limits };
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -55,7 +54,7 @@ export async function openDataDir(
   const lock = join(dir, "lock");
   takeLock(lock);
   try {
-    const meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"));
+    const meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"), { objectCacheEntries });
     const payloads = new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads);
     const fs = await StoreFileSystem.open(meta, payloads, options);
     const storeId = Buffer.from(meta.identity.storeId).toString("hex");

@@ -15,10 +15,17 @@ export interface StoreSettings {
   readonly dataDir: string;
   /** Payload files the "sqlite" backend keeps open at once (file descriptors). */
   readonly maxOpenPayloads: number;
+  /** Decoded object records the "sqlite" backend keeps in memory (object-cache.ts); 0: none. */
+  readonly objectCacheEntries: number;
 }
+
+/** The settings openDataDir() takes besides the directory. */
+export type DataDirLimits = Pick<StoreSettings, "maxOpenPayloads" | "objectCacheEntries">;
 
 export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   backend: "sqlite",
   dataDir: "dfs-data",
   maxOpenPayloads: 64,
+  // About 0.5 KiB each: 16 MiB at most.
+  objectCacheEntries: 32_768,
 };

@@ -18,6 +18,9 @@
 //   snapshot of the last commit, so they never wait behind a write
 //   transaction (which may be waiting for payload I/O) and never see one half
 //   done. They are queued among themselves for the same reason as writes.
+// - Decoded object records are cached (object-cache.ts): a read answered from
+//   the cache needs no SQL at all, and a view opens its SQL transaction only
+//   at its first miss — or runs again if a commit came before that miss.
 
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
@@ -45,6 +48,7 @@ import {
   objectToRow,
   text,
 } from "./sqlite-rows.js";
+import { ObjectCache } from "./object-cache.js";
 import { WalSync } from "./wal-sync.js";
 
 /** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
@@ -112,6 +116,23 @@ const WAL_RESERVE_PAGES = 1024;
 
 type Statement = Database.Statement<unknown[], unknown>;
 
+/** Tunables of SqliteMetadataStore. */
+export interface SqliteStoreOptions {
+  /** Decoded object records kept in memory (object-cache.ts); 0 turns the cache off. */
+  readonly objectCacheEntries: number;
+}
+
+export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = { objectCacheEntries: 32_768 };
+
+/**
+ * Thrown inside a lazy view (SqliteTx.startView) that answered from the cache
+ * and then needs a SELECT after a commit: its snapshot could no longer match
+ * what it already read, so view() runs it again.
+ */
+class ViewRestart extends Error {
+  override readonly name = "ViewRestart";
+}
+
 export class SqliteMetadataStore implements MetadataStore {
   readonly identity: StoreIdentity;
   private readonly db: Database.Database;
@@ -120,6 +141,9 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Rows changed so far by this connection (SQLite's total_changes()): did a transaction write? */
   private readonly totalChanges: Statement;
   private readonly wal: WalSync;
+  private readonly cache: ObjectCache;
+  /** The write transaction's BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared once. */
+  private readonly control: Record<"begin" | "commit" | "rollback", Statement>;
   /** The read-only connection of view(), and its statements. */
   private readonly reader: Database.Database;
   private readonly readTx: SqliteTx;
@@ -128,50 +152,64 @@ export class SqliteMetadataStore implements MetadataStore {
   /** The tail of view()'s queue. */
   private readQueue: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: Database.Database, file: string) {
+  private constructor(db: Database.Database, file: string, options: SqliteStoreOptions) {
     this.db = db;
     this.identity = { storeId: this.initialise(), rootId: ROOT_ID };
     this.reserveWal(`${file}-wal`);
     // Not FULL from here on: commits are made durable by WalSync before anyone is told (see above).
     db.pragma("synchronous = NORMAL");
-    this.tx = new SqliteTx(db);
+    this.cache = new ObjectCache(options.objectCacheEntries);
+    this.tx = new SqliteTx(db, this.cache, "write");
     this.totalChanges = db.prepare("SELECT total_changes()").raw();
+    this.control = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+    };
     this.wal = new WalSync(`${file}-wal`);
     this.reader = new Database(file, { readonly: true });
     this.reader.defaultSafeIntegers(true);
-    this.readTx = new SqliteTx(this.reader);
+    this.readTx = new SqliteTx(this.reader, this.cache, "read");
     this.clients = new SqliteClientRecovery(db, (work) => this.transact(async () => work()));
   }
 
   /** Opens (creating if needed) the database at `file`. */
-  static open(file: string): SqliteMetadataStore {
+  static open(file: string, options: Partial<SqliteStoreOptions> = {}): SqliteMetadataStore {
     const db = new Database(file);
     try {
       db.defaultSafeIntegers(true);
       db.pragma("journal_mode = WAL");
       // Schema upgrades at open commit with FULL; the constructor then switches to NORMAL.
       db.pragma("synchronous = FULL");
-      return new SqliteMetadataStore(db, file);
+      return new SqliteMetadataStore(db, file, { ...SQLITE_STORE_DEFAULTS, ...options });
     } catch (e) {
       db.close();
       throw e;
     }
   }
 
+  /** Object records in the cache now (for tests). */
+  get cachedObjects(): number {
+    return this.cache.size;
+  }
+
   transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<{ result: T; commit: number }> => {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.control.begin.run();
+      this.tx.startWrite();
       try {
         const changesBefore = this.changes();
         const result = await work(this.tx);
         const wrote = this.changes() !== changesBefore;
-        this.db.exec("COMMIT");
+        this.control.commit.run();
+        this.cache.committed(this.tx.endWrite());
         // A transaction that wrote waits for its own frames; one that only
         // read waits for those it may have seen (nothing is acted on before
         // it is durable).
         return { result, commit: wrote ? this.wal.committedOne() : this.wal.lastCommit };
       } catch (e) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        this.tx.endWrite();
+        if (this.db.inTransaction) this.control.rollback.run();
         throw e;
       }
     };
@@ -186,12 +224,19 @@ export class SqliteMetadataStore implements MetadataStore {
 
   view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<{ result: T; seen: number }> => {
-      this.reader.exec("BEGIN");
-      try {
-        const result = await work(this.readTx);
-        return { result, seen: this.wal.lastCommit };
-      } finally {
-        if (this.reader.inTransaction) this.reader.exec("COMMIT");
+      // First lazily (no SQL transaction unless the cache misses); if a commit
+      // lands before the first SELECT, once more with the snapshot taken at once.
+      for (let eager = false; ; eager = true) {
+        this.readTx.startView(eager);
+        try {
+          const result = await work(this.readTx);
+          return { result, seen: this.wal.lastCommit };
+        } catch (e) {
+          if (!eager && e instanceof ViewRestart) continue;
+          throw e;
+        } finally {
+          this.readTx.endView();
+        }
       }
     };
     const done = this.readQueue.then(run, run);
@@ -340,7 +385,29 @@ class SqliteTx implements MetadataTx {
     Statement
   >;
 
-  constructor(db: Database.Database) {
+  /** The write transaction's object changes, not yet committed (null: deleted). */
+  private readonly pending = new Map<ObjectId, ObjectRecord | null>();
+  /** A view's cache generation when it started (role "read"). */
+  private epoch = 0;
+  /** Whether the SQL transaction is open (always, for role "write": the store opened it). */
+  private begun: boolean;
+  private readonly beginRead: Statement;
+  private readonly commitRead: Statement;
+
+  /**
+   * `role` "write": the statements of the store's write transaction (opened
+   * and committed by the store), with its object changes kept until commit;
+   * "read": a view's, on the read-only connection, which opens its own
+   * transaction at the first statement the cache cannot spare it.
+   */
+  constructor(
+    db: Database.Database,
+    private readonly cache: ObjectCache,
+    private readonly role: "write" | "read",
+  ) {
+    this.begun = role === "write";
+    this.beginRead = db.prepare("BEGIN");
+    this.commitRead = db.prepare("COMMIT");
     const p = (sql: string): Statement => db.prepare(sql).raw();
     const q = (sql: string): Statement => db.prepare(sql);
     const placeholders = OBJECT_COLUMNS.split(",")
@@ -394,82 +461,149 @@ class SqliteTx implements MetadataTx {
     };
   }
 
+  /** The store opened its write transaction. */
+  startWrite(): void {
+    this.pending.clear();
+  }
+
+  /** The write transaction ended; its object changes (for the cache if it committed). */
+  endWrite(): Map<ObjectId, ObjectRecord | null> {
+    const changes = new Map(this.pending);
+    this.pending.clear();
+    return changes;
+  }
+
+  /** A view starts; `eager`: open its snapshot now instead of at the first cache miss. */
+  startView(eager: boolean): void {
+    this.epoch = this.cache.generation;
+    this.begun = false;
+    if (eager) this.sql();
+  }
+
+  endView(): void {
+    if (this.begun) this.commitRead.run();
+    this.begun = false;
+  }
+
+  /** Before each statement: a view opens its snapshot now, unless a commit came since it started. */
+  private sql(): void {
+    if (this.begun) return;
+    if (this.cache.generation !== this.epoch) throw new ViewRestart();
+    this.beginRead.run();
+    this.begun = true;
+  }
+
+  /** Whether the cache holds this transaction's committed state (a view's: only until the next commit). */
+  private get cacheCurrent(): boolean {
+    return this.role === "write" || this.cache.generation === this.epoch;
+  }
+
   async newObjectId(): Promise<ObjectId> {
+    this.sql();
     return big(columns(this.s.bump.get("last_id"))[0]);
   }
 
   async nextChange(): Promise<bigint> {
+    this.sql();
     return big(columns(this.s.bump.get("change"))[0]);
   }
 
   async getObject(id: ObjectId): Promise<ObjectRecord | null> {
+    const mine = this.pending.get(id);
+    if (mine !== undefined) return mine;
+    if (this.cacheCurrent) {
+      const cached = this.cache.get(id);
+      if (cached !== undefined) return cached;
+    }
+    this.sql();
     const row = this.s.getObject.get(id);
-    return row === undefined ? null : objectFromRow(row);
+    if (row === undefined) return null;
+    const record = objectFromRow(row);
+    // Not changed by this transaction (not pending): the row is the committed state.
+    if (this.cacheCurrent) this.cache.remember(record);
+    return record;
   }
 
   async createObject(record: ObjectRecord): Promise<void> {
+    this.sql();
     this.s.createObject.run(...objectToRow(record));
     this.s.addCount.run(1n);
+    this.pending.set(record.id, record);
   }
 
   async putObject(record: ObjectRecord): Promise<void> {
+    this.sql();
     this.s.putObject.run(...objectToRow(record));
+    this.pending.set(record.id, record);
   }
 
   async deleteObject(id: ObjectId): Promise<void> {
+    this.sql();
     if (this.s.deleteObject.run(id).changes > 0) this.s.addCount.run(-1n);
     this.s.deleteCookies.run(id);
     this.s.deleteXattrs.run(id);
     this.s.deleteXattrCookies.run(id);
+    this.pending.set(id, null);
   }
 
   async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
+    this.sql();
     const row = this.s.getEntry.get(dir, name);
     return row === undefined ? null : entryFromRow(row);
   }
 
   async addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint> {
+    this.sql();
     const cookie = big(columns(this.s.nextCookie.get(dir))[0]);
     this.s.addEntry.run(dir, name, cookie, child);
     return cookie;
   }
 
   async removeEntry(dir: ObjectId, name: string): Promise<void> {
+    this.sql();
     this.s.removeEntry.run(dir, name);
   }
 
   async listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]> {
+    this.sql();
     return this.s.list.all(dir, after, limit).map(entryFromRow);
   }
 
   async entryBefore(dir: ObjectId, cookie: bigint): Promise<EntryRecord | null> {
+    this.sql();
     const row = this.s.before.get(dir, cookie);
     return row === undefined ? null : entryFromRow(row);
   }
 
   async hasEntryAfter(dir: ObjectId, cookie: bigint): Promise<boolean> {
+    this.sql();
     return this.s.after.get(dir, cookie) !== undefined;
   }
 
   async cookieIssued(dir: ObjectId, cookie: bigint): Promise<boolean> {
+    this.sql();
     const row = this.s.lastCookie.get(dir);
     return row !== undefined && cookie >= FIRST_COOKIE && cookie <= big(columns(row)[0]);
   }
 
   async isEmpty(dir: ObjectId): Promise<boolean> {
+    this.sql();
     return this.s.anyEntry.get(dir) === undefined;
   }
 
   async namesOf(child: ObjectId): Promise<EntryRecord[]> {
+    this.sql();
     return this.s.namesOf.all(child).map(entryFromRow);
   }
 
   async getXattr(object: ObjectId, name: string): Promise<Uint8Array | null> {
+    this.sql();
     const row = this.s.getXattr.get(object, name);
     return row === undefined ? null : (blobOrNull(columns(row)[0]) ?? new Uint8Array(0));
   }
 
   async setXattr(object: ObjectId, name: string, value: Uint8Array): Promise<void> {
+    this.sql();
     // SQLite copies a bound blob, so `value` may be a view into a receive buffer.
     if (this.s.replaceXattr.run(value, object, name).changes > 0) return;
     const cookie = big(columns(this.s.nextXattrCookie.get(object))[0]);
@@ -477,10 +611,12 @@ class SqliteTx implements MetadataTx {
   }
 
   async removeXattr(object: ObjectId, name: string): Promise<void> {
+    this.sql();
     this.s.removeXattr.run(object, name);
   }
 
   async listXattrs(object: ObjectId, after: bigint, limit: number): Promise<XattrKeyRecord[]> {
+    this.sql();
     return this.s.listXattrs.all(object, after, limit).map((row) => {
       const c = columns(row);
       return { name: text(c[0]), cookie: big(c[1]) };
@@ -488,19 +624,23 @@ class SqliteTx implements MetadataTx {
   }
 
   async xattrCookieIssued(object: ObjectId, cookie: bigint): Promise<boolean> {
+    this.sql();
     const row = this.s.lastXattrCookie.get(object);
     return row !== undefined && cookie >= 1n && cookie <= big(columns(row)[0]);
   }
 
   async xattrBytes(object: ObjectId): Promise<number> {
+    this.sql();
     return Number(big(columns(this.s.xattrBytes.get(object))[0]));
   }
 
   async objectCount(): Promise<bigint> {
+    this.sql();
     return big(columns(this.s.count.get())[0]);
   }
 
   async orphans(): Promise<ObjectRecord[]> {
+    this.sql();
     return this.s.orphans.all().map(objectFromRow);
   }
 }

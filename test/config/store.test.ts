@@ -5,7 +5,7 @@ import { DEFAULT_STORE_SETTINGS } from "../../src/store/settings.js";
 const build = (store: unknown) => buildConfig(JSON.stringify({ store }), "test.json", []);
 
 describe("store settings", () => {
-  it("default to the memory backend", () => {
+  it("default to the sqlite backend", () => {
     expect(buildConfig(null, "(defaults)", []).store).toEqual(DEFAULT_STORE_SETTINGS);
     expect(DEFAULT_STORE_SETTINGS.backend).toBe("sqlite");
   });
@@ -15,7 +15,9 @@ describe("store settings", () => {
       backend: "sqlite",
       dataDir: "/srv/dfs",
       maxOpenPayloads: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
+      objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
     });
+    expect(build({ objectCacheEntries: 0 }).store.objectCacheEntries).toBe(0);
   });
 
   it("refuse unknown backends, empty directories and unknown keys", () => {
@@ -24,5 +26,7 @@ describe("store settings", () => {
     expect(() => build({ dataDir: 5 })).toThrow(/store.dataDir/);
     expect(() => build({ datadir: "x" })).toThrow(/unknown setting 'store.datadir'/);
     expect(() => build({ maxOpenPayloads: 0 })).toThrow(/maxOpenPayloads/);
+    expect(() => build({ objectCacheEntries: -1 })).toThrow(/objectCacheEntries/);
+    expect(() => build({ objectCacheEntries: "many" })).toThrow(/objectCacheEntries/);
   });
 });

@@ -1,0 +1,71 @@
+// The SQLite store's cache of decoded object records, as last committed.
+//
+// Every NFS operation reads the objects it touches (PUTFH's handle, GETATTR,
+// ACCESS, the directory of a LOOKUP…), and a COMPOUND reads the same object
+// several times, each in its own read transaction: without a cache each read
+// is a SELECT plus decoding the row, and it was the largest single cost of an
+// OPEN with create (a profile of the kernel-client benchmark, issue 10).
+//
+// It is valid only because one process owns the database: the data directory
+// is locked (data-dir.ts) and every write goes through the store's one write
+// transaction, which hands its object changes to committed() once SQLite has
+// committed them. A networked store shared by several servers (PostgreSQL)
+// cannot keep one like this.
+//
+// `generation` counts the commits that wrote. A read-only transaction records
+// it when it starts; while it is unchanged, the cache and the database hold
+// the same committed state, so the transaction may mix cache hits with its
+// own SELECTs (sqlite-metadata.ts).
+
+import type { ObjectId, ObjectRecord } from "./metadata.js";
+
+export class ObjectCache {
+  /** Least recently used first (a Map iterates in insertion order; a hit re-inserts). */
+  private readonly records = new Map<ObjectId, ObjectRecord>();
+  private gen = 0;
+
+  /** `capacity`: most records kept (store.objectCacheEntries); 0 keeps none. */
+  constructor(readonly capacity: number) {}
+
+  /** Commits that wrote, so far. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** The committed record of `id`, if cached. Records are shared: never change one. */
+  get(id: ObjectId): ObjectRecord | undefined {
+    const r = this.records.get(id);
+    if (r !== undefined) {
+      this.records.delete(id);
+      this.records.set(id, r);
+    }
+    return r;
+  }
+
+  /** Keeps `record`, which must be what is committed now. */
+  remember(record: ObjectRecord): void {
+    if (this.capacity === 0) return;
+    this.records.delete(record.id);
+    this.records.set(record.id, record);
+    if (this.records.size > this.capacity) {
+      const oldest = this.records.keys().next();
+      if (oldest.done !== true) this.records.delete(oldest.value);
+    }
+  }
+
+  /**
+   * A write transaction committed: its object changes (null = deleted) are
+   * now the committed state, and the generation moves on.
+   */
+  committed(changes: ReadonlyMap<ObjectId, ObjectRecord | null>): void {
+    this.gen++;
+    for (const [id, record] of changes) {
+      if (record === null) this.records.delete(id);
+      else this.remember(record);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+// The SQLite store's object cache (object-cache.ts): reads answered from it
+// are the committed state, a rolled-back transaction leaves nothing in it, a
+// view that mixed cache hits with a SELECT after a commit is run again, and
+// the cache stays within its bound.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { nfs_ftype4 } from "../../generated/nfs4/index.js";
+import type { ObjectRecord } from "../../src/store/metadata.js";
+import { ObjectCache } from "../../src/store/object-cache.js";
+import { SqliteMetadataStore, type SqliteStoreOptions } from "../../src/store/sqlite-metadata.js";
+
+const root = mkdtempSync(join(tmpdir(), "dfs-object-cache-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let seq = 0;
+
+const T = { seconds: 1n, nseconds: 0 };
+function fileRecord(id: bigint, mode = 0o644): ObjectRecord {
+  return {
+    id,
+    type: nfs_ftype4.NF4REG,
+    mode,
+    uid: 0,
+    gid: 0,
+    nlink: 1,
+    size: 0n,
+    atime: T,
+    mtime: T,
+    ctime: T,
+    birthtime: T,
+    change: 1n,
+    rdev: { major: 0, minor: 0 },
+    target: null,
+    createVerifier: null,
+    parent: null,
+    payload: null,
+  };
+}
+
+async function withStore(
+  options: Partial<SqliteStoreOptions>,
+  body: (store: SqliteMetadataStore) => Promise<void>,
+): Promise<void> {
+  const store = SqliteMetadataStore.open(join(root, `s${++seq}.sqlite`), options);
+  try {
+    await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Creates a file object and an entry naming it in directory 1 (the ids are the store's). */
+async function createFile(store: SqliteMetadataStore, name: string): Promise<bigint> {
+  return store.transact(async (tx) => {
+    const id = await tx.newObjectId();
+    await tx.createObject(fileRecord(id));
+    await tx.addEntry(1n, name, id);
+    return id;
+  });
+}
+
+describe("ObjectCache", () => {
+  it("drops the least recently used record beyond its capacity", () => {
+    const cache = new ObjectCache(2);
+    cache.remember(fileRecord(1n));
+    cache.remember(fileRecord(2n));
+    expect(cache.get(1n)?.id).toBe(1n); // 2 is now the least recently used
+    cache.remember(fileRecord(3n));
+    expect(cache.size).toBe(2);
+    expect(cache.get(2n)).toBeUndefined();
+    expect(cache.get(1n)?.id).toBe(1n);
+  });
+
+  it("applies a commit's changes, deletions included, and counts the commit", () => {
+    const cache = new ObjectCache(10);
+    cache.remember(fileRecord(1n));
+    cache.committed(
+      new Map([
+        [1n, null],
+        [2n, fileRecord(2n, 0o600)],
+      ]),
+    );
+    expect(cache.generation).toBe(1);
+    expect(cache.get(1n)).toBeUndefined();
+    expect(cache.get(2n)?.mode).toBe(0o600);
+  });
+});
+
+describe("SqliteMetadataStore with its object cache", () => {
+  it("answers views and transactions with what was committed last", async () => {
+    await withStore({}, async (store) => {
+      const id = await createFile(store, "a");
+      expect((await store.view((tx) => tx.getObject(id)))?.mode).toBe(0o644);
+      await store.transact((tx) => tx.putObject(fileRecord(id, 0o600)));
+      expect((await store.view((tx) => tx.getObject(id)))?.mode).toBe(0o600);
+      expect((await store.transact((tx) => tx.getObject(id)))?.mode).toBe(0o600);
+      await store.transact((tx) => tx.deleteObject(id));
+      expect(await store.view((tx) => tx.getObject(id))).toBeNull();
+      expect(await store.transact((tx) => tx.getObject(id))).toBeNull();
+    });
+  });
+
+  it("keeps nothing of a transaction that rolled back", async () => {
+    await withStore({}, async (store) => {
+      const id = await createFile(store, "a");
+      await expect(
+        store.transact(async (tx) => {
+          await tx.putObject(fileRecord(id, 0o600));
+          // The transaction sees its own change…
+          expect((await tx.getObject(id))?.mode).toBe(0o600);
+          throw new Error("give up");
+        }),
+      ).rejects.toThrow("give up");
+      // …nobody else ever does.
+      expect((await store.view((tx) => tx.getObject(id)))?.mode).toBe(0o644);
+      expect((await store.transact((tx) => tx.getObject(id)))?.mode).toBe(0o644);
+    });
+  });
+
+  it("runs a view again when a commit lands between its cache hits and its first SELECT", async () => {
+    await withStore({}, async (store) => {
+      const id = await createFile(store, "a");
+      await store.view((tx) => tx.getObject(id)); // cached now
+      let runs = 0;
+      let committed = (): void => undefined;
+      const commitDone = new Promise<void>((r) => (committed = r));
+      const seen = store.view(async (tx) => {
+        runs++;
+        const o = await tx.getObject(id);
+        if (runs === 1) {
+          // Another operation renames "a" to "b" and changes the object meanwhile.
+          void store
+            .transact(async (w) => {
+              await w.removeEntry(1n, "a");
+              await w.addEntry(1n, "b", id);
+              await w.putObject(fileRecord(id, 0o600));
+            })
+            .then(committed);
+          await commitDone;
+        }
+        // A SELECT: its snapshot must agree with the object read above.
+        const a = await tx.getEntry(1n, "a");
+        return { mode: o?.mode, named: a !== null };
+      });
+      const r = await seen;
+      expect(runs).toBe(2);
+      // Old object with old name, or new object without it: here the second run's.
+      expect(r).toEqual({ mode: 0o600, named: false });
+    });
+  });
+
+  it("stays within objectCacheEntries, and works with none", async () => {
+    await withStore({ objectCacheEntries: 3 }, async (store) => {
+      const ids: bigint[] = [];
+      for (const n of ["a", "b", "c", "d", "e"]) ids.push(await createFile(store, n));
+      for (const id of ids) expect((await store.view((tx) => tx.getObject(id)))?.id).toBe(id);
+      expect(store.cachedObjects).toBe(3);
+    });
+    await withStore({ objectCacheEntries: 0 }, async (store) => {
+      const id = await createFile(store, "a");
+      await store.transact((tx) => tx.putObject(fileRecord(id, 0o600)));
+      expect((await store.view((tx) => tx.getObject(id)))?.mode).toBe(0o600);
+      expect(store.cachedObjects).toBe(0);
+    });
+  });
+});
