@@ -49,6 +49,7 @@ import {
   text,
 } from "./sqlite-rows.js";
 import { ObjectCache } from "./object-cache.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import { WalSync } from "./wal-sync.js";
 
 /** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
@@ -114,6 +115,9 @@ const SCHEMA_VERSION = MIGRATIONS.length;
  */
 const WAL_RESERVE_PAGES = 1024;
 
+/** SQLite's own wal_autocheckpoint default, used if the checkpoint worker fails. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
 type Statement = Database.Statement<unknown[], unknown>;
 
 /** Tunables of SqliteMetadataStore. */
@@ -142,6 +146,9 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly totalChanges: Statement;
   private readonly wal: WalSync;
   private readonly cache: ObjectCache;
+  private readonly checkpointer: WalCheckpointer;
+  /** Why checkpoints went back to the main thread, or null while the worker runs them. */
+  checkpointFallback: string | null = null;
   /** The write transaction's BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared once. */
   private readonly control: Record<"begin" | "commit" | "rollback", Statement>;
   /** The read-only connection of view(), and its statements. */
@@ -158,6 +165,13 @@ export class SqliteMetadataStore implements MetadataStore {
     this.reserveWal(`${file}-wal`);
     // Not FULL from here on: commits are made durable by WalSync before anyone is told (see above).
     db.pragma("synchronous = NORMAL");
+    // Checkpoints run on a worker (wal-checkpointer.ts); if it fails, here again.
+    db.pragma("wal_autocheckpoint = 0");
+    this.checkpointer = new WalCheckpointer(file, (reason) => {
+      db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      this.checkpointFallback = reason;
+      process.emitWarning(`${reason}; the SQLite store checkpoints on the main thread instead`);
+    });
     this.cache = new ObjectCache(options.objectCacheEntries);
     this.tx = new SqliteTx(db, this.cache, "write");
     this.totalChanges = db.prepare("SELECT total_changes()").raw();
@@ -195,6 +209,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<{ result: T; commit: number }> => {
+      this.checkpointer.finishOnWriter(() => this.db.pragma("wal_checkpoint(PASSIVE)"));
       this.control.begin.run();
       this.tx.startWrite();
       try {
@@ -203,6 +218,7 @@ export class SqliteMetadataStore implements MetadataStore {
         const wrote = this.changes() !== changesBefore;
         this.control.commit.run();
         this.cache.committed(this.tx.endWrite());
+        if (wrote) this.checkpointer.committed();
         // A transaction that wrote waits for its own frames; one that only
         // read waits for those it may have seen (nothing is acted on before
         // it is durable).
@@ -251,6 +267,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     await this.queue;
     await this.readQueue;
+    await this.checkpointer.close();
     await this.wal.close();
     this.reader.close();
     this.db.close();

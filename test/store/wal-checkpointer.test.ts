@@ -1,0 +1,72 @@
+// Checkpoints on a worker thread (wal-checkpointer.ts): the log stays bounded
+// while the store's own connection never checkpoints, and a worker that fails
+// hands checkpoints back to that connection.
+
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { nfs_ftype4 } from "../../generated/nfs4/index.js";
+import { SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
+import { RESTART_FRAMES, WalCheckpointer } from "../../src/store/wal-checkpointer.js";
+
+const root = mkdtempSync(join(tmpdir(), "dfs-checkpointer-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const T = { seconds: 1n, nseconds: 0 };
+
+describe("WalCheckpointer", () => {
+  it("keeps the log bounded however many commits come back to back", async () => {
+    const file = join(root, "a.sqlite");
+    const store = SqliteMetadataStore.open(file);
+    // RESTART_FRAMES frames, and as many again written while the worker copies (4 KiB pages).
+    const bound = 2 * RESTART_FRAMES * (4096 + 24);
+    try {
+      // Each commit adds an object and an entry (several pages): 3000 of them
+      // grow a log that never restarts to about 75 MiB.
+      for (let i = 0; i < 3000; i++)
+        await store.transact(async (tx) => {
+          const id = await tx.newObjectId();
+          await tx.createObject({
+            id,
+            type: nfs_ftype4.NF4REG,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            nlink: 1,
+            size: 0n,
+            atime: T,
+            mtime: T,
+            ctime: T,
+            birthtime: T,
+            change: 1n,
+            rdev: { major: 0, minor: 0 },
+            target: null,
+            createVerifier: null,
+            parent: null,
+            payload: `f${id}`,
+          });
+          await tx.addEntry(1n, `f${i}`, id);
+        });
+      expect(store.checkpointFallback).toBeNull();
+      expect(statSync(`${file}-wal`).size).toBeLessThanOrEqual(bound);
+      expect(await store.view((tx) => tx.objectCount())).toBe(3000n);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("calls back once when its worker fails (here: no database to open)", async () => {
+    const reasons: string[] = [];
+    const failed = new Promise<void>((resolve) => {
+      const c = new WalCheckpointer(join(root, "missing", "dir", "x.sqlite"), (reason) => {
+        reasons.push(reason);
+        resolve();
+      });
+      c.committed();
+    });
+    await failed;
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/checkpoint worker/);
+  });
+});
