@@ -3,7 +3,7 @@
 // changes to it. This module issues `other` values, finds the object a
 // stateid names, and applies the seqid rules and the special stateids.
 
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import type { stateid4 } from "../../generated/nfs4/index.js";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientRecord } from "./client.js";
@@ -53,9 +53,30 @@ export const INVALID_STATEID: stateid4 = { seqid: 0xffffffff, other: ZERO_OTHER 
 
 export type Lookup<T extends StateObject> = { readonly ok: T } | { readonly error: NfsError };
 
+/**
+ * Random bytes for `other` values, drawn from the CSPRNG a block at a time: one
+ * randomBytes(4) per stateid cost about 19 µs of an OPEN (CPU profile,
+ * 2026-12-02), a block refill costs that once per 1024 stateids.
+ */
+class RandomPool {
+  private readonly block = new Uint8Array(4096);
+  private used = this.block.length;
+
+  /** Copies `n` fresh random bytes into `into` at `at`. */
+  fill(into: Uint8Array, at: number, n: number): void {
+    if (this.used + n > this.block.length) {
+      randomFillSync(this.block);
+      this.used = 0;
+    }
+    into.set(this.block.subarray(this.used, this.used + n), at);
+    this.used += n;
+  }
+}
+
 export class StateidTable {
   private readonly objects = new Map<string, StateObject>();
   private counter = 0;
+  private readonly random = new RandomPool();
   /** Four bytes that differ between server instances, so old stateids are never found. */
   private readonly instance: Uint8Array;
 
@@ -69,7 +90,7 @@ export class StateidTable {
     const other = new Uint8Array(12);
     other.set(this.instance, 0);
     new DataView(other.buffer).setUint32(4, ++this.counter >>> 0);
-    other.set(randomBytes(4), 8);
+    this.random.fill(other, 8, 4);
     return other;
   }
 
