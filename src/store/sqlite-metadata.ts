@@ -49,6 +49,7 @@ import {
   text,
 } from "./sqlite-rows.js";
 import { ObjectCache } from "./object-cache.js";
+import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
 import { WalCheckpointer } from "./wal-checkpointer.js";
 import { WalSync } from "./wal-sync.js";
 
@@ -85,6 +86,8 @@ CREATE INDEX entries_by_child ON entries (child);
 CREATE TABLE dir_cookies (dir INTEGER PRIMARY KEY, last INTEGER NOT NULL);
 INSERT INTO meta (key, value) VALUES ('last_id', 0), ('change', 0), ('objects', 0);
 `,
+  // (Since 2026-12-02 'last_id' and 'change' hold reservation ceilings and
+  // 'objects' is no longer kept: sqlite-counters.ts. No schema change.)
   // 1: extended attributes (RFC 8276), deleted with their object (deleteObject; not a
   // foreign key: putObject's REPLACE would cascade). Values reach 64 KiB, so a rowid
   // table: WITHOUT ROWID suits small rows only.
@@ -137,6 +140,14 @@ class ViewRestart extends Error {
   override readonly name = "ViewRestart";
 }
 
+/** A change attempted inside view(). */
+export class ReadOnlyTransactionError extends Error {
+  override readonly name = "ReadOnlyTransactionError";
+  constructor() {
+    super("a read-only transaction (view) cannot change the store");
+  }
+}
+
 export class SqliteMetadataStore implements MetadataStore {
   readonly identity: StoreIdentity;
   private readonly db: Database.Database;
@@ -146,6 +157,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly totalChanges: Statement;
   private readonly wal: WalSync;
   private readonly cache: ObjectCache;
+  private readonly counters: StoreCounters;
   private readonly checkpointer: WalCheckpointer;
   /** Why checkpoints went back to the main thread, or null while the worker runs them. */
   checkpointFallback: string | null = null;
@@ -173,7 +185,8 @@ export class SqliteMetadataStore implements MetadataStore {
       process.emitWarning(`${reason}; the SQLite store checkpoints on the main thread instead`);
     });
     this.cache = new ObjectCache(options.objectCacheEntries);
-    this.tx = new SqliteTx(db, this.cache, "write");
+    this.counters = this.loadCounters();
+    this.tx = new SqliteTx(db, this.cache, this.counters, "write");
     this.totalChanges = db.prepare("SELECT total_changes()").raw();
     this.control = {
       begin: db.prepare("BEGIN IMMEDIATE"),
@@ -183,7 +196,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.wal = new WalSync(`${file}-wal`);
     this.reader = new Database(file, { readonly: true });
     this.reader.defaultSafeIntegers(true);
-    this.readTx = new SqliteTx(this.reader, this.cache, "read");
+    this.readTx = new SqliteTx(this.reader, this.cache, this.counters, "read");
     this.clients = new SqliteClientRecovery(db, (work) => this.transact(async () => work()));
   }
 
@@ -212,11 +225,13 @@ export class SqliteMetadataStore implements MetadataStore {
       this.checkpointer.finishOnWriter(() => this.db.pragma("wal_checkpoint(PASSIVE)"));
       this.control.begin.run();
       this.tx.startWrite();
+      this.counters.begin();
       try {
         const changesBefore = this.changes();
         const result = await work(this.tx);
         const wrote = this.changes() !== changesBefore;
         this.control.commit.run();
+        this.counters.commit();
         this.cache.committed(this.tx.endWrite());
         if (wrote) this.checkpointer.committed();
         // A transaction that wrote waits for its own frames; one that only
@@ -226,6 +241,8 @@ export class SqliteMetadataStore implements MetadataStore {
       } catch (e) {
         this.tx.endWrite();
         if (this.db.inTransaction) this.control.rollback.run();
+        // COMMIT failed or never ran: the transaction's reservations are gone with it.
+        if (!this.db.inTransaction) this.counters.rollback();
         throw e;
       }
     };
@@ -299,6 +316,19 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma("wal_checkpoint(PASSIVE)");
   }
 
+  /** The counters' ceilings from the meta table, and the objects counted (sqlite-counters.ts). */
+  private loadCounters(): StoreCounters {
+    const stored = (key: CounterKey): bigint =>
+      big(columns(this.db.prepare("SELECT value FROM meta WHERE key = ?").raw().get(key))[0]);
+    const objects = big(columns(this.db.prepare("SELECT count(*) FROM objects").raw().get())[0]);
+    const reserve = this.db.prepare("UPDATE meta SET value = ? WHERE key = ?");
+    return new StoreCounters(
+      { last_id: stored("last_id"), change: stored("change") },
+      objects,
+      (key, ceiling) => reserve.run(ceiling, key),
+    );
+  }
+
   /** Creates or upgrades the schema (MIGRATIONS); returns the store id. */
   private initialise(): Uint8Array {
     const version = Number(big(this.db.pragma("user_version", { simple: true })));
@@ -370,11 +400,9 @@ function clientFromRow(row: unknown): ClientRecoveryRecord {
 /** The statements of one store, run inside the transaction transact() opened. */
 class SqliteTx implements MetadataTx {
   private readonly s: Record<
-    | "bump"
     | "getObject"
     | "putObject"
     | "createObject"
-    | "addCount"
     | "deleteObject"
     | "deleteCookies"
     | "getEntry"
@@ -387,7 +415,6 @@ class SqliteTx implements MetadataTx {
     | "lastCookie"
     | "anyEntry"
     | "namesOf"
-    | "count"
     | "orphans"
     | "getXattr"
     | "replaceXattr"
@@ -420,6 +447,7 @@ class SqliteTx implements MetadataTx {
   constructor(
     db: Database.Database,
     private readonly cache: ObjectCache,
+    private readonly counters: StoreCounters,
     private readonly role: "write" | "read",
   ) {
     this.begun = role === "write";
@@ -431,11 +459,9 @@ class SqliteTx implements MetadataTx {
       .map(() => "?")
       .join(", ");
     this.s = {
-      bump: p("UPDATE meta SET value = value + 1 WHERE key = ? RETURNING value"),
       getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = ?`),
       createObject: q(`INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (${placeholders})`),
       putObject: q(`REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${placeholders})`),
-      addCount: q("UPDATE meta SET value = value + ? WHERE key = 'objects'"),
       deleteObject: q("DELETE FROM objects WHERE id = ?"),
       deleteCookies: q("DELETE FROM dir_cookies WHERE dir = ?"),
       getEntry: p(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = ? AND name = ?`),
@@ -455,7 +481,6 @@ class SqliteTx implements MetadataTx {
       lastCookie: p("SELECT last FROM dir_cookies WHERE dir = ?"),
       anyEntry: p("SELECT 1 FROM entries WHERE dir = ? LIMIT 1"),
       namesOf: p(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE child = ? ORDER BY dir, cookie`),
-      count: p("SELECT value FROM meta WHERE key = 'objects'"),
       orphans: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE nlink = 0`),
       getXattr: p("SELECT value FROM xattrs WHERE object = ? AND name = ?"),
       replaceXattr: q("UPDATE xattrs SET value = ? WHERE object = ? AND name = ?"),
@@ -502,6 +527,11 @@ class SqliteTx implements MetadataTx {
     this.begun = false;
   }
 
+  /** Before each change: only the write transaction makes any. */
+  private writable(): void {
+    if (this.role === "read") throw new ReadOnlyTransactionError();
+  }
+
   /** Before each statement: a view opens its snapshot now, unless a commit came since it started. */
   private sql(): void {
     if (this.begun) return;
@@ -516,13 +546,13 @@ class SqliteTx implements MetadataTx {
   }
 
   async newObjectId(): Promise<ObjectId> {
-    this.sql();
-    return big(columns(this.s.bump.get("last_id"))[0]);
+    this.writable();
+    return this.counters.newObjectId();
   }
 
   async nextChange(): Promise<bigint> {
-    this.sql();
-    return big(columns(this.s.bump.get("change"))[0]);
+    this.writable();
+    return this.counters.take("change");
   }
 
   async getObject(id: ObjectId): Promise<ObjectRecord | null> {
@@ -542,21 +572,21 @@ class SqliteTx implements MetadataTx {
   }
 
   async createObject(record: ObjectRecord): Promise<void> {
-    this.sql();
+    this.writable();
     this.s.createObject.run(...objectToRow(record));
-    this.s.addCount.run(1n);
+    this.counters.counted(1n);
     this.pending.set(record.id, record);
   }
 
   async putObject(record: ObjectRecord): Promise<void> {
-    this.sql();
+    this.writable();
     this.s.putObject.run(...objectToRow(record));
     this.pending.set(record.id, record);
   }
 
   async deleteObject(id: ObjectId): Promise<void> {
-    this.sql();
-    if (this.s.deleteObject.run(id).changes > 0) this.s.addCount.run(-1n);
+    this.writable();
+    if (this.s.deleteObject.run(id).changes > 0) this.counters.counted(-1n);
     this.s.deleteCookies.run(id);
     this.s.deleteXattrs.run(id);
     this.s.deleteXattrCookies.run(id);
@@ -570,14 +600,14 @@ class SqliteTx implements MetadataTx {
   }
 
   async addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint> {
-    this.sql();
+    this.writable();
     const cookie = big(columns(this.s.nextCookie.get(dir))[0]);
     this.s.addEntry.run(dir, name, cookie, child);
     return cookie;
   }
 
   async removeEntry(dir: ObjectId, name: string): Promise<void> {
-    this.sql();
+    this.writable();
     this.s.removeEntry.run(dir, name);
   }
 
@@ -620,7 +650,7 @@ class SqliteTx implements MetadataTx {
   }
 
   async setXattr(object: ObjectId, name: string, value: Uint8Array): Promise<void> {
-    this.sql();
+    this.writable();
     // SQLite copies a bound blob, so `value` may be a view into a receive buffer.
     if (this.s.replaceXattr.run(value, object, name).changes > 0) return;
     const cookie = big(columns(this.s.nextXattrCookie.get(object))[0]);
@@ -628,7 +658,7 @@ class SqliteTx implements MetadataTx {
   }
 
   async removeXattr(object: ObjectId, name: string): Promise<void> {
-    this.sql();
+    this.writable();
     this.s.removeXattr.run(object, name);
   }
 
@@ -652,8 +682,7 @@ class SqliteTx implements MetadataTx {
   }
 
   async objectCount(): Promise<bigint> {
-    this.sql();
-    return big(columns(this.s.count.get())[0]);
+    return this.counters.objects(this.role === "write");
   }
 
   async orphans(): Promise<ObjectRecord[]> {

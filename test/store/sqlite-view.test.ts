@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nfs_ftype4 } from "../../generated/nfs4/index.js";
 import type { ObjectRecord } from "../../src/store/metadata.js";
-import { SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
+import { ReadOnlyTransactionError, SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-sqlite-view-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -67,9 +67,10 @@ describe("SqliteMetadataStore view()", () => {
   it("refuses to write", async () => {
     const store = SqliteMetadataStore.open(join(root, "b.sqlite"));
     try {
-      await expect(store.view((tx) => tx.newObjectId())).rejects.toMatchObject({
-        code: "SQLITE_READONLY",
-      });
+      await expect(store.view((tx) => tx.newObjectId())).rejects.toThrow(ReadOnlyTransactionError);
+      await expect(store.view((tx) => tx.addEntry(1n, "x", 2n))).rejects.toThrow(
+        ReadOnlyTransactionError,
+      );
       // The store goes on working.
       expect(await store.transact((tx) => tx.newObjectId())).toBe(1n);
       expect(await store.view((tx) => tx.objectCount())).toBe(0n);

@@ -1,0 +1,104 @@
+// The SQLite store's counters: object ids and change values, handed out from
+// blocks reserved in the meta table, and the number of objects.
+//
+// Each used to be an UPDATE … RETURNING per use (a create took an id and
+// three change values, and counted the object), so every write transaction
+// rewrote the meta table's page: another page in the WAL and in every
+// checkpoint. Now the meta table holds a ceiling (every value up to it may
+// have been handed out) raised by COUNTER_BLOCK in the transaction that needs
+// more, so most transactions never touch it. After a crash the counters
+// resume above the ceiling: values are skipped, never repeated — ids must
+// never be reused, change values must only grow (RFC 8881 §5.8.1.4). A store
+// written before this keeps working: its last value reads as a ceiling.
+//
+// The object count is counted once at open (SELECT count(*)) and then kept in
+// memory: one process owns the database (data-dir.ts).
+
+import type { ObjectId } from "./metadata.js";
+
+/** Values reserved at a time. */
+export const COUNTER_BLOCK = 1024n;
+
+export type CounterKey = "last_id" | "change";
+
+/** One counter: values below `ceiling` + 1 are reserved in the store. */
+interface Counter {
+  next: bigint;
+  ceiling: bigint;
+}
+
+export class StoreCounters {
+  private readonly counters: Record<CounterKey, Counter>;
+  /** Objects as of the last commit. */
+  private committedObjects: bigint;
+  /** The open write transaction's: the counters at its start, and objects it added (or removed). */
+  private atStart: Record<CounterKey, Counter> | null = null;
+  private objectsDelta = 0n;
+
+  /**
+   * `stored`: the meta table's values (ceilings); `objects`: the count of
+   * objects; `reserve`: stores a new ceiling, inside the open write transaction.
+   */
+  constructor(
+    stored: Record<CounterKey, bigint>,
+    objects: bigint,
+    private readonly reserve: (key: CounterKey, ceiling: bigint) => void,
+  ) {
+    this.counters = {
+      last_id: { next: stored.last_id + 1n, ceiling: stored.last_id },
+      change: { next: stored.change + 1n, ceiling: stored.change },
+    };
+    this.committedObjects = objects;
+  }
+
+  /** A write transaction began. */
+  begin(): void {
+    this.atStart = { last_id: { ...this.counters.last_id }, change: { ...this.counters.change } };
+    this.objectsDelta = 0n;
+  }
+
+  /** It committed: its reservations and object count stand. */
+  commit(): void {
+    this.committedObjects += this.objectsDelta;
+    this.end();
+  }
+
+  /** It rolled back, and its reservations with it: hand out those values again. */
+  rollback(): void {
+    if (this.atStart !== null) {
+      this.counters.last_id = this.atStart.last_id;
+      this.counters.change = this.atStart.change;
+    }
+    this.end();
+  }
+
+  /** The next value of `key`, reserving a block first when none is left. */
+  take(key: CounterKey): bigint {
+    const c = this.counters[key];
+    if (c.next > c.ceiling) {
+      const ceiling = c.next - 1n + COUNTER_BLOCK;
+      this.reserve(key, ceiling);
+      c.ceiling = ceiling;
+    }
+    return c.next++;
+  }
+
+  newObjectId(): ObjectId {
+    return this.take("last_id");
+  }
+
+  /** The open write transaction added (1) or removed (-1) an object. */
+  counted(delta: bigint): void {
+    this.objectsDelta += delta;
+  }
+
+  /** Objects as the caller sees them: its own changes included when `inWrite`. */
+  objects(inWrite: boolean): bigint {
+    return this.committedObjects + (inWrite ? this.objectsDelta : 0n);
+  }
+
+  private end(): void {
+    this.atStart = null;
+    this.objectsDelta = 0n;
+  }
+}
