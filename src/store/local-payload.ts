@@ -5,7 +5,7 @@
 // commits never create a file: a payload that is not there reads as nothing.
 
 import { constants, mkdirSync } from "node:fs";
-import { open, opendir, rm, statfs, type FileHandle } from "node:fs/promises";
+import { open, opendir, statfs, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { PayloadSpace, PayloadStore } from "./payload.js";
 
@@ -85,7 +85,12 @@ export class LocalPayloadStore implements PayloadStore {
   async delete(id: string): Promise<void> {
     this.unsyncedNames.delete(id);
     this.evict(id);
-    await rm(this.path(id), { force: true });
+    // One unlink (fs.rm would lstat first); a payload never written has no file.
+    try {
+      await unlink(this.path(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
   }
 
   async *ids(): AsyncIterable<string> {

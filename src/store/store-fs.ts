@@ -87,6 +87,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class StoreFileSystem implements FileSystem {
   readonly capabilities: FsCapabilities;
   private readonly feed = new ChangeFeed();
+  /** Payload deletions under way (deletePayload). */
+  private readonly deletions = new Set<Promise<void>>();
   /** pin() counts per object, for this process only. */
   private readonly pins = new Map<ObjectId, number>();
   /** Changes at every open(): uncommitted (UNSTABLE4) writes of an earlier run may be lost. */
@@ -135,9 +137,10 @@ export class StoreFileSystem implements FileSystem {
     return fs;
   }
 
-  /** Closes both stores (after the operations in progress). */
+  /** Closes both stores (after the operations in progress and the payload deletions). */
   async close(): Promise<void> {
     await this.meta.close();
+    await Promise.all(this.deletions);
     await this.payloads.close();
   }
 
@@ -690,7 +693,8 @@ export class StoreFileSystem implements FileSystem {
         await op.flush();
         return { r, op };
       });
-      for (const p of result.op.payloadsToDelete) await this.deletePayload(p);
+      // Not awaited: the reply need not wait for the unlink (close() does).
+      for (const p of result.op.payloadsToDelete) this.deletePayload(p);
       for (const id of result.op.payloadsToTrim) await this.trimPayload(id);
       for (const c of result.op.changes) this.feed.emit(c);
       return result.r;
@@ -719,12 +723,19 @@ export class StoreFileSystem implements FileSystem {
     }
   }
 
-  private async deletePayload(id: string): Promise<void> {
-    try {
-      await this.payloads.delete(id);
-    } catch {
-      // The metadata no longer names it: a leftover file costs space, not correctness.
-    }
+  /**
+   * Deletes the payload of a freed object in the background: no object names
+   * it any more and payload ids are never reused, so nothing can be waiting
+   * for it, and one left by a crash is reclaimed at the next open().
+   */
+  private deletePayload(id: string): void {
+    const deleting = this.payloads
+      .delete(id)
+      .catch(() => {
+        // The metadata no longer names it: a leftover file costs space, not correctness.
+      })
+      .finally(() => this.deletions.delete(deleting));
+    this.deletions.add(deleting);
   }
 
   private async initialise(): Promise<void> {
