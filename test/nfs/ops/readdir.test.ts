@@ -224,6 +224,42 @@ describe("READDIR", () => {
     expect((await ok(state, args({ dircount: 0 }))).reply.entries.length).toBe(10);
   });
 
+  it("fills one reply from several backend pages, asking for about what fits", async () => {
+    const env = await makeEnv();
+    const asked: number[] = [];
+    class Counting extends MemoryFileSystem {
+      override async readdir(
+        dir: FileHandle,
+        cookie: bigint,
+        verifier: Uint8Array,
+        limits: ReaddirLimits,
+      ): Promise<ReaddirResult> {
+        asked.push(limits.maxEntries);
+        return super.readdir(dir, cookie, verifier, limits);
+      }
+    }
+    const fs = new Counting();
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const d = await mkdir(fs, exp, "d", { mode: 0o755 });
+    for (let i = 0; i < 300; i++) await mkfile(fs, d, `file-${String(i).padStart(3, "0")}`);
+    const state = { ...env.state(), server: { ...env.state().server, fs } };
+    state.currentFh = d;
+    // All 300 fit in 64 KiB: one reply, every entry once, in cookie order, at eof.
+    const all = await ok(state, args());
+    expect(all.reply.eof).toBe(true);
+    const names = all.reply.entries.map((e) => dec.decode(e.name));
+    expect(names).toEqual([...Array(300).keys()].map((i) => `file-${String(i).padStart(3, "0")}`));
+    const cookies = all.reply.entries.map((e) => e.cookie);
+    expect([...cookies].sort((a, b) => (a < b ? -1 : 1))).toEqual(cookies);
+    expect(asked.length).toBeGreaterThan(1);
+    // A reply with room for about 20 entries asks for a first page, not maxcount / 28 of them.
+    asked.length = 0;
+    const some = await ok(state, args({ maxcount: 800 }));
+    expect(some.reply.eof).toBe(false);
+    expect(asked.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(64);
+    expect(wireSize(some)).toBeLessThanOrEqual(800);
+  });
+
   it("maxReaddirEntries caps one reply", async () => {
     const env = await makeEnv({ settings: { maxReaddirEntries: 4 } });
     const state = env.state();
