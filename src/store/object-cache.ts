@@ -19,9 +19,21 @@
 
 import type { ObjectId, ObjectRecord } from "./metadata.js";
 
+/** A cached record, and whether it was used since it last came round (CLOCK). */
+interface Slot {
+  record: ObjectRecord;
+  referenced: boolean;
+}
+
+/**
+ * Replacement is CLOCK (second chance), not strict LRU: a hit only sets a
+ * flag. Moving the entry to the end of the Map on every hit (delete + set)
+ * cost 30 µs per hit on a hot key — V8 keeps re-compacting the table — and
+ * the export's root directory is read by nearly every operation.
+ */
 export class ObjectCache {
-  /** Least recently used first (a Map iterates in insertion order; a hit re-inserts). */
-  private readonly records = new Map<ObjectId, ObjectRecord>();
+  /** In insertion order; eviction looks from the oldest, giving referenced ones a second chance. */
+  private readonly records = new Map<ObjectId, Slot>();
   private gen = 0;
 
   /** `capacity`: most records kept (store.objectCacheEntries); 0 keeps none. */
@@ -38,23 +50,24 @@ export class ObjectCache {
 
   /** The committed record of `id`, if cached. Records are shared: never change one. */
   get(id: ObjectId): ObjectRecord | undefined {
-    const r = this.records.get(id);
-    if (r !== undefined) {
-      this.records.delete(id);
-      this.records.set(id, r);
-    }
-    return r;
+    const slot = this.records.get(id);
+    if (slot === undefined) return undefined;
+    slot.referenced = true;
+    return slot.record;
   }
 
   /** Keeps `record`, which must be what is committed now. */
   remember(record: ObjectRecord): void {
     if (this.capacity === 0) return;
-    this.records.delete(record.id);
-    this.records.set(record.id, record);
-    if (this.records.size > this.capacity) {
-      const oldest = this.records.keys().next();
-      if (oldest.done !== true) this.records.delete(oldest.value);
+    const slot = this.records.get(record.id);
+    if (slot !== undefined) {
+      slot.record = record;
+      slot.referenced = true;
+      return;
     }
+    // Room first: the new record must not be the one evicted.
+    if (this.records.size >= this.capacity) this.evictOne();
+    this.records.set(record.id, { record, referenced: false });
   }
 
   /**
@@ -66,6 +79,16 @@ export class ObjectCache {
     for (const [id, record] of changes) {
       if (record === null) this.records.delete(id);
       else this.remember(record);
+    }
+  }
+
+  /** Drops the oldest record not used since it came round; used ones go to the back, unflagged. */
+  private evictOne(): void {
+    for (const [id, slot] of this.records) {
+      this.records.delete(id);
+      if (!slot.referenced) return;
+      slot.referenced = false;
+      this.records.set(id, slot);
     }
   }
 }

@@ -62,15 +62,20 @@ async function createFile(store: SqliteMetadataStore, name: string): Promise<big
 }
 
 describe("ObjectCache", () => {
-  it("drops the least recently used record beyond its capacity", () => {
+  it("beyond its capacity drops the oldest record not used since it came round", () => {
     const cache = new ObjectCache(2);
     cache.remember(fileRecord(1n));
     cache.remember(fileRecord(2n));
-    expect(cache.get(1n)?.id).toBe(1n); // 2 is now the least recently used
+    expect(cache.get(1n)?.id).toBe(1n); // 1 gets a second chance, 2 does not
     cache.remember(fileRecord(3n));
     expect(cache.size).toBe(2);
     expect(cache.get(2n)).toBeUndefined();
     expect(cache.get(1n)?.id).toBe(1n);
+    // Every one used: the oldest goes after all had their second chance.
+    cache.get(3n);
+    cache.remember(fileRecord(4n));
+    expect(cache.size).toBe(2);
+    expect(cache.get(4n)?.id).toBe(4n);
   });
 
   it("applies a commit's changes, deletions included, and counts the commit", () => {
