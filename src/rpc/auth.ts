@@ -75,15 +75,29 @@ export function authenticate(cred: opaque_auth, verf: opaque_auth): AuthResult {
   return sys === null ? refuse(AuthStat.AUTH_BADCRED) : { ok: true, cred: sys };
 }
 
-/** An AUTH_SYS body as a Credential, or null if it is malformed. */
+/**
+ * The last AUTH_SYS body parsed (a copy) and its Credential: a client sends
+ * the same credential, stamp included, call after call, and parsing it again
+ * took about 9 µs of every RPC (CPU profile, 2026-12-02).
+ */
+let lastSys: { readonly body: Buffer; readonly cred: Credential } | null = null;
+
+/** An AUTH_SYS body as a Credential (frozen, possibly shared), or null if it is malformed. */
 export function parseAuthSys(body: Uint8Array): Credential | null {
+  if (lastSys !== null && lastSys.body.equals(body)) return lastSys.cred;
+  const cred = decodeAuthSys(body);
+  if (cred !== null) lastSys = { body: Buffer.from(body), cred };
+  return cred;
+}
+
+function decodeAuthSys(body: Uint8Array): Credential | null {
   try {
     const r = new XdrReader(body);
     // The generated decoder enforces machinename <= 255 bytes and gids <= 16.
     const p = decodeauthsys_parms(r);
     // The body must be exactly one authsys_parms (nfsd checks the length too).
     r.assertDone();
-    return {
+    return Object.freeze({
       flavor: auth_flavor.AUTH_SYS,
       uid: p.uid,
       gid: p.gid,
@@ -91,7 +105,7 @@ export function parseAuthSys(body: Uint8Array): Credential | null {
       machinename: p.machinename,
       // RFC 8881 compares AUTH_SYS principals by uid.
       principal: `sys:${p.uid}`,
-    };
+    });
   } catch (e) {
     if (e instanceof XdrError) return null;
     throw e;

@@ -56,6 +56,22 @@ describe("authenticate", () => {
     expect(parseAuthSys(Buffer.concat([good, new Uint8Array(4)]))).toBeNull();
   });
 
+  it("reuses the credential of a body seen just before, and only of an identical one", () => {
+    const a = authSysCredential({ machinename: "host", uid: 5, gid: 6, gids: [7] }).body;
+    const b = authSysCredential({ machinename: "host", uid: 8, gid: 6, gids: [7] }).body;
+    const first = parseAuthSys(a);
+    // A copy of the bytes (the receive buffer is reused) gives the same frozen credential.
+    expect(parseAuthSys(new Uint8Array(a))).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(parseAuthSys(b)?.uid).toBe(8);
+    expect(parseAuthSys(a.subarray(0, a.length - 4))).toBeNull();
+    // The buffer it was parsed from changing afterwards changes nothing.
+    const buf = new Uint8Array(a);
+    expect(parseAuthSys(buf)?.uid).toBe(5);
+    buf.set(b);
+    expect(parseAuthSys(buf)?.uid).toBe(8);
+  });
+
   it("refuses to encode an AUTH_SYS credential over its limits", () => {
     expect(() => authSysCredential({ machinename: "m".repeat(256), uid: 0, gid: 0 })).toThrow();
     expect(() =>
