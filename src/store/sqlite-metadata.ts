@@ -50,7 +50,7 @@ import {
 } from "./sqlite-rows.js";
 import { ObjectCache } from "./object-cache.js";
 import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
-import { WalCheckpointer } from "./wal-checkpointer.js";
+import { RESTART_FRAMES, WalCheckpointer } from "./wal-checkpointer.js";
 import { WalSync } from "./wal-sync.js";
 
 /** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
@@ -108,15 +108,16 @@ CREATE TABLE clients (
 const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Pages the WAL file is grown to when the store opens: a little over SQLite's
- * automatic checkpoint threshold (wal_autocheckpoint, 1000 pages by default),
- * so in steady state the log wraps inside space the file already has. A
- * commit that grows the file makes its fdatasync commit the filesystem's
- * journal too (the new size); one that overwrites does not — about half the
- * cost of each sync, measured on ext4. SQLite deletes the WAL when the last
- * connection closes, so every open pays this once (a few MiB written).
+ * Pages the WAL file is grown to when the store opens: the longest log in
+ * steady state — RESTART_FRAMES, when the writer finishes a checkpoint itself
+ * (wal-checkpointer.ts), and half as many again written meanwhile — so the
+ * log wraps inside space the file already has. A commit that grows the file
+ * makes its fdatasync commit the filesystem's journal too (the new size); one
+ * that overwrites does not — about half the cost of each sync, measured on
+ * ext4. SQLite deletes the WAL when the last connection closes, so every open
+ * pays this once (12 MiB written with 4 KiB pages).
  */
-const WAL_RESERVE_PAGES = 1024;
+const WAL_RESERVE_PAGES = RESTART_FRAMES + RESTART_FRAMES / 2;
 
 /** SQLite's own wal_autocheckpoint default, used if the checkpoint worker fails. */
 const AUTOCHECKPOINT_PAGES = 1000;

@@ -75,6 +75,8 @@ export class WalCheckpointer {
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
+        // Not the process's flags: --input-type=module, say, would make this CommonJS source ESM.
+        execArgv: [],
         workerData: { file, driver: createRequire(import.meta.url).resolve("better-sqlite3") },
       });
     } catch (e) {
@@ -131,6 +133,8 @@ export class WalCheckpointer {
     if (worker === null) return;
     worker.removeAllListeners();
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    // Referenced again, so the process waits for it (an unreferenced worker lets it exit mid-close).
+    worker.ref();
     worker.postMessage("close");
     await exited;
   }

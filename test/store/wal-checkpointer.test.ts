@@ -2,6 +2,7 @@
 // while the store's own connection never checkpoints, and a worker that fails
 // hands checkpoints back to that connection.
 
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,25 @@ describe("WalCheckpointer", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("lets a process with nothing else to do finish closing the store", () => {
+    // The worker is unreferenced while the store is open; close() must still be waited for.
+    const file = join(root, "c.sqlite");
+    const script = `
+      import { SqliteMetadataStore } from ${JSON.stringify(join(process.cwd(), "src/store/sqlite-metadata.ts"))};
+      const s = SqliteMetadataStore.open(${JSON.stringify(file)});
+      await s.close();
+      console.log("closed");
+    `;
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(out.trim()).toBe("closed");
   });
 
   it("calls back once when its worker fails (here: no database to open)", async () => {
