@@ -7,37 +7,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { nfs_ftype4 } from "../../generated/nfs4/index.js";
-import type { ObjectRecord } from "../../src/store/metadata.js";
+import { objectRecord } from "./records.js";
 import { ObjectCache } from "../../src/store/object-cache.js";
 import { SqliteMetadataStore, type SqliteStoreOptions } from "../../src/store/sqlite-metadata.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-object-cache-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let seq = 0;
-
-const T = { seconds: 1n, nseconds: 0 };
-function fileRecord(id: bigint, mode = 0o644): ObjectRecord {
-  return {
-    id,
-    type: nfs_ftype4.NF4REG,
-    mode,
-    uid: 0,
-    gid: 0,
-    nlink: 1,
-    size: 0n,
-    atime: T,
-    mtime: T,
-    ctime: T,
-    birthtime: T,
-    change: 1n,
-    rdev: { major: 0, minor: 0 },
-    target: null,
-    createVerifier: null,
-    parent: null,
-    payload: null,
-  };
-}
 
 async function withStore(
   options: Partial<SqliteStoreOptions>,
@@ -55,7 +31,7 @@ async function withStore(
 async function createFile(store: SqliteMetadataStore, name: string): Promise<bigint> {
   return store.transact(async (tx) => {
     const id = await tx.newObjectId();
-    await tx.createObject(fileRecord(id));
+    await tx.createObject(objectRecord(id));
     await tx.addEntry(1n, name, id);
     return id;
   });
@@ -64,27 +40,27 @@ async function createFile(store: SqliteMetadataStore, name: string): Promise<big
 describe("ObjectCache", () => {
   it("beyond its capacity drops the oldest record not used since it came round", () => {
     const cache = new ObjectCache(2);
-    cache.remember(fileRecord(1n));
-    cache.remember(fileRecord(2n));
+    cache.remember(objectRecord(1n));
+    cache.remember(objectRecord(2n));
     expect(cache.get(1n)?.id).toBe(1n); // 1 gets a second chance, 2 does not
-    cache.remember(fileRecord(3n));
+    cache.remember(objectRecord(3n));
     expect(cache.size).toBe(2);
     expect(cache.get(2n)).toBeUndefined();
     expect(cache.get(1n)?.id).toBe(1n);
     // Every one used: the oldest goes after all had their second chance.
     cache.get(3n);
-    cache.remember(fileRecord(4n));
+    cache.remember(objectRecord(4n));
     expect(cache.size).toBe(2);
     expect(cache.get(4n)?.id).toBe(4n);
   });
 
   it("applies a commit's changes, deletions included, and counts the commit", () => {
     const cache = new ObjectCache(10);
-    cache.remember(fileRecord(1n));
+    cache.remember(objectRecord(1n));
     cache.committed(
       new Map([
         [1n, null],
-        [2n, fileRecord(2n, 0o600)],
+        [2n, objectRecord(2n, { mode: 0o600 })],
       ]),
     );
     expect(cache.generation).toBe(1);
@@ -98,7 +74,7 @@ describe("SqliteMetadataStore with its object cache", () => {
     await withStore({}, async (store) => {
       const id = await createFile(store, "a");
       expect((await store.view((tx) => tx.getObject(id)))?.mode).toBe(0o644);
-      await store.transact((tx) => tx.putObject(fileRecord(id, 0o600)));
+      await store.transact((tx) => tx.putObject(objectRecord(id, { mode: 0o600 })));
       expect((await store.view((tx) => tx.getObject(id)))?.mode).toBe(0o600);
       expect((await store.transact((tx) => tx.getObject(id)))?.mode).toBe(0o600);
       await store.transact((tx) => tx.deleteObject(id));
@@ -112,7 +88,7 @@ describe("SqliteMetadataStore with its object cache", () => {
       const id = await createFile(store, "a");
       await expect(
         store.transact(async (tx) => {
-          await tx.putObject(fileRecord(id, 0o600));
+          await tx.putObject(objectRecord(id, { mode: 0o600 }));
           // The transaction sees its own change…
           expect((await tx.getObject(id))?.mode).toBe(0o600);
           throw new Error("give up");
@@ -140,7 +116,7 @@ describe("SqliteMetadataStore with its object cache", () => {
             .transact(async (w) => {
               await w.removeEntry(1n, "a");
               await w.addEntry(1n, "b", id);
-              await w.putObject(fileRecord(id, 0o600));
+              await w.putObject(objectRecord(id, { mode: 0o600 }));
             })
             .then(committed);
           await commitDone;
@@ -165,7 +141,7 @@ describe("SqliteMetadataStore with its object cache", () => {
     });
     await withStore({ objectCacheEntries: 0 }, async (store) => {
       const id = await createFile(store, "a");
-      await store.transact((tx) => tx.putObject(fileRecord(id, 0o600)));
+      await store.transact((tx) => tx.putObject(objectRecord(id, { mode: 0o600 })));
       expect((await store.view((tx) => tx.getObject(id)))?.mode).toBe(0o600);
       expect(store.cachedObjects).toBe(0);
     });

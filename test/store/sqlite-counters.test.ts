@@ -6,42 +6,18 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { nfs_ftype4 } from "../../generated/nfs4/index.js";
-import type { ObjectRecord } from "../../src/store/metadata.js";
+import { objectRecord } from "./records.js";
 import { COUNTER_BLOCK } from "../../src/store/sqlite-counters.js";
 import { SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-counters-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const T = { seconds: 1n, nseconds: 0 };
-function record(id: bigint): ObjectRecord {
-  return {
-    id,
-    type: nfs_ftype4.NF4REG,
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    nlink: 1,
-    size: 0n,
-    atime: T,
-    mtime: T,
-    ctime: T,
-    birthtime: T,
-    change: 1n,
-    rdev: { major: 0, minor: 0 },
-    target: null,
-    createVerifier: null,
-    parent: null,
-    payload: null,
-  };
-}
-
 /** One transaction creating an object; its id and a change value. */
 function create(store: SqliteMetadataStore): Promise<{ id: bigint; change: bigint }> {
   return store.transact(async (tx) => {
     const id = await tx.newObjectId();
-    await tx.createObject(record(id));
+    await tx.createObject(objectRecord(id));
     return { id, change: await tx.nextChange() };
   });
 }
@@ -95,7 +71,7 @@ describe("SQLite store counters", () => {
         store.transact(async (tx) => {
           // Past a whole block: the reservation is rolled back too.
           for (let i = 0n; i <= COUNTER_BLOCK; i++) lost = await tx.newObjectId();
-          await tx.createObject(record(lost));
+          await tx.createObject(objectRecord(lost));
           expect(await tx.objectCount()).toBe(2n);
           throw new Error("give up");
         }),

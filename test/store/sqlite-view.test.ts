@@ -7,34 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nfs_ftype4 } from "../../generated/nfs4/index.js";
-import type { ObjectRecord } from "../../src/store/metadata.js";
+import { objectRecord } from "./records.js";
 import { ReadOnlyTransactionError, SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-sqlite-view-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const T = { seconds: 1n, nseconds: 0 };
-function dirRecord(id: bigint): ObjectRecord {
-  return {
-    id,
-    type: nfs_ftype4.NF4DIR,
-    mode: 0o755,
-    uid: 0,
-    gid: 0,
-    nlink: 2,
-    size: 0n,
-    atime: T,
-    mtime: T,
-    ctime: T,
-    birthtime: T,
-    change: 1n,
-    rdev: { major: 0, minor: 0 },
-    target: null,
-    createVerifier: null,
-    parent: null,
-    payload: null,
-  };
-}
 
 describe("SqliteMetadataStore view()", () => {
   it("reads the last commit while a write transaction is open, and its result once committed", async () => {
@@ -46,7 +23,7 @@ describe("SqliteMetadataStore view()", () => {
       const wrote = new Promise<void>((r) => (written = r));
       const writing = store.transact(async (tx) => {
         const id = await tx.newObjectId();
-        await tx.createObject(dirRecord(id));
+        await tx.createObject(objectRecord(id, { type: nfs_ftype4.NF4DIR, mode: 0o755, nlink: 2 }));
         written();
         // Stands for payload I/O inside a write transaction.
         await held;

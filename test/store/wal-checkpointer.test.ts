@@ -7,14 +7,12 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { nfs_ftype4 } from "../../generated/nfs4/index.js";
 import { SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
+import { objectRecord } from "./records.js";
 import { RESTART_FRAMES, WalCheckpointer } from "../../src/store/wal-checkpointer.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-checkpointer-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const T = { seconds: 1n, nseconds: 0 };
 
 describe("WalCheckpointer", () => {
   it("keeps the log bounded however many commits come back to back", async () => {
@@ -28,25 +26,7 @@ describe("WalCheckpointer", () => {
       for (let i = 0; i < 3000; i++)
         await store.transact(async (tx) => {
           const id = await tx.newObjectId();
-          await tx.createObject({
-            id,
-            type: nfs_ftype4.NF4REG,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            nlink: 1,
-            size: 0n,
-            atime: T,
-            mtime: T,
-            ctime: T,
-            birthtime: T,
-            change: 1n,
-            rdev: { major: 0, minor: 0 },
-            target: null,
-            createVerifier: null,
-            parent: null,
-            payload: `f${id}`,
-          });
+          await tx.createObject(objectRecord(id, { payload: `f${id}` }));
           await tx.addEntry(1n, `f${i}`, id);
         });
       expect(store.checkpointFallback).toBeNull();
