@@ -49,6 +49,7 @@ import {
   text,
 } from "./sqlite-rows.js";
 import { ObjectCache } from "./object-cache.js";
+import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
 import { RESTART_FRAMES, WalCheckpointer } from "./wal-checkpointer.js";
 import { WalSync } from "./wal-sync.js";
@@ -130,7 +131,9 @@ export interface SqliteStoreOptions {
   readonly objectCacheEntries: number;
 }
 
-export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = { objectCacheEntries: 32_768 };
+export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = {
+  objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
+};
 
 /**
  * Thrown inside a lazy view (SqliteTx.startView) that answered from the cache
@@ -178,13 +181,6 @@ export class SqliteMetadataStore implements MetadataStore {
     this.reserveWal(`${file}-wal`);
     // Not FULL from here on: commits are made durable by WalSync before anyone is told (see above).
     db.pragma("synchronous = NORMAL");
-    // Checkpoints run on a worker (wal-checkpointer.ts); if it fails, here again.
-    db.pragma("wal_autocheckpoint = 0");
-    this.checkpointer = new WalCheckpointer(file, (reason) => {
-      db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-      this.checkpointFallback = reason;
-      process.emitWarning(`${reason}; the SQLite store checkpoints on the main thread instead`);
-    });
     this.cache = new ObjectCache(options.objectCacheEntries);
     this.counters = this.loadCounters();
     this.tx = new SqliteTx(db, this.cache, this.counters, "write");
@@ -199,6 +195,14 @@ export class SqliteMetadataStore implements MetadataStore {
     this.reader.defaultSafeIntegers(true);
     this.readTx = new SqliteTx(this.reader, this.cache, this.counters, "read");
     this.clients = new SqliteClientRecovery(db, (work) => this.transact(async () => work()));
+    // Last, once nothing above can fail: checkpoints run on a worker
+    // (wal-checkpointer.ts); if it fails, on this connection again.
+    db.pragma("wal_autocheckpoint = 0");
+    this.checkpointer = new WalCheckpointer(file, (reason) => {
+      db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      this.checkpointFallback = reason;
+      process.emitWarning(`${reason}; the SQLite store checkpoints on the main thread instead`);
+    });
   }
 
   /** Opens (creating if needed) the database at `file`. */
@@ -356,7 +360,7 @@ export class SqliteMetadataStore implements MetadataStore {
 /**
  * The clients table. Each write is its own transaction on the store's queue
  * (so it never lands inside a namespace operation's open transaction), and
- * synchronous=FULL makes it durable at COMMIT.
+ * like every transaction its promise resolves once the WAL is synced (WalSync).
  */
 class SqliteClientRecovery implements ClientRecoveryStore {
   private readonly s: Record<"list" | "add" | "remove", Statement>;
