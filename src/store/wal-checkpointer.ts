@@ -121,7 +121,11 @@ export class WalCheckpointer {
   finishOnWriter(checkpoint: () => void): void {
     if (!this.logLong || this.running || this.worker === null) return;
     this.logLong = false;
-    checkpoint();
+    try {
+      checkpoint();
+    } catch {
+      // Not the write's business: the log just stays long until the next checkpoint.
+    }
   }
 
   /** Stops the worker (the store's connection checkpoints at close itself). */
