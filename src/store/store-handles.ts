@@ -13,11 +13,16 @@ const STORE_ID_AT = 1;
 const OBJECT_ID_AT = 9;
 const HANDLE_BYTES = 17;
 
+/** The object id's 8 bytes pass through here: one DataView for all handles, not one per handle. */
+const idBytes = new Uint8Array(8);
+const idView = new DataView(idBytes.buffer);
+
 export function makeStoreHandle(storeId: Uint8Array, id: ObjectId): FileHandle {
   const h = new Uint8Array(HANDLE_BYTES);
   h[0] = FORMAT;
   h.set(storeId, STORE_ID_AT);
-  new DataView(h.buffer).setBigUint64(OBJECT_ID_AT, id);
+  idView.setBigUint64(0, id);
+  h.set(idBytes, OBJECT_ID_AT);
   return h;
 }
 
@@ -31,5 +36,6 @@ export function parseStoreHandle(storeId: Uint8Array, handle: FileHandle): Objec
   for (let i = 0; i < storeId.length; i++)
     if (handle[STORE_ID_AT + i] !== storeId[i])
       throw new FsError(nfsstat4.NFS4ERR_STALE, "handle of another store");
-  return new DataView(handle.buffer, handle.byteOffset, handle.length).getBigUint64(OBJECT_ID_AT);
+  idBytes.set(handle.subarray(OBJECT_ID_AT, HANDLE_BYTES));
+  return idView.getBigUint64(0);
 }

@@ -190,8 +190,23 @@ const utf8 = new TextEncoder();
  * accepts them (its idmapper falls back to numbers, and the test VM has none).
  */
 function numericName(id: number): Uint8Array {
-  return utf8.encode(String(id));
+  let name = numericNames.get(id);
+  if (name === undefined) {
+    name = utf8.encode(String(id));
+    // Bounded: ids repeat (a few users own most files), but a client may send many.
+    if (numericNames.size >= MAX_NUMERIC_NAMES) numericNames.clear();
+    numericNames.set(id, name);
+  }
+  return name;
 }
+
+/**
+ * Encoded owner strings by id, shared (the encoders only read them): every
+ * GETATTR and READDIR entry carries two, and TextEncoder.encode was the
+ * largest cost of a READDIR entry (CPU profile, 2026-12-02).
+ */
+const numericNames = new Map<number, Uint8Array>();
+const MAX_NUMERIC_NAMES = 4096;
 
 /** Attributes settable in an EXCLUSIVE4_1 create (as Linux nfsd: the times may hold the verifier). */
 const EXCLCREAT_BITS = [FATTR4_SIZE, FATTR4_MODE, FATTR4_OWNER, FATTR4_OWNER_GROUP];

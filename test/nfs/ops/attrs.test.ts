@@ -128,6 +128,16 @@ describe("encodeAttrs", () => {
     expect(hex(f.attr_vals)).toBe("00000004" + Buffer.from("1000").toString("hex"));
   });
 
+  it("encodes each owner right however many ids come by (the encoded names are cached, bounded)", () => {
+    for (let uid = 0; uid < 10_000; uid += 1) {
+      const f = encodeAttrs(bitmapOf([FATTR4_OWNER]), source({ attrs: { ...BASE, uid: uid * 7 } }));
+      const text = String(uid * 7);
+      const vals = Buffer.from(f.attr_vals);
+      expect(vals.readUInt32BE(0)).toBe(text.length);
+      expect(vals.toString("latin1", 4, 4 + text.length)).toBe(text);
+    }
+  });
+
   it("writes values in ascending attribute order with the generated encoders", () => {
     const f = encodeAttrs(bitmapOf([FATTR4_SIZE, FATTR4_TYPE, FATTR4_MODE]), source());
     expect(bitsOf(f.attrmask)).toEqual([FATTR4_TYPE, FATTR4_SIZE, FATTR4_MODE]);
