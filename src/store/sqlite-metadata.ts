@@ -165,8 +165,6 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly checkpointer: WalCheckpointer;
   /** Why checkpoints went back to the main thread, or null while the worker runs them. */
   checkpointFallback: string | null = null;
-  /** The write transaction's BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared once. */
-  private readonly control: Record<"begin" | "commit" | "rollback", Statement>;
   /** The read-only connection of view(), and its statements. */
   private readonly reader: Database.Database;
   private readonly readTx: SqliteTx;
@@ -185,11 +183,6 @@ export class SqliteMetadataStore implements MetadataStore {
     this.counters = this.loadCounters();
     this.tx = new SqliteTx(db, this.cache, this.counters, "write");
     this.totalChanges = db.prepare("SELECT total_changes()").raw();
-    this.control = {
-      begin: db.prepare("BEGIN IMMEDIATE"),
-      commit: db.prepare("COMMIT"),
-      rollback: db.prepare("ROLLBACK"),
-    };
     this.wal = new WalSync(`${file}-wal`);
     this.reader = new Database(file, { readonly: true });
     this.reader.defaultSafeIntegers(true);
@@ -228,26 +221,19 @@ export class SqliteMetadataStore implements MetadataStore {
   transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
     const run = async (): Promise<{ result: T; commit: number }> => {
       this.checkpointer.finishOnWriter(() => this.db.pragma("wal_checkpoint(PASSIVE)"));
-      this.control.begin.run();
-      this.tx.startWrite();
-      this.counters.begin();
+      this.tx.beginWrite();
       try {
         const changesBefore = this.changes();
         const result = await work(this.tx);
         const wrote = this.changes() !== changesBefore;
-        this.control.commit.run();
-        this.counters.commit();
-        this.cache.committed(this.tx.endWrite());
+        this.tx.commitWrite();
         if (wrote) this.checkpointer.committed();
         // A transaction that wrote waits for its own frames; one that only
         // read waits for those it may have seen (nothing is acted on before
         // it is durable).
         return { result, commit: wrote ? this.wal.committedOne() : this.wal.lastCommit };
       } catch (e) {
-        this.tx.endWrite();
-        if (this.db.inTransaction) this.control.rollback.run();
-        // COMMIT failed or never ran: the transaction's reservations are gone with it.
-        if (!this.db.inTransaction) this.counters.rollback();
+        this.tx.rollbackWrite();
         throw e;
       }
     };
@@ -438,26 +424,28 @@ class SqliteTx implements MetadataTx {
   private readonly pending = new Map<ObjectId, ObjectRecord | null>();
   /** A view's cache generation when it started (role "read"). */
   private epoch = 0;
-  /** Whether the SQL transaction is open (always, for role "write": the store opened it). */
-  private begun: boolean;
-  private readonly beginRead: Statement;
-  private readonly commitRead: Statement;
+  /** Whether the SQL transaction is open (for role "write": from beginWrite() to its end). */
+  private begun = false;
+  /** BEGIN (IMMEDIATE for the writer: it takes the write lock at once), COMMIT and ROLLBACK. */
+  private readonly control: Record<"begin" | "commit" | "rollback", Statement>;
 
   /**
-   * `role` "write": the statements of the store's write transaction (opened
-   * and committed by the store), with its object changes kept until commit;
-   * "read": a view's, on the read-only connection, which opens its own
-   * transaction at the first statement the cache cannot spare it.
+   * `role` "write": the store's write transaction (beginWrite … commitWrite or
+   * rollbackWrite), its object changes kept until commit; "read": a view's, on
+   * the read-only connection, which opens its own transaction at the first
+   * statement the cache cannot spare it.
    */
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly cache: ObjectCache,
     private readonly counters: StoreCounters,
     private readonly role: "write" | "read",
   ) {
-    this.begun = role === "write";
-    this.beginRead = db.prepare("BEGIN");
-    this.commitRead = db.prepare("COMMIT");
+    this.control = {
+      begin: db.prepare(role === "write" ? "BEGIN IMMEDIATE" : "BEGIN"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+    };
     const p = (sql: string): Statement => db.prepare(sql).raw();
     const q = (sql: string): Statement => db.prepare(sql);
     const placeholders = OBJECT_COLUMNS.split(",")
@@ -508,16 +496,30 @@ class SqliteTx implements MetadataTx {
     };
   }
 
-  /** The store opened its write transaction. */
-  startWrite(): void {
+  /** Opens the write transaction (role "write"). */
+  beginWrite(): void {
+    this.control.begin.run();
+    this.begun = true;
+    this.pending.clear();
+    this.counters.begin();
+  }
+
+  /** Commits it: its counters and object changes become the committed state. */
+  commitWrite(): void {
+    this.control.commit.run();
+    this.begun = false;
+    this.counters.commit();
+    this.cache.committed(this.pending);
     this.pending.clear();
   }
 
-  /** The write transaction ended; its object changes (for the cache if it committed). */
-  endWrite(): Map<ObjectId, ObjectRecord | null> {
-    const changes = new Map(this.pending);
+  /** Rolls it back, with its reservations, when it failed or its COMMIT did. */
+  rollbackWrite(): void {
     this.pending.clear();
-    return changes;
+    this.begun = false;
+    if (this.db.inTransaction) this.control.rollback.run();
+    // After COMMIT succeeded nothing is left to undo (counters.rollback() is then a no-op).
+    this.counters.rollback();
   }
 
   /** A view starts; `eager`: open its snapshot now instead of at the first cache miss. */
@@ -528,7 +530,7 @@ class SqliteTx implements MetadataTx {
   }
 
   endView(): void {
-    if (this.begun) this.commitRead.run();
+    if (this.begun) this.control.commit.run();
     this.begun = false;
   }
 
@@ -541,7 +543,7 @@ class SqliteTx implements MetadataTx {
   private sql(): void {
     if (this.begun) return;
     if (this.cache.generation !== this.epoch) throw new ViewRestart();
-    this.beginRead.run();
+    this.control.begin.run();
     this.begun = true;
   }
 
