@@ -33,7 +33,7 @@ import {
   requestsWriteOnly,
 } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
-import type { FsStats, ReaddirResult } from "../../fs/backend.js";
+import type { FsStats } from "../../fs/backend.js";
 import { reachable } from "../export-access.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { attrSource, currentFh } from "./common.js";
@@ -92,11 +92,14 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
   let next = { cookie, verifier: cookieverf };
   // Pages of growing size until the reply is full, the directory ends or maxEntries is reached.
   for (let ask = Math.min(maxEntries, FIRST_PAGE_ENTRIES); ;) {
-    const page = await visibleEntries(state, dir, next.cookie, next.verifier, ask);
+    const page = await fs.readdir(dir, next.cookie, next.verifier, { maxEntries: ask });
     replyVerifier ??= page.verifier;
-    if (stats === undefined && page.entries.length > 0 && needsStats(attr_request))
+    // Left out: exports of the pseudo-filesystem whose client list leaves this client out
+    // (export-access.ts). A page that loses every entry is followed by the next.
+    const visible = page.entries.filter((e) => !e.ok || reachable(state, e.handle));
+    if (stats === undefined && visible.length > 0 && needsStats(attr_request))
       stats = await fs.statfs(dir);
-    for (const e of page.entries) {
+    for (const e of visible) {
       // Buffer.from: small strings come from Node's pool, cheaper than TextEncoder's new array.
       const name = Buffer.from(e.name, "utf8");
       let attrs: fattr4;
@@ -134,31 +137,6 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
 
 function replyOf(entries: entry4[], verifier: Uint8Array, eof: boolean): READDIR4res {
   return { status: nfsstat4.NFS4_OK, resok4: { cookieverf: verifier, reply: { entries, eof } } };
-}
-
-/**
- * fs.readdir, leaving out the entries a client may not see: exports of the
- * pseudo-filesystem whose client list leaves it out (export-access.ts). A
- * page that loses every entry is followed by the next, so a non-final page
- * is never empty.
- */
-async function visibleEntries(
-  state: CompoundState,
-  dir: Uint8Array,
-  cookie: bigint,
-  verifier: Uint8Array,
-  maxEntries: number,
-): Promise<ReaddirResult> {
-  const fs = state.server.fs;
-  for (;;) {
-    const page = await fs.readdir(dir, cookie, verifier, { maxEntries });
-    const entries = page.entries.filter((e) => !e.ok || reachable(state, e.handle));
-    if (entries.length === page.entries.length) return page;
-    const last = page.entries.at(-1);
-    if (entries.length > 0 || page.eof || last === undefined) return { ...page, entries };
-    cookie = last.cookie;
-    verifier = page.verifier;
-  }
 }
 
 /**

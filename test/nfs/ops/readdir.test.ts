@@ -59,6 +59,22 @@ async function populate(env: TestEnv, n: number): Promise<FileHandle> {
   return d;
 }
 
+/** A memory backend whose readdir() pages pass through `hook` (to watch or alter them). */
+function withListingHook(
+  hook: (page: ReaddirResult, limits: ReaddirLimits) => ReaddirResult,
+): MemoryFileSystem {
+  return new (class extends MemoryFileSystem {
+    override async readdir(
+      dir: FileHandle,
+      cookie: bigint,
+      verifier: Uint8Array,
+      limits: ReaddirLimits,
+    ): Promise<ReaddirResult> {
+      return hook(await super.readdir(dir, cookie, verifier, limits), limits);
+    }
+  })();
+}
+
 /** Pages through the whole directory, returning [name, cookie] pairs. */
 async function listAll(
   state: CompoundState,
@@ -227,18 +243,10 @@ describe("READDIR", () => {
   it("fills one reply from several backend pages, asking for about what fits", async () => {
     const env = await makeEnv();
     const asked: number[] = [];
-    class Counting extends MemoryFileSystem {
-      override async readdir(
-        dir: FileHandle,
-        cookie: bigint,
-        verifier: Uint8Array,
-        limits: ReaddirLimits,
-      ): Promise<ReaddirResult> {
-        asked.push(limits.maxEntries);
-        return super.readdir(dir, cookie, verifier, limits);
-      }
-    }
-    const fs = new Counting();
+    const fs = withListingHook((page, limits) => {
+      asked.push(limits.maxEntries);
+      return page;
+    });
     const exp = (await fs.lookup(await fs.root(), "export")).handle;
     const d = await mkdir(fs, exp, "d", { mode: 0o755 });
     for (let i = 0; i < 300; i++) await mkfile(fs, d, `file-${String(i).padStart(3, "0")}`);
@@ -296,28 +304,19 @@ describe("READDIR", () => {
 
   describe("entries whose attributes cannot be read", () => {
     /** A backend whose listing reports "broken" as unreadable (e.g. removed mid-listing). */
-    class Flaky extends MemoryFileSystem {
-      override async readdir(
-        dir: FileHandle,
-        cookie: bigint,
-        verifier: Uint8Array,
-        limits: ReaddirLimits,
-      ): Promise<ReaddirResult> {
-        const r = await super.readdir(dir, cookie, verifier, limits);
-        return {
-          ...r,
-          entries: r.entries.map((e) =>
-            e.name === "broken"
-              ? { name: e.name, cookie: e.cookie, ok: false, error: nfsstat4.NFS4ERR_STALE }
-              : e,
-          ),
-        };
-      }
-    }
+    const flaky = (): MemoryFileSystem =>
+      withListingHook((r) => ({
+        ...r,
+        entries: r.entries.map((e) =>
+          e.name === "broken"
+            ? { name: e.name, cookie: e.cookie, ok: false, error: nfsstat4.NFS4ERR_STALE }
+            : e,
+        ),
+      }));
 
     async function flakyEnv(): Promise<CompoundState> {
       const env = await makeEnv();
-      const fs = new Flaky();
+      const fs = flaky();
       const exp = (await fs.lookup(await fs.root(), "export")).handle;
       await mkfile(fs, exp, "broken");
       await mkfile(fs, exp, "fine");
