@@ -192,7 +192,7 @@ export class StateManager {
     for (const owner of [...held.lockOwners.values()])
       for (const l of [...owner.states]) this.removeLockState(l);
     for (const owner of [...held.openOwners.values()])
-      for (const o of [...owner.opens]) this.removeOpen(o);
+      for (const o of [...owner.opens.values()]) this.removeOpen(o);
     for (const d of [...held.delegations, ...held.revokedDelegations])
       this.forgetDelegation(d, "client gone");
     this.holdings.delete(record);
@@ -440,9 +440,7 @@ export class StateManager {
 
   /** The open of `owner` on the file, if it has one. */
   findOpen(owner: OpenOwner | undefined, fileKey: string): OpenState | undefined {
-    if (!owner) return undefined;
-    for (const o of owner.opens) if (o.fileKey === fileKey) return o;
-    return undefined;
+    return owner?.opens.get(fileKey);
   }
 
   /**
@@ -460,7 +458,7 @@ export class StateManager {
       held.openOwners.set(key, o);
     }
     const open = new OpenState(this.stateids.newOther(), o, new Uint8Array(fh));
-    o.opens.add(open);
+    o.opens.set(open.fileKey, open);
     held.stateids++;
     this.fileFor(fh, open.fileKey).opens.add(open);
     this.stateids.add(open);
@@ -472,7 +470,10 @@ export class StateManager {
     this.openLocks.delete(open);
     const held = this.held(open.owner.client);
     // Removing twice must not count twice.
-    if (open.owner.opens.delete(open)) held.stateids--;
+    if (open.owner.opens.get(open.fileKey) === open) {
+      open.owner.opens.delete(open.fileKey);
+      held.stateids--;
+    }
     // An owner with nothing open is forgotten, so owners do not pile up over a client's life.
     if (open.owner.opens.size === 0) held.openOwners.delete(open.owner.key);
     this.files.get(open.fileKey)?.opens.delete(open);

@@ -15,7 +15,8 @@ export const DENY_WRITE = 2;
 
 export class OpenOwner {
   readonly key: string;
-  readonly opens = new Set<OpenState>();
+  /** The owner's opens by file key: one per file (a second OPEN upgrades the first, §9.11). */
+  readonly opens = new Map<string, OpenState>();
   constructor(
     readonly client: ClientRecord,
     readonly owner: Uint8Array,
