@@ -46,7 +46,7 @@ import type {
 } from "../state/delegation-state.js";
 import { keyOf } from "../state/keys.js";
 import type { StateManager } from "../state/manager.js";
-import { ACCESS_READ, ACCESS_WRITE } from "../state/open-state.js";
+import { ACCESS_WRITE } from "../state/open-state.js";
 import type { NfsError } from "../state/slot-table.js";
 import { stateidOf } from "../state/stateid.js";
 import { XdrError, XdrReader } from "../xdr/index.js";
@@ -257,19 +257,11 @@ export class Delegations {
       case OPEN4_SHARE_ACCESS_WANT_READ_DELEG:
         return "read";
       case OPEN4_SHARE_ACCESS_WANT_ANY_DELEG:
+      default:
+        // A writer gets a write delegation or none, as from Linux nfsd: a read
+        // delegation would not let it cache its writes.
         if (writeOk) return "write";
         return (access & ACCESS_WRITE) !== 0 ? contention() : "read";
-      default:
-        // No preference: as Linux nfsd (6.6 on), a write delegation only for
-        // an open that reads too, none for a write-only one. A writer that
-        // never reads (a file being created, a log appended to) gains little
-        // from caching, and each such delegation costs a DELEGRETURN later —
-        // one per file for a tree being copied in. A writer gets a write
-        // delegation or none: a read delegation would not let it cache its writes.
-        if (writeOk && (access & ACCESS_READ) !== 0) return "write";
-        return (access & ACCESS_WRITE) !== 0
-          ? { ond_why: why_no_delegation4.WND4_NOT_WANTED }
-          : "read";
     }
   }
 

@@ -467,21 +467,6 @@ describe("write delegations (§10.4)", () => {
     const w = await A.run([putfh(o.fh), writeOp(delegStateid(o.delegation), "abc")]);
     expect(w.status).toBe(nfsstat4.NFS4_OK);
   });
-  it("with no preference, as Linux nfsd: a read-write open gets one, a write-only open none", async () => {
-    const both = await openFile(A, "both", OPEN4_SHARE_ACCESS_BOTH);
-    expect(both.delegation.delegation_type).toBe(open_delegation_type4.OPEN_DELEGATE_WRITE);
-    const writeOnly = await openFile(A, "w", OPEN4_SHARE_ACCESS_WRITE);
-    expect(writeOnly.delegation.delegation_type).toBe(open_delegation_type4.OPEN_DELEGATE_NONE);
-    // Asked for, a write-only open still gets one.
-    for (const [name, want] of [
-      ["w-want", OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG],
-      ["w-any", OPEN4_SHARE_ACCESS_WANT_ANY_DELEG],
-    ] as const) {
-      const o = await openFile(A, name, OPEN4_SHARE_ACCESS_WRITE | want);
-      expect(o.delegation.delegation_type).toBe(open_delegation_type4.OPEN_DELEGATE_WRITE);
-    }
-    expect(h.state.delegationCount).toBe(3);
-  });
 
   it("is not granted while another client has the file open: WND4_CONTENTION", async () => {
     await openFile(B, "f", READ_ONLY);
