@@ -468,6 +468,13 @@ describe("write delegations (§10.4)", () => {
     expect(w.status).toBe(nfsstat4.NFS4_OK);
   });
 
+  it("with no preference, a write-only OPEN of a file nobody else has open gets one too", async () => {
+    // Unlike Linux nfsd (read-write opens only): the Linux client holding it
+    // need not wait for its writeback at close().
+    const o = await openFile(A, "w", OPEN4_SHARE_ACCESS_WRITE);
+    expect(o.delegation.delegation_type).toBe(open_delegation_type4.OPEN_DELEGATE_WRITE);
+  });
+
   it("is not granted while another client has the file open: WND4_CONTENTION", async () => {
     await openFile(B, "f", READ_ONLY);
     const o = await openFile(A, "f", WRITE_DELEG);
