@@ -8,6 +8,7 @@ import { FsError, type CreateAttributes, type FileSystem } from "../../src/fs/ba
 import { NfsClient } from "../../src/client/index.js";
 import { NfsServer } from "../../src/nfs/server.js";
 import { DataDirError, openDataDir, type OpenedStore } from "../../src/store/data-dir.js";
+import { LIST_ENTRIES_SQL } from "../../src/store/sqlite-metadata.js";
 import { describeBackendConformance } from "../fs/conformance.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-sqlite-test-"));
@@ -236,6 +237,41 @@ describe("SQLite store", () => {
     expect(new TextDecoder().decode((await fs.read(f, 0n, 10)).data)).toBe("kept");
     await fs.setxattr(f, "user.new", enc.encode("v"), "create");
     expect(await fs.getxattr(f, "user.new")).toEqual(enc.encode("v"));
+  });
+
+  it("reads a READDIR page from the cookie index alone, also in a store made before that index covered it", async () => {
+    const dir = join(root, `c${++seq}`);
+    let fs = await openAt(dir);
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    for (const name of ["a", "b", "c"]) await fs.create(exp, name, { kind: "guarded" }, ATTRS);
+    let o = opened.get(fs)!;
+    await o.store.close();
+    opened.delete(fs);
+    const file = join(dir, "metadata.sqlite");
+    const plan = (): string => {
+      const db = new Database(file, { readonly: true });
+      try {
+        const rows = db.prepare(`EXPLAIN QUERY PLAN ${LIST_ENTRIES_SQL}`).all(1, 0, 10);
+        return rows.map((r) => (r as { detail: string }).detail).join("; ");
+      } finally {
+        db.close();
+      }
+    };
+    expect(plan()).toContain("COVERING INDEX entries_by_cookie");
+    // Back to schema version 3: the index on (dir, cookie) alone.
+    const db = new Database(file);
+    db.exec(
+      "DROP INDEX entries_by_cookie; CREATE UNIQUE INDEX entries_by_cookie ON entries (dir, cookie); PRAGMA user_version = 3;",
+    );
+    db.close();
+    expect(plan()).not.toContain("COVERING");
+    fs = await openAt(dir);
+    o = opened.get(fs)!;
+    const page = await fs.readdir(exp, 0n, new Uint8Array(8), { maxEntries: 10 });
+    expect(page.entries.map((e) => e.name)).toEqual(["a", "b", "c"]);
+    await o.store.close();
+    opened.delete(fs);
+    expect(plan()).toContain("COVERING INDEX entries_by_cookie");
   });
 
   it("deletes at open the payload files no object names (left by a crash after a removal)", async () => {
