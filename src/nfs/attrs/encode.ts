@@ -12,21 +12,78 @@ import {
 } from "../../../generated/nfs4/index.js";
 import { XdrWriter } from "../../xdr/index.js";
 import { bitmapOf, bitsOf, intersect, isEmpty } from "../../protocol/bitmap.js";
-import { ATTR_BY_BIT, STATS_ATTRS, WRITE_ONLY_ATTRS, type AttrSource } from "./table.js";
+import {
+  ATTR_BY_BIT,
+  STATS_ATTRS,
+  WRITE_ONLY_ATTRS,
+  type AttrDef,
+  type AttrSource,
+} from "./table.js";
 
 // One scratch writer for every call: encodeAttrs never awaits, so calls cannot
 // interleave, and toBytes() hands out a copy.
 const scratch = new XdrWriter(1024);
 
-/** The fattr4 answering `requested` for one object. */
-export function encodeAttrs(requested: bitmap4, src: AttrSource): fattr4 {
-  scratch.reset();
-  const present: number[] = [];
+type AttrWriter = NonNullable<AttrDef["write"]>;
+
+/**
+ * What answering one attribute request takes: the supported, readable
+ * attributes it names, in order. READDIR asks the same for every entry, so
+ * the last request's plan is kept (compared by value: callers may reuse arrays).
+ */
+interface AttrPlan {
+  readonly requested: readonly number[];
+  readonly bits: readonly number[];
+  readonly writers: readonly AttrWriter[];
+  /** The attrmask when every planned attribute has a value, shared by the replies that have them all. */
+  readonly full: bitmap4;
+}
+
+let lastPlan: AttrPlan | null = null;
+
+function planFor(requested: bitmap4): AttrPlan {
+  const last = lastPlan;
+  if (last !== null && sameWords(last.requested, requested)) return last;
+  const bits: number[] = [];
+  const writers: AttrWriter[] = [];
   for (const bit of bitsOf(requested)) {
     const write = ATTR_BY_BIT[bit]?.write;
-    if (write != null && write(scratch, src)) present.push(bit);
+    if (write == null) continue;
+    bits.push(bit);
+    writers.push(write);
   }
-  return { attrmask: bitmapOf(present), attr_vals: scratch.toBytes() };
+  const full = bitmapOf(bits);
+  // Shared by many results: a change to one would change them all.
+  Object.freeze(full);
+  const plan = { requested: [...requested], bits, writers, full };
+  lastPlan = plan;
+  return plan;
+}
+
+function sameWords(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The fattr4 answering `requested` for one object. Its attrmask may be shared
+ * with other results (frozen): replies only encode it.
+ */
+export function encodeAttrs(requested: bitmap4, src: AttrSource): fattr4 {
+  const plan = planFor(requested);
+  scratch.reset();
+  const { bits, writers } = plan;
+  // The attributes that had a value, collected only once one had none.
+  let present: number[] | null = null;
+  for (let i = 0; i < writers.length; i++) {
+    if (writers[i]!(scratch, src)) present?.push(bits[i]!);
+    else present ??= bits.slice(0, i);
+  }
+  return {
+    attrmask: present === null ? plan.full : bitmapOf(present),
+    attr_vals: scratch.toBytes(),
+  };
 }
 
 /**

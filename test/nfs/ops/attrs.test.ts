@@ -202,6 +202,34 @@ describe("encodeAttrs", () => {
     expect(bitsOf(encodeAttrs(bitmapOf([FATTR4_SPACE_TOTAL]), source()).attrmask)).toEqual([]);
   });
 
+  it("answers each request alike however requests follow one another (the last plan is reused only for the same bits)", () => {
+    const withStats = bitmapOf([FATTR4_MODE, FATTR4_SPACE_TOTAL, FATTR4_OWNER]);
+    const figures = {
+      spaceTotal: 8n,
+      spaceFree: 4n,
+      spaceAvail: 4n,
+      filesTotal: 9n,
+      filesFree: 1n,
+      filesAvail: 1n,
+    };
+    const stats = source({ stats: figures });
+    const a = encodeAttrs(withStats, stats);
+    expect(bitsOf(a.attrmask)).toEqual([FATTR4_MODE, FATTR4_OWNER, FATTR4_SPACE_TOTAL]);
+    // The same request for an object without figures: space_total is left out, mode and owner stay.
+    const b = encodeAttrs([...withStats], source());
+    expect(bitsOf(b.attrmask)).toEqual([FATTR4_MODE, FATTR4_OWNER]);
+    expect(hex(b.attr_vals)).toBe("000001ed" + "0000000130000000");
+    // Another request, then the first again, the array changed in place in between.
+    const req = bitmapOf([FATTR4_SIZE]);
+    expect(bitsOf(encodeAttrs(req, source()).attrmask)).toEqual([FATTR4_SIZE]);
+    req[0] = bitmapOf([FATTR4_TYPE])[0]!;
+    expect(bitsOf(encodeAttrs(req, source()).attrmask)).toEqual([FATTR4_TYPE]);
+    // Results that have every attribute share a mask nobody can change.
+    const c = encodeAttrs(withStats, stats);
+    expect(() => c.attrmask.push(1)).toThrow(TypeError);
+    expect(bitsOf(a.attrmask)).toEqual(bitsOf(c.attrmask));
+  });
+
   it("detects write-only attributes", () => {
     expect(requestsWriteOnly(bitmapOf([FATTR4_TIME_ACCESS_SET]))).toBe(true);
     expect(requestsWriteOnly(bitmapOf([FATTR4_TIME_MODIFY_SET]))).toBe(true);
