@@ -187,6 +187,26 @@ export const FIRST_COOKIE = 3n;
 /** Size of a cookie verifier (NFS4_VERIFIER_SIZE). */
 export const COOKIE_VERIFIER_BYTES = 8;
 
+/**
+ * The cookie verifier a backend whose cookies never go stale hands out (RFC
+ * 8881 §18.23.3): all zeros, as Linux nfsd and NFS-Ganesha answer. Such a
+ * backend keeps its cookies and never reuses one, and a handle of another
+ * instance is NFS4ERR_STALE before its cookie is looked at, so a verifier
+ * would tell nothing. Any other value also costs the Linux client: filling
+ * its cache of a directory from cookie 0, it keeps the verifier in the
+ * directory's inode and, when the reply's differs from the one held there —
+ * zero for a directory just read in — drops every cached page but the first,
+ * so a cold `ls` of a large directory asked again for what it had just read.
+ */
+export function stableCookieVerifier(): Uint8Array {
+  return new Uint8Array(COOKIE_VERIFIER_BYTES);
+}
+
+/** Whether `v` is stableCookieVerifier()'s value (what a client must send back with a cookie). */
+export function isStableCookieVerifier(v: Uint8Array): boolean {
+  return v.length === COOKIE_VERIFIER_BYTES && v.every((b) => b === 0);
+}
+
 export interface ReaddirLimits {
   /** Most entries to return; the NFS layer asks for about as many as its reply can hold. */
   readonly maxEntries: number;

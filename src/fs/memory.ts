@@ -10,7 +10,8 @@
 import { randomBytes } from "node:crypto";
 import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generated/nfs4/index.js";
 import {
-  COOKIE_VERIFIER_BYTES,
+  isStableCookieVerifier,
+  stableCookieVerifier,
   type ChangeInfo,
   type ChangedEntry,
   type CommitResult,
@@ -154,9 +155,8 @@ export class MemoryFileSystem implements FileSystem {
   ): Promise<ReaddirResult> {
     const d = this.dirContent(this.resolve(dir));
     if (cookie !== 0n) {
-      // One verifier serves every directory: cookies are never reused (memory-dir.ts),
-      // so only a different instance can invalidate them.
-      if (!sameBytes(verifier, this.generation)) fail(nfsstat4.NFS4ERR_NOT_SAME);
+      // Cookies are never reused (memory-dir.ts): they never go stale (backend.ts).
+      if (!isStableCookieVerifier(verifier)) fail(nfsstat4.NFS4ERR_NOT_SAME);
       if (!d.entries.issued(cookie)) fail(nfsstat4.NFS4ERR_BAD_COOKIE);
     }
     const entries: DirEntry[] = [];
@@ -175,7 +175,7 @@ export class MemoryFileSystem implements FileSystem {
         attrs: this.attrsOf(e.value),
       });
     }
-    return { entries, eof, verifier: this.generation.slice(0, COOKIE_VERIFIER_BYTES) };
+    return { entries, eof, verifier: stableCookieVerifier() };
   }
 
   async statfs(handle: FileHandle): Promise<FsStats> {

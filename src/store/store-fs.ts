@@ -22,7 +22,8 @@
 import { randomBytes } from "node:crypto";
 import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generated/nfs4/index.js";
 import {
-  COOKIE_VERIFIER_BYTES,
+  isStableCookieVerifier,
+  stableCookieVerifier,
   FsError,
   type ChangeInfo,
   type CommitResult,
@@ -180,8 +181,8 @@ export class StoreFileSystem implements FileSystem {
     return this.view(async (op) => {
       const d = await op.dir(dir);
       if (cookie !== 0n) {
-        // Cookies are stored and never reused, so only another store invalidates them.
-        if (!sameBytes(verifier, this.cookieVerifier())) fail(nfsstat4.NFS4ERR_NOT_SAME);
+        // Cookies are stored and never reused: they never go stale (backend.ts).
+        if (!isStableCookieVerifier(verifier)) fail(nfsstat4.NFS4ERR_NOT_SAME);
         if (!(await op.tx.cookieIssued(d.id, cookie))) fail(nfsstat4.NFS4ERR_BAD_COOKIE);
       }
       const max = Math.max(0, limits.maxEntries);
@@ -201,7 +202,7 @@ export class StoreFileSystem implements FileSystem {
               },
         );
       }
-      return { entries, eof: rows.length <= max, verifier: this.cookieVerifier() };
+      return { entries, eof: rows.length <= max, verifier: stableCookieVerifier() };
     });
   }
 
@@ -816,10 +817,6 @@ export class StoreFileSystem implements FileSystem {
 
   private located(op: StoreOp, o: ObjectRecord): Located {
     return { handle: op.handle(o.id), attrs: op.attrsOf(o) };
-  }
-
-  private cookieVerifier(): Uint8Array {
-    return this.meta.identity.storeId.slice(0, COOKIE_VERIFIER_BYTES);
   }
 
   private async newRecord(
