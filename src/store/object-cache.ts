@@ -1,4 +1,5 @@
-// The SQLite store's cache of decoded object records, as last committed.
+// The SQLite store's cache of decoded object records and directory entries,
+// as last committed.
 //
 // Every NFS operation reads the objects it touches (PUTFH's handle, GETATTR,
 // ACCESS, the directory of a LOOKUP…), and a COMPOUND reads the same object
@@ -12,83 +13,143 @@
 // committed them. A networked store shared by several servers (PostgreSQL)
 // cannot keep one like this.
 //
+// Entries (a directory's name → child) are cached as found, never as absent:
+// LOOKUP of a name that is there, PUTFH/LOOKUP walks, REMOVE and RENAME find
+// theirs without a SELECT; a name that is not there is still asked of SQLite.
+//
 // `generation` counts the commits that wrote. A read-only transaction records
 // it when it starts; while it is unchanged, the cache and the database hold
 // the same committed state, so the transaction may mix cache hits with its
 // own SELECTs (sqlite-metadata.ts).
 
-import type { ObjectId, ObjectRecord } from "./metadata.js";
+import type { EntryRecord, ObjectId, ObjectRecord } from "./metadata.js";
 
-/** A cached record, and whether it was used since it last came round (CLOCK). */
-interface Slot {
-  record: ObjectRecord;
+/** A cached value, and whether it was used since it last came round (CLOCK). */
+interface Slot<V> {
+  value: V;
   referenced: boolean;
 }
 
 /**
- * Replacement is CLOCK (second chance), not strict LRU: a hit only sets a
- * flag. Moving the entry to the end of the Map on every hit (delete + set)
- * cost 30 µs per hit on a hot key — V8 keeps re-compacting the table — and
- * the export's root directory is read by nearly every operation.
+ * A bounded map whose replacement is CLOCK (second chance), not strict LRU: a
+ * hit only sets a flag. Moving the entry to the end of the Map on every hit
+ * (delete + set) cost 30 µs per hit on a hot key — V8 keeps re-compacting the
+ * table — and the export's root directory is read by nearly every operation.
  */
-export class ObjectCache {
+class ClockMap<K, V> {
   /** In insertion order; eviction looks from the oldest, giving referenced ones a second chance. */
-  private readonly records = new Map<ObjectId, Slot>();
+  private readonly slots = new Map<K, Slot<V>>();
+
+  /** `capacity`: most values kept; 0 keeps none. */
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  get(key: K): V | undefined {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return undefined;
+    slot.referenced = true;
+    return slot.value;
+  }
+
+  set(key: K, value: V): void {
+    if (this.capacity === 0) return;
+    const slot = this.slots.get(key);
+    if (slot !== undefined) {
+      slot.value = value;
+      slot.referenced = true;
+      return;
+    }
+    // Room first: the new value must not be the one evicted.
+    if (this.slots.size >= this.capacity) this.evictOne();
+    this.slots.set(key, { value, referenced: false });
+  }
+
+  delete(key: K): void {
+    this.slots.delete(key);
+  }
+
+  /** Drops the oldest value not used since it came round; used ones go to the back, unflagged. */
+  private evictOne(): void {
+    for (const [key, slot] of this.slots) {
+      this.slots.delete(key);
+      if (!slot.referenced) return;
+      slot.referenced = false;
+      this.slots.set(key, slot);
+    }
+  }
+}
+
+/** The cache key of entry `name` of directory `dir` (ids are decimal, so the first "/" splits it). */
+export function entryKey(dir: ObjectId, name: string): string {
+  return `${dir}/${name}`;
+}
+
+export class ObjectCache {
+  private readonly records: ClockMap<ObjectId, ObjectRecord>;
+  private readonly entries: ClockMap<string, EntryRecord>;
   private gen = 0;
 
-  /** `capacity`: most records kept (store.objectCacheEntries); 0 keeps none. */
-  constructor(readonly capacity: number) {}
+  /** `capacity`: most records kept, and most entries (store.objectCacheEntries); 0 keeps none. */
+  constructor(readonly capacity: number) {
+    this.records = new ClockMap(capacity);
+    this.entries = new ClockMap(capacity);
+  }
 
   /** Commits that wrote, so far. */
   get generation(): number {
     return this.gen;
   }
 
+  /** Object records kept. */
   get size(): number {
     return this.records.size;
   }
 
+  /** Directory entries kept. */
+  get entryCount(): number {
+    return this.entries.size;
+  }
+
   /** The committed record of `id`, if cached. Records are shared: never change one. */
   get(id: ObjectId): ObjectRecord | undefined {
-    const slot = this.records.get(id);
-    if (slot === undefined) return undefined;
-    slot.referenced = true;
-    return slot.record;
+    return this.records.get(id);
   }
 
   /** Keeps `record`, which must be what is committed now. */
   remember(record: ObjectRecord): void {
-    if (this.capacity === 0) return;
-    const slot = this.records.get(record.id);
-    if (slot !== undefined) {
-      slot.record = record;
-      slot.referenced = true;
-      return;
-    }
-    // Room first: the new record must not be the one evicted.
-    if (this.records.size >= this.capacity) this.evictOne();
-    this.records.set(record.id, { record, referenced: false });
+    this.records.set(record.id, record);
+  }
+
+  /** The committed entry `name` of `dir`, if cached (undefined says nothing about whether it exists). */
+  entry(dir: ObjectId, name: string): EntryRecord | undefined {
+    return this.entries.get(entryKey(dir, name));
+  }
+
+  /** Keeps `entry`, which must be what is committed now. */
+  rememberEntry(entry: EntryRecord): void {
+    this.entries.set(entryKey(entry.dir, entry.name), entry);
   }
 
   /**
-   * A write transaction committed: its object changes (null = deleted) are
-   * now the committed state, and the generation moves on.
+   * A write transaction committed: its object and entry changes (null =
+   * deleted; entries by entryKey) are now the committed state, and the
+   * generation moves on.
    */
-  committed(changes: ReadonlyMap<ObjectId, ObjectRecord | null>): void {
+  committed(
+    changes: ReadonlyMap<ObjectId, ObjectRecord | null>,
+    entryChanges: ReadonlyMap<string, EntryRecord | null> = new Map(),
+  ): void {
     this.gen++;
     for (const [id, record] of changes) {
       if (record === null) this.records.delete(id);
-      else this.remember(record);
+      else this.records.set(id, record);
     }
-  }
-
-  /** Drops the oldest record not used since it came round; used ones go to the back, unflagged. */
-  private evictOne(): void {
-    for (const [id, slot] of this.records) {
-      this.records.delete(id);
-      if (!slot.referenced) return;
-      slot.referenced = false;
-      this.records.set(id, slot);
+    for (const [key, entry] of entryChanges) {
+      if (entry === null) this.entries.delete(key);
+      else this.entries.set(key, entry);
     }
   }
 }

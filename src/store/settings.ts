@@ -15,7 +15,7 @@ export interface StoreSettings {
   readonly dataDir: string;
   /** Payload files the "sqlite" backend keeps open at once (file descriptors). */
   readonly maxOpenPayloads: number;
-  /** Decoded object records the "sqlite" backend keeps in memory (object-cache.ts); 0: none. */
+  /** Decoded object records, and as many directory entries, the "sqlite" backend keeps in memory (object-cache.ts); 0: none. */
   readonly objectCacheEntries: number;
 }
 
@@ -26,6 +26,6 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   backend: "sqlite",
   dataDir: "dfs-data",
   maxOpenPayloads: 64,
-  // About 0.5 KiB each: 16 MiB at most.
+  // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,
 };

@@ -48,7 +48,7 @@ import {
   objectToRow,
   text,
 } from "./sqlite-rows.js";
-import { ObjectCache } from "./object-cache.js";
+import { ObjectCache, entryKey } from "./object-cache.js";
 import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
 import { RESTART_FRAMES, WalCheckpointer } from "./wal-checkpointer.js";
@@ -138,7 +138,7 @@ type Statement = Database.Statement<unknown[], unknown>;
 
 /** Tunables of SqliteMetadataStore. */
 export interface SqliteStoreOptions {
-  /** Decoded object records kept in memory (object-cache.ts); 0 turns the cache off. */
+  /** Decoded object records, and as many directory entries, kept in memory (object-cache.ts); 0 turns the cache off. */
   readonly objectCacheEntries: number;
 }
 
@@ -227,6 +227,11 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Object records in the cache now (for tests). */
   get cachedObjects(): number {
     return this.cache.size;
+  }
+
+  /** Directory entries in the cache now (for tests). */
+  get cachedEntries(): number {
+    return this.cache.entryCount;
   }
 
   transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
@@ -433,6 +438,8 @@ class SqliteTx implements MetadataTx {
 
   /** The write transaction's object changes, not yet committed (null: deleted). */
   private readonly pending = new Map<ObjectId, ObjectRecord | null>();
+  /** Its entry changes, by entryKey (null: removed), for the cache at commit. */
+  private readonly pendingEntries = new Map<string, EntryRecord | null>();
   /** A view's cache generation when it started (role "read"). */
   private epoch = 0;
   /** Whether the SQL transaction is open (for role "write": from beginWrite() to its end). */
@@ -510,6 +517,7 @@ class SqliteTx implements MetadataTx {
     this.control.begin.run();
     this.begun = true;
     this.pending.clear();
+    this.pendingEntries.clear();
     this.counters.begin();
   }
 
@@ -518,13 +526,15 @@ class SqliteTx implements MetadataTx {
     this.control.commit.run();
     this.begun = false;
     this.counters.commit();
-    this.cache.committed(this.pending);
+    this.cache.committed(this.pending, this.pendingEntries);
     this.pending.clear();
+    this.pendingEntries.clear();
   }
 
   /** Rolls it back, with its reservations, when it failed or its COMMIT did. */
   rollbackWrite(): void {
     this.pending.clear();
+    this.pendingEntries.clear();
     this.begun = false;
     if (this.db.inTransaction) this.control.rollback.run();
     // After COMMIT succeeded nothing is left to undo (counters.rollback() is then a no-op).
@@ -610,21 +620,35 @@ class SqliteTx implements MetadataTx {
   }
 
   async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
+    if (this.pendingEntries.size > 0) {
+      const mine = this.pendingEntries.get(entryKey(dir, name));
+      if (mine !== undefined) return mine;
+    }
+    if (this.cacheCurrent) {
+      const cached = this.cache.entry(dir, name);
+      if (cached !== undefined) return cached;
+    }
     this.sql();
     const row = this.s.getEntry.get(dir, name);
-    return row === undefined ? null : entryFromRow(row);
+    if (row === undefined) return null;
+    const entry = entryFromRow(row);
+    // Not changed by this transaction (not pending): the row is the committed state.
+    if (this.cacheCurrent) this.cache.rememberEntry(entry);
+    return entry;
   }
 
   async addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint> {
     this.writable();
     const cookie = big(columns(this.s.nextCookie.get(dir))[0]);
     this.s.addEntry.run(dir, name, cookie, child);
+    this.pendingEntries.set(entryKey(dir, name), { dir, name, cookie, child });
     return cookie;
   }
 
   async removeEntry(dir: ObjectId, name: string): Promise<void> {
     this.writable();
     this.s.removeEntry.run(dir, name);
+    this.pendingEntries.set(entryKey(dir, name), null);
   }
 
   async listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]> {

@@ -1,14 +1,14 @@
 // The SQLite store's object cache (object-cache.ts): reads answered from it
-// are the committed state, a rolled-back transaction leaves nothing in it, a
-// view that mixed cache hits with a SELECT after a commit is run again, and
-// the cache stays within its bound.
+// — object records and directory entries — are the committed state, a
+// rolled-back transaction leaves nothing in it, a view that mixed cache hits
+// with a SELECT after a commit is run again, and the cache stays within its bound.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { objectRecord } from "./records.js";
-import { ObjectCache } from "../../src/store/object-cache.js";
+import { ObjectCache, entryKey } from "../../src/store/object-cache.js";
 import { SqliteMetadataStore, type SqliteStoreOptions } from "../../src/store/sqlite-metadata.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-object-cache-test-"));
@@ -67,6 +67,26 @@ describe("ObjectCache", () => {
     expect(cache.get(1n)).toBeUndefined();
     expect(cache.get(2n)?.mode).toBe(0o600);
   });
+
+  it("keeps entries apart from records, by directory and name, and applies a commit's entry changes", () => {
+    const cache = new ObjectCache(10);
+    cache.rememberEntry({ dir: 1n, name: "a", cookie: 3n, child: 7n });
+    cache.rememberEntry({ dir: 12n, name: "3", cookie: 3n, child: 8n });
+    expect(cache.entry(1n, "a")?.child).toBe(7n);
+    // "1" + "23" and "12" + "3" must not meet.
+    expect(cache.entry(1n, "23")).toBeUndefined();
+    expect(cache.get(7n)).toBeUndefined();
+    cache.committed(
+      new Map(),
+      new Map([
+        [entryKey(1n, "a"), null],
+        [entryKey(1n, "b"), { dir: 1n, name: "b", cookie: 4n, child: 7n }],
+      ]),
+    );
+    expect(cache.entry(1n, "a")).toBeUndefined();
+    expect(cache.entry(1n, "b")?.cookie).toBe(4n);
+    expect(cache.entryCount).toBe(2);
+  });
 });
 
 describe("SqliteMetadataStore with its object cache", () => {
@@ -80,6 +100,39 @@ describe("SqliteMetadataStore with its object cache", () => {
       await store.transact((tx) => tx.deleteObject(id));
       expect(await store.view((tx) => tx.getObject(id))).toBeNull();
       expect(await store.transact((tx) => tx.getObject(id))).toBeNull();
+    });
+  });
+
+  it("answers entries as SQLite would after adds, renames, removals and a rollback", async () => {
+    await withStore({}, async (store) => {
+      const id = await createFile(store, "a");
+      const lookup = (name: string): Promise<bigint | null> =>
+        store.view(async (tx) => (await tx.getEntry(1n, name))?.child ?? null);
+      expect(await lookup("a")).toBe(id); // a SELECT, cached from here on
+      expect(await lookup("a")).toBe(id);
+      await store.transact(async (tx) => {
+        await tx.removeEntry(1n, "a");
+        // The transaction sees its own changes before they are committed…
+        expect(await tx.getEntry(1n, "a")).toBeNull();
+        await tx.addEntry(1n, "b", id);
+        expect((await tx.getEntry(1n, "b"))?.child).toBe(id);
+      });
+      expect(await lookup("a")).toBeNull();
+      expect(await lookup("b")).toBe(id);
+      await expect(
+        store.transact(async (tx) => {
+          await tx.removeEntry(1n, "b");
+          await tx.addEntry(1n, "c", id);
+          throw new Error("give up");
+        }),
+      ).rejects.toThrow("give up");
+      // …and nobody sees those of one that rolled back.
+      expect(await lookup("b")).toBe(id);
+      expect(await lookup("c")).toBeNull();
+      expect((await store.transact((tx) => tx.getEntry(1n, "b")))?.child).toBe(id);
+      await store.transact((tx) => tx.removeEntry(1n, "b"));
+      expect(await lookup("b")).toBeNull();
+      expect(await store.transact((tx) => tx.getEntry(1n, "b"))).toBeNull();
     });
   });
 
@@ -138,6 +191,9 @@ describe("SqliteMetadataStore with its object cache", () => {
       for (const n of ["a", "b", "c", "d", "e"]) ids.push(await createFile(store, n));
       for (const id of ids) expect((await store.view((tx) => tx.getObject(id)))?.id).toBe(id);
       expect(store.cachedObjects).toBe(3);
+      for (const n of ["a", "b", "c", "d", "e"])
+        expect(await store.view((tx) => tx.getEntry(1n, n))).not.toBeNull();
+      expect(store.cachedEntries).toBe(3);
     });
     await withStore({ objectCacheEntries: 0 }, async (store) => {
       const id = await createFile(store, "a");
