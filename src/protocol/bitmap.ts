@@ -49,6 +49,13 @@ export function difference(a: bitmap4, b: bitmap4): bitmap4 {
   return trim(a.map((w, i) => (w & ~(b[i] ?? 0)) >>> 0));
 }
 
+/** True when both have the same words (trailing zero words count: trim() first to ignore them). */
+export function sameWords(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** True when no bit is set. */
 export function isEmpty(bm: bitmap4): boolean {
   return bm.every((w) => w === 0);

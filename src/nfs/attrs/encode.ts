@@ -11,7 +11,7 @@ import {
   type nfsstat4,
 } from "../../../generated/nfs4/index.js";
 import { XdrWriter } from "../../xdr/index.js";
-import { bitmapOf, bitsOf, intersect, isEmpty } from "../../protocol/bitmap.js";
+import { bitmapOf, bitsOf, intersect, isEmpty, sameWords } from "../../protocol/bitmap.js";
 import {
   ATTR_BY_BIT,
   STATS_ATTRS,
@@ -58,12 +58,6 @@ function planFor(requested: bitmap4): AttrPlan {
   const plan = { requested: [...requested], bits, writers, full };
   lastPlan = plan;
   return plan;
-}
-
-function sameWords(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

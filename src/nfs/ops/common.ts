@@ -30,6 +30,7 @@ import {
   bitsOf,
   encodeAttrs,
   needsStats,
+  sameWords,
   trim,
   type AttrSource,
 } from "../attrs/index.js";
@@ -204,9 +205,7 @@ export async function compareAttrs(
   const wanted = trim(given.attrmask);
   // An attribute the object has no value for leaves our bitmap short: not the same.
   const same =
-    ours.attrmask.length === wanted.length &&
-    ours.attrmask.every((w, i) => w === wanted[i]) &&
-    Buffer.compare(ours.attr_vals, given.attr_vals) === 0;
+    sameWords(ours.attrmask, wanted) && Buffer.compare(ours.attr_vals, given.attr_vals) === 0;
   return { same };
 }
 
