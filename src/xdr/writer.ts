@@ -75,7 +75,12 @@ export class XdrWriter {
     }
     // Never zero: doubling a zero capacity would not grow.
     this.cap = Math.max(initialCapacity, 16);
-    this.buf = Buffer.alloc(this.cap);
+    // Unzeroed: every byte below `len` is written before anyone reads it
+    // (padding and reserve() zero explicitly, as they must after reset()). A
+    // small one is a slice of Node's shared pool, not an ArrayBuffer of its
+    // own: a COMPOUND makes a writer per result, and each fresh ArrayBuffer
+    // cost a malloc and the GC's ArrayBuffer sweeping.
+    this.buf = Buffer.allocUnsafe(this.cap);
     this.ab = this.buf.buffer;
     this.base = this.buf.byteOffset;
     this.bytes = new Uint8Array(this.ab, this.base, this.cap);
@@ -356,7 +361,7 @@ export class XdrWriter {
   /** Make room for `need` more bytes, at least doubling so appends stay amortised O(1). */
   private grow(need: number): void {
     const cap = Math.max(this.cap * 2, this.len + need);
-    const buf = Buffer.alloc(cap);
+    const buf = Buffer.allocUnsafe(cap);
     buf.set(this.bytes.subarray(0, this.len));
     this.buf = buf;
     this.ab = buf.buffer;
