@@ -12,7 +12,19 @@
 // their number is bounded by their sender (slots, timeouts), and holding back
 // reads because of them would stop us reading the very replies that complete them.
 
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+
+/**
+ * Chunks shorter than this are copied together into one buffer before they go
+ * to the socket; longer ones (READ data, a READDIR page) are written as they
+ * are. A reply is a handful of small pieces (record mark and RPC header,
+ * COMPOUND header, one per result), and each chunk handed to the stream costs
+ * more than copying a few hundred bytes: a buffered write entry and its
+ * callback, then a writev of many pieces where one buffer takes the stream's
+ * single-buffer path.
+ */
+export const COALESCE_BELOW = 4096;
 
 export interface WriterHooks {
   /** A record of `bytes` was handed to the socket. */
@@ -45,18 +57,19 @@ export class RecordWriter {
       s.cork();
       process.nextTick(this.uncork);
     }
-    const last = chunks.length - 1;
+    const pieces = coalesce(chunks);
+    const last = pieces.length - 1;
     if (!counted) {
-      for (const c of chunks) s.write(c);
+      for (const c of pieces) s.write(c);
       return true;
     }
     let bytes = 0;
-    for (const c of chunks) bytes += c.length;
+    for (const c of pieces) bytes += c.length;
     this.hooks.queued(bytes);
-    for (let i = 0; i < last; i++) s.write(chunks[i]!);
+    for (let i = 0; i < last; i++) s.write(pieces[i]!);
     // An error means the socket is being destroyed: its bytes are released
     // when it closes, not here (the record was not sent).
-    s.write(chunks[last]!, (err) => {
+    s.write(pieces[last]!, (err) => {
       if (err === null || err === undefined) this.hooks.flushed(bytes);
     });
     return true;
@@ -66,4 +79,40 @@ export class RecordWriter {
     this.corked = false;
     this.socket.uncork();
   };
+}
+
+/**
+ * `chunks` with each run of consecutive chunks shorter than COALESCE_BELOW
+ * copied into one buffer (a slice of Node's pool when small). Longer chunks
+ * are kept as they are, not copied.
+ */
+export function coalesce(chunks: readonly Uint8Array[]): readonly Uint8Array[] {
+  let small = 0;
+  for (const c of chunks) if (c.length < COALESCE_BELOW) small++;
+  if (small < 2) return chunks;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < chunks.length;) {
+    if (chunks[i]!.length >= COALESCE_BELOW) {
+      out.push(chunks[i++]!);
+      continue;
+    }
+    let end = i;
+    let size = 0;
+    while (end < chunks.length && chunks[end]!.length < COALESCE_BELOW)
+      size += chunks[end++]!.length;
+    if (end - i === 1) {
+      out.push(chunks[i]!);
+    } else {
+      // Unzeroed: the copies below write every byte of it.
+      const joined = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (; i < end; i++) {
+        joined.set(chunks[i]!, at);
+        at += chunks[i]!.length;
+      }
+      out.push(joined);
+    }
+    i = end;
+  }
+  return out;
 }
