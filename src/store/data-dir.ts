@@ -44,7 +44,10 @@ export async function openDataDir(
   options: Partial<StoreFsOptions> = {},
   limits: Partial<DataDirLimits> = {},
 ): Promise<OpenedStore> {
-  const { maxOpenPayloads, objectCacheEntries } = { ...DEFAULT_STORE_SETTINGS, ...limits };
+  const { maxOpenPayloads, objectCacheEntries, inlineSyncMaxMs } = {
+    ...DEFAULT_STORE_SETTINGS,
+    ...limits,
+  };
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -54,7 +57,10 @@ export async function openDataDir(
   const lock = join(dir, "lock");
   takeLock(lock);
   try {
-    const meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"), { objectCacheEntries });
+    const meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"), {
+      objectCacheEntries,
+      inlineSyncMaxMs,
+    });
     const payloads = new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads);
     const fs = await StoreFileSystem.open(meta, payloads, options);
     const storeId = Buffer.from(meta.identity.storeId).toString("hex");

@@ -17,10 +17,19 @@ export interface StoreSettings {
   readonly maxOpenPayloads: number;
   /** Decoded object records, and as many directory entries, the "sqlite" backend keeps in memory (object-cache.ts); 0: none. */
   readonly objectCacheEntries: number;
+  /**
+   * The "sqlite" backend syncs its log on the event loop's thread when no
+   * other transaction waits, while such syncs take at most this long on
+   * average (ms); slower, they go to the thread pool (wal-sync.ts). 0: always the pool.
+   */
+  readonly inlineSyncMaxMs: number;
 }
 
 /** The settings openDataDir() takes besides the directory. */
-export type DataDirLimits = Pick<StoreSettings, "maxOpenPayloads" | "objectCacheEntries">;
+export type DataDirLimits = Pick<
+  StoreSettings,
+  "maxOpenPayloads" | "objectCacheEntries" | "inlineSyncMaxMs"
+>;
 
 export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   backend: "sqlite",
@@ -28,4 +37,5 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   maxOpenPayloads: 64,
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,
+  inlineSyncMaxMs: 1,
 };

@@ -140,10 +140,13 @@ type Statement = Database.Statement<unknown[], unknown>;
 export interface SqliteStoreOptions {
   /** Decoded object records, and as many directory entries, kept in memory (object-cache.ts); 0 turns the cache off. */
   readonly objectCacheEntries: number;
+  /** The slowest (moving average, ms) an fdatasync of the log may be and still run on the event loop's thread (wal-sync.ts); 0: never. */
+  readonly inlineSyncMaxMs: number;
 }
 
 export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = {
   objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
+  inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
 };
 
 /**
@@ -181,6 +184,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly readTx: SqliteTx;
   /** The tail of the transaction queue. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Transactions asked for whose work has not started yet. */
+  private waitingTransactions = 0;
   /** The tail of view()'s queue. */
   private readQueue: Promise<unknown> = Promise.resolve();
 
@@ -194,7 +199,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.counters = this.loadCounters();
     this.tx = new SqliteTx(db, this.cache, this.counters, "write");
     this.totalChanges = db.prepare("SELECT total_changes()").raw();
-    this.wal = new WalSync(`${file}-wal`);
+    this.wal = new WalSync(`${file}-wal`, options.inlineSyncMaxMs);
     this.reader = new Database(file, { readonly: true });
     this.reader.defaultSafeIntegers(true);
     this.readTx = new SqliteTx(this.reader, this.cache, this.counters, "read");
@@ -235,7 +240,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    this.waitingTransactions++;
     const run = async (): Promise<{ result: T; commit: number }> => {
+      this.waitingTransactions--;
       this.checkpointer.finishOnWriter(() => this.db.pragma("wal_checkpoint(PASSIVE)"));
       this.tx.beginWrite();
       try {
@@ -255,9 +262,10 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     const committed = this.queue.then(run, run);
     this.queue = committed.catch(() => undefined);
-    // The next transaction need not wait for this one's sync: one sync serves both.
+    // The next transaction need not wait for this one's sync: one sync serves
+    // both. With none waiting, nothing could share it: it may run in place.
     return committed.then(async ({ result, commit }) => {
-      await this.wal.durable(commit);
+      await this.wal.durable(commit, this.waitingTransactions === 0);
       return result;
     });
   }

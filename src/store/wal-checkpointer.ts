@@ -24,6 +24,12 @@
 // instead of the whole copy every 1000 pages. If the worker cannot start or
 // fails, the store goes back to automatic checkpoints: the log stays bounded.
 //
+// What the worker found and whether it is copying are shared memory
+// (SharedArrayBuffer), not only messages: the writer reads them before each
+// transaction even when it never yields to the event loop between commits
+// (back-to-back commits whose syncs run in place, wal-sync.ts), which would
+// leave the worker's replies unread and the log growing.
+//
 // The worker is inline JavaScript (eval) so that it runs the same from the
 // TypeScript sources (tests, tsx), from dist/ and from a bundle.
 
@@ -37,16 +43,23 @@ export const CHECKPOINT_IDLE_MS = 1000;
 /** Log length (frames, a page each) from which the writer finishes a checkpoint itself: 8 MiB of 4 KiB pages. */
 export const RESTART_FRAMES = 2048;
 
+/** Indexes into the shared state: the log's length in frames after the last checkpoint; 1 while one runs. */
+const LOG_FRAMES = 0;
+const RUNNING = 1;
+
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
+const shared = new Int32Array(workerData.shared);
 db.pragma("busy_timeout = 1000");
 parentPort.on("message", (msg) => {
   if (msg === "close") { db.close(); parentPort.close(); return; }
   try {
     const [r] = db.pragma("wal_checkpoint(PASSIVE)");
-    parentPort.postMessage({ log: Number(r.log) });
+    Atomics.store(shared, ${LOG_FRAMES}, Number(r.log));
+    Atomics.store(shared, ${RUNNING}, 0);
+    parentPort.postMessage({});
   } catch (e) {
     parentPort.postMessage({ failure: String(e && e.message ? e.message : e) });
   }
@@ -56,12 +69,11 @@ parentPort.on("message", (msg) => {
 export class WalCheckpointer {
   private worker: Worker | null;
   private commitsSinceRequest = 0;
-  private running = false;
+  /** LOG_FRAMES and RUNNING, written by the worker (and RUNNING by request()). */
+  private readonly shared = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
   /** Another request came while one ran: run once more after it. */
   private again = false;
   private idleTimer: NodeJS.Timeout | null = null;
-  /** The last checkpoint found the log RESTART_FRAMES long or more: the writer should finish it. */
-  private logLong = false;
 
   /**
    * `file`: the database; `fallBack`: turns the writer's automatic
@@ -77,7 +89,11 @@ export class WalCheckpointer {
         eval: true,
         // Not the process's flags: --input-type=module, say, would make this CommonJS source ESM.
         execArgv: [],
-        workerData: { file, driver: createRequire(import.meta.url).resolve("better-sqlite3") },
+        workerData: {
+          file,
+          driver: createRequire(import.meta.url).resolve("better-sqlite3"),
+          shared: this.shared.buffer,
+        },
       });
     } catch (e) {
       fallBack(`cannot start the checkpoint worker: ${String(e)}`);
@@ -86,10 +102,8 @@ export class WalCheckpointer {
     if (worker === null) return;
     // Never keeps the process alive; the store's close() ends it.
     worker.unref();
-    worker.on("message", (reply: { readonly log?: number; readonly failure?: string }) => {
-      this.running = false;
+    worker.on("message", (reply: { readonly failure?: string }) => {
       if (reply.failure !== undefined) return this.fail(`checkpoint failed: ${reply.failure}`);
-      this.logLong = (reply.log ?? 0) >= RESTART_FRAMES;
       if (this.again) {
         this.again = false;
         this.request();
@@ -119,8 +133,9 @@ export class WalCheckpointer {
    * has grown long and the worker is not copying, so the write restarts it.
    */
   finishOnWriter(checkpoint: () => void): void {
-    if (!this.logLong || this.running || this.worker === null) return;
-    this.logLong = false;
+    if (this.worker === null || Atomics.load(this.shared, RUNNING) === 1) return;
+    if (Atomics.load(this.shared, LOG_FRAMES) < RESTART_FRAMES) return;
+    Atomics.store(this.shared, LOG_FRAMES, 0);
     try {
       checkpoint();
     } catch {
@@ -146,11 +161,11 @@ export class WalCheckpointer {
   private request(): void {
     if (this.worker === null) return;
     this.commitsSinceRequest = 0;
-    if (this.running) {
+    if (Atomics.load(this.shared, RUNNING) === 1) {
       this.again = true;
       return;
     }
-    this.running = true;
+    Atomics.store(this.shared, RUNNING, 1);
     this.worker.postMessage("checkpoint");
   }
 

@@ -16,6 +16,7 @@ describe("store settings", () => {
       dataDir: "/srv/dfs",
       maxOpenPayloads: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
       objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
+      inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
     });
     expect(build({ objectCacheEntries: 0 }).store.objectCacheEntries).toBe(0);
   });
@@ -28,5 +29,6 @@ describe("store settings", () => {
     expect(() => build({ maxOpenPayloads: 0 })).toThrow(/maxOpenPayloads/);
     expect(() => build({ objectCacheEntries: -1 })).toThrow(/objectCacheEntries/);
     expect(() => build({ objectCacheEntries: "many" })).toThrow(/objectCacheEntries/);
+    expect(() => build({ inlineSyncMaxMs: -1 })).toThrow(/inlineSyncMaxMs/);
   });
 });
