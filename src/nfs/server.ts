@@ -25,6 +25,7 @@ import { Nfs4Program } from "./program.js";
 import { ClientRecovery } from "./recovery.js";
 import type { NfsSettings } from "./settings.js";
 import { DEFAULT_NFS_SETTINGS } from "./settings.js";
+import { ioBuffers } from "../xdr/io-buffers.js";
 
 export interface NfsServerOptions {
   readonly settings?: Partial<NfsSettings>;
@@ -78,6 +79,7 @@ export class NfsServer {
 
   constructor(options: NfsServerOptions = {}) {
     this.settings = { ...DEFAULT_NFS_SETTINGS, ...options.settings };
+    ioBuffers.configure(this.settings.maxIoSize, this.settings.readBuffersKept);
     this.log = options.logger ?? pino({ level: "silent" });
     this.fs = new Namespace(
       options.exports ?? [

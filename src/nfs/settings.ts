@@ -75,6 +75,12 @@ export interface NfsSettings extends CallbackSettings {
   /** Largest READ/WRITE payload we advertise (fattr4_maxread/maxwrite), bytes. */
   readonly maxIoSize: number;
   /**
+   * Buffers of maxIoSize bytes kept for the data of later READs once a
+   * READ's reply has been written (xdr/io-buffers.ts); READs of more than
+   * half of maxIoSize use them. 0: a new buffer for every READ.
+   */
+  readonly readBuffersKept: number;
+  /**
    * Most entries one READDIR returns (and asks the backend for), whatever the
    * client's maxcount allows: bounds the work and memory of a single call.
    */
@@ -157,6 +163,8 @@ export const DEFAULT_NFS_SETTINGS: NfsSettings = {
   // state stays under about 64 MiB.
   maxStateidsPerClient: 65_536,
   maxIoSize: 1024 * 1024,
+  // 16 MiB at the default maxIoSize: a client's read-ahead in flight.
+  readBuffersKept: 16,
   maxReaddirEntries: 1024,
   delegationPolicy: "read-write",
   // A delegation with its stateid and file state costs well under 1 KiB.

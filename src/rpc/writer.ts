@@ -14,6 +14,7 @@
 
 import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+import { ioBuffers } from "../xdr/io-buffers.js";
 
 /**
  * Chunks shorter than this are copied together into one buffer before they go
@@ -68,9 +69,13 @@ export class RecordWriter {
     this.hooks.queued(bytes);
     for (let i = 0; i < last; i++) s.write(pieces[i]!);
     // An error means the socket is being destroyed: its bytes are released
-    // when it closes, not here (the record was not sent).
+    // when it closes, not here (the record was not sent), and its large
+    // chunks are left to the garbage collector.
     s.write(pieces[last]!, (err) => {
-      if (err === null || err === undefined) this.hooks.flushed(bytes);
+      if (err !== null && err !== undefined) return;
+      this.hooks.flushed(bytes);
+      // Written: a READ's data buffer can serve the next READ.
+      for (const p of pieces) if (p.length >= COALESCE_BELOW) ioBuffers.release(p);
     });
     return true;
   }

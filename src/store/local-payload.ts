@@ -7,6 +7,7 @@
 import { constants, mkdirSync } from "node:fs";
 import { open, opendir, statfs, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { ioBuffers } from "../xdr/io-buffers.js";
 import type { PayloadSpace, PayloadStore } from "./payload.js";
 
 /** Payload ids are chosen by StoreFileSystem; only these characters can reach a file name. */
@@ -42,7 +43,10 @@ export class LocalPayloadStore implements PayloadStore {
     // A payload that is not there (never written, or deleted meanwhile) reads as nothing:
     // the caller pads with zeros up to the size it knows. Reading never creates one.
     const got = await this.using(id, false, async (f) => {
-      const buf = Buffer.alloc(count);
+      // From the pool of buffers the connection gives back once the reply
+      // is written (xdr/io-buffers.ts); unzeroed: only the bytes read are
+      // handed out.
+      const buf = ioBuffers.take(count);
       let n = 0;
       while (n < count) {
         const { bytesRead } = await f.read(buf, n, count - n, offset + n);

@@ -1,5 +1,8 @@
+import { once } from "node:events";
+import { createServer, connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { COALESCE_BELOW, coalesce } from "../../src/rpc/writer.js";
+import { COALESCE_BELOW, RecordWriter, coalesce } from "../../src/rpc/writer.js";
+import { ioBuffers } from "../../src/xdr/io-buffers.js";
 
 const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
 const joined = (pieces: readonly Uint8Array[]): number[] => pieces.flatMap((p) => [...p]);
@@ -27,5 +30,40 @@ describe("coalesce", () => {
     const out = coalesce([a, bytes(4, 2)]);
     a.fill(7);
     expect(joined(out)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
+  });
+});
+
+describe("RecordWriter", () => {
+  it("gives a lent READ buffer back only once the kernel has taken its whole record", async () => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const accepted = once(server, "connection") as Promise<[Socket]>;
+    const sender = connect(address.port, "127.0.0.1");
+    await once(sender, "connect");
+    const [receiver] = await accepted;
+    receiver.resume();
+    try {
+      ioBuffers.configure(1024 * 1024, 16);
+      const flushed: number[] = [];
+      const writer = new RecordWriter(sender, {
+        queued: () => {},
+        flushed: (n) => flushed.push(n),
+      });
+      const before = ioBuffers.freeCount;
+      const data = [ioBuffers.take(1024 * 1024), ioBuffers.take(1024 * 1024)];
+      for (const d of data)
+        expect(writer.send([new Uint8Array(8), d, new Uint8Array(4)])).toBe(true);
+      // Not before the write callbacks: the socket may still be sending from them.
+      expect(ioBuffers.freeCount).toBe(before);
+      while (flushed.length < 2) await new Promise((r) => setTimeout(r, 5));
+      expect(ioBuffers.freeCount).toBe(before + 2);
+    } finally {
+      sender.destroy();
+      receiver.destroy();
+      server.close();
+    }
   });
 });
