@@ -27,14 +27,13 @@ import {
   closeFile,
   defaultCallbackHandler,
   openFile,
-  ops,
   readFile,
   recallingCallbackHandler,
   retryOnDelay,
   truncateFile,
   writeFile,
 } from "../../src/client/index.js";
-import { ST, establish, useServer } from "./support.js";
+import { ST, establishReady, useServer } from "./support.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -44,9 +43,7 @@ describe("whole-file helpers", () => {
 
   /** A session past RECLAIM_COMPLETE, so it may OPEN (RFC 8881 §18.51.3). */
   async function ready(): Promise<ClientSession> {
-    const { session } = await establish(srv.port);
-    expect((await session.compound([ops.reclaimComplete()])).status).toBe(ST.NFS4_OK);
-    return session;
+    return (await establishReady(srv.port)).session;
   }
 
   it("create, write, read back, truncate and overwrite, close", async () => {

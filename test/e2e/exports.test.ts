@@ -55,7 +55,7 @@ import { NfsServer } from "../../src/nfs/server.js";
 import { statusOf } from "../../src/protocol/results.js";
 import { openDataDir } from "../../src/store/data-dir.js";
 import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
-import { OP, ST, establish, uniqueOwner } from "./support.js";
+import { OP, ST, establish, establishReady, uniqueOwner } from "./support.js";
 
 const utf8 = new TextEncoder();
 const NO_ATTRS: fattr4 = { attrmask: [], attr_vals: new Uint8Array(0) };
@@ -124,14 +124,12 @@ async function session(
     options.cred === undefined || options.cred === "none"
       ? options.cred
       : { uid: options.cred.uid, gid: options.cred.gid, gids: options.cred.gids ?? [] };
-  const made = await establish(port, {
+  // Done reclaiming (RFC 8881 §18.51): OPEN is allowed from now on.
+  return establishReady(port, {
     owner: uniqueOwner("exports"),
     ...(cred === undefined ? {} : { cred }),
     ...(options.from === undefined ? {} : { localAddress: options.from }),
   });
-  // Done reclaiming (RFC 8881 §18.51): OPEN is allowed from now on.
-  expect((await made.session.compound([ops.reclaimComplete()])).status).toBe(ST.NFS4_OK);
-  return made;
 }
 
 /** PUTROOTFH then LOOKUP of each component of `path`. */

@@ -18,7 +18,7 @@ import type { ClientSession } from "../../src/client/index.js";
 import { closeFile, openFile, ops, resultOf } from "../../src/client/index.js";
 import { openDataDir, type OpenedStore } from "../../src/store/data-dir.js";
 import { ioBuffers } from "../../src/xdr/io-buffers.js";
-import { ST, establish, startServer, type Running } from "./support.js";
+import { ST, establishReady, startServer, type Running } from "./support.js";
 
 const MIB = 1024 * 1024;
 const FILES = 3;
@@ -44,9 +44,7 @@ describe("READ data buffers", () => {
   });
 
   async function ready(): Promise<ClientSession> {
-    const { session } = await establish(running.port);
-    expect((await session.compound([ops.reclaimComplete()])).status).toBe(ST.NFS4_OK);
-    return session;
+    return (await establishReady(running.port)).session;
   }
 
   it("come back once a reply is written, and no reply shows another READ's data", async () => {

@@ -10,7 +10,7 @@ import type { Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientSession, NfsClientOptions } from "../../src/client/index.js";
-import { NfsClient } from "../../src/client/index.js";
+import { NfsClient, ops } from "../../src/client/index.js";
 import type { FileAttributes, FileHandle, FileSystem, ReadResult } from "../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
@@ -106,6 +106,19 @@ export async function establish(
   await client.exchangeId(options.owner ?? uniqueOwner());
   const session = await client.createSession();
   return { client, session };
+}
+
+/**
+ * establish(), then RECLAIM_COMPLETE (asserted to succeed): a session that may
+ * OPEN from now on (RFC 8881 §18.51.3).
+ */
+export async function establishReady(
+  port: number,
+  options: Partial<NfsClientOptions> & { owner?: string } = {},
+): Promise<{ client: NfsClient; session: ClientSession }> {
+  const made = await establish(port, options);
+  expect((await made.session.compound([ops.reclaimComplete()])).status).toBe(nfsstat4.NFS4_OK);
+  return made;
 }
 
 /** Resolves once `predicate` holds, polling; fails after `timeoutMs` (generous: not a timing test). */
