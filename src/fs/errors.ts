@@ -17,7 +17,13 @@ export class FsError extends Error {
     readonly status: NfsErrorStatus,
     message?: string,
   ) {
+    // An answer, not a bug: where it was thrown is never read, and a LOOKUP or
+    // OPEN of a missing name spent more capturing the stack (async frames
+    // included) than looking the name up.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? statusName(status));
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
