@@ -117,6 +117,14 @@ export interface MetadataTx {
   orphans(): Promise<ObjectRecord[]>;
 }
 
+/** A change attempted inside view(). */
+export class ReadOnlyTransactionError extends Error {
+  override readonly name = "ReadOnlyTransactionError";
+  constructor() {
+    super("a read-only transaction (view) cannot change the store");
+  }
+}
+
 /** Facts about the store fixed when it was created. */
 export interface StoreIdentity {
   /** 8 random bytes chosen when the store was created: part of every handle. */

@@ -25,14 +25,15 @@
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
-import type {
-  EntryRecord,
-  MetadataStore,
-  MetadataTx,
-  ObjectId,
-  ObjectRecord,
-  StoreIdentity,
-  XattrKeyRecord,
+import {
+  ReadOnlyTransactionError,
+  type EntryRecord,
+  type MetadataStore,
+  type MetadataTx,
+  type ObjectId,
+  type ObjectRecord,
+  type StoreIdentity,
+  type XattrKeyRecord,
 } from "./metadata.js";
 import type { ClientRecoveryRecord, ClientRecoveryStore } from "./recovery.js";
 import {
@@ -47,7 +48,7 @@ import {
   objectFromRow,
   objectToRow,
   text,
-} from "./sqlite-rows.js";
+} from "./sql-rows.js";
 import { ObjectCache, entryKey } from "./object-cache.js";
 import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
@@ -156,14 +157,6 @@ export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = {
  */
 class ViewRestart extends Error {
   override readonly name = "ViewRestart";
-}
-
-/** A change attempted inside view(). */
-export class ReadOnlyTransactionError extends Error {
-  override readonly name = "ReadOnlyTransactionError";
-  constructor() {
-    super("a read-only transaction (view) cannot change the store");
-  }
 }
 
 export class SqliteMetadataStore implements MetadataStore {

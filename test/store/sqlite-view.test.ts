@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nfs_ftype4 } from "../../generated/nfs4/index.js";
 import { objectRecord } from "./records.js";
-import { ReadOnlyTransactionError, SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
+import { ReadOnlyTransactionError } from "../../src/store/metadata.js";
+import { SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
 
 const root = mkdtempSync(join(tmpdir(), "dfs-sqlite-view-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,6 +1,8 @@
-// Typed reading of SQLite result rows. Statements run in raw mode with safe
-// integers, so a row is an array of column values and every INTEGER is a
-// bigint; these helpers check each value's type instead of casting.
+// Typed reading of the SQL stores' result rows (SQLite, PostgreSQL). Both
+// return a row as an array of column values with every integer a bigint
+// (SQLite: raw mode with safe integers; PostgreSQL: the integer type parsers
+// of pg-metadata.ts) and binary columns as bytes; these helpers check each
+// value's type instead of casting.
 
 import type { EntryRecord, ObjectRecord } from "./metadata.js";
 import type { nfs_ftype4 } from "../../generated/nfs4/index.js";

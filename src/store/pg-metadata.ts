@@ -1,0 +1,506 @@
+// The PostgreSQL MetadataStore (issue 11): the namespace, attributes,
+// cookies, extended attributes and client recovery records in a database
+// that several server processes can reach.
+//
+// - Schema: versioned migrations (pg-schema.ts) applied at open under an
+//   advisory lock, so servers starting together upgrade once.
+// - One transaction per namespace operation, SERIALIZABLE: PostgreSQL aborts
+//   (SQLSTATE 40001, or 40P01 for a deadlock) whichever of two concurrent
+//   transactions would make the outcome differ from some serial order — a
+//   RENAME racing a REMOVE or a second RENAME, from this process or another,
+//   never leaves a cycle, a lost entry or a directory with entries removed.
+//   The aborted one runs again from the start (maxAttempts in all); past
+//   that the operation answers NFS4ERR_DELAY and the client retries.
+// - Durable before done: synchronous_commit is on for this store's sessions,
+//   so COMMIT returns once the commit record is flushed to disk.
+// - Views run REPEATABLE READ READ ONLY: one snapshot, no locks taken.
+// - Ids, change values and cookies never repeat: ids and change values come
+//   from sequences (never rolled back), cookies from per-directory rows.
+// - Handles and fileids have the SQLite store's form (store id + object id).
+
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { nfsstat4 } from "../../generated/nfs4/index.js";
+import { FsError } from "../fs/backend.js";
+import {
+  ReadOnlyTransactionError,
+  type EntryRecord,
+  type MetadataStore,
+  type MetadataTx,
+  type ObjectId,
+  type ObjectRecord,
+  type StoreIdentity,
+  type XattrKeyRecord,
+} from "./metadata.js";
+import { migrate, OBJECT_COUNT_SHARDS } from "./pg-schema.js";
+import type { ClientRecoveryRecord, ClientRecoveryStore } from "./recovery.js";
+import {
+  CorruptStoreError,
+  ENTRY_COLUMNS,
+  OBJECT_COLUMNS,
+  big,
+  blobOrNull,
+  columns,
+  entryFromRow,
+  int,
+  objectFromRow,
+  objectToRow,
+  text,
+} from "./sql-rows.js";
+
+/** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
+const FIRST_COOKIE = 3n;
+const STORE_ID_BYTES = 8;
+/** Object ids start at 1: the root directory. */
+const ROOT_ID: ObjectId = 1n;
+
+export interface PgStoreOptions {
+  /** Connections the store keeps to the database at most. */
+  readonly poolSize: number;
+  /** Runs of a transaction PostgreSQL aborts for a conflict, before NFS4ERR_DELAY. */
+  readonly maxAttempts: number;
+  /** Milliseconds to wait for a connection to the database before the operation fails. */
+  readonly connectTimeoutMs: number;
+}
+
+export const PG_STORE_DEFAULTS: PgStoreOptions = {
+  poolSize: 10,
+  maxAttempts: 10,
+  connectTimeoutMs: 10_000,
+};
+
+/** int2, int4, int8 and numeric (sums): every integer the store reads is a bigint (sql-rows.ts). */
+const INTEGER_TYPES = new Set<number>([21, 23, 20, 1700]);
+const parseInteger = (value: string): bigint => BigInt(value);
+
+const BEGIN_WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+const BEGIN_VIEW = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/** SQLSTATEs after which a transaction may simply run again. */
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+/** A storage failure of PostgreSQL as the NFS status the operation answers (RFC 8881 §15.1). */
+export function pgFailure(e: unknown): unknown {
+  if (e instanceof FsError || !(e instanceof Error) || !("code" in e)) return e;
+  const code = e.code;
+  if (typeof code !== "string") return e;
+  const status =
+    code === "53100"
+      ? nfsstat4.NFS4ERR_NOSPC
+      : RETRYABLE.has(code) ||
+          code.startsWith("08") || // connection exception
+          code.startsWith("53") || // insufficient resources (connections, memory)
+          code.startsWith("57P") || // shutting down, restarting, not accepting connections
+          code === "ECONNREFUSED" ||
+          code === "ECONNRESET"
+        ? nfsstat4.NFS4ERR_DELAY
+        : /^[0-9A-Z]{5}$/.test(code)
+          ? nfsstat4.NFS4ERR_IO
+          : undefined;
+  return status === undefined ? e : new FsError(status, `PostgreSQL ${code}: ${e.message}`);
+}
+
+export class PgMetadataStore implements MetadataStore {
+  readonly identity: StoreIdentity;
+  readonly clients: ClientRecoveryStore;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    storeId: Uint8Array,
+    private readonly options: PgStoreOptions,
+  ) {
+    this.identity = { storeId, rootId: ROOT_ID };
+    this.clients = new PgClientRecovery((work) => this.serializable(work));
+  }
+
+  /**
+   * Connects to the database at `url`, creating or upgrading the schema.
+   * Fails (with the server's message) when the database cannot be reached or
+   * the credentials are refused: a bad URL is an error at start, not at the
+   * first request.
+   */
+  static async open(url: string, options: Partial<PgStoreOptions> = {}): Promise<PgMetadataStore> {
+    const o = { ...PG_STORE_DEFAULTS, ...options };
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: o.poolSize,
+      connectionTimeoutMillis: o.connectTimeoutMs,
+      types: {
+        getTypeParser: (oid, format) =>
+          INTEGER_TYPES.has(oid) ? parseInteger : pg.types.getTypeParser(oid, format),
+      },
+      // Whatever the server's default: a commit is durable before it is acknowledged.
+      options: "-c synchronous_commit=on",
+    });
+    // An idle connection the server drops is an event, not a crash: the pool replaces it.
+    pool.on("error", () => undefined);
+    try {
+      const client = await pool.connect();
+      let storeId: Uint8Array;
+      try {
+        storeId = await migrate(client, () => randomBytes(STORE_ID_BYTES));
+      } finally {
+        client.release();
+      }
+      if (storeId.length !== STORE_ID_BYTES) throw new CorruptStoreError("bad store id");
+      return new PgMetadataStore(pool, storeId, o);
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    return this.serializable((client) => work(new PgTx(client, "write", this.pool)));
+  }
+
+  async view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+    try {
+      return await this.inTransaction(BEGIN_VIEW, (client) =>
+        work(new PgTx(client, "read", this.pool)),
+      );
+    } catch (e) {
+      throw pgFailure(e);
+    }
+  }
+
+  /** Runs `work` in a SERIALIZABLE transaction, again when PostgreSQL aborts it for a conflict. */
+  private async serializable<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inTransaction(BEGIN_WRITE, work);
+      } catch (e) {
+        if (!isRetryable(e) || attempt >= this.options.maxAttempts) throw pgFailure(e);
+        // Both sides of a conflict retrying at once would likely collide again.
+        await sleep(Math.random() * Math.min(50, 2 ** attempt));
+      }
+    }
+  }
+
+  /** Runs `work` in one transaction on a connection of its own. */
+  private async inTransaction<T>(
+    begin: string,
+    work: (client: pg.ClientBase) => Promise<T>,
+  ): Promise<T> {
+    if (this.closed) throw new Error("the PostgreSQL store is closed");
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query(begin);
+      try {
+        const result = await work(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        throw e;
+      }
+    } catch (e) {
+      // A failure that is not an answer or a conflict may have left the connection unusable.
+      if (!(e instanceof FsError) && !(e instanceof ReadOnlyTransactionError) && !isRetryable(e))
+        broken = true;
+      throw e;
+    } finally {
+      // A connection whose state is unknown is closed rather than reused.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+function isRetryable(e: unknown): boolean {
+  return e instanceof Error && "code" in e && typeof e.code === "string" && RETRYABLE.has(e.code);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Rows of `sql` as arrays of column values, from a statement prepared once per connection. */
+async function query(
+  client: pg.ClientBase,
+  name: string,
+  sql: string,
+  values: readonly unknown[],
+): Promise<unknown[][]> {
+  const r = await client.query<unknown[]>({
+    name,
+    text: sql,
+    values: values.map(param),
+    rowMode: "array",
+  });
+  return r.rows;
+}
+
+/** A parameter as pg sends it: bytes as a Buffer over the same memory (pg copies it into the message). */
+function param(v: unknown): unknown {
+  return v instanceof Uint8Array && !Buffer.isBuffer(v)
+    ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    : v;
+}
+
+const PLACEHOLDERS = OBJECT_COLUMNS.split(",")
+  .map((_, i) => `$${i + 1}`)
+  .join(", ");
+
+const SQL = {
+  getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = $1`,
+  createObject: `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (${PLACEHOLDERS})`,
+  putObject: `UPDATE objects SET (${OBJECT_COLUMNS}) = (${PLACEHOLDERS}) WHERE id = $1`,
+  deleteObject: "DELETE FROM objects WHERE id = $1",
+  deleteCookies: "DELETE FROM dir_cookies WHERE dir = $1",
+  countObjects: "UPDATE object_counts SET n = n + $2 WHERE shard = $1",
+  newObjectId: "SELECT nextval('object_ids')",
+  nextChange: "SELECT nextval('change_values')",
+  getEntry: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = $1 AND name = $2`,
+  nextCookie: `INSERT INTO dir_cookies (dir, last) VALUES ($1, ${FIRST_COOKIE})
+    ON CONFLICT (dir) DO UPDATE SET last = dir_cookies.last + 1 RETURNING last`,
+  addEntry: "INSERT INTO entries (dir, name, cookie, child) VALUES ($1, $2, $3, $4)",
+  removeEntry: "DELETE FROM entries WHERE dir = $1 AND name = $2",
+  list: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = $1 AND cookie > $2 ORDER BY cookie LIMIT $3`,
+  before: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = $1 AND cookie < $2 ORDER BY cookie DESC LIMIT 1`,
+  after: "SELECT 1 FROM entries WHERE dir = $1 AND cookie > $2 LIMIT 1",
+  lastCookie: "SELECT last FROM dir_cookies WHERE dir = $1",
+  anyEntry: "SELECT 1 FROM entries WHERE dir = $1 LIMIT 1",
+  namesOf: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE child = $1 ORDER BY dir, cookie`,
+  orphans: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE nlink = 0`,
+  getXattr: "SELECT value FROM xattrs WHERE object = $1 AND name = $2",
+  replaceXattr: "UPDATE xattrs SET value = $3 WHERE object = $1 AND name = $2",
+  nextXattrCookie: `INSERT INTO xattr_cookies (object, last) VALUES ($1, 1)
+    ON CONFLICT (object) DO UPDATE SET last = xattr_cookies.last + 1 RETURNING last`,
+  addXattr: "INSERT INTO xattrs (object, name, cookie, value) VALUES ($1, $2, $3, $4)",
+  removeXattr: "DELETE FROM xattrs WHERE object = $1 AND name = $2",
+  listXattrs:
+    "SELECT name, cookie FROM xattrs WHERE object = $1 AND cookie > $2 ORDER BY cookie LIMIT $3",
+  lastXattrCookie: "SELECT last FROM xattr_cookies WHERE object = $1",
+  xattrBytes:
+    "SELECT coalesce(sum(octet_length(name) + octet_length(value)), 0) FROM xattrs WHERE object = $1",
+  deleteXattrs: "DELETE FROM xattrs WHERE object = $1",
+  deleteXattrCookies: "DELETE FROM xattr_cookies WHERE object = $1",
+  objectCount: "SELECT coalesce(sum(n), 0) FROM object_counts",
+} as const;
+
+type Statement = keyof typeof SQL;
+
+/** The statements of one transaction, on the connection inTransaction() holds. */
+class PgTx implements MetadataTx {
+  /** Objects this transaction made less those it deleted. */
+  private counted = 0n;
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly role: "write" | "read",
+    private readonly pool: pg.Pool,
+  ) {}
+
+  private run(statement: Statement, ...values: unknown[]): Promise<unknown[][]> {
+    return query(this.client, statement, SQL[statement], values);
+  }
+
+  private async one(statement: Statement, ...values: unknown[]): Promise<unknown[] | null> {
+    return (await this.run(statement, ...values))[0] ?? null;
+  }
+
+  private writable(): void {
+    if (this.role === "read") throw new ReadOnlyTransactionError();
+  }
+
+  async newObjectId(): Promise<ObjectId> {
+    this.writable();
+    return big(columns(await this.one("newObjectId"))[0]);
+  }
+
+  async nextChange(): Promise<bigint> {
+    this.writable();
+    return big(columns(await this.one("nextChange"))[0]);
+  }
+
+  async getObject(id: ObjectId): Promise<ObjectRecord | null> {
+    const row = await this.one("getObject", id);
+    return row === null ? null : objectFromRow(row);
+  }
+
+  async createObject(record: ObjectRecord): Promise<void> {
+    this.writable();
+    await this.run("createObject", ...objectToRow(record));
+    await this.count(1n);
+  }
+
+  async putObject(record: ObjectRecord): Promise<void> {
+    this.writable();
+    await this.run("putObject", ...objectToRow(record));
+  }
+
+  async deleteObject(id: ObjectId): Promise<void> {
+    this.writable();
+    const r = await this.client.query({
+      name: "deleteObject",
+      text: SQL.deleteObject,
+      values: [id],
+    });
+    if ((r.rowCount ?? 0) > 0) await this.count(-1n);
+    await this.run("deleteCookies", id);
+    await this.run("deleteXattrs", id);
+    await this.run("deleteXattrCookies", id);
+  }
+
+  /**
+   * Counts objects made or deleted in one of OBJECT_COUNT_SHARDS rows, picked
+   * at random: concurrent creates rarely update the same row (which would
+   * abort one of them).
+   */
+  private async count(delta: bigint): Promise<void> {
+    const shard = Math.floor(Math.random() * OBJECT_COUNT_SHARDS);
+    await this.run("countObjects", shard, delta);
+    this.counted += delta;
+  }
+
+  async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
+    const row = await this.one("getEntry", dir, name);
+    return row === null ? null : entryFromRow(row);
+  }
+
+  async addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint> {
+    this.writable();
+    const cookie = big(columns(await this.one("nextCookie", dir))[0]);
+    await this.run("addEntry", dir, name, cookie, child);
+    return cookie;
+  }
+
+  async removeEntry(dir: ObjectId, name: string): Promise<void> {
+    this.writable();
+    await this.run("removeEntry", dir, name);
+  }
+
+  async listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]> {
+    return (await this.run("list", dir, after, limit)).map(entryFromRow);
+  }
+
+  async entryBefore(dir: ObjectId, cookie: bigint): Promise<EntryRecord | null> {
+    const row = await this.one("before", dir, cookie);
+    return row === null ? null : entryFromRow(row);
+  }
+
+  async hasEntryAfter(dir: ObjectId, cookie: bigint): Promise<boolean> {
+    return (await this.one("after", dir, cookie)) !== null;
+  }
+
+  async cookieIssued(dir: ObjectId, cookie: bigint): Promise<boolean> {
+    const row = await this.one("lastCookie", dir);
+    return row !== null && cookie >= FIRST_COOKIE && cookie <= big(columns(row)[0]);
+  }
+
+  async isEmpty(dir: ObjectId): Promise<boolean> {
+    return (await this.one("anyEntry", dir)) === null;
+  }
+
+  async namesOf(child: ObjectId): Promise<EntryRecord[]> {
+    return (await this.run("namesOf", child)).map(entryFromRow);
+  }
+
+  async getXattr(object: ObjectId, name: string): Promise<Uint8Array | null> {
+    const row = await this.one("getXattr", object, name);
+    return row === null ? null : (blobOrNull(columns(row)[0]) ?? new Uint8Array(0));
+  }
+
+  async setXattr(object: ObjectId, name: string, value: Uint8Array): Promise<void> {
+    this.writable();
+    const r = await this.client.query({
+      name: "replaceXattr",
+      text: SQL.replaceXattr,
+      values: [object, name, param(value)],
+    });
+    if ((r.rowCount ?? 0) > 0) return;
+    const cookie = big(columns(await this.one("nextXattrCookie", object))[0]);
+    await this.run("addXattr", object, name, cookie, value);
+  }
+
+  async removeXattr(object: ObjectId, name: string): Promise<void> {
+    this.writable();
+    await this.run("removeXattr", object, name);
+  }
+
+  async listXattrs(object: ObjectId, after: bigint, limit: number): Promise<XattrKeyRecord[]> {
+    return (await this.run("listXattrs", object, after, limit)).map((row) => {
+      const c = columns(row);
+      return { name: text(c[0]), cookie: big(c[1]) };
+    });
+  }
+
+  async xattrCookieIssued(object: ObjectId, cookie: bigint): Promise<boolean> {
+    const row = await this.one("lastXattrCookie", object);
+    return row !== null && cookie >= 1n && cookie <= big(columns(row)[0]);
+  }
+
+  async xattrBytes(object: ObjectId): Promise<number> {
+    return int(columns(await this.one("xattrBytes", object))[0]);
+  }
+
+  /**
+   * The committed count is read outside this transaction, from the latest
+   * commits: reading every count row inside a SERIALIZABLE transaction would
+   * make it conflict with every concurrent create and delete. Like any count
+   * under concurrency it may miss objects being made at this moment (maxFiles
+   * is approximate by those); this transaction's own creates and deletes are
+   * added in.
+   */
+  async objectCount(): Promise<bigint> {
+    const r = await this.pool.query<unknown[]>({ text: SQL.objectCount, rowMode: "array" });
+    return big(columns(r.rows[0])[0]) + this.counted;
+  }
+
+  async orphans(): Promise<ObjectRecord[]> {
+    return (await this.run("orphans")).map(objectFromRow);
+  }
+}
+
+/**
+ * The clients table. Each write is a transaction of its own (never inside a
+ * namespace operation's), durable when its promise resolves.
+ */
+class PgClientRecovery implements ClientRecoveryStore {
+  constructor(
+    private readonly inTransaction: <T>(work: (c: pg.ClientBase) => Promise<T>) => Promise<T>,
+  ) {}
+
+  list(): Promise<ClientRecoveryRecord[]> {
+    return this.inTransaction(async (c) =>
+      (
+        await query(c, "listClients", "SELECT owner_id, principal, recorded_at FROM clients", [])
+      ).map(clientFromRow),
+    );
+  }
+
+  async add(record: ClientRecoveryRecord): Promise<void> {
+    await this.inTransaction((c) =>
+      query(
+        c,
+        "addClient",
+        `INSERT INTO clients (owner_id, principal, recorded_at) VALUES ($1, $2, $3)
+         ON CONFLICT (owner_id) DO UPDATE SET principal = $2, recorded_at = $3`,
+        [record.ownerId, record.principal, BigInt(Math.floor(record.recordedAt))],
+      ),
+    );
+  }
+
+  async remove(ownerId: Uint8Array): Promise<void> {
+    await this.inTransaction((c) =>
+      query(c, "removeClient", "DELETE FROM clients WHERE owner_id = $1", [ownerId]),
+    );
+  }
+}
+
+function clientFromRow(row: unknown): ClientRecoveryRecord {
+  const [owner, principal, at] = columns(row);
+  const ownerId = blobOrNull(owner);
+  if (ownerId === null) throw new CorruptStoreError("client recovery record without an owner");
+  return { ownerId, principal: text(principal), recordedAt: int(at) };
+}

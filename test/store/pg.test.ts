@@ -1,0 +1,229 @@
+// The PostgreSQL metadata store (src/store/pg-metadata.ts) on a throwaway
+// cluster (test/support/postgres.ts): the backend conformance suite, as on
+// memory and SQLite, and what only a shared database shows.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nfsstat4 } from "../../generated/nfs4/index.js";
+import { FsError, type CreateAttributes, type FileSystem } from "../../src/fs/backend.js";
+import { LocalPayloadStore } from "../../src/store/local-payload.js";
+import { ReadOnlyTransactionError } from "../../src/store/metadata.js";
+import { PgMetadataStore, pgFailure } from "../../src/store/pg-metadata.js";
+import { StoreFileSystem } from "../../src/store/store-fs.js";
+import { describeBackendConformance } from "../fs/conformance.js";
+import { postgresMissing, startPostgres, type PostgresCluster } from "../support/postgres.js";
+
+const missing = postgresMissing();
+if (missing !== null) {
+  // CI installs PostgreSQL (.ci/run) and sets DFS_REQUIRE_SERVICES: there this is a failure.
+  if (process.env["DFS_REQUIRE_SERVICES"] === "1") throw new Error(`PostgreSQL tests: ${missing}`);
+  console.warn(`\n*** SKIPPING the PostgreSQL store tests: ${missing} ***\n`);
+}
+
+const ATTRS: CreateAttributes = { mode: 0o644, uid: 0, gid: 0 };
+const enc = new TextEncoder();
+
+describe.skipIf(missing !== null)("PostgreSQL store", () => {
+  let cluster: PostgresCluster;
+  const root = mkdtempSync(join(tmpdir(), "dfs-pg-test-"));
+  let seq = 0;
+  /** Every store open, with what reopens it. */
+  const open = new Map<
+    FileSystem,
+    { store: StoreFileSystem; meta: PgMetadataStore; url: string; payloadDir: string }
+  >();
+
+  beforeAll(async () => {
+    cluster = await startPostgres();
+  });
+
+  afterAll(async () => {
+    await closeAll();
+    cluster?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function closeAll(): Promise<void> {
+    for (const fs of [...open.keys()]) await close(fs);
+  }
+
+  async function close(fs: FileSystem): Promise<void> {
+    const o = open.get(fs);
+    if (o === undefined) throw new Error("not a store of this test");
+    open.delete(fs);
+    await o.store.close();
+  }
+
+  async function openAt(url: string, payloadDir: string): Promise<StoreFileSystem> {
+    const meta = await PgMetadataStore.open(url, { poolSize: 4 });
+    const fs = await StoreFileSystem.open(meta, new LocalPayloadStore(payloadDir, 64));
+    open.set(fs, { store: fs, meta, url, payloadDir });
+    return fs;
+  }
+
+  /** A store over a database and payload directory of its own. */
+  async function fresh(): Promise<StoreFileSystem> {
+    const n = ++seq;
+    return openAt(await cluster.createDatabase(`t${n}`), join(root, `p${n}`));
+  }
+
+  describeBackendConformance(
+    "postgres",
+    async () => {
+      // Each test's store is done with once the next begins: keep the cluster's connections few.
+      await closeAll();
+      return fresh();
+    },
+    {
+      restart: async (old) => {
+        const o = open.get(old);
+        if (o === undefined) throw new Error("not a store of this test");
+        await close(old);
+        return openAt(o.url, o.payloadDir);
+      },
+      handlesSurviveRestart: true,
+    },
+  );
+
+  it("keeps names, data, cookies and change values across a restart; the store id too", async () => {
+    let fs = await fresh();
+    const { url, payloadDir, meta } = open.get(fs)!;
+    const storeId = meta.identity.storeId;
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    for (const n of ["a", "b", "c"]) {
+      const f = await fs.create(exp, n, { kind: "guarded" }, ATTRS);
+      await fs.write(f.handle, 0n, enc.encode(`data ${n}`), 2);
+    }
+    const page = await fs.readdir(exp, 0n, new Uint8Array(8), { maxEntries: 1 });
+    const changeBefore = (await fs.getattr(exp)).change;
+    await close(fs);
+    fs = await openAt(url, payloadDir);
+    expect(open.get(fs)!.meta.identity.storeId).toEqual(storeId);
+    const rest = await fs.readdir(exp, page.entries[0]!.cookie, page.verifier, { maxEntries: 10 });
+    expect(rest.entries.map((e) => e.name)).toEqual(["b", "c"]);
+    const c = await fs.lookup(exp, "c");
+    expect(new TextDecoder().decode((await fs.read(c.handle, 0n, 100)).data)).toBe("data c");
+    await fs.create(exp, "d", { kind: "guarded" }, ATTRS);
+    expect((await fs.getattr(exp)).change).toBeGreaterThan(changeBefore);
+  });
+
+  it("two servers' stores over one database: a rename racing a remove of the same name leaves one outcome", async () => {
+    const a = await fresh();
+    const { url, payloadDir } = open.get(a)!;
+    const b = await openAt(url, payloadDir);
+    const exp = (await a.lookup(await a.root(), "export")).handle;
+    for (let round = 0; round < 20; round++) {
+      const d1 = (await a.mkdir(exp, `x${round}`, ATTRS)).handle;
+      const d2 = (await a.mkdir(exp, `y${round}`, ATTRS)).handle;
+      await a.create(d1, "f", { kind: "guarded" }, ATTRS);
+      const outcomes = await Promise.allSettled([a.rename(d1, "f", d2, "g"), b.remove(d1, "f")]);
+      const renamed = outcomes[0].status === "fulfilled";
+      const removed = outcomes[1].status === "fulfilled";
+      // Exactly one wins; the other finds the name gone.
+      expect(renamed !== removed).toBe(true);
+      for (const o of outcomes)
+        if (o.status === "rejected")
+          expect((o.reason as FsError).status).toBe(nfsstat4.NFS4ERR_NOENT);
+      const inD1 = (await b.readdir(d1, 0n, new Uint8Array(8), { maxEntries: 10 })).entries;
+      const inD2 = (await b.readdir(d2, 0n, new Uint8Array(8), { maxEntries: 10 })).entries;
+      expect(inD1).toEqual([]);
+      expect(inD2.map((e) => e.name)).toEqual(renamed ? ["g"] : []);
+    }
+  });
+
+  it("two servers' stores over one database: crossed renames of two directories into each other never make a cycle", async () => {
+    const a = await fresh();
+    const { url, payloadDir } = open.get(a)!;
+    const b = await openAt(url, payloadDir);
+    const exp = (await a.lookup(await a.root(), "export")).handle;
+    for (let round = 0; round < 20; round++) {
+      const p = (await a.mkdir(exp, `p${round}`, ATTRS)).handle;
+      const q = (await a.mkdir(exp, `q${round}`, ATTRS)).handle;
+      const outcomes = await Promise.allSettled([
+        a.rename(exp, `p${round}`, q, "p"),
+        b.rename(exp, `q${round}`, p, "q"),
+      ]);
+      // Both cannot succeed: p inside q and q inside p would be a cycle cut off from the root.
+      expect(outcomes.filter((o) => o.status === "fulfilled").length).toBe(1);
+      for (const o of outcomes)
+        if (o.status === "rejected")
+          expect([nfsstat4.NFS4ERR_INVAL, nfsstat4.NFS4ERR_NOENT]).toContain(
+            (o.reason as FsError).status,
+          );
+    }
+  });
+
+  it("counts objects across servers' stores (statfs), with the transaction's own in", async () => {
+    const a = await fresh();
+    const { url, payloadDir } = open.get(a)!;
+    const b = await openAt(url, payloadDir);
+    const exp = (await a.lookup(await a.root(), "export")).handle;
+    const before = (await b.statfs(exp)).filesFree;
+    for (let i = 0; i < 5; i++) await a.create(exp, `n${i}`, { kind: "guarded" }, ATTRS);
+    expect((await b.statfs(exp)).filesFree).toBe(before - 5n);
+    await a.remove(exp, "n0");
+    expect((await b.statfs(exp)).filesFree).toBe(before - 4n);
+  });
+
+  it("refuses a change inside view()", async () => {
+    const fs = await fresh();
+    const meta = open.get(fs)!.meta;
+    await expect(meta.view((tx) => tx.newObjectId())).rejects.toThrow(ReadOnlyTransactionError);
+  });
+
+  it("keeps client recovery records", async () => {
+    const fs = await fresh();
+    const meta = open.get(fs)!.meta;
+    const owner = enc.encode("client-1");
+    await meta.clients.add({ ownerId: owner, principal: "uid:0", recordedAt: 1000 });
+    await meta.clients.add({
+      ownerId: enc.encode("client-2"),
+      principal: "uid:1",
+      recordedAt: 2000,
+    });
+    await meta.clients.remove(enc.encode("client-2"));
+    expect(await meta.clients.list()).toEqual([
+      { ownerId: new Uint8Array(owner), principal: "uid:0", recordedAt: 1000 },
+    ]);
+  });
+
+  it("a bad URL or refused credentials fail at open with PostgreSQL's message", async () => {
+    await expect(
+      PgMetadataStore.open("postgres://dfs@127.0.0.1:1/nothing", { connectTimeoutMs: 2000 }),
+    ).rejects.toThrow(/ECONNREFUSED|connect/);
+    await expect(
+      PgMetadataStore.open(cluster.url.replace(/\/postgres$/, "/no_such_database")),
+    ).rejects.toThrow(/no_such_database/);
+  });
+
+  it("answers NFS4ERR_DELAY while the database is unreachable, NFS4ERR_NOSPC for a full disk", () => {
+    const error = (code: string): Error => Object.assign(new Error(code), { code });
+    const status = (e: unknown): number => (e instanceof FsError ? e.status : -1);
+    expect(status(pgFailure(error("ECONNREFUSED")))).toBe(nfsstat4.NFS4ERR_DELAY);
+    expect(status(pgFailure(error("57P01")))).toBe(nfsstat4.NFS4ERR_DELAY);
+    expect(status(pgFailure(error("40001")))).toBe(nfsstat4.NFS4ERR_DELAY);
+    expect(status(pgFailure(error("53100")))).toBe(nfsstat4.NFS4ERR_NOSPC);
+    expect(status(pgFailure(error("23505")))).toBe(nfsstat4.NFS4ERR_IO);
+    const bug = new TypeError("x");
+    expect(pgFailure(bug)).toBe(bug);
+  });
+
+  it("upgrades nothing twice: a second open of the same database finds the schema current", async () => {
+    const fs = await fresh();
+    const { url } = open.get(fs)!;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const version = (await c.query("SELECT version FROM dfs_schema")).rows;
+      expect(version).toHaveLength(1);
+      const again = await PgMetadataStore.open(url);
+      await again.close();
+      expect((await c.query("SELECT version FROM dfs_schema")).rows).toEqual(version);
+    } finally {
+      await c.end();
+    }
+  });
+});
