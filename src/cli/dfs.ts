@@ -6,15 +6,17 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { NfsServer } from "../nfs/server.js";
-import { openDataDir, type OpenedStore } from "../store/data-dir.js";
-import { openExports, type OpenedExports } from "./open-exports.js";
+import { openDataDir, withoutPassword, type OpenedStore } from "../store/data-dir.js";
+import { metadataLocation, openExports, type OpenedExports } from "./open-exports.js";
 
 const USAGE = `usage: dfs serve [--listen HOST:PORT ...] [--config FILE]
 
 Serves NFSv4.1 over TCP one export, /export, kept in SQLite plus sparse files
 under ./dfs-data (created on first run) across restarts; "store": { "dataDir":
-DIR } chooses another directory, and "store": { "backend": "memory" } keeps
-everything in memory (lost at exit). An "exports" list serves several exports
+DIR } chooses another directory, "store": { "backend": "postgres", "postgresUrl":
+URL } keeps the metadata in that PostgreSQL database (file contents stay in the
+directory), and "store": { "backend": "memory" } keeps everything in memory
+(lost at exit). An "exports" list serves several exports
 instead, each with its path, backend and access rules, joined by a read-only
 pseudo-filesystem.
 
@@ -53,16 +55,27 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     const config = loadConfig(configFile, listen);
     const log = pino({ level: config.logLevel });
-    if (config.store.backend === "sqlite") {
-      store = await openDataDir(config.store.dataDir, {}, config.store);
-      console.log(`dfs: data in ${absolutePath(config.store.dataDir)} (sqlite)`);
+    if (config.store.backend !== "memory") {
+      store = await openDataDir(
+        config.store.dataDir,
+        {},
+        config.store,
+        metadataLocation(config.store),
+      );
+      console.log(
+        config.store.backend === "postgres"
+          ? `dfs: metadata in PostgreSQL ${withoutPassword(config.store.postgresUrl)}, file contents in ${absolutePath(config.store.dataDir)}`
+          : `dfs: data in ${absolutePath(config.store.dataDir)} (sqlite)`,
+      );
     } else {
       console.log("dfs: data in memory (lost when the server stops)");
     }
     if (config.exports !== null) {
       exports = await openExports(config.exports, config.store);
       for (const c of config.exports)
-        console.log(`dfs: export ${c.path} (${c.backend === "sqlite" ? c.dataDir : "memory"})`);
+        console.log(
+          `dfs: export ${c.path} (${c.backend === "memory" ? "memory" : c.backend === "postgres" ? `PostgreSQL ${withoutPassword(c.postgresUrl)}, ${c.dataDir}` : c.dataDir})`,
+        );
     }
     server = new NfsServer({
       settings: config.nfs,

@@ -1,16 +1,17 @@
 // Opens the backends of the configured exports (config/exports.ts) for
-// `dfs serve`: a new memory tree, or a SQLite data directory, per export.
+// `dfs serve`: a new memory tree, a SQLite data directory, or a PostgreSQL
+// database with its data directory, per export.
 // Either every export opens or none stays open.
 
 import type { ExportConfig } from "../config/exports.js";
 import type { ExportDefinition } from "../exports/namespace.js";
 import { MemoryFileSystem } from "../fs/memory.js";
-import { openDataDir, type OpenedStore } from "../store/data-dir.js";
+import { openDataDir, type MetadataLocation, type OpenedStore } from "../store/data-dir.js";
 import type { DataDirLimits } from "../store/settings.js";
 
 export interface OpenedExports {
   readonly exports: readonly ExportDefinition[];
-  /** Closes every SQLite store the exports opened. */
+  /** Closes every store the exports opened. */
   close(): Promise<void>;
 }
 
@@ -26,8 +27,8 @@ export async function openExports(
   try {
     for (const c of configs) {
       let fs;
-      if (c.backend === "sqlite") {
-        const store = await openDataDir(c.dataDir, {}, limits);
+      if (c.backend !== "memory") {
+        const store = await openDataDir(c.dataDir, {}, limits, metadataLocation(c));
         stores.push(store);
         fs = store.fs;
       } else {
@@ -40,4 +41,12 @@ export async function openExports(
     throw e;
   }
   return { exports, close };
+}
+
+/** Where a store's metadata lives, from its backend and URL (config: `store` or an export). */
+export function metadataLocation(c: {
+  readonly backend: string;
+  readonly postgresUrl: string;
+}): MetadataLocation {
+  return c.backend === "postgres" ? { kind: "postgres", url: c.postgresUrl } : { kind: "sqlite" };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_RPC_SETTINGS, resolveRpcSettings } from "../rpc/settings.js";
 import type { StoreSettings } from "../store/settings.js";
 import { DEFAULT_STORE_SETTINGS, STORE_BACKENDS } from "../store/settings.js";
 import { exportsSettings, type ExportConfig } from "./exports.js";
+import { checkPostgresUrl } from "./postgres-url.js";
 
 export interface ListenSpec {
   readonly host: string;
@@ -138,20 +139,29 @@ export function buildConfig(
   };
 }
 
-/** The `store` section: `dataDir` is the one setting that is a string but not a choice. */
+/** The `store` section: `dataDir` and `postgresUrl` are its settings that are strings but not choices. */
 function storeSettings(value: unknown): StoreSettings {
-  let dataDir = DEFAULT_STORE_SETTINGS.dataDir;
+  let strings = { dataDir: DEFAULT_STORE_SETTINGS.dataDir, postgresUrl: "" };
   let rest = value;
-  if (typeof value === "object" && value !== null && "dataDir" in value) {
-    const { dataDir: dir, ...others } = value;
-    if (typeof dir !== "string" || dir === "")
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const { dataDir, postgresUrl, ...others } = value as Record<string, unknown>;
+    if (dataDir !== undefined && (typeof dataDir !== "string" || dataDir === ""))
       throw new ConfigError("'store.dataDir' must be a non-empty path");
-    dataDir = dir;
+    if (postgresUrl !== undefined && typeof postgresUrl !== "string")
+      throw new ConfigError("'store.postgresUrl' must be a string");
+    strings = {
+      dataDir: dataDir ?? strings.dataDir,
+      postgresUrl: postgresUrl ?? strings.postgresUrl,
+    };
     rest = others;
   }
   const store = settingsFrom("store", DEFAULT_STORE_SETTINGS, rest, STORE_CHOICES);
   if (store.maxOpenPayloads < 1) throw new ConfigError("store.maxOpenPayloads must be at least 1");
-  return { ...store, dataDir };
+  if (store.postgresPoolSize < 1)
+    throw new ConfigError("store.postgresPoolSize must be at least 1");
+  const url = checkPostgresUrl("store.postgresUrl", strings.postgresUrl, store.backend);
+  if (url !== null) throw new ConfigError(url);
+  return { ...store, ...strings };
 }
 
 export function loadConfig(file: string | undefined, listen: readonly string[]): ServeConfig {

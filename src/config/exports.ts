@@ -17,6 +17,8 @@ import {
   type SquashMode,
 } from "../exports/rules.js";
 import { STORE_BACKENDS, type StoreBackend, type StoreSettings } from "../store/settings.js";
+import { withoutPassword } from "../store/data-dir.js";
+import { checkPostgresUrl } from "./postgres-url.js";
 
 /** One export, checked, with every default filled in. */
 export interface ExportConfig {
@@ -25,8 +27,10 @@ export interface ExportConfig {
   /** The id its handles carry: `id` from the file, or a hash of the path. */
   readonly id: number;
   readonly backend: StoreBackend;
-  /** The "sqlite" backend's data directory (absolute); "" for "memory". */
+  /** The "sqlite" and "postgres" backends' data directory (absolute); "" for "memory". */
   readonly dataDir: string;
+  /** The "postgres" backend's database (a store of its own); "" for the others. */
+  readonly postgresUrl: string;
   readonly rules: ExportRules;
 }
 
@@ -38,6 +42,7 @@ const KEYS = [
   "id",
   "backend",
   "dataDir",
+  "postgresUrl",
   "clients",
   "readOnly",
   "squash",
@@ -117,7 +122,7 @@ function oneExport(
   if (typeof backend !== "string" || !(STORE_BACKENDS as readonly string[]).includes(backend))
     throw error(`'${at}.backend' must be one of ${STORE_BACKENDS.map((b) => `"${b}"`).join(", ")}`);
   let dataDir = "";
-  if (backend === "sqlite") {
+  if (backend !== "memory") {
     if (raw.dataDir !== undefined && (typeof raw.dataDir !== "string" || raw.dataDir === ""))
       throw error(`'${at}.dataDir' must be a non-empty path`);
     dataDir =
@@ -125,9 +130,20 @@ function oneExport(
         ? defaultExportDataDir(store, path)
         : resolve(raw.dataDir as string);
   } else if (raw.dataDir !== undefined) {
-    throw error(`'${at}.dataDir' is for the "sqlite" backend only`);
+    throw error(`'${at}.dataDir' is for the "sqlite" and "postgres" backends only`);
   }
-  return { path, id, backend: backend as StoreBackend, dataDir, rules: rulesOf(raw, at, error) };
+  const postgresUrl = raw.postgresUrl ?? "";
+  if (typeof postgresUrl !== "string") throw error(`'${at}.postgresUrl' must be a string`);
+  const bad = checkPostgresUrl(`${at}.postgresUrl`, postgresUrl, backend);
+  if (bad !== null) throw error(bad);
+  return {
+    path,
+    id,
+    backend: backend as StoreBackend,
+    dataDir,
+    postgresUrl,
+    rules: rulesOf(raw, at, error),
+  };
 }
 
 function rulesOf(raw: Record<string, unknown>, at: string, error: ErrorMaker): ExportRules {
@@ -188,6 +204,10 @@ function checkTogether(
 ): void {
   const topDir = resolve(store.dataDir);
   for (const [i, a] of all.entries()) {
+    if (store.backend === "postgres" && a.postgresUrl === store.postgresUrl)
+      throw error(
+        `export ${a.path}: its database is the server's own store (store.postgresUrl); choose another`,
+      );
     if (a.dataDir !== "" && within(topDir, a.dataDir))
       throw error(
         `export ${a.path}: dataDir ${a.dataDir} holds the server's own store (store.dataDir ${topDir}); choose another`,
@@ -205,6 +225,10 @@ function checkTogether(
       if (a.id === b.id)
         throw error(
           `exports ${a.path} and ${b.path} have the same id ${a.id}: give one an explicit 'id'`,
+        );
+      if (a.postgresUrl !== "" && a.postgresUrl === b.postgresUrl)
+        throw error(
+          `exports ${a.path} and ${b.path} share the database ${withoutPassword(a.postgresUrl)}: a database holds one export's tree`,
         );
       if (
         a.dataDir !== "" &&

@@ -1,6 +1,8 @@
 // The data directory of the embedded store: `metadata.sqlite` (the SQLite
 // metadata store, with its -wal and -shm files), `payload/` (one sparse file
 // per regular file) and `lock`, which holds the pid of the server using it.
+// With the metadata in PostgreSQL (pg-metadata.ts) the directory holds only
+// `payload/` and `lock`.
 //
 // The lock file, not SQLite's own locking, keeps a second server process
 // away: SQLite would let two processes share the database (WAL allows it),
@@ -11,6 +13,8 @@
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalPayloadStore } from "./local-payload.js";
+import type { MetadataStore } from "./metadata.js";
+import { PgMetadataStore } from "./pg-metadata.js";
 import type { ClientRecoveryStore } from "./recovery.js";
 import { DEFAULT_STORE_SETTINGS, type DataDirLimits } from "./settings.js";
 import { SqliteMetadataStore } from "./sqlite-metadata.js";
@@ -38,13 +42,18 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/** Where the metadata lives: SQLite in the data directory, or a PostgreSQL database. */
+export type MetadataLocation =
+  { readonly kind: "sqlite" } | { readonly kind: "postgres"; readonly url: string };
+
 /** Opens (creating if needed) the data directory `dir` for this process. */
 export async function openDataDir(
   dir: string,
   options: Partial<StoreFsOptions> = {},
   limits: Partial<DataDirLimits> = {},
+  metadata: MetadataLocation = { kind: "sqlite" },
 ): Promise<OpenedStore> {
-  const { maxOpenPayloads, objectCacheEntries, inlineSyncMaxMs } = {
+  const { maxOpenPayloads, objectCacheEntries, inlineSyncMaxMs, postgresPoolSize } = {
     ...DEFAULT_STORE_SETTINGS,
     ...limits,
   };
@@ -57,12 +66,30 @@ export async function openDataDir(
   const lock = join(dir, "lock");
   takeLock(lock);
   try {
-    const meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"), {
-      objectCacheEntries,
-      inlineSyncMaxMs,
-    });
+    let meta: MetadataStore;
+    if (metadata.kind === "sqlite") {
+      meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"), {
+        objectCacheEntries,
+        inlineSyncMaxMs,
+      });
+    } else {
+      try {
+        meta = await PgMetadataStore.open(metadata.url, { poolSize: postgresPoolSize });
+      } catch (e) {
+        throw new DataDirError(
+          `PostgreSQL store ${withoutPassword(metadata.url)}: ${(e as Error).message}`,
+        );
+      }
+    }
     const payloads = new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads);
-    const fs = await StoreFileSystem.open(meta, payloads, options);
+    let fs: StoreFileSystem;
+    try {
+      fs = await StoreFileSystem.open(meta, payloads, options);
+    } catch (e) {
+      // A database pool left open would keep the process alive.
+      await meta.close().catch(() => undefined);
+      throw e;
+    }
     const storeId = Buffer.from(meta.identity.storeId).toString("hex");
     return {
       fs,
@@ -78,6 +105,17 @@ export async function openDataDir(
     throw e instanceof DataDirError
       ? e
       : new DataDirError(`data directory ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/** `url` with any password replaced by "***", for messages. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== "") u.password = "***";
+    return u.toString();
+  } catch {
+    return "(an unparsable URL)";
   }
 }
 

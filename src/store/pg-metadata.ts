@@ -34,6 +34,7 @@ import {
 } from "./metadata.js";
 import { migrate, OBJECT_COUNT_SHARDS } from "./pg-schema.js";
 import type { ClientRecoveryRecord, ClientRecoveryStore } from "./recovery.js";
+import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 import {
   CorruptStoreError,
   ENTRY_COLUMNS,
@@ -64,7 +65,7 @@ export interface PgStoreOptions {
 }
 
 export const PG_STORE_DEFAULTS: PgStoreOptions = {
-  poolSize: 10,
+  poolSize: DEFAULT_STORE_SETTINGS.postgresPoolSize,
   maxAttempts: 10,
   connectTimeoutMs: 10_000,
 };

@@ -3,16 +3,24 @@
 
 /**
  * Where files live: SQLite + sparse files in `dataDir` (the default: kept
- * across restarts), or the process's memory (lost at exit; for tests and
- * benchmarks).
+ * across restarts); PostgreSQL at `postgresUrl` for the metadata with the
+ * files' contents in `dataDir` (data-dir.ts); or the process's memory (lost
+ * at exit; for tests and benchmarks).
  */
-export const STORE_BACKENDS = ["memory", "sqlite"] as const;
+export const STORE_BACKENDS = ["memory", "sqlite", "postgres"] as const;
 export type StoreBackend = (typeof STORE_BACKENDS)[number];
 
 export interface StoreSettings {
   readonly backend: StoreBackend;
-  /** The data directory of the "sqlite" backend (data-dir.ts); relative paths are from the working directory. */
+  /**
+   * The data directory of the "sqlite" and "postgres" backends (data-dir.ts);
+   * relative paths are from the working directory.
+   */
   readonly dataDir: string;
+  /** The "postgres" backend's database, e.g. "postgres://dfs:secret@db.example:5432/dfs". */
+  readonly postgresUrl: string;
+  /** Connections the "postgres" backend keeps to its database at most. */
+  readonly postgresPoolSize: number;
   /** Payload files the "sqlite" backend keeps open at once (file descriptors). */
   readonly maxOpenPayloads: number;
   /** Decoded object records, and as many directory entries, the "sqlite" backend keeps in memory (object-cache.ts); 0: none. */
@@ -28,12 +36,14 @@ export interface StoreSettings {
 /** The settings openDataDir() takes besides the directory. */
 export type DataDirLimits = Pick<
   StoreSettings,
-  "maxOpenPayloads" | "objectCacheEntries" | "inlineSyncMaxMs"
+  "maxOpenPayloads" | "objectCacheEntries" | "inlineSyncMaxMs" | "postgresPoolSize"
 >;
 
 export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   backend: "sqlite",
   dataDir: "dfs-data",
+  postgresUrl: "",
+  postgresPoolSize: 10,
   maxOpenPayloads: 64,
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,

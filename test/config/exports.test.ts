@@ -22,9 +22,22 @@ describe("exports settings", () => {
       id: exportIdOf("/a/b"),
       backend: "sqlite",
       dataDir: resolve("/srv/dfs/exports/a-b"),
+      postgresUrl: "",
       rules: DEFAULT_EXPORT_RULES,
     });
     expect(b).toMatchObject({ path: "/c", id: 42, backend: "memory", dataDir: "" });
+  });
+
+  it("give a postgres export its database and a data directory for its files' contents", () => {
+    const [a] = build(
+      [{ path: "/pg", backend: "postgres", postgresUrl: "postgres://dfs@db:5432/pg" }],
+      { backend: "sqlite", dataDir: "/srv/dfs" },
+    ).exports!;
+    expect(a).toMatchObject({
+      backend: "postgres",
+      postgresUrl: "postgres://dfs@db:5432/pg",
+      dataDir: resolve("/srv/dfs/exports/pg"),
+    });
   });
 
   it("parse the rules", () => {
@@ -69,8 +82,21 @@ describe("exports settings", () => {
         /same id 3/,
       ],
       [[{ path: "/a", id: 0 }], /id' must be an integer/],
-      [[{ path: "/a", backend: "postgres" }], /backend' must be one of/],
-      [[{ path: "/a", backend: "memory", dataDir: "/d" }], /for the "sqlite" backend only/],
+      [[{ path: "/a", backend: "oracle" }], /backend' must be one of/],
+      [[{ path: "/a", backend: "postgres" }], /needs 'exports\[0\] \(\/a\)\.postgresUrl'/],
+      [[{ path: "/a", backend: "postgres", postgresUrl: "http://x/" }], /postgres:\/\//],
+      [[{ path: "/a", postgresUrl: "postgres://db/a" }], /for the "postgres" backend only/],
+      [
+        [
+          { path: "/a", backend: "postgres", postgresUrl: "postgres://u:secret@db/a" },
+          { path: "/b", backend: "postgres", postgresUrl: "postgres://u:secret@db/a" },
+        ],
+        /share the database postgres:\/\/u:\*\*\*@db\/a/,
+      ],
+      [
+        [{ path: "/a", backend: "memory", dataDir: "/d" }],
+        /for the "sqlite" and "postgres" backends only/,
+      ],
       [
         [
           { path: "/a", backend: "sqlite", dataDir: "/d" },

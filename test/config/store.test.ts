@@ -17,12 +17,38 @@ describe("store settings", () => {
       maxOpenPayloads: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
       objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
+      postgresUrl: "",
+      postgresPoolSize: DEFAULT_STORE_SETTINGS.postgresPoolSize,
     });
     expect(build({ objectCacheEntries: 0 }).store.objectCacheEntries).toBe(0);
   });
 
+  it("select the postgres backend with its database URL and pool size", () => {
+    const store = build({
+      backend: "postgres",
+      postgresUrl: "postgres://dfs:pw@db:5432/dfs",
+      postgresPoolSize: 4,
+    }).store;
+    expect(store.backend).toBe("postgres");
+    expect(store.postgresUrl).toBe("postgres://dfs:pw@db:5432/dfs");
+    expect(store.postgresPoolSize).toBe(4);
+    expect(store.dataDir).toBe(DEFAULT_STORE_SETTINGS.dataDir);
+  });
+
   it("refuse unknown backends, empty directories and unknown keys", () => {
-    expect(() => build({ backend: "postgres" })).toThrow(/store.backend/);
+    expect(() => build({ backend: "oracle" })).toThrow(/store.backend/);
+    expect(() => build({ backend: "postgres" })).toThrow(/needs 'store.postgresUrl'/);
+    expect(() => build({ backend: "postgres", postgresUrl: "db:5432" })).toThrow(
+      /postgres:\/\/ or postgresql:\/\//,
+    );
+    expect(() => build({ backend: "postgres", postgresUrl: "not a url" })).toThrow(/not a URL/);
+    expect(() => build({ backend: "postgres", postgresUrl: 5 })).toThrow(/must be a string/);
+    expect(() => build({ postgresUrl: "postgres://db/dfs" })).toThrow(
+      /for the "postgres" backend only/,
+    );
+    expect(() =>
+      build({ backend: "postgres", postgresUrl: "postgres://db/dfs", postgresPoolSize: 0 }),
+    ).toThrow(/postgresPoolSize/);
     expect(() => build({ dataDir: "" })).toThrow(/store.dataDir/);
     expect(() => build({ dataDir: 5 })).toThrow(/store.dataDir/);
     expect(() => build({ datadir: "x" })).toThrow(/unknown setting 'store.datadir'/);
