@@ -7,7 +7,12 @@ import { pino } from "pino";
 import { ConfigError, loadConfig } from "../config/config.js";
 import { NfsServer } from "../nfs/server.js";
 import { openDataDir, withoutPassword, type OpenedStore } from "../store/data-dir.js";
-import { metadataLocation, openExports, type OpenedExports } from "./open-exports.js";
+import {
+  metadataLocation,
+  openExports,
+  payloadLocation,
+  type OpenedExports,
+} from "./open-exports.js";
 
 const USAGE = `usage: dfs serve [--listen HOST:PORT ...] [--config FILE]
 
@@ -61,12 +66,18 @@ export async function main(args: readonly string[]): Promise<number> {
         {},
         config.store,
         metadataLocation(config.store),
+        payloadLocation(config.store),
       );
-      console.log(
+      const dir = absolutePath(config.store.dataDir);
+      const metadata =
         config.store.backend === "postgres"
-          ? `dfs: metadata in PostgreSQL ${withoutPassword(config.store.postgresUrl)}, file contents in ${absolutePath(config.store.dataDir)}`
-          : `dfs: data in ${absolutePath(config.store.dataDir)} (sqlite)`,
-      );
+          ? `PostgreSQL ${withoutPassword(config.store.postgresUrl)}`
+          : `${dir} (sqlite)`;
+      const contents =
+        config.store.payload === "s3"
+          ? `S3 bucket ${config.store.s3Bucket} at ${config.store.s3Endpoint} (${config.store.s3Durability} durability; write-back tier in ${dir})`
+          : dir;
+      console.log(`dfs: metadata in ${metadata}, file contents in ${contents}`);
     } else {
       console.log("dfs: data in memory (lost when the server stops)");
     }

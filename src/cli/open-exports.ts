@@ -4,10 +4,15 @@
 // Either every export opens or none stays open.
 
 import type { ExportConfig } from "../config/exports.js";
-import type { ExportDefinition } from "../exports/namespace.js";
+import { pathComponents, type ExportDefinition } from "../exports/namespace.js";
 import { MemoryFileSystem } from "../fs/memory.js";
-import { openDataDir, type MetadataLocation, type OpenedStore } from "../store/data-dir.js";
-import type { DataDirLimits } from "../store/settings.js";
+import {
+  openDataDir,
+  type MetadataLocation,
+  type OpenedStore,
+  type PayloadLocation,
+} from "../store/data-dir.js";
+import type { StoreSettings } from "../store/settings.js";
 
 export interface OpenedExports {
   readonly exports: readonly ExportDefinition[];
@@ -17,7 +22,7 @@ export interface OpenedExports {
 
 export async function openExports(
   configs: readonly ExportConfig[],
-  limits: DataDirLimits,
+  store: StoreSettings,
 ): Promise<OpenedExports> {
   const stores: OpenedStore[] = [];
   const close = async (): Promise<void> => {
@@ -28,9 +33,16 @@ export async function openExports(
     for (const c of configs) {
       let fs;
       if (c.backend !== "memory") {
-        const store = await openDataDir(c.dataDir, {}, limits, metadataLocation(c));
-        stores.push(store);
-        fs = store.fs;
+        const opened = await openDataDir(
+          c.dataDir,
+          {},
+          store,
+          metadataLocation(c),
+          // Each export's objects under a prefix of its own in the one bucket.
+          payloadLocation(store, `exports/${pathComponents(c.path).join("-")}/`),
+        );
+        stores.push(opened);
+        fs = opened.fs;
       } else {
         fs = new MemoryFileSystem();
       }
@@ -49,4 +61,25 @@ export function metadataLocation(c: {
   readonly postgresUrl: string;
 }): MetadataLocation {
   return c.backend === "postgres" ? { kind: "postgres", url: c.postgresUrl } : { kind: "sqlite" };
+}
+
+/** Where a store's files' contents live (`store.payload`), S3 keys under `s3Prefix` + `subPrefix`. */
+export function payloadLocation(store: StoreSettings, subPrefix = ""): PayloadLocation {
+  if (store.payload === "local") return { kind: "local" };
+  return {
+    kind: "s3",
+    options: {
+      endpoint: store.s3Endpoint,
+      region: store.s3Region,
+      bucket: store.s3Bucket,
+      prefix: store.s3Prefix + subPrefix,
+      accessKeyId: store.s3AccessKeyId,
+      secretAccessKey: store.s3SecretAccessKey,
+      blockSize: store.s3BlockSize,
+      durability: store.s3Durability,
+      uploadDelayMs: store.s3UploadDelayMs,
+      uploadConcurrency: store.s3UploadConcurrency,
+      maxDirtyBlocks: store.s3MaxDirtyBlocks,
+    },
+  };
 }

@@ -8,7 +8,13 @@ import { DEFAULT_NFS_SETTINGS, NFS_SETTING_CHOICES } from "../nfs/settings.js";
 import type { RpcSettings } from "../rpc/settings.js";
 import { DEFAULT_RPC_SETTINGS, resolveRpcSettings } from "../rpc/settings.js";
 import type { StoreSettings } from "../store/settings.js";
-import { DEFAULT_STORE_SETTINGS, STORE_BACKENDS } from "../store/settings.js";
+import {
+  DEFAULT_STORE_SETTINGS,
+  PAYLOAD_STORES,
+  S3_DURABILITIES,
+  STORE_BACKENDS,
+  STORE_TEXT_SETTINGS,
+} from "../store/settings.js";
 import { exportsSettings, type ExportConfig } from "./exports.js";
 import { checkPostgresUrl } from "./postgres-url.js";
 
@@ -32,7 +38,11 @@ export interface ServeConfig {
 export const DEFAULT_LISTEN: ListenSpec = { host: "127.0.0.1", port: 2049 };
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
-const STORE_CHOICES = { backend: STORE_BACKENDS };
+const STORE_CHOICES = {
+  backend: STORE_BACKENDS,
+  payload: PAYLOAD_STORES,
+  s3Durability: S3_DURABILITIES,
+};
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -139,29 +149,62 @@ export function buildConfig(
   };
 }
 
-/** The `store` section: `dataDir` and `postgresUrl` are its settings that are strings but not choices. */
+/** The `store` section: STORE_TEXT_SETTINGS are strings, the others numbers or choices. */
 function storeSettings(value: unknown): StoreSettings {
-  let strings = { dataDir: DEFAULT_STORE_SETTINGS.dataDir, postgresUrl: "" };
+  const text: Record<string, string> = {};
+  for (const key of STORE_TEXT_SETTINGS) text[key] = DEFAULT_STORE_SETTINGS[key];
   let rest = value;
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    const { dataDir, postgresUrl, ...others } = value as Record<string, unknown>;
-    if (dataDir !== undefined && (typeof dataDir !== "string" || dataDir === ""))
-      throw new ConfigError("'store.dataDir' must be a non-empty path");
-    if (postgresUrl !== undefined && typeof postgresUrl !== "string")
-      throw new ConfigError("'store.postgresUrl' must be a string");
-    strings = {
-      dataDir: dataDir ?? strings.dataDir,
-      postgresUrl: postgresUrl ?? strings.postgresUrl,
-    };
+    const others: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (!(STORE_TEXT_SETTINGS as readonly string[]).includes(key)) {
+        others[key] = v;
+        continue;
+      }
+      if (typeof v !== "string") throw new ConfigError(`'store.${key}' must be a string`);
+      text[key] = v;
+    }
     rest = others;
   }
-  const store = settingsFrom("store", DEFAULT_STORE_SETTINGS, rest, STORE_CHOICES);
+  if (text["dataDir"] === "") throw new ConfigError("'store.dataDir' must be a non-empty path");
+  const store: StoreSettings = {
+    ...settingsFrom("store", DEFAULT_STORE_SETTINGS, rest, STORE_CHOICES),
+    ...text,
+  };
   if (store.maxOpenPayloads < 1) throw new ConfigError("store.maxOpenPayloads must be at least 1");
   if (store.postgresPoolSize < 1)
     throw new ConfigError("store.postgresPoolSize must be at least 1");
-  const url = checkPostgresUrl("store.postgresUrl", strings.postgresUrl, store.backend);
+  const url = checkPostgresUrl("store.postgresUrl", store.postgresUrl, store.backend);
   if (url !== null) throw new ConfigError(url);
-  return { ...store, ...strings };
+  const s3 = checkS3Settings(store);
+  if (s3 !== null) throw new ConfigError(s3);
+  return store;
+}
+
+/** Why the S3 settings cannot work, or null. */
+function checkS3Settings(store: StoreSettings): string | null {
+  if (store.payload !== "s3") return null;
+  if (store.backend === "memory")
+    return "'store.payload' \"s3\" needs the sqlite or postgres backend";
+  if (store.s3Endpoint === "")
+    return "'store.payload' \"s3\" needs 'store.s3Endpoint', e.g. \"http://127.0.0.1:7480\"";
+  try {
+    const u = new URL(store.s3Endpoint);
+    if (u.protocol !== "http:" && u.protocol !== "https:")
+      return "'store.s3Endpoint' must be an http:// or https:// URL";
+  } catch {
+    return "'store.s3Endpoint' is not a URL";
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(store.s3Bucket))
+    return "'store.s3Bucket' must be a bucket name (3-63 lowercase letters, digits, dots and hyphens)";
+  if ((store.s3AccessKeyId === "") !== (store.s3SecretAccessKey === ""))
+    return "'store.s3AccessKeyId' and 'store.s3SecretAccessKey' go together (or leave both empty for the AWS SDK's environment)";
+  if (store.s3BlockSize < 4096 || store.s3BlockSize > 1 << 30)
+    return "store.s3BlockSize must be in [4096, 1073741824]";
+  if (store.s3UploadConcurrency < 1 || store.s3MaxDirtyBlocks < 1)
+    return "store.s3UploadConcurrency and store.s3MaxDirtyBlocks must be at least 1";
+  if (store.s3UploadDelayMs > 0x7fffffff) return "store.s3UploadDelayMs must be at most 2147483647";
+  return null;
 }
 
 export function loadConfig(file: string | undefined, listen: readonly string[]): ServeConfig {

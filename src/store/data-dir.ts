@@ -1,8 +1,9 @@
 // The data directory of the embedded store: `metadata.sqlite` (the SQLite
 // metadata store, with its -wal and -shm files), `payload/` (one sparse file
 // per regular file) and `lock`, which holds the pid of the server using it.
-// With the metadata in PostgreSQL (pg-metadata.ts) the directory holds only
-// `payload/` and `lock`.
+// With the metadata in PostgreSQL (pg-metadata.ts) the directory holds no
+// metadata.sqlite; with files' contents in S3 (s3-payload.ts) it holds
+// `s3-staging/`, the write-back tier, instead of `payload/`.
 //
 // The lock file, not SQLite's own locking, keeps a second server process
 // away: SQLite would let two processes share the database (WAL allows it),
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { LocalPayloadStore } from "./local-payload.js";
 import type { MetadataStore } from "./metadata.js";
 import { PgMetadataStore } from "./pg-metadata.js";
+import { S3PayloadStore, type S3PayloadOptions } from "./s3-payload.js";
 import type { ClientRecoveryStore } from "./recovery.js";
 import { DEFAULT_STORE_SETTINGS, type DataDirLimits } from "./settings.js";
 import { SqliteMetadataStore } from "./sqlite-metadata.js";
@@ -42,6 +44,17 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/** Where files' contents live: sparse files in the data directory, or an S3 bucket. */
+export type PayloadLocation =
+  | { readonly kind: "local" }
+  | {
+      readonly kind: "s3";
+      readonly options: Omit<
+        S3PayloadOptions,
+        "stagingDir" | "maxOpenFiles" | "reportedCapacityBytes"
+      >;
+    };
+
 /** Where the metadata lives: SQLite in the data directory, or a PostgreSQL database. */
 export type MetadataLocation =
   { readonly kind: "sqlite" } | { readonly kind: "postgres"; readonly url: string };
@@ -52,6 +65,7 @@ export async function openDataDir(
   options: Partial<StoreFsOptions> = {},
   limits: Partial<DataDirLimits> = {},
   metadata: MetadataLocation = { kind: "sqlite" },
+  payload: PayloadLocation = { kind: "local" },
 ): Promise<OpenedStore> {
   const { maxOpenPayloads, objectCacheEntries, inlineSyncMaxMs, postgresPoolSize } = {
     ...DEFAULT_STORE_SETTINGS,
@@ -81,9 +95,16 @@ export async function openDataDir(
         );
       }
     }
-    const payloads = new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads);
     let fs: StoreFileSystem;
     try {
+      const payloads =
+        payload.kind === "local"
+          ? new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads)
+          : await S3PayloadStore.open({
+              ...payload.options,
+              stagingDir: join(dir, "s3-staging"),
+              maxOpenFiles: maxOpenPayloads,
+            });
       fs = await StoreFileSystem.open(meta, payloads, options);
     } catch (e) {
       // A database pool left open would keep the process alive.

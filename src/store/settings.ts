@@ -10,6 +10,17 @@
 export const STORE_BACKENDS = ["memory", "sqlite", "postgres"] as const;
 export type StoreBackend = (typeof STORE_BACKENDS)[number];
 
+/**
+ * Where the "sqlite" and "postgres" backends keep files' contents: sparse
+ * files in `dataDir` ("local"), or an S3 bucket (s3-payload.ts) with a
+ * write-back tier in `dataDir`.
+ */
+export const PAYLOAD_STORES = ["local", "s3"] as const;
+export type PayloadStoreKind = (typeof PAYLOAD_STORES)[number];
+
+/** When COMMIT and FILE_SYNC writes to S3 return: the tier synced, or the objects written. */
+export const S3_DURABILITIES = ["local", "remote"] as const;
+
 export interface StoreSettings {
   readonly backend: StoreBackend;
   /**
@@ -21,6 +32,26 @@ export interface StoreSettings {
   readonly postgresUrl: string;
   /** Connections the "postgres" backend keeps to its database at most. */
   readonly postgresPoolSize: number;
+  /** Where files' contents live. */
+  readonly payload: PayloadStoreKind;
+  /** The S3 service, e.g. "http://127.0.0.1:7480" (path-style requests). */
+  readonly s3Endpoint: string;
+  readonly s3Region: string;
+  readonly s3Bucket: string;
+  /** Prepended to every object key; each export of an "exports" list adds "exports/<path>/". */
+  readonly s3Prefix: string;
+  /** Empty: the AWS SDK's own sources (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws). */
+  readonly s3AccessKeyId: string;
+  readonly s3SecretAccessKey: string;
+  /** Bytes per object. */
+  readonly s3BlockSize: number;
+  readonly s3Durability: (typeof S3_DURABILITIES)[number];
+  /** Milliseconds without a write before a changed block that is not full is uploaded. */
+  readonly s3UploadDelayMs: number;
+  /** Uploads in progress at once. */
+  readonly s3UploadConcurrency: number;
+  /** Changed blocks waiting for upload at most (each up to s3BlockSize on disk). */
+  readonly s3MaxDirtyBlocks: number;
   /** Payload files the "sqlite" backend keeps open at once (file descriptors). */
   readonly maxOpenPayloads: number;
   /** Decoded object records, and as many directory entries, the "sqlite" backend keeps in memory (object-cache.ts); 0: none. */
@@ -39,11 +70,35 @@ export type DataDirLimits = Pick<
   "maxOpenPayloads" | "objectCacheEntries" | "inlineSyncMaxMs" | "postgresPoolSize"
 >;
 
+/** The settings of `store` that are free text (the others are numbers or choices). */
+export const STORE_TEXT_SETTINGS = [
+  "dataDir",
+  "postgresUrl",
+  "s3Endpoint",
+  "s3Region",
+  "s3Bucket",
+  "s3Prefix",
+  "s3AccessKeyId",
+  "s3SecretAccessKey",
+] as const;
+
 export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   backend: "sqlite",
   dataDir: "dfs-data",
   postgresUrl: "",
   postgresPoolSize: 10,
+  payload: "local",
+  s3Endpoint: "",
+  s3Region: "us-east-1",
+  s3Bucket: "",
+  s3Prefix: "",
+  s3AccessKeyId: "",
+  s3SecretAccessKey: "",
+  s3BlockSize: 4 * 1024 * 1024,
+  s3Durability: "local",
+  s3UploadDelayMs: 1000,
+  s3UploadConcurrency: 4,
+  s3MaxDirtyBlocks: 64,
   maxOpenPayloads: 64,
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,

@@ -19,6 +19,18 @@ describe("store settings", () => {
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
       postgresUrl: "",
       postgresPoolSize: DEFAULT_STORE_SETTINGS.postgresPoolSize,
+      payload: "local",
+      s3Endpoint: "",
+      s3Region: DEFAULT_STORE_SETTINGS.s3Region,
+      s3Bucket: "",
+      s3Prefix: "",
+      s3AccessKeyId: "",
+      s3SecretAccessKey: "",
+      s3BlockSize: DEFAULT_STORE_SETTINGS.s3BlockSize,
+      s3Durability: "local",
+      s3UploadDelayMs: DEFAULT_STORE_SETTINGS.s3UploadDelayMs,
+      s3UploadConcurrency: DEFAULT_STORE_SETTINGS.s3UploadConcurrency,
+      s3MaxDirtyBlocks: DEFAULT_STORE_SETTINGS.s3MaxDirtyBlocks,
     });
     expect(build({ objectCacheEntries: 0 }).store.objectCacheEntries).toBe(0);
   });
@@ -33,6 +45,41 @@ describe("store settings", () => {
     expect(store.postgresUrl).toBe("postgres://dfs:pw@db:5432/dfs");
     expect(store.postgresPoolSize).toBe(4);
     expect(store.dataDir).toBe(DEFAULT_STORE_SETTINGS.dataDir);
+  });
+
+  it("put files' contents in S3 with its endpoint, bucket, keys and durability", () => {
+    const store = build({
+      payload: "s3",
+      s3Endpoint: "http://127.0.0.1:7480",
+      s3Bucket: "dfs-data",
+      s3AccessKeyId: "AK",
+      s3SecretAccessKey: "SK",
+      s3Durability: "remote",
+      s3BlockSize: 1048576,
+    }).store;
+    expect(store).toMatchObject({
+      backend: "sqlite",
+      payload: "s3",
+      s3Endpoint: "http://127.0.0.1:7480",
+      s3Bucket: "dfs-data",
+      s3Durability: "remote",
+      s3BlockSize: 1048576,
+    });
+  });
+
+  it("refuse S3 settings that cannot work, naming the key", () => {
+    const s3 = { payload: "s3", s3Endpoint: "http://127.0.0.1:7480", s3Bucket: "dfs" };
+    expect(() => build({ ...s3, backend: "memory" })).toThrow(/needs the sqlite or postgres/);
+    expect(() => build({ ...s3, s3Endpoint: "" })).toThrow(/needs 'store.s3Endpoint'/);
+    expect(() => build({ ...s3, s3Endpoint: "ftp://x" })).toThrow(/http:\/\/ or https:\/\//);
+    expect(() => build({ ...s3, s3Bucket: "Bad_Bucket" })).toThrow(/'store.s3Bucket'/);
+    expect(() => build({ ...s3, s3AccessKeyId: "AK" })).toThrow(/go together/);
+    expect(() => build({ ...s3, s3BlockSize: 100 })).toThrow(/s3BlockSize/);
+    expect(() => build({ ...s3, s3Durability: "eventual" })).toThrow(
+      /s3Durability' must be one of/,
+    );
+    expect(() => build({ ...s3, s3Bucket: 5 })).toThrow(/'store.s3Bucket' must be a string/);
+    expect(() => build({ payload: "tape" })).toThrow(/store.payload' must be one of/);
   });
 
   it("refuse unknown backends, empty directories and unknown keys", () => {

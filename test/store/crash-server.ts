@@ -31,7 +31,7 @@ export async function bundleServer(): Promise<{ path: string; remove: () => void
   return { path, remove: () => rmSync(path, { force: true }) };
 }
 
-/** A running `dfs serve` on the sqlite store in `dataDir`. */
+/** A running `dfs serve` on the store in `dataDir` (SQLite, or what `store` settings say). */
 export class CrashServer {
   private constructor(
     readonly child: ChildProcess,
@@ -39,12 +39,13 @@ export class CrashServer {
   ) {}
 
   /** Starts the server; resolves once it listens (rejects if it exits first: the store did not open). */
-  static async start(bundle: string, dataDir: string): Promise<CrashServer> {
+  static async start(
+    bundle: string,
+    dataDir: string,
+    store: Readonly<Record<string, unknown>> = { backend: "sqlite" },
+  ): Promise<CrashServer> {
     const config = join(dataDir, "..", `${dataDir.split("/").pop()}.json`);
-    writeFileSync(
-      config,
-      JSON.stringify({ store: { backend: "sqlite", dataDir }, logLevel: "error" }),
-    );
+    writeFileSync(config, JSON.stringify({ store: { ...store, dataDir }, logLevel: "error" }));
     const child = spawn(
       process.execPath,
       [bundle, "serve", "--listen", "127.0.0.1:0", "--config", config],

@@ -1,6 +1,7 @@
 // kill -9 at random moments loses nothing acknowledged as stable (issue 10,
 // RFC 8881 §18.32 WRITE, §18.3 COMMIT): a `dfs serve` child on a SQLite data
-// directory is driven by the client library — lanes of OPEN create + UNSTABLE4
+// directory — and on PostgreSQL + S3 (issue 11: throwaway PostgreSQL and
+// radosgw, test/support/) — is driven by the client library — lanes of OPEN create + UNSTABLE4
 // WRITEs + COMMIT, FILE_SYNC4 and DATA_SYNC4 WRITEs, CREATE, REMOVE (of open
 // files too), RENAME, LINK and SETATTR size, several in flight at once — and
 // killed with SIGKILL while requests are in flight. After each restart on the
@@ -15,7 +16,9 @@
 // DFS_CRASH_ITERATIONS (default 50) and DFS_CRASH_SEED (default random,
 // printed on failure) reproduce or lengthen a run.
 
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { randomInt } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,12 +56,14 @@ import {
   type SentWrite,
 } from "./crash-model.js";
 import { CrashServer, bundleServer } from "./crash-server.js";
+import { postgresMissing, startPostgres, type PostgresCluster } from "../support/postgres.js";
+import { radosgwMissing, startRadosgw, type RadosgwCluster } from "../support/radosgw.js";
 
 const ITERATIONS = Number(process.env["DFS_CRASH_ITERATIONS"] ?? 50);
 const SEED = Number(process.env["DFS_CRASH_SEED"] ?? randomInt(2 ** 31));
 /** Directories worked on concurrently, one operation in flight in each. */
 const LANES = 3;
-/** The workload runs this long (ms, uniform) before the kill. */
+/** The workload runs this long (ms, uniform) before the kill, on SQLite. */
 const KILL_AFTER_MS = { min: 5, max: 250 };
 /** Files stay small so that reading everything back after each restart is quick. */
 const MAX_OFFSET = 12_000;
@@ -406,6 +411,22 @@ async function readAll(session: ClientSession, dir: Uint8Array, name: string): P
  * (orphans of the last run reclaimed), every object reachable from the lanes,
  * and no payload file that no object names.
  */
+/** A store the crash test runs the server on. */
+interface CrashStore {
+  /** The server's `store` settings (besides dataDir). */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** The workload runs this long (ms, uniform) before the kill: long enough for a few dozen operations. */
+  readonly killAfterMs: { readonly min: number; readonly max: number };
+  /** Checks that no object is left that no name reaches, and no payload that no object names. */
+  checkNoLeaks(dataDir: string, reachable: number): Promise<void>;
+}
+
+const SQLITE: CrashStore = {
+  settings: { backend: "sqlite" },
+  killAfterMs: KILL_AFTER_MS,
+  checkNoLeaks: async (dataDir, reachable) => checkNoLeaks(dataDir, reachable),
+};
+
 function checkNoLeaks(dataDir: string, reachable: number): void {
   const db = new Database(join(dataDir, "metadata.sqlite"), {
     readonly: true,
@@ -431,8 +452,8 @@ function checkNoLeaks(dataDir: string, reachable: number): void {
 /** Every server started, so that a failed test leaves none running. */
 const servers = new Set<CrashServer>();
 
-async function start(bundlePath: string, dataDir: string): Promise<CrashServer> {
-  const s = await CrashServer.start(bundlePath, dataDir);
+async function start(bundlePath: string, dataDir: string, store: CrashStore): Promise<CrashServer> {
+  const s = await CrashServer.start(bundlePath, dataDir, store.settings);
   servers.add(s);
   return s;
 }
@@ -445,8 +466,9 @@ async function crashSequence(
   bundlePath: string,
   dataDir: string,
   iterations: number,
+  store: CrashStore = SQLITE,
 ): Promise<number> {
-  let server = await start(bundlePath, dataDir);
+  let server = await start(bundlePath, dataDir, store);
   let { client, session } = await connect(server.port);
   // Setup, before the first kill: the lanes' directories (a namespace operation: durable).
   const exp = last(
@@ -483,7 +505,7 @@ async function crashSequence(
   for (let iteration = 1; iteration <= iterations; iteration++) {
     const run = new Run(session, iteration);
     const driving = lanes.map((lane) => run.drive(lane));
-    await sleep(between(KILL_AFTER_MS.min, KILL_AFTER_MS.max));
+    await sleep(between(store.killAfterMs.min, store.killAfterMs.max));
     run.stopped = true;
     await server.kill();
     kills++;
@@ -492,7 +514,7 @@ async function crashSequence(
     for (const v of run.verifiers) earlierVerifiers.add(v);
 
     // Restart on the same directory: it must open as it is.
-    server = await start(bundlePath, dataDir);
+    server = await start(bundlePath, dataDir, store);
     ({ client, session } = await connect(server.port));
     // Root, /export, the probe and the lanes' directories, then what is in them.
     let reachable = 3 + LANES;
@@ -509,7 +531,7 @@ async function crashSequence(
       lane.opens.clear();
       reachable += new Set(actual.map((e) => e.fileid)).size;
     }
-    checkNoLeaks(dataDir, reachable);
+    await store.checkNoLeaks(dataDir, reachable);
     // The write verifier is new: what was UNSTABLE4 in the killed run must be sent again.
     const commit = last(
       await call(session, [ops.putfh(probe), ops.commit()], "COMMIT probe"),
@@ -549,4 +571,112 @@ describe("kill -9 of a server on the SQLite store", () => {
     ]);
     expect(kills[0] + kills[1]).toBe(ITERATIONS);
   }, 300_000);
+});
+
+const missingServices = radosgwMissing() ?? postgresMissing();
+if (missingServices !== null) {
+  if (process.env["DFS_REQUIRE_SERVICES"] === "1")
+    throw new Error(`crash test on PostgreSQL + S3: ${missingServices}`);
+  console.warn(`\n*** SKIPPING the crash test on PostgreSQL + S3: ${missingServices} ***\n`);
+}
+
+describe.skipIf(missingServices !== null)("kill -9 of a server on PostgreSQL + S3", () => {
+  let root: string;
+  let bundle: { path: string; remove: () => void } | null = null;
+  let postgres: PostgresCluster | null = null;
+  let rgw: RadosgwCluster | null = null;
+  let s3: S3Client | null = null;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "dfs-crash-pg-s3-"));
+    [bundle, postgres, rgw] = await Promise.all([bundleServer(), startPostgres(), startRadosgw()]);
+    s3 = new S3Client({
+      endpoint: rgw.endpoint,
+      region: rgw.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const s of servers) await s.kill();
+    bundle?.remove();
+    s3?.destroy();
+    rgw?.stop();
+    postgres?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /**
+   * A database and a bucket of its own; small blocks. Uploads after
+   * `uploadDelayMs`: quick ones let kills land mid-upload, slow ones leave
+   * most changes in the write-back tier for the restart to find.
+   */
+  async function pgS3(name: string, uploadDelayMs: number): Promise<CrashStore> {
+    const url = await postgres!.createDatabase(name);
+    await s3!.send(new CreateBucketCommand({ Bucket: name }));
+    return {
+      settings: {
+        backend: "postgres",
+        postgresUrl: url,
+        payload: "s3",
+        s3Endpoint: rgw!.endpoint,
+        s3Region: rgw!.region,
+        s3Bucket: name,
+        s3AccessKeyId: rgw!.accessKeyId,
+        s3SecretAccessKey: rgw!.secretAccessKey,
+        s3BlockSize: 4096,
+        s3UploadDelayMs: uploadDelayMs,
+      },
+      // A namespace operation takes several PostgreSQL round trips: ms, not µs.
+      killAfterMs: { min: 50, max: 1500 },
+      checkNoLeaks: async (dataDir, reachable) => {
+        const db = new pg.Client({ connectionString: url });
+        await db.connect();
+        try {
+          const count = async (sql: string): Promise<number> =>
+            Number((await db.query<{ n: string }>(sql)).rows[0]?.n);
+          expect(
+            await count("SELECT count(*) AS n FROM objects WHERE nlink = 0"),
+            "orphans left",
+          ).toBe(0);
+          expect(await count("SELECT count(*) AS n FROM objects"), "objects no name reaches").toBe(
+            reachable,
+          );
+          const named = new Set(
+            (
+              await db.query<{ payload: string }>(
+                "SELECT payload FROM objects WHERE payload IS NOT NULL",
+              )
+            ).rows.map((r) => r.payload),
+          );
+          const listed = await s3!.send(new ListObjectsV2Command({ Bucket: name, Delimiter: "/" }));
+          const inBucket = (listed.CommonPrefixes ?? []).map((p) => (p.Prefix ?? "").slice(0, -1));
+          expect(
+            inBucket.filter((p) => !named.has(p)),
+            "payloads in the bucket no object names",
+          ).toEqual([]);
+          const staged = readdirSync(join(dataDir, "s3-staging")).map((f) =>
+            f.replace(/-[0-9a-f]+$/, ""),
+          );
+          expect(
+            staged.filter((p) => !named.has(p)),
+            "staged blocks no object names",
+          ).toEqual([]);
+        } finally {
+          await db.end();
+        }
+      },
+    };
+  }
+
+  it(`loses nothing acknowledged as stable across ${ITERATIONS} kills at random moments`, async () => {
+    const half = Math.ceil(ITERATIONS / 2);
+    const [a, b] = await Promise.all([pgS3("crasha", 20), pgS3("crashb", 1000)]);
+    const kills = await Promise.all([
+      crashSequence(bundle!.path, join(root, "a"), half, a),
+      crashSequence(bundle!.path, join(root, "b"), ITERATIONS - half, b),
+    ]);
+    expect(kills[0] + kills[1]).toBe(ITERATIONS);
+  }, 600_000);
 });
