@@ -121,6 +121,10 @@ export class S3PayloadStore implements PayloadStore {
 
   private constructor(options: S3PayloadOptions) {
     this.o = options;
+    // The SDK is pinned (package.json) at a version that supports Node 20; its
+    // notice that later versions will not is for this project, not for
+    // whoever runs the server, at every start.
+    process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
     this.s3 = new S3Client({
       endpoint: options.endpoint,
       region: options.region,
