@@ -41,6 +41,7 @@ import {
   OBJECT_COLUMNS,
   big,
   blobOrNull,
+  clientFromRow,
   columns,
   entryFromRow,
   int,
@@ -497,11 +498,4 @@ class PgClientRecovery implements ClientRecoveryStore {
       query(c, "removeClient", "DELETE FROM clients WHERE owner_id = $1", [ownerId]),
     );
   }
-}
-
-function clientFromRow(row: unknown): ClientRecoveryRecord {
-  const [owner, principal, at] = columns(row);
-  const ownerId = blobOrNull(owner);
-  if (ownerId === null) throw new CorruptStoreError("client recovery record without an owner");
-  return { ownerId, principal: text(principal), recordedAt: int(at) };
 }

@@ -5,6 +5,7 @@
 // value's type instead of casting.
 
 import type { EntryRecord, ObjectRecord } from "./metadata.js";
+import type { ClientRecoveryRecord } from "./recovery.js";
 import type { nfs_ftype4 } from "../../generated/nfs4/index.js";
 import { nfs_ftype4 as FTYPE } from "../../generated/nfs4/index.js";
 
@@ -108,4 +109,12 @@ export const ENTRY_COLUMNS = "dir, name, cookie, child";
 export function entryFromRow(row: unknown): EntryRecord {
   const c = columns(row);
   return { dir: big(c[0]), name: text(c[1]), cookie: big(c[2]), child: big(c[3]) };
+}
+
+/** A row of the clients table (owner_id, principal, recorded_at): a client recovery record. */
+export function clientFromRow(row: unknown): ClientRecoveryRecord {
+  const [owner, principal, at] = columns(row);
+  const ownerId = blobOrNull(owner);
+  if (ownerId === null) throw new CorruptStoreError("client recovery record without an owner");
+  return { ownerId, principal: text(principal), recordedAt: int(at) };
 }

@@ -42,8 +42,8 @@ import {
   OBJECT_COLUMNS,
   big,
   blobOrNull,
+  clientFromRow,
   columns,
-  int,
   entryFromRow,
   objectFromRow,
   objectToRow,
@@ -396,13 +396,6 @@ class SqliteClientRecovery implements ClientRecoveryStore {
   async remove(ownerId: Uint8Array): Promise<void> {
     await this.inTransaction(() => this.s.remove.run(Buffer.from(ownerId)));
   }
-}
-
-function clientFromRow(row: unknown): ClientRecoveryRecord {
-  const [owner, principal, at] = columns(row);
-  const ownerId = blobOrNull(owner);
-  if (ownerId === null) throw new CorruptStoreError("client recovery record without an owner");
-  return { ownerId, principal: text(principal), recordedAt: int(at) };
 }
 
 /** The statements of one store, run inside the transaction transact() opened. */

@@ -16,7 +16,8 @@
 // DFS_CRASH_ITERATIONS (default 50) and DFS_CRASH_SEED (default random,
 // printed on failure) reproduce or lengthen a run.
 
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { randomInt } from "node:crypto";
@@ -57,7 +58,12 @@ import {
 } from "./crash-model.js";
 import { CrashServer, bundleServer } from "./crash-server.js";
 import { postgresMissing, startPostgres, type PostgresCluster } from "../support/postgres.js";
-import { radosgwMissing, startRadosgw, type RadosgwCluster } from "../support/radosgw.js";
+import {
+  radosgwMissing,
+  s3ClientOf,
+  startRadosgw,
+  type RadosgwCluster,
+} from "../support/radosgw.js";
 
 const ITERATIONS = Number(process.env["DFS_CRASH_ITERATIONS"] ?? 50);
 const SEED = Number(process.env["DFS_CRASH_SEED"] ?? randomInt(2 ** 31));
@@ -590,12 +596,7 @@ describe.skipIf(missingServices !== null)("kill -9 of a server on PostgreSQL + S
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "dfs-crash-pg-s3-"));
     [bundle, postgres, rgw] = await Promise.all([bundleServer(), startPostgres(), startRadosgw()]);
-    s3 = new S3Client({
-      endpoint: rgw.endpoint,
-      region: rgw.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-    });
+    s3 = s3ClientOf(rgw);
   }, 120_000);
 
   afterAll(async () => {

@@ -3,12 +3,8 @@
 // (test/support/radosgw.ts). Then the backend conformance suite on
 // PostgreSQL + S3 (test/support/postgres.ts), the scale-out backend.
 
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +15,12 @@ import { S3PayloadStore, type S3PayloadOptions } from "../../src/store/s3-payloa
 import { StoreFileSystem } from "../../src/store/store-fs.js";
 import { describeBackendConformance } from "../fs/conformance.js";
 import { postgresMissing, startPostgres, type PostgresCluster } from "../support/postgres.js";
-import { radosgwMissing, startRadosgw, type RadosgwCluster } from "../support/radosgw.js";
+import {
+  radosgwMissing,
+  s3ClientOf,
+  startRadosgw,
+  type RadosgwCluster,
+} from "../support/radosgw.js";
 
 const missing = radosgwMissing() ?? postgresMissing();
 if (missing !== null) {
@@ -42,12 +43,7 @@ describe.skipIf(missing !== null)("S3 payload store", () => {
 
   beforeAll(async () => {
     [rgw, pg] = await Promise.all([startRadosgw(), startPostgres()]);
-    s3 = new S3Client({
-      endpoint: rgw.endpoint,
-      region: rgw.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-    });
+    s3 = s3ClientOf(rgw);
   }, 120_000);
 
   afterAll(async () => {

@@ -11,10 +11,10 @@
 
 import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import pg from "pg";
+import { freePort } from "./ports.js";
 
 export interface PostgresCluster {
   /** A connection URL for the cluster's database (trust authentication on loopback). */
@@ -100,18 +100,6 @@ export async function startPostgres(): Promise<PostgresCluster> {
     },
   };
   return cluster;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function userExists(name: string): boolean {

@@ -1,17 +1,17 @@
 // The throwaway RADOS Gateway (test/support/radosgw.ts) is a real S3 service:
 // buckets, objects, ranged reads, listings, deletes, and signatures checked.
 
+import type { S3Client } from "@aws-sdk/client-s3";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { radosgwMissing, startRadosgw, type RadosgwCluster } from "./radosgw.js";
+import { radosgwMissing, s3ClientOf, startRadosgw, type RadosgwCluster } from "./radosgw.js";
 
 const missing = radosgwMissing();
 if (missing !== null) {
@@ -26,14 +26,7 @@ describe.skipIf(missing !== null)("throwaway RADOS Gateway", () => {
   let s3: S3Client;
   const bucket = "dfs-test";
 
-  function client(secretAccessKey: string): S3Client {
-    return new S3Client({
-      endpoint: cluster.endpoint,
-      region: cluster.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: cluster.accessKeyId, secretAccessKey },
-    });
-  }
+  const client = (secretAccessKey: string): S3Client => s3ClientOf(cluster, secretAccessKey);
 
   beforeAll(async () => {
     cluster = await startRadosgw();

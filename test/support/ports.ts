@@ -1,0 +1,17 @@
+// A free TCP port on loopback for a service a test starts (PostgreSQL,
+// radosgw): the kernel picks one, and it is closed again for the service to
+// take. Another process could take it in between; none does on a test machine.
+
+import { createServer } from "node:net";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
