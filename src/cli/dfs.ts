@@ -30,6 +30,16 @@ pseudo-filesystem.
                        "exports": [...], "logLevel": "info" }
                        (see README.md for every setting and its default)`;
 
+/**
+ * Another server took over a PostgreSQL store this one served (its lease
+ * lapsed: this process stalled or lost the database): serving on would let
+ * two servers hand out conflicting state, so the process ends at once.
+ */
+function leaseLost(why: string): void {
+  console.error(`dfs: stopping: ${why}`);
+  process.exit(3);
+}
+
 export async function main(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
@@ -61,11 +71,13 @@ export async function main(args: readonly string[]): Promise<number> {
     const config = loadConfig(configFile, listen);
     const log = pino({ level: config.logLevel });
     if (config.store.backend !== "memory") {
+      if (config.store.backend === "postgres" && config.store.postgresRole === "standby")
+        console.log("dfs: standby: waiting until no other server holds the store's lease");
       store = await openDataDir(
         config.store.dataDir,
         {},
         config.store,
-        metadataLocation(config.store),
+        metadataLocation(config.store, leaseLost),
         payloadLocation(config.store),
       );
       const dir = absolutePath(config.store.dataDir);
@@ -82,7 +94,7 @@ export async function main(args: readonly string[]): Promise<number> {
       console.log("dfs: data in memory (lost when the server stops)");
     }
     if (config.exports !== null) {
-      exports = await openExports(config.exports, config.store);
+      exports = await openExports(config.exports, config.store, leaseLost);
       for (const c of config.exports)
         console.log(
           `dfs: export ${c.path} (${c.backend === "memory" ? "memory" : c.backend === "postgres" ? `PostgreSQL ${withoutPassword(c.postgresUrl)}, ${c.dataDir}` : c.dataDir})`,

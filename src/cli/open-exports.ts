@@ -23,6 +23,7 @@ export interface OpenedExports {
 export async function openExports(
   configs: readonly ExportConfig[],
   store: StoreSettings,
+  onLeaseLost?: (why: string) => void,
 ): Promise<OpenedExports> {
   const stores: OpenedStore[] = [];
   const close = async (): Promise<void> => {
@@ -37,7 +38,7 @@ export async function openExports(
           c.dataDir,
           {},
           store,
-          metadataLocation(c),
+          metadataLocation(c, onLeaseLost),
           // Each export's objects under a prefix of its own in the one bucket.
           payloadLocation(store, `exports/${pathComponents(c.path).join("-")}/`),
         );
@@ -56,11 +57,12 @@ export async function openExports(
 }
 
 /** Where a store's metadata lives, from its backend and URL (config: `store` or an export). */
-export function metadataLocation(c: {
-  readonly backend: string;
-  readonly postgresUrl: string;
-}): MetadataLocation {
-  return c.backend === "postgres" ? { kind: "postgres", url: c.postgresUrl } : { kind: "sqlite" };
+export function metadataLocation(
+  c: { readonly backend: string; readonly postgresUrl: string },
+  onLeaseLost?: (why: string) => void,
+): MetadataLocation {
+  if (c.backend !== "postgres") return { kind: "sqlite" };
+  return { kind: "postgres", url: c.postgresUrl, ...(onLeaseLost ? { onLeaseLost } : {}) };
 }
 
 /** Where a store's files' contents live (`store.payload`), S3 keys under `s3Prefix` + `subPrefix`. */

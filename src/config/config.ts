@@ -11,6 +11,7 @@ import type { StoreSettings } from "../store/settings.js";
 import {
   DEFAULT_STORE_SETTINGS,
   PAYLOAD_STORES,
+  POSTGRES_ROLES,
   S3_DURABILITIES,
   STORE_BACKENDS,
   STORE_TEXT_SETTINGS,
@@ -40,6 +41,7 @@ const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", 
 
 const STORE_CHOICES = {
   backend: STORE_BACKENDS,
+  postgresRole: POSTGRES_ROLES,
   payload: PAYLOAD_STORES,
   s3Durability: S3_DURABILITIES,
 };
@@ -174,6 +176,8 @@ function storeSettings(value: unknown): StoreSettings {
   if (store.maxOpenPayloads < 1) throw new ConfigError("store.maxOpenPayloads must be at least 1");
   if (store.postgresPoolSize < 1)
     throw new ConfigError("store.postgresPoolSize must be at least 1");
+  if (store.postgresLeaseSec < 3 || store.postgresLeaseSec > 3600)
+    throw new ConfigError("store.postgresLeaseSec must be in [3, 3600]");
   const url = checkPostgresUrl("store.postgresUrl", store.postgresUrl, store.backend);
   if (url !== null) throw new ConfigError(url);
   const s3 = checkS3Settings(store);

@@ -12,7 +12,8 @@
 // taken with O_EXCL; a lock whose pid no longer runs is stale and replaced.
 
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
 import { LocalPayloadStore } from "./local-payload.js";
 import type { MetadataStore } from "./metadata.js";
 import { PgMetadataStore } from "./pg-metadata.js";
@@ -57,7 +58,13 @@ export type PayloadLocation =
 
 /** Where the metadata lives: SQLite in the data directory, or a PostgreSQL database. */
 export type MetadataLocation =
-  { readonly kind: "sqlite" } | { readonly kind: "postgres"; readonly url: string };
+  | { readonly kind: "sqlite" }
+  | {
+      readonly kind: "postgres";
+      readonly url: string;
+      /** Another server took the database over (pg-lease.ts): this one must stop serving. */
+      readonly onLeaseLost?: (why: string) => void;
+    };
 
 /** Opens (creating if needed) the data directory `dir` for this process. */
 export async function openDataDir(
@@ -67,7 +74,14 @@ export async function openDataDir(
   metadata: MetadataLocation = { kind: "sqlite" },
   payload: PayloadLocation = { kind: "local" },
 ): Promise<OpenedStore> {
-  const { maxOpenPayloads, objectCacheEntries, inlineSyncMaxMs, postgresPoolSize } = {
+  const {
+    maxOpenPayloads,
+    objectCacheEntries,
+    inlineSyncMaxMs,
+    postgresPoolSize,
+    postgresLeaseSec,
+    postgresRole,
+  } = {
     ...DEFAULT_STORE_SETTINGS,
     ...limits,
   };
@@ -88,7 +102,16 @@ export async function openDataDir(
       });
     } else {
       try {
-        meta = await PgMetadataStore.open(metadata.url, { poolSize: postgresPoolSize });
+        meta = await PgMetadataStore.open(metadata.url, {
+          poolSize: postgresPoolSize,
+          leaseSec: postgresLeaseSec,
+          standby: postgresRole === "standby",
+          // This machine and directory: the data directory's lock says no
+          // other live process uses it, so a lease under this name is a
+          // crashed earlier run's, taken over at once.
+          leaseHolder: `${hostname()}:${resolve(dir)}`,
+          ...(metadata.onLeaseLost === undefined ? {} : { onLeaseLost: metadata.onLeaseLost }),
+        });
       } catch (e) {
         throw new DataDirError(
           `PostgreSQL store ${withoutPassword(metadata.url)}: ${(e as Error).message}`,

@@ -18,7 +18,8 @@
 //   from sequences (never rolled back), cookies from per-directory rows.
 // - Handles and fileids have the SQLite store's form (store id + object id).
 
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import pg from "pg";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
 import { FsError } from "../fs/backend.js";
@@ -32,6 +33,7 @@ import {
   type StoreIdentity,
   type XattrKeyRecord,
 } from "./metadata.js";
+import { StoreLease } from "./pg-lease.js";
 import { migrate, OBJECT_COUNT_SHARDS } from "./pg-schema.js";
 import type { ClientRecoveryRecord, ClientRecoveryStore } from "./recovery.js";
 import { DEFAULT_STORE_SETTINGS } from "./settings.js";
@@ -63,12 +65,26 @@ export interface PgStoreOptions {
   readonly maxAttempts: number;
   /** Milliseconds to wait for a connection to the database before the operation fails. */
   readonly connectTimeoutMs: number;
+  /** The serving lease (pg-lease.ts): its length, and whether to wait for it as a standby. */
+  readonly leaseSec: number;
+  readonly standby: boolean;
+  /**
+   * Who holds the lease: the same name takes a lease it held at once (a
+   * restart after a crash); "" (the default): a name of this open alone.
+   */
+  readonly leaseHolder: string;
+  /** Called if another server took the store over: this one must stop serving. */
+  readonly onLeaseLost: (why: string) => void;
 }
 
 export const PG_STORE_DEFAULTS: PgStoreOptions = {
   poolSize: DEFAULT_STORE_SETTINGS.postgresPoolSize,
   maxAttempts: 10,
   connectTimeoutMs: 10_000,
+  leaseSec: DEFAULT_STORE_SETTINGS.postgresLeaseSec,
+  standby: false,
+  leaseHolder: "",
+  onLeaseLost: () => undefined,
 };
 
 /** int2, int4, int8 and numeric (sums): every integer the store reads is a bigint (sql-rows.ts). */
@@ -111,6 +127,7 @@ export class PgMetadataStore implements MetadataStore {
     private readonly pool: pg.Pool,
     storeId: Uint8Array,
     private readonly options: PgStoreOptions,
+    private readonly lease: StoreLease,
   ) {
     this.identity = { storeId, rootId: ROOT_ID };
     this.clients = new PgClientRecovery((work) => this.serializable(work));
@@ -146,7 +163,14 @@ export class PgMetadataStore implements MetadataStore {
         client.release();
       }
       if (storeId.length !== STORE_ID_BYTES) throw new CorruptStoreError("bad store id");
-      return new PgMetadataStore(pool, storeId, o);
+      const holder =
+        o.leaseHolder || `${hostname()} pid ${process.pid} (${randomUUID().slice(0, 8)})`;
+      const lease = await StoreLease.acquire(pool, holder, {
+        ttlSec: o.leaseSec,
+        standby: o.standby,
+        onLost: o.onLeaseLost,
+      });
+      return new PgMetadataStore(pool, storeId, o, lease);
     } catch (e) {
       await pool.end().catch(() => undefined);
       throw e;
@@ -167,11 +191,19 @@ export class PgMetadataStore implements MetadataStore {
     }
   }
 
-  /** Runs `work` in a SERIALIZABLE transaction, again when PostgreSQL aborts it for a conflict. */
+  /**
+   * Runs `work` in a SERIALIZABLE transaction, again when PostgreSQL aborts
+   * it for a conflict. It commits only while this server holds the lease.
+   */
   private async serializable<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    const fenced = async (client: pg.ClientBase): Promise<T> => {
+      const result = await work(client);
+      await this.lease.check(client);
+      return result;
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.inTransaction(BEGIN_WRITE, work);
+        return await this.inTransaction(BEGIN_WRITE, fenced);
       } catch (e) {
         if (!isRetryable(e) || attempt >= this.options.maxAttempts) throw pgFailure(e);
         // Both sides of a conflict retrying at once would likely collide again.
@@ -211,9 +243,11 @@ export class PgMetadataStore implements MetadataStore {
     }
   }
 
+  /** Gives up the lease (a standby takes over at once) and closes the connections. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.lease.release();
     await this.pool.end();
   }
 }

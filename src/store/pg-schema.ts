@@ -53,6 +53,11 @@ CREATE TABLE clients (
 CREATE TABLE object_counts (shard BIGINT PRIMARY KEY, n BIGINT NOT NULL);
 INSERT INTO object_counts (shard, n) SELECT g, 0 FROM generate_series(0, ${OBJECT_COUNT_SHARDS - 1}) g;
 `,
+  // 1: the lease of the server serving the store (pg-lease.ts): one row at most.
+  `
+CREATE TABLE store_lease (
+  id BIGINT PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
+`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 

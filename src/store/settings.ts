@@ -18,6 +18,8 @@ export type StoreBackend = (typeof STORE_BACKENDS)[number];
 export const PAYLOAD_STORES = ["local", "s3"] as const;
 export type PayloadStoreKind = (typeof PAYLOAD_STORES)[number];
 
+export const POSTGRES_ROLES = ["active", "standby"] as const;
+
 /** When COMMIT and FILE_SYNC writes to S3 return: the tier synced, or the objects written. */
 export const S3_DURABILITIES = ["local", "remote"] as const;
 
@@ -32,6 +34,17 @@ export interface StoreSettings {
   readonly postgresUrl: string;
   /** Connections the "postgres" backend keeps to its database at most. */
   readonly postgresPoolSize: number;
+  /**
+   * Seconds the "postgres" backend's serving lease lasts unrenewed (renewed
+   * every third of it): one server at a time serves a database, and a standby
+   * takes over this long after the server holding it died.
+   */
+  readonly postgresLeaseSec: number;
+  /**
+   * "active": fail at start if another server holds the database's lease;
+   * "standby": wait for it (for failover), then serve.
+   */
+  readonly postgresRole: (typeof POSTGRES_ROLES)[number];
   /** Where files' contents live. */
   readonly payload: PayloadStoreKind;
   /** The S3 service, e.g. "http://127.0.0.1:7480" (path-style requests). */
@@ -67,7 +80,12 @@ export interface StoreSettings {
 /** The settings openDataDir() takes besides the directory. */
 export type DataDirLimits = Pick<
   StoreSettings,
-  "maxOpenPayloads" | "objectCacheEntries" | "inlineSyncMaxMs" | "postgresPoolSize"
+  | "maxOpenPayloads"
+  | "objectCacheEntries"
+  | "inlineSyncMaxMs"
+  | "postgresPoolSize"
+  | "postgresLeaseSec"
+  | "postgresRole"
 >;
 
 /** The settings of `store` that are free text (the others are numbers or choices). */
@@ -87,6 +105,8 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   dataDir: "dfs-data",
   postgresUrl: "",
   postgresPoolSize: 10,
+  postgresLeaseSec: 30,
+  postgresRole: "active",
   payload: "local",
   s3Endpoint: "",
   s3Region: "us-east-1",

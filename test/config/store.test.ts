@@ -19,6 +19,8 @@ describe("store settings", () => {
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
       postgresUrl: "",
       postgresPoolSize: DEFAULT_STORE_SETTINGS.postgresPoolSize,
+      postgresLeaseSec: DEFAULT_STORE_SETTINGS.postgresLeaseSec,
+      postgresRole: "active",
       payload: "local",
       s3Endpoint: "",
       s3Region: DEFAULT_STORE_SETTINGS.s3Region,
@@ -96,6 +98,12 @@ describe("store settings", () => {
     expect(() =>
       build({ backend: "postgres", postgresUrl: "postgres://db/dfs", postgresPoolSize: 0 }),
     ).toThrow(/postgresPoolSize/);
+    expect(() =>
+      build({ backend: "postgres", postgresUrl: "postgres://db/dfs", postgresLeaseSec: 1 }),
+    ).toThrow(/postgresLeaseSec must be in \[3, 3600\]/);
+    expect(() =>
+      build({ backend: "postgres", postgresUrl: "postgres://db/dfs", postgresRole: "backup" }),
+    ).toThrow(/postgresRole' must be one of "active", "standby"/);
     expect(() => build({ dataDir: "" })).toThrow(/store.dataDir/);
     expect(() => build({ dataDir: 5 })).toThrow(/store.dataDir/);
     expect(() => build({ datadir: "x" })).toThrow(/unknown setting 'store.datadir'/);

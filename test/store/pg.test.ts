@@ -110,10 +110,10 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     expect((await fs.getattr(exp)).change).toBeGreaterThan(changeBefore);
   });
 
-  it("two servers' stores over one database: a rename racing a remove of the same name leaves one outcome", async () => {
+  it("a rename racing a remove of the same name (two transactions at once) leaves one outcome", async () => {
     const a = await fresh();
-    const { url, payloadDir } = open.get(a)!;
-    const b = await openAt(url, payloadDir);
+    // Two operations at once take two of the pool's connections: two transactions.
+    const b = a;
     const exp = (await a.lookup(await a.root(), "export")).handle;
     for (let round = 0; round < 20; round++) {
       const d1 = (await a.mkdir(exp, `x${round}`, ATTRS)).handle;
@@ -134,10 +134,10 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     }
   });
 
-  it("two servers' stores over one database: crossed renames of two directories into each other never make a cycle", async () => {
+  it("crossed renames of two directories into each other (two transactions at once) never make a cycle", async () => {
     const a = await fresh();
-    const { url, payloadDir } = open.get(a)!;
-    const b = await openAt(url, payloadDir);
+    // Two operations at once take two of the pool's connections: two transactions.
+    const b = a;
     const exp = (await a.lookup(await a.root(), "export")).handle;
     for (let round = 0; round < 20; round++) {
       const p = (await a.mkdir(exp, `p${round}`, ATTRS)).handle;
@@ -156,16 +156,59 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     }
   });
 
-  it("counts objects across servers' stores (statfs), with the transaction's own in", async () => {
+  it("counts objects (statfs), with the transaction's own in", async () => {
     const a = await fresh();
-    const { url, payloadDir } = open.get(a)!;
-    const b = await openAt(url, payloadDir);
+    // Two operations at once take two of the pool's connections: two transactions.
+    const b = a;
     const exp = (await a.lookup(await a.root(), "export")).handle;
     const before = (await b.statfs(exp)).filesFree;
     for (let i = 0; i < 5; i++) await a.create(exp, `n${i}`, { kind: "guarded" }, ATTRS);
     expect((await b.statfs(exp)).filesFree).toBe(before - 5n);
     await a.remove(exp, "n0");
     expect((await b.statfs(exp)).filesFree).toBe(before - 4n);
+  });
+
+  it("one server at a time: a second is refused, naming the holder; a standby takes over when the first stops", async () => {
+    const fs = await fresh();
+    const { url } = open.get(fs)!;
+    await expect(PgMetadataStore.open(url)).rejects.toThrow(
+      /served by .* pid \d+ .*postgresRole "standby"/,
+    );
+    let tookOver = false;
+    const standby = PgMetadataStore.open(url, { standby: true, leaseSec: 3 }).then((s) => {
+      tookOver = true;
+      return s;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(tookOver).toBe(false);
+    await close(fs);
+    const second = await standby;
+    await second.transact(async (tx) => tx.newObjectId());
+    await second.close();
+  });
+
+  it("a server whose lease lapsed commits nothing more and is told to stop; a standby takes over", async () => {
+    const n = ++seq;
+    const url = await cluster.createDatabase(`lease${n}`);
+    const lost: string[] = [];
+    const first = await PgMetadataStore.open(url, {
+      leaseSec: 3,
+      onLeaseLost: (why) => lost.push(why),
+    });
+    await first.transact(async (tx) => tx.newObjectId());
+    // As if the first server had stalled past its lease.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("UPDATE store_lease SET expires_at = now() - interval '1 second'");
+    await c.end();
+    const second = await PgMetadataStore.open(url, { standby: true, leaseSec: 3 });
+    const refused = await first.transact(async (tx) => tx.newObjectId()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(FsError);
+    expect((refused as FsError).status).toBe(nfsstat4.NFS4ERR_DELAY);
+    expect(lost).toHaveLength(1);
+    await second.transact(async (tx) => tx.newObjectId());
+    await first.close();
+    await second.close();
   });
 
   it("refuses a change inside view()", async () => {
@@ -219,6 +262,7 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     try {
       const version = (await c.query("SELECT version FROM dfs_schema")).rows;
       expect(version).toHaveLength(1);
+      await close(fs);
       const again = await PgMetadataStore.open(url);
       await again.close();
       expect((await c.query("SELECT version FROM dfs_schema")).rows).toEqual(version);
