@@ -77,6 +77,9 @@ export async function startPostgres(): Promise<PostgresCluster> {
     "start",
   ]);
   let stopped = false;
+  // A test that throws, or a process that exits without stop(), leaves no cluster behind.
+  const atExit = (): void => cluster.stop();
+  process.once("exit", atExit);
   const cluster: PostgresCluster = {
     url: `postgres://dfs@127.0.0.1:${port}/postgres`,
     async createDatabase(name) {
@@ -92,6 +95,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener("exit", atExit);
       try {
         run(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
       } finally {
