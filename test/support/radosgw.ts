@@ -45,6 +45,8 @@ export function s3ClientOf(
   cluster: RadosgwCluster,
   secretAccessKey = cluster.secretAccessKey,
 ): S3Client {
+  // The SDK is pinned at a version that supports Node 20 (src/store/s3-payload.ts says the same).
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
   return new S3Client({
     endpoint: cluster.endpoint,
     region: cluster.region,
