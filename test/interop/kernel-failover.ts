@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { postgresMissing, startPostgres } from "../support/postgres.js";
-import { radosgwMissing, s3ClientOf, startRadosgw } from "../support/radosgw.js";
+import { radosgwMissing, s3ClientOf, scaleOutStore, startRadosgw } from "../support/radosgw.js";
 import { KERNELS, runGuest, type GuestRun } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-failover -- [options]
@@ -116,17 +116,10 @@ async function main(): Promise<number> {
           listen: [`127.0.0.1:${port}`],
           logLevel: "warn",
           store: {
-            backend: "postgres",
-            postgresUrl: url,
+            ...scaleOutStore(url, rgw, "dfs"),
             postgresRole: role,
             postgresLeaseSec: LEASE_SEC,
             dataDir: join(out, `${name}-data`),
-            payload: "s3",
-            s3Endpoint: rgw.endpoint,
-            s3Region: rgw.region,
-            s3Bucket: "dfs",
-            s3AccessKeyId: rgw.accessKeyId,
-            s3SecretAccessKey: rgw.secretAccessKey,
             s3Durability: "remote",
           },
         }),

@@ -61,6 +61,7 @@ import { postgresMissing, startPostgres, type PostgresCluster } from "../support
 import {
   radosgwMissing,
   s3ClientOf,
+  scaleOutStore,
   startRadosgw,
   type RadosgwCluster,
 } from "../support/radosgw.js";
@@ -618,14 +619,7 @@ describe.skipIf(missingServices !== null)("kill -9 of a server on PostgreSQL + S
     await s3!.send(new CreateBucketCommand({ Bucket: name }));
     return {
       settings: {
-        backend: "postgres",
-        postgresUrl: url,
-        payload: "s3",
-        s3Endpoint: rgw!.endpoint,
-        s3Region: rgw!.region,
-        s3Bucket: name,
-        s3AccessKeyId: rgw!.accessKeyId,
-        s3SecretAccessKey: rgw!.secretAccessKey,
+        ...scaleOutStore(url, rgw!, name),
         s3BlockSize: 4096,
         s3UploadDelayMs: uploadDelayMs,
       },

@@ -55,6 +55,28 @@ export function s3ClientOf(
   });
 }
 
+/**
+ * The `store` settings of dfs serve on PostgreSQL database `postgresUrl`
+ * with files' contents in `bucket` of this gateway (more settings may be
+ * spread over them).
+ */
+export function scaleOutStore(
+  postgresUrl: string,
+  cluster: RadosgwCluster,
+  bucket: string,
+): Record<string, unknown> {
+  return {
+    backend: "postgres",
+    postgresUrl,
+    payload: "s3",
+    s3Endpoint: cluster.endpoint,
+    s3Region: cluster.region,
+    s3Bucket: bucket,
+    s3AccessKeyId: cluster.accessKeyId,
+    s3SecretAccessKey: cluster.secretAccessKey,
+  };
+}
+
 export interface RadosgwCluster {
   /** The S3 endpoint, http://127.0.0.1:PORT (path-style addressing). */
   readonly endpoint: string;

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { postgresMissing, startPostgres } from "./postgres.js";
-import { radosgwMissing, s3ClientOf, startRadosgw } from "./radosgw.js";
+import { radosgwMissing, s3ClientOf, scaleOutStore, startRadosgw } from "./radosgw.js";
 
 const port = Number(process.argv[2] ?? 2049);
 const missing = postgresMissing() ?? radosgwMissing();
@@ -32,17 +32,7 @@ writeFileSync(
   JSON.stringify(
     {
       listen: [`127.0.0.1:${port}`],
-      store: {
-        backend: "postgres",
-        postgresUrl: url,
-        dataDir: join(dir, "data"),
-        payload: "s3",
-        s3Endpoint: rgw.endpoint,
-        s3Region: rgw.region,
-        s3Bucket: "dfs",
-        s3AccessKeyId: rgw.accessKeyId,
-        s3SecretAccessKey: rgw.secretAccessKey,
-      },
+      store: { ...scaleOutStore(url, rgw, "dfs"), dataDir: join(dir, "data") },
     },
     null,
     2,
