@@ -15,8 +15,9 @@
 //   row taken means another server took over (this one stalled past the
 //   expiry): onLost is called, and this server must stop.
 // - Fencing: every write transaction checks, as its last statement, that the
-//   lease is still held with a third of its time left. A server that stopped
-//   renewing stops committing well before anyone may take over.
+//   lease is still held with a third of its time left (else NFS4ERR_DELAY, and
+//   a renewal at once). A server that stopped renewing stops committing well
+//   before anyone may take over.
 
 import type pg from "pg";
 import { FsError } from "../fs/backend.js";
@@ -48,6 +49,7 @@ const HELD = `SELECT 1 FROM store_lease WHERE id = 1 AND holder = $1
 
 export class StoreLease {
   private timer: NodeJS.Timeout | null = null;
+  private renewing = false;
   private lost = false;
 
   private constructor(
@@ -77,13 +79,17 @@ export class StoreLease {
     return lease;
   }
 
-  /** Fails (NFS4ERR_DELAY) unless the lease is still this server's with time to spare. */
+  /**
+   * Fails (NFS4ERR_DELAY: the client retries) unless the lease is still this
+   * server's with time to spare. Too little time left is not a loss — a
+   * renewal ran late (a loaded machine, a slow database) — so a renewal is
+   * started now; only a renewal that finds the lease taken ends the server.
+   */
   async check(client: pg.ClientBase): Promise<void> {
     const r = await client.query(HELD, [this.holder, this.options.ttlSec / 3]);
-    if ((r.rowCount ?? 0) === 0) {
-      this.lose("the store's lease is no longer held with time to spare");
-      throw new FsError(nfsstat4.NFS4ERR_DELAY, "the store's lease is lost");
-    }
+    if ((r.rowCount ?? 0) > 0) return;
+    this.renewNow();
+    throw new FsError(nfsstat4.NFS4ERR_DELAY, "the store's lease is not held with time to spare");
   }
 
   /** Gives the lease up (a clean stop): a standby takes over at once. */
@@ -95,6 +101,13 @@ export class StoreLease {
       .catch(() => undefined);
   }
 
+  /** Renews at once (unless a renewal is under way or the lease is gone). */
+  private renewNow(): void {
+    if (this.lost || this.renewing) return;
+    this.stop();
+    void this.renew();
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => void this.renew(), (this.options.ttlSec * 1000) / 3);
     this.timer.unref();
@@ -102,6 +115,7 @@ export class StoreLease {
 
   private async renew(): Promise<void> {
     this.timer = null;
+    this.renewing = true;
     try {
       const r = await this.pool.query(RENEW, [this.holder, this.options.ttlSec]);
       if ((r.rowCount ?? 0) === 0) {
@@ -110,6 +124,8 @@ export class StoreLease {
       }
     } catch {
       // The database is unreachable: try again; commits stop once too little time is left.
+    } finally {
+      this.renewing = false;
     }
     if (!this.lost) this.schedule();
   }

@@ -205,10 +205,44 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     const refused = await first.transact(async (tx) => tx.newObjectId()).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(FsError);
     expect((refused as FsError).status).toBe(nfsstat4.NFS4ERR_DELAY);
+    // The renewal the refusal started finds the lease taken.
+    for (let i = 0; i < 100 && lost.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lost).toHaveLength(1);
     await second.transact(async (tx) => tx.newObjectId());
     await first.close();
     await second.close();
+  });
+
+  it("a renewal that ran late only delays commits: nobody took over, so the server goes on", async () => {
+    const n = ++seq;
+    const url = await cluster.createDatabase(`late${n}`);
+    const lost: string[] = [];
+    const store = await PgMetadataStore.open(url, {
+      leaseSec: 30,
+      onLeaseLost: (why) => lost.push(why),
+    });
+    // Less than a third of the lease left, as after renewals delayed by a loaded machine.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("UPDATE store_lease SET expires_at = now() + interval '2 seconds'");
+    await c.end();
+    const refused = await store.transact(async (tx) => tx.newObjectId()).catch((e: unknown) => e);
+    expect((refused as FsError).status).toBe(nfsstat4.NFS4ERR_DELAY);
+    // The refusal renewed the lease: the retry commits.
+    let committed = false;
+    for (let i = 0; i < 100 && !committed; i++) {
+      committed = await store
+        .transact(async (tx) => tx.newObjectId())
+        .then(
+          () => true,
+          () => false,
+        );
+      if (!committed) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(committed).toBe(true);
+    expect(lost).toEqual([]);
+    await store.close();
   });
 
   it("refuses a change inside view()", async () => {
