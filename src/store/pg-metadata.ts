@@ -4,7 +4,8 @@
 //
 // - Schema: versioned migrations (pg-schema.ts) applied at open under an
 //   advisory lock, so servers starting together upgrade once.
-// - One transaction per namespace operation, SERIALIZABLE: PostgreSQL aborts
+// - One transaction per namespace operation, one at a time in a process (the
+//   interface's promise: see serializable()), SERIALIZABLE: PostgreSQL aborts
 //   (SQLSTATE 40001, or 40P01 for a deadlock) whichever of two concurrent
 //   transactions would make the outcome differ from some serial order — a
 //   RENAME racing a REMOVE or a second RENAME, from this process or another,
@@ -122,6 +123,8 @@ export class PgMetadataStore implements MetadataStore {
   readonly identity: StoreIdentity;
   readonly clients: ClientRecoveryStore;
   private closed = false;
+  /** The tail of the write transactions' queue (serializable()). */
+  private writeQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -195,7 +198,19 @@ export class PgMetadataStore implements MetadataStore {
    * Runs `work` in a SERIALIZABLE transaction, again when PostgreSQL aborts
    * it for a conflict. It commits only while this server holds the lease.
    */
-  private async serializable<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  private serializable<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    // One write transaction at a time in this process, as the interface
+    // promises (metadata.ts): StoreFileSystem changes payloads inside its
+    // transactions (WRITE's data, a hole's truncation), and two of one file
+    // interleaving would let an attempt PostgreSQL then aborts cut data the
+    // other had written and committed. Only one server writes (the lease).
+    const run = (): Promise<T> => this.attempts(work);
+    const done = this.writeQueue.then(run, run);
+    this.writeQueue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async attempts<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
     const fenced = async (client: pg.ClientBase): Promise<T> => {
       const result = await work(client);
       await this.lease.check(client);

@@ -57,8 +57,12 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     await o.store.close();
   }
 
-  async function openAt(url: string, payloadDir: string): Promise<StoreFileSystem> {
-    const meta = await PgMetadataStore.open(url, { poolSize: 4 });
+  async function openAt(
+    url: string,
+    payloadDir: string,
+    leaseHolder = "",
+  ): Promise<StoreFileSystem> {
+    const meta = await PgMetadataStore.open(url, { poolSize: 4, leaseHolder });
     const fs = await StoreFileSystem.open(meta, new LocalPayloadStore(payloadDir, 64));
     open.set(fs, { store: fs, meta, url, payloadDir });
     return fs;
@@ -68,6 +72,14 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
   async function fresh(): Promise<StoreFileSystem> {
     const n = ++seq;
     return openAt(await cluster.createDatabase(`t${n}`), join(root, `p${n}`));
+  }
+
+  /** Two stores over one new database and payload directory, both holding its lease. */
+  async function twoServers(): Promise<[StoreFileSystem, StoreFileSystem]> {
+    const n = ++seq;
+    const url = await cluster.createDatabase(`t${n}`);
+    const a = await openAt(url, join(root, `p${n}`), "shared");
+    return [a, await openAt(url, join(root, `p${n}`), "shared")];
   }
 
   describeBackendConformance(
@@ -110,10 +122,10 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     expect((await fs.getattr(exp)).change).toBeGreaterThan(changeBefore);
   });
 
-  it("a rename racing a remove of the same name (two transactions at once) leaves one outcome", async () => {
-    const a = await fresh();
-    // Two operations at once take two of the pool's connections: two transactions.
-    const b = a;
+  it("two servers' stores over one database: a rename racing a remove of the same name leaves one outcome", async () => {
+    // Two servers' stores over one database (test only: under one lease name,
+    // so both hold it): transactions of two processes at once.
+    const [a, b] = await twoServers();
     const exp = (await a.lookup(await a.root(), "export")).handle;
     for (let round = 0; round < 20; round++) {
       const d1 = (await a.mkdir(exp, `x${round}`, ATTRS)).handle;
@@ -134,10 +146,10 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     }
   });
 
-  it("crossed renames of two directories into each other (two transactions at once) never make a cycle", async () => {
-    const a = await fresh();
-    // Two operations at once take two of the pool's connections: two transactions.
-    const b = a;
+  it("two servers' stores over one database: crossed renames of two directories into each other never make a cycle", async () => {
+    // Two servers' stores over one database (test only: under one lease name,
+    // so both hold it): transactions of two processes at once.
+    const [a, b] = await twoServers();
     const exp = (await a.lookup(await a.root(), "export")).handle;
     for (let round = 0; round < 20; round++) {
       const p = (await a.mkdir(exp, `p${round}`, ATTRS)).handle;
@@ -158,7 +170,6 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
 
   it("counts objects (statfs), with the transaction's own in", async () => {
     const a = await fresh();
-    // Two operations at once take two of the pool's connections: two transactions.
     const b = a;
     const exp = (await a.lookup(await a.root(), "export")).handle;
     const before = (await b.statfs(exp)).filesFree;
