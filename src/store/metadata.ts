@@ -17,6 +17,12 @@ import type { ClientRecoveryStore } from "./recovery.js";
 /** The persistent id of an object (its fileid). Never reused. */
 export type ObjectId = bigint;
 
+/** Object ids start at 1: the root directory, in every store. */
+export const ROOT_ID: ObjectId = 1n;
+
+/** Bytes of StoreIdentity.storeId. */
+export const STORE_ID_BYTES = 8;
+
 /** One object's stored record. */
 export interface ObjectRecord {
   readonly id: ObjectId;

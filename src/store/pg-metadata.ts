@@ -23,8 +23,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import pg from "pg";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
-import { FsError } from "../fs/backend.js";
+import { FIRST_COOKIE, FsError } from "../fs/backend.js";
 import {
+  ROOT_ID,
+  STORE_ID_BYTES,
   ReadOnlyTransactionError,
   type EntryRecord,
   type MetadataStore,
@@ -52,12 +54,6 @@ import {
   objectToRow,
   text,
 } from "./sql-rows.js";
-
-/** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
-const FIRST_COOKIE = 3n;
-const STORE_ID_BYTES = 8;
-/** Object ids start at 1: the root directory. */
-const ROOT_ID: ObjectId = 1n;
 
 export interface PgStoreOptions {
   /** Connections the store keeps to the database at most. */

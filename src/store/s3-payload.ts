@@ -10,7 +10,8 @@
 //   synced and renamed into place, so no crash can leave an empty or partial
 //   block file for recovery to upload over a good object. A block file is uploaded
 //   in the background (after `uploadDelayMs` without writes, or at once when
-//   it is full) and deleted once the object holds what it held.
+//   a COMMIT waits for it or the tier is full) and deleted once the object
+//   holds what it held.
 // - `durability`: "local" — COMMIT (and FILE_SYNC writes) return once the
 //   block files are synced: acknowledged data survives kill -9 and power loss
 //   on this machine, and reaches the object store soon after; "remote" — they
@@ -59,7 +60,7 @@ export interface S3PayloadOptions {
   readonly stagingDir: string;
   /** Block files kept open at once (LocalPayloadStore). */
   readonly maxOpenFiles: number;
-  /** Milliseconds without a write before a block that is not full is uploaded. */
+  /** Milliseconds without a write before a changed block is uploaded. */
   readonly uploadDelayMs: number;
   /** Uploads in progress at once. */
   readonly uploadConcurrency: number;
@@ -95,10 +96,8 @@ interface DirtyBlock {
   readonly index: number;
   timer: NodeJS.Timeout | null;
   queued: boolean;
-  /** The upload in progress (one at a time per block, so PUTs never land out of order). */
-  flight: Promise<void> | null;
-  /** Asked to upload again while an upload was in progress. */
-  again: boolean;
+  /** An upload of it is in progress (one at a time per block, so PUTs never land out of order). */
+  inFlight: boolean;
   /** Cut or deleted: never uploaded again. */
   dropped: boolean;
   /** Settles when the block file has been uploaded and deleted (remote durability, delete()). */
@@ -365,8 +364,7 @@ export class S3PayloadStore implements PayloadStore {
         index,
         timer: null,
         queued: false,
-        flight: null,
-        again: false,
+        inFlight: false,
         dropped: false,
         waiters: [],
         failures: 0,
@@ -399,12 +397,9 @@ export class S3PayloadStore implements PayloadStore {
   }
 
   private enqueue(b: DirtyBlock): void {
-    if (b.dropped) return;
-    if (b.flight !== null) {
-      b.again = true;
-      return;
-    }
-    if (b.queued) return;
+    // An upload in progress holds the block's lock, so no write lands meanwhile:
+    // it settles the waiters itself, or fails and schedules the next attempt.
+    if (b.dropped || b.inFlight || b.queued) return;
     b.queued = true;
     this.queue.push(b);
     this.pump();
@@ -415,15 +410,12 @@ export class S3PayloadStore implements PayloadStore {
       const b = this.queue.shift();
       if (b === undefined) break;
       b.queued = false;
-      if (b.dropped || b.flight !== null) continue;
+      if (b.dropped || b.inFlight) continue;
       this.uploading++;
-      b.flight = this.upload(b).finally(() => {
-        b.flight = null;
+      b.inFlight = true;
+      void this.upload(b).finally(() => {
+        b.inFlight = false;
         this.uploading--;
-        if (b.again) {
-          b.again = false;
-          this.enqueue(b);
-        }
         this.pump();
       });
     }

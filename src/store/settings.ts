@@ -59,7 +59,7 @@ export interface StoreSettings {
   /** Bytes per object. */
   readonly s3BlockSize: number;
   readonly s3Durability: (typeof S3_DURABILITIES)[number];
-  /** Milliseconds without a write before a changed block that is not full is uploaded. */
+  /** Milliseconds without a write before a changed block is uploaded (s3-payload.ts). */
   readonly s3UploadDelayMs: number;
   /** Uploads in progress at once. */
   readonly s3UploadConcurrency: number;

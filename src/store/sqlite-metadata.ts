@@ -25,7 +25,10 @@
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
+import { FIRST_COOKIE } from "../fs/backend.js";
 import {
+  ROOT_ID,
+  STORE_ID_BYTES,
   ReadOnlyTransactionError,
   type EntryRecord,
   type MetadataStore,
@@ -54,12 +57,6 @@ import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
 import { RESTART_FRAMES, WalCheckpointer } from "./wal-checkpointer.js";
 import { WalSync } from "./wal-sync.js";
-
-/** The first directory cookie (0 starts a listing, 1 and 2 are reserved: RFC 8881 §18.23.3). */
-const FIRST_COOKIE = 3n;
-const STORE_ID_BYTES = 8;
-/** Object ids start at 1: the root directory. */
-export const ROOT_ID: ObjectId = 1n;
 
 /**
  * The schema as a list of migrations: entry i takes a database from version i
