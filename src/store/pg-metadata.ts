@@ -91,6 +91,9 @@ const parseInteger = (value: string): bigint => BigInt(value);
 const BEGIN_WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE";
 const BEGIN_VIEW = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
+/** The longest wait before a transaction aborted for a conflict runs again, ms. */
+const MAX_RETRY_WAIT_MS = 200;
+
 /** SQLSTATEs after which a transaction may simply run again. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 
@@ -217,8 +220,11 @@ export class PgMetadataStore implements MetadataStore {
         return await this.inTransaction(BEGIN_WRITE, fenced);
       } catch (e) {
         if (!isRetryable(e) || attempt >= this.options.maxAttempts) throw pgFailure(e);
-        // Both sides of a conflict retrying at once would likely collide again.
-        await sleep(Math.random() * Math.min(50, 2 ** attempt));
+        // Both sides of a conflict retrying at once would likely collide
+        // again: random, growing waits, up to longer than a transaction
+        // takes on a loaded machine (in CI, a conflict outlasted ten retries
+        // whose waits stopped growing at 50 ms). Nine waits: 0.85 s at most.
+        await sleep(Math.random() * Math.min(MAX_RETRY_WAIT_MS, 2 ** (attempt + 1)));
       }
     }
   }
