@@ -3,8 +3,12 @@
 // `dfs serve` on the SQLite store and against NFS-Ganesha with FSAL VFS
 // (shared/peers/ganesha.sh), in one run, rounds interleaved (the order
 // alternates each round) so drift in the machine's load hits both alike.
+// With --scale-out, also against dfs on PostgreSQL + S3 (issue 11): a
+// throwaway PostgreSQL cluster and RADOS Gateway (test/support), whose own
+// counters give each phase's SQL statements and S3 requests
+// (store-counters.ts).
 //
-//   npm run bench:kernel [-- --rounds 3 --kernel 6.1 --json]
+//   npm run bench:kernel [-- --rounds 3 --kernel 6.1 --scale-out --json]
 //
 // Phases (guest monotonic clock, one boot per server per round): 64 MiB
 // sequential write + sync, 64 MiB read after drop_caches, create / stat /
@@ -20,7 +24,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { KERNELS, runGuest } from "../interop/guest.js";
+import { PhaseSnapshots, ScaleOut, printStoreWork } from "./kernel-scale-out.js";
 import { ServerProcess, buildServer, cpuSecondsOf } from "./server-process.js";
+import type { StoreWork } from "./store-counters.js";
 
 const USAGE = `usage: npm run bench:kernel -- [options]
 
@@ -28,7 +34,11 @@ const USAGE = `usage: npm run bench:kernel -- [options]
   --kernel 6.1|6.12|META   the client kernel (default 6.1; or a Debian linux-image meta package)
   --vers 4.1|4.2           NFS minor version (default 4.1)
   --port N                 dfs's port; Ganesha gets N + 1 (default 21540)
-  --only dfs|ganesha       run one server only (e.g. to profile dfs)
+  --scale-out              also dfs on PostgreSQL + S3 ("scaleout", port N + 3): a throwaway
+                           PostgreSQL cluster (under --dir) and RADOS Gateway (memstore), with
+                           the SQL statements and S3 requests of each phase counted
+  --only dfs|scaleout|ganesha
+                           run one server only (e.g. to profile dfs)
   --baseline DIR           also run dfs from another checkout (e.g. main before a change) as
                            "base", on port N + 2, interleaved with the others
   --dfs-config JSON        merged into the config of dfs (and base), e.g.
@@ -56,7 +66,9 @@ const PHASES: readonly (readonly [string, string])[] = [
 /** The guest's whole run (boot, mount, workload, umount) at most, seconds (TCG is slow). */
 const GUEST_TIMEOUT_SEC = 900;
 
-type Server = "dfs" | "ganesha" | "base";
+type Server = "dfs" | "scaleout" | "ganesha" | "base";
+const SERVERS: readonly Server[] = ["dfs", "scaleout", "ganesha", "base"];
+const isServer = (s: string): s is Server => (SERVERS as readonly string[]).includes(s);
 
 interface RunResult {
   readonly server: Server;
@@ -71,6 +83,8 @@ interface RunResult {
   readonly rpcs: Record<string, Record<string, number>>;
   /** The client-side round-trip milliseconds of those RPCs, summed by operation (KBENCH-RTT). */
   readonly rttMs: Record<string, Record<string, number>>;
+  /** scaleout: what each phase cost PostgreSQL and the S3 service. */
+  readonly store?: Record<string, StoreWork>;
 }
 
 interface Options {
@@ -79,6 +93,8 @@ interface Options {
   readonly vers: string;
   readonly port: number;
   readonly only: Server | null;
+  readonly scaleOut: boolean;
+  readonly dir: string;
   readonly baseline: string | null;
   readonly dfsConfig: Record<string, unknown>;
   readonly cpuProf: boolean;
@@ -98,6 +114,7 @@ function parse(argv: readonly string[]): Options | null {
       vers: { type: "string", default: "4.1" },
       port: { type: "string", default: "21540" },
       only: { type: "string" },
+      "scale-out": { type: "boolean", default: false },
       baseline: { type: "string" },
       "dfs-config": { type: "string", default: "{}" },
       "cpu-prof": { type: "boolean", default: false },
@@ -119,15 +136,17 @@ function parse(argv: readonly string[]): Options | null {
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error("--rounds must be a positive integer");
   if (!Number.isInteger(port) || port < 1 || port > 65534) throw new Error("bad --port");
-  if (values.only !== undefined && values.only !== "dfs" && values.only !== "ganesha")
-    throw new Error("--only must be dfs or ganesha");
+  if (values.only !== undefined && (!isServer(values.only) || values.only === "base"))
+    throw new Error("--only must be dfs, scaleout or ganesha");
   mkdirSync(values.dir, { recursive: true });
   return {
     rounds,
     kernelMeta: KERNELS[values.kernel] ?? values.kernel,
     vers: values.vers,
     port,
-    only: values.only ?? null,
+    only: values.only !== undefined && isServer(values.only) ? values.only : null,
+    scaleOut: values["scale-out"] || values.only === "scaleout",
+    dir: values.dir,
     baseline: values.baseline === undefined ? null : resolve(values.baseline),
     dfsConfig: parseConfig(values["dfs-config"]),
     cpuProf: values["cpu-prof"],
@@ -254,15 +273,22 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
   const here = dirname(fileURLToPath(import.meta.url));
   const workload = join(here, "kernel.workload.sh");
-  const servers: Server[] = o.only === null ? ["dfs", "ganesha"] : [o.only];
+  const servers: Server[] =
+    o.only !== null ? [o.only] : o.scaleOut ? ["dfs", "scaleout", "ganesha"] : ["dfs", "ganesha"];
   if (o.baseline !== null) servers.push("base");
-  const portOf: Record<Server, number> = { dfs: o.port, ganesha: o.port + 1, base: o.port + 2 };
+  const portOf: Record<Server, number> = {
+    dfs: o.port,
+    ganesha: o.port + 1,
+    base: o.port + 2,
+    scaleout: o.port + 3,
+  };
   if (Object.keys(o.dfsConfig).length > 0) log(`dfs config: ${JSON.stringify(o.dfsConfig)}`);
   log(`logs and data in ${o.out}; load average ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 
   const dataDir = join(o.out, "dfs-data");
   let dfs: ServerProcess | null = null;
   let base: ServerProcess | null = null;
+  let scaleOut: ScaleOut | null = null;
   const ganesha = new Ganesha(
     join(o.shared, "peers", "ganesha.sh"),
     o.port + 1,
@@ -271,7 +297,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: RunResult[] = [];
   try {
     // The servers run compiled, as `npm start` runs them (tsx would add its own helpers).
-    if (servers.includes("dfs")) {
+    if (servers.includes("dfs") || servers.includes("scaleout")) {
       log("compiling dfs (npm run build)");
       buildServer();
     }
@@ -298,6 +324,12 @@ async function main(argv: readonly string[]): Promise<number> {
       );
       log(`base: dfs of ${o.baseline} (SQLite store in ${baseDir}) on 127.0.0.1:${base.port}`);
     }
+    if (servers.includes("scaleout")) {
+      scaleOut = await ScaleOut.start(o, portOf.scaleout);
+      log(
+        `scaleout: dfs on PostgreSQL + S3 on 127.0.0.1:${portOf.scaleout} (${scaleOut.describe})`,
+      );
+    }
     if (servers.includes("ganesha")) {
       ganesha.start();
       log(`ganesha (FSAL VFS) on 127.0.0.1:${o.port + 1}, pid ${ganesha.pid()}`);
@@ -307,7 +339,15 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const server of order) {
         const port = portOf[server];
         const pid =
-          server === "dfs" ? dfs!.child.pid! : server === "base" ? base!.child.pid! : ganesha.pid();
+          server === "dfs"
+            ? dfs!.child.pid!
+            : server === "base"
+              ? base!.child.pid!
+              : server === "scaleout"
+                ? scaleOut!.dfs.child.pid!
+                : ganesha.pid();
+        const counters = server === "scaleout" ? scaleOut!.counters : null;
+        const snapshots = new PhaseSnapshots(counters);
         const consoleLog = join(o.out, `${server}-round${round}.console.log`);
         log(`round ${round}: ${server}`);
         const cpu0 = cpuSecondsOf(pid);
@@ -319,12 +359,17 @@ async function main(argv: readonly string[]): Promise<number> {
             vers: o.vers,
             timeoutSec: GUEST_TIMEOUT_SEC,
             verbose: o.verbose,
-            echo: /^(kbench:|run\.sh:|KCLIENT-(RESULT|ERROR|PHASE))/,
+            echo: /^(kbench:|run\.sh:|KCLIENT-(RESULT|ERROR|PHASE)|KBENCH-OPS)/,
           },
           port,
           workload,
           consoleLog,
-          log,
+          (line) => {
+            // A phase's KBENCH-OPS line (printed as it ends): the engines' counters now.
+            const m = /^ {2}\| KBENCH-OPS (\S+)/.exec(line);
+            if (m === null) log(line);
+            else snapshots.take(m[1]!);
+          },
         );
         const serverCpuSec = cpuSecondsOf(pid) - cpu0;
         if (rc !== 0)
@@ -335,12 +380,14 @@ async function main(argv: readonly string[]): Promise<number> {
         for (const [phase] of PHASES)
           if (parsed.phases[phase] === undefined)
             throw new Error(`${server} round ${round}: no figure for ${phase}`);
-        results.push({ server, round, serverCpuSec, ...parsed });
+        const store = await snapshots.work();
+        results.push({ server, round, serverCpuSec, ...parsed, ...(store ? { store } : {}) });
       }
     }
   } finally {
     await dfs?.terminate();
     await base?.terminate();
+    await scaleOut?.stop();
     if (servers.includes("ganesha")) ganesha.stop();
   }
 
@@ -354,24 +401,22 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   for (const s of servers)
     console.log(`${s} mount: ${results.find((r) => r.server === s)?.mountOptions ?? "?"}`);
-  const both = servers.includes("dfs") && servers.includes("ganesha");
-  console.log(`\n| phase | ${servers.join(" s | ")} s |${both ? " dfs ÷ ganesha |" : ""}`);
-  console.log(`|---|${servers.map(() => "--:|").join("")}${both ? "--:|" : ""}`);
+  // Each dfs server against Ganesha, when Ganesha ran.
+  const compared = servers.includes("ganesha") ? servers.filter((s) => s !== "ganesha") : [];
+  const ratioHeads = compared.map((s) => ` ${s} ÷ ganesha |`).join("");
+  console.log(`\n| phase | ${servers.join(" s | ")} s |${ratioHeads}`);
+  console.log(`|---|${servers.map(() => "--:|").join("")}${compared.map(() => "--:|").join("")}`);
   let worse = 0;
   for (const [phase, what] of PHASES) {
     const cells = servers.map((s) => fmt(med(s, phase)));
-    let ratio = "";
-    if (both) {
-      const r = med("dfs", phase) / med("ganesha", phase);
-      if (r > 1) worse++;
-      ratio = ` ${r.toFixed(2)}× |`;
-    }
+    const ratios = compared.map((s) => med(s, phase) / med("ganesha", phase));
+    if (compared.includes("dfs") && med("dfs", phase) > med("ganesha", phase)) worse++;
+    const ratio = ratios.map((r) => ` ${r.toFixed(2)}× |`).join("");
     console.log(`| ${phase} (${what}) | ${cells.join(" | ")} |${ratio}`);
   }
+  const cpuRatios = compared.map((s) => ` ${(medCpu(s) / medCpu("ganesha")).toFixed(2)}× |`);
   console.log(
-    `| server CPU per guest run (user + sys) | ${servers.map((s) => fmt(medCpu(s))).join(" | ")} |${
-      both ? ` ${(medCpu("dfs") / medCpu("ganesha")).toFixed(2)}× |` : ""
-    }`,
+    `| server CPU per guest run (user + sys) | ${servers.map((s) => fmt(medCpu(s))).join(" | ")} |${cpuRatios.join("")}`,
   );
   console.log(
     `\nRPCs per phase (first round; all operations the client sent during the phase, and the` +
@@ -390,8 +435,10 @@ async function main(argv: readonly string[]): Promise<number> {
         .join(", ");
       console.log(`  ${phase.padEnd(12)} ${s.padEnd(8)} ${String(total).padStart(5)}: ${list}`);
     }
+  if (servers.includes("scaleout")) printStoreWork(results, PHASES);
   console.log(`\nload average at the end: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
-  if (both) console.log(`phases where dfs is slower than Ganesha: ${worse} of ${PHASES.length}`);
+  if (compared.includes("dfs"))
+    console.log(`phases where dfs is slower than Ganesha: ${worse} of ${PHASES.length}`);
   if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
   writeFileSync(join(o.out, "results.json"), JSON.stringify({ options: o, results }, null, 2));
   return 0;

@@ -13,9 +13,11 @@ set -e
 # KBENCH-OPS NAME OP=N…: the mount's RPC counts so far (/proc/self/mountstats), after phase NAME;
 # KBENCH-RTT NAME OP=MS…: the milliseconds those RPCs spent between the client's send and its
 # receipt of the reply (mountstats' per-op "rtt": the server's time plus the network's).
-# The host subtracts consecutive lines: what each phase cost.
+# The host subtracts consecutive lines: what each phase cost. The pause after them (not timed)
+# lets the host read the scale-out store's counters (kernel-scale-out.ts) before the next phase.
 opcounts() {
   awk -v m="$MNT" -v n="$1" '/^device /{p = ($5 == m)} p && /^[ \t]+[A-Z_]+: [0-9]/ && $2 > 0 {sub(":", "", $1); s = s " " $1 "=" $2; r = r " " $1 "=" $8} END {print "KBENCH-OPS " n s; print "KBENCH-RTT " n r}' /proc/self/mountstats
+  sleep 2
 }
 D=kbench-$RUN_ID
 mkdir "$D"

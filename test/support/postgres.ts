@@ -47,12 +47,19 @@ export function postgresMissing(): string | null {
   return null;
 }
 
+export interface PostgresOptions {
+  /** Where the cluster's directory is made (default: the system's temporary directory). */
+  readonly parent?: string;
+  /** More server settings, NAME=VALUE (e.g. "shared_preload_libraries=pg_stat_statements"). */
+  readonly settings?: readonly string[];
+}
+
 /** Starts a new cluster (a few seconds). */
-export async function startPostgres(): Promise<PostgresCluster> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   if (bin === null) throw new Error(postgresMissing() ?? "PostgreSQL is not installed");
   const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), "dfs-pg-"));
+  const dir = mkdtempSync(join(options.parent ?? tmpdir(), "dfs-pg-"));
   const data = join(dir, "data");
   const run = (cmd: string, args: string[]): void => {
     const [file, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
@@ -73,7 +80,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
     join(dir, "log"),
     "-w",
     "-o",
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`,
+    [
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`,
+      ...(options.settings ?? []).map((s) => `-c ${s}`),
+    ].join(" "),
     "start",
   ]);
   let stopped = false;

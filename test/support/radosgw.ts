@@ -84,6 +84,11 @@ export interface RadosgwCluster {
   readonly secretAccessKey: string;
   /** The region to sign with: the name of radosgw's zonegroup. */
   readonly region: string;
+  /**
+   * radosgw's own request counters so far (`perf dump`, section "rgw", over
+   * its admin socket): `req` (every S3 request), `get`, `put`, `failed_req`…
+   */
+  requestCounters(): Record<string, number>;
   stop(): void;
 }
 
@@ -126,6 +131,29 @@ export async function startRadosgw(): Promise<RadosgwCluster> {
     let stopped = false;
     return {
       ...cluster,
+      requestCounters() {
+        const dump: unknown = JSON.parse(
+          execFileSync(
+            "ceph",
+            [
+              "-c",
+              join(dir, "ceph.conf"),
+              "--admin-daemon",
+              join(dir, "run", "client.rgw.asok"),
+              "perf",
+              "dump",
+            ],
+            { encoding: "utf8" },
+          ),
+        );
+        const rgw =
+          typeof dump === "object" && dump !== null && "rgw" in dump ? dump.rgw : undefined;
+        if (typeof rgw !== "object" || rgw === null)
+          throw new Error('radosgw\'s perf dump has no "rgw" section');
+        return Object.fromEntries(
+          Object.entries(rgw).filter((kv): kv is [string, number] => typeof kv[1] === "number"),
+        );
+      },
       stop() {
         if (stopped) return;
         stopped = true;
@@ -154,7 +182,10 @@ const OSD_READY_MS = 60_000;
 const RGW_READY_MS = 90_000;
 const COMMAND_MS = 60_000;
 
-async function setUp(dir: string, daemons: Daemon[]): Promise<Omit<RadosgwCluster, "stop">> {
+async function setUp(
+  dir: string,
+  daemons: Daemon[],
+): Promise<Omit<RadosgwCluster, "stop" | "requestCounters">> {
   const conf = join(dir, "ceph.conf");
   const logs = join(dir, "log");
   for (const d of ["log", "run", "crash", "mon", "osd/ceph-0", "rgw"])
