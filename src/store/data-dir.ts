@@ -104,6 +104,7 @@ export async function openDataDir(
       try {
         meta = await PgMetadataStore.open(metadata.url, {
           poolSize: postgresPoolSize,
+          objectCacheEntries,
           leaseSec: postgresLeaseSec,
           standby: postgresRole === "standby",
           // This machine and directory: the data directory's lock says no

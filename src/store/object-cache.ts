@@ -1,5 +1,5 @@
-// The SQLite store's cache of decoded object records and directory entries,
-// as last committed.
+// The SQL stores' cache of decoded object records and directory entries, as
+// last committed.
 //
 // Every NFS operation reads the objects it touches (PUTFH's handle, GETATTR,
 // ACCESS, the directory of a LOOKUP…), and a COMPOUND reads the same object
@@ -7,11 +7,12 @@
 // is a SELECT plus decoding the row, and it was the largest single cost of an
 // OPEN with create (a profile of the kernel-client benchmark, issue 10).
 //
-// It is valid only because one process owns the database: the data directory
-// is locked (data-dir.ts) and every write goes through the store's one write
-// transaction, which hands its object changes to committed() once SQLite has
-// committed them. A networked store shared by several servers (PostgreSQL)
-// cannot keep one like this.
+// It is valid only because one process writes the database: SQLite's data
+// directory is locked (data-dir.ts); PostgreSQL's store is written only by
+// the holder of its lease (pg-lease.ts), and uses the cache only while the
+// lease is surely still its own. Every write goes through the store's one
+// write transaction at a time, which hands its object changes to committed()
+// once the database has committed them.
 //
 // Entries (a directory's name → child) are cached as found, never as absent:
 // LOOKUP of a name that is there, PUTFH/LOOKUP walks, REMOVE and RENAME find
@@ -23,6 +24,15 @@
 // own SELECTs (sqlite-metadata.ts).
 
 import type { EntryRecord, ObjectId, ObjectRecord } from "./metadata.js";
+
+/**
+ * Thrown inside a lazy view that answered from the cache and then, at its
+ * first SELECT, finds a commit came since it started: its snapshot could no
+ * longer match what it already read, so the store runs it again.
+ */
+export class ViewRestart extends Error {
+  override readonly name = "ViewRestart";
+}
 
 /** A cached value, and whether it was used since it last came round (CLOCK). */
 interface Slot<V> {
@@ -131,6 +141,18 @@ export class ObjectCache {
   /** Keeps `entry`, which must be what is committed now. */
   rememberEntry(entry: EntryRecord): void {
     this.entries.set(entryKey(entry.dir, entry.name), entry);
+  }
+
+  /**
+   * Drops these objects and entries (by entryKey), and the generation moves
+   * on: a commit that changes them is under way (PostgreSQL: a view's
+   * snapshot may include it before committed() runs), or one ended with its
+   * outcome unknown.
+   */
+  forget(ids: Iterable<ObjectId>, keys: Iterable<string>): void {
+    this.gen++;
+    for (const id of ids) this.records.delete(id);
+    for (const key of keys) this.entries.delete(key);
   }
 
   /**

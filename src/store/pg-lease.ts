@@ -51,6 +51,11 @@ export class StoreLease {
   private timer: NodeJS.Timeout | null = null;
   private renewing = false;
   private lost = false;
+  /**
+   * When (this process's monotonic clock, ms) the last renewal that found the
+   * lease still ours was sent: the lease lasts at least ttlSec from then.
+   */
+  private renewedAt = performance.now();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -60,7 +65,9 @@ export class StoreLease {
 
   /** Takes the lease for `holder` (waiting while another holds it, as a standby). */
   static async acquire(pool: pg.Pool, holder: string, options: LeaseOptions): Promise<StoreLease> {
+    let sentAt: number;
     for (;;) {
+      sentAt = performance.now();
       const got = await pool.query(ACQUIRE, [holder, options.ttlSec]);
       if ((got.rowCount ?? 0) > 0) break;
       if (!options.standby) {
@@ -75,6 +82,7 @@ export class StoreLease {
       await new Promise((resolve) => setTimeout(resolve, (options.ttlSec * 1000) / 6));
     }
     const lease = new StoreLease(pool, holder, options);
+    lease.renewedAt = sentAt;
     lease.schedule();
     return lease;
   }
@@ -90,6 +98,18 @@ export class StoreLease {
     if ((r.rowCount ?? 0) > 0) return;
     this.renewNow();
     throw new FsError(nfsstat4.NFS4ERR_DELAY, "the store's lease is not held with time to spare");
+  }
+
+  /**
+   * Whether the lease is surely still this server's, by this process's clock
+   * alone: a renewal that found it ours was sent less than two thirds of
+   * ttlSec ago. No other server can have written since (taking the lease
+   * needs it expired, and a renewal that finds it ours proves it never was),
+   * so what this process remembers of the store is still what is committed
+   * (the object cache of pg-metadata.ts).
+   */
+  get surelyHeld(): boolean {
+    return !this.lost && performance.now() - this.renewedAt < (this.options.ttlSec * 2000) / 3;
   }
 
   /** Gives the lease up (a clean stop): a standby takes over at once. */
@@ -117,11 +137,13 @@ export class StoreLease {
     this.timer = null;
     this.renewing = true;
     try {
+      const sentAt = performance.now();
       const r = await this.pool.query(RENEW, [this.holder, this.options.ttlSec]);
       if ((r.rowCount ?? 0) === 0) {
         this.lose("another server took the store over");
         return;
       }
+      this.renewedAt = sentAt;
     } catch {
       // The database is unreachable: try again; commits stop once too little time is left.
     } finally {

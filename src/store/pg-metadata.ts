@@ -15,6 +15,14 @@
 // - Durable before done: synchronous_commit is on for this store's sessions,
 //   so COMMIT returns once the commit record is flushed to disk.
 // - Views run REPEATABLE READ READ ONLY: one snapshot, no locks taken.
+// - Decoded object records and entries found by name are cached
+//   (object-cache.ts) while the lease is surely this server's (only its
+//   holder writes): a view answered from the cache takes no connection and
+//   runs no SQL. Its transaction begins at its first cache miss; if a commit
+//   started since the view did, a view that already used the cache runs
+//   again without it. A commit forgets what it changes before its COMMIT is
+//   sent (a view's snapshot may see it before the reply comes back) and
+//   caches the new records once it returns.
 // - Ids, change values and cookies never repeat: ids and change values come
 //   from sequences (never rolled back), cookies from per-directory rows.
 // - Handles and fileids have the SQLite store's form (store id + object id).
@@ -36,6 +44,7 @@ import {
   type StoreIdentity,
   type XattrKeyRecord,
 } from "./metadata.js";
+import { ObjectCache, ViewRestart, entryKey } from "./object-cache.js";
 import { StoreLease } from "./pg-lease.js";
 import { migrate, OBJECT_COUNT_SHARDS } from "./pg-schema.js";
 import type { ClientRecoveryRecord, ClientRecoveryStore } from "./recovery.js";
@@ -72,6 +81,11 @@ export interface PgStoreOptions {
   readonly leaseHolder: string;
   /** Called if another server took the store over: this one must stop serving. */
   readonly onLeaseLost: (why: string) => void;
+  /**
+   * Object records, and as many entries, kept in memory (store.objectCacheEntries);
+   * 0: none (tests of two stores writing one database at once need none).
+   */
+  readonly objectCacheEntries: number;
 }
 
 export const PG_STORE_DEFAULTS: PgStoreOptions = {
@@ -82,6 +96,7 @@ export const PG_STORE_DEFAULTS: PgStoreOptions = {
   standby: false,
   leaseHolder: "",
   onLeaseLost: () => undefined,
+  objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
 };
 
 /** int2, int4, int8 and numeric (sums): every integer the store reads is a bigint (sql-rows.ts). */
@@ -124,6 +139,7 @@ export class PgMetadataStore implements MetadataStore {
   private closed = false;
   /** The tail of the write transactions' queue (serializable()). */
   private writeQueue: Promise<unknown> = Promise.resolve();
+  private readonly cache: ObjectCache;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -133,6 +149,7 @@ export class PgMetadataStore implements MetadataStore {
   ) {
     this.identity = { storeId, rootId: ROOT_ID };
     this.clients = new PgClientRecovery((work) => this.serializable(work));
+    this.cache = new ObjectCache(options.objectCacheEntries);
   }
 
   /**
@@ -179,37 +196,77 @@ export class PgMetadataStore implements MetadataStore {
     }
   }
 
+  /** Object records in the cache now (for tests). */
+  get cachedObjects(): number {
+    return this.cache.size;
+  }
+
   transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
-    return this.serializable((client) => work(new PgTx(client, "write", this.pool)));
+    let tx: PgTx | null = null;
+    return this.serializable(
+      (client) => {
+        // A new one per attempt: an aborted attempt's changes never reach the cache.
+        tx = new PgTx(async () => client, "write", this.pool, this.usableCache());
+        return work(tx);
+      },
+      {
+        before: () => tx?.committing(),
+        after: (committed) => tx?.ended(committed),
+      },
+    );
   }
 
   async view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
-    try {
-      return await this.inTransaction(BEGIN_VIEW, (client) =>
-        work(new PgTx(client, "read", this.pool)),
+    // First with the cache; without it if a commit overtook the view (ViewRestart).
+    for (let cached = true; ; cached = false) {
+      if (this.closed) throw new Error("the PostgreSQL store is closed");
+      const connection = new ViewConnection(this.pool);
+      const tx = new PgTx(
+        () => connection.client(),
+        "read",
+        this.pool,
+        cached ? this.usableCache() : null,
       );
-    } catch (e) {
-      throw pgFailure(e);
+      try {
+        const result = await work(tx);
+        await connection.end(true);
+        return result;
+      } catch (e) {
+        await connection.end(false);
+        if (cached && e instanceof ViewRestart) continue;
+        throw pgFailure(e);
+      }
     }
+  }
+
+  /** The cache, while what it holds is surely still what is committed (pg-lease.ts). */
+  private usableCache(): ObjectCache | null {
+    return this.cache.capacity > 0 && this.lease.surelyHeld ? this.cache : null;
   }
 
   /**
    * Runs `work` in a SERIALIZABLE transaction, again when PostgreSQL aborts
    * it for a conflict. It commits only while this server holds the lease.
    */
-  private serializable<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  private serializable<T>(
+    work: (client: pg.ClientBase) => Promise<T>,
+    commit?: CommitHooks,
+  ): Promise<T> {
     // One write transaction at a time in this process, as the interface
     // promises (metadata.ts): StoreFileSystem changes payloads inside its
     // transactions (WRITE's data, a hole's truncation), and two of one file
     // interleaving would let an attempt PostgreSQL then aborts cut data the
     // other had written and committed. Only one server writes (the lease).
-    const run = (): Promise<T> => this.attempts(work);
+    const run = (): Promise<T> => this.attempts(work, commit);
     const done = this.writeQueue.then(run, run);
     this.writeQueue = done.catch(() => undefined);
     return done;
   }
 
-  private async attempts<T>(work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  private async attempts<T>(
+    work: (client: pg.ClientBase) => Promise<T>,
+    commit?: CommitHooks,
+  ): Promise<T> {
     const fenced = async (client: pg.ClientBase): Promise<T> => {
       const result = await work(client);
       await this.lease.check(client);
@@ -217,7 +274,7 @@ export class PgMetadataStore implements MetadataStore {
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.inTransaction(BEGIN_WRITE, fenced);
+        return await this.inTransaction(BEGIN_WRITE, fenced, commit);
       } catch (e) {
         if (!isRetryable(e) || attempt >= this.options.maxAttempts) throw pgFailure(e);
         // Both sides of a conflict retrying at once would likely collide
@@ -233,6 +290,7 @@ export class PgMetadataStore implements MetadataStore {
   private async inTransaction<T>(
     begin: string,
     work: (client: pg.ClientBase) => Promise<T>,
+    commit?: CommitHooks,
   ): Promise<T> {
     if (this.closed) throw new Error("the PostgreSQL store is closed");
     const client = await this.pool.connect();
@@ -241,7 +299,15 @@ export class PgMetadataStore implements MetadataStore {
       await client.query(begin);
       try {
         const result = await work(client);
-        await client.query("COMMIT");
+        commit?.before();
+        try {
+          await client.query("COMMIT");
+        } catch (e) {
+          // Committed or not: unknown (the connection may have failed after the server committed).
+          commit?.after(false);
+          throw e;
+        }
+        commit?.after(true);
         return result;
       } catch (e) {
         await client.query("ROLLBACK").catch(() => {
@@ -266,6 +332,55 @@ export class PgMetadataStore implements MetadataStore {
     this.closed = true;
     await this.lease.release();
     await this.pool.end();
+  }
+}
+
+/** What a write transaction does about its COMMIT (the cache's side of it). */
+interface CommitHooks {
+  /** Just before COMMIT is sent. */
+  before(): void;
+  /** Once it returned: `committed` false when it failed (the outcome is then unknown). */
+  after(committed: boolean): void;
+}
+
+/**
+ * A view's connection and transaction, taken at its first statement: a view
+ * the cache answers whole needs neither.
+ */
+class ViewConnection {
+  private taken: Promise<pg.PoolClient> | null = null;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  client(): Promise<pg.PoolClient> {
+    this.taken ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query(BEGIN_VIEW);
+      } catch (e) {
+        client.release(true);
+        throw e;
+      }
+      return client;
+    })();
+    return this.taken;
+  }
+
+  /** Ends the transaction (if one began) and gives the connection back. */
+  async end(ok: boolean): Promise<void> {
+    if (this.taken === null) return;
+    let client: pg.PoolClient;
+    try {
+      client = await this.taken;
+    } catch {
+      return; // never connected, or released already
+    }
+    let broken = false;
+    // A read-only transaction changes nothing: COMMIT and ROLLBACK only end it.
+    await client.query(ok ? "COMMIT" : "ROLLBACK").catch(() => {
+      broken = true;
+    });
+    client.release(broken);
   }
 }
 
@@ -343,19 +458,64 @@ const SQL = {
 
 type Statement = keyof typeof SQL;
 
-/** The statements of one transaction, on the connection inTransaction() holds. */
+/**
+ * The statements of one transaction, on the connection `connect` gives (a
+ * view's at its first statement), with the object cache when `cache` is
+ * given: for a write, its changes reach the cache once it committed; for a
+ * view, the cache serves it while no commit came since it started.
+ */
 class PgTx implements MetadataTx {
   /** Objects this transaction made less those it deleted. */
   private counted = 0n;
+  /** Its object changes (null: deleted), for the cache at commit. */
+  private readonly pending = new Map<ObjectId, ObjectRecord | null>();
+  /** Its entry changes by entryKey (null: removed). */
+  private readonly pendingEntries = new Map<string, EntryRecord | null>();
+  /** The cache's generation when it started (a view's test of whether a commit came since). */
+  private readonly epoch: number;
+  /** Whether a view answered anything from the cache. */
+  private usedCache = false;
+  /** Whether a view's snapshot was taken (its first statement ran). */
+  private snapshotTaken = false;
 
   constructor(
-    private readonly client: pg.ClientBase,
+    private readonly connect: () => Promise<pg.ClientBase>,
     private readonly role: "write" | "read",
     private readonly pool: pg.Pool,
-  ) {}
+    private cache: ObjectCache | null,
+  ) {
+    this.epoch = cache?.generation ?? 0;
+  }
 
-  private run(statement: Statement, ...values: unknown[]): Promise<unknown[][]> {
-    return query(this.client, statement, SQL[statement], values);
+  private async run(statement: Statement, ...values: unknown[]): Promise<unknown[][]> {
+    const rows = await query(await this.connect(), statement, SQL[statement], values);
+    if (this.role === "read" && !this.snapshotTaken) {
+      // The snapshot was taken by this statement: if a commit began since the
+      // view did, the snapshot may hold it, and the cache hits already used may not.
+      this.snapshotTaken = true;
+      if (this.cache !== null && this.cache.generation !== this.epoch) {
+        if (this.usedCache) throw new ViewRestart();
+        this.cache = null;
+      }
+    }
+    return rows;
+  }
+
+  /** The cache, while it holds this transaction's committed state (a view's: until a commit). */
+  private current(): ObjectCache | null {
+    const c = this.cache;
+    return c !== null && (this.role === "write" || c.generation === this.epoch) ? c : null;
+  }
+
+  /** A write's COMMIT is about to be sent: what it changes leaves the cache now. */
+  committing(): void {
+    this.cache?.forget(this.pending.keys(), this.pendingEntries.keys());
+  }
+
+  /** Its COMMIT returned: the changes are the committed state (or, failed, unknown: forgotten). */
+  ended(committed: boolean): void {
+    if (committed) this.cache?.committed(this.pending, this.pendingEntries);
+    else this.cache?.forget(this.pending.keys(), this.pendingEntries.keys());
   }
 
   private async one(statement: Statement, ...values: unknown[]): Promise<unknown[] | null> {
@@ -377,28 +537,44 @@ class PgTx implements MetadataTx {
   }
 
   async getObject(id: ObjectId): Promise<ObjectRecord | null> {
+    const mine = this.pending.get(id);
+    if (mine !== undefined) return mine;
+    const hit = this.current()?.get(id);
+    if (hit !== undefined) {
+      this.usedCache = true;
+      return hit;
+    }
     const row = await this.one("getObject", id);
-    return row === null ? null : objectFromRow(row);
+    if (row === null) return null;
+    const record = objectFromRow(row);
+    // Not changed by this transaction (not pending): the row is the committed state.
+    this.current()?.remember(record);
+    return record;
   }
 
   async createObject(record: ObjectRecord): Promise<void> {
     this.writable();
     await this.run("createObject", ...objectToRow(record));
     await this.count(1n);
+    this.pending.set(record.id, record);
   }
 
   async putObject(record: ObjectRecord): Promise<void> {
     this.writable();
     await this.run("putObject", ...objectToRow(record));
+    this.pending.set(record.id, record);
   }
 
   async deleteObject(id: ObjectId): Promise<void> {
     this.writable();
-    const r = await this.client.query({
+    const r = await (
+      await this.connect()
+    ).query({
       name: "deleteObject",
       text: SQL.deleteObject,
       values: [id],
     });
+    this.pending.set(id, null);
     if ((r.rowCount ?? 0) > 0) await this.count(-1n);
     await this.run("deleteCookies", id);
     await this.run("deleteXattrs", id);
@@ -417,20 +593,35 @@ class PgTx implements MetadataTx {
   }
 
   async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
+    if (this.pendingEntries.size > 0) {
+      const mine = this.pendingEntries.get(entryKey(dir, name));
+      if (mine !== undefined) return mine;
+    }
+    const hit = this.current()?.entry(dir, name);
+    if (hit !== undefined) {
+      this.usedCache = true;
+      return hit;
+    }
     const row = await this.one("getEntry", dir, name);
-    return row === null ? null : entryFromRow(row);
+    if (row === null) return null;
+    const entry = entryFromRow(row);
+    // Not changed by this transaction (not pending): the row is the committed state.
+    this.current()?.rememberEntry(entry);
+    return entry;
   }
 
   async addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint> {
     this.writable();
     const cookie = big(columns(await this.one("nextCookie", dir))[0]);
     await this.run("addEntry", dir, name, cookie, child);
+    this.pendingEntries.set(entryKey(dir, name), { dir, name, cookie, child });
     return cookie;
   }
 
   async removeEntry(dir: ObjectId, name: string): Promise<void> {
     this.writable();
     await this.run("removeEntry", dir, name);
+    this.pendingEntries.set(entryKey(dir, name), null);
   }
 
   async listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]> {
@@ -466,7 +657,9 @@ class PgTx implements MetadataTx {
 
   async setXattr(object: ObjectId, name: string, value: Uint8Array): Promise<void> {
     this.writable();
-    const r = await this.client.query({
+    const r = await (
+      await this.connect()
+    ).query({
       name: "replaceXattr",
       text: SQL.replaceXattr,
       values: [object, name, param(value)],

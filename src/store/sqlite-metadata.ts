@@ -52,7 +52,7 @@ import {
   objectToRow,
   text,
 } from "./sql-rows.js";
-import { ObjectCache, entryKey } from "./object-cache.js";
+import { ObjectCache, ViewRestart, entryKey } from "./object-cache.js";
 import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
 import { RESTART_FRAMES, WalCheckpointer } from "./wal-checkpointer.js";
@@ -146,15 +146,6 @@ export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = {
   objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
   inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
 };
-
-/**
- * Thrown inside a lazy view (SqliteTx.startView) that answered from the cache
- * and then needs a SELECT after a commit: its snapshot could no longer match
- * what it already read, so view() runs it again.
- */
-class ViewRestart extends Error {
-  override readonly name = "ViewRestart";
-}
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly identity: StoreIdentity;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
 import { FsError, type CreateAttributes, type FileSystem } from "../../src/fs/backend.js";
 import { LocalPayloadStore } from "../../src/store/local-payload.js";
-import { ReadOnlyTransactionError } from "../../src/store/metadata.js";
+import { ROOT_ID, ReadOnlyTransactionError } from "../../src/store/metadata.js";
 import { PgMetadataStore, pgFailure } from "../../src/store/pg-metadata.js";
 import { StoreFileSystem } from "../../src/store/store-fs.js";
 import { describeBackendConformance } from "../fs/conformance.js";
@@ -77,8 +77,9 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     url: string,
     payloadDir: string,
     leaseHolder = "",
+    objectCacheEntries = 1024,
   ): Promise<StoreFileSystem> {
-    const meta = await PgMetadataStore.open(url, { poolSize: 4, leaseHolder });
+    const meta = await PgMetadataStore.open(url, { poolSize: 4, leaseHolder, objectCacheEntries });
     const fs = await StoreFileSystem.open(meta, new LocalPayloadStore(payloadDir, 64));
     open.set(fs, { store: fs, meta, url, payloadDir });
     return fs;
@@ -94,8 +95,9 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
   async function twoServers(): Promise<[StoreFileSystem, StoreFileSystem]> {
     const n = ++seq;
     const url = await cluster.createDatabase(`t${n}`);
-    const a = await openAt(url, join(root, `p${n}`), "shared");
-    return [a, await openAt(url, join(root, `p${n}`), "shared")];
+    // No object cache: it is valid only while one process writes (the lease).
+    const a = await openAt(url, join(root, `p${n}`), "shared", 0);
+    return [a, await openAt(url, join(root, `p${n}`), "shared", 0)];
   }
 
   describeBackendConformance(
@@ -273,6 +275,67 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     expect(committed).toBe(true);
     expect(lost).toEqual([]);
     await store.close();
+  });
+
+  it("answers from its object cache while it holds the lease, and from the database once another server took over", async () => {
+    const n = ++seq;
+    const url = await cluster.createDatabase(`cache${n}`);
+    const lost: string[] = [];
+    const meta = await PgMetadataStore.open(url, {
+      leaseSec: 3,
+      onLeaseLost: (why) => lost.push(why),
+    });
+    const fs = await StoreFileSystem.open(meta, new LocalPayloadStore(join(root, `c${n}`), 64));
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const f = await fs.create(exp, "f", { kind: "guarded" }, ATTRS);
+    expect((await fs.getattr(f.handle)).mode).toBe(0o644);
+    expect(meta.cachedObjects).toBeGreaterThan(0);
+    // Behind the server's back (as no writer may while it holds the lease):
+    // the cache, not the database, answers.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("UPDATE objects SET mode = 384 WHERE mode = 420");
+    expect((await fs.getattr(f.handle)).mode).toBe(0o644);
+    expect((await fs.lookup(exp, "f")).attrs.mode).toBe(0o644);
+    // Another server takes the store over: this one stops trusting its cache
+    // at once (and is told to stop).
+    await c.query("UPDATE store_lease SET holder = 'another server'");
+    await c.end();
+    for (let i = 0; i < 100 && lost.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lost).toHaveLength(1);
+    expect((await fs.getattr(f.handle)).mode).toBe(0o600);
+    await fs.close();
+  });
+
+  it("a view that used the cache and then reads after a commit began runs again, without the cache", async () => {
+    const fs = await fresh();
+    const { meta } = open.get(fs)!;
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    await fs.create(exp, "a", { kind: "guarded" }, ATTRS);
+    const exportEntry = (await meta.view(async (tx) => tx.getEntry(ROOT_ID, "export")))!;
+    let runs = 0;
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const atPause = new Promise<void>((resolve) => (reached = resolve));
+    const seen = meta.view(async (tx) => {
+      runs++;
+      // From the cache (the lookup above put the export's entry and record there).
+      const dir = (await tx.getEntry(ROOT_ID, "export"))!;
+      if (runs === 1) {
+        reached();
+        await paused;
+      }
+      // Not cached: a SELECT, whose snapshot includes the commit below.
+      return { dir, entry: await tx.getEntry(exportEntry.child, "b") };
+    });
+    await atPause;
+    await fs.create(exp, "b", { kind: "guarded" }, ATTRS);
+    release();
+    const r = await seen;
+    expect(runs).toBe(2);
+    expect(r.entry?.name).toBe("b");
   });
 
   it("refuses a change inside view()", async () => {
