@@ -14,9 +14,12 @@
 // write transaction at a time, which hands its object changes to committed()
 // once the database has committed them.
 //
-// Entries (a directory's name → child) are cached as found, never as absent:
-// LOOKUP of a name that is there, PUTFH/LOOKUP walks, REMOVE and RENAME find
-// theirs without a SELECT; a name that is not there is still asked of SQLite.
+// Entries (a directory's name → child) are cached as found: LOOKUP of a name
+// that is there, PUTFH/LOOKUP walks, REMOVE and RENAME find theirs without a
+// SELECT. A name a commit removed is cached as absent (null); PostgreSQL's
+// store also caches names it found absent, so an OPEN that creates asks the
+// database once, not in each of its transactions (SQLite's SELECT is a
+// function call, not a round trip: it does not).
 //
 // `generation` counts the commits that wrote. A read-only transaction records
 // it when it starts; while it is unchanged, the cache and the database hold
@@ -99,7 +102,8 @@ export function entryKey(dir: ObjectId, name: string): string {
 
 export class ObjectCache {
   private readonly records: ClockMap<ObjectId, ObjectRecord>;
-  private readonly entries: ClockMap<string, EntryRecord>;
+  /** null: the name is not in the directory. */
+  private readonly entries: ClockMap<string, EntryRecord | null>;
   private gen = 0;
 
   /** `capacity`: most records kept, and most entries (store.objectCacheEntries); 0 keeps none. */
@@ -133,9 +137,17 @@ export class ObjectCache {
     this.records.set(record.id, record);
   }
 
-  /** The committed entry `name` of `dir`, if cached (undefined says nothing about whether it exists). */
-  entry(dir: ObjectId, name: string): EntryRecord | undefined {
+  /**
+   * The committed entry `name` of `dir` if cached, null if cached as absent
+   * (undefined says nothing about whether it exists).
+   */
+  entry(dir: ObjectId, name: string): EntryRecord | null | undefined {
     return this.entries.get(entryKey(dir, name));
+  }
+
+  /** Keeps that `dir` has no entry `name`, which must be so in what is committed now. */
+  rememberAbsent(dir: ObjectId, name: string): void {
+    this.entries.set(entryKey(dir, name), null);
   }
 
   /** Keeps `entry`, which must be what is committed now. */
@@ -169,9 +181,6 @@ export class ObjectCache {
       if (record === null) this.records.delete(id);
       else this.records.set(id, record);
     }
-    for (const [key, entry] of entryChanges) {
-      if (entry === null) this.entries.delete(key);
-      else this.entries.set(key, entry);
-    }
+    for (const [key, entry] of entryChanges) this.entries.set(key, entry);
   }
 }

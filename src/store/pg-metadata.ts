@@ -24,7 +24,10 @@
 //   sent (a view's snapshot may see it before the reply comes back) and
 //   caches the new records once it returns.
 // - Ids, change values and cookies never repeat: ids and change values come
-//   from sequences (never rolled back), cookies from per-directory rows.
+//   from sequences (never rolled back), SEQUENCE_BLOCK at a time per
+//   statement, handed out in order by the one writer (a restart skips what
+//   was reserved and unused: values are skipped, never repeated, and change
+//   values only grow, RFC 8881 §5.8.1.4); cookies from per-directory rows.
 // - Handles and fileids have the SQLite store's form (store id + object id).
 
 import { randomBytes, randomUUID } from "node:crypto";
@@ -140,6 +143,7 @@ export class PgMetadataStore implements MetadataStore {
   /** The tail of the write transactions' queue (serializable()). */
   private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly cache: ObjectCache;
+  private readonly sequences: Sequences = { ids: new Reserved(), changes: new Reserved() };
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -206,7 +210,7 @@ export class PgMetadataStore implements MetadataStore {
     return this.serializable(
       (client) => {
         // A new one per attempt: an aborted attempt's changes never reach the cache.
-        tx = new PgTx(async () => client, "write", this.pool, this.usableCache());
+        tx = new PgTx(async () => client, "write", this.pool, this.usableCache(), this.sequences);
         return work(tx);
       },
       {
@@ -226,6 +230,7 @@ export class PgMetadataStore implements MetadataStore {
         "read",
         this.pool,
         cached ? this.usableCache() : null,
+        this.sequences,
       );
       try {
         const result = await work(tx);
@@ -335,6 +340,32 @@ export class PgMetadataStore implements MetadataStore {
   }
 }
 
+/** Sequence values taken by one statement, and handed out one by one. */
+const SEQUENCE_BLOCK = 64;
+
+/** Values of a sequence reserved and not yet handed out, in order. */
+class Reserved {
+  private values: bigint[] = [];
+  private used = 0;
+
+  /** The next value; `reserve` takes SEQUENCE_BLOCK more when none is left. */
+  async take(reserve: (n: number) => Promise<unknown[][]>): Promise<bigint> {
+    if (this.used === this.values.length) {
+      const rows = await reserve(SEQUENCE_BLOCK);
+      // Handed out smallest first, whatever order the rows came in.
+      this.values = rows.map((row) => big(columns(row)[0])).sort((a, b) => (a < b ? -1 : 1));
+      this.used = 0;
+    }
+    return this.values[this.used++]!;
+  }
+}
+
+/** The store's reserved object ids and change values. */
+interface Sequences {
+  readonly ids: Reserved;
+  readonly changes: Reserved;
+}
+
 /** What a write transaction does about its COMMIT (the cache's side of it). */
 interface CommitHooks {
   /** Just before COMMIT is sent. */
@@ -423,11 +454,14 @@ const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = $1`,
   createObject: `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (${PLACEHOLDERS})`,
   putObject: `UPDATE objects SET (${OBJECT_COLUMNS}) = (${PLACEHOLDERS}) WHERE id = $1`,
-  deleteObject: "DELETE FROM objects WHERE id = $1",
-  deleteCookies: "DELETE FROM dir_cookies WHERE dir = $1",
+  // With what belongs to it, in one statement (each WITH … DELETE runs whether or not it is read).
+  deleteObject: `WITH cookies AS (DELETE FROM dir_cookies WHERE dir = $1),
+    xattrs AS (DELETE FROM xattrs WHERE object = $1),
+    xattr_cookies AS (DELETE FROM xattr_cookies WHERE object = $1)
+    DELETE FROM objects WHERE id = $1`,
   countObjects: "UPDATE object_counts SET n = n + $2 WHERE shard = $1",
-  newObjectId: "SELECT nextval('object_ids')",
-  nextChange: "SELECT nextval('change_values')",
+  reserveIds: "SELECT nextval('object_ids') FROM generate_series(1, $1)",
+  reserveChanges: "SELECT nextval('change_values') FROM generate_series(1, $1)",
   getEntry: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = $1 AND name = $2`,
   nextCookie: `INSERT INTO dir_cookies (dir, last) VALUES ($1, ${FIRST_COOKIE})
     ON CONFLICT (dir) DO UPDATE SET last = dir_cookies.last + 1 RETURNING last`,
@@ -451,8 +485,6 @@ const SQL = {
   lastXattrCookie: "SELECT last FROM xattr_cookies WHERE object = $1",
   xattrBytes:
     "SELECT coalesce(sum(octet_length(name) + octet_length(value)), 0) FROM xattrs WHERE object = $1",
-  deleteXattrs: "DELETE FROM xattrs WHERE object = $1",
-  deleteXattrCookies: "DELETE FROM xattr_cookies WHERE object = $1",
   objectCount: "SELECT coalesce(sum(n), 0) FROM object_counts",
 } as const;
 
@@ -483,6 +515,7 @@ class PgTx implements MetadataTx {
     private readonly role: "write" | "read",
     private readonly pool: pg.Pool,
     private cache: ObjectCache | null,
+    private readonly sequences: Sequences,
   ) {
     this.epoch = cache?.generation ?? 0;
   }
@@ -528,12 +561,12 @@ class PgTx implements MetadataTx {
 
   async newObjectId(): Promise<ObjectId> {
     this.writable();
-    return big(columns(await this.one("newObjectId"))[0]);
+    return this.sequences.ids.take((n) => this.run("reserveIds", n));
   }
 
   async nextChange(): Promise<bigint> {
     this.writable();
-    return big(columns(await this.one("nextChange"))[0]);
+    return this.sequences.changes.take((n) => this.run("reserveChanges", n));
   }
 
   async getObject(id: ObjectId): Promise<ObjectRecord | null> {
@@ -576,9 +609,6 @@ class PgTx implements MetadataTx {
     });
     this.pending.set(id, null);
     if ((r.rowCount ?? 0) > 0) await this.count(-1n);
-    await this.run("deleteCookies", id);
-    await this.run("deleteXattrs", id);
-    await this.run("deleteXattrCookies", id);
   }
 
   /**
@@ -603,7 +633,10 @@ class PgTx implements MetadataTx {
       return hit;
     }
     const row = await this.one("getEntry", dir, name);
-    if (row === null) return null;
+    if (row === null) {
+      this.current()?.rememberAbsent(dir, name);
+      return null;
+    }
     const entry = entryFromRow(row);
     // Not changed by this transaction (not pending): the row is the committed state.
     this.current()?.rememberEntry(entry);

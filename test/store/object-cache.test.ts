@@ -83,9 +83,17 @@ describe("ObjectCache", () => {
         [entryKey(1n, "b"), { dir: 1n, name: "b", cookie: 4n, child: 7n }],
       ]),
     );
-    expect(cache.entry(1n, "a")).toBeUndefined();
+    // Removed by the commit: known absent.
+    expect(cache.entry(1n, "a")).toBeNull();
     expect(cache.entry(1n, "b")?.cookie).toBe(4n);
-    expect(cache.entryCount).toBe(2);
+    expect(cache.entryCount).toBe(3);
+    cache.rememberAbsent(1n, "c");
+    expect(cache.entry(1n, "c")).toBeNull();
+    // A change under way: forgotten, and the generation moves on.
+    const gen = cache.generation;
+    cache.forget([], [entryKey(1n, "b")]);
+    expect(cache.entry(1n, "b")).toBeUndefined();
+    expect(cache.generation).toBe(gen + 1);
   });
 });
 

@@ -189,6 +189,37 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     }
   });
 
+  it("a removed object takes its extended attributes and cookies with it (one statement)", async () => {
+    const fs = await fresh();
+    const { url } = open.get(fs)!;
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    const d = await fs.mkdir(exp, "d", ATTRS);
+    await fs.create(d.handle, "x", { kind: "guarded" }, ATTRS);
+    await fs.remove(d.handle, "x");
+    await fs.setxattr(d.handle, "user.a", enc.encode("1"), "either");
+    const rows = async (): Promise<number[]> => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const r = await c.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM xattrs UNION ALL SELECT count(*)::text FROM xattr_cookies
+           UNION ALL SELECT count(*)::text FROM dir_cookies WHERE dir <> ${ROOT_ID}`,
+        );
+        return r.rows.map((row) => Number(row.n));
+      } finally {
+        await c.end();
+      }
+    };
+    const before = await rows();
+    expect(before.every((n) => n > 0)).toBe(true);
+    await fs.remove(exp, "d");
+    const after = await rows();
+    expect(after[0]).toBe(0);
+    expect(after[1]).toBe(0);
+    // The export directory's cookies stay; d's went.
+    expect(after[2]).toBe(before[2]! - 1);
+  });
+
   it("counts objects (statfs), with the transaction's own in", async () => {
     const a = await fresh();
     const b = a;
