@@ -143,7 +143,11 @@ export class PgMetadataStore implements MetadataStore {
   /** The tail of the write transactions' queue (serializable()). */
   private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly cache: ObjectCache;
-  private readonly sequences: Sequences = { ids: new Reserved(), changes: new Reserved() };
+  private readonly sequences: Sequences = {
+    ids: new Reserved(),
+    changes: new Reserved(),
+    objects: null,
+  };
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -360,10 +364,16 @@ class Reserved {
   }
 }
 
-/** The store's reserved object ids and change values. */
+/** What the one writer keeps of the store between transactions. */
 interface Sequences {
+  /** Reserved object ids and change values. */
   readonly ids: Reserved;
   readonly changes: Reserved;
+  /**
+   * The committed number of objects, once a write transaction read it while
+   * the cache was usable (then kept up by each commit); null: ask the database.
+   */
+  objects: bigint | null;
 }
 
 /** What a write transaction does about its COMMIT (the cache's side of it). */
@@ -415,6 +425,15 @@ class ViewConnection {
   }
 }
 
+/**
+ * The row of object_counts a create or delete counts in, one of
+ * OBJECT_COUNT_SHARDS picked at random: concurrent creates rarely update the
+ * same row (which would abort one of them).
+ */
+function countShard(): number {
+  return Math.floor(Math.random() * OBJECT_COUNT_SHARDS);
+}
+
 function isRetryable(e: unknown): boolean {
   return e instanceof Error && "code" in e && typeof e.code === "string" && RETRYABLE.has(e.code);
 }
@@ -446,26 +465,33 @@ function param(v: unknown): unknown {
     : v;
 }
 
+const OBJECT_COLUMN_COUNT = OBJECT_COLUMNS.split(",").length;
 const PLACEHOLDERS = OBJECT_COLUMNS.split(",")
   .map((_, i) => `$${i + 1}`)
   .join(", ");
 
 const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = $1`,
-  createObject: `INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (${PLACEHOLDERS})`,
+  // Counted in the same statement: shard $${OBJECT_COLUMN_COUNT + 1} (count()).
+  createObject: `WITH counted AS (UPDATE object_counts SET n = n + 1 WHERE shard = $${OBJECT_COLUMN_COUNT + 1})
+    INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (${PLACEHOLDERS})`,
   putObject: `UPDATE objects SET (${OBJECT_COLUMNS}) = (${PLACEHOLDERS}) WHERE id = $1`,
-  // With what belongs to it, in one statement (each WITH … DELETE runs whether or not it is read).
+  // With what belongs to it, and counted (shard $2), in one statement (each
+  // WITH … DELETE runs whether or not it is read); answers how many went (0 or 1).
   deleteObject: `WITH cookies AS (DELETE FROM dir_cookies WHERE dir = $1),
     xattrs AS (DELETE FROM xattrs WHERE object = $1),
-    xattr_cookies AS (DELETE FROM xattr_cookies WHERE object = $1)
-    DELETE FROM objects WHERE id = $1`,
-  countObjects: "UPDATE object_counts SET n = n + $2 WHERE shard = $1",
+    xattr_cookies AS (DELETE FROM xattr_cookies WHERE object = $1),
+    gone AS (DELETE FROM objects WHERE id = $1 RETURNING 1)
+    UPDATE object_counts SET n = n - (SELECT count(*) FROM gone) WHERE shard = $2
+    RETURNING (SELECT count(*) FROM gone)`,
   reserveIds: "SELECT nextval('object_ids') FROM generate_series(1, $1)",
   reserveChanges: "SELECT nextval('change_values') FROM generate_series(1, $1)",
   getEntry: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = $1 AND name = $2`,
-  nextCookie: `INSERT INTO dir_cookies (dir, last) VALUES ($1, ${FIRST_COOKIE})
-    ON CONFLICT (dir) DO UPDATE SET last = dir_cookies.last + 1 RETURNING last`,
-  addEntry: "INSERT INTO entries (dir, name, cookie, child) VALUES ($1, $2, $3, $4)",
+  // The directory's next cookie and the entry, in one statement.
+  addEntry: `WITH issued AS (INSERT INTO dir_cookies (dir, last) VALUES ($1, ${FIRST_COOKIE})
+      ON CONFLICT (dir) DO UPDATE SET last = dir_cookies.last + 1 RETURNING last)
+    INSERT INTO entries (dir, name, cookie, child) SELECT $1, $2::text, last, $3::bigint FROM issued
+    RETURNING cookie`,
   removeEntry: "DELETE FROM entries WHERE dir = $1 AND name = $2",
   list: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = $1 AND cookie > $2 ORDER BY cookie LIMIT $3`,
   before: `SELECT ${ENTRY_COLUMNS} FROM entries WHERE dir = $1 AND cookie < $2 ORDER BY cookie DESC LIMIT 1`,
@@ -547,8 +573,13 @@ class PgTx implements MetadataTx {
 
   /** Its COMMIT returned: the changes are the committed state (or, failed, unknown: forgotten). */
   ended(committed: boolean): void {
-    if (committed) this.cache?.committed(this.pending, this.pendingEntries);
-    else this.cache?.forget(this.pending.keys(), this.pendingEntries.keys());
+    if (committed) {
+      this.cache?.committed(this.pending, this.pendingEntries);
+      if (this.sequences.objects !== null) this.sequences.objects += this.counted;
+    } else {
+      this.cache?.forget(this.pending.keys(), this.pendingEntries.keys());
+      this.sequences.objects = null;
+    }
   }
 
   private async one(statement: Statement, ...values: unknown[]): Promise<unknown[] | null> {
@@ -587,8 +618,8 @@ class PgTx implements MetadataTx {
 
   async createObject(record: ObjectRecord): Promise<void> {
     this.writable();
-    await this.run("createObject", ...objectToRow(record));
-    await this.count(1n);
+    await this.run("createObject", ...objectToRow(record), countShard());
+    this.counted += 1n;
     this.pending.set(record.id, record);
   }
 
@@ -600,26 +631,9 @@ class PgTx implements MetadataTx {
 
   async deleteObject(id: ObjectId): Promise<void> {
     this.writable();
-    const r = await (
-      await this.connect()
-    ).query({
-      name: "deleteObject",
-      text: SQL.deleteObject,
-      values: [id],
-    });
+    const gone = big(columns(await this.one("deleteObject", id, countShard()))[0]);
     this.pending.set(id, null);
-    if ((r.rowCount ?? 0) > 0) await this.count(-1n);
-  }
-
-  /**
-   * Counts objects made or deleted in one of OBJECT_COUNT_SHARDS rows, picked
-   * at random: concurrent creates rarely update the same row (which would
-   * abort one of them).
-   */
-  private async count(delta: bigint): Promise<void> {
-    const shard = Math.floor(Math.random() * OBJECT_COUNT_SHARDS);
-    await this.run("countObjects", shard, delta);
-    this.counted += delta;
+    this.counted -= gone;
   }
 
   async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
@@ -645,8 +659,7 @@ class PgTx implements MetadataTx {
 
   async addEntry(dir: ObjectId, name: string, child: ObjectId): Promise<bigint> {
     this.writable();
-    const cookie = big(columns(await this.one("nextCookie", dir))[0]);
-    await this.run("addEntry", dir, name, cookie, child);
+    const cookie = big(columns(await this.one("addEntry", dir, name, child))[0]);
     this.pendingEntries.set(entryKey(dir, name), { dir, name, cookie, child });
     return cookie;
   }
@@ -729,11 +742,17 @@ class PgTx implements MetadataTx {
    * make it conflict with every concurrent create and delete. Like any count
    * under concurrency it may miss objects being made at this moment (maxFiles
    * is approximate by those); this transaction's own creates and deletes are
-   * added in.
+   * added in. While the cache is usable (only this process writes), the
+   * count a write transaction read is kept and kept up by each commit.
    */
   async objectCount(): Promise<bigint> {
+    const known = this.cache === null ? null : this.sequences.objects;
+    if (known !== null) return known + this.counted;
     const r = await this.pool.query<unknown[]>({ text: SQL.objectCount, rowMode: "array" });
-    return big(columns(r.rows[0])[0]) + this.counted;
+    const committed = big(columns(r.rows[0])[0]);
+    // A view's read may race a commit under way: only a write's (none is then) is kept.
+    if (this.role === "write" && this.cache !== null) this.sequences.objects = committed;
+    return committed + this.counted;
   }
 
   async orphans(): Promise<ObjectRecord[]> {
