@@ -143,7 +143,7 @@ export class PgMetadataStore implements MetadataStore {
   /** The tail of the write transactions' queue (serializable()). */
   private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly cache: ObjectCache;
-  private readonly sequences: Sequences = {
+  private readonly writer: WriterState = {
     ids: new Reserved(),
     changes: new Reserved(),
     objects: null,
@@ -214,7 +214,14 @@ export class PgMetadataStore implements MetadataStore {
     return this.serializable(
       (client) => {
         // A new one per attempt: an aborted attempt's changes never reach the cache.
-        tx = new PgTx(async () => client, "write", this.pool, this.usableCache(), this.sequences);
+        tx = new PgTx(
+          async () => client,
+          "write",
+          this.pool,
+          this.cache,
+          this.cacheUsable(),
+          this.writer,
+        );
         return work(tx);
       },
       {
@@ -233,8 +240,9 @@ export class PgMetadataStore implements MetadataStore {
         () => connection.client(),
         "read",
         this.pool,
-        cached ? this.usableCache() : null,
-        this.sequences,
+        this.cache,
+        cached && this.cacheUsable(),
+        this.writer,
       );
       try {
         const result = await work(tx);
@@ -248,9 +256,12 @@ export class PgMetadataStore implements MetadataStore {
     }
   }
 
-  /** The cache, while what it holds is surely still what is committed (pg-lease.ts). */
-  private usableCache(): ObjectCache | null {
-    return this.cache.capacity > 0 && this.lease.surelyHeld ? this.cache : null;
+  /**
+   * Whether reads may use the cache: while what it holds is surely still what
+   * is committed (pg-lease.ts). Writes keep it up to date whether or not.
+   */
+  private cacheUsable(): boolean {
+    return this.cache.capacity > 0 && this.lease.surelyHeld;
   }
 
   /**
@@ -365,7 +376,7 @@ class Reserved {
 }
 
 /** What the one writer keeps of the store between transactions. */
-interface Sequences {
+interface WriterState {
   /** Reserved object ids and change values. */
   readonly ids: Reserved;
   readonly changes: Reserved;
@@ -472,7 +483,7 @@ const PLACEHOLDERS = OBJECT_COLUMNS.split(",")
 
 const SQL = {
   getObject: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = $1`,
-  // Counted in the same statement: shard $${OBJECT_COLUMN_COUNT + 1} (count()).
+  // Counted in the same statement: shard $${OBJECT_COLUMN_COUNT + 1} (countShard()).
   createObject: `WITH counted AS (UPDATE object_counts SET n = n + 1 WHERE shard = $${OBJECT_COLUMN_COUNT + 1})
     INSERT INTO objects (${OBJECT_COLUMNS}) VALUES (${PLACEHOLDERS})`,
   putObject: `UPDATE objects SET (${OBJECT_COLUMNS}) = (${PLACEHOLDERS}) WHERE id = $1`,
@@ -518,9 +529,9 @@ type Statement = keyof typeof SQL;
 
 /**
  * The statements of one transaction, on the connection `connect` gives (a
- * view's at its first statement), with the object cache when `cache` is
- * given: for a write, its changes reach the cache once it committed; for a
- * view, the cache serves it while no commit came since it started.
+ * view's at its first statement). A write's changes reach the store's
+ * `cache` once it committed; reads use the cache while `useCache` (a view's:
+ * only while no commit came since it started).
  */
 class PgTx implements MetadataTx {
   /** Objects this transaction made less those it deleted. */
@@ -540,10 +551,11 @@ class PgTx implements MetadataTx {
     private readonly connect: () => Promise<pg.ClientBase>,
     private readonly role: "write" | "read",
     private readonly pool: pg.Pool,
-    private cache: ObjectCache | null,
-    private readonly sequences: Sequences,
+    private readonly cache: ObjectCache,
+    private useCache: boolean,
+    private readonly writer: WriterState,
   ) {
-    this.epoch = cache?.generation ?? 0;
+    this.epoch = cache.generation;
   }
 
   private async run(statement: Statement, ...values: unknown[]): Promise<unknown[][]> {
@@ -552,9 +564,9 @@ class PgTx implements MetadataTx {
       // The snapshot was taken by this statement: if a commit began since the
       // view did, the snapshot may hold it, and the cache hits already used may not.
       this.snapshotTaken = true;
-      if (this.cache !== null && this.cache.generation !== this.epoch) {
+      if (this.useCache && this.cache.generation !== this.epoch) {
         if (this.usedCache) throw new ViewRestart();
-        this.cache = null;
+        this.useCache = false;
       }
     }
     return rows;
@@ -563,22 +575,22 @@ class PgTx implements MetadataTx {
   /** The cache, while it holds this transaction's committed state (a view's: until a commit). */
   private current(): ObjectCache | null {
     const c = this.cache;
-    return c !== null && (this.role === "write" || c.generation === this.epoch) ? c : null;
+    return this.useCache && (this.role === "write" || c.generation === this.epoch) ? c : null;
   }
 
   /** A write's COMMIT is about to be sent: what it changes leaves the cache now. */
   committing(): void {
-    this.cache?.forget(this.pending.keys(), this.pendingEntries.keys());
+    this.cache.forget(this.pending.keys(), this.pendingEntries.keys());
   }
 
   /** Its COMMIT returned: the changes are the committed state (or, failed, unknown: forgotten). */
   ended(committed: boolean): void {
     if (committed) {
-      this.cache?.committed(this.pending, this.pendingEntries);
-      if (this.sequences.objects !== null) this.sequences.objects += this.counted;
+      this.cache.committed(this.pending, this.pendingEntries);
+      if (this.writer.objects !== null) this.writer.objects += this.counted;
     } else {
-      this.cache?.forget(this.pending.keys(), this.pendingEntries.keys());
-      this.sequences.objects = null;
+      this.cache.forget(this.pending.keys(), this.pendingEntries.keys());
+      this.writer.objects = null;
     }
   }
 
@@ -592,12 +604,12 @@ class PgTx implements MetadataTx {
 
   async newObjectId(): Promise<ObjectId> {
     this.writable();
-    return this.sequences.ids.take((n) => this.run("reserveIds", n));
+    return this.writer.ids.take((n) => this.run("reserveIds", n));
   }
 
   async nextChange(): Promise<bigint> {
     this.writable();
-    return this.sequences.changes.take((n) => this.run("reserveChanges", n));
+    return this.writer.changes.take((n) => this.run("reserveChanges", n));
   }
 
   async getObject(id: ObjectId): Promise<ObjectRecord | null> {
@@ -746,12 +758,12 @@ class PgTx implements MetadataTx {
    * count a write transaction read is kept and kept up by each commit.
    */
   async objectCount(): Promise<bigint> {
-    const known = this.cache === null ? null : this.sequences.objects;
+    const known = this.useCache ? this.writer.objects : null;
     if (known !== null) return known + this.counted;
     const r = await this.pool.query<unknown[]>({ text: SQL.objectCount, rowMode: "array" });
     const committed = big(columns(r.rows[0])[0]);
     // A view's read may race a commit under way: only a write's (none is then) is kept.
-    if (this.role === "write" && this.cache !== null) this.sequences.objects = committed;
+    if (this.role === "write" && this.useCache) this.writer.objects = committed;
     return committed + this.counted;
   }
 
