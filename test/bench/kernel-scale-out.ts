@@ -32,7 +32,12 @@ export class ScaleOut {
    * servers' data, with pg_stat_statements), RADOS Gateway and dfs on them.
    */
   static async start(
-    o: { readonly dir: string; readonly out: string; readonly dfsConfig: Record<string, unknown> },
+    o: {
+      readonly dir: string;
+      readonly out: string;
+      readonly dfsConfig: Record<string, unknown>;
+      readonly cpuProf: boolean;
+    },
     port: number,
   ): Promise<ScaleOut> {
     const missing = postgresMissing() ?? radosgwMissing();
@@ -57,7 +62,11 @@ export class ScaleOut {
           store: { ...scaleOutStore(url, rgw, BUCKET), dataDir },
           logLevel: "warn",
         },
-        { port, compiled: true },
+        {
+          port,
+          compiled: true,
+          nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(o.out, "cpu-prof")}`] : [],
+        },
       );
       return new ScaleOut(pg, rgw, dfs, counters, `${url}, S3 ${rgw.endpoint} bucket ${BUCKET}`);
     } catch (e) {
@@ -118,9 +127,9 @@ export function printStoreWork(
       ` pg_stat_statements and radosgw; "per RPC" divides by all the phase's RPCs):`,
   );
   console.log(
-    `\n| phase | RPCs | SQL statements | per RPC | write tx | read tx | rollbacks | SQL ms | S3 requests (GET/PUT/other) | per RPC |`,
+    `\n| phase | RPCs | SQL statements | per RPC | write tx | read tx | rollbacks | SQL ms | S3 requests (GET/PUT/other) | failed | per RPC |`,
   );
-  console.log(`|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|`);
+  console.log(`|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|`);
   for (const [phase] of phases) {
     const w = first.store[phase];
     if (w === undefined) continue;
@@ -130,7 +139,7 @@ export function printStoreWork(
     console.log(
       `| ${phase} | ${rpcs} | ${w.statements} | ${per(w.statements)} | ${w.writeTransactions} | ` +
         `${w.viewTransactions} | ${w.rollbacks} | ${w.statementMs.toFixed(0)} | ` +
-        `${w.s3Requests} (${w.s3Gets}/${w.s3Puts}/${other}) | ${per(w.s3Requests)} |`,
+        `${w.s3Requests} (${w.s3Gets}/${w.s3Puts}/${other}) | ${w.s3Failed} | ${per(w.s3Requests)} |`,
     );
   }
   console.log(

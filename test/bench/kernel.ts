@@ -43,7 +43,7 @@ const USAGE = `usage: npm run bench:kernel -- [options]
                            "base", on port N + 2, interleaved with the others
   --dfs-config JSON        merged into the config of dfs (and base), e.g.
                            '{"nfs":{"delegationPolicy":"none"}}' (default: default settings)
-  --cpu-prof               write a V8 CPU profile of the dfs process into --out
+  --cpu-prof               write a V8 CPU profile of the dfs processes into --out
   --shared DIR             the shared tools directory with kclient/run.sh and peers/ganesha.sh
                            (default $DITTOFS_SHARED or ../shared next to the project)
   --dir DIR                parent of the servers' data directories (default /var/tmp)

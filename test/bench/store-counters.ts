@@ -7,7 +7,8 @@
 //   transactions are counted from them, with no lag (pg_stat_database's
 //   transaction counters are flushed up to seconds late).
 // - S3: radosgw's request counters (perf dump over its admin socket): every
-//   request, GETs and PUTs; the rest are DELETE, HEAD and LIST.
+//   request, GETs and PUTs that succeeded, and failed requests; the rest are
+//   DELETE, HEAD, LIST and failed ones.
 //
 // A snapshot is taken when the guest prints a phase's KBENCH-OPS line; the
 // difference of consecutive snapshots is what the phase cost the engines,
@@ -40,6 +41,8 @@ export interface StoreWork {
   readonly s3Requests: number;
   readonly s3Gets: number;
   readonly s3Puts: number;
+  /** Requests radosgw answered with an error (a GET of a block not in the bucket yet…). */
+  readonly s3Failed: number;
   /** The statements, most called first. */
   readonly byStatement: readonly StatementCount[];
 }
@@ -97,6 +100,7 @@ export function storeWork(a: StoreSnapshot, b: StoreSnapshot): StoreWork {
     s3Requests: s3("req"),
     s3Gets: s3("get"),
     s3Puts: s3("put"),
+    s3Failed: s3("failed_req"),
     byStatement,
   };
 }
