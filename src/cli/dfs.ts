@@ -78,7 +78,7 @@ export async function main(args: readonly string[]): Promise<number> {
         {},
         config.store,
         metadataLocation(config.store, leaseLost),
-        payloadLocation(config.store),
+        payloadLocation(config.store, config.store.payload),
       );
       const dir = absolutePath(config.store.dataDir);
       const metadata =

@@ -12,7 +12,7 @@ import {
   type OpenedStore,
   type PayloadLocation,
 } from "../store/data-dir.js";
-import type { StoreSettings } from "../store/settings.js";
+import type { PayloadStoreKind, StoreSettings } from "../store/settings.js";
 
 export interface OpenedExports {
   readonly exports: readonly ExportDefinition[];
@@ -40,7 +40,7 @@ export async function openExports(
           store,
           metadataLocation(c, onLeaseLost),
           // Each export's objects under a prefix of its own in the one bucket.
-          payloadLocation(store, `exports/${pathComponents(c.path).join("-")}/`),
+          payloadLocation(store, c.payload, `exports/${pathComponents(c.path).join("-")}/`),
         );
         stores.push(opened);
         fs = opened.fs;
@@ -65,9 +65,13 @@ export function metadataLocation(
   return { kind: "postgres", url: c.postgresUrl, ...(onLeaseLost ? { onLeaseLost } : {}) };
 }
 
-/** Where a store's files' contents live (`store.payload`), S3 keys under `s3Prefix` + `subPrefix`. */
-export function payloadLocation(store: StoreSettings, subPrefix = ""): PayloadLocation {
-  if (store.payload === "local") return { kind: "local" };
+/** Where a store's files' contents live (`payload`), S3 keys under `store.s3Prefix` + `subPrefix`. */
+export function payloadLocation(
+  store: StoreSettings,
+  payload: PayloadStoreKind,
+  subPrefix = "",
+): PayloadLocation {
+  if (payload === "local") return { kind: "local" };
   return {
     kind: "s3",
     options: {

@@ -18,6 +18,7 @@ import {
 } from "../store/settings.js";
 import { exportsSettings, type ExportConfig } from "./exports.js";
 import { checkPostgresUrl } from "./postgres-url.js";
+import { checkS3Settings } from "./s3-settings.js";
 
 export interface ListenSpec {
   readonly host: string;
@@ -180,35 +181,17 @@ function storeSettings(value: unknown): StoreSettings {
     throw new ConfigError("store.postgresLeaseSec must be in [3, 3600]");
   const url = checkPostgresUrl("store.postgresUrl", store.postgresUrl, store.backend);
   if (url !== null) throw new ConfigError(url);
-  const s3 = checkS3Settings(store);
+  const s3 = checkStoreS3(store);
   if (s3 !== null) throw new ConfigError(s3);
   return store;
 }
 
 /** Why the S3 settings cannot work, or null. */
-function checkS3Settings(store: StoreSettings): string | null {
+function checkStoreS3(store: StoreSettings): string | null {
   if (store.payload !== "s3") return null;
   if (store.backend === "memory")
     return "'store.payload' \"s3\" needs the sqlite or postgres backend";
-  if (store.s3Endpoint === "")
-    return "'store.payload' \"s3\" needs 'store.s3Endpoint', e.g. \"http://127.0.0.1:7480\"";
-  try {
-    const u = new URL(store.s3Endpoint);
-    if (u.protocol !== "http:" && u.protocol !== "https:")
-      return "'store.s3Endpoint' must be an http:// or https:// URL";
-  } catch {
-    return "'store.s3Endpoint' is not a URL";
-  }
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(store.s3Bucket))
-    return "'store.s3Bucket' must be a bucket name (3-63 lowercase letters, digits, dots and hyphens)";
-  if ((store.s3AccessKeyId === "") !== (store.s3SecretAccessKey === ""))
-    return "'store.s3AccessKeyId' and 'store.s3SecretAccessKey' go together (or leave both empty for the AWS SDK's environment)";
-  if (store.s3BlockSize < 4096 || store.s3BlockSize > 1 << 30)
-    return "store.s3BlockSize must be in [4096, 1073741824]";
-  if (store.s3UploadConcurrency < 1 || store.s3MaxDirtyBlocks < 1)
-    return "store.s3UploadConcurrency and store.s3MaxDirtyBlocks must be at least 1";
-  if (store.s3UploadDelayMs > 0x7fffffff) return "store.s3UploadDelayMs must be at most 2147483647";
-  return null;
+  return checkS3Settings(store, "'store.payload'");
 }
 
 export function loadConfig(file: string | undefined, listen: readonly string[]): ServeConfig {

@@ -16,9 +16,16 @@ import {
   type ExportRules,
   type SquashMode,
 } from "../exports/rules.js";
-import { STORE_BACKENDS, type StoreBackend, type StoreSettings } from "../store/settings.js";
+import {
+  PAYLOAD_STORES,
+  STORE_BACKENDS,
+  type PayloadStoreKind,
+  type StoreBackend,
+  type StoreSettings,
+} from "../store/settings.js";
 import { withoutPassword } from "../store/data-dir.js";
 import { checkPostgresUrl } from "./postgres-url.js";
+import { checkS3Settings } from "./s3-settings.js";
 
 /** One export, checked, with every default filled in. */
 export interface ExportConfig {
@@ -31,6 +38,12 @@ export interface ExportConfig {
   readonly dataDir: string;
   /** The "postgres" backend's database (a store of its own); "" for the others. */
   readonly postgresUrl: string;
+  /**
+   * Where files' contents live: "local" (the data directory) or "s3" (the
+   * bucket of `store.s3*`, under the export's own prefix); default
+   * `store.payload`. "local" for "memory" (it has no payload store).
+   */
+  readonly payload: PayloadStoreKind;
   readonly rules: ExportRules;
 }
 
@@ -43,6 +56,7 @@ const KEYS = [
   "backend",
   "dataDir",
   "postgresUrl",
+  "payload",
   "clients",
   "readOnly",
   "squash",
@@ -142,8 +156,31 @@ function oneExport(
     backend: backend as StoreBackend,
     dataDir,
     postgresUrl,
+    payload: payloadOf(raw, at, backend, store, error),
     rules: rulesOf(raw, at, error),
   };
+}
+
+function payloadOf(
+  raw: Record<string, unknown>,
+  at: string,
+  backend: string,
+  store: StoreSettings,
+  error: ErrorMaker,
+): PayloadStoreKind {
+  if (backend === "memory") {
+    if (raw.payload !== undefined)
+      throw error(`'${at}.payload' is for the "sqlite" and "postgres" backends only`);
+    return "local";
+  }
+  const payload = raw.payload ?? store.payload;
+  if (typeof payload !== "string" || !(PAYLOAD_STORES as readonly string[]).includes(payload))
+    throw error(`'${at}.payload' must be one of ${PAYLOAD_STORES.map((p) => `"${p}"`).join(", ")}`);
+  if (payload === "s3") {
+    const bad = checkS3Settings(store, `'${at}.payload'`);
+    if (bad !== null) throw error(bad);
+  }
+  return payload as PayloadStoreKind;
 }
 
 function rulesOf(raw: Record<string, unknown>, at: string, error: ErrorMaker): ExportRules {

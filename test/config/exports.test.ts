@@ -23,6 +23,7 @@ describe("exports settings", () => {
       backend: "sqlite",
       dataDir: resolve("/srv/dfs/exports/a-b"),
       postgresUrl: "",
+      payload: "local",
       rules: DEFAULT_EXPORT_RULES,
     });
     expect(b).toMatchObject({ path: "/c", id: 42, backend: "memory", dataDir: "" });
@@ -38,6 +39,34 @@ describe("exports settings", () => {
       postgresUrl: "postgres://dfs@db:5432/pg",
       dataDir: resolve("/srv/dfs/exports/pg"),
     });
+  });
+
+  it("let each export choose where its files' contents live: SQLite+local next to PostgreSQL+S3", () => {
+    const s3 = { s3Endpoint: "http://127.0.0.1:7480", s3Bucket: "dfs" };
+    const [local, scaled, memory] = build(
+      [
+        { path: "/local" },
+        {
+          path: "/scaled",
+          backend: "postgres",
+          postgresUrl: "postgres://dfs@db:5432/pg",
+          payload: "s3",
+        },
+        { path: "/tmp", backend: "memory" },
+      ],
+      { backend: "sqlite", dataDir: "/srv/dfs", ...s3 },
+    ).exports!;
+    expect(local).toMatchObject({ backend: "sqlite", payload: "local" });
+    expect(scaled).toMatchObject({ backend: "postgres", payload: "s3" });
+    expect(memory).toMatchObject({ backend: "memory", payload: "local" });
+    // The store's payload is the default; an export may keep its own local.
+    const [byDefault, own] = build([{ path: "/a" }, { path: "/b", payload: "local" }], {
+      dataDir: "/srv/dfs",
+      payload: "s3",
+      ...s3,
+    }).exports!;
+    expect(byDefault!.payload).toBe("s3");
+    expect(own!.payload).toBe("local");
   });
 
   it("parse the rules", () => {
@@ -86,6 +115,15 @@ describe("exports settings", () => {
       [[{ path: "/a", backend: "postgres" }], /needs 'exports\[0\] \(\/a\)\.postgresUrl'/],
       [[{ path: "/a", backend: "postgres", postgresUrl: "http://x/" }], /postgres:\/\//],
       [[{ path: "/a", postgresUrl: "postgres://db/a" }], /for the "postgres" backend only/],
+      [
+        [{ path: "/a", payload: "tape" }],
+        /'exports\[0\] \(\/a\)\.payload' must be one of "local", "s3"/,
+      ],
+      [
+        [{ path: "/a", backend: "memory", payload: "s3" }],
+        /payload' is for the "sqlite" and "postgres"/,
+      ],
+      [[{ path: "/a", payload: "s3" }], /payload' "s3" needs 'store.s3Endpoint'/],
       [
         [
           { path: "/a", backend: "postgres", postgresUrl: "postgres://u:secret@db/a" },

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FileSystem } from "../../src/fs/backend.js";
+import { openExports } from "../../src/cli/open-exports.js";
+import { buildConfig } from "../../src/config/config.js";
 import { PgMetadataStore } from "../../src/store/pg-metadata.js";
 import { S3PayloadStore, type S3PayloadOptions } from "../../src/store/s3-payload.js";
 import { StoreFileSystem } from "../../src/store/store-fs.js";
@@ -30,6 +32,7 @@ if (missing !== null) {
 }
 
 const BLOCK = 64 * 1024;
+const ATTRS = { mode: 0o644, uid: 0, gid: 0 };
 const bytes = (n: number, seed: number): Uint8Array =>
   Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
@@ -173,6 +176,47 @@ describe.skipIf(missing !== null)("S3 payload store", () => {
     expect(await keys(at.bucket)).toEqual(["k/00000000", "k/00000001"]);
     expect(readdirSync(at.stagingDir)).toEqual([]);
     expect(await second.read("k", 0, data.length)).toEqual(data);
+  });
+
+  it("exports choose their payload: one SQLite with local files, one PostgreSQL with S3, in one server", async () => {
+    const { bucket, stagingDir } = await place();
+    const dataDir = join(stagingDir, "srv");
+    const url = await pg.createDatabase(`exports${seq}`);
+    const config = buildConfig(
+      JSON.stringify({
+        store: {
+          dataDir,
+          s3Endpoint: rgw.endpoint,
+          s3Region: rgw.region,
+          s3Bucket: bucket,
+          s3AccessKeyId: rgw.accessKeyId,
+          s3SecretAccessKey: rgw.secretAccessKey,
+        },
+        exports: [
+          { path: "/local" },
+          { path: "/scaled", backend: "postgres", postgresUrl: url, payload: "s3" },
+        ],
+      }),
+      "test.json",
+      [],
+    );
+    const opened = await openExports(config.exports!, config.store);
+    try {
+      for (const e of opened.exports) {
+        const f = await e.fs.create(await e.fs.root(), "f", { kind: "guarded" }, ATTRS);
+        await e.fs.write(f.handle, 0n, bytes(1000, 7), 2);
+        await e.fs.commit(f.handle, 0n, 0);
+      }
+    } finally {
+      await opened.close();
+    }
+    // The local export's contents are files in its data directory; the other's are objects
+    // under its own prefix, none of them from the local export.
+    expect(readdirSync(join(dataDir, "exports", "local", "payload")).length).toBeGreaterThan(0);
+    const keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k) => k.Key?.startsWith("exports/scaled/"))).toBe(true);
+    expect(readdirSync(join(dataDir, "exports", "scaled"))).not.toContain("payload");
   });
 
   it("a wrong key or bucket fails at open with the service's answer", async () => {
