@@ -18,9 +18,11 @@
 // - Decoded object records and entries found by name are cached
 //   (object-cache.ts) while the lease is surely this server's (only its
 //   holder writes): a view answered from the cache takes no connection and
-//   runs no SQL. Its transaction begins at its first cache miss; if a commit
-//   started since the view did, a view that already used the cache runs
-//   again without it. A commit forgets what it changes before its COMMIT is
+//   runs no SQL. Its first cache miss runs alone, outside a transaction (one
+//   round trip, not three), when no commit is under way; a second begins the
+//   transaction. If a commit started since the view did (or since its first
+//   statement), a view that already used what it read runs again without the
+//   cache. A commit forgets what it changes before its COMMIT is
 //   sent (a view's snapshot may see it before the reply comes back) and
 //   caches the new records once it returns.
 // - Ids, change values and cookies never repeat: ids and change values come
@@ -147,6 +149,7 @@ export class PgMetadataStore implements MetadataStore {
     ids: new Reserved(),
     changes: new Reserved(),
     objects: null,
+    committing: 0,
   };
 
   private constructor(
@@ -215,7 +218,7 @@ export class PgMetadataStore implements MetadataStore {
       (client) => {
         // A new one per attempt: an aborted attempt's changes never reach the cache.
         tx = new PgTx(
-          async () => client,
+          { client: async () => client },
           "write",
           this.pool,
           this.cache,
@@ -237,7 +240,7 @@ export class PgMetadataStore implements MetadataStore {
       if (this.closed) throw new Error("the PostgreSQL store is closed");
       const connection = new ViewConnection(this.pool);
       const tx = new PgTx(
-        () => connection.client(),
+        connection,
         "read",
         this.pool,
         this.cache,
@@ -385,6 +388,8 @@ interface WriterState {
    * the cache was usable (then kept up by each commit); null: ask the database.
    */
   objects: bigint | null;
+  /** COMMITs sent and not yet returned (0 or 1: writes run one at a time). */
+  committing: number;
 }
 
 /** What a write transaction does about its COMMIT (the cache's side of it). */
@@ -399,23 +404,21 @@ interface CommitHooks {
  * A view's connection and transaction, taken at its first statement: a view
  * the cache answers whole needs neither.
  */
-class ViewConnection {
+class ViewConnection implements Session {
   private taken: Promise<pg.PoolClient> | null = null;
+  private began: Promise<void> | null = null;
 
   constructor(private readonly pool: pg.Pool) {}
 
-  client(): Promise<pg.PoolClient> {
-    this.taken ??= (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query(BEGIN_VIEW);
-      } catch (e) {
-        client.release(true);
-        throw e;
-      }
-      return client;
-    })();
-    return this.taken;
+  /** The connection; with `transaction`, inside the view's transaction (begun once). */
+  async client(transaction: boolean): Promise<pg.ClientBase> {
+    this.taken ??= this.pool.connect();
+    const client = await this.taken;
+    if (transaction) {
+      this.began ??= client.query(BEGIN_VIEW).then(() => undefined);
+      await this.began;
+    }
+    return client;
   }
 
   /** Ends the transaction (if one began) and gives the connection back. */
@@ -425,15 +428,24 @@ class ViewConnection {
     try {
       client = await this.taken;
     } catch {
-      return; // never connected, or released already
+      return; // never connected
     }
     let broken = false;
     // A read-only transaction changes nothing: COMMIT and ROLLBACK only end it.
-    await client.query(ok ? "COMMIT" : "ROLLBACK").catch(() => {
-      broken = true;
-    });
+    if (this.began !== null)
+      await this.began
+        .then(() => client.query(ok ? "COMMIT" : "ROLLBACK"))
+        .catch(() => {
+          broken = true;
+        });
     client.release(broken);
   }
+}
+
+/** Where a transaction's statements go: a write's connection, or a view's (ViewConnection). */
+interface Session {
+  /** The connection, inside the transaction when `transaction` (a write's always is). */
+  client(transaction: boolean): Promise<pg.ClientBase>;
 }
 
 /**
@@ -546,9 +558,11 @@ class PgTx implements MetadataTx {
   private usedCache = false;
   /** Whether a view's snapshot was taken (its first statement ran). */
   private snapshotTaken = false;
+  /** The cache's generation when a view's first statement, run alone, was sent; else null. */
+  private aloneAt: number | null = null;
 
   constructor(
-    private readonly connect: () => Promise<pg.ClientBase>,
+    private readonly session: Session,
     private readonly role: "write" | "read",
     private readonly pool: pg.Pool,
     private readonly cache: ObjectCache,
@@ -559,8 +573,22 @@ class PgTx implements MetadataTx {
   }
 
   private async run(statement: Statement, ...values: unknown[]): Promise<unknown[][]> {
-    const rows = await query(await this.connect(), statement, SQL[statement], values);
-    if (this.role === "read" && !this.snapshotTaken) {
+    if (this.role === "write")
+      return query(await this.session.client(true), statement, SQL[statement], values);
+    // A view's first statement runs alone, outside any transaction, when no
+    // commit is under way and only this process writes (the cache is
+    // usable): most views need no second. A second begins the transaction;
+    // its snapshot matches the first's unless a commit began since (any that
+    // landed between them did), and then the view runs again.
+    const first = !this.snapshotTaken;
+    const alone = first && this.useCache && this.writer.committing === 0;
+    const generation = this.cache.generation;
+    const rows = await query(await this.session.client(!alone), statement, SQL[statement], values);
+    if (alone) this.aloneAt = generation;
+    else if (this.aloneAt !== null && this.cache.generation !== this.aloneAt) {
+      throw new ViewRestart();
+    }
+    if (first) {
       // The snapshot was taken by this statement: if a commit began since the
       // view did, the snapshot may hold it, and the cache hits already used may not.
       this.snapshotTaken = true;
@@ -580,11 +608,13 @@ class PgTx implements MetadataTx {
 
   /** A write's COMMIT is about to be sent: what it changes leaves the cache now. */
   committing(): void {
+    this.writer.committing++;
     this.cache.forget(this.pending.keys(), this.pendingEntries.keys());
   }
 
   /** Its COMMIT returned: the changes are the committed state (or, failed, unknown: forgotten). */
   ended(committed: boolean): void {
+    this.writer.committing--;
     if (committed) {
       this.cache.committed(this.pending, this.pendingEntries);
       if (this.writer.objects !== null) this.writer.objects += this.counted;
@@ -716,7 +746,7 @@ class PgTx implements MetadataTx {
   async setXattr(object: ObjectId, name: string, value: Uint8Array): Promise<void> {
     this.writable();
     const r = await (
-      await this.connect()
+      await this.session.client(true)
     ).query({
       name: "replaceXattr",
       text: SQL.replaceXattr,

@@ -369,6 +369,40 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     expect(r.entry?.name).toBe("b");
   });
 
+  it("a view's first statement runs alone; a second after a commit began makes the view run again", async () => {
+    const fs = await fresh();
+    const { meta } = open.get(fs)!;
+    const exp = (await fs.lookup(await fs.root(), "export")).handle;
+    await fs.create(exp, "a", { kind: "guarded" }, ATTRS);
+    const exportEntry = (await meta.view(async (tx) => tx.getEntry(ROOT_ID, "export")))!;
+    let runs = 0;
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const atPause = new Promise<void>((resolve) => (reached = resolve));
+    const seen = meta.view(async (tx) => {
+      runs++;
+      // Not cached: a statement of its own, outside a transaction.
+      const absent = await tx.getEntry(exportEntry.child, "zz");
+      if (runs === 1) {
+        reached();
+        await paused;
+      }
+      // A second statement: the view's transaction begins after the commit below.
+      return {
+        absent,
+        names: (await tx.listEntries(exportEntry.child, 0n, 10)).map((e) => e.name),
+      };
+    });
+    await atPause;
+    await fs.create(exp, "b", { kind: "guarded" }, ATTRS);
+    release();
+    const r = await seen;
+    expect(runs).toBe(2);
+    expect(r.absent).toBeNull();
+    expect(r.names).toEqual(["a", "b"]);
+  });
+
   it("refuses a change inside view()", async () => {
     const fs = await fresh();
     const meta = open.get(fs)!.meta;
