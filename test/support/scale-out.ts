@@ -1,10 +1,11 @@
-// `npm run serve:scale-out -- [PORT]`: `dfs serve` on the scale-out backend
+// `npm run serve:scale-out -- [PORT [JSON]]`: `dfs serve` on the scale-out backend
 // with nothing installed by hand but Debian's postgresql and Ceph packages —
 // a throwaway PostgreSQL cluster (postgres.ts) and RADOS Gateway
 // (radosgw.ts), a bucket, and a config file joining them — until Ctrl-C,
 // which stops all of it. For trying the backend with real clients (e.g.
 // ../shared/kclient/run.sh PORT /export workloads/smoke.sh); nothing here is
-// a test.
+// a test. JSON is merged into the config's top level (e.g.
+// '{"nfs":{"leaseTimeSec":20,"graceTimeSec":20}}' for pynfs).
 
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
@@ -15,6 +16,11 @@ import { postgresMissing, startPostgres } from "./postgres.js";
 import { radosgwMissing, s3ClientOf, scaleOutStore, startRadosgw } from "./radosgw.js";
 
 const port = Number(process.argv[2] ?? 2049);
+const extra: unknown = JSON.parse(process.argv[3] ?? "{}");
+if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
+  console.error("serve:scale-out: the second argument must be a JSON object");
+  process.exit(2);
+}
 const missing = postgresMissing() ?? radosgwMissing();
 if (missing !== null) {
   console.error(`serve:scale-out: ${missing}`);
@@ -31,6 +37,7 @@ writeFileSync(
   config,
   JSON.stringify(
     {
+      ...extra,
       listen: [`127.0.0.1:${port}`],
       store: { ...scaleOutStore(url, rgw, "dfs"), dataDir: join(dir, "data") },
     },
