@@ -29,9 +29,10 @@
 import type { EntryRecord, ObjectId, ObjectRecord } from "./metadata.js";
 
 /**
- * Thrown inside a lazy view that answered from the cache and then, at its
- * first SELECT, finds a commit came since it started: its snapshot could no
- * longer match what it already read, so the store runs it again.
+ * Thrown inside a lazy view that already used what it read (from the cache,
+ * or PostgreSQL's first statement run alone) and then, at a SELECT, finds a
+ * commit came since: its snapshot could no longer match what it read, so the
+ * store runs it again.
  */
 export class ViewRestart extends Error {
   override readonly name = "ViewRestart";

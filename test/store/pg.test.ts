@@ -10,7 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nfsstat4 } from "../../generated/nfs4/index.js";
 import { FsError, type CreateAttributes, type FileSystem } from "../../src/fs/backend.js";
 import { LocalPayloadStore } from "../../src/store/local-payload.js";
-import { ROOT_ID, ReadOnlyTransactionError } from "../../src/store/metadata.js";
+import {
+  ROOT_ID,
+  ReadOnlyTransactionError,
+  type MetadataTx,
+  type ObjectId,
+} from "../../src/store/metadata.js";
 import { PgMetadataStore, pgFailure } from "../../src/store/pg-metadata.js";
 import { StoreFileSystem } from "../../src/store/store-fs.js";
 import { describeBackendConformance } from "../fs/conformance.js";
@@ -339,12 +344,20 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     await fs.close();
   });
 
-  it("a view that used the cache and then reads after a commit began runs again, without the cache", async () => {
-    const fs = await fresh();
+  /**
+   * A view of `fs`'s store that reads `before`, then (its first run paused
+   * while `fs` creates `name` in the export) `after`: its result and runs.
+   */
+  async function viewAcrossCreate<A, B>(
+    fs: StoreFileSystem,
+    name: string,
+    before: (tx: MetadataTx, exportId: ObjectId) => Promise<A>,
+    after: (tx: MetadataTx, exportId: ObjectId) => Promise<B>,
+  ): Promise<{ runs: number; before: A; after: B }> {
     const { meta } = open.get(fs)!;
     const exp = (await fs.lookup(await fs.root(), "export")).handle;
-    await fs.create(exp, "a", { kind: "guarded" }, ATTRS);
-    const exportEntry = (await meta.view(async (tx) => tx.getEntry(ROOT_ID, "export")))!;
+    // The export's entry is cached by this view.
+    const exportId = (await meta.view(async (tx) => tx.getEntry(ROOT_ID, "export")))!.child;
     let runs = 0;
     let release!: () => void;
     const paused = new Promise<void>((resolve) => (release = resolve));
@@ -352,55 +365,48 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     const atPause = new Promise<void>((resolve) => (reached = resolve));
     const seen = meta.view(async (tx) => {
       runs++;
-      // From the cache (the lookup above put the export's entry and record there).
-      const dir = (await tx.getEntry(ROOT_ID, "export"))!;
+      const a = await before(tx, exportId);
       if (runs === 1) {
         reached();
         await paused;
       }
-      // Not cached: a SELECT, whose snapshot includes the commit below.
-      return { dir, entry: await tx.getEntry(exportEntry.child, "b") };
+      return { before: a, after: await after(tx, exportId) };
     });
     await atPause;
-    await fs.create(exp, "b", { kind: "guarded" }, ATTRS);
+    await fs.create(exp, name, { kind: "guarded" }, ATTRS);
     release();
-    const r = await seen;
-    expect(runs).toBe(2);
-    expect(r.entry?.name).toBe("b");
+    const result = await seen;
+    return { runs, ...result };
+  }
+
+  it("a view that used the cache and then reads after a commit began runs again, without the cache", async () => {
+    const r = await viewAcrossCreate(
+      await fresh(),
+      "b",
+      // From the cache (viewAcrossCreate's lookup put the export's entry there).
+      (tx) => tx.getEntry(ROOT_ID, "export"),
+      // Not cached: a SELECT, whose snapshot includes the create.
+      (tx, exportId) => tx.getEntry(exportId, "b"),
+    );
+    expect(r.runs).toBe(2);
+    expect(r.after?.name).toBe("b");
   });
 
   it("a view's first statement runs alone; a second after a commit began makes the view run again", async () => {
     const fs = await fresh();
-    const { meta } = open.get(fs)!;
     const exp = (await fs.lookup(await fs.root(), "export")).handle;
     await fs.create(exp, "a", { kind: "guarded" }, ATTRS);
-    const exportEntry = (await meta.view(async (tx) => tx.getEntry(ROOT_ID, "export")))!;
-    let runs = 0;
-    let release!: () => void;
-    const paused = new Promise<void>((resolve) => (release = resolve));
-    let reached!: () => void;
-    const atPause = new Promise<void>((resolve) => (reached = resolve));
-    const seen = meta.view(async (tx) => {
-      runs++;
+    const r = await viewAcrossCreate(
+      fs,
+      "b",
       // Not cached: a statement of its own, outside a transaction.
-      const absent = await tx.getEntry(exportEntry.child, "zz");
-      if (runs === 1) {
-        reached();
-        await paused;
-      }
-      // A second statement: the view's transaction begins after the commit below.
-      return {
-        absent,
-        names: (await tx.listEntries(exportEntry.child, 0n, 10)).map((e) => e.name),
-      };
-    });
-    await atPause;
-    await fs.create(exp, "b", { kind: "guarded" }, ATTRS);
-    release();
-    const r = await seen;
-    expect(runs).toBe(2);
-    expect(r.absent).toBeNull();
-    expect(r.names).toEqual(["a", "b"]);
+      (tx, exportId) => tx.getEntry(exportId, "zz"),
+      // A second statement: the view's transaction begins after the create.
+      async (tx, exportId) => (await tx.listEntries(exportId, 0n, 10)).map((e) => e.name),
+    );
+    expect(r.runs).toBe(2);
+    expect(r.before).toBeNull();
+    expect(r.after).toEqual(["a", "b"]);
   });
 
   it("refuses a change inside view()", async () => {
