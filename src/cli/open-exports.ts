@@ -86,6 +86,7 @@ export function payloadLocation(
       uploadDelayMs: store.s3UploadDelayMs,
       uploadConcurrency: store.s3UploadConcurrency,
       maxDirtyBlocks: store.s3MaxDirtyBlocks,
+      capacityBytes: store.s3CapacityBytes,
     },
   };
 }

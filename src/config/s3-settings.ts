@@ -24,5 +24,7 @@ export function checkS3Settings(store: StoreSettings, who: string): string | nul
   if (store.s3UploadConcurrency < 1 || store.s3MaxDirtyBlocks < 1)
     return "store.s3UploadConcurrency and store.s3MaxDirtyBlocks must be at least 1";
   if (store.s3UploadDelayMs > 0x7fffffff) return "store.s3UploadDelayMs must be at most 2147483647";
+  if (store.s3CapacityBytes < 1 || !Number.isSafeInteger(store.s3CapacityBytes))
+    return "store.s3CapacityBytes must be a whole number of bytes, at least 1";
   return null;
 }

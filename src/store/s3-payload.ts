@@ -67,7 +67,8 @@ export interface S3PayloadOptions {
   /** Blocks waiting for upload at most; a write that would dirty another waits for uploads. */
   readonly maxDirtyBlocks: number;
   /** Space reported to clients (statfs): an object store has no fixed size. */
-  readonly reportedCapacityBytes: bigint;
+  /** What space() reports as size and free space (an object store has no size). */
+  readonly capacityBytes: number;
 }
 
 export const S3_PAYLOAD_DEFAULTS = {
@@ -81,7 +82,7 @@ export const S3_PAYLOAD_DEFAULTS = {
   uploadDelayMs: DEFAULT_STORE_SETTINGS.s3UploadDelayMs,
   uploadConcurrency: DEFAULT_STORE_SETTINGS.s3UploadConcurrency,
   maxDirtyBlocks: DEFAULT_STORE_SETTINGS.s3MaxDirtyBlocks,
-  reportedCapacityBytes: 1n << 50n,
+  capacityBytes: DEFAULT_STORE_SETTINGS.s3CapacityBytes,
 } as const;
 
 /** Block files being written start with this (never a payload id's first character). */
@@ -277,7 +278,7 @@ export class S3PayloadStore implements PayloadStore {
   }
 
   async space(): Promise<PayloadSpace> {
-    const c = this.o.reportedCapacityBytes;
+    const c = BigInt(this.o.capacityBytes);
     return { totalBytes: c, freeBytes: c, availBytes: c };
   }
 

@@ -65,6 +65,8 @@ export interface StoreSettings {
   readonly s3UploadConcurrency: number;
   /** Changed blocks waiting for upload at most (each up to s3BlockSize on disk). */
   readonly s3MaxDirtyBlocks: number;
+  /** The size and free space statfs reports for an S3 store (an object store has no size). */
+  readonly s3CapacityBytes: number;
   /** Payload files the "sqlite" backend keeps open at once (file descriptors). */
   readonly maxOpenPayloads: number;
   /** Decoded object records, and as many directory entries, the "sqlite" and "postgres" backends keep in memory (object-cache.ts); 0: none. */
@@ -119,6 +121,7 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   s3UploadDelayMs: 1000,
   s3UploadConcurrency: 4,
   s3MaxDirtyBlocks: 64,
+  s3CapacityBytes: 2 ** 50,
   maxOpenPayloads: 64,
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,

@@ -33,6 +33,7 @@ describe("store settings", () => {
       s3UploadDelayMs: DEFAULT_STORE_SETTINGS.s3UploadDelayMs,
       s3UploadConcurrency: DEFAULT_STORE_SETTINGS.s3UploadConcurrency,
       s3MaxDirtyBlocks: DEFAULT_STORE_SETTINGS.s3MaxDirtyBlocks,
+      s3CapacityBytes: 2 ** 50,
     });
     expect(build({ objectCacheEntries: 0 }).store.objectCacheEntries).toBe(0);
   });
@@ -77,6 +78,8 @@ describe("store settings", () => {
     expect(() => build({ ...s3, s3Bucket: "Bad_Bucket" })).toThrow(/'store.s3Bucket'/);
     expect(() => build({ ...s3, s3AccessKeyId: "AK" })).toThrow(/go together/);
     expect(() => build({ ...s3, s3BlockSize: 100 })).toThrow(/s3BlockSize/);
+    expect(() => build({ ...s3, s3CapacityBytes: 0 })).toThrow(/s3CapacityBytes must be/);
+    expect(() => build({ ...s3, s3CapacityBytes: 1.5 })).toThrow(/s3CapacityBytes/);
     expect(() => build({ ...s3, s3Durability: "eventual" })).toThrow(
       /s3Durability' must be one of/,
     );

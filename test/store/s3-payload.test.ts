@@ -219,6 +219,15 @@ describe.skipIf(missing !== null)("S3 payload store", () => {
     expect(readdirSync(join(dataDir, "exports", "scaled"))).not.toContain("payload");
   });
 
+  it("reports store.s3CapacityBytes as its size and free space", async () => {
+    const p = await store(await place(), { capacityBytes: 5 * 2 ** 40 });
+    expect(await p.space()).toEqual({
+      totalBytes: 5n * 2n ** 40n,
+      freeBytes: 5n * 2n ** 40n,
+      availBytes: 5n * 2n ** 40n,
+    });
+  });
+
   it("a wrong key or bucket fails at open with the service's answer", async () => {
     const at = await place();
     await expect(store(at, { secretAccessKey: "wrong" })).rejects.toThrow(
