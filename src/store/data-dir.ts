@@ -50,10 +50,7 @@ export type PayloadLocation =
   | { readonly kind: "local" }
   | {
       readonly kind: "s3";
-      readonly options: Omit<
-        S3PayloadOptions,
-        "stagingDir" | "maxOpenFiles" | "reportedCapacityBytes"
-      >;
+      readonly options: Omit<S3PayloadOptions, "stagingDir" | "maxOpenFiles">;
     };
 
 /** Where the metadata lives: SQLite in the data directory, or a PostgreSQL database. */

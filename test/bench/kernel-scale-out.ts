@@ -36,9 +36,9 @@ export class ScaleOut {
       readonly dir: string;
       readonly out: string;
       readonly dfsConfig: Record<string, unknown>;
-      readonly cpuProf: boolean;
     },
     port: number,
+    nodeArgs: readonly string[],
   ): Promise<ScaleOut> {
     const missing = postgresMissing() ?? radosgwMissing();
     if (missing !== null) throw new Error(`--scale-out: ${missing}`);
@@ -62,11 +62,7 @@ export class ScaleOut {
           store: { ...scaleOutStore(url, rgw, BUCKET), dataDir },
           logLevel: "warn",
         },
-        {
-          port,
-          compiled: true,
-          nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(o.out, "cpu-prof")}`] : [],
-        },
+        { port, compiled: true, nodeArgs },
       );
       return new ScaleOut(pg, rgw, dfs, counters, `${url}, S3 ${rgw.endpoint} bucket ${BUCKET}`);
     } catch (e) {

@@ -297,6 +297,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: RunResult[] = [];
   try {
     // The servers run compiled, as `npm start` runs them (tsx would add its own helpers).
+    // --cpu-prof: a profile of each dfs process (not base) in --out.
+    const nodeArgs = o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(o.out, "cpu-prof")}`] : [];
     if (servers.includes("dfs") || servers.includes("scaleout")) {
       log("compiling dfs (npm run build)");
       buildServer();
@@ -310,7 +312,7 @@ async function main(argv: readonly string[]): Promise<number> {
         { ...o.dfsConfig, store: { backend: "sqlite", dataDir }, logLevel: "warn" },
         {
           port: o.port,
-          nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(o.out, "cpu-prof")}`] : [],
+          nodeArgs,
           compiled: true,
         },
       );
@@ -325,7 +327,7 @@ async function main(argv: readonly string[]): Promise<number> {
       log(`base: dfs of ${o.baseline} (SQLite store in ${baseDir}) on 127.0.0.1:${base.port}`);
     }
     if (servers.includes("scaleout")) {
-      scaleOut = await ScaleOut.start(o, portOf.scaleout);
+      scaleOut = await ScaleOut.start(o, portOf.scaleout, nodeArgs);
       log(
         `scaleout: dfs on PostgreSQL + S3 on 127.0.0.1:${portOf.scaleout} (${scaleOut.describe})`,
       );

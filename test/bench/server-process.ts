@@ -2,12 +2,12 @@
 // process, so the load's clients and the server do not share an event loop,
 // and its memory and CPU figures are its own (read from /proc/PID).
 
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startDfs, stopProcess } from "../support/dfs-process.js";
+import { freePort } from "../support/ports.js";
 
 /** How to start the child: a fixed port instead of a free one, extra node flags (e.g. --cpu-prof). */
 export interface ServerProcessOptions {
@@ -43,10 +43,8 @@ export class ServerProcess {
       file,
       JSON.stringify({ logLevel: "error", store: { backend: "memory" }, ...config }),
     );
-    const child = spawn(
-      process.execPath,
+    const { child, serving } = startDfs(
       [
-        ...(options.nodeArgs ?? []),
         ...(options.compiled === true ? ["bin/dfs.js"] : ["--import", "tsx", "src/cli/dfs.ts"]),
         "serve",
         "--listen",
@@ -54,17 +52,9 @@ export class ServerProcess {
         "--config",
         file,
       ],
-      { stdio: ["ignore", "pipe", "inherit"], cwd: options.checkout },
+      { nodeArgs: options.nodeArgs, cwd: options.checkout },
     );
-    let out = "";
-    child.stdout!.setEncoding("utf8");
-    await new Promise<void>((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-      child.stdout!.on("data", (d: string) => {
-        out += d;
-        if (out.includes("dfs: serving")) resolve();
-      });
-    });
+    await serving;
     return new ServerProcess(child, port);
   }
 
@@ -86,17 +76,12 @@ export class ServerProcess {
   }
 
   /** Stops the server as Ctrl-C would (SIGTERM: it closes its store, node writes --cpu-prof files). */
-  async terminate(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, "exit");
-    this.child.kill("SIGTERM");
-    await exited;
+  terminate(): Promise<void> {
+    return stopProcess(this.child, "SIGTERM");
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.kill("SIGKILL");
-    await once(this.child, "exit");
+  stop(): Promise<void> {
+    return stopProcess(this.child, "SIGKILL");
   }
 }
 
@@ -127,17 +112,4 @@ function clockTicksPerSecond(): number {
     if (!Number.isFinite(clockTicks) || clockTicks <= 0) clockTicks = 100;
   }
   return clockTicks;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() =>
-        typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }

@@ -14,12 +14,13 @@
 // and smoke against B. Exit 0 only if every guest passed.
 
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { startDfs, stopProcess, type DfsProcess } from "../support/dfs-process.js";
 import { postgresMissing, startPostgres } from "../support/postgres.js";
 import { radosgwMissing, s3ClientOf, scaleOutStore, startRadosgw } from "../support/radosgw.js";
 import { KERNELS, runGuest, type GuestRun } from "./guest.js";
@@ -38,39 +39,14 @@ const LEASE_SEC = 6;
 const here = dirname(fileURLToPath(import.meta.url));
 const project = resolve(here, "..", "..");
 
-/** Starts `dfs serve --config config`; `serving` resolves once it listens. */
-function startServer(
-  name: string,
-  config: string,
-  log: (l: string) => void,
-): { child: ChildProcess; serving: Promise<void> } {
-  const child = spawn(
-    process.execPath,
-    [join(project, "bin", "dfs.js"), "serve", "--config", config],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const serving = new Promise<void>((resolvePromise, reject) => {
-    let seen = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
-      seen += text;
-      for (const line of text.trim().split("\n")) log(`  ${name}: ${line}`);
-      if (seen.includes("dfs: serving")) resolvePromise();
-    });
-    child.stderr?.on("data", (c: Buffer) => log(`  ${name}: ${c.toString("utf8").trim()}`));
-    child.on("exit", (code, signal) => reject(new Error(`${name} exited (${code ?? signal})`)));
-  });
-  serving.catch(() => undefined);
-  return { child, serving };
-}
-
-function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolvePromise) => {
-    child.on("exit", () => resolvePromise());
-    child.kill(signal);
+/** Starts `dfs serve --config config`, its output logged as `name`'s. */
+function startServer(name: string, config: string, log: (l: string) => void): DfsProcess {
+  const lines = (text: string): void => {
+    for (const line of text.trim().split("\n")) log(`  ${name}: ${line}`);
+  };
+  return startDfs([join(project, "bin", "dfs.js"), "serve", "--config", config], {
+    onStdout: lines,
+    onStderr: lines,
   });
 }
 
@@ -156,7 +132,7 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 2000));
     const killedAt = Date.now();
     log("A: SIGKILL");
-    await stop(a.child, "SIGKILL");
+    await stopProcess(a.child, "SIGKILL");
     await b.serving;
     log(`B: serving ${((Date.now() - killedAt) / 1000).toFixed(1)} s after A's kill`);
     await guest("persist-check-on-B", join(here, "persist-check.workload.sh"));
@@ -167,7 +143,7 @@ async function main(): Promise<number> {
     log(ok ? "kernel-failover: PASS" : `kernel-failover: FAIL (logs in ${out})`);
     return ok ? 0 : 1;
   } finally {
-    for (const s of servers) await stop(s, "SIGTERM");
+    for (const s of servers) await stopProcess(s, "SIGTERM");
     rgw.stop();
     pg.stop();
   }

@@ -10,12 +10,13 @@
 // persist-check.workload.sh (every file, link and checksum is there) and the
 // smoke and parallel workloads again. Exit 0 only if every guest passed.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { startDfs, stopProcess } from "../support/dfs-process.js";
 import { KERNELS, runGuest, type GuestRun } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-persist -- [options]
@@ -36,35 +37,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 const project = resolve(here, "..", "..");
 
 /** Starts `node bin/dfs.js serve` in `cwd`; resolves once it listens. */
-function startServer(cwd: string, port: number, log: (l: string) => void): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
+async function startServer(
+  cwd: string,
+  port: number,
+  log: (l: string) => void,
+): Promise<ChildProcess> {
+  const { child, serving } = startDfs(
     [join(project, "bin", "dfs.js"), "serve", "--listen", `127.0.0.1:${port}`],
-    { cwd, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd, onStderr: (text) => log(`  server: ${text.trim()}`) },
   );
-  return new Promise((resolvePromise, reject) => {
-    let seen = "";
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString("utf8");
-      if (seen.includes("dfs: serving")) {
-        child.stdout?.off("data", onData);
-        resolvePromise(child);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", (c: Buffer) => log(`  server: ${c.toString("utf8").trim()}`));
-    child.on("exit", (code, signal) =>
-      reject(new Error(`dfs exited (${code ?? signal}): ${seen}`)),
-    );
-  });
-}
-
-function stopServer(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolvePromise) => {
-    child.removeAllListeners("exit");
-    child.on("exit", () => resolvePromise());
-    child.kill(signal);
-  });
+  await serving;
+  return child;
 }
 
 async function main(): Promise<number> {
@@ -124,13 +107,13 @@ async function main(): Promise<number> {
     await guest("persist-write", join(here, "persist-write.workload.sh"));
     const signal = values.kill ? "SIGKILL" : "SIGTERM";
     log(`server: ${signal}, then started again on the same data directory`);
-    await stopServer(server, signal);
+    await stopProcess(server, signal);
     server = await startServer(out, port, log);
     await guest("persist-check", join(here, "persist-check.workload.sh"));
     await guest("smoke-after-restart", join(workloads, "smoke.sh"));
     await guest("parallel-after-restart", join(workloads, "parallel.sh"));
   } finally {
-    await stopServer(server, "SIGTERM");
+    await stopProcess(server, "SIGTERM");
   }
   for (const [name, rc] of results)
     log(`${rc === 0 ? "PASS" : "FAIL"} ${name} (run.sh exit ${rc})`);

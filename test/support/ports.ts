@@ -9,9 +9,10 @@ export function freePort(): Promise<number> {
     const s = createServer();
     s.once("error", reject);
     s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
+      const a = s.address();
+      s.close(() =>
+        typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port")),
+      );
     });
   });
 }
