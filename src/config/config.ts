@@ -19,6 +19,12 @@ import {
 import { exportsSettings, type ExportConfig } from "./exports.js";
 import { checkPostgresUrl } from "./postgres-url.js";
 import { checkS3Settings } from "./s3-settings.js";
+import {
+  DEFAULT_CONTROL_SETTINGS,
+  DEFAULT_METRICS_SETTINGS,
+  type ControlSettings,
+  type MetricsSettings,
+} from "../control/settings.js";
 
 export interface ListenSpec {
   readonly host: string;
@@ -35,9 +41,23 @@ export interface ServeConfig {
   readonly exports: readonly ExportConfig[] | null;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   readonly logLevel: string;
+  /** The control API dfsctl talks to (src/control). */
+  readonly control: ControlSettings;
+  /** The Prometheus metrics listener. */
+  readonly metrics: MetricsSettings;
 }
 
 export const DEFAULT_LISTEN: ListenSpec = { host: "127.0.0.1", port: 2049 };
+const TOP_LEVEL_KEYS = [
+  "listen",
+  "nfs",
+  "rpc",
+  "store",
+  "exports",
+  "logLevel",
+  "control",
+  "metrics",
+];
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 const STORE_CHOICES = {
@@ -111,9 +131,9 @@ export function buildConfig(
     }
   }
   for (const key of Object.keys(raw))
-    if (!["listen", "nfs", "rpc", "store", "exports", "logLevel"].includes(key))
+    if (!TOP_LEVEL_KEYS.includes(key))
       throw new ConfigError(
-        `${fileName}: unknown key '${key}' (known: listen, nfs, rpc, store, exports, logLevel)`,
+        `${fileName}: unknown key '${key}' (known: ${TOP_LEVEL_KEYS.join(", ")})`,
       );
   const fileListen = raw.listen ?? [];
   if (!Array.isArray(fileListen) || fileListen.some((x) => typeof x !== "string"))
@@ -142,6 +162,16 @@ export function buildConfig(
   }
   const store = storeSettings(raw.store);
   const exports = exportsSettings(raw.exports, store, (m) => new ConfigError(`${fileName}: ${m}`));
+  const control = textSettings("control", DEFAULT_CONTROL_SETTINGS, raw.control);
+  if (control.listen !== "") {
+    parseListen(control.listen);
+    if (control.token.length < 16)
+      throw new ConfigError(
+        "'control.listen' needs 'control.token', a secret of at least 16 characters: the control API is never served over TCP without authentication",
+      );
+  }
+  const metrics = textSettings("metrics", DEFAULT_METRICS_SETTINGS, raw.metrics);
+  if (metrics.listen !== "") parseListen(metrics.listen);
   return {
     listen: addresses.length > 0 ? addresses : [DEFAULT_LISTEN],
     nfs,
@@ -149,7 +179,26 @@ export function buildConfig(
     store,
     exports,
     logLevel,
+    control,
+    metrics,
   };
+}
+
+/** A section whose every setting is a string. */
+function textSettings<T extends object>(section: string, defaults: T, value: unknown): T {
+  if (value === undefined) return defaults;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ConfigError(`'${section}' must be an object`);
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, v] of Object.entries(value)) {
+    if (!(key in defaults))
+      throw new ConfigError(
+        `unknown setting '${section}.${key}' (known: ${Object.keys(defaults).join(", ")})`,
+      );
+    if (typeof v !== "string") throw new ConfigError(`'${section}.${key}' must be a string`);
+    out[key] = v;
+  }
+  return out as T;
 }
 
 /** The `store` section: STORE_TEXT_SETTINGS are strings, the others numbers or choices. */

@@ -174,7 +174,7 @@ describe("exports settings", () => {
 
   it("is a known top-level key", () => {
     expect(() => buildConfig(JSON.stringify({ export: [] }), "t.json", [])).toThrow(
-      /known: listen, nfs, rpc, store, exports, logLevel/,
+      /known: listen, nfs, rpc, store, exports, logLevel, control, metrics/,
     );
   });
 });
