@@ -39,6 +39,8 @@ export class BackChannel {
    * taken as the client's last word.
    */
   badSessionAnswers = 0;
+  /** The last failure on this channel (wall-clock ms and what happened), for dfsctl; null: none yet. */
+  lastError: { readonly at: number; readonly what: string } | null = null;
   /** The unusable security parameters have been logged (once per session). */
   securityLogged = false;
   /** Bumped by each probe, so an older probe's answer is ignored. */
@@ -90,6 +92,11 @@ export class BackChannel {
   get rank(): number {
     if (this.faulted || this.state === "down") return 2;
     return this.state === "up" ? 0 : 1;
+  }
+
+  /** Records a failure for the control API (the log says it too). */
+  failed(what: string): void {
+    this.lastError = { at: Date.now(), what };
   }
 
   /** The client answered a probe or a call on this channel. */

@@ -42,6 +42,7 @@ import {
   SEQ4_STATUS_CB_PATH_DOWN,
   SEQ4_STATUS_CB_PATH_DOWN_SESSION,
   nfsstat4,
+  nfsstat4_names,
 } from "../../generated/nfs4/index.js";
 import { RpcConnectionClosedError, RpcReplyError, RpcTimeoutError } from "../rpc/errors.js";
 import type { RpcConnection } from "../rpc/types.js";
@@ -56,7 +57,7 @@ import type { CbCompoundReply } from "./cb-compound.js";
 import { decodeCbCompoundReply, encodeCbCompound } from "./cb-compound.js";
 import type { CallbackRequest, CallbackResult, CallbackStats, Flight } from "./call.js";
 import { PendingCall } from "./call.js";
-import { BackChannel } from "./channel.js";
+import { BackChannel, type ChannelState } from "./channel.js";
 import type { CallbackSettings } from "./settings.js";
 
 export type { CallbackRequest, CallbackResult, CallbackStats } from "./call.js";
@@ -93,6 +94,23 @@ interface ClientCalls {
  * session's back channel is given up (until the client offers it again).
  */
 const BAD_SESSION_ANSWERS = 3;
+
+/** A session's back channel, as dfsctl shows it. */
+export interface BackChannelReport {
+  readonly state: ChannelState;
+  /** A callback can be sent and nothing says the client does not answer. */
+  readonly usable: boolean;
+  readonly faulted: boolean;
+  readonly badSession: boolean;
+  /** The connection the next callback would use; null: none bound to the back channel and open. */
+  readonly connection: number | null;
+  readonly slots: number;
+  readonly lastError: { readonly at: number; readonly what: string } | null;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 export class CallbackService {
   private readonly settings: CallbackSettings;
@@ -267,6 +285,20 @@ export class CallbackService {
     this.queues.delete(client);
   }
 
+  /** What the server knows of a session's back channel now (for the control API). */
+  channelReport(session: Session): BackChannelReport {
+    const ch = this.channelFor(session);
+    return {
+      state: ch.state,
+      usable: ch.usable,
+      faulted: ch.faulted,
+      badSession: ch.badSession,
+      connection: ch.connection()?.id ?? null,
+      slots: ch.table.size,
+      lastError: ch.lastError,
+    };
+  }
+
   /** The counters since start; inFlight and waiting of `client` alone when given. */
   stats(client?: ClientRecord): CallbackStats {
     let inFlight = 0;
@@ -306,6 +338,7 @@ export class CallbackService {
     const cred = ch.credential();
     if (cred === null) {
       ch.state = "down";
+      ch.failed("no usable callback security flavor");
       if (!ch.securityLogged) {
         ch.securityLogged = true;
         this.log.warn(
@@ -354,6 +387,7 @@ export class CallbackService {
             return;
           }
           ch.state = "down";
+          ch.failed(`CB_NULL probe failed: ${errorText(err)}`);
           this.log.info(
             { clientid: client.clientid.toString(16), prog: session.cbProgram, err },
             "CB_NULL probe failed: back channel down",
@@ -619,6 +653,7 @@ export class CallbackService {
         this.settleSlot(flight, "keep");
         // The call moves to another session of the client, if it has one.
         channel.badSession = true;
+        channel.failed(`CB_SEQUENCE answered ${nfsstat4_names[reply.status] ?? reply.status}`);
         // The client may not have processed our CREATE_SESSION reply yet: the
         // session is tried again a little later, a few times, before it is
         // given up (until the client offers it again).
@@ -647,6 +682,7 @@ export class CallbackService {
   private onFailure(flight: Flight, err: unknown): void {
     const live = this.land(flight);
     const { call, channel } = flight;
+    channel.failed(errorText(err));
     if (err instanceof RpcTimeoutError) this.counters.timedOut++;
     if (err instanceof RpcConnectionClosedError || err instanceof RpcTimeoutError) {
       this.noReply(flight, live);

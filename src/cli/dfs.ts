@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../config/config.js";
+import { startServing, type Serving } from "./serving.js";
 import { NfsServer } from "../nfs/server.js";
 import { openDataDir, withoutPassword, type OpenedStore } from "../store/data-dir.js";
 import {
@@ -65,6 +66,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   let server: NfsServer;
+  let serving: Serving;
   let store: OpenedStore | null = null;
   let exports: OpenedExports | null = null;
   try {
@@ -110,12 +112,7 @@ export async function main(args: readonly string[]): Promise<number> {
         : { fs: store.fs, serverOwner: store.serverOwner, recovery: store.recovery }),
       ...(exports === null ? {} : { exports: exports.exports }),
     });
-    const paths = server.fs.exports.map((e) => e.path).join(", ");
-    const bound = await server.listen(config.listen);
-    for (const b of bound)
-      console.log(
-        `dfs: serving NFSv4.1 on ${b.family === "IPv6" ? `[${b.host}]` : b.host}:${b.port} (exports ${paths})`,
-      );
+    serving = await startServing(server, config, () => loadConfig(configFile, listen));
   } catch (e) {
     console.error(`dfs serve: ${e instanceof ConfigError ? e.message : (e as Error).message}`);
     await exports?.close();
@@ -125,8 +122,9 @@ export async function main(args: readonly string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       console.log(`dfs: ${signal}, shutting down`);
-      void server
+      void serving
         .close()
+        .then(() => server.close())
         .then(() => exports?.close())
         .then(() => store?.close())
         .then(resolve);

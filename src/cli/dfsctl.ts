@@ -1,24 +1,31 @@
 // `dfsctl`: the DittoFS-TS control command.
 
 import { pathToFileURL } from "node:url";
+import { CONTROL_COMMANDS, controlCommand, controlHelp } from "./control-command.js";
 import { WATCH_USAGE, watchCommand } from "./watch-command.js";
 
-const USAGE = `usage: dfsctl <command> [options]
+const USAGE = `${controlHelp().trimEnd()}
 
-Commands:
+Other commands:
   watch HOST[:PORT]:/path   print the changes made in a directory, as the server
                             notifies them (NFSv4.1 directory delegations)
 
+Exit status: 0 done, 1 the server refused, 2 bad usage, 3 the server could not be reached.
 Run 'dfsctl <command> --help' for a command's options.`;
 
 export async function main(args: readonly string[]): Promise<number> {
-  const [command, ...rest] = args;
-  if (command === "--help" || command === "-h" || command === "help") {
-    console.log(rest[0] === "watch" ? WATCH_USAGE : USAGE);
-    return 0;
+  // Global options (--socket PATH, --json, …) may come before the command.
+  const command = args.find((a) => CONTROL_COMMANDS.includes(a));
+  if (args.length === 0 || args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
+    if (args[1] === "watch") console.log(WATCH_USAGE);
+    else console.log(USAGE);
+    return args.length === 0 ? 2 : 0;
   }
-  if (command === "watch") return watchCommand(rest);
-  console.error(command === undefined ? USAGE : `dfsctl: unknown command '${command}'\n\n${USAGE}`);
+  if (args[0] === "watch") return watchCommand(args.slice(1));
+  if (command !== undefined) return controlCommand(args);
+  console.error(
+    `dfsctl: unknown command in '${args.join(" ")}'\n\nRun 'dfsctl --help' for the commands.`,
+  );
   return 2;
 }
 

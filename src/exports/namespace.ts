@@ -138,7 +138,8 @@ interface PseudoDir {
 }
 
 interface MountedExport {
-  readonly def: ExportDefinition;
+  /** Replaced whole when a reload changes the export's rules (replaceRules). */
+  def: ExportDefinition;
   readonly prefix: Uint8Array;
   readonly fsid: FsId;
   /** The pseudo directory it is mounted on (the leaf named by its path). */
@@ -166,10 +167,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
+/** Rules of the pseudo-filesystem: read-only, open to all, the flavors of all exports. */
+function pseudoRulesOf(defs: readonly ExportDefinition[]): ExportRules {
+  const flavors: number[] = [];
+  for (const d of defs) for (const f of d.rules.flavors) if (!flavors.includes(f)) flavors.push(f);
+  return { ...DEFAULT_EXPORT_RULES, readOnly: true, flavors };
+}
+
 export class Namespace implements FileSystem, ExportPolicy {
   readonly capabilities: FsCapabilities;
   /** Rules of the pseudo-filesystem: read-only, open to all, the flavors of all exports. */
-  readonly pseudoRules: ExportRules;
+  pseudoRules: ExportRules;
   private readonly root_: PseudoDir;
   private readonly pseudoById = new Map<bigint, PseudoDir>();
   private readonly byId = new Map<number, MountedExport>();
@@ -237,10 +245,23 @@ export class Namespace implements FileSystem, ExportPolicy {
       fhExpireType: FH4_PERSISTENT,
       xattrs: null,
     };
-    const flavors: number[] = [];
-    for (const d of defs)
-      for (const f of d.rules.flavors) if (!flavors.includes(f)) flavors.push(f);
-    this.pseudoRules = { ...DEFAULT_EXPORT_RULES, readOnly: true, flavors };
+    this.pseudoRules = pseudoRulesOf(defs);
+  }
+
+  /**
+   * Gives exports new access rules (a configuration reload): the next request
+   * on each is checked against them. `rules` maps export paths to rules; a
+   * path that is not an export is an Error and nothing changes.
+   */
+  replaceRules(rules: ReadonlyMap<string, ExportRules>): void {
+    for (const path of rules.keys())
+      if (!this.mounted.some((m) => m.def.path === path))
+        throw new Error(`no export ${path} to give new rules to`);
+    for (const m of this.mounted) {
+      const r = rules.get(m.def.path);
+      if (r !== undefined) m.def = { ...m.def, rules: r };
+    }
+    this.pseudoRules = pseudoRulesOf(this.mounted.map((m) => m.def));
   }
 
   private pseudoDir(path: string, parent: PseudoDir | null): PseudoDir {

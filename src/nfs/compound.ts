@@ -213,8 +213,13 @@ export class CompoundProcessor {
             minReplySize:
               RPC_REPLY_HEADER_SIZE + SEQUENCE_ONLY_REPLY_SIZE + ((tag.length + 3) & ~3),
           });
-          if (outcome.kind === "replay")
+          if (outcome.kind === "replay") {
+            if (this.server.debug.active)
+              this.server.debug.compound(outcome.session, call.xid, outcome.cached.status, [], {
+                replayed: outcome.cached.count,
+              });
             return { kind: "success", result: encodeReplay(tag, outcome.res, outcome.cached) };
+          }
           res = { resop: nfs_opnum4.OP_SEQUENCE, opsequence: outcome.res };
           if (outcome.kind === "new") {
             hold = {
@@ -268,6 +273,8 @@ export class CompoundProcessor {
           hold.cachethis ? cachedReplyOf(out.status, out.encoded) : null,
         );
       hold = null;
+      if (this.server.debug.active && state.session !== null)
+        this.server.debug.compound(state.session, call.xid, out.status, results, null);
       return { kind: "success", result: replyPieces(out.status, tag, out.encoded) };
     } finally {
       // An exception escaped: free the slot so the client is not stuck with NFS4ERR_DELAY.

@@ -9,6 +9,7 @@ import type { Credential, RpcConnection } from "../rpc/types.js";
 import type { ExportPolicy } from "../exports/policy.js";
 import type { FileSystem } from "../fs/backend.js";
 import type { StateManager } from "../state/manager.js";
+import type { DebugLog } from "./debug-log.js";
 import type { Delegations } from "./delegations.js";
 import type { Session } from "../state/session.js";
 import type { ClientRecovery } from "./recovery.js";
@@ -28,6 +29,8 @@ export interface ServerContext {
   readonly callbacks: CallbackService;
   /** Client recovery records and the grace period after a restart (RFC 8881 §8.4.2). */
   readonly recovery: ClientRecovery;
+  /** The per-client and per-session debug switch (dfsctl debug). */
+  readonly debug: DebugLog;
 }
 
 /** Per-COMPOUND state, mutated by the operations in order (RFC 8881 §16.2.3). */

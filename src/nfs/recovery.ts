@@ -53,6 +53,19 @@ export interface RecoverySettings {
  */
 const GRACE_STEP_MS = 1000;
 
+/** The grace period, now. */
+export interface GraceReport {
+  readonly inGrace: boolean;
+  /** How long the current grace period has lasted (null: not in grace). */
+  readonly sinceMs: number | null;
+  readonly graceTimeSec: number;
+  /** Clients of the previous instance that may reclaim, and those that have not sent RECLAIM_COMPLETE. */
+  readonly recordedClients: number;
+  readonly notYetComplete: number;
+  /** Reclaims granted in this grace period. */
+  readonly reclaims: number;
+}
+
 export class ClientRecovery {
   private started = false;
   private grace = false;
@@ -99,6 +112,29 @@ export class ClientRecovery {
   /** True during the grace period. */
   get inGrace(): boolean {
     return this.grace;
+  }
+
+  /** The grace period as dfsctl shows it. */
+  report(): GraceReport {
+    return {
+      inGrace: this.grace,
+      sinceMs: this.grace ? this.now() - this.graceStart : null,
+      graceTimeSec: this.settings.graceTimeSec,
+      recordedClients: this.reclaimable.size,
+      notYetComplete: this.incomplete.size,
+      reclaims: this.reclaims,
+    };
+  }
+
+  /**
+   * Ends the grace period now (dfsctl grace end): clients that have not
+   * reclaimed lose what they held, others may take new state at once.
+   * Returns false if the server was not in grace.
+   */
+  endByAdministrator(): boolean {
+    if (!this.grace) return false;
+    this.end("ended by an administrator");
+    return true;
   }
 
   /**

@@ -18,6 +18,7 @@ import { StateManager } from "../state/manager.js";
 import type { ClientRecoveryStore } from "../store/recovery.js";
 import { MemoryClientRecoveryStore } from "../store/recovery.js";
 import { CompoundProcessor } from "./compound.js";
+import { DebugLog } from "./debug-log.js";
 import { Delegations } from "./delegations.js";
 import type { ServerContext } from "./context.js";
 import { OPERATIONS } from "./ops/index.js";
@@ -75,6 +76,9 @@ export class NfsServer {
   readonly delegations: Delegations;
   readonly callbacks: CallbackService;
   readonly recovery: ClientRecovery;
+  readonly debug: DebugLog;
+  /** When the server was created (wall clock, ms). */
+  readonly startedAt = Date.now();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: NfsServerOptions = {}) {
@@ -99,9 +103,13 @@ export class NfsServer {
       onOpenRemoved: (fh) => void this.fs.unpin(fh),
       onDelegationRemoved: (d, end) => this.delegations.removed(d, end),
       // The callback channel follows sessions and clients however they go.
-      onSessionDestroyed: (session) => this.callbacks.sessionDestroyed(session),
+      onSessionDestroyed: (session) => {
+        this.callbacks.sessionDestroyed(session);
+        this.debug.forgetSession(session.key);
+      },
       onClientRemoved: (record) => {
         this.callbacks.clientRemoved(record);
+        this.debug.forgetClient(record.clientid);
         this.recovery.clientRemoved(record);
       },
       ...(options.now ? { now: options.now } : {}),
@@ -110,6 +118,7 @@ export class NfsServer {
         options.serverOwner ??
         new TextEncoder().encode(`dittofs-ts:${hostname()}:${randomBytes(8).toString("hex")}`),
     });
+    this.debug = new DebugLog(this.log);
     this.recovery = new ClientRecovery(
       options.recovery ?? new MemoryClientRecoveryStore(),
       this.settings,
@@ -137,6 +146,7 @@ export class NfsServer {
       delegations: this.delegations,
       callbacks: this.callbacks,
       recovery: this.recovery,
+      debug: this.debug,
     };
     this.rpc = new RpcServer({
       settings: options.rpc ?? {},

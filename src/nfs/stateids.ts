@@ -42,8 +42,17 @@ export function resolveStateid<T extends StateObject>(
   if (state.session && found.ok.client !== state.session.client)
     return { error: nfsstat4.NFS4ERR_BAD_STATEID };
   if (found.ok.revoked === true && options.revoked !== true)
-    return { error: nfsstat4.NFS4ERR_DELEG_REVOKED };
+    return { error: revokedStatus(found.ok) };
   return found;
+}
+
+/**
+ * What a revoked delegation's stateid answers: NFS4ERR_ADMIN_REVOKED when an
+ * administrator revoked it, NFS4ERR_DELEG_REVOKED when the server did because
+ * it was not returned in time (RFC 8881 §15.1.5.1, §15.1.5.3).
+ */
+export function revokedStatus(s: StateObject): NfsError {
+  return s.adminRevoked === true ? nfsstat4.NFS4ERR_ADMIN_REVOKED : nfsstat4.NFS4ERR_DELEG_REVOKED;
 }
 
 /** Like resolveStateid, also requiring the state to be for the current filehandle. */

@@ -57,6 +57,12 @@ export class DelegationState implements StateObject {
   /** Revoked (§10.2.1): no longer protects anything; its stateid answers DELEG_REVOKED. */
   revoked = false;
   /**
+   * Revoked by an administrator (dfsctl), not for failing to return it: its
+   * stateid answers NFS4ERR_ADMIN_REVOKED, and the holder's SEQUENCE replies
+   * carry SEQ4_STATUS_ADMIN_STATE_REVOKED until it frees it (RFC 8881 §18.46.3).
+   */
+  adminRevoked = false;
+  /**
    * For a write delegation (§10.4.3): the change attribute the holder last
    * reported through CB_GETATTR (null before any), and how many times the
    * holder was found to have modified the file since the grant, so that other

@@ -82,6 +82,18 @@ function emptyHoldings(): Holdings {
   };
 }
 
+/** What one client holds, counted. */
+export interface HoldingCounts {
+  readonly sessions: number;
+  /** Open stateids (one per open-owner and file) and lock stateids. */
+  readonly opens: number;
+  readonly locks: number;
+  /** Delegations in force, and revoked ones not yet freed. */
+  readonly delegations: number;
+  readonly revokedDelegations: number;
+  readonly stateids: number;
+}
+
 export interface StateStats {
   readonly clients: number;
   readonly confirmedClients: number;
@@ -173,6 +185,33 @@ export class StateManager {
 
   get clientCount(): number {
     return this.clients.size;
+  }
+
+  /** Every client record, confirmed or not (for the control API). */
+  clientRecords(): IterableIterator<ClientRecord> {
+    return this.clients.values();
+  }
+
+  /** Every session (for the control API). */
+  allSessions(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  /** What a client holds, counted (for the control API). */
+  holdingCounts(record: ClientRecord): HoldingCounts {
+    const held = this.held(record);
+    let opens = 0;
+    let locks = 0;
+    for (const o of held.openOwners.values()) opens += o.opens.size;
+    for (const o of held.lockOwners.values()) locks += o.states.size;
+    return {
+      sessions: held.sessions.size,
+      opens,
+      locks,
+      delegations: held.delegations.size,
+      revokedDelegations: held.revokedDelegations.size,
+      stateids: held.stateids,
+    };
   }
 
   addClient(record: ClientRecord): void {
@@ -545,6 +584,11 @@ export class StateManager {
     return this.held(client).revokedDelegations.size > 0;
   }
 
+  /** The client's revoked delegations it has not freed yet. */
+  revokedDelegationsOf(client: ClientRecord): ReadonlySet<DelegationState> {
+    return this.held(client).revokedDelegations;
+  }
+
   /**
    * A new delegation of the file for the client, or null when the client
    * already holds maxStateidsPerClient stateids (nothing is created).
@@ -578,13 +622,17 @@ export class StateManager {
    * its stateid is kept, answering NFS4ERR_DELEG_REVOKED, until the client
    * frees it with FREE_STATEID (or goes).
    */
-  revokeDelegation(d: DelegationState): void {
+  revokeDelegation(d: DelegationState, byAdministrator = false): void {
     const held = this.held(d.client);
     if (d.revoked || !held.delegations.delete(d)) return;
     d.revoked = true;
+    d.adminRevoked = byAdministrator;
     held.revokedDelegations.add(d);
     this.leaveFile(d);
-    this.log.info({ clientid: d.client.clientid.toString(16), type: d.type }, "delegation revoked");
+    this.log.info(
+      { clientid: d.client.clientid.toString(16), type: d.type, byAdministrator },
+      "delegation revoked",
+    );
     this.onDelegationRemoved(d, "revoked");
   }
 

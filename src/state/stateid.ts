@@ -24,6 +24,8 @@ export interface StateObject {
   readonly fh: Uint8Array;
   /** Delegations only: revoked, its stateid kept to answer NFS4ERR_DELEG_REVOKED (RFC 8881 §10.2.1). */
   readonly revoked?: boolean;
+  /** Delegations only: revoked by an administrator (answers NFS4ERR_ADMIN_REVOKED instead). */
+  readonly adminRevoked?: boolean;
 }
 
 const ZERO_OTHER = new Uint8Array(12);

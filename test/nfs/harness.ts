@@ -22,6 +22,7 @@ import { StateManager } from "../../src/state/manager.js";
 import type { CallbackSender } from "../../src/nfs/delegations.js";
 import { Delegations } from "../../src/nfs/delegations.js";
 import { XdrReader, XdrWriter } from "../../src/xdr/index.js";
+import { DebugLog } from "../../src/nfs/debug-log.js";
 
 export class FakeConnection implements RpcConnection {
   open = true;
@@ -90,6 +91,7 @@ export class Harness {
     // Delegations call back through `callbacks` when a test gives one, else the real service.
     this.delegations = new Delegations(this.state, callbacks ?? this.callbacks, full, log, fs);
     this.ctx = {
+      debug: new DebugLog(log),
       settings: full,
       state: this.state,
       fs,

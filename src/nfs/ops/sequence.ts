@@ -10,6 +10,7 @@ import type { SEQUENCE4args, SEQUENCE4res } from "../../../generated/nfs4/index.
 import {
   SEQUENCE4res_MAXSIZE,
   nfs_opnum4,
+  SEQ4_STATUS_ADMIN_STATE_REVOKED,
   SEQ4_STATUS_RECALLABLE_STATE_REVOKED,
   nfsstat4,
 } from "../../../generated/nfs4/index.js";
@@ -36,7 +37,12 @@ export type SequenceOutcome =
       readonly slot: Slot;
     }
   /** A retry: answer `res` followed by the cached results; execute nothing. */
-  | { readonly kind: "replay"; readonly res: SEQUENCE4res; readonly cached: CachedReply }
+  | {
+      readonly kind: "replay";
+      readonly session: Session;
+      readonly res: SEQUENCE4res;
+      readonly cached: CachedReply;
+    }
   | { readonly kind: "error"; readonly res: SEQUENCE4res };
 
 function fail(status: NfsError): SequenceOutcome {
@@ -70,8 +76,13 @@ export function sequence(
 
   // CB_PATH_DOWN(_SESSION), BACKCHANNEL_FAULT: what the callback channel knows.
   let flags = state.server.callbacks.statusFlags(session);
-  // Delegations revoked and not yet freed (§18.46.3, §10.2.1).
-  if (manager.hasRevokedDelegations(session.client)) flags |= SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
+  // Delegations revoked and not yet freed (§18.46.3, §10.2.1): by the server
+  // for not returning them, or by an administrator.
+  if (manager.hasRevokedDelegations(session.client))
+    for (const d of manager.revokedDelegationsOf(session.client))
+      flags |= d.adminRevoked
+        ? SEQ4_STATUS_ADMIN_STATE_REVOKED
+        : SEQ4_STATUS_RECALLABLE_STATE_REVOKED;
   const res: SEQUENCE4res = {
     sr_status: nfsstat4.NFS4_OK,
     sr_resok4: {
@@ -84,7 +95,7 @@ export function sequence(
       sr_status_flags: flags >>> 0,
     },
   };
-  if (decision.kind === "replay") return { kind: "replay", res, cached: decision.cached };
+  if (decision.kind === "replay") return { kind: "replay", session, res, cached: decision.cached };
   return { kind: "new", session, slot: decision.slot, res };
 }
 

@@ -1,10 +1,11 @@
 // TEST_STATEID (RFC 8881 §18.48): the status each stateid would get if used
 // by this client: NFS4_OK, NFS4ERR_BAD_STATEID (unknown, another client's, or
 // special), NFS4ERR_OLD_STATEID (an older seqid), NFS4ERR_DELEG_REVOKED (a
-// revoked delegation, §10.2.1).
+// revoked delegation, §10.2.1), NFS4ERR_ADMIN_REVOKED (one an administrator revoked).
 
 import { nfs_opnum4, nfsstat4 } from "../../../generated/nfs4/index.js";
 import { specialStateid } from "../../state/stateid.js";
+import { revokedStatus } from "../stateids.js";
 import { defineOp, type OpHandler } from "../op.js";
 import { RESOP_SIZE } from "./reply-size.js";
 
@@ -15,7 +16,7 @@ export const testStateid: OpHandler<typeof nfs_opnum4.OP_TEST_STATEID> = (args, 
     const r = state.server.state.stateids.lookup(s, ["open", "lock", "delegation"]);
     if ("error" in r) return r.error;
     if (r.ok.client !== client) return nfsstat4.NFS4ERR_BAD_STATEID;
-    return r.ok.revoked === true ? nfsstat4.NFS4ERR_DELEG_REVOKED : nfsstat4.NFS4_OK;
+    return r.ok.revoked === true ? revokedStatus(r.ok) : nfsstat4.NFS4_OK;
   });
   return { tsr_status: nfsstat4.NFS4_OK, tsr_resok4: { tsr_status_codes: codes } };
 };

@@ -18,6 +18,7 @@ import { DEFAULT_NFS_SETTINGS, type NfsSettings } from "../../../src/nfs/setting
 import type { Credential, RpcConnection } from "../../../src/rpc/types.js";
 import { StateManager } from "../../../src/state/manager.js";
 import { Delegations } from "../../../src/nfs/delegations.js";
+import { DebugLog } from "../../../src/nfs/debug-log.js";
 
 export function credential(uid: number, gid: number, gids: number[] = []): Credential {
   return { flavor: 1, uid, gid, gids, machinename: "test", principal: `sys:${uid}` };
@@ -45,6 +46,7 @@ export async function makeEnv(
   const state = new StateManager({ settings, log });
   const callbacks = new CallbackService({ settings, log, state });
   const server: ServerContext = {
+    debug: new DebugLog(log),
     settings,
     state,
     callbacks,
