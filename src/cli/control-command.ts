@@ -6,7 +6,7 @@
 // Exit status: 0 done; 1 the server refused (no such client, not in grace, …);
 // 2 bad usage; 3 the server could not be reached.
 
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { resolve as absolutePath } from "node:path";
 import { controlRequest, ControlUnreachableError, type ControlAddress } from "../control/client.js";
 import type {
@@ -242,11 +242,9 @@ function exportsText(list: readonly ExportView[]): string {
 function program(io: Output): Command {
   const p = new Command("dfsctl")
     .description("Control a running DittoFS-TS server (dfs serve) through its control API.")
-    .addOption(
-      new Option("--socket <path>", "the server's control socket").default(
-        undefined,
-        `$DFS_CONTROL_SOCKET or ./${DEFAULT_CONTROL_SOCKET}`,
-      ),
+    .option(
+      "--socket <path>",
+      `the server's control socket ($DFS_CONTROL_SOCKET, or ./${DEFAULT_CONTROL_SOCKET})`,
     )
     .option("--url <url>", "the control API over TCP, http://HOST:PORT ($DFS_CONTROL_URL)")
     .option("--token <token>", "the token --url needs ($DFS_CONTROL_TOKEN)")
