@@ -358,12 +358,14 @@ const EXPORT_DECLARATIONS: Declarations<ExportEntry> = {
       defaultText: "(required)",
     },
   ),
-  id: int(
-    1,
-    MAX_UINT32,
-    "the export id every file handle of the export carries (1 \u2026 4294967295; unique). Handles stay valid across restarts while the export keeps its id; after a change of id or path they are `NFS4ERR_STALE` (never another export's files). Set it to keep handles when renaming `path`",
-    {},
-  ),
+  id: {
+    ...int(
+      1,
+      MAX_UINT32,
+      "the export id every file handle of the export carries (1 … 4294967295; unique). Handles stay valid across restarts while the export keeps its id; after a change of id or path they are `NFS4ERR_STALE` (never another export's files). Set it to keep handles when renaming `path`",
+    ),
+    defaultText: "a 32-bit hash of `path`",
+  },
   backend: {
     ...choice(STORE_BACKENDS, "where the export's files live"),
     defaultText: "`store.backend`",
@@ -414,7 +416,7 @@ const EXPORT_DECLARATIONS: Declarations<ExportEntry> = {
     minItems: 1,
     unique: true,
     description:
-      'the RPC flavors the export accepts, most preferred first: `"sys"` (AUTH_SYS), `"none"` (AUTH_NONE). SECINFO and SECINFO_NO_NAME answer them; a request with another flavor gets `NFS4ERR_WRONGSEC` where RFC 8881 \u00a72.6.3.1.1 says (LOOKUP or LOOKUPP into the export, OPEN in it, a PUTFH of its handle followed by anything but LOOKUP, LOOKUPP, OPEN, SECINFO, SECINFO_NO_NAME or another PUTFH). The pseudo-filesystem accepts every flavor some export accepts',
+      'the RPC flavors the export accepts, most preferred first: `"sys"` (AUTH_SYS), `"none"` (AUTH_NONE). SECINFO and SECINFO_NO_NAME answer them; a request with another flavor gets `NFS4ERR_WRONGSEC` where RFC 8881 §2.6.3.1.1 says (LOOKUP or LOOKUPP into the export, OPEN in it, a PUTFH of its handle followed by anything but LOOKUP, LOOKUPP, OPEN, SECINFO, SECINFO_NO_NAME or another PUTFH). The pseudo-filesystem accepts every flavor some export accepts',
   },
 };
 

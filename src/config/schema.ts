@@ -12,8 +12,8 @@ export interface StringFormat {
   readonly allowed: string;
   /** Why `value` is not valid, or null. */
   check(value: string): string | null;
-  /** The JSON Schema keywords (draft 2020-12) that say the same, as far as JSON Schema can. */
-  readonly jsonSchema: { readonly [keyword: string]: unknown };
+  /** A JSON Schema (draft 2020-12) pattern that says the same, as far as a regular expression can. */
+  readonly jsonSchema: { readonly pattern: string };
 }
 
 interface Described {
