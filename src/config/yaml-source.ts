@@ -64,10 +64,11 @@ export function parseConfigText(
   };
 }
 
-/** The start of the node at `path` (its key with atKey), or of the nearest ancestor present. */
+/** The start of the node at `path` (its key with atKey), or of the nearest ancestor present; null when none is. */
 function offsetOf(doc: Document, path: KeyPath, atKey: boolean): number | null {
   let node: unknown = doc.contents;
-  let best: number | null = rangeStart(node);
+  // Not the document itself: a key the file does not mention is located at the file alone.
+  let best: number | null = null;
   for (const [i, step] of path.entries()) {
     const last = i === path.length - 1;
     let next: unknown = undefined;
