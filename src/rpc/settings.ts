@@ -1,4 +1,7 @@
 // Every limit of the RPC transport, in one place, with the reason for its default.
+// Their ranges for the config file and descriptions for users are in
+// src/config/declarations.ts (test/config/declarations.test.ts checks that
+// its ranges are the ones resolveRpcSettings enforces).
 // The server resolves a partial override against DEFAULT_RPC_SETTINGS and
 // validates the result once, so the rest of src/rpc can trust the numbers.
 
