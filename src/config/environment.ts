@@ -102,8 +102,9 @@ export function applyEnvironment(
     else {
       const [sectionKey, key] = s.path;
       const current = out[sectionKey];
-      if (current !== undefined && !isMapping(current)) continue; // the file's error is reported
-      out[sectionKey] = { ...(current ?? {}), [key]: v };
+      // A section that is not a mapping: the file's error is reported (an empty one is null).
+      if (current !== undefined && current !== null && !isMapping(current)) continue;
+      out[sectionKey] = { ...(isMapping(current) ? current : {}), [key]: v };
     }
     variables.set(pathText(s.path), name);
   }

@@ -74,6 +74,8 @@ export function validate(node: ObjectNode, value: unknown): Problem[] {
 function checkNode(node: Node, value: unknown, path: KeyPath, out: Collector): void {
   switch (node.kind) {
     case "object":
+      // A section with every key commented out ("nfs:" alone) is empty, not an error.
+      if (value === null && path.length === 1) return;
       checkObject(node, value, path, out);
       return;
     case "objects":

@@ -46,6 +46,18 @@ describe("a YAML configuration file", () => {
   it("is the defaults when empty", () => {
     expect(buildConfig("", "dfs.yaml", [])).toEqual(buildConfig(null, "(defaults)", []));
     expect(buildConfig("# nothing\n", "dfs.yaml", [])).toEqual(buildConfig(null, "(defaults)", []));
+    // A section whose keys are all commented out.
+    const commented = buildConfig("nfs:\n  # leaseTimeSec: 30\nrpc:\n", "dfs.yaml", [], {
+      DFS_RPC_MAX_CONNECTIONS: "10",
+    });
+    expect(commented.nfs).toEqual(buildConfig(null, "(defaults)", []).nfs);
+    expect(commented.rpc.maxConnections).toBe(10);
+    // But not an export.
+    expect(problems("exports:\n  -\n")).toEqual([
+      expect.stringMatching(
+        /^dfs\.yaml:2:4: exports\[0\]: must be a mapping of settings .*, not an empty value$/,
+      ),
+    ]);
   });
 
   it("unknown key: names file, line and column of the key, and the known keys", () => {
