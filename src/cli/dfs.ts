@@ -5,6 +5,8 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../config/config.js";
+import { storeOpenMessage } from "../config/store-errors.js";
+import { configCommand } from "./config-command.js";
 import { startServing, type Serving } from "./serving.js";
 import { NfsServer } from "../nfs/server.js";
 import { openDataDir, withoutPassword, type OpenedStore } from "../store/data-dir.js";
@@ -16,6 +18,7 @@ import {
 } from "./open-exports.js";
 
 const USAGE = `usage: dfs serve [--listen HOST:PORT ...] [--config FILE]
+       dfs config validate|show [--config FILE] (dfs config --help)
 
 Serves NFSv4.1 over TCP one export, /export, kept in SQLite plus sparse files
 under ./dfs-data (created on first run) across restarts; "store": { "dataDir":
@@ -27,9 +30,9 @@ instead, each with its path, backend and access rules, joined by a read-only
 pseudo-filesystem.
 
   --listen HOST:PORT   an address to listen on (repeatable; default 127.0.0.1:2049)
-  --config FILE        a JSON file: { "listen": [...], "nfs": {...}, "rpc": {...}, "store": {...},
-                       "exports": [...], "logLevel": "info" }
-                       (see README.md for every setting and its default)`;
+  --config FILE        a YAML (or JSON) file: listen, nfs, rpc, store, exports, logLevel,
+                       control, metrics (see README.md for every setting and its default;
+                       DFS_<SECTION>_<KEY> environment variables override the file)`;
 
 /**
  * Another server took over a PostgreSQL store this one served (its lease
@@ -47,6 +50,7 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === "config") return configCommand(rest);
   if (command !== "serve") {
     console.error(`dfs: unknown command '${command}'\n\n${USAGE}`);
     return 2;
@@ -81,7 +85,9 @@ export async function main(args: readonly string[]): Promise<number> {
         config.store,
         metadataLocation(config.store, leaseLost),
         payloadLocation(config.store, config.store.payload),
-      );
+      ).catch((e: unknown) => {
+        throw new Error(storeOpenMessage(e, ["store"]));
+      });
       const dir = absolutePath(config.store.dataDir);
       const metadata =
         config.store.backend === "postgres"

@@ -4,6 +4,7 @@
 // Either every export opens or none stays open.
 
 import type { ExportConfig } from "../config/exports.js";
+import { storeOpenMessage } from "../config/store-errors.js";
 import { pathComponents, type ExportDefinition } from "../exports/namespace.js";
 import { MemoryFileSystem } from "../fs/memory.js";
 import {
@@ -31,7 +32,7 @@ export async function openExports(
   };
   const exports: ExportDefinition[] = [];
   try {
-    for (const c of configs) {
+    for (const [i, c] of configs.entries()) {
       let fs;
       if (c.backend !== "memory") {
         const opened = await openDataDir(
@@ -41,7 +42,9 @@ export async function openExports(
           metadataLocation(c, onLeaseLost),
           // Each export's objects under a prefix of its own in the one bucket.
           payloadLocation(store, c.payload, `exports/${pathComponents(c.path).join("-")}/`),
-        );
+        ).catch((e: unknown) => {
+          throw new Error(storeOpenMessage(e, ["exports", i]));
+        });
         stores.push(opened);
         fs = opened.fs;
       } else {

@@ -1,5 +1,7 @@
 // Every limit and tunable of the NFSv4.1 server, with its default. `dfs serve`
-// reads overrides from its config file; tests pass their own.
+// reads overrides from its config file; tests pass their own. Each setting's
+// allowed range and its description for users are in
+// src/config/declarations.ts; the comments here say why a default is what it is.
 
 import type { DelegationPolicy, DirectoryDelegationPolicy } from "./delegations.js";
 

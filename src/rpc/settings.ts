@@ -1,4 +1,7 @@
 // Every limit of the RPC transport, in one place, with the reason for its default.
+// Their ranges for the config file and descriptions for users are in
+// src/config/declarations.ts (test/config/declarations.test.ts checks that
+// its ranges are the ones resolveRpcSettings enforces).
 // The server resolves a partial override against DEFAULT_RPC_SETTINGS and
 // validates the result once, so the rest of src/rpc can trust the numbers.
 
@@ -86,7 +89,10 @@ export const DEFAULT_RPC_SETTINGS: RpcSettings = Object.freeze({
 });
 
 /** Smallest useful record: an RPC CALL header with empty credentials is 40 bytes. */
-const MIN_RECORD_SIZE = 64;
+export const MIN_RECORD_SIZE = 64;
+
+/** The most calls one connection may have in progress that a setting may ask for. */
+export const MAX_IN_FLIGHT_PER_CONNECTION = 1 << 20;
 
 function requireInteger(name: keyof RpcSettings, v: number, min: number, max: number): void {
   if (!Number.isSafeInteger(v) || v < min || v > max) {
@@ -115,7 +121,12 @@ export function resolveRpcSettings(overrides: Partial<RpcSettings> = {}): RpcSet
     Number.MAX_SAFE_INTEGER,
   );
   requireInteger("sendStallTimeoutMs", s.sendStallTimeoutMs, 0, 0x7fffffff);
-  requireInteger("maxInFlightPerConnection", s.maxInFlightPerConnection, 1, 1 << 20);
+  requireInteger(
+    "maxInFlightPerConnection",
+    s.maxInFlightPerConnection,
+    1,
+    MAX_IN_FLIGHT_PER_CONNECTION,
+  );
   requireInteger("drainTimeoutMs", s.drainTimeoutMs, 0, 0x7fffffff);
   return Object.freeze(s);
 }

@@ -23,8 +23,18 @@ import { DEFAULT_STORE_SETTINGS, type DataDirLimits } from "./settings.js";
 import { SqliteMetadataStore } from "./sqlite-metadata.js";
 import { StoreFileSystem, type StoreFsOptions } from "./store-fs.js";
 
+/** Which part of a store could not be opened: the directory, the metadata database, or the payload store. */
+export type StorePart = "directory" | "metadata" | "payload";
+
 export class DataDirError extends Error {
   override readonly name = "DataDirError";
+  constructor(
+    message: string,
+    /** So a caller can name the setting at fault (config/store-errors.ts). */
+    readonly part: StorePart = "directory",
+  ) {
+    super(message);
+  }
 }
 
 /** A StoreFileSystem over the data directory, and how to close it (releasing the lock). */
@@ -113,6 +123,7 @@ export async function openDataDir(
       } catch (e) {
         throw new DataDirError(
           `PostgreSQL store ${withoutPassword(metadata.url)}: ${(e as Error).message}`,
+          "metadata",
         );
       }
     }
@@ -125,6 +136,8 @@ export async function openDataDir(
               ...payload.options,
               stagingDir: join(dir, "s3-staging"),
               maxOpenFiles: maxOpenPayloads,
+            }).catch((e: unknown) => {
+              throw new DataDirError((e as Error).message, "payload");
             });
       fs = await StoreFileSystem.open(meta, payloads, options);
     } catch (e) {

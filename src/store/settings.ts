@@ -1,5 +1,7 @@
 // The `store` section of `dfs serve`'s configuration: which backend holds the
-// export, and where the embedded one keeps its files.
+// export, and where the embedded one keeps its files. Each setting's allowed
+// values and its description for users are in src/config/declarations.ts;
+// the comments here say what the code does with it.
 
 /**
  * Where files live: SQLite + sparse files in `dataDir` (the default: kept
@@ -89,18 +91,6 @@ export type DataDirLimits = Pick<
   | "postgresLeaseSec"
   | "postgresRole"
 >;
-
-/** The settings of `store` that are free text (the others are numbers or choices). */
-export const STORE_TEXT_SETTINGS = [
-  "dataDir",
-  "postgresUrl",
-  "s3Endpoint",
-  "s3Region",
-  "s3Bucket",
-  "s3Prefix",
-  "s3AccessKeyId",
-  "s3SecretAccessKey",
-] as const;
 
 export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   backend: "sqlite",

@@ -32,9 +32,13 @@ describe("control and metrics settings", () => {
   });
 
   it("refuse bad addresses, unknown keys and non-strings", () => {
-    expect(() => build({ metrics: { listen: "nowhere" } })).toThrow(/bad listen address/);
-    expect(() => build({ control: { sockett: "x" } })).toThrow(/unknown setting 'control.sockett'/);
-    expect(() => build({ control: { socket: 3 } })).toThrow(/'control.socket' must be a string/);
-    expect(() => build({ metrics: [] })).toThrow(/'metrics' must be an object/);
+    expect(() => build({ metrics: { listen: "nowhere" } })).toThrow(
+      /metrics.listen: must be "" \(off\) or HOST:PORT/,
+    );
+    expect(() => build({ control: { sockett: "x" } })).toThrow(/control.sockett: unknown key/);
+    expect(() => build({ control: { socket: 3 } })).toThrow(
+      /control.socket: must be a string, not 3/,
+    );
+    expect(() => build({ metrics: [] })).toThrow(/metrics: must be a mapping/);
   });
 });

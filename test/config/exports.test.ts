@@ -94,10 +94,10 @@ describe("exports settings", () => {
 
   it("refuse what is wrong, naming it", () => {
     const cases: [unknown, RegExp][] = [
-      [{}, /'exports' must be a non-empty list/],
-      [[], /'exports' must be a non-empty list/],
-      [[{ path: "/x", readonly: true }], /unknown setting 'exports\[0\].readonly'/],
-      [[{ path: "x" }], /'exports\[0\].path' must be an absolute path/],
+      [{}, /exports: must be a non-empty list of mappings, not a mapping/],
+      [[], /exports: must be a non-empty list of mappings, not an empty list/],
+      [[{ path: "/x", readonly: true }], /exports\[0\].readonly: unknown key/],
+      [[{ path: "x" }], /exports\[0\].path: must be an absolute path/],
       [[{ path: "/" }], /absolute path/],
       [[{ path: "/a/" }], /absolute path/],
       [[{ path: "/a/../b" }], /cannot be a directory name/],
@@ -110,14 +110,14 @@ describe("exports settings", () => {
         ],
         /same id 3/,
       ],
-      [[{ path: "/a", id: 0 }], /id' must be an integer/],
-      [[{ path: "/a", backend: "oracle" }], /backend' must be one of/],
+      [[{ path: "/a", id: 0 }], /exports\[0\].id: must be an integer in \[1, 4294967295\], not 0/],
+      [[{ path: "/a", backend: "oracle" }], /exports\[0\].backend: must be one of/],
       [[{ path: "/a", backend: "postgres" }], /needs 'exports\[0\] \(\/a\)\.postgresUrl'/],
       [[{ path: "/a", backend: "postgres", postgresUrl: "http://x/" }], /postgres:\/\//],
       [[{ path: "/a", postgresUrl: "postgres://db/a" }], /for the "postgres" backend only/],
       [
         [{ path: "/a", payload: "tape" }],
-        /'exports\[0\] \(\/a\)\.payload' must be one of "local", "s3"/,
+        /exports\[0\].payload: must be one of "local", "s3", not "tape"/,
       ],
       [
         [{ path: "/a", backend: "memory", payload: "s3" }],
@@ -150,14 +150,17 @@ describe("exports settings", () => {
         /share a data directory/,
       ],
       [[{ path: "/a", backend: "sqlite", dataDir: "/srv" }], /holds the server's own store/],
-      [[{ path: "/a", clients: ["10.0.0.300"] }], /clients'.*not an IPv4\/IPv6 address/],
+      [
+        [{ path: "/a", clients: ["10.0.0.300"] }],
+        /exports\[0\].clients\[0\]: must be an IPv4\/IPv6 address or CIDR/,
+      ],
       [[{ path: "/a", clients: ["10.0.0.1/8"] }], /bits set beyond/],
-      [[{ path: "/a", clients: [] }], /is empty/],
-      [[{ path: "/a", readOnly: "yes" }], /readOnly' must be true or false/],
-      [[{ path: "/a", squash: "root_squash" }], /squash' must be one of/],
-      [[{ path: "/a", anonuid: -1 }], /anonuid/],
-      [[{ path: "/a", sec: ["krb5"] }], /sec' must be a non-empty list/],
-      [[{ path: "/a", sec: ["sys", "sys"] }], /sec' must be a non-empty list of distinct/],
+      [[{ path: "/a", clients: [] }], /clients: must be a list .* at least 1, not an empty list/],
+      [[{ path: "/a", readOnly: "yes" }], /readOnly: must be true or false, not "yes"/],
+      [[{ path: "/a", squash: "root_squash" }], /squash: must be one of "none", "root", "all"/],
+      [[{ path: "/a", anonuid: -1 }], /anonuid: must be an integer in \[0, 4294967295\]/],
+      [[{ path: "/a", sec: ["krb5"] }], /sec\[0\]: must be one of "sys", "none", not "krb5"/],
+      [[{ path: "/a", sec: ["sys", "sys"] }], /sec\[1\]: repeats "sys"/],
     ];
     for (const [exports, message] of cases)
       expect(() => build(exports), JSON.stringify(exports)).toThrow(message);

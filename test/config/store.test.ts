@@ -74,27 +74,37 @@ describe("store settings", () => {
     const s3 = { payload: "s3", s3Endpoint: "http://127.0.0.1:7480", s3Bucket: "dfs" };
     expect(() => build({ ...s3, backend: "memory" })).toThrow(/needs the sqlite or postgres/);
     expect(() => build({ ...s3, s3Endpoint: "" })).toThrow(/needs 'store.s3Endpoint'/);
-    expect(() => build({ ...s3, s3Endpoint: "ftp://x" })).toThrow(/http:\/\/ or https:\/\//);
-    expect(() => build({ ...s3, s3Bucket: "Bad_Bucket" })).toThrow(/'store.s3Bucket'/);
+    expect(() => build({ ...s3, s3Endpoint: "ftp://x" })).toThrow(
+      /store.s3Endpoint: must be "" or an http:\/\/ or https:\/\//,
+    );
+    expect(() => build({ ...s3, s3Bucket: "Bad_Bucket" })).toThrow(
+      /store.s3Bucket: must be "" or a bucket name/,
+    );
     expect(() => build({ ...s3, s3AccessKeyId: "AK" })).toThrow(/go together/);
-    expect(() => build({ ...s3, s3BlockSize: 100 })).toThrow(/s3BlockSize/);
-    expect(() => build({ ...s3, s3CapacityBytes: 0 })).toThrow(/s3CapacityBytes must be/);
+    expect(() => build({ ...s3, s3BlockSize: 100 })).toThrow(
+      /store.s3BlockSize: must be an integer in \[4096, 1073741824\], not 100/,
+    );
+    expect(() => build({ ...s3, s3CapacityBytes: 0 })).toThrow(
+      /s3CapacityBytes: must be an integer in \[1, /,
+    );
     expect(() => build({ ...s3, s3CapacityBytes: 1.5 })).toThrow(/s3CapacityBytes/);
     expect(() => build({ ...s3, s3Durability: "eventual" })).toThrow(
-      /s3Durability' must be one of/,
+      /s3Durability: must be one of "local", "remote", not "eventual"/,
     );
-    expect(() => build({ ...s3, s3Bucket: 5 })).toThrow(/'store.s3Bucket' must be a string/);
-    expect(() => build({ payload: "tape" })).toThrow(/store.payload' must be one of/);
+    expect(() => build({ ...s3, s3Bucket: 5 })).toThrow(/store.s3Bucket: must be .*, not 5/);
+    expect(() => build({ payload: "tape" })).toThrow(/store.payload: must be one of "local", "s3"/);
   });
 
   it("refuse unknown backends, empty directories and unknown keys", () => {
     expect(() => build({ backend: "oracle" })).toThrow(/store.backend/);
     expect(() => build({ backend: "postgres" })).toThrow(/needs 'store.postgresUrl'/);
     expect(() => build({ backend: "postgres", postgresUrl: "db:5432" })).toThrow(
-      /postgres:\/\/ or postgresql:\/\//,
+      /store.postgresUrl: must be "" or a postgres:\/\/ or postgresql:\/\//,
     );
-    expect(() => build({ backend: "postgres", postgresUrl: "not a url" })).toThrow(/not a URL/);
-    expect(() => build({ backend: "postgres", postgresUrl: 5 })).toThrow(/must be a string/);
+    expect(() => build({ backend: "postgres", postgresUrl: "not a url" })).toThrow(/\(not a URL\)/);
+    expect(() => build({ backend: "postgres", postgresUrl: 5 })).toThrow(
+      /store.postgresUrl: must be .*, not 5/,
+    );
     expect(() => build({ postgresUrl: "postgres://db/dfs" })).toThrow(
       /for the "postgres" backend only/,
     );
@@ -103,13 +113,13 @@ describe("store settings", () => {
     ).toThrow(/postgresPoolSize/);
     expect(() =>
       build({ backend: "postgres", postgresUrl: "postgres://db/dfs", postgresLeaseSec: 1 }),
-    ).toThrow(/postgresLeaseSec must be in \[3, 3600\]/);
+    ).toThrow(/store.postgresLeaseSec: must be an integer in \[3, 3600\], not 1/);
     expect(() =>
       build({ backend: "postgres", postgresUrl: "postgres://db/dfs", postgresRole: "backup" }),
-    ).toThrow(/postgresRole' must be one of "active", "standby"/);
+    ).toThrow(/postgresRole: must be one of "active", "standby"/);
     expect(() => build({ dataDir: "" })).toThrow(/store.dataDir/);
     expect(() => build({ dataDir: 5 })).toThrow(/store.dataDir/);
-    expect(() => build({ datadir: "x" })).toThrow(/unknown setting 'store.datadir'/);
+    expect(() => build({ datadir: "x" })).toThrow(/store.datadir: unknown key \(known: backend, /);
     expect(() => build({ maxOpenPayloads: 0 })).toThrow(/maxOpenPayloads/);
     expect(() => build({ objectCacheEntries: -1 })).toThrow(/objectCacheEntries/);
     expect(() => build({ objectCacheEntries: "many" })).toThrow(/objectCacheEntries/);
