@@ -99,6 +99,11 @@ export interface DecodeSummary {
   skippedBytes: number;
   /** Problems with the capture file itself. */
   problems: string[];
+  /**
+   * The most bytes one connection held at once (out-of-order segments, partial
+   * records, bytes searched for a record start): what the limits bound.
+   */
+  peakHeldBytes: number;
 }
 
 export interface DecodeSink {
@@ -164,6 +169,7 @@ class CaptureDecoder {
     lostBytes: 0,
     skippedBytes: 0,
     problems: [],
+    peakHeldBytes: 0,
   };
 
   constructor(
@@ -216,6 +222,9 @@ class CaptureDecoder {
     const side = from(c);
     if (s.syn) side.tcp.syn(s.seq);
     side.tcp.segment(s.syn ? (s.seq + 1) >>> 0 : s.seq, s.payload, s.missing);
+    const held =
+      c.client.tcp.held + c.client.splitter.held + c.server.tcp.held + c.server.splitter.held;
+    if (held > this.summary.peakHeldBytes) this.summary.peakHeldBytes = held;
     if (s.rst) {
       this.close(key);
       return;
