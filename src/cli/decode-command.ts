@@ -54,6 +54,14 @@ const defaultIo: DecodeIo = {
   err: (line) => process.stderr.write(line + "\n"),
 };
 
+/** `dfsctl decode … | head`: a reader that goes away ends the command quietly, not with EPIPE. */
+function quietOnClosedStdout(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(EXIT_OK);
+    throw e;
+  });
+}
+
 class UsageError extends Error {}
 
 export async function decodeCommand(
@@ -80,6 +88,7 @@ export async function decodeCommand(
     );
     return EXIT_USAGE;
   }
+  if (io === defaultIo) quietOnClosedStdout();
   const { filter, json, summaryOnly } = parsed;
   let start: number | null = null;
   const origin = (t: number): number => (start ??= t);

@@ -131,8 +131,6 @@ export class Renderer {
       case "string":
         return typeof v === "string" ? new Utf8Text(v) : null;
       case "array":
-        if (field !== "" && ATTRIBUTE_BITMAPS.has(field) && t.of.kind === "uint")
-          return Array.isArray(v) ? bitsOf(v.filter(isNumber)).map(attributeName) : null;
         return Array.isArray(v) ? v.map((e) => this.value(t.of, e, ids)) : null;
       case "optional":
         return v === null || v === undefined ? null : this.value(t.of, v, ids, field);
