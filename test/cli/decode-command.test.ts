@@ -32,7 +32,7 @@ describe("dfsctl decode", () => {
     expect(err).toEqual([]);
     expect(code).toBe(EXIT_OK);
     expect(out[0]).toMatch(
-      /^0\.000000 #1 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:21701 CALL  xid=0x[0-9a-f]{8} COMPOUND v4\.1 tag="kdeleg-host"$/,
+      /^0\.000000 #1 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:21701 CALL {2}xid=0x[0-9a-f]{8} COMPOUND v4\.1 tag="kdeleg-host"$/,
     );
     expect(out).toContain("    RECLAIM_COMPLETE rca_one_fs=false");
     expect(
