@@ -217,7 +217,11 @@ class CaptureDecoder {
       this.close(key);
       c = undefined;
     }
-    if (c === undefined) c = this.open(key, clientEnd, serverEnd);
+    if (c === undefined) {
+      // The ACKs and FINs that trail a closed connection open nothing.
+      if (!s.syn && s.payload.length + s.missing === 0) return;
+      c = this.open(key, clientEnd, serverEnd);
+    }
     c.lastSeen = this.now;
     const side = from(c);
     if (s.syn) side.tcp.syn(s.seq);

@@ -112,7 +112,10 @@ export function procedureOf(
   return proc === PROC_NULL ? "NULL" : proc === PROC_COMPOUND ? "COMPOUND" : null;
 }
 
-/** Decodes the call header of `record`; `fromServer` says it was sent on the back channel. */
+/**
+ * Decodes one record. `fromServer`: the server sent it (a callback, or a reply to
+ * the client's call); `pendingProcedure` names the procedure of the call a reply answers.
+ */
 export function decodeRecord(
   record: Uint8Array,
   fromServer: boolean,

@@ -199,6 +199,26 @@ describe("decodeCapture", () => {
     );
   });
 
+  it("closes a connection on FIN from both sides; the ACKs that trail it open nothing", () => {
+    const { call, reply } = sampleExchange(1);
+    const frames = [
+      ...conversation([{ call, reply }]),
+      tcpFrame({ fromClient: true, seq: 1001 + call.length, fin: true }),
+      tcpFrame({ fromClient: false, seq: 5001 + reply.length, fin: true }),
+      tcpFrame({ fromClient: true, seq: 1002 + call.length }),
+      // The same ports again: a new connection.
+      ...conversation([sampleExchange(2)], { client: 77, server: 99 }),
+    ];
+    const { records, summary } = decodeAll(file(frames));
+    expect(summary).toMatchObject({ connections: 2, calls: 2, replies: 2, undecoded: 0 });
+    expect(records.map((r) => [r.conn, r.xid])).toEqual([
+      [1, 1],
+      [1, 1],
+      [2, 2],
+      [2, 2],
+    ]);
+  });
+
   it("ignores other ports unless told the server's port", () => {
     const frames = conversation([sampleExchange(1)]).map((_, i) =>
       tcpFrame({
