@@ -83,7 +83,7 @@ export function noticeText(n: DecodeNotice, start: number): string {
 
 export function summaryText(s: DecodeSummary): string[] {
   const lines = [
-    `-- ${s.frames} frames, ${s.segments} TCP segments on ${s.connections} connections: ` +
+    `-- ${s.frames} frames, ${s.segments} TCP segments on ${s.connections} connection${s.connections === 1 ? "" : "s"}: ` +
       `${s.calls} calls, ${s.replies} replies`,
     `-- decoded ${s.decoded}, undecoded ${s.undecoded}, rejected ${s.rejected} ` +
       `(did not decode, and the server refused them too), incomplete ${s.incomplete}, ` +

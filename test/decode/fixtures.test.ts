@@ -3,7 +3,9 @@
 // callbacks) and against NFS-Ganesha, and a whole pynfs `all` run.
 
 import { describe, expect, it } from "vitest";
+import { capturePackets } from "../../src/decode/capture-file.js";
 import { recordJson, recordText } from "../../src/decode/format.js";
+import { LINKTYPE_LINUX_SLL2 } from "../../src/decode/packet.js";
 import { FIXTURE_PORTS, decodeAll, fixture } from "./support.js";
 import type { Collected } from "./support.js";
 
@@ -142,5 +144,17 @@ describe("pynfs all", () => {
     expect(bad.map((r) => (r.error ?? "").replace(/ \(byte \d+\)/, ""))).toContain(
       "argarray[0]: XDR error at opexchange_id.eia_client_impl_id: limit: array length 2 exceeds maximum 1",
     );
+  });
+});
+
+describe("tcpdump -i any", () => {
+  it("is a Linux cooked capture (SLL2), decoded like the Ethernet ones", () => {
+    const [first] = capturePackets(fixture("pynfs-sll2.pcap.gz"), () => {});
+    expect(first!.linkType).toBe(LINKTYPE_LINUX_SLL2);
+    expect(run("pynfs-sll2.pcap.gz").summary).toMatchObject({
+      calls: 53,
+      replies: 53,
+      decoded: 106,
+    });
   });
 });

@@ -319,4 +319,5 @@ export const FIXTURE_PORTS: Readonly<Record<string, number>> = {
   "ganesha41.pcap.gz": 21703,
   "ganesha42.pcap.gz": 21705,
   "pynfs.pcap.gz": 21704,
+  "pynfs-sll2.pcap.gz": 21707,
 };
