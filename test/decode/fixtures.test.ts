@@ -43,7 +43,10 @@ describe.each(Object.keys(FIXTURE_PORTS))("%s", (name) => {
 
   it("prints every record as text and as JSON", () => {
     for (const r of run(name).records) {
-      expect(recordText(r, 0).length).toBeGreaterThan(0);
+      const text = recordText(r, 0);
+      expect(text.length).toBeGreaterThan(0);
+      // Every attribute value decoded too (display.ts shows the rest as undecoded=/trailing=).
+      expect(text.join("\n")).not.toMatch(/ (undecoded|trailing)=/);
       expect(JSON.parse(recordJson(r))).toMatchObject({ type: r.type, conn: r.conn });
     }
   });
