@@ -2,6 +2,7 @@
 
 import { pathToFileURL } from "node:url";
 import { CONTROL_COMMANDS, controlCommand, controlHelp } from "./control-command.js";
+import { DECODE_USAGE, decodeCommand } from "./decode-command.js";
 import { WATCH_USAGE, watchCommand } from "./watch-command.js";
 
 const USAGE = `${controlHelp().trimEnd()}
@@ -9,20 +10,21 @@ const USAGE = `${controlHelp().trimEnd()}
 Other commands:
   watch HOST[:PORT]:/path   print the changes made in a directory, as the server
                             notifies them (NFSv4.1 directory delegations)
+  decode FILE               print the NFSv4 calls and replies in a packet capture
 
 Exit status: 0 done, 1 the server refused, 2 bad usage, 3 the server could not be reached.
 Run 'dfsctl <command> --help' for a command's options.`;
 
 export async function main(args: readonly string[]): Promise<number> {
-  // Global options (--socket PATH, --json, …) may come before the command.
-  const command = args.find((a) => CONTROL_COMMANDS.includes(a));
-  if (args.length === 0 || args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
-    if (args[1] === "watch") console.log(WATCH_USAGE);
-    else console.log(USAGE);
-    return args.length === 0 ? 2 : 0;
+  const [first, ...rest] = args;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    console.log(rest[0] === "watch" ? WATCH_USAGE : rest[0] === "decode" ? DECODE_USAGE : USAGE);
+    return first === undefined ? 2 : 0;
   }
-  if (args[0] === "watch") return watchCommand(args.slice(1));
-  if (command !== undefined) return controlCommand(args);
+  if (first === "watch") return watchCommand(rest);
+  if (first === "decode") return decodeCommand(rest);
+  // Global options (--socket PATH, --json, …) may come before a control command.
+  if (args.some((a) => CONTROL_COMMANDS.includes(a))) return controlCommand(args);
   console.error(
     `dfsctl: unknown command in '${args.join(" ")}'\n\nRun 'dfsctl --help' for the commands.`,
   );
