@@ -57,6 +57,7 @@ import { decodeCbCompoundReply, encodeCbCompound } from "./cb-compound.js";
 import type { CallbackRequest, CallbackResult, CallbackStats, Flight } from "./call.js";
 import { PendingCall } from "./call.js";
 import { BackChannel } from "./channel.js";
+import { CB_NULL_TYPE, CallbackCounters, callbackType } from "./counters.js";
 import type { CallbackSettings } from "./settings.js";
 
 export type { CallbackRequest, CallbackResult, CallbackStats } from "./call.js";
@@ -111,6 +112,8 @@ export class CallbackService {
     cancelled: 0,
     probes: 0,
   };
+  /** Callbacks by type and outcome (the metrics endpoint's). */
+  readonly byType = new CallbackCounters();
 
   constructor(options: CallbackServiceOptions) {
     this.settings = options.settings;
@@ -128,6 +131,7 @@ export class CallbackService {
   send(client: ClientRecord, request: CallbackRequest): Promise<CallbackResult> {
     if (this.closed || request.signal?.aborted || this.state.client(client.clientid) !== client) {
       this.counters.cancelled++;
+      this.byType.add(callbackType(request.ops), "cancelled");
       return Promise.resolve({ kind: "cancelled" });
     }
     const q = this.queueFor(client);
@@ -143,6 +147,7 @@ export class CallbackService {
         );
       }
       this.counters.unreachable++;
+      this.byType.add(callbackType(request.ops), "failed");
       if (q.calls.size === 0) this.queues.delete(client);
       return Promise.resolve({ kind: "unreachable" });
     }
@@ -331,6 +336,7 @@ export class CallbackService {
     }
     ch.state = "unknown";
     this.counters.probes++;
+    this.byType.add(CB_NULL_TYPE, "sent");
     conn
       .call({
         prog: session.cbProgram,
@@ -347,6 +353,7 @@ export class CallbackService {
           this.schedulePump(client);
         },
         (err: unknown) => {
+          if (err instanceof RpcTimeoutError) this.byType.add(CB_NULL_TYPE, "timeout");
           if (generation !== ch.probeGeneration) return;
           // The connection went: probe another one, if the session has it.
           if (err instanceof RpcConnectionClosedError && ch.connection() !== null) {
@@ -508,6 +515,7 @@ export class CallbackService {
     if (call.sends > 0) this.counters.retried++;
     call.sends++;
     this.counters.sent++;
+    this.byType.add(callbackType(call.ops), "sent");
     conn
       .call({
         prog: session.cbProgram,
@@ -647,7 +655,10 @@ export class CallbackService {
   private onFailure(flight: Flight, err: unknown): void {
     const live = this.land(flight);
     const { call, channel } = flight;
-    if (err instanceof RpcTimeoutError) this.counters.timedOut++;
+    if (err instanceof RpcTimeoutError) {
+      this.counters.timedOut++;
+      this.byType.add(callbackType(call.ops), "timeout");
+    }
     if (err instanceof RpcConnectionClosedError || err instanceof RpcTimeoutError) {
       this.noReply(flight, live);
       return;
@@ -715,12 +726,18 @@ export class CallbackService {
     switch (result.kind) {
       case "answered":
         this.counters.answered++;
+        this.byType.add(
+          callbackType(call.ops),
+          result.status === nfsstat4.NFS4_OK ? "answered" : "failed",
+        );
         break;
       case "unreachable":
         this.counters.unreachable++;
+        this.byType.add(callbackType(call.ops), "failed");
         break;
       case "cancelled":
         this.counters.cancelled++;
+        this.byType.add(callbackType(call.ops), "cancelled");
         break;
     }
     call.resolve(result);

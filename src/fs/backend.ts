@@ -312,6 +312,8 @@ export type SpecialType =
  */
 export interface FileSystem {
   readonly capabilities: FsCapabilities;
+  /** What keeps its data ("memory", "sqlite+local", "postgres+s3"): the metrics endpoint's store label. */
+  readonly storeKind?: string;
 
   /** The handle of the filesystem's root directory. */
   root(): Promise<FileHandle>;

@@ -24,6 +24,7 @@ import type { CompoundState, ServerContext } from "./context.js";
 import type { OpTable, Operation } from "./op.js";
 import { statusOf, statusResult } from "../protocol/results.js";
 import { isAllowedError } from "../../generated/nfs4/index.js";
+import type { OperationMetrics } from "./op-metrics.js";
 import { resolveOperations } from "./ops/index.js";
 import { sequence } from "./ops/sequence.js";
 import { cachedReplyOf, encodeReplay } from "./replay.js";
@@ -87,6 +88,12 @@ export class CompoundProcessor {
   overruns = 0;
   /** Results larger than their operation's replyBound (tests require none). */
   boundViolations = 0;
+  /**
+   * Where operations, their latency and COMPOUNDs are counted while the
+   * metrics endpoint is on (NfsServer.enableMetrics); null: nothing is
+   * counted or timed.
+   */
+  metrics: OperationMetrics | null = null;
   private readonly ops: ReadonlyMap<number, Operation>;
 
   constructor(
@@ -99,6 +106,8 @@ export class CompoundProcessor {
   async process(call: RpcCall): Promise<RpcOutcome> {
     const r = call.args;
     const requestStart = r.offset;
+    const metrics = this.metrics;
+    if (metrics !== null) metrics.compounds++;
     let tag: Uint8Array;
     let minorversion: number;
     let count: number;
@@ -122,6 +131,7 @@ export class CompoundProcessor {
       results.push(e.res);
       encoded.push(e.bytes);
       resultBytes += e.bytes.length;
+      if (metrics !== null) countResult(metrics, e.res);
       return e.bytes.length;
     };
     // The COMPOUND4res header: status, tag, the result count.
@@ -213,8 +223,10 @@ export class CompoundProcessor {
             minReplySize:
               RPC_REPLY_HEADER_SIZE + SEQUENCE_ONLY_REPLY_SIZE + ((tag.length + 3) & ~3),
           });
-          if (outcome.kind === "replay")
+          if (outcome.kind === "replay") {
+            if (metrics !== null) metrics.replays++;
             return { kind: "success", result: encodeReplay(tag, outcome.res, outcome.cached) };
+          }
           res = { resop: nfs_opnum4.OP_SEQUENCE, opsequence: outcome.res };
           if (outcome.kind === "new") {
             hold = {
@@ -234,6 +246,7 @@ export class CompoundProcessor {
           const slack = i + 1 < count ? ERROR_RESULT_SLACK : 0;
           const session = hold;
           state.replyRoom = replyRoom(session, headerSize + resultBytes + slack);
+          const started = metrics === null ? 0 : performance.now();
           const done = await this.perform(
             op,
             operation,
@@ -241,6 +254,7 @@ export class CompoundProcessor {
             (bound) => replyTooBig(session, headerSize + resultBytes + bound + slack),
             call.reserveReplyBytes,
           );
+          if (metrics !== null) metrics.took(op.argop, performance.now() - started);
           res = done.res;
           bound = done.bound;
           // The security flavor of the filehandle it produced (export-access.ts).
@@ -489,6 +503,17 @@ export const REPLY_GATHER_FROM = 4096;
 interface Encoded {
   readonly pieces: Uint8Array[];
   readonly length: number;
+}
+
+/** Counts one operation's result, and the data bytes of a successful READ or WRITE. */
+function countResult(metrics: OperationMetrics, res: nfs_resop4): void {
+  const status = statusOf(res);
+  metrics.result(res.resop, status);
+  if (status !== nfsstat4.NFS4_OK) return;
+  if (res.resop === nfs_opnum4.OP_READ && res.opread.status === nfsstat4.NFS4_OK)
+    metrics.readBytes += res.opread.resok4.data.length;
+  else if (res.resop === nfs_opnum4.OP_WRITE && res.opwrite.status === nfsstat4.NFS4_OK)
+    metrics.writtenBytes += res.opwrite.resok4.count;
 }
 
 /** A COMPOUND4res from its status, the request's tag and the encoded results. */

@@ -327,6 +327,11 @@ export class StateManager {
     return this.sessions.get(keyOf(id));
   }
 
+  /** Every live session (the metrics endpoint reads their counters). */
+  allSessions(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
   }

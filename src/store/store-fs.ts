@@ -87,6 +87,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export class StoreFileSystem implements FileSystem {
   readonly capabilities: FsCapabilities;
+  readonly storeKind: string;
   private readonly feed = new ChangeFeed();
   /** Payload deletions under way (deletePayload). */
   private readonly deletions = new Set<Promise<void>>();
@@ -100,6 +101,7 @@ export class StoreFileSystem implements FileSystem {
     private readonly payloads: PayloadStore,
     private readonly options: StoreFsOptions,
   ) {
+    this.storeKind = `${meta.kind ?? "metadata"}+${payloads.kind ?? "payload"}`;
     this.capabilities = {
       fhExpireType: FH4_PERSISTENT,
       linkSupport: true,
