@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "../config/config.js";
+import { startMetrics } from "../control/metrics-listener.js";
 import { NfsServer } from "../nfs/server.js";
 import { openDataDir, withoutPassword, type OpenedStore } from "../store/data-dir.js";
 import {
@@ -111,6 +112,8 @@ export async function main(args: readonly string[]): Promise<number> {
       ...(exports === null ? {} : { exports: exports.exports }),
     });
     const paths = server.fs.exports.map((e) => e.path).join(", ");
+    // Before the NFS listener: a metrics address in use fails the start with nothing to undo.
+    await startMetrics(server, config.metrics);
     const bound = await server.listen(config.listen);
     for (const b of bound)
       console.log(
