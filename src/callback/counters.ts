@@ -12,6 +12,7 @@ import { DenseIndex } from "../stats/latency-histogram.js";
  * included; `timeout` RPCs unanswered within nfs.callbackTimeoutMs; the other
  * three count calls once each as they finish: `answered` with NFS4_OK,
  * `failed` (answered with an error, or given up as unreachable), `cancelled`.
+ * A CB_NULL probe is not retried: it ends answered, timeout or failed.
  */
 export const CALLBACK_OUTCOMES = ["sent", "answered", "failed", "timeout", "cancelled"] as const;
 export type CallbackOutcome = (typeof CALLBACK_OUTCOMES)[number];

@@ -348,12 +348,13 @@ export class CallbackService {
       })
       .then(
         () => {
+          this.byType.add(CB_NULL_TYPE, "answered");
           if (generation !== ch.probeGeneration) return;
           ch.answered();
           this.schedulePump(client);
         },
         (err: unknown) => {
-          if (err instanceof RpcTimeoutError) this.byType.add(CB_NULL_TYPE, "timeout");
+          this.byType.add(CB_NULL_TYPE, err instanceof RpcTimeoutError ? "timeout" : "failed");
           if (generation !== ch.probeGeneration) return;
           // The connection went: probe another one, if the session has it.
           if (err instanceof RpcConnectionClosedError && ch.connection() !== null) {

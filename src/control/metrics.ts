@@ -172,7 +172,7 @@ export class ServerMetrics {
     t.family(
       "dfs_callbacks_total",
       "counter",
-      "Callbacks by type (the operation after CB_SEQUENCE; CB_NULL: back-channel probes) and result: sent (RPCs, resends included), timeout (RPCs unanswered in nfs.callbackTimeoutMs), answered (NFS4_OK), failed (an error answer, or given up), cancelled.",
+      "Callbacks by type (the operation after CB_SEQUENCE; CB_NULL: back-channel probes) and result: sent (RPCs, resends included), timeout (RPCs unanswered in nfs.callbackTimeoutMs), answered (NFS4_OK), failed (an error answer, or given up), cancelled; a CB_NULL probe ends answered, timeout or failed.",
     );
     for (const type of CALLBACK_TYPES.numbers)
       for (const result of CALLBACK_OUTCOMES) {

@@ -207,6 +207,13 @@ describe("GET /metrics on a server with its metrics listener", () => {
     expect(
       valueOf(after, "dfs_session_compounds_total", { session: hex(b.session.id) }),
     ).toBeGreaterThanOrEqual(6);
+    // Each new back channel probed with CB_NULL, and answered.
+    expect(
+      delta("dfs_callbacks_total", { type: "CB_NULL", result: "sent" }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(delta("dfs_callbacks_total", { type: "CB_NULL", result: "answered" })).toBe(
+      delta("dfs_callbacks_total", { type: "CB_NULL", result: "sent" }),
+    );
     // The recall: CB_RECALL sent and answered; the delegation granted, recalled, returned.
     expect(delta("dfs_callbacks_total", { type: "CB_RECALL", result: "sent" })).toBe(1);
     expect(delta("dfs_callbacks_total", { type: "CB_RECALL", result: "answered" })).toBe(1);
