@@ -93,7 +93,7 @@ export class ServerMetrics {
     t.family(
       "dfs_nfs_operation_duration_seconds",
       "histogram",
-      "Time an NFSv4 operation took to run (descriptor checks and handler; SEQUENCE excepted), by operation.",
+      "Time an NFSv4 operation took, by operation: its checks, its handler and the encoding of its result (replays not included).",
     );
     for (let row = 0; row < OP_ROWS.size; row++) {
       if (ops.latency.count(row) === 0) continue;

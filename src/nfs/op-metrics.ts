@@ -18,7 +18,7 @@ export const STATUS_COLUMNS = new DenseIndex(Object.keys(nfsstat4_names).map(Num
 export class OperationMetrics {
   /** OP_ROWS × STATUS_COLUMNS results, by the status each operation answered. */
   readonly results = new Float64Array(OP_ROWS.size * STATUS_COLUMNS.size);
-  /** Time each operation took to run (descriptor checks and handler), by operation. */
+  /** Time each operation took: its checks, its handler and the encoding of its result. */
   readonly latency = new LatencyHistograms(OP_ROWS.size);
   /** COMPOUND requests, whatever became of them. */
   compounds = 0;
