@@ -32,9 +32,11 @@ export async function listenMetrics(
   const http = createServer((req, res) => void answer(metrics, req, res, log));
   http.on("connection", (socket) => socket.unref());
   await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
+    const failed = (err: Error): void =>
+      reject(new Error(`metrics listener on ${host}:${port}: ${err.message}`));
+    http.once("error", failed);
     http.listen(port, host, () => {
-      http.off("error", reject);
+      http.off("error", failed);
       resolve();
     });
   });

@@ -309,6 +309,10 @@ describe("startMetrics (dfs serve's call)", () => {
       expect(listener).not.toBeNull();
       expect(listener!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       expect(valueOf(await scrape(listener!), "dfs_compounds_total")).toBe(0);
+      // An address already taken fails the start with a message naming the listener.
+      await expect(startMetrics(server, { listen: `127.0.0.1:${listener!.port}` })).rejects.toThrow(
+        `metrics listener on 127.0.0.1:${listener!.port}: listen EADDRINUSE`,
+      );
       await listener!.close();
     } finally {
       await server.close();
