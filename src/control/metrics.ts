@@ -16,7 +16,6 @@ import {
   nfsstat4_names,
 } from "../../generated/nfs4/index.js";
 import { CALLBACK_OUTCOMES, CALLBACK_TYPES, callbackTypeName } from "../callback/counters.js";
-import { FS_OPERATIONS } from "../fs/timed.js";
 import { OP_ROWS, STATUS_COLUMNS } from "../nfs/op-metrics.js";
 import type { NfsServer, ServerInstruments } from "../nfs/server.js";
 import { LATENCY_BUCKETS_SECONDS } from "../stats/latency-histogram.js";
@@ -232,11 +231,12 @@ export class ServerMetrics {
     t.family(
       "dfs_store_operation_duration_seconds",
       "histogram",
-      "Time a call into an export's backend took, by store (memory, sqlite+local, postgres+s3, …) and operation.",
+      "Time a store call took, by store and operation: an export's backend (store memory, sqlite+local, postgres+s3, …) and the payload store beneath it (store local or s3: read, write, truncate, commit, delete).",
     );
-    for (const [store, h] of this.instruments.storeLatency.stores())
-      FS_OPERATIONS.forEach((op, row) => {
-        if (h.count(row) > 0) t.histogram({ store, op }, LATENCY_BUCKETS_SECONDS, h.snapshot(row));
+    for (const [store, { operations, histograms }] of this.instruments.storeLatency.stores())
+      operations.forEach((op, row) => {
+        if (histograms.count(row) > 0)
+          t.histogram({ store, op }, LATENCY_BUCKETS_SECONDS, histograms.snapshot(row));
       });
   }
 }

@@ -63,22 +63,33 @@ const ROW = Object.fromEntries(FS_OPERATIONS.map((op, i) => [op, i])) as Readonl
   Record<FsOperation, number>
 >;
 
-/** The latency of store calls, by store kind ("memory", "sqlite+local", …) and operation. */
-export class StoreLatency {
-  private readonly byStore = new Map<string, LatencyHistograms>();
+/** One store kind's histograms: a row per operation name. */
+export interface StoreHistograms {
+  readonly operations: readonly string[];
+  readonly histograms: LatencyHistograms;
+}
 
-  /** The histograms of `store` (one row per FS_OPERATIONS entry), created on first use. */
-  histograms(store: string): LatencyHistograms {
+/**
+ * The latency of store calls, by store kind and operation: FileSystem calls
+ * under "memory", "sqlite+local", …; payload store calls under "local", "s3".
+ */
+export class StoreLatency {
+  private readonly byStore = new Map<string, StoreHistograms>();
+
+  /** The histograms of `store`, one row per entry of `operations`, created on first use. */
+  histograms(store: string, operations: readonly string[] = FS_OPERATIONS): LatencyHistograms {
     let h = this.byStore.get(store);
     if (h === undefined) {
-      h = new LatencyHistograms(FS_OPERATIONS.length);
+      h = { operations, histograms: new LatencyHistograms(operations.length) };
       this.byStore.set(store, h);
+    } else if (h.operations !== operations) {
+      throw new Error(`store kind ${store} is timed with two lists of operations`);
     }
-    return h;
+    return h.histograms;
   }
 
   /** The store kinds timed so far. */
-  stores(): IterableIterator<[string, LatencyHistograms]> {
+  stores(): IterableIterator<[string, StoreHistograms]> {
     return this.byStore.entries();
   }
 }
@@ -93,6 +104,8 @@ export class TimedFileSystem implements FileSystem {
     latency: StoreLatency,
   ) {
     this.latency = latency.histograms(storeKind);
+    // The payload store beneath, if the backend has one, is timed too.
+    fs.timePayloads?.(latency);
   }
 
   get capabilities(): FsCapabilities {

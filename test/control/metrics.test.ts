@@ -7,6 +7,9 @@
 // WRITE bytes, store latency samples, connections — and every scrape is valid
 // Prometheus text format. No verdict depends on timing: waits are polls.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   OPEN4_SHARE_ACCESS_BOTH,
@@ -35,6 +38,7 @@ import type { MetricsListener } from "../../src/control/metrics-listener.js";
 import { listenMetrics, startMetrics } from "../../src/control/metrics-listener.js";
 import { ServerMetrics } from "../../src/control/metrics.js";
 import { NfsServer } from "../../src/nfs/server.js";
+import { openDataDir } from "../../src/store/data-dir.js";
 import { MemoryClientRecoveryStore } from "../../src/store/recovery.js";
 import { establish, establishReady, until, useServer } from "../e2e/support.js";
 import type { Family } from "./prom-parse.js";
@@ -280,6 +284,43 @@ describe("GET /metrics on a server with its metrics listener", () => {
     expect(head.body).toBe("");
     // A query string is still /metrics.
     expect((await get(`${listener.url}?x=1`)).status).toBe(200);
+  });
+});
+
+describe("store latency on the SQLite store", () => {
+  it("times the backend's calls (sqlite+local) and the payload store's beneath them (local)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dfs-metrics-"));
+    const store = await openDataDir(dir);
+    const server = new NfsServer({ fs: store.fs });
+    const listener = await listenMetrics(new ServerMetrics(server), "127.0.0.1", 0);
+    try {
+      const [bound] = await server.listen([{ host: "127.0.0.1", port: 0 }]);
+      const { session } = await establishReady(bound!.port);
+      const data = utf8.encode("sqlite ".repeat(100));
+      const f = await openFile(session, "/export/stored", {
+        access: OPEN4_SHARE_ACCESS_BOTH,
+        create: true,
+      });
+      await writeFile(session, f, data);
+      expect(Buffer.from(await readFile(session, f)).equals(Buffer.from(data))).toBe(true);
+      await closeFile(session, f);
+      const got = await scrape(listener);
+      const count = (store: string, op: string): number =>
+        valueOf(got, "dfs_store_operation_duration_seconds_count", { store, op });
+      expect(count("sqlite+local", "write")).toBe(1);
+      expect(count("sqlite+local", "read")).toBeGreaterThanOrEqual(1);
+      expect(count("sqlite+local", "create")).toBe(1);
+      // writeFile writes FILE_SYNC4: the payload is written, then committed.
+      expect(count("local", "write")).toBe(1);
+      expect(count("local", "commit")).toBeGreaterThanOrEqual(1);
+      expect(count("local", "read")).toBeGreaterThanOrEqual(1);
+      expect(count("memory", "write")).toBe(0);
+    } finally {
+      await listener.close();
+      await server.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
