@@ -58,6 +58,7 @@ import { decodeCbCompoundReply, encodeCbCompound } from "./cb-compound.js";
 import type { CallbackRequest, CallbackResult, CallbackStats, Flight } from "./call.js";
 import { PendingCall } from "./call.js";
 import { BackChannel, type ChannelState } from "./channel.js";
+import { CB_NULL_TYPE, CallbackCounters, callbackType } from "./counters.js";
 import type { CallbackSettings } from "./settings.js";
 
 export type { CallbackRequest, CallbackResult, CallbackStats } from "./call.js";
@@ -129,6 +130,8 @@ export class CallbackService {
     cancelled: 0,
     probes: 0,
   };
+  /** Callbacks by type and outcome (the metrics endpoint's). */
+  readonly byType = new CallbackCounters();
 
   constructor(options: CallbackServiceOptions) {
     this.settings = options.settings;
@@ -146,6 +149,7 @@ export class CallbackService {
   send(client: ClientRecord, request: CallbackRequest): Promise<CallbackResult> {
     if (this.closed || request.signal?.aborted || this.state.client(client.clientid) !== client) {
       this.counters.cancelled++;
+      this.byType.add(callbackType(request.ops), "cancelled");
       return Promise.resolve({ kind: "cancelled" });
     }
     const q = this.queueFor(client);
@@ -161,6 +165,7 @@ export class CallbackService {
         );
       }
       this.counters.unreachable++;
+      this.byType.add(callbackType(request.ops), "failed");
       if (q.calls.size === 0) this.queues.delete(client);
       return Promise.resolve({ kind: "unreachable" });
     }
@@ -364,6 +369,7 @@ export class CallbackService {
     }
     ch.state = "unknown";
     this.counters.probes++;
+    this.byType.add(CB_NULL_TYPE, "sent");
     conn
       .call({
         prog: session.cbProgram,
@@ -375,11 +381,13 @@ export class CallbackService {
       })
       .then(
         () => {
+          this.byType.add(CB_NULL_TYPE, "answered");
           if (generation !== ch.probeGeneration) return;
           ch.answered();
           this.schedulePump(client);
         },
         (err: unknown) => {
+          this.byType.add(CB_NULL_TYPE, err instanceof RpcTimeoutError ? "timeout" : "failed");
           if (generation !== ch.probeGeneration) return;
           // The connection went: probe another one, if the session has it.
           if (err instanceof RpcConnectionClosedError && ch.connection() !== null) {
@@ -542,6 +550,7 @@ export class CallbackService {
     if (call.sends > 0) this.counters.retried++;
     call.sends++;
     this.counters.sent++;
+    this.byType.add(callbackType(call.ops), "sent");
     conn
       .call({
         prog: session.cbProgram,
@@ -683,7 +692,10 @@ export class CallbackService {
     const live = this.land(flight);
     const { call, channel } = flight;
     channel.failed(errorText(err));
-    if (err instanceof RpcTimeoutError) this.counters.timedOut++;
+    if (err instanceof RpcTimeoutError) {
+      this.counters.timedOut++;
+      this.byType.add(callbackType(call.ops), "timeout");
+    }
     if (err instanceof RpcConnectionClosedError || err instanceof RpcTimeoutError) {
       this.noReply(flight, live);
       return;
@@ -751,12 +763,18 @@ export class CallbackService {
     switch (result.kind) {
       case "answered":
         this.counters.answered++;
+        this.byType.add(
+          callbackType(call.ops),
+          result.status === nfsstat4.NFS4_OK ? "answered" : "failed",
+        );
         break;
       case "unreachable":
         this.counters.unreachable++;
+        this.byType.add(callbackType(call.ops), "failed");
         break;
       case "cancelled":
         this.counters.cancelled++;
+        this.byType.add(callbackType(call.ops), "cancelled");
         break;
     }
     call.resolve(result);

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "../config/config.js";
 import { storeOpenMessage } from "../config/store-errors.js";
 import { configCommand } from "./config-command.js";
 import { startServing, type Serving } from "./serving.js";
+import { startMetrics } from "../control/metrics-listener.js";
 import { NfsServer } from "../nfs/server.js";
 import { openDataDir, withoutPassword, type OpenedStore } from "../store/data-dir.js";
 import {
@@ -118,6 +119,8 @@ export async function main(args: readonly string[]): Promise<number> {
         : { fs: store.fs, serverOwner: store.serverOwner, recovery: store.recovery }),
       ...(exports === null ? {} : { exports: exports.exports }),
     });
+    // Before the NFS listener: a metrics address in use fails the start with nothing to undo.
+    await startMetrics(server, config.metrics);
     serving = await startServing(server, config, () => loadConfig(configFile, listen));
   } catch (e) {
     console.error(`dfs serve: ${e instanceof ConfigError ? e.message : (e as Error).message}`);

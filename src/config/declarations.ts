@@ -324,9 +324,12 @@ const METRICS = section<MetricsSettings>(
   "The Prometheus metrics listener (src/control/settings.ts).",
   DEFAULT_METRICS_SETTINGS,
   {
-    listen: text('the TCP address serving Prometheus metrics at `/metrics`; `""`: off', {
-      format: OPTIONAL_LISTEN_ADDRESS,
-    }),
+    listen: text(
+      'the TCP address serving Prometheus metrics at `GET /metrics` (see "Metrics"); `""`: no metrics listener, and no operation is counted or timed for it',
+      {
+        format: OPTIONAL_LISTEN_ADDRESS,
+      },
+    ),
   },
 );
 

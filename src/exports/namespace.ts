@@ -140,6 +140,8 @@ interface PseudoDir {
 interface MountedExport {
   /** Replaced whole when a reload changes the export's rules (replaceRules). */
   def: ExportDefinition;
+  /** def.fs, or what wrapBackends() put around it: every call to the backend goes through it. */
+  fs: FileSystem;
   readonly prefix: Uint8Array;
   readonly fsid: FsId;
   /** The pseudo directory it is mounted on (the leaf named by its path). */
@@ -223,6 +225,7 @@ export class Namespace implements FileSystem, ExportPolicy {
       const m: MountedExport = {
         def,
         prefix,
+        fs: def.fs,
         fsid: { major: BigInt(def.id), minor: 0n },
         mountPoint: dir,
         root: null,
@@ -330,7 +333,7 @@ export class Namespace implements FileSystem, ExportPolicy {
 
   private exportRoot(e: MountedExport): Promise<FileHandle> {
     e.root ??= (async () => {
-      const fs = e.def.fs;
+      const fs = e.fs;
       return (await fs.lookup(await fs.root(), e.def.rootName ?? "export")).handle;
     })();
     return e.root;
@@ -392,7 +395,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     const m = child.mounted;
     if (m === null) return { handle: child.handle, attrs: this.pseudoAttrs(child) };
     const inner = await this.exportRoot(m);
-    return this.located(m, { handle: inner, attrs: await m.def.fs.getattr(inner) });
+    return this.located(m, { handle: inner, attrs: await m.fs.getattr(inner) });
   }
 
   // ---- ExportPolicy ----
@@ -410,7 +413,7 @@ export class Namespace implements FileSystem, ExportPolicy {
   capabilitiesOf(handle: FileHandle): FsCapabilities {
     try {
       const r = this.route(handle);
-      return r.pseudo !== null ? this.pseudoCaps : r.e.def.fs.capabilities;
+      return r.pseudo !== null ? this.pseudoCaps : r.e.fs.capabilities;
     } catch {
       return this.capabilities;
     }
@@ -429,6 +432,15 @@ export class Namespace implements FileSystem, ExportPolicy {
   }
 
   /** The exports, in configuration order (for logs and tests). */
+  /**
+   * Puts `wrap(def.fs)` between the namespace and each export's backend (the
+   * metrics endpoint times store calls this way). Changes registered with
+   * observe() before keep coming: a wrapper passes observe() through.
+   */
+  wrapBackends(wrap: (def: ExportDefinition) => FileSystem): void {
+    for (const m of this.mounted) m.fs = wrap(m.def);
+  }
+
   get exports(): readonly ExportDefinition[] {
     return this.mounted.map((m) => m.def);
   }
@@ -442,12 +454,12 @@ export class Namespace implements FileSystem, ExportPolicy {
   async getattr(handle: FileHandle): Promise<FileAttributes> {
     const r = this.route(handle);
     if (r.pseudo !== null) return this.pseudoAttrs(r.pseudo);
-    return this.attrsOf(r.e, r.inner, await r.e.def.fs.getattr(r.inner));
+    return this.attrsOf(r.e, r.inner, await r.e.fs.getattr(r.inner));
   }
 
   async lookup(dir: FileHandle, name: string): Promise<Located> {
     const r = this.route(dir);
-    if (r.pseudo === null) return this.located(r.e, await r.e.def.fs.lookup(r.inner, name));
+    if (r.pseudo === null) return this.located(r.e, await r.e.fs.lookup(r.inner, name));
     const child = r.pseudo.children.get(name) ?? fail(nfsstat4.NFS4ERR_NOENT);
     return this.pseudoChild(child);
   }
@@ -464,7 +476,7 @@ export class Namespace implements FileSystem, ExportPolicy {
       const parent = e.mountPoint.parent!;
       return { handle: parent.handle, attrs: this.pseudoAttrs(parent) };
     }
-    return this.located(e, await e.def.fs.lookupParent(inner));
+    return this.located(e, await e.fs.lookupParent(inner));
   }
 
   async readdir(
@@ -476,7 +488,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     const r = this.route(dir);
     if (r.pseudo === null) {
       const { e } = r;
-      const page = await e.def.fs.readdir(r.inner, cookie, verifier, limits);
+      const page = await e.fs.readdir(r.inner, cookie, verifier, limits);
       const entries = page.entries.map((entry): DirEntry => {
         if (!entry.ok) return entry;
         const handle = this.wrap(e, entry.handle);
@@ -515,13 +527,13 @@ export class Namespace implements FileSystem, ExportPolicy {
 
   async statfs(handle: FileHandle): Promise<FsStats> {
     const r = this.route(handle);
-    return r.pseudo !== null ? PSEUDO_STATS : r.e.def.fs.statfs(r.inner);
+    return r.pseudo !== null ? PSEUDO_STATS : r.e.fs.statfs(r.inner);
   }
 
   async read(handle: FileHandle, offset: bigint, count: number): Promise<ReadResult> {
     const r = this.route(handle);
     if (r.pseudo !== null) fail(nfsstat4.NFS4ERR_ISDIR);
-    return r.e.def.fs.read(r.inner, offset, count);
+    return r.e.fs.read(r.inner, offset, count);
   }
 
   async write(
@@ -532,13 +544,13 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<WriteResult> {
     const { e, inner } = this.writable(handle);
-    return e.def.fs.write(inner, offset, data, stable, origin);
+    return e.fs.write(inner, offset, data, stable, origin);
   }
 
   async commit(handle: FileHandle, offset: bigint, count: number): Promise<CommitResult> {
     const r = this.route(handle);
     if (r.pseudo !== null) fail(nfsstat4.NFS4ERR_ISDIR);
-    return r.e.def.fs.commit(r.inner, offset, count);
+    return r.e.fs.commit(r.inner, offset, count);
   }
 
   async create(
@@ -549,7 +561,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<CreateResult> {
     const { e, inner } = this.writable(dir);
-    return this.created(e, await e.def.fs.create(inner, name, how, attrs, origin));
+    return this.created(e, await e.fs.create(inner, name, how, attrs, origin));
   }
 
   async mkdir(
@@ -559,7 +571,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<CreateResult> {
     const { e, inner } = this.writable(dir);
-    return this.created(e, await e.def.fs.mkdir(inner, name, attrs, origin));
+    return this.created(e, await e.fs.mkdir(inner, name, attrs, origin));
   }
 
   async symlink(
@@ -570,7 +582,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<CreateResult> {
     const { e, inner } = this.writable(dir);
-    return this.created(e, await e.def.fs.symlink(inner, name, target, attrs, origin));
+    return this.created(e, await e.fs.symlink(inner, name, target, attrs, origin));
   }
 
   async mknod(
@@ -582,18 +594,18 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<CreateResult> {
     const { e, inner } = this.writable(dir);
-    return this.created(e, await e.def.fs.mknod(inner, name, type, rdev, attrs, origin));
+    return this.created(e, await e.fs.mknod(inner, name, type, rdev, attrs, origin));
   }
 
   async readlink(handle: FileHandle): Promise<Uint8Array> {
     const r = this.route(handle);
     if (r.pseudo !== null) fail(nfsstat4.NFS4ERR_INVAL, "not a symbolic link");
-    return r.e.def.fs.readlink(r.inner);
+    return r.e.fs.readlink(r.inner);
   }
 
   async remove(dir: FileHandle, name: string, origin?: ChangeOrigin | null): Promise<ChangeInfo> {
     const { e, inner } = this.writable(dir);
-    return e.def.fs.remove(inner, name, origin);
+    return e.fs.remove(inner, name, origin);
   }
 
   async rename(
@@ -606,7 +618,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     const from = this.writable(fromDir);
     const to = this.writable(toDir);
     if (from.e !== to.e) fail(nfsstat4.NFS4ERR_XDEV);
-    return from.e.def.fs.rename(from.inner, fromName, to.inner, toName, origin);
+    return from.e.fs.rename(from.inner, fromName, to.inner, toName, origin);
   }
 
   async link(
@@ -619,7 +631,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     const source = this.route(handle);
     if (source.pseudo !== null) fail(nfsstat4.NFS4ERR_ISDIR);
     if (source.e !== target.e) fail(nfsstat4.NFS4ERR_XDEV);
-    return target.e.def.fs.link(source.inner, target.inner, name, origin);
+    return target.e.fs.link(source.inner, target.inner, name, origin);
   }
 
   async setattr(
@@ -628,13 +640,13 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<FileAttributes> {
     const { e, inner } = this.writable(handle);
-    return this.attrsOf(e, inner, await e.def.fs.setattr(inner, attrs, origin));
+    return this.attrsOf(e, inner, await e.fs.setattr(inner, attrs, origin));
   }
 
   async getxattr(handle: FileHandle, name: string): Promise<Uint8Array> {
     const r = this.route(handle);
     if (r.pseudo !== null) fail(nfsstat4.NFS4ERR_NOTSUPP);
-    return r.e.def.fs.getxattr(r.inner, name);
+    return r.e.fs.getxattr(r.inner, name);
   }
 
   async setxattr(
@@ -645,7 +657,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<ChangeInfo> {
     const { e, inner } = this.writable(handle);
-    return e.def.fs.setxattr(inner, name, value, how, origin);
+    return e.fs.setxattr(inner, name, value, how, origin);
   }
 
   async listxattrs(
@@ -655,7 +667,7 @@ export class Namespace implements FileSystem, ExportPolicy {
   ): Promise<XattrListResult> {
     const r = this.route(handle);
     if (r.pseudo !== null) fail(nfsstat4.NFS4ERR_NOTSUPP);
-    return r.e.def.fs.listxattrs(r.inner, cookie, maxEntries);
+    return r.e.fs.listxattrs(r.inner, cookie, maxEntries);
   }
 
   async removexattr(
@@ -664,11 +676,11 @@ export class Namespace implements FileSystem, ExportPolicy {
     origin?: ChangeOrigin | null,
   ): Promise<ChangeInfo> {
     const { e, inner } = this.writable(handle);
-    return e.def.fs.removexattr(inner, name, origin);
+    return e.fs.removexattr(inner, name, origin);
   }
 
   observe(listener: ChangeListener): () => void {
-    const stops = this.mounted.map((e) => e.def.fs.observe((c) => listener(this.translate(e, c))));
+    const stops = this.mounted.map((e) => e.fs.observe((c) => listener(this.translate(e, c))));
     return () => {
       for (const stop of stops) stop();
     };
@@ -711,7 +723,7 @@ export class Namespace implements FileSystem, ExportPolicy {
 
   async pin(handle: FileHandle): Promise<void> {
     const r = this.route(handle);
-    if (r.pseudo === null) await r.e.def.fs.pin(r.inner);
+    if (r.pseudo === null) await r.e.fs.pin(r.inner);
   }
 
   async unpin(handle: FileHandle): Promise<void> {
@@ -721,6 +733,6 @@ export class Namespace implements FileSystem, ExportPolicy {
     } catch {
       return; // unpin never fails (FileSystem contract)
     }
-    if (r.pseudo === null) await r.e.def.fs.unpin(r.inner);
+    if (r.pseudo === null) await r.e.fs.unpin(r.inner);
   }
 }

@@ -23,6 +23,7 @@
 import type { nfs_ftype4, stable_how4 } from "../../generated/nfs4/index.js";
 import type { ChangeListener, ChangeOrigin } from "./changes.js";
 import type { NfsErrorStatus } from "./errors.js";
+import type { StoreLatency } from "./timed.js";
 
 export { FsError, notSupported, statusOfError, type NfsErrorStatus } from "./errors.js";
 export type {
@@ -312,6 +313,14 @@ export type SpecialType =
  */
 export interface FileSystem {
   readonly capabilities: FsCapabilities;
+  /** What keeps its data ("memory", "sqlite+local", "postgres+s3"): the metrics endpoint's store label. */
+  readonly storeKind?: string;
+  /**
+   * Times the calls into the payload store beneath (file contents: "local",
+   * "s3") into `latency` from now on, for the metrics endpoint; a backend
+   * without one need not have it. Called once (src/fs/timed.ts).
+   */
+  timePayloads?(latency: StoreLatency): void;
 
   /** The handle of the filesystem's root directory. */
   root(): Promise<FileHandle>;

@@ -73,6 +73,7 @@ const MODE_MASK = 0o7777;
 
 export class MemoryFileSystem implements FileSystem {
   readonly capabilities: FsCapabilities;
+  readonly storeKind = "memory";
   private readonly options: MemoryFsOptions;
   /** Random per instance: part of every handle, and the cookie and write verifier. */
   private readonly generation: Uint8Array;

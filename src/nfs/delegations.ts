@@ -79,6 +79,14 @@ export interface DelegationStats {
   cbGetattrSent: number;
 }
 
+/** Of DelegationStats' granted, recalled, returned and revoked: the directory delegations (RFC 8881 §10.9). */
+export interface DirectoryDelegationStats {
+  granted: number;
+  recalled: number;
+  returned: number;
+  revoked: number;
+}
+
 /** Most files remembered as recently recalled (oldest forgotten first). */
 const MAX_RECENT_RECALLS = 10_000;
 /** CB_RECALL_ANY once the delegations in force pass this share of maxDelegations. */
@@ -100,6 +108,13 @@ export class Delegations {
     revoked: 0,
     recallAnySent: 0,
     cbGetattrSent: 0,
+  };
+  /** The directory delegations among stats' (the rest are file delegations). */
+  readonly directoryStats: DirectoryDelegationStats = {
+    granted: 0,
+    recalled: 0,
+    returned: 0,
+    revoked: 0,
   };
   /**
    * Delegations recalled and not yet returned or revoked, each with what
@@ -153,7 +168,10 @@ export class Delegations {
     if (recall === undefined) return;
     this.recalling.delete(d);
     recall.abort();
-    if (end === "returned") this.stats.returned++;
+    if (end === "returned") {
+      this.stats.returned++;
+      if (d.type === "directory") this.directoryStats.returned++;
+    }
   }
 
   /** Delegations being recalled (for tests and the control API). */
@@ -332,6 +350,7 @@ export class Delegations {
     const d = this.state.newDelegation(client, fh, type, grantedBy);
     if (d === null) return null;
     this.stats.granted++;
+    if (type === "directory") this.directoryStats.granted++;
     this.maybeRecallAny();
     return d;
   }
@@ -395,6 +414,7 @@ export class Delegations {
     this.recalling.set(d, stop);
     this.rememberRecall(d.fileKey, now);
     this.stats.recalled++;
+    if (d.type === "directory") this.directoryStats.recalled++;
     const request = {
       ops: [
         {
@@ -431,6 +451,7 @@ export class Delegations {
     this.recalling.get(d)?.abort();
     this.recalling.delete(d);
     this.stats.revoked++;
+    if (d.type === "directory") this.directoryStats.revoked++;
     this.state.revokeDelegation(d);
   }
 

@@ -27,6 +27,8 @@ import { ClientRecovery } from "./recovery.js";
 import type { NfsSettings } from "./settings.js";
 import { DEFAULT_NFS_SETTINGS } from "./settings.js";
 import { ioBuffers } from "../xdr/io-buffers.js";
+import { StoreLatency, TimedFileSystem } from "../fs/timed.js";
+import { OperationMetrics } from "./op-metrics.js";
 
 export interface NfsServerOptions {
   readonly settings?: Partial<NfsSettings>;
@@ -62,6 +64,12 @@ export interface NfsServerOptions {
  */
 export const DEFAULT_EXPORT_ID = 1;
 
+/** What the server counts and times for the metrics endpoint, once enableMetrics() ran. */
+export interface ServerInstruments {
+  readonly operations: OperationMetrics;
+  readonly storeLatency: StoreLatency;
+}
+
 /** How often expired leases are looked for, at most. */
 const LEASE_SWEEP_MS = 1000;
 
@@ -80,6 +88,7 @@ export class NfsServer {
   /** When the server was created (wall clock, ms). */
   readonly startedAt = Date.now();
   private readonly sweeper: NodeJS.Timeout;
+  private instrumentsOn: ServerInstruments | null = null;
 
   constructor(options: NfsServerOptions = {}) {
     this.settings = { ...DEFAULT_NFS_SETTINGS, ...options.settings };
@@ -160,6 +169,25 @@ export class NfsServer {
       this.state.expireLeases();
     }, sweep);
     this.sweeper.unref();
+  }
+
+  /**
+   * Starts counting operations (by status, with their latency) and timing
+   * every store call (src/fs/timed.ts), for the metrics endpoint
+   * (src/control/metrics.ts). Off until called, so a server without metrics
+   * pays nothing for them; calling again returns the same instruments.
+   */
+  enableMetrics(): ServerInstruments {
+    if (this.instrumentsOn === null) {
+      const operations = new OperationMetrics();
+      const storeLatency = new StoreLatency();
+      this.compound.metrics = operations;
+      this.fs.wrapBackends(
+        (def) => new TimedFileSystem(def.fs, def.fs.storeKind ?? "other", storeLatency),
+      );
+      this.instrumentsOn = { operations, storeLatency };
+    }
+    return this.instrumentsOn;
   }
 
   /** Reads the client recovery records (entering grace if there are any), then listens. */

@@ -136,6 +136,16 @@ export class Connection implements RpcConnection {
     return this.inFlight;
   }
 
+  /** Bytes received from the peer so far. */
+  get bytesReceived(): number {
+    return this.socket.bytesRead;
+  }
+
+  /** Bytes written to the socket so far. */
+  get bytesSent(): number {
+    return this.socket.bytesWritten;
+  }
+
   /** This connection's output bytes: reserved, buffered, waiting reservations. */
   outputStats(): OutputStats {
     return this.output.stats();

@@ -50,6 +50,16 @@ export interface RpcServerStats {
   readonly output: BudgetStats;
 }
 
+/** Connections and bytes since the server started (for the metrics endpoint). */
+export interface RpcTraffic {
+  /** Connections accepted, and refused (the maxConnections limit). */
+  readonly accepted: number;
+  readonly refused: number;
+  /** Bytes received from and sent to clients, over all connections, open or closed. */
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
+}
+
 /** Events of an RpcServer; each carries the connection concerned. */
 export interface RpcServerEvents {
   /** A connection was accepted (after the connection limit check). */
@@ -70,6 +80,11 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
   /** Connections refused since the last "connection limit" log line, and when that was. */
   private refused = 0;
   private refusedLoggedAt = 0;
+  /** Totals since start: connections, and the bytes of connections that have closed. */
+  private acceptedTotal = 0;
+  private refusedTotal = 0;
+  private closedReceived = 0;
+  private closedSent = 0;
 
   constructor(options: RpcServerOptions = {}) {
     super();
@@ -89,6 +104,22 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
         ...c.outputStats(),
       })),
       output: this.outputBudget.stats(),
+    };
+  }
+
+  /** Connections and bytes since start, now. */
+  traffic(): RpcTraffic {
+    let receivedBytes = this.closedReceived;
+    let sentBytes = this.closedSent;
+    for (const c of this.conns) {
+      receivedBytes += c.bytesReceived;
+      sentBytes += c.bytesSent;
+    }
+    return {
+      accepted: this.acceptedTotal,
+      refused: this.refusedTotal,
+      receivedBytes,
+      sentBytes,
     };
   }
 
@@ -166,6 +197,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       // One line per second at most, with a count: a flood of refused
       // connections must not become a flood of log lines.
       this.refused++;
+      this.refusedTotal++;
       const now = Date.now();
       if (now - this.refusedLoggedAt >= 1000) {
         this.log.warn(
@@ -191,12 +223,15 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       outputBudget: this.outputBudget,
     });
     this.conns.add(conn);
+    this.acceptedTotal++;
     this.log.debug({ conn: conn.id, remote: conn.remote }, "connection accepted");
     this.emitSafely("connection", conn);
   }
 
   private onConnectionClosed(conn: Connection): void {
     this.conns.delete(conn);
+    this.closedReceived += conn.bytesReceived;
+    this.closedSent += conn.bytesSent;
     this.log.debug({ conn: conn.id }, "connection closed");
     this.emitSafely("close", conn);
   }

@@ -192,7 +192,7 @@ export class StateManager {
     return this.clients.values();
   }
 
-  /** Every session (for the control API). */
+  /** Every live session (for the control API and the metrics endpoint). */
   allSessions(): IterableIterator<Session> {
     return this.sessions.values();
   }

@@ -28,6 +28,8 @@ export class Session {
    * does; a client may refuse any other (pynfs answers MINOR_VERS_MISMATCH).
    */
   minorVersion = 1;
+  /** COMPOUNDs SEQUENCE accepted on this session, new and replayed (for the metrics endpoint). */
+  compounds = 0;
 
   constructor(
     readonly id: Uint8Array,

@@ -23,6 +23,7 @@ interface OpenFile {
 }
 
 export class LocalPayloadStore implements PayloadStore {
+  readonly kind = "local";
   /**
    * Open files, least recently used first (Map keeps insertion order). A file
    * evicted while an operation still uses it (reads run beside writes) is

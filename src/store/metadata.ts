@@ -140,6 +140,8 @@ export interface StoreIdentity {
 }
 
 export interface MetadataStore {
+  /** What keeps it ("sqlite", "postgres"): the metrics endpoint's store label. */
+  readonly kind?: string;
   readonly identity: StoreIdentity;
   /** The client recovery records (RFC 8881 §8.4.2.1) kept with the namespace. */
   readonly clients: ClientRecoveryStore;

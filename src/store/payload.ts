@@ -5,6 +5,8 @@
 // opaque string the metadata store records.
 
 export interface PayloadStore {
+  /** What keeps it ("local", "s3"): the metrics endpoint's store label. */
+  readonly kind?: string;
   /**
    * Up to `count` bytes at `offset` (fewer only at the payload's physical end:
    * the caller pads with zeros up to the file size it knows). Holes read as zeros.

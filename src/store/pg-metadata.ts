@@ -139,6 +139,7 @@ export function pgFailure(e: unknown): unknown {
 }
 
 export class PgMetadataStore implements MetadataStore {
+  readonly kind = "postgres";
   readonly identity: StoreIdentity;
   readonly clients: ClientRecoveryStore;
   private closed = false;

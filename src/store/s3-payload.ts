@@ -107,6 +107,7 @@ interface DirtyBlock {
 }
 
 export class S3PayloadStore implements PayloadStore {
+  readonly kind = "s3";
   private readonly s3: S3Client;
   private readonly local: LocalPayloadStore;
   private readonly o: S3PayloadOptions;

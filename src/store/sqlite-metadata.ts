@@ -148,6 +148,7 @@ export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = {
 };
 
 export class SqliteMetadataStore implements MetadataStore {
+  readonly kind = "sqlite";
   readonly identity: StoreIdentity;
   private readonly db: Database.Database;
   readonly clients: ClientRecoveryStore;

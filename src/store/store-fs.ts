@@ -53,6 +53,8 @@ import { nameError } from "../fs/names.js";
 import { asStoreFailure } from "./io-errors.js";
 import type { MetadataStore, ObjectId, ObjectRecord } from "./metadata.js";
 import type { PayloadStore } from "./payload.js";
+import { PAYLOAD_OPERATIONS, TimedPayloadStore } from "./timed-payload.js";
+import type { StoreLatency } from "../fs/timed.js";
 import { parseStoreHandle } from "./store-handles.js";
 import { NO_DEVICE, StoreOp, fail, notAFile } from "./store-op.js";
 import { STORE_FS_DEFAULTS, type StoreFsOptions } from "./store-options.js";
@@ -87,6 +89,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export class StoreFileSystem implements FileSystem {
   readonly capabilities: FsCapabilities;
+  readonly storeKind: string;
   private readonly feed = new ChangeFeed();
   /** Payload deletions under way (deletePayload). */
   private readonly deletions = new Set<Promise<void>>();
@@ -97,9 +100,11 @@ export class StoreFileSystem implements FileSystem {
 
   private constructor(
     private readonly meta: MetadataStore,
-    private readonly payloads: PayloadStore,
+    /** Replaced by a timing wrapper once metrics are on (timePayloads). */
+    private payloads: PayloadStore,
     private readonly options: StoreFsOptions,
   ) {
+    this.storeKind = `${meta.kind ?? "metadata"}+${payloads.kind ?? "payload"}`;
     this.capabilities = {
       fhExpireType: FH4_PERSISTENT,
       linkSupport: true,
@@ -136,6 +141,19 @@ export class StoreFileSystem implements FileSystem {
     await fs.initialise();
     await fs.reclaimPayloads();
     return fs;
+  }
+
+  /**
+   * Times every payload call from now on under the payload store's kind
+   * ("local", "s3"): FileSystem.timePayloads, for the metrics endpoint. Once:
+   * a second call does nothing.
+   */
+  timePayloads(latency: StoreLatency): void {
+    if (this.payloads instanceof TimedPayloadStore) return;
+    this.payloads = new TimedPayloadStore(
+      this.payloads,
+      latency.histograms(this.payloads.kind ?? "payload", PAYLOAD_OPERATIONS),
+    );
   }
 
   /** Closes both stores (after the operations in progress and the payload deletions). */

@@ -67,6 +67,7 @@ export function sequence(
 
   const decision = session.slots.begin(args.sa_slotid, args.sa_sequenceid, request.identity);
   if (decision.kind === "error") return fail(decision.status);
+  session.compounds++;
   manager.adaptSlots(session, args.sa_slotid, args.sa_highest_slotid);
 
   // A request on a connection the session does not know binds it to the fore
