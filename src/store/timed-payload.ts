@@ -4,7 +4,7 @@
 // from the SQLite or PostgreSQL transaction around it. Installed by
 // StoreFileSystem.timePayloads once metrics are on.
 
-import type { LatencyHistograms } from "../stats/latency-histogram.js";
+import { timeSettled, type LatencyHistograms } from "../stats/latency-histogram.js";
 import type { PayloadSpace, PayloadStore } from "./payload.js";
 
 /** The payload calls timed, in row order (ids, space and close are not per request). */
@@ -26,18 +26,8 @@ export class TimedPayloadStore implements PayloadStore {
     return this.inner.kind;
   }
 
-  /** Records from `started` (a performance.now()) to the settling of `p` under `op`. */
   private timed<T>(op: number, started: number, p: Promise<T>): Promise<T> {
-    return p.then(
-      (v) => {
-        this.latency.observe(op, (performance.now() - started) / 1000);
-        return v;
-      },
-      (e: unknown) => {
-        this.latency.observe(op, (performance.now() - started) / 1000);
-        throw e;
-      },
-    );
+    return timeSettled(this.latency, op, started, p);
   }
 
   read(id: string, offset: number, count: number): Promise<Uint8Array> {

@@ -3,7 +3,7 @@
 // written to a file and the interesting lines echoed.
 
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { join } from "node:path";
 
 /** --kernel shorthands → the Debian meta package run.sh installs. */
@@ -28,6 +28,18 @@ export interface GuestRun {
   readonly verbose: boolean;
   /** The console lines worth echoing. */
   readonly echo: RegExp;
+}
+
+/**
+ * Why an interop check cannot run, or null: no kclient/run.sh under `shared`,
+ * or (when it starts `dfs serve` children from `project`) no build in dist/.
+ */
+export function missingPrerequisite(shared: string, project?: string): string | null {
+  const runSh = join(shared, "kclient", "run.sh");
+  if (!existsSync(runSh)) return `no ${runSh}: pass --shared DIR`;
+  if (project !== undefined && !existsSync(join(project, "dist")))
+    return "no dist/: run `npm run build` (npm ci does) first";
+  return null;
 }
 
 /** Boots the guest against 127.0.0.1:`nfsPort` with `workload`; resolves run.sh's exit code. */

@@ -13,7 +13,7 @@
 // and the guest's workload passes. Exit 0 only if all of that held.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { controlRequest } from "../../src/control/client.js";
 import type { ClientView, DelegationView, SessionView } from "../../src/control/views.js";
 import { startDfs, stopProcess } from "../support/dfs-process.js";
-import { KERNELS, runGuest } from "./guest.js";
+import { KERNELS, runGuest, missingPrerequisite } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-control -- [options]
 
@@ -51,12 +51,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!existsSync(join(values.shared, "kclient", "run.sh"))) {
-    console.error(`no ${join(values.shared, "kclient", "run.sh")}: pass --shared DIR\n\n${USAGE}`);
-    return 2;
-  }
-  if (!existsSync(join(project, "dist"))) {
-    console.error("no dist/: run `npm run build` first");
+  const missing = missingPrerequisite(values.shared, project);
+  if (missing !== null) {
+    console.error(`${missing}\n\n${USAGE}`);
     return 2;
   }
   const out = values.out ?? mkdtempSync(join(tmpdir(), "kcontrol-"));

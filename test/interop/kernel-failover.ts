@@ -15,7 +15,7 @@
 
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { startDfs, stopProcess, type DfsProcess } from "../support/dfs-process.js";
 import { postgresMissing, startPostgres } from "../support/postgres.js";
 import { radosgwMissing, s3ClientOf, scaleOutStore, startRadosgw } from "../support/radosgw.js";
-import { KERNELS, runGuest, type GuestRun } from "./guest.js";
+import { KERNELS, runGuest, type GuestRun, missingPrerequisite } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-failover -- [options]
 
@@ -65,13 +65,14 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const missing = postgresMissing() ?? radosgwMissing();
-  if (missing !== null) {
-    console.error(`kernel-failover: ${missing}`);
+  const engine = postgresMissing() ?? radosgwMissing();
+  if (engine !== null) {
+    console.error(`kernel-failover: ${engine}`);
     return 2;
   }
-  if (!existsSync(join(values.shared, "kclient", "run.sh"))) {
-    console.error(`no ${join(values.shared, "kclient", "run.sh")}: pass --shared DIR\n\n${USAGE}`);
+  const missing = missingPrerequisite(values.shared);
+  if (missing !== null) {
+    console.error(`${missing}\n\n${USAGE}`);
     return 2;
   }
   const out = mkdtempSync(join(tmpdir(), "kfailover-"));

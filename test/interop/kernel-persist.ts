@@ -11,13 +11,13 @@
 // smoke and parallel workloads again. Exit 0 only if every guest passed.
 
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startDfs, stopProcess } from "../support/dfs-process.js";
-import { KERNELS, runGuest, type GuestRun } from "./guest.js";
+import { KERNELS, runGuest, type GuestRun, missingPrerequisite } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-persist -- [options]
 
@@ -68,12 +68,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!existsSync(join(values.shared, "kclient", "run.sh"))) {
-    console.error(`no ${join(values.shared, "kclient", "run.sh")}: pass --shared DIR\n\n${USAGE}`);
-    return 2;
-  }
-  if (!existsSync(join(project, "dist"))) {
-    console.error("no dist/: run `npm run build` (npm ci does) first");
+  const missing = missingPrerequisite(values.shared, project);
+  if (missing !== null) {
+    console.error(`${missing}\n\n${USAGE}`);
     return 2;
   }
   const out = values.out ?? mkdtempSync(join(tmpdir(), "kpersist-"));

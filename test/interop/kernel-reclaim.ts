@@ -31,7 +31,7 @@ import {
 } from "../../generated/nfs4/index.js";
 import type { ClientSession } from "../../src/client/index.js";
 import { NfsClient, NfsError, closeFile, openFile, ops, statusOf } from "../../src/client/index.js";
-import { KERNELS, runGuest, type GuestRun } from "./guest.js";
+import { KERNELS, runGuest, type GuestRun, missingPrerequisite } from "./guest.js";
 
 const USAGE = `usage: npm run interop:kernel-reclaim -- [options]
 
@@ -266,8 +266,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!existsSync(join(values.shared, "kclient", "run.sh"))) {
-    console.error(`no ${join(values.shared, "kclient", "run.sh")}: pass --shared DIR\n\n${USAGE}`);
+  const missing = missingPrerequisite(values.shared);
+  if (missing !== null) {
+    console.error(`${missing}\n\n${USAGE}`);
     return 2;
   }
   const out = values.out ?? mkdtempSync(join(tmpdir(), "kreclaim-"));
