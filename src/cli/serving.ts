@@ -5,7 +5,11 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve as absolutePath } from "node:path";
 import type { ServeConfig } from "../config/config.js";
 import { ControlError } from "../control/actions.js";
-import { startControl, type ControlListener } from "../control/listener.js";
+import {
+  ControlSocketInUseError,
+  startControl,
+  type ControlListener,
+} from "../control/listener.js";
 import { reloadExports, type ReloadReport } from "../control/reload.js";
 import type { ServerFacts } from "../control/views.js";
 import type { NfsServer } from "../nfs/server.js";
@@ -60,7 +64,6 @@ export async function startServing(
   const paths = server.fs.exports.map((e) => e.path).join(", ");
   const bound = await server.listen(config.listen);
   const listen = bound.map((b) => `${b.family === "IPv6" ? `[${b.host}]` : b.host}:${b.port}`);
-  for (const l of listen) console.log(`dfs: serving NFSv4.1 on ${l} (exports ${paths})`);
   let current = config;
   // Async, so that a bad file is a rejection, never an exception in a signal handler.
   const reload = async (): Promise<ReloadReport> => {
@@ -84,7 +87,22 @@ export async function startServing(
   };
   const socket = controlSocketPath(config);
   if (socket !== null) mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
-  const control = await startControl({ server, facts, reload }, config.control, socket);
+  const target = { server, facts, reload };
+  let control: ControlListener;
+  try {
+    control = await startControl(target, config.control, socket);
+  } catch (e) {
+    // The default socket (in the data directory) taken by another server: a
+    // memory-backed server started beside it, say. Serve on without it; a
+    // socket the configuration names is the administrator's, and must work.
+    if (!(e instanceof ControlSocketInUseError) || config.control.socket !== "") throw e;
+    console.error(
+      `dfs: ${e.message}: no control socket (set control.socket to give this server one)`,
+    );
+    control = await startControl(target, config.control, null);
+  }
+  // "dfs: serving" after the control API started: scripts wait for it.
+  for (const l of listen) console.log(`dfs: serving NFSv4.1 on ${l} (exports ${paths})`);
   if (control.socket !== null)
     console.log(`dfs: control API on ${control.socket} (dfsctl --socket)`);
   if (control.tcp !== null)

@@ -16,6 +16,11 @@ export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 /** Requests served at once per listener; more wait in the kernel's backlog. */
 const MAX_CONTROL_CONNECTIONS = 64;
 
+/** Another live server answers on the control socket path. */
+export class ControlSocketInUseError extends Error {
+  override name = "ControlSocketInUseError";
+}
+
 export interface ControlListener {
   /** Where it listens: the socket path and "HOST:PORT", as bound. */
   readonly socket: string | null;
@@ -134,7 +139,9 @@ export async function startControl(
   try {
     if (socketPath !== null) {
       if (await socketAnswers(socketPath))
-        throw new Error(`control socket ${socketPath} is in use by another server`);
+        throw new ControlSocketInUseError(
+          `control socket ${socketPath} is in use by another server`,
+        );
       clearStaleSocket(socketPath);
       await listenOn(make(null), socketPath);
       chmodSync(socketPath, 0o600);
