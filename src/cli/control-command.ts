@@ -18,6 +18,7 @@ import type {
   SlotView,
   StatusView,
 } from "../control/views.js";
+import { reloadText, type ReloadReport } from "../control/reload.js";
 import { formatPairs, formatTable } from "./table.js";
 
 export const EXIT_OK = 0;
@@ -361,12 +362,7 @@ function program(io: Output): Command {
   p.command("reload")
     .description("re-read the configuration file and apply the exports' access rules (as SIGHUP)")
     .action(async (_o: unknown, cmd: Command) =>
-      call(cmd, "POST", "/v1/exports/reload", (b) => {
-        const r = b as { changed: string[]; unchanged: string[] };
-        return r.changed.length === 0
-          ? "reloaded: no export's rules changed"
-          : `reloaded: new rules for ${r.changed.join(", ")}`;
-      }),
+      call(cmd, "POST", "/v1/exports/reload", (b) => `reloaded: ${reloadText(b as ReloadReport)}`),
     );
   p.command("debug")
     .description("list, or switch on/off, the debug log of one client or session (no restart)")

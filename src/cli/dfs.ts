@@ -121,7 +121,7 @@ export async function main(args: readonly string[]): Promise<number> {
     });
     // Before the NFS listener: a metrics address in use fails the start with nothing to undo.
     await startMetrics(server, config.metrics);
-    serving = await startServing(server, config, () => loadConfig(configFile, listen));
+    serving = await startServing(server, config, () => loadConfig(configFile, listen), exports);
   } catch (e) {
     console.error(`dfs serve: ${e instanceof ConfigError ? e.message : (e as Error).message}`);
     await exports?.close();

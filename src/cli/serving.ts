@@ -10,7 +10,12 @@ import {
   startControl,
   type ControlListener,
 } from "../control/listener.js";
-import { reloadExports, type ReloadReport } from "../control/reload.js";
+import {
+  reloadExports,
+  reloadText,
+  type ExportStores,
+  type ReloadReport,
+} from "../control/reload.js";
 import type { ServerFacts } from "../control/views.js";
 import type { NfsServer } from "../nfs/server.js";
 import { withoutPassword } from "../store/data-dir.js";
@@ -60,6 +65,8 @@ export async function startServing(
   server: NfsServer,
   config: ServeConfig,
   reread: () => ServeConfig,
+  /** Opens and closes exports' stores for a reload (null: no exports list). */
+  stores: ExportStores | null = null,
 ): Promise<Serving> {
   const paths = server.fs.exports.map((e) => e.path).join(", ");
   const bound = await server.listen(config.listen);
@@ -76,15 +83,14 @@ export async function startServing(
         `nothing reloaded: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    const report = reloadExports(server, current, next);
+    const report = await reloadExports(server, current, next, stores);
     current = next;
+    stored.clear();
+    for (const [path, where] of exportStores(next)) stored.set(path, where);
     return report;
   };
-  const facts: ServerFacts = {
-    version: packageVersion(),
-    listen,
-    exportStores: exportStores(config),
-  };
+  const stored = exportStores(config);
+  const facts: ServerFacts = { version: packageVersion(), listen, exportStores: stored };
   const socket = controlSocketPath(config);
   if (socket !== null) mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
   const target = { server, facts, reload };
@@ -109,10 +115,7 @@ export async function startServing(
     console.log(`dfs: control API on http://${control.tcp} (token required)`);
   const onHup = (): void => {
     reload().then(
-      (r) =>
-        console.log(
-          `dfs: SIGHUP: exports reloaded${r.changed.length > 0 ? `; new rules for ${r.changed.join(", ")}` : ", no rules changed"}`,
-        ),
+      (r) => console.log(`dfs: SIGHUP: exports reloaded: ${reloadText(r)}`),
       (e: unknown) => console.error(`dfs: SIGHUP: ${e instanceof Error ? e.message : String(e)}`),
     );
   };

@@ -184,12 +184,26 @@ export class Namespace implements FileSystem, ExportPolicy {
   private readonly pseudoById = new Map<bigint, PseudoDir>();
   private readonly byId = new Map<number, MountedExport>();
   /** The export whose handles carry no prefix, if any. */
-  private readonly bare: MountedExport | null = null;
-  private readonly mounted: readonly MountedExport[];
+  private bare: MountedExport | null = null;
+  /** In configuration order; a reload adds at the end (addExport) and removes (removeExport). */
+  private readonly mounted: MountedExport[] = [];
   private readonly pseudoCaps: FsCapabilities;
   private readonly bootTime: FsTime;
-  /** The pseudo-filesystem's change attribute: the boot time, so a restart never repeats one. */
-  private readonly pseudoChange: bigint;
+  /**
+   * The pseudo-filesystem's change attribute: the boot time, so a restart
+   * never repeats one; moved on when a reload adds or removes an export, so
+   * clients re-read the pseudo directories they cache.
+   */
+  private pseudoChange: bigint;
+  /** What wrapBackends() wraps each backend in, for exports mounted later too. */
+  private wrapper: ((def: ExportDefinition) => FileSystem) | null = null;
+  /** observe()'s listeners, each with its subscription to every mounted export. */
+  private readonly observers = new Set<{
+    readonly listener: ChangeListener;
+    readonly stops: Map<MountedExport, () => void>;
+  }>();
+  /** The paths of export ids ever mounted: a handle keeps its export's id, so an id never names another path. */
+  private readonly idPaths = new Map<number, string>();
 
   /** Throws Error when paths or ids collide (the configuration checks come first: config/exports.ts). */
   constructor(defs: readonly ExportDefinition[]) {
@@ -197,46 +211,11 @@ export class Namespace implements FileSystem, ExportPolicy {
     this.bootTime = now();
     this.pseudoChange = this.bootTime.seconds * 1_000_000_000n + BigInt(this.bootTime.nseconds);
     this.root_ = this.pseudoDir("/", null);
-    const mounted: MountedExport[] = [];
     for (const def of defs) {
-      if (this.byId.has(def.id) || def.id < 1 || def.id > 0xffffffff)
-        throw new Error(`export ${def.path}: id ${def.id} is not a unique 32-bit id`);
-      const names = pathComponents(def.path);
-      if (names.length === 0) throw new Error("an export cannot be mounted on the pseudo root");
-      let dir = this.root_;
-      for (const name of names) {
-        if (dir.mounted !== null) throw new Error(`export ${def.path} is inside ${dir.path}`);
-        let next = dir.children.get(name);
-        if (next === undefined) {
-          next = this.pseudoDir(`${dir.path === "/" ? "" : dir.path}/${name}`, dir);
-          dir.children.set(name, next);
-        }
-        dir = next;
-      }
-      if (dir.mounted !== null || dir.children.size > 0)
-        throw new Error(`export ${def.path} overlaps another export`);
-      if (def.bareHandles === true && (this.bare !== null || defs.length > 1))
+      if (def.bareHandles === true && defs.length > 1)
         throw new Error("only a lone export can have bare handles");
-      const prefix = new Uint8Array(def.bareHandles === true ? 0 : EXPORT_PREFIX_BYTES);
-      if (prefix.length > 0) {
-        prefix[0] = EXPORT_FORMAT;
-        new DataView(prefix.buffer).setUint32(1, def.id);
-      }
-      const m: MountedExport = {
-        def,
-        prefix,
-        fs: def.fs,
-        fsid: { major: BigInt(def.id), minor: 0n },
-        mountPoint: dir,
-        root: null,
-      };
-      dir.mounted = m;
-      if (def.bareHandles === true) this.bare = m;
-      for (let d: PseudoDir | null = dir; d !== null; d = d.parent) d.exports.push(m);
-      this.byId.set(def.id, m);
-      mounted.push(m);
+      this.mount(def);
     }
-    this.mounted = mounted;
     const first = defs[0]!.fs.capabilities;
     // What a client asks of the namespace as a whole (directory notifications,
     // delegations): the first export's; per object, capabilitiesOf().
@@ -265,6 +244,123 @@ export class Namespace implements FileSystem, ExportPolicy {
       if (r !== undefined) m.def = { ...m.def, rules: r };
     }
     this.pseudoRules = pseudoRulesOf(this.mounted.map((m) => m.def));
+  }
+
+  /** Mounts `def` on its path, making the pseudo directories above it; throws Error on a collision. */
+  private mount(def: ExportDefinition): MountedExport {
+    if (this.byId.has(def.id) || def.id < 1 || def.id > 0xffffffff)
+      throw new Error(`export ${def.path}: id ${def.id} is not a unique 32-bit id`);
+    const conflict = this.idConflict(def);
+    if (conflict !== null) throw new Error(conflict);
+    const names = pathComponents(def.path);
+    if (names.length === 0) throw new Error("an export cannot be mounted on the pseudo root");
+    // Check the whole path before making any directory, so a refusal changes nothing.
+    let at: PseudoDir | undefined = this.root_;
+    for (const name of names) {
+      if (at === undefined) break;
+      if (at.mounted !== null) throw new Error(`export ${def.path} is inside ${at.path}`);
+      at = at.children.get(name);
+    }
+    if (at !== undefined && (at.mounted !== null || at.children.size > 0))
+      throw new Error(`export ${def.path} overlaps another export`);
+    if (def.bareHandles === true && this.mounted.length > 0)
+      throw new Error("only a lone export can have bare handles");
+    let dir = this.root_;
+    for (const name of names) {
+      let next = dir.children.get(name);
+      if (next === undefined) {
+        next = this.pseudoDir(`${dir.path === "/" ? "" : dir.path}/${name}`, dir);
+        dir.children.set(name, next);
+      }
+      dir = next;
+    }
+    const prefix = new Uint8Array(def.bareHandles === true ? 0 : EXPORT_PREFIX_BYTES);
+    if (prefix.length > 0) {
+      prefix[0] = EXPORT_FORMAT;
+      new DataView(prefix.buffer).setUint32(1, def.id);
+    }
+    const m: MountedExport = {
+      def,
+      prefix,
+      fs: this.wrapper?.(def) ?? def.fs,
+      fsid: { major: BigInt(def.id), minor: 0n },
+      mountPoint: dir,
+      root: null,
+    };
+    dir.mounted = m;
+    if (def.bareHandles === true) this.bare = m;
+    for (let d: PseudoDir | null = dir; d !== null; d = d.parent) d.exports.push(m);
+    this.byId.set(def.id, m);
+    this.idPaths.set(def.id, def.path);
+    this.mounted.push(m);
+    for (const o of this.observers) o.stops.set(m, this.subscribe(m, o.listener));
+    return m;
+  }
+
+  /**
+   * Adds an export (a configuration reload): it appears in the pseudo-
+   * filesystem at once, and the pseudo directories' change attribute moves so
+   * clients re-read them. Throws Error (changing nothing) on a collision.
+   */
+  addExport(def: ExportDefinition): void {
+    if (this.bare !== null) throw new Error("a lone export with bare handles takes no others");
+    this.mount(def);
+    this.pseudoRules = pseudoRulesOf(this.mounted.map((m) => m.def));
+    this.pseudoChanged();
+  }
+
+  /**
+   * Removes the export at `path` (a configuration reload): its handles are
+   * NFS4ERR_STALE from now on, and pseudo directories left empty go with it.
+   * Returns its definition (the caller closes its store). Throws Error for an
+   * unknown path or a lone export with bare handles. Removing the last export
+   * leaves an empty pseudo-filesystem: a reload mounts the new ones in the
+   * same turn of the event loop, so no request sees it.
+   */
+  removeExport(path: string): ExportDefinition {
+    const i = this.mounted.findIndex((m) => m.def.path === path);
+    const m = this.mounted[i];
+    if (m === undefined) throw new Error(`no export ${path}`);
+    if (m === this.bare) throw new Error(`export ${path} is a lone export with bare handles`);
+    this.mounted.splice(i, 1);
+    this.byId.delete(m.def.id);
+    for (const o of this.observers) {
+      o.stops.get(m)?.();
+      o.stops.delete(m);
+    }
+    m.mountPoint.mounted = null;
+    for (let d: PseudoDir | null = m.mountPoint; d !== null; d = d.parent) {
+      const at = d.exports.indexOf(m);
+      if (at >= 0) d.exports.splice(at, 1);
+    }
+    // Prune the directories that led only to it.
+    for (let d = m.mountPoint; d.parent !== null && d.children.size === 0 && d.mounted === null;) {
+      const parent: PseudoDir = d.parent;
+      parent.children.delete(d.path.slice(d.path.lastIndexOf("/") + 1));
+      this.pseudoById.delete(d.fileid);
+      d = parent;
+    }
+    this.pseudoRules = pseudoRulesOf(this.mounted.map((x) => x.def));
+    this.pseudoChanged();
+    return m.def;
+  }
+
+  /** Why `def` could not be mounted for its id alone (another path had it), or null. */
+  idConflict(def: Pick<ExportDefinition, "path" | "id">): string | null {
+    const earlier = this.idPaths.get(def.id);
+    if (earlier !== undefined && earlier !== def.path)
+      return `export ${def.path}: id ${def.id} was ${earlier}'s, whose handles clients may still hold: give it another id`;
+    return null;
+  }
+
+  private pseudoChanged(): void {
+    const t = now();
+    const ns = t.seconds * 1_000_000_000n + BigInt(t.nseconds);
+    this.pseudoChange = ns > this.pseudoChange ? ns : this.pseudoChange + 1n;
+  }
+
+  private subscribe(e: MountedExport, listener: ChangeListener): () => void {
+    return e.fs.observe((c) => listener(this.translate(e, c)));
   }
 
   private pseudoDir(path: string, parent: PseudoDir | null): PseudoDir {
@@ -438,6 +534,7 @@ export class Namespace implements FileSystem, ExportPolicy {
    * observe() before keep coming: a wrapper passes observe() through.
    */
   wrapBackends(wrap: (def: ExportDefinition) => FileSystem): void {
+    this.wrapper = wrap;
     for (const m of this.mounted) m.fs = wrap(m.def);
   }
 
@@ -680,9 +777,12 @@ export class Namespace implements FileSystem, ExportPolicy {
   }
 
   observe(listener: ChangeListener): () => void {
-    const stops = this.mounted.map((e) => e.fs.observe((c) => listener(this.translate(e, c))));
+    const o = { listener, stops: new Map<MountedExport, () => void>() };
+    for (const e of this.mounted) o.stops.set(e, this.subscribe(e, listener));
+    this.observers.add(o);
     return () => {
-      for (const stop of stops) stop();
+      this.observers.delete(o);
+      for (const stop of o.stops.values()) stop();
     };
   }
 

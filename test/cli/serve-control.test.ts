@@ -24,10 +24,10 @@ function serve(config: string, onOut: (t: string) => void) {
 }
 
 describe("dfs serve's control socket", () => {
-  it("SIGHUP applies new export rules; a bad file changes nothing", async () => {
+  it("SIGHUP applies new export rules, adds and removes exports; a bad file changes nothing", async () => {
     const config = join(dir, "reload.yaml");
     const socket = join(dir, "reload.sock");
-    const write = (readOnly: string) =>
+    const write = (readOnly: string, more = "  - { path: /b, backend: memory }\n") =>
       writeFileSync(
         config,
         `listen: ["127.0.0.1:${port}"]
@@ -36,8 +36,7 @@ store: { backend: memory, dataDir: ${join(dir, "reload-data")} }
 control: { socket: ${socket} }
 exports:
   - { path: /a, backend: memory, readOnly: ${readOnly} }
-  - { path: /b, backend: memory }
-`,
+${more}`,
       );
     const port = await freePort();
     write("false");
@@ -52,13 +51,21 @@ exports:
       expect(await access()).toEqual(["/a rw", "/b rw"]);
       write("true");
       dfs.child.kill("SIGHUP");
-      await until(() => out.includes("SIGHUP: exports reloaded; new rules for /a"), "the reload");
+      await until(() => out.includes("SIGHUP: exports reloaded: new rules for /a"), "the reload");
       expect(await access()).toEqual(["/a ro", "/b rw"]);
+      // /b goes, /c comes: a SQLite store opened while serving.
+      write("true", `  - { path: /c, backend: sqlite, dataDir: ${join(dir, "c-data")} }\n`);
+      dfs.child.kill("SIGHUP");
+      await until(
+        () => out.includes("SIGHUP: exports reloaded: added /c; removed /b"),
+        "the second reload",
+      );
+      expect(await access()).toEqual(["/a ro", "/c rw"]);
       write('"maybe"');
       dfs.child.kill("SIGHUP");
       await until(() => out.includes("SIGHUP: nothing reloaded"), "the refused reload");
       expect(out).toMatch(/exports\[0\]\.readOnly/);
-      expect(await access()).toEqual(["/a ro", "/b rw"]);
+      expect(await access()).toEqual(["/a ro", "/c rw"]);
     } finally {
       await stopProcess(dfs.child, "SIGTERM");
     }

@@ -22,6 +22,7 @@ import { controlCommand, type Output } from "../../src/cli/control-command.js";
 import { openFile } from "../../src/client/files.js";
 import { ops, resultOf } from "../../src/client/index.js";
 import { buildConfig } from "../../src/config/config.js";
+import type { ExportConfig } from "../../src/config/exports.js";
 import { controlRequest } from "../../src/control/client.js";
 import { startControl, type ControlListener } from "../../src/control/listener.js";
 import { reloadExports } from "../../src/control/reload.js";
@@ -70,7 +71,7 @@ beforeAll(async () => {
     {
       server,
       facts: { version: "9.9.9-test", listen: [`127.0.0.1:${port}`] },
-      reload: async () => reloadExports(server, started, reloadConfig),
+      reload: async () => reloadExports(server, started, reloadConfig, null),
     },
     { socket: "", listen: "127.0.0.1:0", token: TOKEN },
     socket,
@@ -308,11 +309,11 @@ describe("actions", () => {
     }
   });
 
-  it("reload: new export rules apply to the next request; adding an export is refused, nothing changes", async () => {
+  it("reload: a lone /export cannot become an exports list without a restart; nothing changes", async () => {
     const { session } = await establishReady(port, { owner: `control-reload-${process.pid}` });
     const mkdir = (name: string) =>
       session.compound([ops.putrootfh(), ops.lookup("export"), ops.mkdir(name)]);
-    expect((await dfsctl("reload")).out).toBe("reloaded: no export's rules changed\n");
+    expect((await dfsctl("reload")).out).toBe("reloaded: nothing changed\n");
     // The file now makes /export read-only (an "exports" list on the same store).
     reloadConfig = buildConfig(
       JSON.stringify({ exports: [{ path: "/export", id: 1, backend: "sqlite", readOnly: true }] }),
@@ -321,7 +322,9 @@ describe("actions", () => {
     );
     const moved = await dfsctl("reload");
     expect(moved.code).toBe(1);
-    expect(moved.err).toMatch(/nothing reloaded: export \/export added|moved to another store/);
+    expect(moved.err).toBe(
+      "dfsctl: nothing reloaded: the lone export /export would become an exports list (restart the server for that)\n",
+    );
     // Same store, new rules: only what an unchanged configuration allows.
     reloadConfig = { ...buildConfig(null, "(defaults)", []) };
     const unchanged = await dfsctl("reload");
@@ -329,20 +332,28 @@ describe("actions", () => {
     expect((await mkdir(`d-${process.pid}`)).status).toBe(nfsstat4.NFS4_OK);
   });
 
-  it("reload applies changed rules to a server with an exports list", async () => {
-    const exportsDir = join(dir, "exports");
-    const config = (readOnly: boolean) =>
-      buildConfig(
-        JSON.stringify({
-          exports: [
-            { path: "/a", backend: "memory", readOnly },
-            { path: "/b", backend: "memory" },
-          ],
-        }),
-        "exports.json",
-        [],
-      );
-    const first = config(false);
+  it("reload of an exports list: new rules, an export added and one removed, refusals changing nothing", async () => {
+    const config = (exports: object[]) =>
+      buildConfig(JSON.stringify({ exports }), "exports.json", []);
+    const first = config([
+      { path: "/a", backend: "memory" },
+      { path: "/b/deep", backend: "memory" },
+    ]);
+    const opened: string[] = [];
+    const released: string[] = [];
+    const stores = {
+      add: async (c: ExportConfig) => {
+        if (c.path === "/broken") throw new Error("exports[2].dataDir: cannot open");
+        opened.push(c.path);
+        return {
+          path: c.path,
+          id: c.id,
+          fs: new MemoryFileSystem({ exportMode: 0o777 }),
+          rules: c.rules,
+        };
+      },
+      release: async (path: string) => void released.push(path),
+    };
     const multi = new NfsServer({
       exports: first.exports!.map((e) => ({
         path: e.path,
@@ -356,27 +367,82 @@ describe("actions", () => {
       const { session } = await establishReady(bound!.port, {
         owner: `control-multi-${process.pid}`,
       });
-      const mkdir = (name: string) =>
-        session.compound([ops.putrootfh(), ops.lookup("a"), ops.mkdir(name)]);
-      expect((await mkdir("one")).status).toBe(nfsstat4.NFS4_OK);
-      const report = reloadExports(multi, first, config(true));
-      expect(report).toEqual({ changed: ["/a"], unchanged: ["/b"] });
-      expect((await mkdir("two")).status).toBe(nfsstat4.NFS4ERR_ROFS);
-      expect(() =>
+      const mkdir = (path: string[], name: string) =>
+        session.compound([ops.putrootfh(), ...path.map((n) => ops.lookup(n)), ops.mkdir(name)]);
+      const rootNames = async () => {
+        const r = await session.compound([
+          ops.putrootfh(),
+          ops.readdir(0n, new Uint8Array(8), [], 8192),
+        ]);
+        const res = resultOf(r.resarray.at(-1), nfs_opnum4.OP_READDIR);
+        if (res?.status !== nfsstat4.NFS4_OK) throw new Error("READDIR failed");
+        return res.resok4.reply.entries.map((e) => Buffer.from(e.name).toString());
+      };
+      expect((await mkdir(["a"], "one")).status).toBe(nfsstat4.NFS4_OK);
+      // A handle inside /b/deep, to see it go stale.
+      const deep = await session.compound([
+        ops.putrootfh(),
+        ops.lookup("b"),
+        ops.lookup("deep"),
+        ops.getfh(),
+      ]);
+      const deepFh = resultOf(deep.resarray.at(-1), nfs_opnum4.OP_GETFH);
+      if (deepFh?.status !== nfsstat4.NFS4_OK) throw new Error("GETFH failed");
+      expect(await rootNames()).toEqual(["a", "b"]);
+
+      // New rules for /a, /b/deep removed, /c added.
+      const second = config([
+        { path: "/a", backend: "memory", readOnly: true },
+        { path: "/c", backend: "memory" },
+      ]);
+      expect(await reloadExports(multi, first, second, stores)).toEqual({
+        added: ["/c"],
+        removed: ["/b/deep"],
+        changed: ["/a"],
+        unchanged: [],
+      });
+      expect(opened).toEqual(["/c"]);
+      expect(released).toEqual(["/b/deep"]);
+      expect((await mkdir(["a"], "two")).status).toBe(nfsstat4.NFS4ERR_ROFS);
+      expect((await mkdir(["c"], "three")).status).toBe(nfsstat4.NFS4_OK);
+      expect(await rootNames()).toEqual(["a", "c"]);
+      const stale = await session.compound([ops.putfh(deepFh.resok4.object), ops.getattr([])]);
+      expect(stale.status).toBe(nfsstat4.NFS4ERR_STALE);
+
+      // Refused whole: a store that does not open; an id another path had.
+      const before = multi.fs.exports.map((e) => e.path);
+      await expect(
         reloadExports(
           multi,
-          first,
-          buildConfig(
-            JSON.stringify({ exports: [{ path: "/a", backend: "memory" }] }),
-            "x.json",
-            [],
-          ),
+          second,
+          config([
+            { path: "/a", backend: "memory" },
+            { path: "/c", backend: "memory" },
+            { path: "/broken", backend: "memory" },
+          ]),
+          stores,
         ),
-      ).toThrow(/nothing reloaded: export \/b removed/);
-      expect((await mkdir("three")).status).toBe(nfsstat4.NFS4ERR_ROFS);
+      ).rejects.toThrow("nothing reloaded: exports[2].dataDir: cannot open");
+      const bId = first.exports!.find((e) => e.path === "/b/deep")!.id;
+      await expect(
+        reloadExports(
+          multi,
+          second,
+          config([
+            { path: "/a", backend: "memory" },
+            { path: "/c", backend: "memory" },
+            { path: "/d", id: bId, backend: "memory" },
+          ]),
+          stores,
+        ),
+      ).rejects.toThrow(`id ${bId} was /b/deep's`);
+      await expect(
+        reloadExports(multi, second, config([{ path: "/a", backend: "memory" }]), null),
+      ).rejects.toThrow("this server cannot add or remove exports");
+      expect(multi.fs.exports.map((e) => e.path)).toEqual(before);
+      expect((await mkdir(["a"], "four")).status).toBe(nfsstat4.NFS4ERR_ROFS);
     } finally {
       await multi.close();
-      rmSync(exportsDir, { recursive: true, force: true });
     }
   });
 
