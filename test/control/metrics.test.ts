@@ -16,8 +16,6 @@ import {
   OPEN4_SHARE_ACCESS_READ,
   OPEN4_SHARE_ACCESS_WANT_READ_DELEG,
   OPEN4_SHARE_ACCESS_WRITE,
-  nfs_ftype4,
-  nfs_opnum4,
   nfsstat4,
   open_delegation_type4,
 } from "../../generated/nfs4/index.js";
@@ -29,7 +27,6 @@ import {
   ops,
   readFile,
   recallingCallbackHandler,
-  resultOf,
   returnDelegation,
   watch,
   writeFile,
@@ -40,7 +37,7 @@ import { ServerMetrics } from "../../src/control/metrics.js";
 import { NfsServer } from "../../src/nfs/server.js";
 import { openDataDir } from "../../src/store/data-dir.js";
 import { MemoryClientRecoveryStore } from "../../src/store/recovery.js";
-import { establish, establishReady, until, useServer } from "../e2e/support.js";
+import { establish, establishReady, mkdirInExport, until, useServer } from "../e2e/support.js";
 import type { Family } from "./prom-parse.js";
 import { parseExposition, valueOf } from "./prom-parse.js";
 
@@ -67,25 +64,7 @@ async function scrape(listener: MetricsListener): Promise<Map<string, Family>> {
 }
 
 /** Creates directory `name` under /export; its filehandle. */
-async function mkdir(session: ClientSession, name: string): Promise<Uint8Array> {
-  const reply = await session.compound([
-    ops.putrootfh(),
-    ops.lookup("export"),
-    {
-      argop: nfs_opnum4.OP_CREATE,
-      opcreate: {
-        objtype: { type: nfs_ftype4.NF4DIR },
-        objname: utf8.encode(name),
-        createattrs: { attrmask: [], attr_vals: new Uint8Array(0) },
-      },
-    },
-    ops.getfh(),
-  ]);
-  expect(reply.status).toBe(nfsstat4.NFS4_OK);
-  const fh = resultOf(reply.resarray.at(-1), nfs_opnum4.OP_GETFH);
-  if (fh?.status !== nfsstat4.NFS4_OK) throw new Error("no filehandle");
-  return new Uint8Array(fh.resok4.object);
-}
+const mkdir = mkdirInExport;
 
 describe("GET /metrics on a server with its metrics listener", () => {
   const running = useServer({ settings: { directoryDelegations: "notifications" } });

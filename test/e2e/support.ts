@@ -10,7 +10,7 @@ import type { Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { ClientSession, NfsClientOptions } from "../../src/client/index.js";
-import { NfsClient, ops } from "../../src/client/index.js";
+import { NfsClient, ops, resultOf } from "../../src/client/index.js";
 import type { FileAttributes, FileHandle, FileSystem, ReadResult } from "../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
@@ -119,6 +119,20 @@ export async function establishReady(
   const made = await establish(port, options);
   expect((await made.session.compound([ops.reclaimComplete()])).status).toBe(nfsstat4.NFS4_OK);
   return made;
+}
+
+/** Creates directory `name` under /export (asserting it succeeds); its filehandle. */
+export async function mkdirInExport(session: ClientSession, name: string): Promise<Uint8Array> {
+  const reply = await session.compound([
+    ops.putrootfh(),
+    ops.lookup("export"),
+    ops.mkdir(name),
+    ops.getfh(),
+  ]);
+  expect(reply.status).toBe(nfsstat4.NFS4_OK);
+  const fh = resultOf(reply.resarray.at(-1), nfs_opnum4.OP_GETFH);
+  if (fh?.status !== nfsstat4.NFS4_OK) throw new Error("no filehandle");
+  return new Uint8Array(fh.resok4.object);
 }
 
 /** Resolves once `predicate` holds, polling; fails after `timeoutMs` (generous: not a timing test). */

@@ -14,7 +14,6 @@ import {
   FATTR4_MODE,
   OPEN4_SHARE_ACCESS_WRITE,
   encodefattr4_mode,
-  nfs_ftype4,
   nfs_opnum4,
   nfsstat4,
 } from "../../generated/nfs4/index.js";
@@ -37,7 +36,7 @@ import { bitmapOf } from "../../src/nfs/attrs/index.js";
 import type { NfsServerOptions } from "../../src/nfs/server.js";
 import { XdrWriter } from "../../src/xdr/index.js";
 import type { Running } from "./support.js";
-import { establish, until, useServer } from "./support.js";
+import { establish, mkdirInExport, until, useServer } from "./support.js";
 
 const utf8 = new TextEncoder();
 
@@ -49,23 +48,7 @@ let dirs = 0;
 /** A fresh directory under /export, made by `session`; its path and filehandle. */
 async function makeDir(session: ClientSession): Promise<{ path: string; fh: Uint8Array }> {
   const name = `w${process.pid}-${++dirs}`;
-  const reply = await session.compound([
-    ops.putrootfh(),
-    ops.lookup("export"),
-    {
-      argop: nfs_opnum4.OP_CREATE,
-      opcreate: {
-        objtype: { type: nfs_ftype4.NF4DIR },
-        objname: utf8.encode(name),
-        createattrs: { attrmask: [], attr_vals: new Uint8Array(0) },
-      },
-    },
-    ops.getfh(),
-  ]);
-  expect(reply.status).toBe(nfsstat4.NFS4_OK);
-  const fh = resultOf(reply.resarray.at(-1), nfs_opnum4.OP_GETFH);
-  if (fh?.status !== nfsstat4.NFS4_OK) throw new Error("no filehandle");
-  return { path: `/export/${name}`, fh: new Uint8Array(fh.resok4.object) };
+  return { path: `/export/${name}`, fh: await mkdirInExport(session, name) };
 }
 
 /** Runs `argops` after PUTFH `fh`, retrying DELAY (a recall under way); fails unless NFS4_OK. */
