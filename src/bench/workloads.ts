@@ -21,7 +21,15 @@ import {
 import type { ClientSession, SessionReply } from "../client/index.js";
 import { NfsError, ops, resultOf } from "../client/index.js";
 
-export const WORKLOADS = ["getattr", "lookup", "churn", "write", "read", "readdir"] as const;
+export const WORKLOADS = [
+  "getattr",
+  "lookup",
+  "churn",
+  "write",
+  "read",
+  "readdir",
+  "mixed",
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export function isWorkload(s: string): s is WorkloadName {
@@ -301,6 +309,33 @@ function readdir(ctx: WorkloadContext): Workload {
   };
 }
 
+/**
+ * Metadata traffic in fixed proportions, by operation number: of every ten,
+ * six getattr, three lookup, one churn (so a count of 10·k runs exactly 6k,
+ * 3k and k of them).
+ */
+export const MIXED_PATTERN: readonly ("getattr" | "lookup" | "churn")[] = [
+  "churn",
+  "lookup",
+  "getattr",
+  "getattr",
+  "lookup",
+  "getattr",
+  "getattr",
+  "lookup",
+  "getattr",
+  "getattr",
+];
+
+function mixed(ctx: WorkloadContext): Workload {
+  const parts = { getattr: getattr(ctx), lookup: lookup(ctx), churn: churn(ctx) };
+  return {
+    setup: () => parts.lookup.setup(),
+    step: (send, i) => parts[MIXED_PATTERN[i % MIXED_PATTERN.length]!].step(send, i),
+    cleanup: () => parts.lookup.cleanup(),
+  };
+}
+
 export function makeWorkload(name: WorkloadName, ctx: WorkloadContext): Workload {
   switch (name) {
     case "getattr":
@@ -315,5 +350,7 @@ export function makeWorkload(name: WorkloadName, ctx: WorkloadContext): Workload
       return read(ctx);
     case "readdir":
       return readdir(ctx);
+    case "mixed":
+      return mixed(ctx);
   }
 }

@@ -37,6 +37,7 @@ under /path (which must be writable) and removes it afterwards.
                        write    WRITE 1 MiB UNSTABLE, sequential; COMMIT at each end of file
                        read     READ 1 MiB, sequential over a file written first
                        readdir  a whole READDIR listing of a directory of --files entries
+                       mixed    of every 10 operations: 6 getattr, 3 lookup, 1 churn
   --sessions N         sessions (default 1, at most ${MAX_SESSIONS})
   --connections M      TCP connections, every session bound to all (default 1, at most ${MAX_CONNECTIONS})
   --inflight S         requests in flight per session (default 1, at most ${MAX_INFLIGHT})

@@ -15,7 +15,7 @@ import { freePort } from "../support/ports.js";
 
 const running = useServer();
 
-const N = 24;
+const N = 30;
 const SESSIONS = 2;
 const INFLIGHT = 3;
 
@@ -64,6 +64,8 @@ const CASES: readonly [WorkloadName, number, number, number][] = [
   ["readdir", 1, nfs_opnum4.OP_READDIR, 0],
 ];
 
+const CHURNS = N / 10;
+
 describe("runBench", () => {
   it.each(CASES)(
     "%s: exactly the operations asked for, all NFS4_OK, several slots of every session",
@@ -107,6 +109,21 @@ describe("runBench", () => {
       expect(await exportNames()).toEqual(before);
     },
   );
+
+  it("mixed: 6 getattr, 3 lookup, 1 churn of every 10 operations", async () => {
+    const count = (op: number) => executed(running.server, op);
+    const before = [nfs_opnum4.OP_GETATTR, nfs_opnum4.OP_OPEN, nfs_opnum4.OP_WRITE].map(count);
+    const r = await bench("mixed", { count: 10 * CHURNS });
+    expect(r).toMatchObject({
+      operations: 10 * CHURNS,
+      compounds: 12 * CHURNS,
+      errors: 0,
+      bytes: CHURNS * CHURN_WRITE_BYTES,
+    });
+    const after = [nfs_opnum4.OP_GETATTR, nfs_opnum4.OP_OPEN, nfs_opnum4.OP_WRITE].map(count);
+    // GETATTR: 6 getattr + 3 lookup steps; OPEN: churns + the lookup names made in setup.
+    expect(after.map((a, i) => a - before[i]!)).toEqual([9 * CHURNS, CHURNS + INFLIGHT, CHURNS]);
+  });
 
   it("reports the server's CPU when given its pid (here: this process)", async () => {
     const r = await bench("getattr", { serverPid: process.pid, sessions: 1, connections: 1 });
