@@ -2,6 +2,8 @@
 // does). Values below 2·SUB_BUCKETS microseconds each have their own bucket;
 // above, every power-of-two range is split into SUB_BUCKETS equal buckets, so a
 // reported percentile is within 1/(2·SUB_BUCKETS) (0.4 %) of the true value.
+// (src/stats/latency-histogram.ts has Prometheus's coarse 1-2.5-5 buckets, too
+// coarse for percentiles.)
 
 /** Buckets per power of two: the precision of the histogram. */
 export const SUB_BUCKETS = 128;

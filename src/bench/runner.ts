@@ -182,8 +182,12 @@ async function run(client: NfsClient, options: BenchOptions): Promise<BenchRepor
   }
 }
 
-async function measure(
-  options: BenchOptions,
+/**
+ * The measured part of a run: `workload` (already set up) stepped over
+ * `sessions` as `options` says; the report.
+ */
+export async function measure(
+  options: Omit<BenchOptions, "files" | "fileSize">,
   sessions: readonly ClientSession[],
   workload: Workload,
 ): Promise<BenchReport> {

@@ -218,5 +218,10 @@ export async function benchCommand(
     return e instanceof BenchSetupError ? EXIT_UNREACHABLE : EXIT_ERRORS;
   }
   io.out(parsed.json ? JSON.stringify(report, null, 2) : formatReport(report));
-  return report.errors === 0 ? EXIT_OK : EXIT_ERRORS;
+  return exitStatusOf(report);
+}
+
+/** 0 when every operation succeeded, 1 when some failed or the run stopped early. */
+export function exitStatusOf(report: BenchReport): number {
+  return report.errors === 0 && report.aborted === null ? EXIT_OK : EXIT_ERRORS;
 }

@@ -3,10 +3,12 @@
 // of several sessions at once, and leaves nothing behind. No timing.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { nfs_opnum4 } from "../../generated/nfs4/index.js";
+import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { BenchOptions, BenchReport } from "../../src/bench/runner.js";
-import { BenchSetupError, runBench } from "../../src/bench/runner.js";
-import type { WorkloadName } from "../../src/bench/workloads.js";
+import { BenchSetupError, measure, runBench } from "../../src/bench/runner.js";
+import type { Workload, WorkloadName } from "../../src/bench/workloads.js";
+import { exitStatusOf } from "../../src/cli/bench-command.js";
+import { RpcConnectionClosedError } from "../../src/rpc/errors.js";
 import { CHURN_WRITE_BYTES, IO_BYTES } from "../../src/bench/workloads.js";
 import { ops, resultOf } from "../../src/client/index.js";
 import { SlotTable } from "../../src/state/slot-table.js";
@@ -155,5 +157,64 @@ describe("runBench", () => {
     await expect(bench("getattr", { path: "/export/nowhere" })).rejects.toThrow(
       /nowhere: NFS4ERR_NOENT/,
     );
+  });
+});
+
+describe("measure", () => {
+  const options = {
+    host: "127.0.0.1",
+    port: 0,
+    path: "/export",
+    workload: "getattr",
+    sessions: 1,
+    connections: 1,
+    inflight: 2,
+  } as const;
+
+  it("counts failed COMPOUNDs by status and the operations they failed", async () => {
+    const { session } = await establish(running.port);
+    const workload: Workload = {
+      setup: async () => {},
+      cleanup: async () => {},
+      // Every third operation: a COMPOUND that succeeded, then one that failed.
+      step: async (send, i) => {
+        const ok = await send([]);
+        return {
+          statuses: i % 3 === 0 ? [ok.status, nfsstat4.NFS4ERR_IO] : [ok.status],
+          bytes: 1,
+        };
+      },
+    };
+    const r = await measure({ ...options, count: 9 }, [session], workload);
+    expect(r).toMatchObject({
+      operations: 9,
+      compounds: 12,
+      errors: 3,
+      bytes: 9,
+      statuses: { NFS4_OK: 9, NFS4ERR_IO: 3 },
+      aborted: null,
+    });
+    expect(exitStatusOf(r)).toBe(1);
+    expect(exitStatusOf({ ...r, errors: 0 })).toBe(0);
+  });
+
+  it("stops at the first failure without a reply", async () => {
+    const { session } = await establish(running.port);
+    let steps = 0;
+    const workload: Workload = {
+      setup: async () => {},
+      cleanup: async () => {},
+      step: async () => {
+        steps++;
+        throw new RpcConnectionClosedError("test");
+      },
+    };
+    const r = await measure({ ...options, count: 1000 }, [session], workload);
+    // Both workers in flight saw the failure once; nobody started another step.
+    expect(steps).toBe(2);
+    expect(r).toMatchObject({ operations: 2, errors: 2, compounds: 0 });
+    expect(r.aborted).not.toBeNull();
+    expect(Object.keys(r.statuses)).toEqual(["transport:RpcConnectionClosedError"]);
+    expect(exitStatusOf(r)).toBe(1);
   });
 });
