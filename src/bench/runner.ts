@@ -139,23 +139,43 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 async function run(client: NfsClient, options: BenchOptions): Promise<BenchReport> {
   const sessions: ClientSession[] = [];
   try {
+    await openSessions(client, options, sessions);
+    return await runIn(sessions, options);
+  } finally {
+    // Whatever failed, the server keeps no state of ours until the lease ends.
+    for (const s of sessions) await s.destroy().catch(() => {});
+    await client.destroyClientId().catch(() => {});
+  }
+}
+
+/** The client's connections and sessions; each session made is pushed onto `into` at once. */
+async function openSessions(
+  client: NfsClient,
+  options: BenchOptions,
+  into: ClientSession[],
+): Promise<void> {
+  try {
     for (let i = 1; i < options.connections; i++) await client.addConnection();
     const conns = client.connections;
     await client.exchangeId(`dfsctl-bench-${process.pid}-${Date.now()}`);
     for (let i = 0; i < options.sessions; i++) {
       const home = conns[i % conns.length]!;
       const s = await client.createSession({ conn: home, flags: 0 });
+      into.push(s);
       for (const c of conns) if (c !== home) await s.bindConnection(c);
-      sessions.push(s);
     }
     // RFC 8881 §18.51.3: no OPEN before RECLAIM_COMPLETE.
-    const rc = await sessions[0]!.compound([ops.reclaimComplete()]);
+    const rc = await into[0]!.compound([ops.reclaimComplete()]);
     if (rc.status !== nfsstat4.NFS4_OK && rc.status !== nfsstat4.NFS4ERR_COMPLETE_ALREADY)
       throw new BenchSetupError(`RECLAIM_COMPLETE: ${nfsstat4_names[rc.status] ?? rc.status}`);
   } catch (e) {
     if (e instanceof BenchSetupError) throw e;
     throw new BenchSetupError(`setting up sessions: ${messageOf(e)}`);
   }
+}
+
+/** The run's directory and workload set up, measured, and removed again. */
+async function runIn(sessions: ClientSession[], options: BenchOptions): Promise<BenchReport> {
   const setup = sessions[0]!;
   const exportFh = await resolveDir(setup, options.path);
   const dirName = `dfsctl-bench-${process.pid}-${Date.now()}`;
@@ -177,8 +197,6 @@ async function run(client: NfsClient, options: BenchOptions): Promise<BenchRepor
   } finally {
     await workload.cleanup().catch(() => {});
     await setup.compound([ops.putfh(exportFh), ops.remove(dirName)]).catch(() => {});
-    for (const s of sessions) await s.destroy().catch(() => {});
-    await client.destroyClientId().catch(() => {});
   }
 }
 

@@ -11,6 +11,7 @@ import { exitStatusOf } from "../../src/cli/bench-command.js";
 import { RpcConnectionClosedError } from "../../src/rpc/errors.js";
 import { CHURN_WRITE_BYTES, IO_BYTES } from "../../src/bench/workloads.js";
 import { ops, resultOf } from "../../src/client/index.js";
+import { Session } from "../../src/state/session.js";
 import { SlotTable } from "../../src/state/slot-table.js";
 import { establish, executed, useServer } from "../e2e/support.js";
 import { freePort } from "../support/ports.js";
@@ -74,8 +75,18 @@ describe("runBench", () => {
     async (workload, compoundsPerOp, op, bytesPerOp) => {
       const before = await exportNames();
       const begin = vi.spyOn(SlotTable.prototype, "begin");
+      const bind = vi.spyOn(Session.prototype, "bind");
       const executedBefore = executed(running.server, op);
+      const acceptedBefore = running.server.rpc.traffic().accepted;
       const r = await bench(workload);
+      // Two TCP connections, each session bound to both.
+      expect(running.server.rpc.traffic().accepted - acceptedBefore).toBe(2);
+      const bound = new Map<unknown, Set<number>>();
+      bind.mock.calls.forEach(([conn], i) => {
+        const session = bind.mock.contexts[i];
+        bound.set(session, (bound.get(session) ?? new Set()).add(conn.id));
+      });
+      expect([...bound.values()].map((ids) => ids.size)).toEqual([2, 2]);
       expect(r).toMatchObject({
         workload,
         operations: N,
