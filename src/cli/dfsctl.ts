@@ -1,6 +1,7 @@
 // `dfsctl`: the DittoFS-TS control command.
 
 import { pathToFileURL } from "node:url";
+import { BENCH_USAGE, benchCommand } from "./bench-command.js";
 import { CONTROL_COMMANDS, controlCommand, controlHelp } from "./control-command.js";
 import { DECODE_USAGE, decodeCommand } from "./decode-command.js";
 import { WATCH_USAGE, watchCommand } from "./watch-command.js";
@@ -11,6 +12,7 @@ Other commands:
   watch HOST[:PORT]:/path   print the changes made in a directory, as the server
                             notifies them (NFSv4.1 directory delegations)
   decode FILE               print the NFSv4 calls and replies in a packet capture
+  bench HOST[:PORT]:/path   load an NFSv4.1 server: ops/s, MB/s, latency percentiles
 
 Exit status: 0 done, 1 the server refused, 2 bad usage, 3 the server could not be reached.
 Run 'dfsctl <command> --help' for a command's options.`;
@@ -18,11 +20,17 @@ Run 'dfsctl <command> --help' for a command's options.`;
 export async function main(args: readonly string[]): Promise<number> {
   const [first, ...rest] = args;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    console.log(rest[0] === "watch" ? WATCH_USAGE : rest[0] === "decode" ? DECODE_USAGE : USAGE);
+    const usage: Record<string, string> = {
+      watch: WATCH_USAGE,
+      decode: DECODE_USAGE,
+      bench: BENCH_USAGE,
+    };
+    console.log(usage[rest[0] ?? ""] ?? USAGE);
     return first === undefined ? 2 : 0;
   }
   if (first === "watch") return watchCommand(rest);
   if (first === "decode") return decodeCommand(rest);
+  if (first === "bench") return benchCommand(rest);
   // Global options (--socket PATH, --json, …) may come before a control command.
   if (args.some((a) => CONTROL_COMMANDS.includes(a))) return controlCommand(args);
   console.error(

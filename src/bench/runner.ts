@@ -1,0 +1,325 @@
+// The load generator's run: one client (one client ID) with N sessions over M
+// TCP connections, each session bound to every connection and sending on them
+// in turn (as Linux's nconnect does), S requests in flight per session on
+// distinct slots; for a duration or a count of operations. Collects ops/s,
+// MB/s, latency percentiles, COMPOUND statuses, and CPU time of the client and,
+// given its pid, the server.
+
+import { nfs_opnum4, nfsstat4, nfsstat4_names } from "../../generated/nfs4/index.js";
+import type { ClientSession } from "../client/index.js";
+import { NfsClient, ops, resultOf } from "../client/index.js";
+import { ownCpuSeconds, processCpuSeconds } from "./cpu.js";
+import { LatencyHistogram } from "./histogram.js";
+import type { Send, Workload, WorkloadName } from "./workloads.js";
+import { makeWorkload } from "./workloads.js";
+
+export interface BenchOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The directory to work in ("/export"); the run makes its own directory inside. */
+  readonly path: string;
+  readonly workload: WorkloadName;
+  readonly sessions: number;
+  readonly connections: number;
+  /** Requests in flight per session. */
+  readonly inflight: number;
+  /** Exactly one of duration (seconds) and count (operations). */
+  readonly durationSec?: number;
+  readonly count?: number;
+  readonly files: number;
+  readonly fileSize: number;
+  /** The server's pid on this host, for its CPU time. */
+  readonly serverPid?: number;
+  /** Told a progress line about every progressIntervalMs. */
+  readonly onProgress?: (line: string) => void;
+  readonly progressIntervalMs?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface CpuReport {
+  readonly seconds: number;
+  /** CPU microseconds per operation. */
+  readonly usPerOp: number;
+  /** CPU seconds per wall-clock second (1.0: one core busy all the time). */
+  readonly utilisation: number;
+}
+
+export interface BenchReport {
+  readonly workload: WorkloadName;
+  readonly server: string;
+  readonly path: string;
+  readonly sessions: number;
+  readonly connections: number;
+  readonly inflight: number;
+  /** The fore-channel slots each session was granted (ca_maxrequests). */
+  readonly slotsGranted: readonly number[];
+  /** The highest slot ID each session used. */
+  readonly highestSlotUsed: readonly number[];
+  readonly seconds: number;
+  readonly operations: number;
+  readonly compounds: number;
+  /** Operations with a COMPOUND that failed or no reply. */
+  readonly errors: number;
+  readonly opsPerSec: number;
+  readonly bytes: number;
+  readonly mbPerSec: number;
+  /** Latency of one operation, milliseconds. */
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p99: number;
+    readonly p999: number;
+    readonly min: number;
+    readonly max: number;
+    readonly mean: number;
+  };
+  /** COMPOUND statuses by name, and failures without a reply by error class ("transport:…"). */
+  readonly statuses: Readonly<Record<string, number>>;
+  /** Why the run stopped before its end (a transport failure), or null. */
+  readonly aborted: string | null;
+  readonly clientCpu: CpuReport;
+  readonly serverCpu: (CpuReport & { readonly pid: number }) | null;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_PROGRESS_MS = 1000;
+
+/** Raised when the server cannot be reached or the run cannot be set up. */
+export class BenchSetupError extends Error {}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function resolveDir(session: ClientSession, path: string): Promise<Uint8Array> {
+  const names = path.split("/").filter((n) => n !== "");
+  const reply = await session.compound([
+    ops.putrootfh(),
+    ...names.map((n) => ops.lookup(n)),
+    ops.getfh(),
+  ]);
+  const fh = resultOf(reply.resarray.at(-1), nfs_opnum4.OP_GETFH);
+  if (reply.status !== nfsstat4.NFS4_OK || fh?.status !== nfsstat4.NFS4_OK)
+    throw new BenchSetupError(`${path}: ${nfsstat4_names[reply.status] ?? reply.status}`);
+  return new Uint8Array(fh.resok4.object);
+}
+
+async function makeDir(session: ClientSession, parent: Uint8Array, name: string) {
+  const reply = await session.compound([ops.putfh(parent), ops.mkdir(name), ops.getfh()]);
+  const fh = resultOf(reply.resarray.at(-1), nfs_opnum4.OP_GETFH);
+  if (reply.status !== nfsstat4.NFS4_OK || fh?.status !== nfsstat4.NFS4_OK)
+    throw new BenchSetupError(
+      `making ${name}: ${nfsstat4_names[reply.status] ?? reply.status} (is the export writable?)`,
+    );
+  return new Uint8Array(fh.resok4.object);
+}
+
+const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  if ((options.durationSec === undefined) === (options.count === undefined))
+    throw new Error("runBench: give exactly one of durationSec and count");
+  let client: NfsClient;
+  try {
+    client = await NfsClient.connect({
+      host: options.host,
+      port: options.port,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      tag: "dfsctl-bench",
+    });
+  } catch (e) {
+    throw new BenchSetupError(`cannot connect to ${options.host}:${options.port}: ${messageOf(e)}`);
+  }
+  try {
+    return await run(client, options);
+  } finally {
+    await client.close();
+  }
+}
+
+async function run(client: NfsClient, options: BenchOptions): Promise<BenchReport> {
+  const sessions: ClientSession[] = [];
+  try {
+    await openSessions(client, options, sessions);
+    return await runIn(sessions, options);
+  } finally {
+    // Whatever failed, the server keeps no state of ours until the lease ends.
+    for (const s of sessions) await s.destroy().catch(() => {});
+    await client.destroyClientId().catch(() => {});
+  }
+}
+
+/** The client's connections and sessions; each session made is pushed onto `into` at once. */
+async function openSessions(
+  client: NfsClient,
+  options: BenchOptions,
+  into: ClientSession[],
+): Promise<void> {
+  try {
+    for (let i = 1; i < options.connections; i++) await client.addConnection();
+    const conns = client.connections;
+    await client.exchangeId(`dfsctl-bench-${process.pid}-${Date.now()}`);
+    for (let i = 0; i < options.sessions; i++) {
+      const home = conns[i % conns.length]!;
+      const s = await client.createSession({ conn: home, flags: 0 });
+      into.push(s);
+      for (const c of conns) if (c !== home) await s.bindConnection(c);
+    }
+    // RFC 8881 §18.51.3: no OPEN before RECLAIM_COMPLETE.
+    const rc = await into[0]!.compound([ops.reclaimComplete()]);
+    if (rc.status !== nfsstat4.NFS4_OK && rc.status !== nfsstat4.NFS4ERR_COMPLETE_ALREADY)
+      throw new BenchSetupError(`RECLAIM_COMPLETE: ${nfsstat4_names[rc.status] ?? rc.status}`);
+  } catch (e) {
+    if (e instanceof BenchSetupError) throw e;
+    throw new BenchSetupError(`setting up sessions: ${messageOf(e)}`);
+  }
+}
+
+/** The run's directory and workload set up, measured, and removed again. */
+async function runIn(sessions: ClientSession[], options: BenchOptions): Promise<BenchReport> {
+  const setup = sessions[0]!;
+  const exportFh = await resolveDir(setup, options.path);
+  const dirName = `dfsctl-bench-${process.pid}-${Date.now()}`;
+  const dirFh = await makeDir(setup, exportFh, dirName);
+  const workload = makeWorkload(options.workload, {
+    session: setup,
+    exportFh,
+    dirFh,
+    files: options.files,
+    fileSize: options.fileSize,
+  });
+  try {
+    try {
+      await workload.setup();
+    } catch (e) {
+      throw new BenchSetupError(`setting up ${options.workload}: ${messageOf(e)}`);
+    }
+    return await measure(options, sessions, workload);
+  } finally {
+    await workload.cleanup().catch(() => {});
+    await setup.compound([ops.putfh(exportFh), ops.remove(dirName)]).catch(() => {});
+  }
+}
+
+/**
+ * The measured part of a run: `workload` (already set up) stepped over
+ * `sessions` as `options` says; the report.
+ */
+export async function measure(
+  options: Omit<BenchOptions, "files" | "fileSize">,
+  sessions: readonly ClientSession[],
+  workload: Workload,
+): Promise<BenchReport> {
+  const histogram = new LatencyHistogram();
+  const statuses = new Map<string, number>();
+  const highest = sessions.map(() => -1);
+  let operations = 0;
+  let compounds = 0;
+  let errors = 0;
+  let bytes = 0;
+  let next = 0;
+  let aborted: string | null = null;
+  const count = (key: string) => statuses.set(key, (statuses.get(key) ?? 0) + 1);
+
+  const started = process.hrtime.bigint();
+  const elapsedSec = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const deadline = options.durationSec;
+  const more = (): boolean =>
+    aborted === null && (deadline === undefined ? next < options.count! : elapsedSec() < deadline);
+  const cpu0 = ownCpuSeconds();
+  const server0 = options.serverPid === undefined ? 0 : processCpuSeconds(options.serverPid);
+
+  const worker = async (session: ClientSession, s: number): Promise<void> => {
+    const send: Send = async (argops) => {
+      const reply = await session.compound(argops);
+      if (reply.slotid > highest[s]!) highest[s] = reply.slotid;
+      return reply;
+    };
+    while (more()) {
+      const index = next++;
+      const t0 = process.hrtime.bigint();
+      try {
+        const r = await workload.step(send, index);
+        histogram.record(Number(process.hrtime.bigint() - t0) / 1000);
+        operations++;
+        compounds += r.statuses.length;
+        bytes += r.bytes;
+        for (const st of r.statuses) count(nfsstat4_names[st] ?? `status ${st}`);
+        if (r.statuses.some((st) => st !== nfsstat4.NFS4_OK)) errors++;
+      } catch (e) {
+        // No reply (or no usable one): the connection is gone or the server
+        // stopped answering; stop rather than spin on failures.
+        operations++;
+        errors++;
+        count(`transport:${e instanceof Error ? e.name : "error"}`);
+        aborted ??= messageOf(e);
+      }
+    }
+  };
+
+  let lastOps = 0;
+  let lastAt = 0;
+  const progress =
+    options.onProgress === undefined
+      ? undefined
+      : setInterval(() => {
+          const t = elapsedSec();
+          const rate = (operations - lastOps) / Math.max(1e-9, t - lastAt);
+          lastOps = operations;
+          lastAt = t;
+          options.onProgress!(
+            `${t.toFixed(0)}s  ops ${operations}  ops/s ${rate.toFixed(0)}  errors ${errors}`,
+          );
+        }, options.progressIntervalMs ?? DEFAULT_PROGRESS_MS);
+  try {
+    await Promise.all(
+      sessions.flatMap((session, s) =>
+        Array.from({ length: options.inflight }, () => worker(session, s)),
+      ),
+    );
+  } finally {
+    if (progress !== undefined) clearInterval(progress);
+  }
+  const seconds = elapsedSec();
+  const clientCpuSec = ownCpuSeconds() - cpu0;
+  const cpuReport = (sec: number): CpuReport => ({
+    seconds: round(sec, 3),
+    usPerOp: operations === 0 ? 0 : round((sec * 1e6) / operations, 1),
+    utilisation: round(sec / seconds, 3),
+  });
+  const ms = (us: number) => round(us / 1000, 3);
+  return {
+    workload: options.workload,
+    server: `${options.host}:${options.port}`,
+    path: options.path,
+    sessions: sessions.length,
+    connections: options.connections,
+    inflight: options.inflight,
+    slotsGranted: sessions.map((s) => s.fore.ca_maxrequests),
+    highestSlotUsed: highest,
+    seconds: round(seconds, 3),
+    operations,
+    compounds,
+    errors,
+    opsPerSec: round(operations / seconds, 1),
+    bytes,
+    mbPerSec: round(bytes / 1e6 / seconds, 2),
+    latencyMs: {
+      p50: ms(histogram.quantile(0.5)),
+      p99: ms(histogram.quantile(0.99)),
+      p999: ms(histogram.quantile(0.999)),
+      min: ms(histogram.min),
+      max: ms(histogram.max),
+      mean: ms(histogram.mean),
+    },
+    statuses: Object.fromEntries([...statuses].sort((a, b) => b[1] - a[1])),
+    aborted,
+    clientCpu: cpuReport(clientCpuSec),
+    serverCpu:
+      options.serverPid === undefined
+        ? null
+        : {
+            pid: options.serverPid,
+            ...cpuReport(processCpuSeconds(options.serverPid) - server0),
+          },
+  };
+}
