@@ -131,7 +131,7 @@ export class CompoundProcessor {
       results.push(e.res);
       encoded.push(e.bytes);
       resultBytes += e.bytes.length;
-      if (metrics !== null) countResult(metrics, e.res);
+      if (metrics !== null) this.countResult(metrics, e.res);
       return e.bytes.length;
     };
     // The COMPOUND4res header: status, tag, the result count.
@@ -362,6 +362,17 @@ export class CompoundProcessor {
   }
 
   /** An operation answered more than its descriptor's replyBound: a server bug, logged loudly. */
+  /** Counts one operation's result, and the file data a successful one moved (its descriptor's fileData). */
+  private countResult(metrics: OperationMetrics, res: nfs_resop4): void {
+    const status = statusOf(res);
+    metrics.result(res.resop, status);
+    if (status !== nfsstat4.NFS4_OK) return;
+    const operation = this.ops.get(res.resop);
+    if (operation?.fileDataDirection === "read") metrics.readBytes += operation.fileDataBytes(res);
+    else if (operation?.fileDataDirection === "written")
+      metrics.writtenBytes += operation.fileDataBytes(res);
+  }
+
   private boundExceeded(op: number, size: number, bound: number): void {
     this.boundViolations++;
     this.server.log.error(
@@ -515,17 +526,6 @@ export const REPLY_GATHER_FROM = 4096;
 interface Encoded {
   readonly pieces: Uint8Array[];
   readonly length: number;
-}
-
-/** Counts one operation's result, and the data bytes of a successful READ or WRITE. */
-function countResult(metrics: OperationMetrics, res: nfs_resop4): void {
-  const status = statusOf(res);
-  metrics.result(res.resop, status);
-  if (status !== nfsstat4.NFS4_OK) return;
-  if (res.resop === nfs_opnum4.OP_READ && res.opread.status === nfsstat4.NFS4_OK)
-    metrics.readBytes += res.opread.resok4.data.length;
-  else if (res.resop === nfs_opnum4.OP_WRITE && res.opwrite.status === nfsstat4.NFS4_OK)
-    metrics.writtenBytes += res.opwrite.resok4.count;
 }
 
 /** A COMPOUND4res from its status, the request's tag and the encoded results. */

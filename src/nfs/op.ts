@@ -14,7 +14,7 @@ import type {
   nfs_resop4,
   nfs_resop4_arms,
 } from "../../generated/nfs4/index.js";
-import { armnfs_argop4, nfsstat4 } from "../../generated/nfs4/index.js";
+import { armnfs_argop4, armnfs_resop4, nfsstat4 } from "../../generated/nfs4/index.js";
 import { FsError } from "../fs/backend.js";
 import { statusResult, wrapResult } from "../protocol/results.js";
 import type { CompoundState } from "./context.js";
@@ -67,6 +67,14 @@ export interface OpDescriptor<N extends nfs_opnum4> {
    * permission check with NFSD_MAY_WRITE). Default: never.
    */
   readonly writesExport: (args: ArgsOf<N>) => boolean;
+  /**
+   * File data the operation moved, for the metrics endpoint: bytes read
+   * (READ) or written (WRITE) by a successful result. Default: none.
+   */
+  readonly fileData?: {
+    readonly direction: "read" | "written";
+    readonly bytes: (res: ResOf<N>) => number;
+  };
 }
 
 /** A descriptor with the usual defaults: not session-less, from NFSv4.1 on. */
@@ -91,6 +99,10 @@ export interface Operation {
   readonly nonIdempotent: boolean;
   /** OpDescriptor.writesExport of the decoded operation `op` (of this operation). */
   writesExport(op: nfs_argop4): boolean;
+  /** OpDescriptor.fileData's direction; null: the operation moves no file data. */
+  readonly fileDataDirection: "read" | "written" | null;
+  /** OpDescriptor.fileData's bytes of the result `res` (of this operation); 0 without fileData. */
+  fileDataBytes(res: nfs_resop4): number;
   /** OpDescriptor.replyBound of the decoded operation `op` (of this operation). */
   replyBound(op: nfs_argop4, state: CompoundState): number;
   /** invoke() on the decoded operation `op` (of this operation). */
@@ -116,6 +128,11 @@ export function operation<N extends nfs_opnum4>(d: OpDescriptor<N>): Operation {
     v40Only: false,
     nonIdempotent: d.nonIdempotent,
     writesExport: (op) => d.writesExport(argsFor(d, op)),
+    fileDataDirection: d.fileData?.direction ?? null,
+    fileDataBytes: (res) => {
+      const r = armnfs_resop4(res, d.op);
+      return d.fileData === undefined || r === undefined ? 0 : d.fileData.bytes(r);
+    },
     replyBound: (op, state) => d.replyBound(argsFor(d, op), state),
     run: (op, state) => invoke(d, argsFor(d, op), state),
   };
@@ -131,6 +148,8 @@ export function v40Only(op: nfs_opnum4): Operation {
     v40Only: true,
     nonIdempotent: false,
     writesExport: () => false,
+    fileDataDirection: null,
+    fileDataBytes: () => 0,
     replyBound: () => 8,
     run: () => Promise.resolve(statusResult(op, nfsstat4.NFS4ERR_NOTSUPP)),
   };

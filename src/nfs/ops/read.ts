@@ -22,4 +22,8 @@ export const READ = defineOp({
   needsCurrentFh: true,
   replyBound: (args, state) => readBound(args.count, state),
   nonIdempotent: false,
+  fileData: {
+    direction: "read",
+    bytes: (res) => (res.status === nfsstat4.NFS4_OK ? res.resok4.data.length : 0),
+  },
 });

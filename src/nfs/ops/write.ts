@@ -31,4 +31,8 @@ export const WRITE = defineOp({
   replyBound: fixed(WRITE4res_MAXSIZE),
   nonIdempotent: true,
   writesExport: () => true,
+  fileData: {
+    direction: "written",
+    bytes: (res) => (res.status === nfsstat4.NFS4_OK ? res.resok4.count : 0),
+  },
 });
