@@ -312,55 +312,76 @@ function program(io: Output): Command {
   view("exports", "exports and their access rules", "/v1/exports", (b) =>
     exportsText((b as { exports: ExportView[] }).exports),
   );
-  p.command("slots")
-    .description("one session's slot table: sequence ID, in flight, cached reply per slot")
-    .argument("<session>", "session ID (hex, from dfsctl sessions)")
-    .action(async (id: string, _o: unknown, cmd: Command) =>
-      call(cmd, "GET", `/v1/sessions/${encodeURIComponent(id)}/slots`, (b) =>
-        slotsText((b as { slots: SlotView[] }).slots),
-      ),
-    );
-  p.command("evict")
-    .description("remove a client and everything it holds (its next request gets BADSESSION)")
-    .argument("<client>", "client ID (hex)")
-    .action(async (id: string, _o: unknown, cmd: Command) =>
-      call(cmd, "POST", `/v1/clients/${encodeURIComponent(id)}/evict`, (b) => {
-        const r = b as {
-          clientid: string;
-          sessions: number;
-          opens: number;
-          locks: number;
-          delegations: number;
-        };
-        return `evicted client ${r.clientid}: ${r.sessions} sessions, ${r.opens} opens, ${r.locks} locks, ${r.delegations} delegations`;
-      }),
-    );
-  p.command("destroy-session")
-    .description("destroy a session (the client gets BADSESSION and creates another)")
-    .argument("<session>", "session ID (hex)")
-    .action(async (id: string, _o: unknown, cmd: Command) =>
-      call(cmd, "POST", `/v1/sessions/${encodeURIComponent(id)}/destroy`, (b) => {
-        return `destroyed session ${(b as { sessionid: string }).sessionid}`;
-      }),
-    );
-  p.command("revoke")
-    .description(
-      "revoke a delegation (its holder sees ADMIN_REVOKED and SEQ4_STATUS_ADMIN_STATE_REVOKED)",
-    )
-    .argument("<stateid>", "delegation stateid (hex, from dfsctl delegations)")
-    .action(async (id: string, _o: unknown, cmd: Command) =>
-      call(cmd, "POST", `/v1/delegations/${encodeURIComponent(id)}/revoke`, (b) => {
-        const r = b as { stateid: string; clientid: string };
-        return `revoked delegation ${r.stateid} of client ${r.clientid}`;
-      }),
-    );
+  /** A command about one client, session or delegation, named by the ID it takes. */
+  const about = (
+    name: string,
+    description: string,
+    argument: readonly [string, string],
+    method: "GET" | "POST",
+    pathOf: (id: string) => string,
+    render: (body: unknown) => string,
+  ) =>
+    p
+      .command(name)
+      .description(description)
+      .argument(...argument)
+      .action(async (id: string, _o: unknown, cmd: Command) =>
+        call(cmd, method, pathOf(encodeURIComponent(id)), render),
+      );
+
+  about(
+    "slots",
+    "one session's slot table: sequence ID, in flight, cached reply per slot",
+    ["<session>", "session ID (hex, from dfsctl sessions)"],
+    "GET",
+    (id) => `/v1/sessions/${id}/slots`,
+    (b) => slotsText((b as { slots: SlotView[] }).slots),
+  );
+  about(
+    "evict",
+    "remove a client and everything it holds (its next request gets BADSESSION)",
+    ["<client>", "client ID (hex)"],
+    "POST",
+    (id) => `/v1/clients/${id}/evict`,
+    (b) => {
+      const r = b as {
+        clientid: string;
+        sessions: number;
+        opens: number;
+        locks: number;
+        delegations: number;
+      };
+      return `evicted client ${r.clientid}: ${r.sessions} sessions, ${r.opens} opens, ${r.locks} locks, ${r.delegations} delegations`;
+    },
+  );
+  about(
+    "destroy-session",
+    "destroy a session (the client gets BADSESSION and creates another)",
+    ["<session>", "session ID (hex)"],
+    "POST",
+    (id) => `/v1/sessions/${id}/destroy`,
+    (b) => `destroyed session ${(b as { sessionid: string }).sessionid}`,
+  );
+  about(
+    "revoke",
+    "revoke a delegation (its holder sees ADMIN_REVOKED and SEQ4_STATUS_ADMIN_STATE_REVOKED)",
+    ["<stateid>", "delegation stateid (hex, from dfsctl delegations)"],
+    "POST",
+    (id) => `/v1/delegations/${id}/revoke`,
+    (b) => {
+      const r = b as { stateid: string; clientid: string };
+      return `revoked delegation ${r.stateid} of client ${r.clientid}`;
+    },
+  );
   p.command("end-grace")
     .description("end the grace period now (unreclaimed state is lost; new opens allowed)")
     .action(async (_o: unknown, cmd: Command) =>
       call(cmd, "POST", "/v1/grace/end", () => "grace period ended"),
     );
   p.command("reload")
-    .description("re-read the configuration file and apply the exports' access rules (as SIGHUP)")
+    .description(
+      "re-read the configuration file and apply its exports: added, removed, new rules (as SIGHUP)",
+    )
     .action(async (_o: unknown, cmd: Command) =>
       call(cmd, "POST", "/v1/exports/reload", (b) => `reloaded: ${reloadText(b as ReloadReport)}`),
     );

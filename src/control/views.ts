@@ -87,7 +87,7 @@ export function clientView(server: NfsServer, record: ClientRecord): ClientView 
     locks: held.locks,
     delegations: held.delegations,
     revokedDelegations: held.revokedDelegations,
-    debug: server.debug.targets().clients.includes(id),
+    debug: server.debug.isOnForClient(record.clientid),
   };
 }
 
@@ -169,7 +169,7 @@ export function sessionView(server: NfsServer, s: Session): SessionView {
     })),
     callbackProgram: s.cbProgram,
     backChannel: server.callbacks.channelReport(s),
-    debug: server.debug.targets().sessions.includes(s.key),
+    debug: server.debug.isOnForSession(s.key),
   };
 }
 

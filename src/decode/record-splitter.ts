@@ -89,14 +89,7 @@ export class RecordSplitter implements StreamSink {
 
   /** End of stream: report what is left over. */
   finish(): void {
-    if (this.state === "fragment" || this.pieces.length > 0 || this.recordMissing > 0) {
-      this.emit({
-        kind: "incomplete",
-        length: this.recordBytes + this.recordMissing + this.fragmentLeft,
-        missing: this.recordMissing + this.fragmentLeft,
-      });
-      this.resetRecord();
-    }
+    this.loseRecord();
     if (this.state === "hunt") this.skipped += this.buffered;
     else if (this.buffered > 0) {
       this.skipped += this.buffered;

@@ -41,6 +41,16 @@ export class DebugLog {
     else this.sessions.delete(sessionKey);
   }
 
+  /** The switch is on for this client itself (not through one of its sessions). */
+  isOnForClient(clientid: bigint): boolean {
+    return this.clients.has(clientid);
+  }
+
+  /** The switch is on for this session itself (`sessionKey`: Session.key). */
+  isOnForSession(sessionKey: string): boolean {
+    return this.sessions.has(sessionKey);
+  }
+
   targets(): DebugTargets {
     return {
       clients: [...this.clients].map((c) => c.toString(16).padStart(16, "0")),
