@@ -411,31 +411,21 @@ describe("actions", () => {
 
       // Refused whole: a store that does not open; an id another path had.
       const before = multi.fs.exports.map((e) => e.path);
-      await expect(
+      // /a (its rules back to read-write) and /c as they are, and one more export.
+      const withThird = (third: object) =>
         reloadExports(
           multi,
           second,
-          config([
-            { path: "/a", backend: "memory" },
-            { path: "/c", backend: "memory" },
-            { path: "/broken", backend: "memory" },
-          ]),
+          config([{ path: "/a", backend: "memory" }, { path: "/c", backend: "memory" }, third]),
           stores,
-        ),
-      ).rejects.toThrow("nothing reloaded: exports[2].dataDir: cannot open");
+        );
+      await expect(withThird({ path: "/broken", backend: "memory" })).rejects.toThrow(
+        "nothing reloaded: exports[2].dataDir: cannot open",
+      );
       const bId = first.exports!.find((e) => e.path === "/b/deep")!.id;
-      await expect(
-        reloadExports(
-          multi,
-          second,
-          config([
-            { path: "/a", backend: "memory" },
-            { path: "/c", backend: "memory" },
-            { path: "/d", id: bId, backend: "memory" },
-          ]),
-          stores,
-        ),
-      ).rejects.toThrow(`id ${bId} was /b/deep's`);
+      await expect(withThird({ path: "/d", id: bId, backend: "memory" })).rejects.toThrow(
+        `id ${bId} was /b/deep's`,
+      );
       await expect(
         reloadExports(multi, second, config([{ path: "/a", backend: "memory" }]), null),
       ).rejects.toThrow("this server cannot add or remove exports");
