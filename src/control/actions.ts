@@ -12,10 +12,9 @@
 
 import type { NfsServer } from "../nfs/server.js";
 import { clientIdText } from "./views.js";
-import { allDelegations } from "./views.js";
 import type { ClientRecord } from "../state/client.js";
 import type { Session } from "../state/session.js";
-import type { DelegationState } from "../state/delegation-state.js";
+import { DelegationState } from "../state/delegation-state.js";
 
 /** An action's failure, with the HTTP status the API answers it with. */
 export class ControlError extends Error {
@@ -56,8 +55,8 @@ export function findSession(server: NfsServer, text: string): Session {
 
 export function findDelegation(server: NfsServer, text: string): DelegationState {
   const key = hexId(text, 24, "delegation stateid");
-  const d = allDelegations(server).find((x) => x.key === key.padStart(24, "0"));
-  if (d === undefined) throw new ControlError(404, `no delegation ${key}`);
+  const d = server.state.stateids.find(Buffer.from(key.padStart(24, "0"), "hex"));
+  if (!(d instanceof DelegationState)) throw new ControlError(404, `no delegation ${key}`);
   return d;
 }
 
