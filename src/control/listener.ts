@@ -10,6 +10,7 @@ import { connect } from "node:net";
 import { parseListen } from "../config/config.js";
 import type { ControlSettings } from "./settings.js";
 import { answer, type ControlTarget } from "./api.js";
+import { closeHttp, listenOn } from "./http.js";
 
 /** A request body larger than this is refused (the API takes small JSON objects). */
 export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
@@ -92,18 +93,6 @@ function handler(target: ControlTarget, token: string | null) {
   };
 }
 
-function listenOn(server: Server, where: string | { host: string; port: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    const done = (): void => {
-      server.off("error", reject);
-      resolve();
-    };
-    if (typeof where === "string") server.listen(where, done);
-    else server.listen(where.port, where.host, done);
-  });
-}
-
 /** Removes a socket file left by a server that did not stop cleanly; anything else there is an error. */
 function clearStaleSocket(path: string): void {
   let isSocket: boolean;
@@ -154,22 +143,14 @@ export async function startControl(
       tcp = a !== null && typeof a === "object" ? `${a.address}:${a.port}` : settings.listen;
     }
   } catch (e) {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    await Promise.all(servers.map(closeHttp));
     throw e;
   }
   return {
     socket: socketPath,
     tcp,
     async close() {
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      await Promise.all(servers.map(closeHttp));
     },
   };
 }

@@ -4,12 +4,13 @@
 // and its sockets are unref()'d: a scraper's keep-alive connection never holds
 // the process open once the NFS server has closed.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { parseListen } from "../config/config.js";
 import type { NfsServer } from "../nfs/server.js";
 import { ServerMetrics } from "./metrics.js";
+import { closeHttp, listenOn } from "./http.js";
 import type { MetricsSettings } from "./settings.js";
 
 export interface MetricsListener {
@@ -31,14 +32,8 @@ export async function listenMetrics(
 ): Promise<MetricsListener> {
   const http = createServer((req, res) => void answer(metrics, req, res, log));
   http.on("connection", (socket) => socket.unref());
-  await new Promise<void>((resolve, reject) => {
-    const failed = (err: Error): void =>
-      reject(new Error(`metrics listener on ${host}:${port}: ${err.message}`));
-    http.once("error", failed);
-    http.listen(port, host, () => {
-      http.off("error", failed);
-      resolve();
-    });
+  await listenOn(http, { host, port }).catch((err: Error) => {
+    throw new Error(`metrics listener on ${host}:${port}: ${err.message}`);
   });
   http.unref();
   http.on("error", (err) => log?.error({ err }, "metrics listener error"));
@@ -49,7 +44,7 @@ export async function listenMetrics(
     host: bound.address,
     port: bound.port,
     url: `http://${shown}:${bound.port}/metrics`,
-    close: () => closeServer(http),
+    close: () => closeHttp(http),
   };
 }
 
@@ -100,11 +95,4 @@ async function answer(
       .writeHead(500, { "content-type": "text/plain; charset=utf-8" })
       .end("metrics unavailable\n");
   }
-}
-
-function closeServer(http: Server): Promise<void> {
-  return new Promise((resolve) => {
-    http.close(() => resolve());
-    http.closeAllConnections();
-  });
 }
