@@ -89,6 +89,10 @@ export interface CreateSessionOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Opaques in a request at least this long are sent from the caller's array (XdrWriter gatherFrom). */
+const CALL_GATHER_FROM = 4096;
+/** Replies shorter than this are copied out of the receive buffer; longer ones pin at most 4× their size. */
+const COPY_REPLY_BELOW = 16 * 1024;
 const EMPTY_VERIFIER_BYTES = 8;
 
 export class NfsClient implements SessionHost {
@@ -202,14 +206,20 @@ export class NfsClient implements SessionHost {
     args: COMPOUND4args,
     conn: ClientConnection = this.connection,
   ): Promise<RawReply> {
-    const w = new XdrWriter(256);
+    // WRITE data and other large opaques are sent from the caller's arrays,
+    // not copied into the request (nor copied again as the writer grows).
+    const w = new XdrWriter(256, { gatherFrom: CALL_GATHER_FROM });
     encodeCOMPOUND4args(w, args);
-    const r = await conn.call(NFSPROC4_COMPOUND, w.finish());
+    const r = await conn.call(NFSPROC4_COMPOUND, w.finishGather());
     const start = r.offset;
     const res = decodeCOMPOUND4res(r);
     r.assertDone();
-    // A copy: the reader is a view into the received record.
-    return { res, bytes: new Uint8Array(r.buffer.subarray(start, r.end)) };
+    const bytes = r.buffer.subarray(start, r.end);
+    // The reader is a view into the received record (a socket chunk, or a
+    // buffer of its own when the record spanned chunks: record.ts, which
+    // this client gives no pool). A small reply is copied so that it does not
+    // pin a whole chunk; a large one (a 1 MiB READ) is kept as it is.
+    return { res, bytes: bytes.length < COPY_REPLY_BELOW ? new Uint8Array(bytes) : bytes };
   }
 
   /** A session-less COMPOUND (minor version 1, our tag) of exactly `argops`. */

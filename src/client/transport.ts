@@ -95,7 +95,7 @@ export class ClientConnection {
    * server refuses the call at the RPC level, RpcTimeoutError, or
    * RpcConnectionClosedError.
    */
-  call(proc: number, args: Uint8Array): Promise<XdrReader> {
+  call(proc: number, args: Uint8Array | readonly Uint8Array[]): Promise<XdrReader> {
     this.calls++;
     return this.rpc.call({
       prog: NFS4_PROGRAM,

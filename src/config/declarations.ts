@@ -17,6 +17,7 @@ import {
   DEFAULT_RPC_SETTINGS,
   MAX_FRAGMENT_LENGTH,
   MAX_IN_FLIGHT_PER_CONNECTION,
+  MAX_REQUEST_BUFFERS_KEPT,
   MIN_RECORD_SIZE,
   type RpcSettings,
 } from "../rpc/settings.js";
@@ -177,6 +178,11 @@ const RPC = section<RpcSettings>(
       MIN_RECORD_SIZE,
       MAX_FRAGMENT_LENGTH,
       "one RPC record; a larger record mark closes the connection before any data is buffered",
+    ),
+    requestBuffersKept: int(
+      0,
+      MAX_REQUEST_BUFFERS_KEPT,
+      "buffers of `maxRecordSize` bytes kept for later large requests: a record of more than half of `maxRecordSize` (a large WRITE) is joined into one, which is reused once its call has been answered (a new buffer per WRITE costs the garbage collector more than the write); 0: a new buffer for every large record",
     ),
     maxConnections: count(1, "open connections; beyond it new ones are closed at once"),
     idleTimeoutMs: int(0, MAX_TIMER_MS, "a connection with no request for this long is closed"),

@@ -53,6 +53,7 @@ import {
 } from "./memory-node.js";
 import { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";
 import { nameError } from "./names.js";
+import { ioBuffers } from "../xdr/io-buffers.js";
 
 /**
  * A file's buffer larger than this many times its size (plus the slack) is shrunk to
@@ -204,8 +205,13 @@ export class MemoryFileSystem implements FileSystem {
     const start = Number(offset);
     const end = Math.min(c.size, start + Math.max(0, count));
     node.atime = this.options.clock();
-    // A copy: the caller may hold it while later writes change the file.
-    return { data: c.data.slice(start, end), eof: end >= c.size };
+    // A copy (the caller may hold it while later writes change the file), into
+    // a buffer from the pool the connection gives back once the reply is
+    // written (xdr/io-buffers.ts): a new 1 MiB buffer per READ would cost the
+    // garbage collector more than the copy.
+    const data = ioBuffers.take(end - start);
+    data.set(c.data.subarray(start, end));
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), eof: end >= c.size };
   }
 
   async write(

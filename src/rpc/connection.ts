@@ -19,6 +19,7 @@
 import type { Socket } from "node:net";
 import { randomInt } from "node:crypto";
 import type { Logger } from "pino";
+import type { IoBufferPool } from "../xdr/io-buffers.js";
 import type { XdrReader } from "../xdr/index.js";
 import type { Dispatcher } from "./dispatch.js";
 import { RpcConnectionClosedError } from "./errors.js";
@@ -46,6 +47,8 @@ export interface ConnectionOptions {
    * this connection alone (maxTotalOutputBytes).
    */
   readonly outputBudget?: OutputBudget;
+  /** Lends the buffers large requests are joined into (RecordAssembler); default none. */
+  readonly requestBuffers?: IoBufferPool;
 }
 
 /** "address:port", with IPv6 addresses in brackets. */
@@ -101,6 +104,7 @@ export class Connection implements RpcConnection {
     this.assembler = new RecordAssembler(
       this.settings.maxRecordSize,
       this.settings.maxFragmentsPerRecord,
+      options.requestBuffers ?? null,
     );
     this.output = new ConnectionOutput(
       this.settings.maxConnectionOutputBytes,
@@ -310,6 +314,9 @@ export class Connection implements RpcConnection {
           )
           .finally(() => {
             this.output.release(ledger);
+            // Answered: the reply holds copies of what it needed from the
+            // request (stored protocol data is always copied).
+            this.assembler.release(record);
             this.callDone();
           });
         return;

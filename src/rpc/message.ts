@@ -189,7 +189,9 @@ export function encodeCall(xid: number, call: OutgoingCall): Uint8Array[] {
       },
     },
   });
-  w.patchUint(mark, recordMark(w.length - 4 + call.args.length));
-  const header = w.finish();
-  return call.args.length === 0 ? [header] : [header, call.args];
+  const args = call.args instanceof Uint8Array ? [call.args] : call.args;
+  let argBytes = 0;
+  for (const a of args) argBytes += a.length;
+  w.patchUint(mark, recordMark(w.length - 4 + argBytes));
+  return [w.finish(), ...args.filter((a) => a.length > 0)];
 }

@@ -17,8 +17,13 @@
 //   fragmentation, so reassembly costs O(bytes), not O(bytes × fragments);
 // - a record that lies in one chunk as one fragment (the usual case: the Linux
 //   client sends one fragment per record) is returned as a view into that chunk,
-//   without copying.
+//   without copying;
+// - a large record (a WRITE) is joined into a buffer lent by the server's
+//   request pool when one is given: the connection gives it back once the call
+//   is answered, so a stream of 1 MiB WRITEs does not make V8 collect garbage
+//   for every few dozen of them (external memory pressure).
 
+import type { IoBufferPool } from "../xdr/io-buffers.js";
 import { MAX_FRAGMENT_LENGTH } from "./settings.js";
 
 /** The last-fragment bit of a record mark. */
@@ -130,7 +135,12 @@ export class RecordAssembler {
    * `maxRecordSize`: the largest record (sum of its fragments); `maxFragmentsPerRecord`:
    * the most fragments one record may have (default: no limit but the size's).
    */
-  constructor(maxRecordSize: number, maxFragmentsPerRecord = Number.MAX_SAFE_INTEGER) {
+  constructor(
+    maxRecordSize: number,
+    maxFragmentsPerRecord = Number.MAX_SAFE_INTEGER,
+    /** Lends the buffers large records are joined into (see release()); none: a new one each. */
+    private readonly pool: IoBufferPool | null = null,
+  ) {
     if (!Number.isInteger(maxRecordSize) || maxRecordSize < 0) {
       throw new RangeError(`RecordAssembler: bad maximum record size ${maxRecordSize}`);
     }
@@ -227,6 +237,14 @@ export class RecordAssembler {
     }
   }
 
+  /**
+   * `record` (from next()) has been dealt with and nothing refers to its bytes
+   * any more: its buffer goes back to the pool if the pool lent it.
+   */
+  release(record: Uint8Array): void {
+    this.pool?.release(record);
+  }
+
   /** The next complete record, or undefined until more bytes arrive. */
   next(): Uint8Array | undefined {
     if (this.head === this.ready.length) return undefined;
@@ -299,9 +317,12 @@ export class RecordAssembler {
       // One view into one chunk: as cheap as the one-fragment fast path.
       return first;
     }
-    // Unpooled: a record handed to a program must not share memory with
-    // unrelated small Buffers.
-    const out = Buffer.allocUnsafeSlow(this.received);
+    // Unpooled (or lent whole): a record handed to a program must not share
+    // memory with unrelated small Buffers.
+    const out =
+      this.pool?.lends(this.received) === true
+        ? this.pool.take(this.received)
+        : Buffer.allocUnsafeSlow(this.received);
     let at = 0;
     for (const p of pieces) {
       out.set(p, at);

@@ -7,6 +7,7 @@ import type { Server, Socket } from "node:net";
 import { createServer } from "node:net";
 import { pino } from "pino";
 import type { Logger } from "pino";
+import { IoBufferPool } from "../xdr/io-buffers.js";
 import { Connection } from "./connection.js";
 import { Dispatcher } from "./dispatch.js";
 import { OutputBudget } from "./output.js";
@@ -48,6 +49,12 @@ export interface RpcServerStats {
   readonly connections: readonly ConnectionStats[];
   /** The global output budget: bytes reserved + buffered over all connections. */
   readonly output: BudgetStats;
+  /** Large requests joined into a lent buffer, how many of those reused one, and the free buffers now. */
+  readonly requestBuffers: {
+    readonly taken: number;
+    readonly reused: number;
+    readonly free: number;
+  };
 }
 
 /** Connections and bytes since the server started (for the metrics endpoint). */
@@ -75,6 +82,8 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
   private readonly tcpServers: Server[] = [];
   private readonly conns = new Set<Connection>();
   private readonly outputBudget: OutputBudget;
+  /** The buffers large requests are joined into, shared by the connections. */
+  private readonly requestBuffers: IoBufferPool;
   private nextConnectionId = 1;
   private closing: Promise<void> | null = null;
   /** Connections refused since the last "connection limit" log line, and when that was. */
@@ -92,6 +101,10 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
     this.log = options.logger ?? pino({ level: "silent" });
     this.dispatcher = new Dispatcher(this.log);
     this.outputBudget = new OutputBudget(this.settings.maxTotalOutputBytes);
+    this.requestBuffers = new IoBufferPool(
+      this.settings.maxRecordSize,
+      this.settings.requestBuffersKept,
+    );
   }
 
   /** The connections' figures and the global output budget, now. */
@@ -104,6 +117,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
         ...c.outputStats(),
       })),
       output: this.outputBudget.stats(),
+      requestBuffers: { ...this.requestBuffers.stats, free: this.requestBuffers.freeCount },
     };
   }
 
@@ -221,6 +235,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       logger: this.log,
       onClosed: (c) => this.onConnectionClosed(c),
       outputBudget: this.outputBudget,
+      requestBuffers: this.requestBuffers,
     });
     this.conns.add(conn);
     this.acceptedTotal++;

@@ -17,6 +17,13 @@ export interface RpcSettings {
    */
   readonly maxRecordSize: number;
   /**
+   * Buffers of maxRecordSize bytes kept for the next large requests: a record
+   * of more than half of maxRecordSize (a large WRITE) is joined into one of
+   * them, which goes back once its call has been answered. Default 16 (17 MiB
+   * at the default maxRecordSize). 0: a new buffer for every large record.
+   */
+  readonly requestBuffersKept: number;
+  /**
    * Connections open at once, over all listening addresses. Default 4096; a
    * connection beyond it is closed as soon as it is accepted (and logged).
    */
@@ -78,6 +85,7 @@ export interface RpcSettings {
 
 export const DEFAULT_RPC_SETTINGS: RpcSettings = Object.freeze({
   maxRecordSize: 1024 * 1024 + 64 * 1024,
+  requestBuffersKept: 16,
   maxConnections: 4096,
   idleTimeoutMs: 6 * 60 * 1000,
   maxFragmentsPerRecord: 1024,
@@ -94,6 +102,9 @@ export const MIN_RECORD_SIZE = 64;
 /** The most calls one connection may have in progress that a setting may ask for. */
 export const MAX_IN_FLIGHT_PER_CONNECTION = 1 << 20;
 
+/** Most request buffers kept: 1024 default-size records are about 1 GiB. */
+export const MAX_REQUEST_BUFFERS_KEPT = 1024;
+
 function requireInteger(name: keyof RpcSettings, v: number, min: number, max: number): void {
   if (!Number.isSafeInteger(v) || v < min || v > max) {
     throw new RangeError(`RpcSettings.${name} must be an integer in [${min}, ${max}], got ${v}`);
@@ -104,6 +115,7 @@ function requireInteger(name: keyof RpcSettings, v: number, min: number, max: nu
 export function resolveRpcSettings(overrides: Partial<RpcSettings> = {}): RpcSettings {
   const s: RpcSettings = { ...DEFAULT_RPC_SETTINGS, ...overrides };
   requireInteger("maxRecordSize", s.maxRecordSize, MIN_RECORD_SIZE, MAX_FRAGMENT_LENGTH);
+  requireInteger("requestBuffersKept", s.requestBuffersKept, 0, MAX_REQUEST_BUFFERS_KEPT);
   requireInteger("maxConnections", s.maxConnections, 1, Number.MAX_SAFE_INTEGER);
   // setTimeout's limit: larger delays fire at once.
   requireInteger("idleTimeoutMs", s.idleTimeoutMs, 0, 0x7fffffff);

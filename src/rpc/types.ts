@@ -48,8 +48,12 @@ export interface OutgoingCall {
   readonly proc: number;
   /** The credential to send (AUTH_NONE or AUTH_SYS). */
   readonly cred: { readonly flavor: number; readonly body: Uint8Array };
-  /** The encoded procedure arguments. */
-  readonly args: Uint8Array;
+  /**
+   * The encoded procedure arguments, whole or as pieces to send in order
+   * (XdrWriter.finishGather: large data referenced, not copied). They are
+   * not copied: they must not change until the call has been answered.
+   */
+  readonly args: Uint8Array | readonly Uint8Array[];
   readonly timeoutMs: number;
 }
 

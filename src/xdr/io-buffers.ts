@@ -40,10 +40,14 @@ export class IoBufferPool {
     if (this.free.length > kept) this.free.length = kept;
   }
 
+  /** take(size) would lend one of the pool's buffers (not make one of its own). */
+  lends(size: number): boolean {
+    return size <= this.bufferBytes && size * 2 > this.bufferBytes && this.kept > 0;
+  }
+
   /** `size` bytes, unzeroed: the caller writes before anyone reads. */
   take(size: number): Buffer {
-    if (size > this.bufferBytes || size * 2 <= this.bufferBytes || this.kept === 0)
-      return Buffer.allocUnsafe(size);
+    if (!this.lends(size)) return Buffer.allocUnsafe(size);
     this.stats.taken++;
     let ab = this.free.pop();
     if (ab === undefined) ab = new ArrayBuffer(this.bufferBytes);

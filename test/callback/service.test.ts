@@ -94,7 +94,9 @@ class ScriptedConnection implements RpcConnection {
       this.probes.push(req);
       return Promise.resolve(new XdrReader(new Uint8Array(0)));
     }
-    const args = decodeCB_COMPOUND4args(new XdrReader(req.args));
+    const args = decodeCB_COMPOUND4args(
+      new XdrReader(req.args instanceof Uint8Array ? req.args : Buffer.concat(req.args)),
+    );
     const first = args.argarray[0];
     if (first?.argop !== nfs_cb_opnum4.OP_CB_SEQUENCE) throw new Error("no CB_SEQUENCE");
     this.sent.push({ req, args, seq: first.opcbsequence });

@@ -8,6 +8,7 @@ import {
   frameRecord,
   recordMark,
 } from "../../src/rpc/index.js";
+import { IoBufferPool } from "../../src/xdr/io-buffers.js";
 
 function mark(length: number, last: boolean): Uint8Array {
   const b = Buffer.alloc(4);
@@ -312,5 +313,55 @@ describe("record marking", () => {
       expect(() => new RecordAssembler(1024, 0)).toThrow(RangeError);
       expect(() => new RecordAssembler(1024, 1.5)).toThrow(RangeError);
     });
+  });
+});
+
+describe("record marking with a request pool", () => {
+  /** A record of `n` bytes as one fragment, fed in 64 KiB chunks (as a socket delivers it). */
+  function feed(a: RecordAssembler, data: Uint8Array): void {
+    const stream = concat([mark(data.length, true), data]);
+    for (let at = 0; at < stream.length; at += 64 * 1024)
+      a.push(stream.subarray(at, Math.min(stream.length, at + 64 * 1024)));
+  }
+  const filled = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
+
+  it("joins a large record into a lent buffer, which serves the next one once released", () => {
+    const pool = new IoBufferPool(1024 * 1024, 2);
+    const a = new RecordAssembler(1024 * 1024, 1024, pool);
+    feed(a, filled(1000 * 1024, 1));
+    const first = a.next()!;
+    expect(first.length).toBe(1000 * 1024);
+    expect(first.every((b) => b === 1)).toBe(true);
+    expect(pool.stats.taken).toBe(1);
+    // Not released yet: the next record gets another buffer.
+    feed(a, filled(900 * 1024, 2));
+    const second = a.next()!;
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(first.every((b) => b === 1)).toBe(true);
+    a.release(first);
+    expect(pool.freeCount).toBe(1);
+    feed(a, filled(1024 * 1024, 3));
+    const third = a.next()!;
+    expect(third.buffer).toBe(first.buffer);
+    expect(pool.stats.reused).toBe(1);
+    expect(third.length).toBe(1024 * 1024);
+    expect(third.every((b) => b === 3)).toBe(true);
+    expect(second.every((b) => b === 2)).toBe(true);
+  });
+
+  it("never lends for records of half the pool's buffer or less, nor releases what it did not lend", () => {
+    const pool = new IoBufferPool(1024 * 1024, 2);
+    const a = new RecordAssembler(1024 * 1024, 1024, pool);
+    feed(a, filled(512 * 1024, 4));
+    const small = a.next()!;
+    expect(small.every((b) => b === 4)).toBe(true);
+    expect(pool.stats.taken).toBe(0);
+    a.release(small);
+    expect(pool.freeCount).toBe(0);
+    // One fragment within one chunk: a view into the chunk, never lent.
+    a.push(concat([mark(3, true), bytes(1, 2, 3)]));
+    const view = a.next()!;
+    a.release(view);
+    expect(pool.freeCount).toBe(0);
   });
 });
