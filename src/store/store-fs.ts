@@ -205,9 +205,12 @@ export class StoreFileSystem implements FileSystem {
       }
       const max = Math.max(0, limits.maxEntries);
       const rows = await op.tx.listEntries(d.id, cookie, max + 1);
+      const page = rows.slice(0, max);
+      const children = await op.tx.getObjects(page.map((e) => e.child));
       const entries: DirEntry[] = [];
-      for (const e of rows.slice(0, max)) {
-        const child = await op.tx.getObject(e.child);
+      for (let i = 0; i < page.length; i++) {
+        const e = page[i]!;
+        const child = children[i]!;
         entries.push(
           child === null
             ? { name: e.name, cookie: e.cookie, ok: false, error: nfsstat4.NFS4ERR_IO }
