@@ -78,12 +78,17 @@ export interface WorkloadContext {
   readonly files: number;
   /** --file-size for write and read, a multiple of IO_BYTES. */
   readonly fileSize: number;
+  /** The run's sessions: write and read give each its own file. */
+  readonly sessions: number;
 }
 
 export interface Workload {
   setup(): Promise<void>;
-  /** Operation number `index` (0, 1, … over the whole run), its COMPOUNDs sent with `send`. */
-  step(send: Send, index: number): Promise<StepResult>;
+  /**
+   * Operation number `index` (0, 1, … over the whole run), its COMPOUNDs sent
+   * with `send` in session number `session` (0 … sessions-1).
+   */
+  step(send: Send, index: number, session: number): Promise<StepResult>;
   cleanup(): Promise<void>;
 }
 
@@ -214,17 +219,69 @@ function offsetOf(ctx: WorkloadContext, i: number): bigint {
   return BigInt((i % (ctx.fileSize / IO_BYTES)) * IO_BYTES);
 }
 
-/** WRITE 1 MiB UNSTABLE sequentially over one file, COMMIT with each one that ends the file. */
+type OpenFile = { fh: Uint8Array; stateid: stateid4 };
+
+/**
+ * One file per session, `prefix`0 … `prefix`(sessions-1), opened in setup,
+ * and each session's own count of steps: every session goes sequentially over
+ * its own file, so sessions do not contend for one file (as separate
+ * processes of a real client would not).
+ */
+class SessionFiles {
+  private readonly files: (OpenFile | undefined)[];
+  private readonly steps: number[];
+
+  constructor(
+    private readonly ctx: WorkloadContext,
+    private readonly prefix: string,
+  ) {
+    this.files = Array.from({ length: ctx.sessions }, () => undefined);
+    this.steps = Array.from({ length: ctx.sessions }, () => 0);
+  }
+
+  /**
+   * Creates and opens every session's file, then runs `fill` on each in turn
+   * (one file at a time: fill has its own parallelism).
+   */
+  async open(fill?: (f: OpenFile) => Promise<void>): Promise<void> {
+    await parallel(this.ctx.sessions, async (s) => {
+      this.files[s] = await create(this.ctx.session, this.ctx.dirFh, `${this.prefix}${s}`);
+    });
+    if (fill !== undefined) for (const f of this.files) if (f !== undefined) await fill(f);
+  }
+
+  /** Session `s`'s file and the offset of its next step (its steps so far, round the file). */
+  next(s: number): { file: OpenFile; offset: bigint } {
+    const file = this.files[s];
+    if (file === undefined) throw new Error(`${this.prefix}${s}: no setup`);
+    const step = this.steps[s]!;
+    this.steps[s] = step + 1;
+    return { file, offset: offsetOf(this.ctx, step) };
+  }
+
+  async close(): Promise<void> {
+    await parallel(this.ctx.sessions, async (s) => {
+      const f = this.files[s];
+      if (f !== undefined) await closeOpen(this.ctx.session, f.fh, f.stateid).catch(() => {});
+      await this.ctx.session.compound([
+        ops.putfh(this.ctx.dirFh),
+        ops.remove(`${this.prefix}${s}`),
+      ]);
+    });
+  }
+}
+
+/**
+ * WRITE 1 MiB UNSTABLE sequentially, each session over its own file (w0, w1,
+ * …), COMMIT with each WRITE that ends the file.
+ */
 function write(ctx: WorkloadContext): Workload {
   const data = new Uint8Array(IO_BYTES).fill(0x77);
-  let file: { fh: Uint8Array; stateid: stateid4 } | undefined;
+  const files = new SessionFiles(ctx, "w");
   return {
-    setup: async () => {
-      file = await create(ctx.session, ctx.dirFh, "w");
-    },
-    step: async (send, i) => {
-      if (file === undefined) throw new Error("write: no setup");
-      const offset = offsetOf(ctx, i);
+    setup: () => files.open(),
+    step: async (send, _i, s) => {
+      const { file, offset } = files.next(s);
       const last = offset + BigInt(IO_BYTES) === BigInt(ctx.fileSize);
       const reply = await send([
         ops.putfh(file.fh),
@@ -237,46 +294,36 @@ function write(ctx: WorkloadContext): Workload {
         bytes: w?.status === nfsstat4.NFS4_OK ? w.resok4.count : 0,
       };
     },
-    cleanup: async () => {
-      if (file !== undefined) await closeOpen(ctx.session, file.fh, file.stateid);
-      await ctx.session.compound([ops.putfh(ctx.dirFh), ops.remove("w")]);
-    },
+    cleanup: () => files.close(),
   };
 }
 
-/** READ 1 MiB sequentially over a file written in setup. */
+/** READ 1 MiB sequentially, each session over its own file (r0, r1, …) written in setup. */
 function read(ctx: WorkloadContext): Workload {
-  let file: { fh: Uint8Array; stateid: stateid4 } | undefined;
+  const files = new SessionFiles(ctx, "r");
+  const data = new Uint8Array(IO_BYTES).fill(0x72);
+  const fill = async (f: OpenFile): Promise<void> => {
+    await parallel(ctx.fileSize / IO_BYTES, async (i) => {
+      await must(
+        ctx.session,
+        [ops.putfh(f.fh), ops.write(f.stateid, offsetOf(ctx, i), data, stable_how4.UNSTABLE4)],
+        "writing the file to read",
+      );
+    });
+    await must(ctx.session, [ops.putfh(f.fh), ops.commit()], "COMMIT");
+  };
   return {
-    setup: async () => {
-      const f = await create(ctx.session, ctx.dirFh, "r");
-      file = f;
-      const data = new Uint8Array(IO_BYTES).fill(0x72);
-      await parallel(ctx.fileSize / IO_BYTES, async (i) => {
-        await must(
-          ctx.session,
-          [ops.putfh(f.fh), ops.write(f.stateid, offsetOf(ctx, i), data, stable_how4.UNSTABLE4)],
-          "writing the file to read",
-        );
-      });
-      await must(ctx.session, [ops.putfh(f.fh), ops.commit()], "COMMIT");
-    },
-    step: async (send, i) => {
-      if (file === undefined) throw new Error("read: no setup");
-      const reply = await send([
-        ops.putfh(file.fh),
-        ops.read(file.stateid, offsetOf(ctx, i), IO_BYTES),
-      ]);
+    setup: () => files.open(fill),
+    step: async (send, _i, s) => {
+      const { file, offset } = files.next(s);
+      const reply = await send([ops.putfh(file.fh), ops.read(file.stateid, offset, IO_BYTES)]);
       const r = resultOf(reply.resarray[1], nfs_opnum4.OP_READ);
       return {
         statuses: statuses(reply),
         bytes: r?.status === nfsstat4.NFS4_OK ? r.resok4.data.length : 0,
       };
     },
-    cleanup: async () => {
-      if (file !== undefined) await closeOpen(ctx.session, file.fh, file.stateid);
-      await ctx.session.compound([ops.putfh(ctx.dirFh), ops.remove("r")]);
-    },
+    cleanup: () => files.close(),
   };
 }
 
@@ -331,7 +378,7 @@ function mixed(ctx: WorkloadContext): Workload {
   const parts = { getattr: getattr(ctx), lookup: lookup(ctx), churn: churn(ctx) };
   return {
     setup: () => parts.lookup.setup(),
-    step: (send, i) => parts[MIXED_PATTERN[i % MIXED_PATTERN.length]!].step(send, i),
+    step: (send, i, s) => parts[MIXED_PATTERN[i % MIXED_PATTERN.length]!].step(send, i, s),
     cleanup: () => parts.lookup.cleanup(),
   };
 }

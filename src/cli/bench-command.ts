@@ -23,6 +23,8 @@ export const MAX_INFLIGHT = 1024;
 export const MAX_FILES = 1_000_000;
 export const MAX_FILE_SIZE = 16 * 1024 * IO_BYTES;
 export const DEFAULT_DURATION_SEC = 10;
+/** The largest uid and gid AUTH_SYS carries (unsigned int, RFC 5531 appendix A). */
+export const MAX_ID = 2 ** 32 - 1;
 
 export const BENCH_USAGE = `usage: dfsctl bench [options] HOST[:PORT]:/path
 
@@ -46,12 +48,16 @@ under /path (which must be writable) and removes it afterwards.
   --files K            names for lookup (default ${DEFAULT_LOOKUP_FILES}), entries for readdir (default ${DEFAULT_READDIR_ENTRIES})
   --file-size MIB      the write/read file, MiB (default ${DEFAULT_FILE_SIZE / IO_BYTES})
   --server-pid PID     the server's pid on this host: report its CPU time per operation
+  --uid N, --gid N     the AUTH_SYS uid and gid of every call (default 0 and 0);
+                       that identity must be allowed to write in /path
   --json               print the report as JSON
   --progress           a progress line a second on stderr even when it is not a terminal
 
 An operation is one step of the workload (churn: three COMPOUNDs; readdir: as
-many READDIRs as the listing takes). Client CPU utilisation near 1.0 means
-the load generator itself (one Node.js thread) was the bottleneck.
+many READDIRs as the listing takes). write and read give each session its own
+file. Client CPU utilisation near 1.0 means the load generator itself (one
+Node.js thread) was the bottleneck. A warning goes to stderr (and into the
+report's warnings) when --inflight exceeds the slots the server granted.
 
 Exit status: 0 done without errors, 1 some operations failed (or the run
 stopped on a transport failure), 2 bad usage, 3 the server could not be
@@ -96,6 +102,8 @@ export function parseBenchArgs(args: readonly string[]): {
       files: { type: "string" },
       "file-size": { type: "string" },
       "server-pid": { type: "string" },
+      uid: { type: "string" },
+      gid: { type: "string" },
       json: { type: "boolean" },
       progress: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -121,6 +129,8 @@ export function parseBenchArgs(args: readonly string[]): {
     count(values.files, "--files", 1, MAX_FILES) ??
     (workload === "readdir" ? DEFAULT_READDIR_ENTRIES : DEFAULT_LOOKUP_FILES);
   const serverPid = count(values["server-pid"], "--server-pid", 1, 2 ** 22);
+  const uid = count(values.uid, "--uid", 0, MAX_ID);
+  const gid = count(values.gid, "--gid", 0, MAX_ID);
   return {
     json,
     progress,
@@ -137,6 +147,8 @@ export function parseBenchArgs(args: readonly string[]): {
       files,
       fileSize: (fileSizeMiB ?? DEFAULT_FILE_SIZE / IO_BYTES) * IO_BYTES,
       ...(serverPid === undefined ? {} : { serverPid }),
+      // Either one alone keeps the other at the client library's default, 0.
+      ...(uid === undefined && gid === undefined ? {} : { cred: { uid: uid ?? 0, gid: gid ?? 0 } }),
     },
   };
 }
@@ -183,6 +195,7 @@ export function formatReport(r: BenchReport): string {
       ["client cpu", cpu(r.clientCpu)],
       ["server cpu", r.serverCpu === null ? "- (give --server-pid)" : cpu(r.serverCpu)],
       ...(r.aborted === null ? [] : ([["stopped", r.aborted]] as const)),
+      ...r.warnings.map((w) => ["warning", w] as const),
     ]),
   ].join("\n");
 }
@@ -211,6 +224,7 @@ export async function benchCommand(
   try {
     report = await runBench({
       ...parsed.options,
+      onWarning: (line: string) => io.err(`dfsctl bench: warning: ${line}`),
       ...(wantProgress ? { onProgress: (line: string) => io.err(line) } : {}),
     });
   } catch (e) {

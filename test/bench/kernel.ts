@@ -18,12 +18,12 @@
 // the same filesystem. Needs the shared tools directory (../shared by
 // default): it is not part of `npm test`.
 
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { KERNELS, runGuest } from "../interop/guest.js";
+import { Ganesha } from "./ganesha.js";
 import { PhaseSnapshots, ScaleOut, printStoreWork } from "./kernel-scale-out.js";
 import { ServerProcess, buildServer, cpuSecondsOf } from "./server-process.js";
 import type { StoreWork } from "./store-counters.js";
@@ -174,36 +174,6 @@ function checkShared(shared: string): void {
       );
 }
 
-/** Starts and stops the Ganesha peer (FSAL VFS) through shared/peers/ganesha.sh. */
-class Ganesha {
-  constructor(
-    private readonly script: string,
-    private readonly port: number,
-    private readonly state: string,
-  ) {}
-
-  start(): void {
-    const r = this.call("start");
-    if (r !== 0) throw new Error(`ganesha.sh start failed (exit ${r}); see ${this.state}`);
-  }
-
-  stop(): void {
-    this.call("stop");
-  }
-
-  pid(): number {
-    return Number(readFileSync(join(this.state, `ganesha-${this.port}.pid`), "utf8").trim());
-  }
-
-  private call(cmd: string): number {
-    const r = spawnSync("bash", [this.script, cmd, String(this.port), "VFS"], {
-      env: { ...process.env, GANESHA_STATE: this.state },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    return r.status ?? 1;
-  }
-}
-
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -333,7 +303,7 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     }
     if (servers.includes("ganesha")) {
-      ganesha.start();
+      await ganesha.start();
       log(`ganesha (FSAL VFS) on 127.0.0.1:${o.port + 1}, pid ${ganesha.pid()}`);
     }
     for (let round = 1; round <= o.rounds; round++) {
@@ -390,7 +360,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await dfs?.terminate();
     await base?.terminate();
     await scaleOut?.stop();
-    if (servers.includes("ganesha")) ganesha.stop();
+    if (servers.includes("ganesha")) await ganesha.stop();
   }
 
   const med = (server: Server, phase: string): number =>

@@ -5,15 +5,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
 import type { BenchOptions, BenchReport } from "../../src/bench/runner.js";
-import { BenchSetupError, measure, runBench } from "../../src/bench/runner.js";
-import type { Workload, WorkloadName } from "../../src/bench/workloads.js";
+import { BenchSetupError, measure, runBench, slotWarnings } from "../../src/bench/runner.js";
+import type { Send, Workload, WorkloadName } from "../../src/bench/workloads.js";
 import { exitStatusOf } from "../../src/cli/bench-command.js";
 import { RpcConnectionClosedError } from "../../src/rpc/errors.js";
-import { CHURN_WRITE_BYTES, IO_BYTES } from "../../src/bench/workloads.js";
+import { CHURN_WRITE_BYTES, IO_BYTES, makeWorkload } from "../../src/bench/workloads.js";
 import { ops, resultOf } from "../../src/client/index.js";
 import { Session } from "../../src/state/session.js";
 import { SlotTable } from "../../src/state/slot-table.js";
-import { establish, executed, useServer } from "../e2e/support.js";
+import { establish, establishReady, executed, mkdirInExport, useServer } from "../e2e/support.js";
 import { freePort } from "../support/ports.js";
 
 const running = useServer();
@@ -146,6 +146,28 @@ describe("runBench", () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
+  it("sends every call with the AUTH_SYS uid asked for (default 0)", async () => {
+    const begin = vi.spyOn(SlotTable.prototype, "begin");
+    // /export belongs to root, mode 755: uid 1234 may not make the run's directory there.
+    await expect(bench("getattr", { cred: { uid: 1234, gid: 5678 } })).rejects.toThrow(
+      /NFS4ERR_ACCESS/,
+    );
+    const principals = new Set(begin.mock.calls.map(([, , identity]) => identity.principal));
+    expect([...principals]).toEqual(["sys:1234"]);
+    begin.mockClear();
+    await bench("getattr");
+    expect(new Set(begin.mock.calls.map(([, , identity]) => identity.principal))).toEqual(
+      new Set(["sys:0"]),
+    );
+  });
+
+  it("asks for as many slots as --inflight when that is more than 64", async () => {
+    const r = await bench("getattr", { inflight: 70, sessions: 1, count: 5 });
+    // The in-process server grants what it is asked up to nfs.maxSlotsPerSession (64).
+    expect(r.slotsGranted).toEqual([64]);
+    expect(r.warnings).toEqual([expect.stringMatching(/--inflight 70 exceeds the 64 slot/)]);
+  });
+
   it("says the server cannot be reached", async () => {
     const port = await freePort();
     await expect(
@@ -168,6 +190,94 @@ describe("runBench", () => {
     await expect(bench("getattr", { path: "/export/nowhere" })).rejects.toThrow(
       /nowhere: NFS4ERR_NOENT/,
     );
+  });
+});
+
+/** The PUTFH target, offset and whether a COMMIT came along, of each WRITE or READ sent. */
+interface IoCall {
+  readonly session: number;
+  readonly fh: string;
+  readonly offset: number;
+  readonly commit: boolean;
+}
+
+describe("write and read workloads", () => {
+  it.each(["write", "read"] as const)(
+    "%s: each session goes sequentially over its own file",
+    async (name) => {
+      const { session } = await establishReady(running.port);
+      const dirName = `per-session-${name}`;
+      const dirFh = await mkdirInExport(session, dirName);
+      const w = makeWorkload(name, {
+        session,
+        exportFh: dirFh,
+        dirFh,
+        files: 1,
+        fileSize: 2 * IO_BYTES,
+        sessions: 2,
+      });
+      await w.setup();
+      const prefix = name === "write" ? "w" : "r";
+      const fhOf = async (n: string): Promise<string> => {
+        const reply = await session.compound([ops.putfh(dirFh), ops.lookup(n), ops.getfh()]);
+        const fh = resultOf(reply.resarray[2], nfs_opnum4.OP_GETFH);
+        if (fh?.status !== nfsstat4.NFS4_OK) throw new Error(`no ${n}`);
+        return Buffer.from(fh.resok4.object).toString("hex");
+      };
+      const files = [await fhOf(`${prefix}0`), await fhOf(`${prefix}1`)];
+      expect(files[0]).not.toBe(files[1]);
+      const calls: IoCall[] = [];
+      const sendAs =
+        (s: number): Send =>
+        (argops) => {
+          const putfh = argops[0]!.argop === nfs_opnum4.OP_PUTFH ? argops[0]!.opputfh : undefined;
+          const io = argops[1]!;
+          const offset =
+            io.argop === nfs_opnum4.OP_WRITE
+              ? io.opwrite.offset
+              : io.argop === nfs_opnum4.OP_READ
+                ? io.opread.offset
+                : -1n;
+          calls.push({
+            session: s,
+            fh: Buffer.from(putfh?.object ?? []).toString("hex"),
+            offset: Number(offset),
+            commit: argops.some((a) => a.argop === nfs_opnum4.OP_COMMIT),
+          });
+          return session.compound(argops);
+        };
+      // Operations interleaved over the sessions as the runner's workers take them.
+      const order = [0, 1, 0, 0, 1];
+      for (const [i, s] of order.entries()) {
+        const r = await w.step(sendAs(s), i, s);
+        expect(r).toEqual({ statuses: [nfsstat4.NFS4_OK], bytes: IO_BYTES });
+      }
+      const M = IO_BYTES;
+      expect(calls).toEqual([
+        { session: 0, fh: files[0], offset: 0, commit: false },
+        { session: 1, fh: files[1], offset: 0, commit: false },
+        { session: 0, fh: files[0], offset: M, commit: name === "write" },
+        { session: 0, fh: files[0], offset: 0, commit: false },
+        { session: 1, fh: files[1], offset: M, commit: name === "write" },
+      ]);
+      await w.cleanup();
+      const left = await session.compound([
+        ops.putfh(dirFh),
+        ops.readdir(0n, new Uint8Array(8), [], 64 * 1024),
+      ]);
+      const r = resultOf(left.resarray[1], nfs_opnum4.OP_READDIR);
+      expect(r?.status === nfsstat4.NFS4_OK && r.resok4.reply.entries).toEqual([]);
+    },
+  );
+});
+
+describe("slotWarnings", () => {
+  it("warns only when --inflight exceeds the fewest slots granted", () => {
+    expect(slotWarnings(8, [8, 16])).toEqual([]);
+    expect(slotWarnings(1, [])).toEqual([]);
+    const [w, ...more] = slotWarnings(9, [16, 8]);
+    expect(more).toEqual([]);
+    expect(w).toMatch(/--inflight 9 exceeds the 8 slot\(s\) the server granted \(granted 16,8\)/);
   });
 });
 
@@ -207,6 +317,46 @@ describe("measure", () => {
     });
     expect(exitStatusOf(r)).toBe(1);
     expect(exitStatusOf({ ...r, errors: 0 })).toBe(0);
+  });
+
+  it("gives every step its session's number", async () => {
+    const { client, session } = await establish(running.port);
+    const second = await client.createSession();
+    const seen: number[] = [];
+    const workload: Workload = {
+      setup: async () => {},
+      cleanup: async () => {},
+      step: async (send, _i, s) => {
+        seen.push(s);
+        return { statuses: [(await send([])).status], bytes: 0 };
+      },
+    };
+    const r = await measure({ ...options, sessions: 2, count: 40 }, [session, second], workload);
+    expect(r.operations).toBe(40);
+    expect(seen.length).toBe(40);
+    expect(new Set(seen)).toEqual(new Set([0, 1]));
+    expect(r.warnings).toEqual([]);
+  });
+
+  it("warns, and still runs, when --inflight exceeds the slots granted", async () => {
+    const { client } = await establish(running.port);
+    const small = await client.createSession({ fore: { ca_maxrequests: 2 } });
+    const told: string[] = [];
+    const workload: Workload = {
+      setup: async () => {},
+      cleanup: async () => {},
+      step: async (send) => ({ statuses: [(await send([])).status], bytes: 0 }),
+    };
+    const r = await measure(
+      { ...options, inflight: 5, count: 20, onWarning: (l) => told.push(l) },
+      [small],
+      workload,
+    );
+    expect(r).toMatchObject({ operations: 20, errors: 0, slotsGranted: [2] });
+    // The client queued what did not fit: never a slot above the two granted.
+    expect(r.highestSlotUsed).toEqual([1]);
+    expect(told).toEqual([expect.stringMatching(/--inflight 5 exceeds the 2 slot/)]);
+    expect(r.warnings).toEqual(told);
   });
 
   it("stops at the first failure without a reply", async () => {

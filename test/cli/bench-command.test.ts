@@ -37,6 +37,8 @@ describe("dfsctl bench", () => {
     [["127.0.0.1:/export", "--sessions", "0"], /--sessions must be an integer from 1/],
     [["127.0.0.1:/export", "--inflight", "x"], /--inflight/],
     [["127.0.0.1:/export", "--bogus"], /bogus/],
+    [["127.0.0.1:/export", "--uid", "1.5"], /--uid must be an integer from 0 to 4294967295/],
+    [["127.0.0.1:/export", "--gid", "4294967296"], /--gid must be an integer from 0/],
   ])("refuses %j with exit 2", async (args, message) => {
     const io = capture();
     expect(await benchCommand(args, io)).toBe(EXIT_USAGE);
@@ -108,9 +110,50 @@ describe("dfsctl bench", () => {
         "sessions",
         "slotsGranted",
         "statuses",
+        "warnings",
         "workload",
       ].sort(),
     );
+  });
+
+  it("takes --uid and --gid as the AUTH_SYS credential; without them, the library's default", () => {
+    expect(parseBenchArgs(["h:/x", "--uid", "1000", "--gid", "100"]).options).toMatchObject({
+      cred: { uid: 1000, gid: 100 },
+    });
+    expect(parseBenchArgs(["h:/x", "--uid", "1000"]).options).toMatchObject({
+      cred: { uid: 1000, gid: 0 },
+    });
+    expect(parseBenchArgs(["h:/x"]).options).not.toHaveProperty("cred");
+  });
+
+  it("warns on stderr and in the JSON when --inflight exceeds the slots granted", async () => {
+    const io = capture();
+    const code = await benchCommand(
+      [`127.0.0.1:${running.port}:/export`, "--count", "5", "--inflight", "80", "--json"],
+      io,
+    );
+    expect(code).toBe(EXIT_OK);
+    expect(io.err_).toEqual([
+      expect.stringMatching(/^dfsctl bench: warning: --inflight 80 exceeds the 64 slot\(s\)/),
+    ]);
+    const r = JSON.parse(io.out_.join("\n")) as { warnings: string[] };
+    expect(r.warnings).toEqual([expect.stringMatching(/--inflight 80 exceeds/)]);
+    const table = capture();
+    await benchCommand(
+      [`127.0.0.1:${running.port}:/export`, "--count", "5", "--inflight", "80"],
+      table,
+    );
+    expect(table.out_.join("\n")).toMatch(/warning: +--inflight 80 exceeds/);
+  });
+
+  it("prints no warning when the slots suffice", async () => {
+    const io = capture();
+    await benchCommand(
+      [`127.0.0.1:${running.port}:/export`, "--count", "5", "--inflight", "64", "--json"],
+      io,
+    );
+    expect(io.err_).toEqual([]);
+    expect(JSON.parse(io.out_.join("\n"))).toMatchObject({ warnings: [] });
   });
 
   it("prints a table", async () => {
