@@ -129,6 +129,17 @@ export interface MetadataTx {
   orphans(): Promise<ObjectRecord[]>;
 }
 
+export interface TransactOptions {
+  /**
+   * Wait for the commit to be on stable storage (default true). False for the
+   * metadata of an UNSTABLE4 WRITE (its new size and times): like its data,
+   * the client keeps it until a COMMIT (RFC 8881 §18.32.3), and COMMIT calls
+   * sync(); the write verifier changes with every start, so after a crash
+   * the client sends it again.
+   */
+  readonly durable?: boolean;
+}
+
 /** A change attempted inside view(). */
 export class ReadOnlyTransactionError extends Error {
   override readonly name = "ReadOnlyTransactionError";
@@ -154,9 +165,13 @@ export interface MetadataStore {
   /**
    * Runs `work` as one transaction: committed when it resolves, rolled back
    * when it throws (the error is rethrown). Transactions of one store do not
-   * interleave their effects.
+   * interleave their effects. It resolves once the commit is on stable
+   * storage, unless `options.durable` is false: then it may still be lost in
+   * a crash until a later durable transaction, a view that saw it, or sync().
    */
-  transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T>;
+  transact<T>(work: (tx: MetadataTx) => Promise<T>, options?: TransactOptions): Promise<T>;
+  /** Puts every transaction committed so far on stable storage (those with `durable: false` too). */
+  sync(): Promise<void>;
   /**
    * Runs `work`, which only reads, as a read-only transaction: it sees one
    * consistent committed (and durable) state and need not wait for write

@@ -47,6 +47,7 @@ import {
   type ObjectId,
   type ObjectRecord,
   type StoreIdentity,
+  type TransactOptions,
   type XattrKeyRecord,
 } from "./metadata.js";
 import { ObjectCache, ViewRestart, entryKey } from "./object-cache.js";
@@ -213,7 +214,8 @@ export class PgMetadataStore implements MetadataStore {
     return this.cache.size;
   }
 
-  transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+  /** Every commit is durable when it returns (PostgreSQL's synchronous_commit): `options` change nothing. */
+  transact<T>(work: (tx: MetadataTx) => Promise<T>, _options?: TransactOptions): Promise<T> {
     let tx: PgTx | null = null;
     return this.serializable(
       (client) => {
@@ -234,6 +236,9 @@ export class PgMetadataStore implements MetadataStore {
       },
     );
   }
+
+  /** Nothing to do: every commit was durable when transact() returned. */
+  async sync(): Promise<void> {}
 
   async view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
     // First with the cache; without it if a commit overtook the view (ViewRestart).

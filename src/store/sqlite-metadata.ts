@@ -33,6 +33,7 @@ import {
   type EntryRecord,
   type MetadataStore,
   type MetadataTx,
+  type TransactOptions,
   type ObjectId,
   type ObjectRecord,
   type StoreIdentity,
@@ -217,11 +218,16 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Directory entries in the cache now (for tests). */
+  /** fdatasync calls of the WAL so far, in place and on the thread pool (for tests and diagnostics). */
+  get walSyncs(): { readonly inPlace: number; readonly pool: number } {
+    return { ...this.wal.syncs };
+  }
+
   get cachedEntries(): number {
     return this.cache.entryCount;
   }
 
-  transact<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+  transact<T>(work: (tx: MetadataTx) => Promise<T>, options?: TransactOptions): Promise<T> {
     this.waitingTransactions++;
     const run = async (): Promise<{ result: T; commit: number }> => {
       this.waitingTransactions--;
@@ -246,10 +252,18 @@ export class SqliteMetadataStore implements MetadataStore {
     this.queue = committed.catch(() => undefined);
     // The next transaction need not wait for this one's sync: one sync serves
     // both. With none waiting, nothing could share it: it may run in place.
+    if (options?.durable === false) return committed.then(({ result }) => result);
     return committed.then(async ({ result, commit }) => {
       await this.wal.durable(commit, this.waitingTransactions === 0);
       return result;
     });
+  }
+
+  async sync(): Promise<void> {
+    // Every transaction queued before this call has committed once the queue
+    // has passed it; then one sync covers them all.
+    await this.queue;
+    await this.wal.durable(this.wal.lastCommit);
   }
 
   view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {

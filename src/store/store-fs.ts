@@ -51,7 +51,7 @@ import {
 import { ChangeFeed, type ChangeListener, type ChangeOrigin } from "../fs/changes.js";
 import { nameError } from "../fs/names.js";
 import { asStoreFailure } from "./io-errors.js";
-import type { MetadataStore, ObjectId, ObjectRecord } from "./metadata.js";
+import type { MetadataStore, ObjectId, ObjectRecord, TransactOptions } from "./metadata.js";
 import type { PayloadStore } from "./payload.js";
 import { PAYLOAD_OPERATIONS, TimedPayloadStore } from "./timed-payload.js";
 import type { StoreLatency } from "../fs/timed.js";
@@ -271,32 +271,38 @@ export class StoreFileSystem implements FileSystem {
     stable: stable_how4,
     origin: ChangeOrigin | null = null,
   ): Promise<WriteResult> {
-    return this.run(origin, async (op) => {
-      const o = await op.resolve(handle);
-      if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
-      const end = offset + BigInt(data.length);
-      if (end > BigInt(this.options.maxFileSize)) fail(nfsstat4.NFS4ERR_FBIG);
-      const durable = stable !== stable_how4.UNSTABLE4;
-      // A zero-length write succeeds without touching the file (RFC 8881 §18.32.3).
-      if (data.length > 0) {
-        const before = await op.snapshot(o.id);
-        // A hole must read as zeros: drop anything past the size first.
-        if (offset > o.size) await this.payloads.truncate(o.payload, Number(o.size));
-        await this.payloads.write(o.payload, Number(offset), data);
-        if (durable) await this.payloads.commit(o.payload);
-        if (end > o.size) await op.update(o.id, { size: end });
-        await op.modified(o.id);
-        await op.flush();
-        await op.attributesChanged(o.id, before);
-      }
-      return {
-        count: data.length,
-        // Asked-for stability is met by fdatasync of the payload plus the
-        // metadata commit (durable before run() returns): FILE_SYNC4 covers DATA_SYNC4.
-        committed: durable ? stable_how4.FILE_SYNC4 : stable_how4.UNSTABLE4,
-        verifier: this.writeVerifier.slice(),
-      };
-    });
+    const durable = stable !== stable_how4.UNSTABLE4;
+    return this.run(
+      origin,
+      async (op) => {
+        const o = await op.resolve(handle);
+        if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
+        const end = offset + BigInt(data.length);
+        if (end > BigInt(this.options.maxFileSize)) fail(nfsstat4.NFS4ERR_FBIG);
+        // A zero-length write succeeds without touching the file (RFC 8881 §18.32.3).
+        if (data.length > 0) {
+          const before = await op.snapshot(o.id);
+          // A hole must read as zeros: drop anything past the size first.
+          if (offset > o.size) await this.payloads.truncate(o.payload, Number(o.size));
+          await this.payloads.write(o.payload, Number(offset), data);
+          if (durable) await this.payloads.commit(o.payload);
+          if (end > o.size) await op.update(o.id, { size: end });
+          await op.modified(o.id);
+          await op.flush();
+          await op.attributesChanged(o.id, before);
+        }
+        return {
+          count: data.length,
+          // Asked-for stability is met by fdatasync of the payload plus the
+          // metadata commit (durable before run() returns): FILE_SYNC4 covers DATA_SYNC4.
+          committed: durable ? stable_how4.FILE_SYNC4 : stable_how4.UNSTABLE4,
+          verifier: this.writeVerifier.slice(),
+        };
+      },
+      // An UNSTABLE4 WRITE's metadata (size, times) waits for COMMIT like its
+      // data: one WAL sync per COMMIT instead of one per WRITE.
+      { durable },
+    );
   }
 
   async commit(handle: FileHandle, _offset: bigint, _count: number): Promise<CommitResult> {
@@ -305,9 +311,10 @@ export class StoreFileSystem implements FileSystem {
       if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
       return o.payload;
     });
-    // The metadata of every WRITE it answered is durable already (each waited for its
-    // commit's WAL sync); the data becomes so here, before the reply.
+    // The data and the metadata of every WRITE answered so far become durable
+    // here, before the reply (UNSTABLE4 WRITEs did not wait for either).
     await this.io(() => this.payloads.commit(payload));
+    await this.meta.sync();
     return { verifier: this.writeVerifier.slice() };
   }
 
@@ -701,7 +708,11 @@ export class StoreFileSystem implements FileSystem {
    * Runs `work` as one metadata transaction, then deletes the payloads it
    * freed, cuts the ones it shrank and reports its changes. Storage failures become NFS statuses.
    */
-  private async run<T>(origin: ChangeOrigin | null, work: (op: StoreOp) => Promise<T>): Promise<T> {
+  private async run<T>(
+    origin: ChangeOrigin | null,
+    work: (op: StoreOp) => Promise<T>,
+    options?: TransactOptions,
+  ): Promise<T> {
     try {
       const result = await this.meta.transact(async (tx) => {
         const op = new StoreOp(
@@ -714,7 +725,7 @@ export class StoreFileSystem implements FileSystem {
         const r = await work(op);
         await op.flush();
         return { r, op };
-      });
+      }, options);
       // Not awaited: the reply need not wait for the unlink (close() does).
       for (const p of result.op.payloadsToDelete) this.deletePayload(p);
       for (const id of result.op.payloadsToTrim) await this.trimPayload(id);
