@@ -11,14 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   OPEN4_SHARE_ACCESS_BOTH,
   OPEN4_SHARE_ACCESS_READ,
-  nfs_opnum4,
   stable_how4,
 } from "../../generated/nfs4/index.js";
 import type { ClientSession } from "../../src/client/index.js";
-import { closeFile, openFile, ops, resultOf } from "../../src/client/index.js";
+import { closeFile, openFile, ops } from "../../src/client/index.js";
 import { openDataDir, type OpenedStore } from "../../src/store/data-dir.js";
 import { ioBuffers } from "../../src/xdr/io-buffers.js";
-import { ST, establishReady, startServer, type Running } from "./support.js";
+import { ST, establishReady, expectReadBack, startServer, type Running } from "./support.js";
 
 const MIB = 1024 * 1024;
 const FILES = 3;
@@ -75,21 +74,15 @@ describe("READ data buffers", () => {
           access: OPEN4_SHARE_ACCESS_READ,
         });
         for (let pass = 0; pass < 3; pass++)
-          for (let c = 0; c < CHUNKS; c++) {
-            const r = await session.compound([
-              ops.putfh(mine.fh),
-              ops.read(mine.stateid, BigInt(c * MIB), MIB),
-            ]);
-            expect(r.status).toBe(ST.NFS4_OK);
-            const res = resultOf(r.resarray.at(-1), nfs_opnum4.OP_READ);
-            if (res?.status !== ST.NFS4_OK) throw new Error(`READ ${res?.status}`);
-            const data = res.resok4.data;
-            expect(data.length).toBe(MIB);
-            let wrong = -1;
-            for (let i = 0; i < MIB && wrong < 0; i++)
-              if (data[i] !== byteOf(f, c * MIB + i)) wrong = i;
-            expect(wrong, `file ${f} chunk ${c} pass ${pass}`).toBe(-1);
-          }
+          for (let c = 0; c < CHUNKS; c++)
+            await expectReadBack(
+              session,
+              mine,
+              c * MIB,
+              MIB,
+              (at) => byteOf(f, at),
+              `file ${f} chunk ${c} pass ${pass}`,
+            );
         await closeFile(session, mine);
       }),
     );

@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OPEN4_SHARE_ACCESS_BOTH, nfs_opnum4, stable_how4 } from "../../generated/nfs4/index.js";
-import { closeFile, openFile, ops, resultOf } from "../../src/client/index.js";
+import { OPEN4_SHARE_ACCESS_BOTH, stable_how4 } from "../../generated/nfs4/index.js";
+import { closeFile, openFile, ops } from "../../src/client/index.js";
 import { MemoryFileSystem } from "../../src/fs/memory.js";
 import type { FileSystem } from "../../src/fs/backend.js";
 import { openDataDir } from "../../src/store/data-dir.js";
-import { ST, establishReady, startServer } from "./support.js";
+import { ST, establishReady, expectReadBack, startServer } from "./support.js";
 
 const MIB = 1024 * 1024;
 const CLIENTS = 3;
@@ -65,20 +65,15 @@ describe.each([
               ]);
               expect(w.status).toBe(ST.NFS4_OK);
             }
-          for (let c = 0; c < CHUNKS; c++) {
-            const r = await session.compound([
-              ops.putfh(file.fh),
-              ops.read(file.stateid, BigInt(c * MIB), MIB),
-            ]);
-            const res = resultOf(r.resarray.at(-1), nfs_opnum4.OP_READ);
-            if (res?.status !== ST.NFS4_OK) throw new Error(`READ ${res?.status}`);
-            const data = res.resok4.data;
-            expect(data.length).toBe(MIB);
-            let wrong = -1;
-            for (let i = 0; i < MIB && wrong < 0; i++)
-              if (data[i] !== byteOf(f, c * MIB + i)) wrong = i;
-            expect(wrong, `file ${f} chunk ${c}`).toBe(-1);
-          }
+          for (let c = 0; c < CHUNKS; c++)
+            await expectReadBack(
+              session,
+              file,
+              c * MIB,
+              MIB,
+              (at) => byteOf(f, at),
+              `file ${f} chunk ${c}`,
+            );
           await closeFile(session, file);
         }),
       );

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { nfs_opnum4, nfsstat4 } from "../../generated/nfs4/index.js";
+import { nfs_opnum4, nfsstat4, type stateid4 } from "../../generated/nfs4/index.js";
 import type { ClientSession, NfsClientOptions } from "../../src/client/index.js";
 import { NfsClient, ops, resultOf } from "../../src/client/index.js";
 import type { FileAttributes, FileHandle, FileSystem, ReadResult } from "../../src/fs/backend.js";
@@ -237,4 +237,29 @@ export class CountingFileSystem extends MemoryFileSystem {
     this.bytesRead += r.data.length;
     return r;
   }
+}
+
+/**
+ * READs `count` bytes at `offset` of an open file and expects byte i to be
+ * `expected(offset + i)`; the message names `what` and the first wrong byte.
+ */
+export async function expectReadBack(
+  session: ClientSession,
+  file: { readonly fh: Uint8Array; readonly stateid: stateid4 },
+  offset: number,
+  count: number,
+  expected: (at: number) => number,
+  what: string,
+): Promise<void> {
+  const r = await session.compound([
+    ops.putfh(file.fh),
+    ops.read(file.stateid, BigInt(offset), count),
+  ]);
+  const res = resultOf(r.resarray.at(-1), nfs_opnum4.OP_READ);
+  if (res?.status !== nfsstat4.NFS4_OK) throw new Error(`${what}: READ ${res?.status}`);
+  const data = res.resok4.data;
+  expect(data.length, what).toBe(count);
+  let wrong = -1;
+  for (let i = 0; i < count && wrong < 0; i++) if (data[i] !== expected(offset + i)) wrong = i;
+  expect(wrong, `${what}: first wrong byte`).toBe(-1);
 }
