@@ -217,12 +217,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.cache.size;
   }
 
-  /** Directory entries in the cache now (for tests). */
   /** fdatasync calls of the WAL so far, in place and on the thread pool (for tests and diagnostics). */
   get walSyncs(): { readonly inPlace: number; readonly pool: number } {
     return { ...this.wal.syncs };
   }
 
+  /** Directory entries in the cache now (for tests). */
   get cachedEntries(): number {
     return this.cache.entryCount;
   }
