@@ -19,7 +19,7 @@ import {
   stable_how4,
 } from "../../generated/nfs4/index.js";
 import type { ClientSession, SessionReply } from "../client/index.js";
-import { NfsError, ops, resultOf } from "../client/index.js";
+import { NfsError, closeFile, ops, resultOf } from "../client/index.js";
 
 export const WORKLOADS = [
   "getattr",
@@ -131,15 +131,11 @@ async function create(
   return { fh: new Uint8Array(fh.resok4.object), stateid: opened.resok4.stateid };
 }
 
-async function closeOpen(session: ClientSession, fh: Uint8Array, stateid: stateid4) {
-  await must(session, [ops.putfh(fh), ops.close(stateid)], "CLOSE");
-}
-
 /** Creates files `prefix`0 … `prefix`(n-1), empty and closed. */
 async function createFiles(ctx: WorkloadContext, prefix: string, n: number): Promise<void> {
   await parallel(n, async (i) => {
     const f = await create(ctx.session, ctx.dirFh, `${prefix}${i}`);
-    await closeOpen(ctx.session, f.fh, f.stateid);
+    await closeFile(ctx.session, f);
   });
 }
 
@@ -262,12 +258,9 @@ class SessionFiles {
   async close(): Promise<void> {
     await parallel(this.ctx.sessions, async (s) => {
       const f = this.files[s];
-      if (f !== undefined) await closeOpen(this.ctx.session, f.fh, f.stateid).catch(() => {});
-      await this.ctx.session.compound([
-        ops.putfh(this.ctx.dirFh),
-        ops.remove(`${this.prefix}${s}`),
-      ]);
+      if (f !== undefined) await closeFile(this.ctx.session, f).catch(() => {});
     });
+    await removeFiles(this.ctx, this.prefix, this.ctx.sessions);
   }
 }
 
@@ -383,21 +376,16 @@ function mixed(ctx: WorkloadContext): Workload {
   };
 }
 
+const MAKERS: Readonly<Record<WorkloadName, (ctx: WorkloadContext) => Workload>> = {
+  getattr,
+  lookup,
+  churn,
+  write,
+  read,
+  readdir,
+  mixed,
+};
+
 export function makeWorkload(name: WorkloadName, ctx: WorkloadContext): Workload {
-  switch (name) {
-    case "getattr":
-      return getattr(ctx);
-    case "lookup":
-      return lookup(ctx);
-    case "churn":
-      return churn(ctx);
-    case "write":
-      return write(ctx);
-    case "read":
-      return read(ctx);
-    case "readdir":
-      return readdir(ctx);
-    case "mixed":
-      return mixed(ctx);
-  }
+  return MAKERS[name](ctx);
 }

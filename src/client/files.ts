@@ -217,7 +217,7 @@ export async function truncateFile(
 /** CLOSE of the open. */
 export async function closeFile(
   session: ClientSession,
-  file: OpenFile,
+  file: Pick<OpenFile, "fh" | "stateid">,
   retry?: DelayRetry,
 ): Promise<void> {
   const { reply } = await retryOnDelay(
