@@ -2,6 +2,7 @@
 // (src/bench). Prints a progress line a second on stderr (when it is a
 // terminal, or with --progress), then a table, or JSON with --json.
 
+import { UsageError, integerOption } from "./usage.js";
 import { parseArgs } from "node:util";
 import type { BenchOptions, BenchReport } from "../bench/runner.js";
 import { BenchSetupError, runBench } from "../bench/runner.js";
@@ -75,15 +76,6 @@ export interface BenchIo {
   readonly progressByDefault?: boolean;
 }
 
-class UsageError extends Error {}
-
-function count(value: string | undefined, what: string, min: number, max: number) {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
-    throw new UsageError(`${what} must be an integer from ${min} to ${max}`);
-  return Number(value);
-}
-
 /** Parses the command line into run options, or throws UsageError. */
 export function parseBenchArgs(args: readonly string[]): {
   options: Omit<BenchOptions, "onProgress"> | "help";
@@ -122,15 +114,20 @@ export function parseBenchArgs(args: readonly string[]): {
     throw new UsageError(`unknown workload ${workload} (one of ${WORKLOADS.join(", ")})`);
   if (values.duration !== undefined && values.count !== undefined)
     throw new UsageError("give --duration or --count, not both");
-  const countN = count(values.count, "--count", 1, Number.MAX_SAFE_INTEGER);
-  const durationSec = count(values.duration, "--duration", 1, 24 * 3600);
-  const fileSizeMiB = count(values["file-size"], "--file-size", 1, MAX_FILE_SIZE / IO_BYTES);
+  const countN = integerOption(values.count, "--count", 1, Number.MAX_SAFE_INTEGER);
+  const durationSec = integerOption(values.duration, "--duration", 1, 24 * 3600);
+  const fileSizeMiB = integerOption(
+    values["file-size"],
+    "--file-size",
+    1,
+    MAX_FILE_SIZE / IO_BYTES,
+  );
   const files =
-    count(values.files, "--files", 1, MAX_FILES) ??
+    integerOption(values.files, "--files", 1, MAX_FILES) ??
     (workload === "readdir" ? DEFAULT_READDIR_ENTRIES : DEFAULT_LOOKUP_FILES);
-  const serverPid = count(values["server-pid"], "--server-pid", 1, 2 ** 22);
-  const uid = count(values.uid, "--uid", 0, MAX_ID);
-  const gid = count(values.gid, "--gid", 0, MAX_ID);
+  const serverPid = integerOption(values["server-pid"], "--server-pid", 1, 2 ** 22);
+  const uid = integerOption(values.uid, "--uid", 0, MAX_ID);
+  const gid = integerOption(values.gid, "--gid", 0, MAX_ID);
   return {
     json,
     progress,
@@ -139,9 +136,9 @@ export function parseBenchArgs(args: readonly string[]): {
       port: target.port,
       path: target.path,
       workload,
-      sessions: count(values.sessions, "--sessions", 1, MAX_SESSIONS) ?? 1,
-      connections: count(values.connections, "--connections", 1, MAX_CONNECTIONS) ?? 1,
-      inflight: count(values.inflight, "--inflight", 1, MAX_INFLIGHT) ?? 1,
+      sessions: integerOption(values.sessions, "--sessions", 1, MAX_SESSIONS) ?? 1,
+      connections: integerOption(values.connections, "--connections", 1, MAX_CONNECTIONS) ?? 1,
+      inflight: integerOption(values.inflight, "--inflight", 1, MAX_INFLIGHT) ?? 1,
       ...(countN === undefined ? { durationSec: durationSec ?? DEFAULT_DURATION_SEC } : {}),
       ...(countN === undefined ? {} : { count: countN }),
       files,

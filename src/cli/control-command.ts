@@ -6,6 +6,7 @@
 // Exit status: 0 done; 1 the server refused (no such client, not in grace, …);
 // 2 bad usage; 3 the server could not be reached.
 
+import { UsageError } from "./usage.js";
 import { Command, CommanderError } from "commander";
 import { resolve as absolutePath } from "node:path";
 import { controlRequest, ControlUnreachableError, type ControlAddress } from "../control/client.js";
@@ -64,8 +65,6 @@ function address(o: GlobalOptions): ControlAddress {
     socket: absolutePath(o.socket ?? process.env["DFS_CONTROL_SOCKET"] ?? DEFAULT_CONTROL_SOCKET),
   };
 }
-
-class UsageError extends Error {}
 
 const short = (id: string, n = 8): string => (id.length > n ? `${id.slice(0, n)}…` : id);
 

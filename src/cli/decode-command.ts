@@ -3,6 +3,7 @@
 // src/decode/. Exit 0 when every record decoded, 1 when some did not (or the
 // capture is damaged), 2 on bad usage or an unreadable file.
 
+import { UsageError } from "./usage.js";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
@@ -61,8 +62,6 @@ function quietOnClosedStdout(): void {
     throw e;
   });
 }
-
-class UsageError extends Error {}
 
 export async function decodeCommand(
   args: readonly string[],

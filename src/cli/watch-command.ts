@@ -3,6 +3,7 @@
 // (RFC 8881 §10.9), one line per event, until SIGINT; then gives the
 // delegation back and exits 0. Exit 3 says the server does not support them.
 
+import { UsageError, integerOption } from "./usage.js";
 import { parseArgs } from "node:util";
 import type {
   AttributeName,
@@ -89,15 +90,7 @@ function list<T extends string>(
   return items.filter(valid);
 }
 
-class UsageError extends Error {}
-
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-function integer(value: string | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${what} must be a non-negative integer`);
-  return Number(value);
-}
 
 /** A value for JSON: bigints as decimal strings (they may exceed 2^53), times as ISO strings. */
 function plainAttrs(a: Attributes): Record<string, unknown> {
@@ -211,9 +204,9 @@ export async function watchCommand(
     json = values.json === true;
     types = list(values.types, isWatchType, "notification type");
     attributes = list(values.attributes, isAttributeName, "attribute");
-    delay = integer(values.delay, "--delay");
-    uid = integer(values.uid, "--uid") ?? 0;
-    gid = integer(values.gid, "--gid") ?? 0;
+    delay = integerOption(values.delay, "--delay");
+    uid = integerOption(values.uid, "--uid") ?? 0;
+    gid = integerOption(values.gid, "--gid") ?? 0;
   } catch (e) {
     io.err(`dfsctl watch: ${messageOf(e)}\n\n${WATCH_USAGE}`);
     return EXIT_USAGE;
