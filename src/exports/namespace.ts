@@ -527,7 +527,14 @@ export class Namespace implements FileSystem, ExportPolicy {
     return r.pseudo.exports.some((m) => allowsClient(m.def.rules, address));
   }
 
-  /** The exports, in configuration order (for logs and tests). */
+  entriesShareExport(dir: FileHandle): boolean {
+    try {
+      return this.route(dir).pseudo === null;
+    } catch {
+      return false; // the operation answers BADHANDLE/STALE
+    }
+  }
+
   /**
    * Puts `wrap(def.fs)` between the namespace and each export's backend (the
    * metrics endpoint times store calls this way). Changes registered with
@@ -538,6 +545,7 @@ export class Namespace implements FileSystem, ExportPolicy {
     for (const m of this.mounted) m.fs = wrap(m.def);
   }
 
+  /** The exports, in configuration order (for logs and tests). */
   get exports(): readonly ExportDefinition[] {
     return this.mounted.map((m) => m.def);
   }

@@ -18,6 +18,13 @@ export interface ExportPolicy {
    * directory, whether some export beneath it does (the root always).
    */
   reachable(handle: FileHandle, address: AddressBytes | null): boolean;
+  /**
+   * True when every entry of directory `dir` lies in `dir`'s own export, as
+   * in any directory but the pseudo-filesystem's (exports do not nest): then
+   * what rulesOf, capabilitiesOf and reachable answer for `dir` holds for
+   * each entry, and READDIR asks once instead of per entry.
+   */
+  entriesShareExport(dir: FileHandle): boolean;
 }
 
 /** Every object in one export with `rules`, on `fs`. */
@@ -29,5 +36,6 @@ export function singleExportPolicy(
     rulesOf: () => rules,
     capabilitiesOf: () => fs.capabilities,
     reachable: () => true,
+    entriesShareExport: () => true,
   };
 }

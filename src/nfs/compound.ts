@@ -429,7 +429,7 @@ export class CompoundProcessor {
    */
   private encodeResult(res: nfs_resop4): { res: nfs_resop4; bytes: Encoded } {
     try {
-      return { res, bytes: encodeResult(res) };
+      return { res, bytes: encodeResult(res, this.ops.get(res.resop)?.encode) };
     } catch (e) {
       this.server.log.error({ err: e, op: res.resop }, "operation result does not encode");
       const fault = statusResult(res.resop, nfsstat4.NFS4ERR_SERVERFAULT);
@@ -537,10 +537,10 @@ function replyPieces(status: nfsstat4, tag: Uint8Array, encoded: readonly Encode
   return [w.toBytes(), ...encoded.flatMap((e) => e.pieces)];
 }
 
-/** One operation's result, encoded. */
-function encodeResult(res: nfs_resop4): Encoded {
+/** One operation's result, encoded (by its operation's encoder, Operation.encode). */
+function encodeResult(res: nfs_resop4, encode: Operation["encode"] = encodenfs_resop4): Encoded {
   const w = new XdrWriter(256, { gatherFrom: REPLY_GATHER_FROM });
-  encodenfs_resop4(w, res);
+  encode(w, res);
   return { pieces: w.finishGather(), length: w.length };
 }
 

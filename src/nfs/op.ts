@@ -14,8 +14,15 @@ import type {
   nfs_resop4,
   nfs_resop4_arms,
 } from "../../generated/nfs4/index.js";
-import { armnfs_argop4, armnfs_resop4, nfsstat4 } from "../../generated/nfs4/index.js";
+import {
+  armnfs_argop4,
+  armnfs_resop4,
+  encodenfs_opnum4,
+  encodenfs_resop4,
+  nfsstat4,
+} from "../../generated/nfs4/index.js";
 import { FsError } from "../fs/backend.js";
+import type { XdrWriter } from "../xdr/index.js";
 import { statusResult, wrapResult } from "../protocol/results.js";
 import type { CompoundState } from "./context.js";
 import { failureStatus } from "./ops/common.js";
@@ -68,6 +75,13 @@ export interface OpDescriptor<N extends nfs_opnum4> {
    */
   readonly writesExport: (args: ArgsOf<N>) => boolean;
   /**
+   * Encodes a result of the operation (its arm of nfs_resop4, after the
+   * operation number) instead of the generated encoder, writing the same
+   * bytes: READDIR's entries are XDR already (ops/readdir-entries.ts).
+   * Default: the generated encoder.
+   */
+  readonly encodeResult?: (w: XdrWriter, res: ResOf<N>) => void;
+  /**
    * File data the operation moved, for the metrics endpoint: bytes read
    * (READ) or written (WRITE) by a successful result. Default: none.
    */
@@ -103,6 +117,8 @@ export interface Operation {
   readonly fileDataDirection: "read" | "written" | null;
   /** OpDescriptor.fileData's bytes of the result `res` (of this operation); 0 without fileData. */
   fileDataBytes(res: nfs_resop4): number;
+  /** Encodes `res`, a result of this operation, as nfs_resop4 (OpDescriptor.encodeResult). */
+  encode(w: XdrWriter, res: nfs_resop4): void;
   /** OpDescriptor.replyBound of the decoded operation `op` (of this operation). */
   replyBound(op: nfs_argop4, state: CompoundState): number;
   /** invoke() on the decoded operation `op` (of this operation). */
@@ -133,8 +149,21 @@ export function operation<N extends nfs_opnum4>(d: OpDescriptor<N>): Operation {
       const r = armnfs_resop4(res, d.op);
       return d.fileData === undefined || r === undefined ? 0 : d.fileData.bytes(r);
     },
+    encode: encoderOf(d),
     replyBound: (op, state) => d.replyBound(argsFor(d, op), state),
     run: (op, state) => invoke(d, argsFor(d, op), state),
+  };
+}
+
+/** nfs_resop4's encoder for descriptor `d`'s results: its encodeResult behind the operation number. */
+function encoderOf<N extends nfs_opnum4>(d: OpDescriptor<N>): Operation["encode"] {
+  const encodeResult = d.encodeResult;
+  if (encodeResult === undefined) return encodenfs_resop4;
+  return (w, res) => {
+    const r = armnfs_resop4(res, d.op);
+    if (r === undefined) return encodenfs_resop4(w, res);
+    encodenfs_opnum4(w, d.op);
+    encodeResult(w, r);
   };
 }
 
@@ -150,6 +179,7 @@ export function v40Only(op: nfs_opnum4): Operation {
     writesExport: () => false,
     fileDataDirection: null,
     fileDataBytes: () => 0,
+    encode: encodenfs_resop4,
     replyBound: () => 8,
     run: () => Promise.resolve(statusResult(op, nfsstat4.NFS4ERR_NOTSUPP)),
   };

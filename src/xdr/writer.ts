@@ -259,6 +259,21 @@ export class XdrWriter {
     return o + this.external;
   }
 
+  /**
+   * Forget what was written after `length` (an earlier value of `length`):
+   * READDIR writes an entry, then takes it back when it does not fit. Only for
+   * a writer that has written nothing by reference (gatherFrom).
+   */
+  truncate(length: number): void {
+    if (this.gathered.length > 0) {
+      throw new RangeError("XdrWriter.truncate: the writer holds data written by reference");
+    }
+    if (!Number.isInteger(length) || length < 0 || length > this.len) {
+      throw new RangeError(`XdrWriter.truncate: length ${length} outside [0, ${this.len}]`);
+    }
+    this.len = length;
+  }
+
   /** Overwrite 4 already-written bytes at `offset` with `v` (big-endian uint32). */
   patchUint(offset: number, v: number): void {
     const inline = Number.isInteger(offset) && offset >= 0 ? this.inlineOffset(offset) : -1;

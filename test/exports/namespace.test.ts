@@ -48,6 +48,21 @@ describe("Namespace", () => {
     expect(await status(gone.getattr(b))).toBe(nfsstat4.NFS4ERR_STALE);
   });
 
+  it("says which directories hold only their own export's entries (READDIR asks once for them)", async () => {
+    const ns = new Namespace([def("/a", 1), def("/b/c", 2)]);
+    const root = await ns.root();
+    const a = (await ns.lookup(root, "a")).handle;
+    const b = (await ns.lookup(root, "b")).handle;
+    const sub = (await ns.mkdir(a, "sub", { mode: 0o755, uid: 0, gid: 0 })).handle;
+    // Pseudo directories list exports, each with its own client list and backend.
+    expect(ns.entriesShareExport(root)).toBe(false);
+    expect(ns.entriesShareExport(b)).toBe(false);
+    // Exports do not nest: everything below an export's root is that export's.
+    expect(ns.entriesShareExport(a)).toBe(true);
+    expect(ns.entriesShareExport(sub)).toBe(true);
+    expect(ns.entriesShareExport(new Uint8Array([1, 2, 3]))).toBe(false);
+  });
+
   it("refuses every change of the pseudo-filesystem with ROFS", async () => {
     const ns = new Namespace([def("/a/b", 1)]);
     const root = await ns.root();

@@ -189,6 +189,23 @@ describe("buffer management", () => {
     expect(() => w.patchUint(w.length - 3, 0)).toThrow(RangeError);
   });
 
+  it("truncate takes back what was written after a length, and the writer goes on from there", () => {
+    const w = new XdrWriter(8);
+    w.writeUint(1);
+    const mark = w.length;
+    w.writeString("taken back, and past the first capacity", UNBOUNDED);
+    w.truncate(mark);
+    expect(w.length).toBe(4);
+    w.writeUint(2);
+    expect(hex(w.finish())).toBe("0000000100000002");
+    expect(() => w.truncate(9)).toThrow(RangeError);
+    expect(() => w.truncate(-1)).toThrow(RangeError);
+    expect(() => w.truncate(1.5)).toThrow(RangeError);
+    const gathering = new XdrWriter(16, { gatherFrom: 8 });
+    gathering.writeOpaqueFixed(new Uint8Array(8), 8);
+    expect(() => gathering.truncate(0)).toThrow(RangeError);
+  });
+
   it("reserve zeroes its space even after reset", () => {
     const w = new XdrWriter(16);
     w.writeOpaqueFixed(new Uint8Array(16).fill(0xff), 16);

@@ -15,28 +15,29 @@
 
 import {
   FATTR4_RDATTR_ERROR,
+  encodefattr4,
   nfs_ftype4,
   nfs_opnum4,
   nfsstat4,
   type READDIR4args,
   type READDIR4res,
-  type entry4,
-  type fattr4,
 } from "../../../generated/nfs4/index.js";
 import { MAY_READ, mayAccess } from "../../fs/permission.js";
+import type { FsStats } from "../../fs/backend.js";
+import { XdrWriter } from "../../xdr/index.js";
 import {
-  encodeAttrs,
-  fattr4Size,
   hasBit,
   needsStats,
   rdattrErrorAttrs,
   requestsWriteOnly,
+  writeAttrs,
+  type AttrSource,
 } from "../attrs/index.js";
 import type { CompoundState } from "../context.js";
-import type { FsStats } from "../../fs/backend.js";
 import { reachable } from "../export-access.js";
 import { defineOp, type OpHandler } from "../op.js";
-import { attrSource, currentFh } from "./common.js";
+import { capabilitiesOf, currentFh } from "./common.js";
+import { EncodedDirlist, encodeReaddirResult } from "./readdir-entries.js";
 import {
   RDATTR_ERROR_FATTR_SIZE,
   RESOP_SIZE,
@@ -60,6 +61,10 @@ const DIRCOUNT_COOKIE_BYTES = 8;
  * three READDIRs of 19 ms each over 1000 files, 2026-12-02).
  */
 const FIRST_PAGE_ENTRIES = 64;
+/** The entries' buffer starts this large (or at maxcount) and doubles as they need. */
+const FIRST_BUFFER_BYTES = 16 * 1024;
+/** component4 is an unbounded opaque in the spec; the backend already bounds names. */
+const ANY_LENGTH = 0xffffffff;
 
 function padded(n: number): number {
   return (n + 3) & ~3;
@@ -68,7 +73,7 @@ function padded(n: number): number {
 export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, state) => {
   const dir = currentFh(state);
   const { cookie, cookieverf, dircount, maxcount, attr_request } = args;
-  const { fs, settings } = state.server;
+  const { fs, settings, exports } = state.server;
   const dirAttrs = await fs.getattr(dir);
   if (dirAttrs.type !== nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_NOTDIR };
   if (!mayAccess(dirAttrs, state.cred, MAY_READ)) return { status: nfsstat4.NFS4ERR_ACCESS };
@@ -81,8 +86,24 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
   const fitting = Math.floor((maxcount - EMPTY_RESOK_BYTES) / MIN_ENTRY_BYTES) + 1;
   const maxEntries = Math.min(settings.maxReaddirEntries, fitting);
   const wantsError = hasBit(attr_request, FATTR4_RDATTR_ERROR);
+  // Outside the pseudo-filesystem every entry is in the directory's export:
+  // its capabilities and whether this client may see it are the directory's.
+  const shared = exports.entriesShareExport(dir);
+  const sharedCaps = shared ? capabilitiesOf(state, dir) : null;
+  const sharedVisible = shared ? reachable(state, dir) : true;
 
-  const entries: entry4[] = [];
+  // The entries are written here as they are admitted (readdir-entries.ts);
+  // one that does not fit is taken back.
+  const out = new XdrWriter(Math.min(maxcount, FIRST_BUFFER_BYTES));
+  let count = 0;
+  // One attribute source, refilled per entry (the attribute writers keep nothing).
+  const src: { -readonly [K in keyof AttrSource]: AttrSource[K] } = {
+    handle: dir,
+    attrs: dirAttrs,
+    caps: sharedCaps ?? capabilitiesOf(state, dir),
+    settings,
+    stats: undefined,
+  };
   let bytes = EMPTY_RESOK_BYTES;
   let dirBytes = 0;
   // The reply's verifier: the first page's (cookies are the backend's, valid across its pages).
@@ -90,54 +111,67 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
   let stats: FsStats | undefined;
   let eof = false;
   let next = { cookie, verifier: cookieverf };
+  const reply = (atEof: boolean): READDIR4res => ({
+    status: nfsstat4.NFS4_OK,
+    resok4: {
+      cookieverf: replyVerifier!,
+      reply: new EncodedDirlist(out.finish(), count, atEof),
+    },
+  });
   // Pages of growing size until the reply is full, the directory ends or maxEntries is reached.
   for (let ask = Math.min(maxEntries, FIRST_PAGE_ENTRIES); ;) {
     const page = await fs.readdir(dir, next.cookie, next.verifier, { maxEntries: ask });
     replyVerifier ??= page.verifier;
     // Left out: exports of the pseudo-filesystem whose client list leaves this client out
     // (export-access.ts). A page that loses every entry is followed by the next.
-    const visible = page.entries.filter((e) => !e.ok || reachable(state, e.handle));
-    if (stats === undefined && visible.length > 0 && needsStats(attr_request))
+    const visible = shared
+      ? sharedVisible
+        ? page.entries
+        : page.entries.filter((e) => !e.ok)
+      : page.entries.filter((e) => !e.ok || reachable(state, e.handle));
+    if (stats === undefined && visible.length > 0 && needsStats(attr_request)) {
       stats = await fs.statfs(dir);
+      src.stats = stats;
+    }
     for (const e of visible) {
-      // Buffer.from: small strings come from Node's pool, cheaper than TextEncoder's new array.
-      const name = Buffer.from(e.name, "utf8");
-      let attrs: fattr4;
+      if (!e.ok && !wantsError) return { status: e.error };
+      const mark = out.length;
+      out.writeBool(true);
+      out.writeUhyper(e.cookie);
+      out.writeString(e.name, ANY_LENGTH);
+      const nameBytes = out.length - mark - ENTRY_FIXED_BYTES;
       if (e.ok) {
-        attrs = encodeAttrs(attr_request, attrSource(state, e.handle, e.attrs, stats));
-      } else if (wantsError) {
-        attrs = rdattrErrorAttrs(e.error);
+        src.handle = e.handle;
+        src.attrs = e.attrs;
+        src.caps = sharedCaps ?? capabilitiesOf(state, e.handle);
+        writeAttrs(out, attr_request, src);
       } else {
-        return { status: e.error };
+        encodefattr4(out, rdattrErrorAttrs(e.error));
       }
-      const entryBytes = ENTRY_FIXED_BYTES + padded(name.length) + fattr4Size(attrs);
-      const entryDirBytes = DIRCOUNT_COOKIE_BYTES + padded(name.length);
-      const overDircount =
-        dircount > 0 && entries.length > 0 && dirBytes + entryDirBytes > dircount;
+      const entryBytes = out.length - mark;
+      const entryDirBytes = DIRCOUNT_COOKIE_BYTES + padded(nameBytes);
+      const overDircount = dircount > 0 && count > 0 && dirBytes + entryDirBytes > dircount;
       if (bytes + entryBytes > maxcount || overDircount) {
-        if (entries.length === 0) return { status: nfsstat4.NFS4ERR_TOOSMALL };
-        return replyOf(entries, replyVerifier, false);
+        if (count === 0) return { status: nfsstat4.NFS4ERR_TOOSMALL };
+        out.truncate(mark);
+        return reply(false);
       }
       bytes += entryBytes;
       dirBytes += entryDirBytes;
-      entries.push({ cookie: e.cookie, name, attrs });
+      count++;
     }
     const last = page.entries.at(-1);
     if (page.eof || last === undefined) {
       eof = page.eof;
       break;
     }
-    const room = maxEntries - entries.length;
+    const room = maxEntries - count;
     if (room <= 0) break;
     next = { cookie: last.cookie, verifier: page.verifier };
     ask = Math.min(room, ask * 2);
   }
-  return replyOf(entries, replyVerifier, eof);
+  return reply(eof);
 };
-
-function replyOf(entries: entry4[], verifier: Uint8Array, eof: boolean): READDIR4res {
-  return { status: nfsstat4.NFS4_OK, resok4: { cookieverf: verifier, reply: { entries, eof } } };
-}
 
 /**
  * The reply is at most maxcount bytes of READDIR4resok (the handler stops
@@ -159,4 +193,5 @@ export const READDIR = defineOp({
   needsCurrentFh: true,
   replyBound: readdirBound,
   nonIdempotent: false,
+  encodeResult: encodeReaddirResult,
 });

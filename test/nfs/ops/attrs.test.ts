@@ -25,6 +25,7 @@ import {
   FATTR4_TIME_MODIFY_SET,
   FATTR4_TYPE,
   decodefattr4_time_deleg_access,
+  encodefattr4,
   decodefattr4_time_deleg_modify,
   encodefattr4_mode,
   encodefattr4_open_arguments,
@@ -54,6 +55,7 @@ import {
   needsStats,
   numericId,
   requestsWriteOnly,
+  writeAttrs,
   type AttrSource,
 } from "../../../src/nfs/attrs/index.js";
 import { DEFAULT_NFS_SETTINGS } from "../../../src/nfs/settings.js";
@@ -170,6 +172,28 @@ describe("encodeAttrs", () => {
         const want = bits.filter((b) => readable.includes(b)).sort((a, b) => a - b);
         expect(bitsOf(f.attrmask)).toEqual(want);
       }),
+    );
+  });
+
+  it("writeAttrs writes the bytes of encodefattr4(encodeAttrs()), also when some attribute has no value (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 95 })),
+        fc.boolean(),
+        (bits, withStats) => {
+          const requested = bitmapOf(bits);
+          // Without statfs figures, the space_* and files_* attributes have no value.
+          const src = source({ stats: withStats ? statsFixture : undefined });
+          const direct = new XdrWriter(8);
+          direct.writeUint(0xfeedf00d); // not at offset 0, as in a reply
+          writeAttrs(direct, requested, src);
+          const expected = encodeWith((w) => {
+            w.writeUint(0xfeedf00d);
+            encodefattr4(w, encodeAttrs(requested, src));
+          });
+          expect(hex(direct.finish())).toBe(hex(expected));
+        },
+      ),
     );
   });
 

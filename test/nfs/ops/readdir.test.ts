@@ -13,15 +13,19 @@ import {
   decodefattr4_rdattr_error,
   decodefattr4_type,
   encodeREADDIR4resok,
+  encodenfs_resop4,
   nfs_ftype4,
+  nfs_opnum4,
   nfsstat4,
   type READDIR4args,
+  type READDIR4res,
   type READDIR4resok,
 } from "../../../generated/nfs4/index.js";
 import type { FileHandle, ReaddirLimits, ReaddirResult } from "../../../src/fs/backend.js";
 import { MemoryFileSystem } from "../../../src/fs/memory.js";
 import { bitmapOf, bitsOf } from "../../../src/nfs/attrs/index.js";
 import type { CompoundState } from "../../../src/nfs/context.js";
+import { operation } from "../../../src/nfs/op.js";
 import { READDIR } from "../../../src/nfs/ops/readdir.js";
 import { XdrReader, XdrWriter } from "../../../src/xdr/index.js";
 import { USER, expectStatus, makeEnv, mkdir, mkfile, type TestEnv, call } from "./helpers.js";
@@ -51,6 +55,37 @@ function wireSize(resok: READDIR4resok): number {
   const w = new XdrWriter();
   encodeREADDIR4resok(w, resok);
   return w.length;
+}
+
+/**
+ * The result as COMPOUND sends it (READDIR's own encoder, entries written by
+ * the handler), and as the generated encoder writes the same result rebuilt
+ * from plain objects: they must be the same bytes.
+ */
+function wireForms(res: READDIR4res): { sent: string; generated: string } {
+  const hex = (w: XdrWriter): string => Buffer.from(w.finish()).toString("hex");
+  const sent = new XdrWriter();
+  operation(READDIR).encode(sent, { resop: nfs_opnum4.OP_READDIR, opreaddir: res });
+  const plain: READDIR4res =
+    res.status === nfsstat4.NFS4_OK
+      ? {
+          status: res.status,
+          resok4: {
+            cookieverf: res.resok4.cookieverf,
+            reply: {
+              entries: res.resok4.reply.entries.map((e) => ({
+                cookie: e.cookie,
+                name: e.name,
+                attrs: { attrmask: [...e.attrs.attrmask], attr_vals: e.attrs.attr_vals },
+              })),
+              eof: res.resok4.reply.eof,
+            },
+          },
+        }
+      : res;
+  const generated = new XdrWriter();
+  encodenfs_resop4(generated, { resop: nfs_opnum4.OP_READDIR, opreaddir: plain });
+  return { sent: hex(sent), generated: hex(generated) };
 }
 
 async function populate(env: TestEnv, n: number): Promise<FileHandle> {
@@ -145,7 +180,8 @@ describe("READDIR", () => {
     const state = env.state();
     state.currentFh = await mkdir(env.fs, env.exp, "empty");
     const r = await ok(state, args({ maxcount: 16 }));
-    expect(r.reply).toEqual({ entries: [], eof: true });
+    expect(r.reply.entries).toEqual([]);
+    expect(r.reply.eof).toBe(true);
   });
 
   it("cookies are stable across calls and page sizes", async () => {
@@ -300,6 +336,24 @@ describe("READDIR", () => {
     );
   });
 
+  it("goes on the wire as the generated encoder writes its entries, whole or cut short", async () => {
+    const env = await makeEnv();
+    const state = env.state();
+    state.currentFh = await populate(env, 40);
+    const attr_request = bitmapOf([FATTR4_TYPE, FATTR4_FILEHANDLE, FATTR4_FILEID]);
+    for (const maxcount of [64 * 1024, 700]) {
+      const res = await call(READDIR, args({ maxcount, attr_request }), state);
+      expectStatus(res, nfsstat4.NFS4_OK);
+      if (res.status !== nfsstat4.NFS4_OK) throw new Error("unreachable");
+      expect(res.resok4.reply.eof).toBe(maxcount > 700);
+      const n = res.resok4.reply.entries.length;
+      if (maxcount > 700) expect(n).toBe(40);
+      else expect(n).toBeGreaterThan(0);
+      const { sent, generated } = wireForms(res);
+      expect(sent).toBe(generated);
+    }
+  });
+
   describe("entries whose attributes cannot be read", () => {
     /** A backend whose listing reports "broken" as unreadable (e.g. removed mid-listing). */
     const flaky = (): MemoryFileSystem =>
@@ -336,6 +390,13 @@ describe("READDIR", () => {
         nfsstat4.NFS4ERR_STALE,
       );
       expect(bitsOf(fine!.attrs.attrmask)).toEqual([FATTR4_TYPE, FATTR4_RDATTR_ERROR]);
+      const res = await call(
+        READDIR,
+        args({ attr_request: bitmapOf([FATTR4_TYPE, FATTR4_RDATTR_ERROR]) }),
+        state,
+      );
+      const { sent, generated } = wireForms(res);
+      expect(sent).toBe(generated);
     });
 
     it("fail the READDIR otherwise", async () => {
