@@ -61,8 +61,12 @@ const DIRCOUNT_COOKIE_BYTES = 8;
  * three READDIRs of 19 ms each over 1000 files, 2026-12-02).
  */
 const FIRST_PAGE_ENTRIES = 64;
-/** The entries' buffer starts this large (or at maxcount) and doubles as they need. */
-const FIRST_BUFFER_BYTES = 16 * 1024;
+/**
+ * The entries' buffer starts this large (or at maxcount) and doubles as they
+ * need: room for some 600 entries with stat's attributes, so that a long
+ * listing's reply (1024 entries by default) grows once, not three times.
+ */
+const FIRST_BUFFER_BYTES = 64 * 1024;
 /** component4 is an unbounded opaque in the spec; the backend already bounds names. */
 const ANY_LENGTH = 0xffffffff;
 
