@@ -26,6 +26,7 @@ import { statusOf, statusResult } from "../protocol/results.js";
 import { isAllowedError } from "../../generated/nfs4/index.js";
 import type { OperationMetrics } from "./op-metrics.js";
 import { resolveOperations } from "./ops/index.js";
+import { REPLY_GATHER_FROM } from "./ops/reply-size.js";
 import { sequence } from "./ops/sequence.js";
 import { cachedReplyOf, encodeReplay } from "./replay.js";
 import {
@@ -515,12 +516,6 @@ function isUtf8(bytes: Uint8Array): boolean {
     return false;
   }
 }
-
-/**
- * Opaque data of at least this many bytes in a reply (READ data, large
- * attributes) goes to the socket as its own piece instead of being copied.
- */
-export const REPLY_GATHER_FROM = 4096;
 
 /** An encoded reply: the pieces to write in order, and their total size. */
 interface Encoded {

@@ -40,6 +40,11 @@ export class IoBufferPool {
     if (this.free.length > kept) this.free.length = kept;
   }
 
+  /** The size of the pool's buffers: take(bufferSize) lends one (unless the pool keeps none). */
+  get bufferSize(): number {
+    return this.bufferBytes;
+  }
+
   /** take(size) would lend one of the pool's buffers (not make one of its own). */
   lends(size: number): boolean {
     return size <= this.bufferBytes && size * 2 > this.bufferBytes && this.kept > 0;

@@ -37,6 +37,13 @@ export interface XdrWriterOptions {
    * message has been written. Default Infinity (always copy).
    */
   readonly gatherFrom?: number;
+  /**
+   * Write into this buffer (its whole length is the first capacity) instead
+   * of allocating one: a buffer lent by an IoBufferPool, so that a large
+   * reply reuses memory. Outgrown, it is left behind like any buffer grow()
+   * replaces. Unzeroed bytes are never exposed (see the constructor).
+   */
+  readonly buffer?: Buffer;
 }
 
 /** Data written by reference (see XdrWriterOptions.gatherFrom): it goes at inline offset `at`. */
@@ -73,14 +80,17 @@ export class XdrWriter {
     if (!Number.isInteger(initialCapacity) || initialCapacity < 0) {
       throw new RangeError(`XdrWriter: bad initial capacity ${initialCapacity}`);
     }
+    const given = options.buffer;
     // Never zero: doubling a zero capacity would not grow.
-    this.cap = Math.max(initialCapacity, 16);
+    this.cap =
+      given !== undefined && given.length >= 16 ? given.length : Math.max(initialCapacity, 16);
     // Unzeroed: every byte below `len` is written before anyone reads it
     // (padding and reserve() zero explicitly, as they must after reset()). A
     // small one is a slice of Node's shared pool, not an ArrayBuffer of its
     // own: a COMPOUND makes a writer per result, and each fresh ArrayBuffer
     // cost a malloc and the GC's ArrayBuffer sweeping.
-    this.buf = Buffer.allocUnsafe(this.cap);
+    this.buf =
+      given !== undefined && given.length === this.cap ? given : Buffer.allocUnsafe(this.cap);
     this.ab = this.buf.buffer;
     this.base = this.buf.byteOffset;
     this.bytes = new Uint8Array(this.ab, this.base, this.cap);

@@ -86,7 +86,7 @@ const COOKIE_VERF = pseudoRandomBytes(8, 5);
 /** Linux clients send an empty COMPOUND tag. */
 const TAG = Buffer.alloc(0);
 export const WRITE_PAYLOAD_SIZE = 64 * 1024;
-/** The generated side's gather threshold: the server's (src/nfs/compound.ts) REPLY_GATHER_FROM. */
+/** The generated side's gather threshold: the server's (src/nfs/ops/reply-size.ts) REPLY_GATHER_FROM. */
 export const GATHER_FROM = 4096;
 const WRITE_PAYLOAD = pseudoRandomBytes(WRITE_PAYLOAD_SIZE, 6);
 const WRITE_OFFSET = 7n * 1024n * 1024n;

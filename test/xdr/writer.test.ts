@@ -206,6 +206,19 @@ describe("buffer management", () => {
     expect(() => gathering.truncate(0)).toThrow(RangeError);
   });
 
+  it("writes into a given buffer until it outgrows it", () => {
+    const given = Buffer.alloc(16);
+    const w = new XdrWriter(0, { buffer: given });
+    w.writeUint(7);
+    expect(w.finish().buffer).toBe(given.buffer);
+    expect(given.readUInt32BE(0)).toBe(7);
+    w.writeOpaqueFixed(new Uint8Array(16).fill(1), 16);
+    // Outgrown: the bytes move to a buffer of the writer's own; the given one is left as it was.
+    const out = w.finish();
+    expect(out.buffer).not.toBe(given.buffer);
+    expect(hex(out)).toBe("00000007" + "01".repeat(16));
+  });
+
   it("reserve zeroes its space even after reset", () => {
     const w = new XdrWriter(16);
     w.writeOpaqueFixed(new Uint8Array(16).fill(0xff), 16);

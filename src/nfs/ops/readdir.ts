@@ -20,11 +20,11 @@ import {
   nfs_opnum4,
   nfsstat4,
   type READDIR4args,
-  type READDIR4res,
 } from "../../../generated/nfs4/index.js";
 import { MAY_READ, mayAccess } from "../../fs/permission.js";
-import type { FsStats } from "../../fs/backend.js";
+import type { FileAttributes, NfsErrorStatus } from "../../fs/backend.js";
 import { XdrWriter } from "../../xdr/index.js";
+import { ioBuffers } from "../../xdr/io-buffers.js";
 import {
   hasBit,
   needsStats,
@@ -40,6 +40,7 @@ import { capabilitiesOf, currentFh } from "./common.js";
 import { EncodedDirlist, encodeReaddirResult } from "./readdir-entries.js";
 import {
   RDATTR_ERROR_FATTR_SIZE,
+  REPLY_GATHER_FROM,
   RESOP_SIZE,
   STATUS_ONLY_SIZE,
   fattr4Bound,
@@ -78,15 +79,61 @@ function padded(n: number): number {
 
 export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, state) => {
   const dir = currentFh(state);
-  const { cookie, cookieverf, dircount, maxcount, attr_request } = args;
-  const { fs, settings, exports } = state.server;
-  const dirAttrs = await fs.getattr(dir);
+  const { cookie, maxcount, attr_request } = args;
+  const dirAttrs = await state.server.fs.getattr(dir);
   if (dirAttrs.type !== nfs_ftype4.NF4DIR) return { status: nfsstat4.NFS4ERR_NOTDIR };
   if (!mayAccess(dirAttrs, state.cred, MAY_READ)) return { status: nfsstat4.NFS4ERR_ACCESS };
   if (requestsWriteOnly(attr_request)) return { status: nfsstat4.NFS4ERR_INVAL };
   if (cookie === 1n || cookie === 2n) return { status: nfsstat4.NFS4ERR_BAD_COOKIE };
   if (maxcount < EMPTY_RESOK_BYTES) return { status: nfsstat4.NFS4ERR_TOOSMALL };
 
+  // The entries are written as XDR as they are admitted (readdir-entries.ts).
+  // A reply that may be long is written into a buffer lent by the I/O buffer
+  // pool, which the connection's RecordWriter gives back once the reply is
+  // written: a fresh buffer for each READDIR was external memory V8 answered
+  // with a full collection every few listings. Entries short enough to be
+  // copied into the reply are copied out of it, and it goes back at once.
+  const lent = maxcount >= REPLY_GATHER_FROM ? ioBuffers.take(ioBuffers.bufferSize) : null;
+  const out = new XdrWriter(
+    Math.min(maxcount, FIRST_BUFFER_BYTES),
+    lent === null ? {} : { buffer: lent },
+  );
+  let lentToReply = false;
+  try {
+    const written = await writeEntries(out, args, state, dirAttrs);
+    if (typeof written === "number") return { status: written };
+    const encoded = out.length >= REPLY_GATHER_FROM ? out.finish() : out.toBytes();
+    // The reply refers to the lent buffer (unless the entries outgrew it).
+    lentToReply = encoded.buffer === lent?.buffer;
+    const reply = new EncodedDirlist(encoded, written.count, written.eof);
+    return { status: nfsstat4.NFS4_OK, resok4: { cookieverf: written.verifier, reply } };
+  } finally {
+    if (lent !== null && !lentToReply) ioBuffers.release(lent);
+  }
+};
+
+/** What writeEntries wrote: how many entries, whether the directory ends there, the cookie verifier. */
+interface WrittenEntries {
+  readonly count: number;
+  readonly eof: boolean;
+  readonly verifier: Uint8Array;
+}
+
+/**
+ * Writes the entries of the current directory after args.cookie into `out`,
+ * each as it comes from the backend, as many as fit maxcount, dircount and
+ * maxReaddirEntries (an entry that does not fit is taken back); or the status
+ * the READDIR fails with.
+ */
+async function writeEntries(
+  out: XdrWriter,
+  args: READDIR4args,
+  state: CompoundState,
+  dirAttrs: FileAttributes,
+): Promise<WrittenEntries | NfsErrorStatus> {
+  const dir = currentFh(state);
+  const { cookie, cookieverf, dircount, maxcount, attr_request } = args;
+  const { fs, settings, exports } = state.server;
   // Ask for no more entries than could possibly fit (one more, so that an
   // empty directory is told apart from a maxcount too small for any entry).
   const fitting = Math.floor((maxcount - EMPTY_RESOK_BYTES) / MIN_ENTRY_BYTES) + 1;
@@ -97,11 +144,6 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
   const shared = exports.entriesShareExport(dir);
   const sharedCaps = shared ? capabilitiesOf(state, dir) : null;
   const sharedVisible = shared ? reachable(state, dir) : true;
-
-  // The entries are written here as they are admitted (readdir-entries.ts);
-  // one that does not fit is taken back.
-  const out = new XdrWriter(Math.min(maxcount, FIRST_BUFFER_BYTES));
-  let count = 0;
   // One attribute source, refilled per entry (the attribute writers keep nothing).
   const src: { -readonly [K in keyof AttrSource]: AttrSource[K] } = {
     handle: dir,
@@ -110,24 +152,16 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
     settings,
     stats: undefined,
   };
+  let count = 0;
   let bytes = EMPTY_RESOK_BYTES;
   let dirBytes = 0;
   // The reply's verifier: the first page's (cookies are the backend's, valid across its pages).
-  let replyVerifier: Uint8Array | null = null;
-  let stats: FsStats | undefined;
-  let eof = false;
+  let verifier: Uint8Array | null = null;
   let next = { cookie, verifier: cookieverf };
-  const reply = (atEof: boolean): READDIR4res => ({
-    status: nfsstat4.NFS4_OK,
-    resok4: {
-      cookieverf: replyVerifier!,
-      reply: new EncodedDirlist(out.finish(), count, atEof),
-    },
-  });
   // Pages of growing size until the reply is full, the directory ends or maxEntries is reached.
   for (let ask = Math.min(maxEntries, FIRST_PAGE_ENTRIES); ;) {
     const page = await fs.readdir(dir, next.cookie, next.verifier, { maxEntries: ask });
-    replyVerifier ??= page.verifier;
+    verifier ??= page.verifier;
     // Left out: exports of the pseudo-filesystem whose client list leaves this client out
     // (export-access.ts). A page that loses every entry is followed by the next.
     const visible = shared
@@ -135,12 +169,10 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
         ? page.entries
         : page.entries.filter((e) => !e.ok)
       : page.entries.filter((e) => !e.ok || reachable(state, e.handle));
-    if (stats === undefined && visible.length > 0 && needsStats(attr_request)) {
-      stats = await fs.statfs(dir);
-      src.stats = stats;
-    }
+    if (src.stats === undefined && visible.length > 0 && needsStats(attr_request))
+      src.stats = await fs.statfs(dir);
     for (const e of visible) {
-      if (!e.ok && !wantsError) return { status: e.error };
+      if (!e.ok && !wantsError) return e.error;
       const mark = out.length;
       out.writeBool(true);
       out.writeUhyper(e.cookie);
@@ -158,26 +190,21 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
       const entryDirBytes = DIRCOUNT_COOKIE_BYTES + padded(nameBytes);
       const overDircount = dircount > 0 && count > 0 && dirBytes + entryDirBytes > dircount;
       if (bytes + entryBytes > maxcount || overDircount) {
-        if (count === 0) return { status: nfsstat4.NFS4ERR_TOOSMALL };
+        if (count === 0) return nfsstat4.NFS4ERR_TOOSMALL;
         out.truncate(mark);
-        return reply(false);
+        return { count, eof: false, verifier };
       }
       bytes += entryBytes;
       dirBytes += entryDirBytes;
       count++;
     }
     const last = page.entries.at(-1);
-    if (page.eof || last === undefined) {
-      eof = page.eof;
-      break;
-    }
-    const room = maxEntries - count;
-    if (room <= 0) break;
+    if (page.eof || last === undefined) return { count, eof: page.eof, verifier };
+    if (count >= maxEntries) return { count, eof: false, verifier };
     next = { cookie: last.cookie, verifier: page.verifier };
-    ask = Math.min(room, ask * 2);
+    ask = Math.min(maxEntries - count, ask * 2);
   }
-  return reply(eof);
-};
+}
 
 /**
  * The reply is at most maxcount bytes of READDIR4resok (the handler stops

@@ -28,6 +28,13 @@ import {
 import { XdrWriter } from "../../xdr/index.js";
 import type { CompoundState } from "../context.js";
 
+/**
+ * Opaque data of at least this many bytes in a reply (READ data, large
+ * attributes, READDIR's entries) goes to the socket as its own piece, by
+ * reference, instead of being copied into the reply (compound.ts).
+ */
+export const REPLY_GATHER_FROM = 4096;
+
 /** The operation number in front of every result (nfs_resop4's discriminant). */
 export const RESOP_SIZE = 4;
 

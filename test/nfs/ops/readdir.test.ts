@@ -28,6 +28,8 @@ import type { CompoundState } from "../../../src/nfs/context.js";
 import { operation } from "../../../src/nfs/op.js";
 import { READDIR } from "../../../src/nfs/ops/readdir.js";
 import { XdrReader, XdrWriter } from "../../../src/xdr/index.js";
+import { ioBuffers } from "../../../src/xdr/io-buffers.js";
+import { EncodedDirlist } from "../../../src/nfs/ops/readdir-entries.js";
 import { USER, expectStatus, makeEnv, mkdir, mkfile, type TestEnv, call } from "./helpers.js";
 
 const ZERO_VERF = new Uint8Array(8);
@@ -352,6 +354,32 @@ describe("READDIR", () => {
       const { sent, generated } = wireForms(res);
       expect(sent).toBe(generated);
     }
+  });
+
+  it("writes a long listing into a buffer lent by the I/O pool, kept by the reply; a short one gives it back at once", async () => {
+    const env = await makeEnv();
+    const state = env.state();
+    state.currentFh = await populate(env, 200);
+    const attr_request = bitmapOf([FATTR4_TYPE, FATTR4_FILEID]);
+    const free = ioBuffers.freeCount;
+    const long = await ok(state, args({ attr_request }));
+    if (!(long.reply instanceof EncodedDirlist)) throw new Error("not written in place");
+    expect(long.reply.encoded.length).toBeGreaterThan(4096);
+    // The reply holds the lent buffer: the connection gives it back once written.
+    expect(long.reply.encoded.buffer.byteLength).toBe(ioBuffers.bufferSize);
+    expect(ioBuffers.freeCount).toBe(Math.max(0, free - 1));
+    ioBuffers.release(long.reply.encoded);
+    expect(ioBuffers.freeCount).toBe(Math.max(free, 1));
+    // A short listing is copied out of the lent buffer, which goes back before the reply.
+    state.currentFh = await mkdir(env.fs, env.exp, "short");
+    await mkfile(env.fs, state.currentFh, "only");
+    const taken = ioBuffers.stats.taken;
+    const short = await ok(state, args({ attr_request }));
+    expect(ioBuffers.stats.taken).toBe(taken + 1);
+    expect(ioBuffers.freeCount).toBe(Math.max(free, 1));
+    if (!(short.reply instanceof EncodedDirlist)) throw new Error("not written in place");
+    expect(short.reply.encoded.buffer.byteLength).not.toBe(ioBuffers.bufferSize);
+    expect(short.reply.entries.map((e) => dec.decode(e.name))).toEqual(["only"]);
   });
 
   describe("entries whose attributes cannot be read", () => {
