@@ -59,6 +59,15 @@ export interface EntryRecord {
   readonly child: ObjectId;
 }
 
+/** One entry of a page listEntriesWithObjects() returns: the entry and what getObject(child) returns. */
+export interface ListedEntry {
+  readonly name: string;
+  readonly cookie: bigint;
+  readonly child: ObjectId;
+  /** The child's record, as getObject() would return it; null when the entry names no object. */
+  readonly object: ObjectRecord | null;
+}
+
 /** An extended attribute's key as LISTXATTRS names it (RFC 8276 LISTXATTRS). */
 export interface XattrKeyRecord {
   readonly name: string;
@@ -96,6 +105,11 @@ export interface MetadataTx {
   removeEntry(dir: ObjectId, name: string): Promise<void>;
   /** Up to `limit` entries of `dir` with cookies above `after`, in cookie order. */
   listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]>;
+  /**
+   * listEntries() with getObject() of each entry's child: READDIR's page in
+   * one call, without the intermediate entry records and id arrays.
+   */
+  listEntriesWithObjects(dir: ObjectId, after: bigint, limit: number): Promise<ListedEntry[]>;
   /** The entry just before `cookie` in `dir` (null if none). */
   entryBefore(dir: ObjectId, cookie: bigint): Promise<EntryRecord | null>;
   /** True when `dir` has an entry whose cookie is above `cookie`. */

@@ -42,6 +42,7 @@ import {
   STORE_ID_BYTES,
   ReadOnlyTransactionError,
   type EntryRecord,
+  type ListedEntry,
   type MetadataStore,
   type MetadataTx,
   type ObjectId,
@@ -748,6 +749,21 @@ class PgTx implements MetadataTx {
 
   async listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]> {
     return (await this.run("list", dir, after, limit)).map(entryFromRow);
+  }
+
+  async listEntriesWithObjects(
+    dir: ObjectId,
+    after: bigint,
+    limit: number,
+  ): Promise<ListedEntry[]> {
+    const entries = await this.listEntries(dir, after, limit);
+    const objects = await this.getObjects(entries.map((e) => e.child));
+    return entries.map((e, i) => ({
+      name: e.name,
+      cookie: e.cookie,
+      child: e.child,
+      object: objects[i] ?? null,
+    }));
   }
 
   async entryBefore(dir: ObjectId, cookie: bigint): Promise<EntryRecord | null> {

@@ -204,24 +204,16 @@ export class StoreFileSystem implements FileSystem {
         if (!(await op.tx.cookieIssued(d.id, cookie))) fail(nfsstat4.NFS4ERR_BAD_COOKIE);
       }
       const max = Math.max(0, limits.maxEntries);
-      const rows = await op.tx.listEntries(d.id, cookie, max + 1);
-      const page = rows.slice(0, max);
-      const children = await op.tx.getObjects(page.map((e) => e.child));
-      const entries: DirEntry[] = [];
-      for (let i = 0; i < page.length; i++) {
-        const e = page[i]!;
-        const child = children[i]!;
-        entries.push(
-          child === null
-            ? { name: e.name, cookie: e.cookie, ok: false, error: nfsstat4.NFS4ERR_IO }
-            : {
-                name: e.name,
-                cookie: e.cookie,
-                ok: true,
-                handle: op.handle(child.id),
-                attrs: op.attrsOf(child),
-              },
-        );
+      // One more than asked: whether the directory ends here.
+      const rows = await op.tx.listEntriesWithObjects(d.id, cookie, max + 1);
+      const count = Math.min(rows.length, max);
+      const entries: DirEntry[] = new Array<DirEntry>(count);
+      for (let i = 0; i < count; i++) {
+        const { name, cookie: at, object } = rows[i]!;
+        entries[i] =
+          object === null
+            ? { name, cookie: at, ok: false, error: nfsstat4.NFS4ERR_IO }
+            : { name, cookie: at, ok: true, handle: op.handle(object.id), attrs: op.attrsOf(object) };
       }
       return { entries, eof: rows.length <= max, verifier: stableCookieVerifier() };
     });
