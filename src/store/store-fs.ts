@@ -213,7 +213,13 @@ export class StoreFileSystem implements FileSystem {
         entries[i] =
           object === null
             ? { name, cookie: at, ok: false, error: nfsstat4.NFS4ERR_IO }
-            : { name, cookie: at, ok: true, handle: op.handle(object.id), attrs: op.attrsOf(object) };
+            : {
+                name,
+                cookie: at,
+                ok: true,
+                handle: op.handle(object.id),
+                attrs: op.attrsOf(object),
+              };
       }
       return { entries, eof: rows.length <= max, verifier: stableCookieVerifier() };
     });

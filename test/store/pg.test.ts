@@ -19,6 +19,7 @@ import {
 import { PgMetadataStore, pgFailure } from "../../src/store/pg-metadata.js";
 import { StoreFileSystem } from "../../src/store/store-fs.js";
 import { describeBackendConformance } from "../fs/conformance.js";
+import { checkListEntriesWithObjects } from "./listed-entries.js";
 import { postgresMissing, startPostgres, type PostgresCluster } from "../support/postgres.js";
 
 const missing = postgresMissing();
@@ -407,6 +408,10 @@ describe.skipIf(missing !== null)("PostgreSQL store", () => {
     expect(r.runs).toBe(2);
     expect(r.before).toBeNull();
     expect(r.after).toEqual(["a", "b"]);
+  });
+
+  it("lists a page of entries with their objects as getObject() finds them, a transaction's own changes first", async () => {
+    await checkListEntriesWithObjects(open.get(await fresh())!.meta);
   });
 
   it("refuses a change inside view()", async () => {

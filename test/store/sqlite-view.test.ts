@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nfs_ftype4 } from "../../generated/nfs4/index.js";
+import { checkListEntriesWithObjects } from "./listed-entries.js";
 import { objectRecord } from "./records.js";
 import { ReadOnlyTransactionError } from "../../src/store/metadata.js";
 import { SqliteMetadataStore } from "../../src/store/sqlite-metadata.js";
@@ -54,6 +55,19 @@ describe("SqliteMetadataStore view()", () => {
       expect(await store.view((tx) => tx.objectCount())).toBe(0n);
     } finally {
       await store.close();
+    }
+  });
+
+  it("lists a page of entries with their objects as getObject() finds them, a write transaction's own changes first", async () => {
+    for (const objectCacheEntries of [1024, 0]) {
+      const store = SqliteMetadataStore.open(join(root, `list-${objectCacheEntries}.sqlite`), {
+        objectCacheEntries,
+      });
+      try {
+        await checkListEntriesWithObjects(store);
+      } finally {
+        await store.close();
+      }
     }
   });
 });
