@@ -298,7 +298,7 @@ const STORE = section<StoreSettings>(
     ),
     objectCacheEntries: count(
       0,
-      'decoded object records (attributes), and as many directory entries found by name, the `"sqlite"` and `"postgres"` backends keep in memory (about 0.5 KiB per record, 0.2 KiB per entry), least recently used dropped first; 0 reads every one from the database. PostgreSQL\'s is used only while the server surely holds the store\'s lease (only the holder writes)',
+      'decoded object records (attributes), and as many directory entries found by name, the `"sqlite"` and `"postgres"` backends keep in memory (about 0.5 KiB per record, 0.2 KiB per entry), least recently used dropped first; the `"sqlite"` backend also keeps as many names of whole directory listings, for READDIR; 0 reads every one from the database. PostgreSQL\'s is used only while the server surely holds the store\'s lease (only the holder writes)',
     ),
     inlineSyncMaxMs: int(
       0,

@@ -21,11 +21,16 @@
 // database once, not in each of its transactions (SQLite's SELECT is a
 // function call, not a round trip: it does not).
 //
+// Whole directory listings (dir-listings.ts) are kept beside them for
+// READDIR, assembled from the pages it read; a commit that changes an entry
+// drops its directory's listing.
+//
 // `generation` counts the commits that wrote. A read-only transaction records
 // it when it starts; while it is unchanged, the cache and the database hold
 // the same committed state, so the transaction may mix cache hits with its
 // own SELECTs (sqlite-metadata.ts).
 
+import { DirListings } from "./dir-listings.js";
 import type { EntryRecord, ObjectId, ObjectRecord } from "./metadata.js";
 
 /**
@@ -101,16 +106,27 @@ export function entryKey(dir: ObjectId, name: string): string {
   return `${dir}/${name}`;
 }
 
+/** The directory of an entryKey(). */
+function dirOfKey(key: string): ObjectId {
+  return BigInt(key.slice(0, key.indexOf("/")));
+}
+
 export class ObjectCache {
   private readonly records: ClockMap<ObjectId, ObjectRecord>;
   /** null: the name is not in the directory. */
   private readonly entries: ClockMap<string, EntryRecord | null>;
+  /** Whole directories' names, for READDIR (dir-listings.ts); kept and dropped with the entries. */
+  readonly listings: DirListings;
   private gen = 0;
 
-  /** `capacity`: most records kept, and most entries (store.objectCacheEntries); 0 keeps none. */
+  /**
+   * `capacity`: most records kept, and most entries (store.objectCacheEntries),
+   * and as many names in directory listings; 0 keeps none.
+   */
   constructor(readonly capacity: number) {
     this.records = new ClockMap(capacity);
     this.entries = new ClockMap(capacity);
+    this.listings = new DirListings(capacity);
   }
 
   /** Commits that wrote, so far. */
@@ -165,7 +181,10 @@ export class ObjectCache {
   forget(ids: Iterable<ObjectId>, keys: Iterable<string>): void {
     this.gen++;
     for (const id of ids) this.records.delete(id);
-    for (const key of keys) this.entries.delete(key);
+    for (const key of keys) {
+      this.entries.delete(key);
+      this.listings.drop(dirOfKey(key));
+    }
   }
 
   /**
@@ -182,6 +201,9 @@ export class ObjectCache {
       if (record === null) this.records.delete(id);
       else this.records.set(id, record);
     }
-    for (const [key, entry] of entryChanges) this.entries.set(key, entry);
+    for (const [key, entry] of entryChanges) {
+      this.entries.set(key, entry);
+      this.listings.drop(dirOfKey(key));
+    }
   }
 }

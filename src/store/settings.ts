@@ -71,7 +71,7 @@ export interface StoreSettings {
   readonly s3CapacityBytes: number;
   /** Payload files the "sqlite" backend keeps open at once (file descriptors). */
   readonly maxOpenPayloads: number;
-  /** Decoded object records, and as many directory entries, the "sqlite" and "postgres" backends keep in memory (object-cache.ts); 0: none. */
+  /** Decoded object records, and as many directory entries (and SQLite: as many names of directory listings), the "sqlite" and "postgres" backends keep in memory (object-cache.ts); 0: none. */
   readonly objectCacheEntries: number;
   /**
    * The "sqlite" backend syncs its log on the event loop's thread when no

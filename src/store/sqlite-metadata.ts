@@ -21,6 +21,7 @@
 // - Decoded object records are cached (object-cache.ts): a read answered from
 //   the cache needs no SQL at all, and a view opens its SQL transaction only
 //   at its first miss — or runs again if a commit came before that miss.
+//   READDIR of a directory listed before reads its names from the cache too.
 
 import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
@@ -54,6 +55,7 @@ import {
   objectToRow,
   text,
 } from "./sql-rows.js";
+import type { ListedName } from "./dir-listings.js";
 import { ObjectCache, ViewRestart, entryKey } from "./object-cache.js";
 import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 import { StoreCounters, type CounterKey } from "./sqlite-counters.js";
@@ -679,15 +681,30 @@ class SqliteTx implements MetadataTx {
     after: bigint,
     limit: number,
   ): Promise<ListedEntry[]> {
-    this.sql();
-    const rows = this.s.listPage.all(dir, after, limit);
-    const page: ListedEntry[] = new Array<ListedEntry>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const c = columns(rows[i]);
-      const child = big(c[2]);
-      page[i] = { name: text(c[0]), cookie: big(c[1]), child, object: this.objectNow(child) };
+    // A view may use and extend the cached listing (dir-listings.ts); the
+    // write transaction does not: its own entry changes are not in it.
+    const cached = this.role === "read" && this.cacheCurrent;
+    const names =
+      (cached ? this.cache.listings.page(dir, after, limit) : undefined) ??
+      this.readNames(dir, after, limit, cached);
+    const page = new Array<ListedEntry>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const { name, cookie, child } = names[i]!;
+      page[i] = { name, cookie, child, object: this.objectNow(child) };
     }
     return page;
+  }
+
+  /** listEntriesWithObjects()' names from SQL; `remember`: they are the committed state, for the cache. */
+  private readNames(dir: ObjectId, after: bigint, limit: number, remember: boolean): ListedName[] {
+    this.sql();
+    const names = this.s.listPage.all(dir, after, limit).map((row): ListedName => {
+      const c = columns(row);
+      return { name: text(c[0]), cookie: big(c[1]), child: big(c[2]) };
+    });
+    // Still true after sql(): it throws rather than begin a snapshot newer than the cache.
+    if (remember) this.cache.listings.read(dir, after, limit, names);
+    return names;
   }
 
   async entryBefore(dir: ObjectId, cookie: bigint): Promise<EntryRecord | null> {
