@@ -83,12 +83,6 @@ export interface MetadataTx {
   nextChange(): Promise<bigint>;
 
   getObject(id: ObjectId): Promise<ObjectRecord | null>;
-  /**
-   * getObject() of each id, in order: what READDIR needs for a page of
-   * entries, in one call (one query for the ones not cached) instead of one
-   * per entry.
-   */
-  getObjects(ids: readonly ObjectId[]): Promise<(ObjectRecord | null)[]>;
   /** Stores a new object (its id from newObjectId()). */
   createObject(record: ObjectRecord): Promise<void>;
   /** Replaces the stored record with `record.id`. */

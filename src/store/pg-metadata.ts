@@ -650,7 +650,8 @@ class PgTx implements MetadataTx {
     return this.writer.changes.take((n) => this.run("reserveChanges", n));
   }
 
-  async getObjects(ids: readonly ObjectId[]): Promise<(ObjectRecord | null)[]> {
+  /** getObject() of each id, in order, with one query for those not cached (listEntriesWithObjects). */
+  private async getObjects(ids: readonly ObjectId[]): Promise<(ObjectRecord | null)[]> {
     const found = new Map<ObjectId, ObjectRecord | null>();
     const missing: ObjectId[] = [];
     for (const id of ids) {

@@ -589,11 +589,6 @@ class SqliteTx implements MetadataTx {
     return this.counters.take("change");
   }
 
-  async getObjects(ids: readonly ObjectId[]): Promise<(ObjectRecord | null)[]> {
-    // better-sqlite3 is synchronous: one await for the page, not one per id.
-    return ids.map((id) => this.objectNow(id));
-  }
-
   async getObject(id: ObjectId): Promise<ObjectRecord | null> {
     return this.objectNow(id);
   }
