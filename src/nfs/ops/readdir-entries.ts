@@ -21,8 +21,9 @@ export class EncodedDirlist implements dirlist4 {
   #decoded: entry4[] | null = null;
 
   /**
-   * @param encoded the entries' bytes (each "value follows" word and entry4),
-   *   owned by this object: nothing else may write to them
+   * @param encoded the entries' bytes (each "value follows" word and entry4);
+   *   they may lie in a buffer lent by the I/O pool, valid until the reply
+   *   carrying them has been written (then the pool takes it back)
    * @param count how many entries they hold
    */
   constructor(

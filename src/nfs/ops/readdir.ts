@@ -62,14 +62,6 @@ const DIRCOUNT_COOKIE_BYTES = 8;
  * three READDIRs of 19 ms each over 1000 files, 2026-12-02).
  */
 const FIRST_PAGE_ENTRIES = 64;
-/**
- * The entries' buffer starts this large (or at maxcount), room for some 2,500
- * entries with stat's attributes: a long listing's reply (1024 entries by
- * default) never grows it. Growing a 64 KiB start once cost 3% of a
- * 10,000-entry listing's CPU (fresh pages to fault in and a copy); the part
- * of the allocation a short listing leaves untouched costs nothing.
- */
-const FIRST_BUFFER_BYTES = 256 * 1024;
 /** component4 is an unbounded opaque in the spec; the backend already bounds names. */
 const ANY_LENGTH = 0xffffffff;
 
@@ -94,10 +86,7 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
   // with a full collection every few listings. Entries short enough to be
   // copied into the reply are copied out of it, and it goes back at once.
   const lent = maxcount >= REPLY_GATHER_FROM ? ioBuffers.take(ioBuffers.bufferSize) : null;
-  const out = new XdrWriter(
-    Math.min(maxcount, FIRST_BUFFER_BYTES),
-    lent === null ? {} : { buffer: lent },
-  );
+  const out = lent === null ? new XdrWriter(maxcount) : new XdrWriter(0, { buffer: lent });
   let lentToReply = false;
   try {
     const written = await writeEntries(out, args, state, dirAttrs);
