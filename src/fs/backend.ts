@@ -208,6 +208,25 @@ export function isStableCookieVerifier(v: Uint8Array): boolean {
   return v.length === COOKIE_VERIFIER_BYTES && v.every((b) => b === 0);
 }
 
+/**
+ * The index of the first item whose cookie is above `after` (items.length if
+ * none), by binary search over items in ascending cookie order: where a
+ * listing resumes after a cookie.
+ */
+export function firstAfterCookie(
+  items: readonly { readonly cookie: bigint }[],
+  after: bigint,
+): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (items[mid]!.cookie <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export interface ReaddirLimits {
   /** Most entries to return; the NFS layer asks for about as many as its reply can hold. */
   readonly maxEntries: number;

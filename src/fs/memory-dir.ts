@@ -10,7 +10,7 @@
 // search. Removal leaves a tombstone; tombstones are compacted away once they
 // outnumber the live entries (cookies are unaffected).
 
-import { FIRST_COOKIE } from "./backend.js";
+import { FIRST_COOKIE, firstAfterCookie } from "./backend.js";
 
 interface Slot<T> {
   readonly cookie: bigint;
@@ -109,15 +109,7 @@ export class DirListing<T> {
 
   /** The index of the first slot with a cookie greater than `cookie`. */
   private indexAfter(cookie: bigint): number {
-    const slots = this.slots;
-    let lo = 0;
-    let hi = slots.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (slots[mid]!.cookie <= cookie) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstAfterCookie(this.slots, cookie);
   }
 
   /** Every live entry, in cookie order. */

@@ -15,6 +15,7 @@
 // Listings hold names only: the children's records still come from the
 // object cache, whose attributes change without any entry changing.
 
+import { firstAfterCookie } from "../fs/backend.js";
 import type { ObjectId } from "./metadata.js";
 
 /** One name of a directory listing. */
@@ -28,18 +29,6 @@ interface Listing {
   names: ListedName[];
   /** Whether `names` reaches the directory's end (only then is it served). */
   complete: boolean;
-}
-
-/** Index of the first name whose cookie is above `after` (names.length if none). */
-function firstAfter(names: readonly ListedName[], after: bigint): number {
-  let lo = 0;
-  let hi = names.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (names[mid]!.cookie <= after) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class DirListings {
@@ -62,7 +51,7 @@ export class DirListings {
   page(dir: ObjectId, after: bigint, limit: number): ListedName[] | undefined {
     const l = this.listings.get(dir);
     if (l === undefined || !l.complete) return undefined;
-    const from = firstAfter(l.names, after);
+    const from = firstAfterCookie(l.names, after);
     return l.names.slice(from, from + limit);
   }
 
@@ -80,7 +69,7 @@ export class DirListings {
       this.listings.set(dir, l);
     } else {
       if (l === undefined) return;
-      const from = firstAfter(l.names, after);
+      const from = firstAfterCookie(l.names, after);
       if (from === 0 || l.names[from - 1]!.cookie !== after) return;
       // Pages overlap (READDIR asks one more than it returns): the part from `after` is read again.
       this.held -= l.names.length - from;
