@@ -62,6 +62,8 @@ const DIRCOUNT_COOKIE_BYTES = 8;
  * three READDIRs of 19 ms each over 1000 files, 2026-12-02).
  */
 const FIRST_PAGE_ENTRIES = 64;
+/** A READDIR's own entries buffer (no lent one) starts this large, or at maxcount. */
+const FIRST_BUFFER_BYTES = 16 * 1024;
 /** component4 is an unbounded opaque in the spec; the backend already bounds names. */
 const ANY_LENGTH = 0xffffffff;
 
@@ -80,13 +82,21 @@ export const readdir: OpHandler<typeof nfs_opnum4.OP_READDIR> = async (args, sta
   if (maxcount < EMPTY_RESOK_BYTES) return { status: nfsstat4.NFS4ERR_TOOSMALL };
 
   // The entries are written as XDR as they are admitted (readdir-entries.ts).
-  // A reply that may be long is written into a buffer lent by the I/O buffer
-  // pool, which the connection's RecordWriter gives back once the reply is
-  // written: a fresh buffer for each READDIR was external memory V8 answered
-  // with a full collection every few listings. Entries short enough to be
-  // copied into the reply are copied out of it, and it goes back at once.
-  const lent = maxcount >= REPLY_GATHER_FROM ? ioBuffers.take(ioBuffers.bufferSize) : null;
-  const out = lent === null ? new XdrWriter(maxcount) : new XdrWriter(0, { buffer: lent });
+  // A reply that may be as long as one of the I/O buffer pool's buffers (the
+  // clients' usual maxcount is their rsize) is written into a buffer lent by
+  // the pool, which the connection's RecordWriter gives back once the reply
+  // is written: a fresh buffer for each READDIR was external memory V8
+  // answered with a full collection every few listings. Entries short enough
+  // to be copied into the reply are copied out of it, and it goes back at
+  // once. A smaller maxcount gets a buffer of its own that grows as needed:
+  // no READDIR holds more than about twice its maxcount.
+  const lent = ioBuffers.lends(Math.min(maxcount, ioBuffers.bufferSize))
+    ? ioBuffers.take(ioBuffers.bufferSize)
+    : null;
+  const out =
+    lent === null
+      ? new XdrWriter(Math.min(maxcount, FIRST_BUFFER_BYTES))
+      : new XdrWriter(0, { buffer: lent });
   let lentToReply = false;
   try {
     const written = await writeEntries(out, args, state, dirAttrs);

@@ -356,13 +356,20 @@ describe("READDIR", () => {
     }
   });
 
-  it("writes a long listing into a buffer lent by the I/O pool, kept by the reply; a short one gives it back at once", async () => {
+  it("writes a listing with a large maxcount into a buffer lent by the I/O pool, kept by the reply when long, given back at once when short", async () => {
     const env = await makeEnv();
     const state = env.state();
     state.currentFh = await populate(env, 200);
     const attr_request = bitmapOf([FATTR4_TYPE, FATTR4_FILEID]);
     const free = ioBuffers.freeCount;
-    const long = await ok(state, args({ attr_request }));
+    // A maxcount as large as the pool's buffers (a client's rsize) is what borrows one.
+    const maxcount = ioBuffers.bufferSize;
+    const takenBefore = ioBuffers.stats.taken;
+    expect(
+      (await ok(state, args({ attr_request, maxcount: maxcount / 4 }))).reply.entries.length,
+    ).toBe(200);
+    expect(ioBuffers.stats.taken).toBe(takenBefore);
+    const long = await ok(state, args({ attr_request, maxcount }));
     if (!(long.reply instanceof EncodedDirlist)) throw new Error("not written in place");
     expect(long.reply.encoded.length).toBeGreaterThan(4096);
     // The reply holds the lent buffer: the connection gives it back once written.
@@ -374,7 +381,7 @@ describe("READDIR", () => {
     state.currentFh = await mkdir(env.fs, env.exp, "short");
     await mkfile(env.fs, state.currentFh, "only");
     const taken = ioBuffers.stats.taken;
-    const short = await ok(state, args({ attr_request }));
+    const short = await ok(state, args({ attr_request, maxcount }));
     expect(ioBuffers.stats.taken).toBe(taken + 1);
     expect(ioBuffers.freeCount).toBe(Math.max(free, 1));
     if (!(short.reply instanceof EncodedDirlist)) throw new Error("not written in place");
