@@ -75,7 +75,7 @@ export class DirListing<T> {
    */
   placeOf(cookie: bigint): { previous: { cookie: bigint; name: string } | null; last: boolean } {
     const slots = this.slots;
-    const at = this.indexAfter(cookie) - 1;
+    const at = firstAfterCookie(slots, cookie) - 1;
     let previous: { cookie: bigint; name: string } | null = null;
     for (let i = at - 1; i >= 0; i--) {
       const s = slots[i]!;
@@ -101,15 +101,10 @@ export class DirListing<T> {
   /** The live entries whose cookie is greater than `cookie`, in cookie order. */
   *after(cookie: bigint): Generator<{ cookie: bigint; name: string; value: T }> {
     const slots = this.slots;
-    for (let i = this.indexAfter(cookie); i < slots.length; i++) {
+    for (let i = firstAfterCookie(slots, cookie); i < slots.length; i++) {
       const s = slots[i]!;
       if (s.value !== null) yield { cookie: s.cookie, name: s.name, value: s.value };
     }
-  }
-
-  /** The index of the first slot with a cookie greater than `cookie`. */
-  private indexAfter(cookie: bigint): number {
-    return firstAfterCookie(this.slots, cookie);
   }
 
   /** Every live entry, in cookie order. */
