@@ -29,8 +29,8 @@ import { resolveOperations } from "./ops/index.js";
 import { REPLY_GATHER_FROM } from "./ops/reply-size.js";
 import { sequence } from "./ops/sequence.js";
 import { cachedReplyOf, encodeReplay } from "./replay.js";
+import { CompoundRequestState } from "./compound-state.js";
 import {
-  effectiveCredential,
   flavorRefusalAfter,
   flavorRefusalBefore,
   readOnlyRefusal,
@@ -143,32 +143,7 @@ export class CompoundProcessor {
     // The tag is a utf8str_cs: text the server echoes must be valid UTF-8 (§16.2.3).
     if (!isUtf8(tag)) return { kind: "success", result: reply(nfsstat4.NFS4ERR_INVAL) };
 
-    // The credential squashed by the current filehandle's export, recomputed
-    // only when the filehandle changes.
-    const exports = this.server.exports;
-    let credFh: Uint8Array | null = null;
-    let cred = call.cred;
-    const state: CompoundState & { opIndex: number } = {
-      server: this.server,
-      get cred() {
-        if (this.currentFh !== credFh) {
-          credFh = this.currentFh;
-          cred = effectiveCredential(exports, call.cred, credFh);
-        }
-        return cred;
-      },
-      conn: call.conn,
-      minorversion,
-      opIndex: 0,
-      opCount: count,
-      currentFh: null,
-      savedFh: null,
-      currentStateid: null,
-      savedStateid: null,
-      session: null,
-      sequence: null,
-      replyRoom: null,
-    };
+    const state = new CompoundRequestState(this.server, call.cred, call.conn, minorversion, count);
     // Every operation is decoded before any runs, as Linux nfsd does: an
     // argument array that ends before its count says is no COMPOUND at all
     // (GARBAGE_ARGS, nothing executed, no slot touched); an operation whose
