@@ -30,11 +30,7 @@ import { REPLY_GATHER_FROM } from "./ops/reply-size.js";
 import { sequence } from "./ops/sequence.js";
 import { cachedReplyOf, encodeReplay } from "./replay.js";
 import { CompoundRequestState } from "./compound-state.js";
-import {
-  flavorRefusalAfter,
-  flavorRefusalBefore,
-  readOnlyRefusal,
-} from "./export-access.js";
+import { flavorRefusalAfter, flavorRefusalBefore, readOnlyRefusal } from "./export-access.js";
 
 /**
  * The RPC reply header before the COMPOUND4res (xid, REPLY, MSG_ACCEPTED, an
