@@ -148,6 +148,8 @@ interface MountedExport {
   readonly mountPoint: PseudoDir;
   /** The backend handle of the export's root, resolved on first use. */
   root: Promise<FileHandle> | null;
+  /** The same handle once resolved: asked of every directory's attributes, without a wait. */
+  rootHandle: FileHandle | null;
 }
 
 const PSEUDO_STATS: FsStats = {
@@ -286,6 +288,7 @@ export class Namespace implements FileSystem, ExportPolicy {
       fsid: { major: BigInt(def.id), minor: 0n },
       mountPoint: dir,
       root: null,
+      rootHandle: null,
     };
     dir.mounted = m;
     if (def.bareHandles === true) this.bare = m;
@@ -430,7 +433,9 @@ export class Namespace implements FileSystem, ExportPolicy {
   private exportRoot(e: MountedExport): Promise<FileHandle> {
     e.root ??= (async () => {
       const fs = e.fs;
-      return (await fs.lookup(await fs.root(), e.def.rootName ?? "export")).handle;
+      const handle = (await fs.lookup(await fs.root(), e.def.rootName ?? "export")).handle;
+      e.rootHandle = handle;
+      return handle;
     })();
     return e.root;
   }
@@ -441,7 +446,9 @@ export class Namespace implements FileSystem, ExportPolicy {
     inner: FileHandle,
     attrs: FileAttributes,
   ): Promise<FileAttributes> {
-    const isRoot = attrs.type === nfs_ftype4.NF4DIR && sameBytes(inner, await this.exportRoot(e));
+    const isRoot =
+      attrs.type === nfs_ftype4.NF4DIR &&
+      sameBytes(inner, e.rootHandle ?? (await this.exportRoot(e)));
     if (isRoot) return { ...attrs, fsid: e.fsid, mountedOnFileid: e.mountPoint.fileid };
     return this.withFsid(e, attrs);
   }
