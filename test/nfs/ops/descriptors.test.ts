@@ -209,6 +209,24 @@ describe("COMPOUND enforces the descriptors", () => {
     expect(res.resarray).toHaveLength(3);
     expect((await run([putroot, getfh])).status).toBe(nfsstat4.NFS4_OK);
   });
+
+  it("maps what an async handler rejects with as it does what a handler throws", async () => {
+    const { run } = await setup({
+      [nfs_opnum4.OP_REMOVE]: async () => {
+        await Promise.resolve();
+        throw new FsError(nfsstat4.NFS4ERR_SYMLINK);
+      },
+      [nfs_opnum4.OP_LOOKUP]: async () => {
+        await Promise.resolve();
+        throw new TypeError("a bug");
+      },
+    });
+    const remove: nfs_argop4 = { argop: nfs_opnum4.OP_REMOVE, opremove: { target: utf8("x") } };
+    expect((await run([putroot, remove])).status).toBe(nfsstat4.NFS4ERR_NOTDIR);
+    const res = await run([putroot, lookup("export"), getfh]);
+    expect(res.status).toBe(nfsstat4.NFS4ERR_SERVERFAULT);
+    expect(res.resarray).toHaveLength(3);
+  });
 });
 
 describe("the reply-size check before each operation", () => {
