@@ -87,4 +87,24 @@ describe("Namespace", () => {
     expect(seen).toEqual([dir, made.handle]);
     expect(made.attrs.fsid).toEqual({ major: 5n, minor: 0n });
   });
+
+  it("reports an export's root with the backend's attributes, the export's fsid and its mount point's fileid", async () => {
+    const fs = new MemoryFileSystem();
+    const ns = new Namespace([def("/a/b", 7, { fs })]);
+    const a = (await ns.lookup(await ns.root(), "a")).handle;
+    const root = (await ns.lookup(a, "b")).handle;
+    const inner = await fs.getattr((await fs.lookup(await fs.root(), "export")).handle);
+    const got = await ns.getattr(root);
+    // The mount point is the pseudo directory /a/b the export hides: its own fileid.
+    expect(typeof got.mountedOnFileid).toBe("bigint");
+    expect(got.mountedOnFileid).not.toBe(inner.fileid);
+    const expected = {
+      ...inner,
+      fsid: { major: 7n, minor: 0n },
+      mountedOnFileid: got.mountedOnFileid,
+    };
+    // Every field, and no other (rootAttrs writes them out one by one).
+    expect(got).toStrictEqual(expected);
+    expect((await ns.lookup(a, "b")).attrs).toStrictEqual(expected);
+  });
 });
