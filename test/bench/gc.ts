@@ -11,7 +11,8 @@
 // once, where a CPU profile spreads it over "(garbage collector)".
 //
 //   npm run bench:gc [-- --workload getattr --backend memory --duration 5
-//                       --sessions 2 --connections 2 --inflight 8 --checkout DIR]
+//                       --sessions 2 --connections 2 --inflight 8 --files N
+//                       --file-size MiB --checkout DIR]
 //
 // It builds the checkout (npm run build) and runs its bin/dfs.js, as `npm start` does.
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "2" },
       inflight: { type: "string", default: "8" },
       files: { type: "string", default: "1000" },
+      "file-size": { type: "string", default: "64" },
       checkout: { type: "string" },
     },
     strict: true,
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
       connections: int("connections", values.connections),
       inflight: int("inflight", values.inflight),
       files: int("files", values.files),
-      fileSize: 64 * 1024 * 1024,
+      fileSize: int("file-size", values["file-size"]) * 1024 * 1024,
       serverPid: child.pid!,
     };
     // A first run warms the JIT; only the second one's collections count.
