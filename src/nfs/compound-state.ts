@@ -4,7 +4,7 @@
 // Why a class and not an object literal: V8 builds an object literal that
 // defines an accessor (`get cred() {…}`) in the runtime, with a fresh getter
 // closure each time, and such objects do not die young: under a GETATTR load
-// every scavenge promoted 8–10% of all allocation (the request's objects,
+// every scavenge promoted 7–10% of all allocation (the request's objects,
 // reachable from the literal's getter), for the mark-compacts to collect later;
 // with this class none is (`node --trace-gc-nvp`, the `promoted=` field).
 
