@@ -99,11 +99,12 @@ export const PSEUDO_FSID: FsId = { major: 0n, minor: 0n };
 
 /**
  * An export root's attributes: the backend's `attrs` with the export's fsid
- * and the mount point's fileid (fattr4_mounted_on_fileid, RFC 8881 §5.8.2.19). Written out field by
- * field, not as `{ ...attrs, fsid, mountedOnFileid }`: under a GETATTR load of
- * an export's root the spread's objects were promoted out of V8's young
- * generation, 3.7% of all allocation (`npm run bench:gc`); this literal's are
- * not. A required field added to FileAttributes fails to compile here.
+ * and the mount point's fileid (fattr4_mounted_on_fileid, RFC 8881
+ * §5.8.2.19). Written out field by field, not as `{ ...attrs, fsid,
+ * mountedOnFileid }`: under a GETATTR load of an export's root the spread's
+ * objects were promoted out of V8's young generation, 3.7% of all allocation
+ * (`npm run bench:gc`); this literal's are not. A required field added to
+ * FileAttributes fails to compile here.
  */
 function rootAttrs(attrs: FileAttributes, fsid: FsId, mountedOnFileid: bigint): FileAttributes {
   return {
