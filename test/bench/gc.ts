@@ -19,10 +19,8 @@
 import { parseArgs } from "node:util";
 import { runBench } from "../../src/bench/runner.js";
 import { isWorkload } from "../../src/bench/workloads.js";
-import { freePort } from "../support/ports.js";
-import { buildServer } from "./server-process.js";
-import { startDfs, stopProcess } from "../support/dfs-process.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { buildServer, ServerProcess } from "./server-process.js";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -103,24 +101,15 @@ async function main(): Promise<void> {
 
   // What `npm start` runs: the compiled server.
   buildServer(values.checkout);
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "dfs-bench-gc-"));
-  const config = join(dir, "config.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      logLevel: "error",
-      store: { backend: values.backend, dataDir: join(dir, "data") },
-      control: { socket: join(dir, "control.sock") },
-    }),
-  );
+  const dataDir = mkdtempSync(join(tmpdir(), "dfs-bench-gc-"));
   let totals = emptyTotals();
   let partial = "";
-  const { child, serving } = startDfs(
-    ["bin/dfs.js", "serve", "--listen", `127.0.0.1:${port}`, "--config", config],
+  const server = await ServerProcess.start(
+    { store: { backend: values.backend, dataDir } },
     {
+      compiled: true,
+      checkout: values.checkout,
       nodeArgs: ["--trace-gc-nvp"],
-      cwd: values.checkout,
       onStdout: (text) => {
         const lines = (partial + text).split("\n");
         partial = lines.pop() ?? "";
@@ -132,10 +121,9 @@ async function main(): Promise<void> {
     },
   );
   try {
-    await serving;
     const load = {
       host: "127.0.0.1",
-      port,
+      port: server.port,
       path: "/export",
       workload,
       sessions: int("sessions", values.sessions),
@@ -143,7 +131,7 @@ async function main(): Promise<void> {
       inflight: int("inflight", values.inflight),
       files: int("files", values.files),
       fileSize: int("file-size", values["file-size"]) * 1024 * 1024,
-      serverPid: child.pid!,
+      serverPid: server.child.pid!,
     };
     // A first run warms the JIT; only the second one's collections count.
     await runBench({ ...load, durationSec: int("warmup", values.warmup) });
@@ -166,7 +154,7 @@ async function main(): Promise<void> {
         `mark-compacts: ${totals.markCompacts}`,
     );
   } finally {
-    await stopProcess(child, "SIGTERM");
+    await server.terminate();
   }
 }
 

@@ -20,6 +20,8 @@ export interface ServerProcessOptions {
    * instead of the TypeScript sources through tsx; see buildServer().
    */
   readonly compiled?: boolean;
+  /** Each chunk of the child's standard output (e.g. --trace-gc-nvp's lines). */
+  readonly onStdout?: (text: string) => void;
 }
 
 /** Compiles `checkout`'s server to dist/ (`npm run build`), for ServerProcessOptions.compiled. */
@@ -52,7 +54,11 @@ export class ServerProcess {
         "--config",
         file,
       ],
-      { nodeArgs: options.nodeArgs, cwd: options.checkout },
+      {
+        nodeArgs: options.nodeArgs,
+        cwd: options.checkout,
+        ...(options.onStdout === undefined ? {} : { onStdout: options.onStdout }),
+      },
     );
     await serving;
     return new ServerProcess(child, port);
