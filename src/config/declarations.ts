@@ -18,6 +18,7 @@ import {
   MAX_FRAGMENT_LENGTH,
   MAX_IN_FLIGHT_PER_CONNECTION,
   MAX_REQUEST_BUFFERS_KEPT,
+  MAX_READ_BUFFER_BYTES,
   MIN_RECORD_SIZE,
   type RpcSettings,
 } from "../rpc/settings.js";
@@ -183,6 +184,11 @@ const RPC = section<RpcSettings>(
       0,
       MAX_REQUEST_BUFFERS_KEPT,
       "buffers of `maxRecordSize` bytes kept for later large requests: a record of more than half of `maxRecordSize` (a large WRITE) is joined into one, which is reused once its call has been answered (a new buffer per WRITE costs the garbage collector more than the write); 0: a new buffer for every large record",
+    ),
+    readBufferBytes: bytes(
+      0,
+      MAX_READ_BUFFER_BYTES,
+      "the one buffer every connection's socket reads into (requests are copied out of it, so reading allocates nothing); 0: a new buffer from Node.js for every read, which V8 counts as external memory and answers, under a stream of large WRITEs, with frequent full garbage collections",
     ),
     maxConnections: count(1, "open connections; beyond it new ones are closed at once"),
     idleTimeoutMs: int(0, MAX_TIMER_MS, "a connection with no request for this long is closed"),

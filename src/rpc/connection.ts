@@ -27,6 +27,7 @@ import { decodeMessage, encodeCall, encodeReply } from "./message.js";
 import { ConnectionOutput, OutputBudget } from "./output.js";
 import type { OutputStats } from "./output.js";
 import { PendingCalls } from "./pending.js";
+import type { ChunkSink } from "./read-buffer.js";
 import { RecordAssembler, RecordError } from "./record.js";
 import type { RpcSettings } from "./settings.js";
 import type { OutgoingCall, RpcConnection } from "./types.js";
@@ -49,6 +50,11 @@ export interface ConnectionOptions {
   readonly outputBudget?: OutputBudget;
   /** Lends the buffers large requests are joined into (RecordAssembler); default none. */
   readonly requestBuffers?: IoBufferPool;
+  /**
+   * The socket reads into a shared buffer (read-buffer.ts) and hands each read
+   * to this sink instead of emitting 'data'; default: 'data' events.
+   */
+  readonly chunks?: ChunkSink;
 }
 
 /** "address:port", with IPv6 addresses in brackets. */
@@ -105,6 +111,7 @@ export class Connection implements RpcConnection {
       this.settings.maxRecordSize,
       this.settings.maxFragmentsPerRecord,
       options.requestBuffers ?? null,
+      { copyChunks: options.chunks !== undefined },
     );
     this.output = new ConnectionOutput(
       this.settings.maxConnectionOutputBytes,
@@ -120,7 +127,8 @@ export class Connection implements RpcConnection {
     // on the xid).
     this.nextXid = randomInt(0, 0x100000000);
 
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    if (options.chunks !== undefined) options.chunks.onChunk = (chunk) => this.onData(chunk);
+    else socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("end", () => {
       this.peerEnded = true;
       this.pump();
@@ -219,7 +227,7 @@ export class Connection implements RpcConnection {
     this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(chunk: Uint8Array): void {
     try {
       this.assembler.push(chunk);
     } catch (e) {

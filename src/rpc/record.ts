@@ -22,6 +22,12 @@
 //   request pool when one is given: the connection gives it back once the call
 //   is answered, so a stream of 1 MiB WRITEs does not make V8 collect garbage
 //   for every few dozen of them (external memory pressure).
+// - with `copyChunks` (the caller reads the socket into one reused buffer,
+//   rpc/read-buffer.ts) nothing may refer to a chunk once push() returns: every
+//   byte is copied, a record in one chunk into a buffer of its own, and a large
+//   single-fragment record straight into a free buffer of the request pool (one
+//   copy in all, and no new memory: only a buffer the pool already keeps is
+//   taken, so announcing a record still costs nothing).
 
 import type { IoBufferPool } from "../xdr/io-buffers.js";
 import { MAX_FRAGMENT_LENGTH } from "./settings.js";
@@ -130,6 +136,9 @@ export class RecordAssembler {
   private ready: Uint8Array[] = [];
   private head = 0;
   private failure: RecordError | null = null;
+  // copyChunks: the pool buffer the record in progress is copied straight into.
+  private direct: Buffer | null = null;
+  private readonly copyChunks: boolean;
 
   /**
    * `maxRecordSize`: the largest record (sum of its fragments); `maxFragmentsPerRecord`:
@@ -140,7 +149,12 @@ export class RecordAssembler {
     maxFragmentsPerRecord = Number.MAX_SAFE_INTEGER,
     /** Lends the buffers large records are joined into (see release()); none: a new one each. */
     private readonly pool: IoBufferPool | null = null,
+    options: {
+      /** The caller reuses a chunk's memory once push() returns: copy every byte out of it. */
+      readonly copyChunks?: boolean;
+    } = {},
   ) {
+    this.copyChunks = options.copyChunks === true;
     if (!Number.isInteger(maxRecordSize) || maxRecordSize < 0) {
       throw new RangeError(`RecordAssembler: bad maximum record size ${maxRecordSize}`);
     }
@@ -172,6 +186,7 @@ export class RecordAssembler {
     const held = new Set<ArrayBufferLike>();
     for (const p of this.pieces) held.add(p.buffer);
     if (this.staging !== null) held.add(this.staging.buffer);
+    if (this.direct !== null) held.add(this.direct.buffer);
     let total = 0;
     for (const b of held) total += b.byteLength;
     return total;
@@ -225,7 +240,9 @@ export class RecordAssembler {
         this.inFragment = false;
         this.announced = 0;
         this.fragments = 0;
-        this.ready.push(chunk.subarray(pos, pos + left));
+        this.ready.push(
+          this.copyChunks ? this.copyOut(chunk, pos, left) : chunk.subarray(pos, pos + left),
+        );
         pos += left;
         continue;
       }
@@ -277,6 +294,10 @@ export class RecordAssembler {
         ),
       );
     }
+    if (this.fragments === 0 && mark >= LAST_FRAGMENT && this.copyChunks && this.pool !== null) {
+      // A single-fragment record: a free pool buffer can take it whole.
+      this.direct = this.pool.takeFree(length);
+    }
     this.fragments++;
     this.announced += length;
     this.inFragment = true;
@@ -309,6 +330,11 @@ export class RecordAssembler {
 
   /** The record's pieces as one exact-size, unpooled buffer (or the only view). */
   private join(): Uint8Array {
+    const direct = this.direct;
+    if (direct !== null) {
+      this.direct = null;
+      return direct;
+    }
     this.closeRun();
     const pieces = this.pieces;
     if (pieces.length === 0) return EMPTY;
@@ -334,9 +360,26 @@ export class RecordAssembler {
     return out;
   }
 
+  /** copyChunks: a whole record, `take` bytes of `chunk` at `pos`, in a buffer of its own. */
+  private copyOut(chunk: Uint8Array, pos: number, take: number): Buffer {
+    let out = this.direct;
+    this.direct = null;
+    out ??= this.pool?.lends(take) === true ? this.pool.take(take) : Buffer.allocUnsafe(take);
+    out.set(chunk.subarray(pos, pos + take));
+    this.copied += take;
+    return out;
+  }
+
   private append(chunk: Uint8Array, pos: number, take: number): void {
+    const direct = this.direct;
+    if (direct !== null) {
+      direct.set(chunk.subarray(pos, pos + take), this.received);
+      this.received += take;
+      this.copied += take;
+      return;
+    }
     this.received += take;
-    if (take >= MIN_VIEW && take * 2 >= chunk.buffer.byteLength) {
+    if (!this.copyChunks && take >= MIN_VIEW && take * 2 >= chunk.buffer.byteLength) {
       // Large enough to be worth a view, and it pins at most twice its size.
       this.closeRun();
       this.pieces.push(chunk.subarray(pos, pos + take));

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { Server, Socket } from "node:net";
 import { createServer } from "node:net";
+import { adoptWithReadBuffer } from "./read-buffer.js";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { IoBufferPool } from "../xdr/io-buffers.js";
@@ -84,6 +85,8 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
   private readonly outputBudget: OutputBudget;
   /** The buffers large requests are joined into, shared by the connections. */
   private readonly requestBuffers: IoBufferPool;
+  /** What every connection's socket reads into (settings.readBufferBytes); null: Node's own buffers. */
+  private readonly readBuffer: Buffer | null;
   private nextConnectionId = 1;
   private closing: Promise<void> | null = null;
   /** Connections refused since the last "connection limit" log line, and when that was. */
@@ -105,6 +108,10 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       this.settings.maxRecordSize,
       this.settings.requestBuffersKept,
     );
+    this.readBuffer =
+      this.settings.readBufferBytes === 0
+        ? null
+        : Buffer.allocUnsafeSlow(this.settings.readBufferBytes);
   }
 
   /** The connections' figures and the global output budget, now. */
@@ -188,8 +195,10 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
   private listenOne(a: ListenAddress): Promise<Server> {
     // allowHalfOpen: a peer that shuts down its sending side still gets the
     // replies to what it sent (the connection ends them, then closes).
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
-      this.accept(socket),
+    // pauseOnConnect: nothing is read before accept() has chosen how (read-buffer.ts).
+    const server = createServer(
+      { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
+      (socket) => this.accept(socket),
     );
     return new Promise((resolve, reject) => {
       server.once("error", reject);
@@ -228,7 +237,10 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, {
+    const adopted =
+      this.readBuffer === null ? null : adoptWithReadBuffer(socket, this.readBuffer, true);
+    if (adopted === null) socket.resume();
+    const conn = new Connection(adopted?.socket ?? socket, {
       id: this.nextConnectionId++,
       settings: this.settings,
       dispatcher: this.dispatcher,
@@ -236,6 +248,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       onClosed: (c) => this.onConnectionClosed(c),
       outputBudget: this.outputBudget,
       requestBuffers: this.requestBuffers,
+      chunks: adopted?.sink,
     });
     this.conns.add(conn);
     this.acceptedTotal++;

@@ -24,6 +24,13 @@ export interface RpcSettings {
    */
   readonly requestBuffersKept: number;
   /**
+   * The buffer every connection's socket reads into, shared by all of them
+   * (rpc/read-buffer.ts): requests are copied out of it, so no read allocates
+   * memory. Default 256 KiB: a 1 MiB WRITE in four reads. 0: Node's own buffer
+   * for each read (a new one per read, which V8 counts as external memory).
+   */
+  readonly readBufferBytes: number;
+  /**
    * Connections open at once, over all listening addresses. Default 4096; a
    * connection beyond it is closed as soon as it is accepted (and logged).
    */
@@ -86,6 +93,7 @@ export interface RpcSettings {
 export const DEFAULT_RPC_SETTINGS: RpcSettings = Object.freeze({
   maxRecordSize: 1024 * 1024 + 64 * 1024,
   requestBuffersKept: 16,
+  readBufferBytes: 256 * 1024,
   maxConnections: 4096,
   idleTimeoutMs: 6 * 60 * 1000,
   maxFragmentsPerRecord: 1024,
@@ -102,6 +110,9 @@ export const MIN_RECORD_SIZE = 64;
 /** The most calls one connection may have in progress that a setting may ask for. */
 export const MAX_IN_FLIGHT_PER_CONNECTION = 1 << 20;
 
+/** The largest read buffer a setting may ask for (a read is at most this long). */
+export const MAX_READ_BUFFER_BYTES = 64 * 1024 * 1024;
+
 /** Most request buffers kept: 1024 default-size records are about 1 GiB. */
 export const MAX_REQUEST_BUFFERS_KEPT = 1024;
 
@@ -116,6 +127,7 @@ export function resolveRpcSettings(overrides: Partial<RpcSettings> = {}): RpcSet
   const s: RpcSettings = { ...DEFAULT_RPC_SETTINGS, ...overrides };
   requireInteger("maxRecordSize", s.maxRecordSize, MIN_RECORD_SIZE, MAX_FRAGMENT_LENGTH);
   requireInteger("requestBuffersKept", s.requestBuffersKept, 0, MAX_REQUEST_BUFFERS_KEPT);
+  requireInteger("readBufferBytes", s.readBufferBytes, 0, MAX_READ_BUFFER_BYTES);
   requireInteger("maxConnections", s.maxConnections, 1, Number.MAX_SAFE_INTEGER);
   // setTimeout's limit: larger delays fire at once.
   requireInteger("idleTimeoutMs", s.idleTimeoutMs, 0, 0x7fffffff);

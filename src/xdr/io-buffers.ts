@@ -62,6 +62,15 @@ export class IoBufferPool {
   }
 
   /**
+   * One of the pool's free buffers holding `size` bytes, or null when take(size)
+   * would not lend or no buffer is free: unlike take(), never new memory.
+   */
+  takeFree(size: number): Buffer | null {
+    if (!this.lends(size) || this.free.length === 0) return null;
+    return this.take(size);
+  }
+
+  /**
    * `chunk` has been written and nothing refers to its bytes any more: if it
    * lies in a buffer this pool lent, that buffer is free again. Anything else
    * (and a second release) is ignored.

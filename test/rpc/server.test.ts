@@ -39,6 +39,32 @@ describe("RpcServer", () => {
     }
   });
 
+  it("serves large and pipelined calls whatever its read buffer (rpc.readBufferBytes)", async () => {
+    // The handler answers with the sum of its argument bytes: the server got them all, in order.
+    const sum = testProgram(async (call) => {
+      const bytes = call.args.readOpaqueFixed(call.args.remaining);
+      let s = 0;
+      for (let i = 0; i < bytes.length; i++) s = (s + bytes[i]! * (i + 1)) >>> 0;
+      return { kind: "success", result: words(s) };
+    });
+    const expected = (bytes: Uint8Array): number => {
+      let s = 0;
+      for (let i = 0; i < bytes.length; i++) s = (s + bytes[i]! * (i + 1)) >>> 0;
+      return s;
+    };
+    for (const readBufferBytes of [0, 64, 256 * 1024]) {
+      const { port } = await startServer([sum], { readBufferBytes });
+      const c = await client(port);
+      const args = [300_000, 4, 0, 1000, 700_000, 8].map((n) =>
+        Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff),
+      );
+      const replies = args.map((_, i) => c.reply(i + 1));
+      for (const [i, a] of args.entries()) c.sendCall({ xid: i + 1, proc: 1, args: a });
+      const got = await Promise.all(replies);
+      expect(got.map((r) => r.rest.readUint())).toEqual(args.map(expected));
+    }
+  });
+
   it("binds all addresses or none", async () => {
     const { port: taken } = await startServer([]);
     const server = new RpcServer();

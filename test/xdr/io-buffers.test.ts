@@ -14,6 +14,19 @@ describe("IoBufferPool", () => {
     expect(pool.stats).toEqual({ taken: 2, reused: 1 });
   });
 
+  it("takeFree lends only a buffer it already keeps, never new memory", () => {
+    const pool = new IoBufferPool(1024, 2);
+    expect(pool.takeFree(1000)).toBeNull();
+    const a = pool.take(1000);
+    pool.release(a);
+    expect(pool.takeFree(100)).toBeNull();
+    const b = pool.takeFree(700)!;
+    expect(b.length).toBe(700);
+    expect(b.buffer).toBe(a.buffer);
+    expect(pool.takeFree(1000)).toBeNull();
+    expect(pool.stats).toEqual({ taken: 2, reused: 1 });
+  });
+
   it("gives small and oversized requests buffers of their own, and ignores what it did not lend", () => {
     const pool = new IoBufferPool(1024, 2);
     for (const size of [512, 10, 2048]) {

@@ -1,0 +1,70 @@
+// Reading accepted sockets into one reused buffer.
+//
+// For every read of a socket Node.js allocates a new buffer (64 KiB, then cut to
+// what was read). Those are ArrayBuffers outside V8's heap, and V8 counts such
+// external memory against the old generation's limit: under a stream of 1 MiB
+// WRITEs a process could fall into a state where the socket's buffers alone
+// started a full mark-compact every ~40 ms, and a WRITE + COMMIT on SQLite cost
+// 4-6.5 ms of CPU instead of 1 ms, run to run with the same code (measured
+// 2026-12-04; BENCHMARKS.md, "Seventh pass").
+//
+// Node's `onread` socket option reads into a caller's buffer instead, allocating
+// nothing, but only a socket Node constructs from options has it, not one a
+// net.Server accepts. So the accepted socket's handle is moved into a new Socket
+// made with `onread`: the `handle` option and the `_handle` property are Node.js
+// internals (unchanged from Node 12 to 22). If the accepted socket does not have
+// the handle expected, it is left as it is and read the usual way.
+//
+// One buffer serves every connection of a server: a read's callback runs to the
+// end before the event loop reads another socket, and the connection copies
+// what it needs out of the buffer before returning (RecordAssembler with
+// copyChunks).
+
+import { Socket } from "node:net";
+import type { ConnectOpts, SocketConstructorOpts } from "node:net";
+
+/** Where an adopted socket's bytes go; the connection sets `onChunk`. */
+export class ChunkSink {
+  /** Called with each read's bytes, a view into the shared buffer valid only during the call. */
+  onChunk: (chunk: Uint8Array) => void = () => {};
+}
+
+/** A stream handle as Node's TCP wrap has it (only what adoption relies on). */
+function streamHandleOf(socket: Socket): object | null {
+  const handle: unknown = Reflect.get(socket, "_handle");
+  if (typeof handle !== "object" || handle === null) return null;
+  return typeof Reflect.get(handle, "readStart") === "function" &&
+    typeof Reflect.get(handle, "useUserBuffer") === "function"
+    ? handle
+    : null;
+}
+
+/**
+ * A socket on `accepted`'s connection that reads into `buffer`, and the sink its
+ * bytes go to; null (and `accepted` untouched) when the handle cannot be moved.
+ * `accepted` must not have started reading (net.Server's pauseOnConnect); it is
+ * destroyed without closing the connection, so its server counts it as closed.
+ */
+export function adoptWithReadBuffer(
+  accepted: Socket,
+  buffer: Uint8Array,
+  allowHalfOpen: boolean,
+): { socket: Socket; sink: ChunkSink } | null {
+  const handle = streamHandleOf(accepted);
+  if (handle === null) return null;
+  Reflect.set(accepted, "_handle", null);
+  accepted.destroy();
+  const sink = new ChunkSink();
+  const options: SocketConstructorOpts & ConnectOpts & { handle: object } = {
+    handle,
+    allowHalfOpen,
+    onread: {
+      buffer,
+      callback: (bytes: number, buf: Uint8Array): boolean => {
+        sink.onChunk(buf.subarray(0, bytes));
+        return true;
+      },
+    },
+  };
+  return { socket: new Socket(options), sink };
+}

@@ -1,0 +1,82 @@
+// Adopting an accepted socket's handle into a socket that reads into one reused
+// buffer (src/rpc/read-buffer.ts). The adoption relies on Node.js internals; these
+// tests fail, rather than the server silently going back to a buffer per read,
+// if a Node.js version changes them.
+
+import { connect, createServer } from "node:net";
+import type { Server, Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { adoptWithReadBuffer } from "../../src/rpc/read-buffer.js";
+import { until } from "./support.js";
+
+const open: (Server | Socket)[] = [];
+afterEach(() => {
+  for (const x of open.splice(0))
+    if ("destroy" in x) x.destroy();
+    else x.close();
+});
+
+/** A server whose first connection is adopted with `buffer`; what each read delivered is copied out. */
+async function adoptedPair(buffer: Uint8Array): Promise<{
+  server: Server;
+  client: Socket;
+  adopted: Socket;
+  reads: Uint8Array[];
+}> {
+  const reads: Uint8Array[] = [];
+  let adopted: Socket | null = null;
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (accepted) => {
+    const a = adoptWithReadBuffer(accepted, buffer, true);
+    expect(a).not.toBeNull();
+    a!.sink.onChunk = (chunk) => {
+      expect(chunk.buffer).toBe(buffer.buffer);
+      reads.push(Uint8Array.from(chunk));
+    };
+    adopted = a!.socket;
+    open.push(adopted);
+  });
+  open.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  const client = connect({ port, host: "127.0.0.1" });
+  open.push(client);
+  await until(() => adopted !== null, "the adopted socket");
+  return { server, client, adopted: adopted!, reads };
+}
+
+const total = (reads: Uint8Array[]): number => reads.reduce((n, r) => n + r.length, 0);
+
+describe("adoptWithReadBuffer", () => {
+  it("reads every byte, in order, into the one buffer it was given", async () => {
+    const { client, reads } = await adoptedPair(new Uint8Array(1000));
+    const sent = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
+    client.write(sent);
+    await until(() => total(reads) === sent.length, "all bytes");
+    expect(Buffer.concat(reads)).toEqual(Buffer.from(sent));
+    expect(Math.max(...reads.map((r) => r.length))).toBeLessThanOrEqual(1000);
+  });
+
+  it("writes, pauses, resumes and ends like the accepted socket, which its server counts as closed", async () => {
+    const { server, client, adopted, reads } = await adoptedPair(new Uint8Array(4096));
+    const echoed: Buffer[] = [];
+    client.on("data", (b: Buffer) => echoed.push(b));
+    adopted.write("hello");
+    await until(() => Buffer.concat(echoed).toString() === "hello", "the reply");
+
+    adopted.pause();
+    client.write("while paused");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reads).toHaveLength(0);
+    adopted.resume();
+    await until(() => total(reads) === 12, "the bytes sent while paused");
+
+    const ended = new Promise<void>((r) => adopted.on("end", () => r()));
+    client.end();
+    await ended;
+    const count = await new Promise<number>((r) => server.getConnections((_, n) => r(n)));
+    expect(count).toBe(0);
+    const closed = new Promise<void>((r) => client.on("close", () => r()));
+    adopted.end();
+    await closed;
+  });
+});
