@@ -25,9 +25,9 @@
 // - with `copyChunks` (the caller reads the socket into one reused buffer,
 //   rpc/read-buffer.ts) nothing may refer to a chunk once push() returns: every
 //   byte is copied, a record in one chunk into a buffer of its own, and a large
-//   single-fragment record straight into a free buffer of the request pool (one
-//   copy in all, and no new memory: only a buffer the pool already keeps is
-//   taken, so announcing a record still costs nothing).
+//   single-fragment record straight into a free buffer of the request pool as
+//   soon as one is free (what was staged before moves there). Only a buffer the
+//   pool already keeps is taken, so announcing a record still costs nothing.
 
 import type { IoBufferPool } from "../xdr/io-buffers.js";
 import { MAX_FRAGMENT_LENGTH } from "./settings.js";
@@ -136,7 +136,10 @@ export class RecordAssembler {
   private ready: Uint8Array[] = [];
   private head = 0;
   private failure: RecordError | null = null;
-  // copyChunks: the pool buffer the record in progress is copied straight into.
+  // copyChunks: the size of the record in progress when it is one fragment a
+  // pool buffer could hold (else -1), and the pool buffer it is copied straight
+  // into once one is free.
+  private directSize = -1;
   private direct: Buffer | null = null;
   private readonly copyChunks: boolean;
 
@@ -294,9 +297,14 @@ export class RecordAssembler {
         ),
       );
     }
-    if (this.fragments === 0 && mark >= LAST_FRAGMENT && this.copyChunks && this.pool !== null) {
-      // A single-fragment record: a free pool buffer can take it whole.
-      this.direct = this.pool.takeFree(length);
+    if (
+      this.fragments === 0 &&
+      mark >= LAST_FRAGMENT &&
+      this.copyChunks &&
+      this.pool?.lends(length) === true
+    ) {
+      // A single-fragment record a pool buffer can hold whole (append takes one).
+      this.directSize = length;
     }
     this.fragments++;
     this.announced += length;
@@ -314,6 +322,7 @@ export class RecordAssembler {
     this.staging = null;
     this.stagingUsed = 0;
     this.runStart = 0;
+    this.directSize = -1;
     throw err;
   }
 
@@ -330,6 +339,7 @@ export class RecordAssembler {
 
   /** The record's pieces as one exact-size, unpooled buffer (or the only view). */
   private join(): Uint8Array {
+    this.directSize = -1;
     const direct = this.direct;
     if (direct !== null) {
       this.direct = null;
@@ -362,15 +372,17 @@ export class RecordAssembler {
 
   /** copyChunks: a whole record, `take` bytes of `chunk` at `pos`, in a buffer of its own. */
   private copyOut(chunk: Uint8Array, pos: number, take: number): Buffer {
-    let out = this.direct;
-    this.direct = null;
-    out ??= this.pool?.lends(take) === true ? this.pool.take(take) : Buffer.allocUnsafe(take);
+    this.directSize = -1;
+    const out = this.pool?.lends(take) === true ? this.pool.take(take) : Buffer.allocUnsafe(take);
     out.set(chunk.subarray(pos, pos + take));
     this.copied += take;
     return out;
   }
 
   private append(chunk: Uint8Array, pos: number, take: number): void {
+    // Usually the buffer of the request before this one comes back while this
+    // one arrives: what was staged meanwhile moves into it, the rest goes there.
+    if (this.directSize >= 0 && this.direct === null) this.takeDirect();
     const direct = this.direct;
     if (direct !== null) {
       direct.set(chunk.subarray(pos, pos + take), this.received);
@@ -407,6 +419,29 @@ export class RecordAssembler {
       from += n;
       left -= n;
     }
+  }
+
+  /**
+   * Moves the record in progress into a free pool buffer if there is one now, or
+   * into a new one once half of the record has arrived (so what it holds stays
+   * within twice what arrived, and the pool has a buffer free for the next one).
+   */
+  private takeDirect(): void {
+    const pool = this.pool;
+    if (pool === null) return;
+    const direct =
+      pool.takeFree(this.directSize) ??
+      (this.received * 2 >= this.directSize ? pool.take(this.directSize) : null);
+    if (direct === null) return;
+    this.closeRun();
+    let at = 0;
+    for (const p of this.pieces) {
+      direct.set(p, at);
+      at += p.length;
+    }
+    this.copied += at;
+    this.pieces = [];
+    this.direct = direct;
   }
 
   /**

@@ -440,12 +440,52 @@ describe("record marking from a reused read buffer (copyChunks)", () => {
     expect(a.bytesCopied - before).toBe(data.length);
   });
 
-  it("holds only the bytes that arrived for an announced record when no pool buffer is free", () => {
+  it("moves a record into a pool buffer freed while it arrives, staged bytes and all", () => {
+    const MiB = 1024 * 1024;
+    const pool = new IoBufferPool(MiB, 2);
+    const a = new RecordAssembler(MiB, 1024, pool, { copyChunks: true });
+    const data = Uint8Array.from({ length: MiB - 100 }, (_, i) => (i * 13) & 0xff);
+    const stream = concat([mark(data.length, true), data]);
+    const cuts = Array.from({ length: 15 }, (_, i) => (i + 1) * 65536);
+    const [earlier] = (() => {
+      const out: Uint8Array[] = [];
+      for (let at = 0; at < stream.length; at += 65536) {
+        a.push(stream.subarray(at, at + 65536));
+        for (let r = a.next(); r !== undefined; r = a.next()) out.push(r);
+      }
+      return out;
+    })();
+    // The earlier request is still being answered: the next one is staged...
+    const before = a.bytesCopied;
+    a.push(stream.subarray(0, cuts[0]));
+    a.push(stream.subarray(cuts[0], cuts[1]));
+    expect(pool.stats.taken).toBe(1);
+    // ...until its buffer comes back; then the rest goes straight there.
+    a.release(earlier!);
+    let at = cuts[1]!;
+    for (const c of [...cuts.slice(2), stream.length]) {
+      a.push(stream.subarray(at, c));
+      at = c;
+    }
+    const record = a.next()!;
+    expect(record.buffer).toBe(earlier!.buffer);
+    expect(Buffer.from(record).equals(data)).toBe(true);
+    // The two staged chunks were copied twice, everything else once.
+    expect(a.bytesCopied - before).toBe(data.length + cuts[1]! - 4);
+  });
+
+  it("holds only about the bytes that arrived for an announced record when no pool buffer is free", () => {
     const MiB = 1024 * 1024;
     const pool = new IoBufferPool(MiB, 2);
     const a = new RecordAssembler(MiB, 1024, pool, { copyChunks: true });
     a.push(concat([mark(MiB, true), new Uint8Array(10)]));
     expect(pool.stats.taken).toBe(0);
     expect(a.retained).toBeLessThanOrEqual(STAGING_SIZE);
+    // Past half of the record, it moves into a new pool buffer: at most twice what arrived.
+    a.push(new Uint8Array(MiB / 2 - 10));
+    expect(pool.stats.taken).toBe(0);
+    a.push(new Uint8Array(1));
+    expect(pool.stats.taken).toBe(1);
+    expect(a.retained).toBeLessThanOrEqual(2 * a.buffered + 2 * STAGING_SIZE);
   });
 });
