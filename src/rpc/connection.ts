@@ -127,7 +127,7 @@ export class Connection implements RpcConnection {
     // on the xid).
     this.nextXid = randomInt(0, 0x100000000);
 
-    if (options.chunks !== undefined) options.chunks.onChunk = (chunk) => this.onData(chunk);
+    if (options.chunks !== undefined) options.chunks.attach((chunk) => this.onData(chunk));
     else socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("end", () => {
       this.peerEnded = true;
@@ -435,6 +435,7 @@ export class Connection implements RpcConnection {
     if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     // Releases this connection's output bytes; calls waiting to reserve get false.
     this.output.close();
+    this.assembler.abandon();
     this.pending.failAll(() => new RpcConnectionClosedError(this.remote));
     const listeners = this.closeListeners;
     this.closeListeners = [];

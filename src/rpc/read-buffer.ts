@@ -15,18 +15,53 @@
 // internals (unchanged from Node 12 to 22). If the accepted socket does not have
 // the handle expected, it is left as it is and read the usual way.
 //
-// One buffer serves every connection of a server: a read's callback runs to the
-// end before the event loop reads another socket, and the connection copies
-// what it needs out of the buffer before returning (RecordAssembler with
-// copyChunks).
+// One buffer serves every connection of a server (or of a client process): a
+// read's callback runs to the end before the event loop reads another socket,
+// and the connection copies what it needs out of the buffer before returning
+// (RecordAssembler with copyChunks). The client's own sockets get `onread` from
+// readIntoBuffer() when they connect, which is public API.
 
 import { Socket } from "node:net";
 import type { ConnectOpts, SocketConstructorOpts } from "node:net";
 
-/** Where an adopted socket's bytes go; the connection sets `onChunk`. */
+/**
+ * Where a socket's reads go. The connection attaches to it; what arrives before
+ * (a client's socket connects before its connection exists) is copied and
+ * handed over on attach.
+ */
 export class ChunkSink {
-  /** Called with each read's bytes, a view into the shared buffer valid only during the call. */
-  onChunk: (chunk: Uint8Array) => void = () => {};
+  private target: ((chunk: Uint8Array) => void) | null = null;
+  private early: Uint8Array[] = [];
+
+  /** `chunk` is a view into the shared buffer, valid only during the call. */
+  deliver(chunk: Uint8Array): void {
+    if (this.target !== null) this.target(chunk);
+    else this.early.push(Uint8Array.from(chunk));
+  }
+
+  /** From now on every read goes to `onChunk`, starting with those that came before. */
+  attach(onChunk: (chunk: Uint8Array) => void): void {
+    this.target = onChunk;
+    for (const chunk of this.early.splice(0)) onChunk(chunk);
+  }
+}
+
+/** The `onread` option of a socket whose reads go into `buffer` and then to the sink. */
+export function readIntoBuffer(buffer: Uint8Array): {
+  onread: NonNullable<ConnectOpts["onread"]>;
+  sink: ChunkSink;
+} {
+  const sink = new ChunkSink();
+  return {
+    sink,
+    onread: {
+      buffer,
+      callback: (bytes: number, buf: Uint8Array): boolean => {
+        sink.deliver(buf.subarray(0, bytes));
+        return true;
+      },
+    },
+  };
 }
 
 /** A stream handle as Node's TCP wrap has it (only what adoption relies on). */
@@ -54,17 +89,11 @@ export function adoptWithReadBuffer(
   if (handle === null) return null;
   Reflect.set(accepted, "_handle", null);
   accepted.destroy();
-  const sink = new ChunkSink();
+  const { onread, sink } = readIntoBuffer(buffer);
   const options: SocketConstructorOpts & ConnectOpts & { handle: object } = {
     handle,
     allowHalfOpen,
-    onread: {
-      buffer,
-      callback: (bytes: number, buf: Uint8Array): boolean => {
-        sink.onChunk(buf.subarray(0, bytes));
-        return true;
-      },
-    },
+    onread,
   };
   return { socket: new Socket(options), sink };
 }

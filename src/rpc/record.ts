@@ -25,9 +25,10 @@
 // - with `copyChunks` (the caller reads the socket into one reused buffer,
 //   rpc/read-buffer.ts) nothing may refer to a chunk once push() returns: every
 //   byte is copied, a record in one chunk into a buffer of its own, and a large
-//   single-fragment record straight into a free buffer of the request pool as
-//   soon as one is free (what was staged before moves there). Only a buffer the
-//   pool already keeps is taken, so announcing a record still costs nothing.
+//   single-fragment record straight into a buffer of the request pool (what
+//   was staged before it had one moves there). Announcing a record costs at
+//   most a buffer the pool keeps anyway: a new one only while the pool holds
+//   fewer than its size, else once half of the record has arrived.
 
 import type { IoBufferPool } from "../xdr/io-buffers.js";
 import { MAX_FRAGMENT_LENGTH } from "./settings.js";
@@ -258,6 +259,17 @@ export class RecordAssembler {
   }
 
   /**
+   * The connection is closed: the record in progress and those never taken give
+   * their pool buffers back (so the pool can lend them again).
+   */
+  abandon(): void {
+    if (this.direct !== null) this.pool?.release(this.direct);
+    this.direct = null;
+    this.directSize = -1;
+    for (let r = this.next(); r !== undefined; r = this.next()) this.pool?.release(r);
+  }
+
+  /**
    * `record` (from next()) has been dealt with and nothing refers to its bytes
    * any more: its buffer goes back to the pool if the pool lent it.
    */
@@ -422,15 +434,15 @@ export class RecordAssembler {
   }
 
   /**
-   * Moves the record in progress into a free pool buffer if there is one now, or
-   * into a new one once half of the record has arrived (so what it holds stays
-   * within twice what arrived, and the pool has a buffer free for the next one).
+   * Moves the record in progress into a pool buffer: one the pool keeps anyway
+   * (free, or new while it keeps fewer than its size), else, once half of the
+   * record has arrived, a new one (what it holds stays within twice what arrived).
    */
   private takeDirect(): void {
     const pool = this.pool;
     if (pool === null) return;
     const direct =
-      pool.takeFree(this.directSize) ??
+      pool.takeKept(this.directSize) ??
       (this.received * 2 >= this.directSize ? pool.take(this.directSize) : null);
     if (direct === null) return;
     this.closeRun();

@@ -18,6 +18,8 @@ export class IoBufferPool {
   private lent = new WeakSet<ArrayBuffer>();
   /** Buffers handed out, and how many of those came from the free list. */
   readonly stats = { taken: 0, reused: 0 };
+  /** Buffers lent and not given back (one never given back stays counted). */
+  private lentCount = 0;
 
   /**
    * `bufferBytes`: each pooled buffer's size; requests of more than it, or of
@@ -34,6 +36,7 @@ export class IoBufferPool {
     if (bufferBytes !== this.bufferBytes) {
       this.free = [];
       this.lent = new WeakSet();
+      this.lentCount = 0;
     }
     this.bufferBytes = bufferBytes;
     this.kept = kept;
@@ -58,15 +61,19 @@ export class IoBufferPool {
     if (ab === undefined) ab = new ArrayBuffer(this.bufferBytes);
     else this.stats.reused++;
     this.lent.add(ab);
+    this.lentCount++;
     return Buffer.from(ab, 0, size);
   }
 
   /**
-   * One of the pool's free buffers holding `size` bytes, or null when take(size)
-   * would not lend or no buffer is free: unlike take(), never new memory.
+   * A buffer holding `size` bytes within the pool's means: a free one, or a new
+   * one while the buffers lent and free number fewer than `kept`. Null when
+   * take(size) would not lend or the pool is at its size: unlike take(), it
+   * never makes the pool's memory grow past `kept` buffers.
    */
-  takeFree(size: number): Buffer | null {
-    if (!this.lends(size) || this.free.length === 0) return null;
+  takeKept(size: number): Buffer | null {
+    if (!this.lends(size)) return null;
+    if (this.free.length === 0 && this.lentCount >= this.kept) return null;
     return this.take(size);
   }
 
@@ -78,6 +85,7 @@ export class IoBufferPool {
   release(chunk: Uint8Array): void {
     const ab = chunk.buffer;
     if (!(ab instanceof ArrayBuffer) || !this.lent.delete(ab)) return;
+    this.lentCount--;
     if (this.free.length < this.kept) this.free.push(ab);
   }
 

@@ -6,7 +6,7 @@
 import { connect, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { adoptWithReadBuffer } from "../../src/rpc/read-buffer.js";
+import { ChunkSink, adoptWithReadBuffer, readIntoBuffer } from "../../src/rpc/read-buffer.js";
 import { until } from "./support.js";
 
 const open: (Server | Socket)[] = [];
@@ -28,10 +28,10 @@ async function adoptedPair(buffer: Uint8Array): Promise<{
   const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (accepted) => {
     const a = adoptWithReadBuffer(accepted, buffer, true);
     expect(a).not.toBeNull();
-    a!.sink.onChunk = (chunk) => {
+    a!.sink.attach((chunk) => {
       expect(chunk.buffer).toBe(buffer.buffer);
       reads.push(Uint8Array.from(chunk));
-    };
+    });
     adopted = a!.socket;
     open.push(adopted);
   });
@@ -78,5 +78,40 @@ describe("adoptWithReadBuffer", () => {
     const closed = new Promise<void>((r) => client.on("close", () => r()));
     adopted.end();
     await closed;
+  });
+});
+
+describe("ChunkSink", () => {
+  it("keeps copies of what arrives before a connection attaches, and hands them over in order", () => {
+    const sink = new ChunkSink();
+    const buffer = new Uint8Array(4);
+    buffer.set([1, 2, 3, 4]);
+    sink.deliver(buffer.subarray(0, 3));
+    buffer.set([5, 6, 7, 8]);
+    sink.deliver(buffer.subarray(0, 2));
+    buffer.fill(0);
+    const got: number[][] = [];
+    sink.attach((c) => got.push([...c]));
+    sink.deliver(Uint8Array.of(9));
+    expect(got).toEqual([[1, 2, 3], [5, 6], [9]]);
+  });
+
+  it("gives a connecting socket reads into one buffer (readIntoBuffer, public onread)", async () => {
+    const server = createServer((s) => s.end("over the wire"));
+    open.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const buffer = new Uint8Array(5);
+    const { onread, sink } = readIntoBuffer(buffer);
+    const reads: string[] = [];
+    sink.attach((c) => {
+      expect(c.buffer).toBe(buffer.buffer);
+      reads.push(Buffer.from(c).toString());
+    });
+    const socket = connect({ port, host: "127.0.0.1", onread });
+    open.push(socket);
+    await new Promise<void>((r) => socket.on("end", () => r()));
+    expect(reads.join("")).toBe("over the wire");
+    expect(reads.length).toBeGreaterThanOrEqual(3);
   });
 });

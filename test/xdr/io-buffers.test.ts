@@ -14,17 +14,20 @@ describe("IoBufferPool", () => {
     expect(pool.stats).toEqual({ taken: 2, reused: 1 });
   });
 
-  it("takeFree lends only a buffer it already keeps, never new memory", () => {
+  it("takeKept lends a free buffer, or a new one only while it holds fewer than `kept`", () => {
     const pool = new IoBufferPool(1024, 2);
-    expect(pool.takeFree(1000)).toBeNull();
-    const a = pool.take(1000);
+    expect(pool.takeKept(100)).toBeNull();
+    const a = pool.takeKept(1000)!;
+    const b = pool.takeKept(1000)!;
+    expect(b.buffer).not.toBe(a.buffer);
+    expect(pool.takeKept(1000)).toBeNull();
+    pool.release(new Uint8Array(1024));
+    expect(pool.takeKept(1000)).toBeNull();
     pool.release(a);
-    expect(pool.takeFree(100)).toBeNull();
-    const b = pool.takeFree(700)!;
-    expect(b.length).toBe(700);
-    expect(b.buffer).toBe(a.buffer);
-    expect(pool.takeFree(1000)).toBeNull();
-    expect(pool.stats).toEqual({ taken: 2, reused: 1 });
+    const c = pool.takeKept(700)!;
+    expect(c.length).toBe(700);
+    expect(c.buffer).toBe(a.buffer);
+    expect(pool.stats).toEqual({ taken: 3, reused: 1 });
   });
 
   it("gives small and oversized requests buffers of their own, and ignores what it did not lend", () => {
