@@ -18,9 +18,11 @@ export interface RpcSettings {
   readonly maxRecordSize: number;
   /**
    * Buffers of maxRecordSize bytes kept for the next large requests: a record
-   * of more than half of maxRecordSize (a large WRITE) is joined into one of
-   * them, which goes back once its call has been answered. Default 16 (17 MiB
-   * at the default maxRecordSize). 0: a new buffer for every large record.
+   * of more than half of maxRecordSize (a large WRITE) is read into one of
+   * them, which goes back once its call has been answered. Also the most such
+   * buffers requests still arriving take before half of them has arrived, so
+   * announced records hold at most this many. Default 16 (17 MiB at the default
+   * maxRecordSize). 0: a new buffer for every large record.
    */
   readonly requestBuffersKept: number;
   /**
