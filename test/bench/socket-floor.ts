@@ -4,7 +4,9 @@
 // server written on Node's streams does with a WRITE comes on top of the
 // receive figure. Each side runs in its own process; the figure is the
 // measured side's whole CPU time (user + system, /proc via process.cpuUsage)
-// over the transfer, divided by the MiB moved.
+// over the transfer, divided by the MiB moved. "receive into one buffer" is the
+// server's way since rpc.readBufferBytes (src/rpc/read-buffer.ts): the accepted
+// socket reads into one reused 256 KiB buffer instead of a new one per read.
 //
 //   npm run bench:socket-floor [-- --mib 2000]
 
@@ -12,6 +14,7 @@ import { fork } from "node:child_process";
 import { once } from "node:events";
 import { createServer, connect, type AddressInfo, type Socket } from "node:net";
 import { parseArgs } from "node:util";
+import { adoptWithReadBuffer } from "../../src/rpc/read-buffer.js";
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +42,15 @@ function receive(s: Socket): Promise<number> {
   return once(s, "end").then(() => bytes);
 }
 
+/** Counts what the adopted `accepted` reads into one reused buffer until it ends. */
+function receiveIntoBuffer(accepted: Socket): Promise<number> {
+  const adopted = adoptWithReadBuffer(accepted, Buffer.allocUnsafeSlow(256 * 1024), false);
+  if (adopted === null) throw new Error("this Node.js cannot move an accepted socket's handle");
+  let bytes = 0;
+  adopted.sink.attach((c) => (bytes += c.length));
+  return once(adopted.socket, "end").then(() => bytes);
+}
+
 function cpuMicros(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -54,8 +66,10 @@ if (values.role === "peer-send" || values.role === "peer-receive") {
   process.exit(0);
 }
 
-async function measure(side: "receive" | "send"): Promise<number> {
-  const server = createServer();
+type Side = "receive" | "receive into one buffer" | "send";
+
+async function measure(side: Side): Promise<number> {
+  const server = createServer({ pauseOnConnect: side === "receive into one buffer" });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
@@ -65,7 +79,7 @@ async function measure(side: "receive" | "send"): Promise<number> {
       "--mib",
       String(total),
       "--role",
-      side === "receive" ? "peer-send" : "peer-receive",
+      side === "send" ? "peer-receive" : "peer-send",
       "--port",
       String(port),
     ],
@@ -75,8 +89,9 @@ async function measure(side: "receive" | "send"): Promise<number> {
   );
   const [socket] = (await once(server, "connection")) as [Socket];
   const before = cpuMicros();
-  if (side === "receive") {
-    const bytes = await receive(socket);
+  if (side !== "send") {
+    if (side === "receive") socket.resume();
+    const bytes = await (side === "receive" ? receive(socket) : receiveIntoBuffer(socket));
     if (bytes !== total * MIB) throw new Error(`received ${bytes} bytes`);
   } else {
     await send(socket, total);
@@ -89,5 +104,5 @@ async function measure(side: "receive" | "send"): Promise<number> {
 }
 
 console.log(`node ${process.version}, ${total} MiB each way over 127.0.0.1`);
-for (const side of ["receive", "send"] as const)
-  console.log(`${side.padEnd(7)} ${(await measure(side)).toFixed(1)} µs of CPU per MiB`);
+for (const side of ["receive", "receive into one buffer", "send"] as const)
+  console.log(`${side.padEnd(23)} ${(await measure(side)).toFixed(1)} µs of CPU per MiB`);
