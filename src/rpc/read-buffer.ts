@@ -12,8 +12,9 @@
 // nothing, but only a socket Node constructs from options has it, not one a
 // net.Server accepts. So the accepted socket's handle is moved into a new Socket
 // made with `onread`: the `handle` option and the `_handle` property are Node.js
-// internals (unchanged from Node 12 to 22). If the accepted socket does not have
-// the handle expected, it is left as it is and read the usual way.
+// internals (present since Node 12, and in Node 20, which this project runs on;
+// test/rpc/read-buffer.test.ts fails if they change). If the accepted socket
+// does not have the handle expected, it is left as it is and read the usual way.
 //
 // One buffer serves every connection of a server (or of a client process): a
 // read's callback runs to the end before the event loop reads another socket,

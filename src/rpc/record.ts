@@ -334,7 +334,6 @@ export class RecordAssembler {
     this.staging = null;
     this.stagingUsed = 0;
     this.runStart = 0;
-    this.directSize = -1;
     throw err;
   }
 

@@ -5,7 +5,6 @@
 import { EventEmitter } from "node:events";
 import type { Server, Socket } from "node:net";
 import { createServer } from "node:net";
-import { adoptWithReadBuffer } from "./read-buffer.js";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { IoBufferPool } from "../xdr/io-buffers.js";
@@ -13,6 +12,7 @@ import { Connection } from "./connection.js";
 import { Dispatcher } from "./dispatch.js";
 import { OutputBudget } from "./output.js";
 import type { BudgetStats, OutputStats } from "./output.js";
+import { adoptWithReadBuffer } from "./read-buffer.js";
 import type { RpcSettings } from "./settings.js";
 import { resolveRpcSettings } from "./settings.js";
 import type { RpcConnection, RpcProgram } from "./types.js";
