@@ -50,6 +50,26 @@ function drain(a: RecordAssembler): Uint8Array[] {
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 
+/** Records of up to 300 bytes, each cut into up to 6 fragments. */
+const recordArb = fc.uint8Array({ maxLength: 300 }).chain((data) =>
+  fc.record({
+    data: fc.constant(data),
+    cuts: fc.array(fc.nat({ max: data.length }), { maxLength: 5 }),
+  }),
+);
+
+/** Where `splits` (any naturals) cut a stream of `length` bytes into chunks, in order. */
+function cutPoints(splits: readonly number[], length: number): number[] {
+  return [...new Set(splits.map((s) => s % (length + 1)))].sort((x, y) => x - y);
+}
+
+/** `out` holds `records`' data, in order. */
+function expectRecords(out: readonly Uint8Array[], records: readonly { data: Uint8Array }[]): void {
+  expect(out.map((r) => Buffer.from(r).toString("hex"))).toEqual(
+    records.map((r) => Buffer.from(r.data).toString("hex")),
+  );
+}
+
 describe("record marking", () => {
   it("reassembles a single-fragment record, zero-copy when it lies in one chunk", () => {
     const a = new RecordAssembler(1024);
@@ -159,21 +179,13 @@ describe("record marking", () => {
   });
 
   it("reassembles any stream of records however it is split into chunks", () => {
-    const recordArb = fc.uint8Array({ maxLength: 300 }).chain((data) =>
-      fc.record({
-        data: fc.constant(data),
-        cuts: fc.array(fc.nat({ max: data.length }), { maxLength: 5 }),
-      }),
-    );
     fc.assert(
       fc.property(
         fc.array(recordArb, { maxLength: 12 }),
         fc.array(fc.nat(), { maxLength: 20 }),
         (records, splits) => {
           const stream = encodeStream(records);
-          const points = [...new Set(splits.map((s) => s % (stream.length + 1)))].sort(
-            (x, y) => x - y,
-          );
+          const points = cutPoints(splits, stream.length);
           const a = new RecordAssembler(300);
           const out: Uint8Array[] = [];
           let pos = 0;
@@ -182,9 +194,7 @@ describe("record marking", () => {
             out.push(...drain(a));
             pos = p;
           }
-          expect(out.map((r) => Buffer.from(r).toString("hex"))).toEqual(
-            records.map((r) => Buffer.from(r.data).toString("hex")),
-          );
+          expectRecords(out, records);
           expect(a.buffered).toBe(0);
         },
       ),
@@ -391,12 +401,6 @@ describe("record marking from a reused read buffer (copyChunks)", () => {
   }
 
   it("keeps nothing of a chunk once push() returns, however the stream is split", () => {
-    const recordArb = fc.uint8Array({ maxLength: 300 }).chain((data) =>
-      fc.record({
-        data: fc.constant(data),
-        cuts: fc.array(fc.nat({ max: data.length }), { maxLength: 5 }),
-      }),
-    );
     fc.assert(
       fc.property(
         fc.array(recordArb, { maxLength: 12 }),
@@ -404,16 +408,12 @@ describe("record marking from a reused read buffer (copyChunks)", () => {
         fc.boolean(),
         (records, splits, pooled) => {
           const stream = encodeStream(records);
-          const points = [...new Set(splits.map((s) => s % (stream.length + 1)))].sort(
-            (x, y) => x - y,
-          );
+          const points = cutPoints(splits, stream.length);
           // A pool lending for records of 201-400 bytes, so direct copies happen too.
           const pool = pooled ? new IoBufferPool(400, 2) : null;
           const a = new RecordAssembler(300, 1024, pool, { copyChunks: true });
           const out = pushThroughOneBuffer(a, stream, points);
-          expect(out.map((r) => Buffer.from(r).toString("hex"))).toEqual(
-            records.map((r) => Buffer.from(r.data).toString("hex")),
-          );
+          expectRecords(out, records);
           expect(a.buffered).toBe(0);
         },
       ),
@@ -421,13 +421,18 @@ describe("record marking from a reused read buffer (copyChunks)", () => {
     );
   });
 
-  it("copies a large single-fragment record straight into a pool buffer: one copy", () => {
-    const MiB = 1024 * 1024;
-    const pool = new IoBufferPool(MiB, 2);
-    const a = new RecordAssembler(MiB, 1024, pool, { copyChunks: true });
+  const MiB = 1024 * 1024;
+  /** A record of almost 1 MiB as one fragment, and where a socket would cut it (64 KiB reads). */
+  function largeRecord(): { data: Uint8Array; stream: Uint8Array; cuts: number[] } {
     const data = Uint8Array.from({ length: MiB - 100 }, (_, i) => (i * 13) & 0xff);
     const stream = concat([mark(data.length, true), data]);
-    const cuts = Array.from({ length: 15 }, (_, i) => (i + 1) * 65536);
+    return { data, stream, cuts: Array.from({ length: 15 }, (_, i) => (i + 1) * 65536) };
+  }
+
+  it("copies a large single-fragment record straight into a pool buffer: one copy", () => {
+    const pool = new IoBufferPool(MiB, 2);
+    const a = new RecordAssembler(MiB, 1024, pool, { copyChunks: true });
+    const { data, stream, cuts } = largeRecord();
     for (const reused of [0, 1]) {
       const before = a.bytesCopied;
       const [record] = pushThroughOneBuffer(a, stream, cuts);
@@ -438,42 +443,36 @@ describe("record marking from a reused read buffer (copyChunks)", () => {
   });
 
   it("moves a record into a pool buffer freed while it arrives, staged bytes and all", () => {
-    const MiB = 1024 * 1024;
     // A pool of one buffer, lent to the request before.
     const pool = new IoBufferPool(MiB, 1);
     const a = new RecordAssembler(MiB, 1024, pool, { copyChunks: true });
-    const data = Uint8Array.from({ length: MiB - 100 }, (_, i) => (i * 13) & 0xff);
-    const stream = concat([mark(data.length, true), data]);
-    const cuts = Array.from({ length: 15 }, (_, i) => (i + 1) * 65536);
-    const [earlier] = (() => {
-      const out: Uint8Array[] = [];
-      for (let at = 0; at < stream.length; at += 65536) {
-        a.push(stream.subarray(at, at + 65536));
-        for (let r = a.next(); r !== undefined; r = a.next()) out.push(r);
-      }
-      return out;
-    })();
+    const { data, stream, cuts } = largeRecord();
+    let at = 0;
+    for (const c of [...cuts, stream.length]) {
+      a.push(stream.subarray(at, c));
+      at = c;
+    }
+    const earlier = a.next()!;
     // The earlier request is still being answered: the next one is staged...
     const before = a.bytesCopied;
     a.push(stream.subarray(0, cuts[0]));
     a.push(stream.subarray(cuts[0], cuts[1]));
     expect(pool.stats.taken).toBe(1);
     // ...until its buffer comes back; then the rest goes straight there.
-    a.release(earlier!);
-    let at = cuts[1]!;
+    a.release(earlier);
+    at = cuts[1]!;
     for (const c of [...cuts.slice(2), stream.length]) {
       a.push(stream.subarray(at, c));
       at = c;
     }
     const record = a.next()!;
-    expect(record.buffer).toBe(earlier!.buffer);
+    expect(record.buffer).toBe(earlier.buffer);
     expect(Buffer.from(record).equals(data)).toBe(true);
     // The two staged chunks were copied twice, everything else once.
     expect(a.bytesCopied - before).toBe(data.length + cuts[1]! - 4);
   });
 
   it("holds only about the bytes that arrived for an announced record when the pool is at its size", () => {
-    const MiB = 1024 * 1024;
     const pool = new IoBufferPool(MiB, 1);
     const other = pool.take(MiB);
     const a = new RecordAssembler(MiB, 1024, pool, { copyChunks: true });
