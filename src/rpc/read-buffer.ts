@@ -23,7 +23,7 @@
 // readIntoBuffer() when they connect, which is public API.
 
 import { Socket } from "node:net";
-import type { ConnectOpts, SocketConstructorOpts } from "node:net";
+import type { ConnectOpts, OnReadOpts, SocketConstructorOpts } from "node:net";
 
 /**
  * Where a socket's reads go. The connection attaches to it; what arrives before
@@ -48,10 +48,7 @@ export class ChunkSink {
 }
 
 /** The `onread` option of a socket whose reads go into `buffer` and then to the sink. */
-export function readIntoBuffer(buffer: Uint8Array): {
-  onread: NonNullable<ConnectOpts["onread"]>;
-  sink: ChunkSink;
-} {
+export function readIntoBuffer(buffer: Uint8Array): { onread: OnReadOpts; sink: ChunkSink } {
   const sink = new ChunkSink();
   return {
     sink,

@@ -137,10 +137,7 @@ export class RecordAssembler {
   private ready: Uint8Array[] = [];
   private head = 0;
   private failure: RecordError | null = null;
-  // copyChunks: the size of the record in progress when it is one fragment a
-  // pool buffer could hold (else -1), and the pool buffer it is copied straight
-  // into once one is free.
-  private directSize = -1;
+  // copyChunks: the pool buffer the record in progress is copied straight into.
   private direct: Buffer | null = null;
   private readonly copyChunks: boolean;
 
@@ -265,7 +262,6 @@ export class RecordAssembler {
   abandon(): void {
     if (this.direct !== null) this.pool?.release(this.direct);
     this.direct = null;
-    this.directSize = -1;
     for (let r = this.next(); r !== undefined; r = this.next()) this.pool?.release(r);
   }
 
@@ -309,15 +305,6 @@ export class RecordAssembler {
         ),
       );
     }
-    if (
-      this.fragments === 0 &&
-      mark >= LAST_FRAGMENT &&
-      this.copyChunks &&
-      this.pool?.lends(length) === true
-    ) {
-      // A single-fragment record a pool buffer can hold whole (append takes one).
-      this.directSize = length;
-    }
     this.fragments++;
     this.announced += length;
     this.inFragment = true;
@@ -350,7 +337,6 @@ export class RecordAssembler {
 
   /** The record's pieces as one exact-size, unpooled buffer (or the only view). */
   private join(): Uint8Array {
-    this.directSize = -1;
     const direct = this.direct;
     if (direct !== null) {
       this.direct = null;
@@ -370,12 +356,7 @@ export class RecordAssembler {
       this.pool?.lends(this.received) === true
         ? this.pool.take(this.received)
         : Buffer.allocUnsafeSlow(this.received);
-    let at = 0;
-    for (const p of pieces) {
-      out.set(p, at);
-      at += p.length;
-    }
-    this.copied += at;
+    this.copyPieces(out);
     // The staging buffer stays for the next record, which fills it from where
     // this one stopped (never below: those bytes are only ever read by this join).
     return out;
@@ -383,7 +364,6 @@ export class RecordAssembler {
 
   /** copyChunks: a whole record, `take` bytes of `chunk` at `pos`, in a buffer of its own. */
   private copyOut(chunk: Uint8Array, pos: number, take: number): Buffer {
-    this.directSize = -1;
     const out = this.pool?.lends(take) === true ? this.pool.take(take) : Buffer.allocUnsafe(take);
     out.set(chunk.subarray(pos, pos + take));
     this.copied += take;
@@ -393,7 +373,7 @@ export class RecordAssembler {
   private append(chunk: Uint8Array, pos: number, take: number): void {
     // Usually the buffer of the request before this one comes back while this
     // one arrives: what was staged meanwhile moves into it, the rest goes there.
-    if (this.directSize >= 0 && this.direct === null) this.takeDirect();
+    if (this.direct === null && this.mayGoDirect()) this.takeDirect();
     const direct = this.direct;
     if (direct !== null) {
       direct.set(chunk.subarray(pos, pos + take), this.received);
@@ -440,19 +420,33 @@ export class RecordAssembler {
   private takeDirect(): void {
     const pool = this.pool;
     if (pool === null) return;
-    const direct =
-      pool.takeKept(this.directSize) ??
-      (this.received * 2 >= this.directSize ? pool.take(this.directSize) : null);
+    const size = this.announced;
+    const direct = pool.takeKept(size) ?? (this.received * 2 >= size ? pool.take(size) : null);
     if (direct === null) return;
     this.closeRun();
+    this.copyPieces(direct);
+    this.pieces = [];
+    this.direct = direct;
+  }
+
+  /** copyChunks: the record in progress is one fragment a pool buffer can hold whole. */
+  private mayGoDirect(): boolean {
+    return (
+      this.copyChunks &&
+      this.fragments === 1 &&
+      this.fragmentLast &&
+      this.pool?.lends(this.announced) === true
+    );
+  }
+
+  /** Copies the record's pieces, in order, to the start of `out`. */
+  private copyPieces(out: Uint8Array): void {
     let at = 0;
     for (const p of this.pieces) {
-      direct.set(p, at);
+      out.set(p, at);
       at += p.length;
     }
     this.copied += at;
-    this.pieces = [];
-    this.direct = direct;
   }
 
   /**
