@@ -6,7 +6,7 @@
 // given its pid, the server.
 
 import { nfs_opnum4, nfsstat4, nfsstat4_names } from "../../generated/nfs4/index.js";
-import type { ClientSession, SysCredential } from "../client/index.js";
+import type { ClientSession, SessionReply, SysCredential } from "../client/index.js";
 import { NfsClient, ops, resultOf } from "../client/index.js";
 import { ownCpuSeconds, processCpuSeconds } from "./cpu.js";
 import { LatencyHistogram } from "./histogram.js";
@@ -247,16 +247,23 @@ export async function measure(
   const server0 = options.serverPid === undefined ? 0 : processCpuSeconds(options.serverPid);
 
   const worker = async (session: ClientSession, s: number): Promise<void> => {
+    // A step's replies are the step's alone until it returns (workloads keep
+    // none of their bytes): then their buffers can receive other replies.
+    const replies: SessionReply[] = [];
     const send: Send = async (argops) => {
       const reply = await session.compound(argops);
       if (reply.slotid > highest[s]!) highest[s] = reply.slotid;
+      replies.push(reply);
       return reply;
     };
     while (more()) {
       const index = next++;
       const t0 = process.hrtime.bigint();
       try {
-        const r = await workload.step(send, index, s);
+        const r = await workload.step(send, index, s).finally(() => {
+          for (const reply of replies) reply.conn.releaseReply(reply.bytes);
+          replies.length = 0;
+        });
         histogram.record(Number(process.hrtime.bigint() - t0) / 1000);
         operations++;
         compounds += r.statuses.length;

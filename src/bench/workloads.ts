@@ -86,7 +86,8 @@ export interface Workload {
   setup(): Promise<void>;
   /**
    * Operation number `index` (0, 1, … over the whole run), its COMPOUNDs sent
-   * with `send` in session number `session` (0 … sessions-1).
+   * with `send` in session number `session` (0 … sessions-1). The step keeps
+   * none of its replies' bytes once it has returned: the runner releases them.
    */
   step(send: Send, index: number, session: number): Promise<StepResult>;
   cleanup(): Promise<void>;

@@ -215,10 +215,11 @@ export class NfsClient implements SessionHost {
     const res = decodeCOMPOUND4res(r);
     r.assertDone();
     const bytes = r.buffer.subarray(start, r.end);
-    // The reader is a view into the received record (a socket chunk, or a
-    // buffer of its own when the record spanned chunks: record.ts, which
-    // this client gives no pool). A small reply is copied so that it does not
-    // pin a whole chunk; a large one (a 1 MiB READ) is kept as it is.
+    // The reader is a view into the received record: a slice of Node.js's
+    // shared small-buffer pool for a small reply, copied so that it does not
+    // pin that memory; a buffer of its own for a large one (a 1 MiB READ),
+    // kept as it is: from the client's reply pool (transport.ts), which can
+    // reuse it once the caller gives it back with conn.releaseReply(bytes).
     return { res, bytes: bytes.length < COPY_REPLY_BELOW ? new Uint8Array(bytes) : bytes };
   }
 

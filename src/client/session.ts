@@ -48,7 +48,12 @@ import type { ClientConnection } from "./transport.js";
 /** A COMPOUND reply with its raw bytes. */
 export interface RawReply {
   readonly res: COMPOUND4res;
-  /** The COMPOUND4res exactly as received (a copy), for byte-for-byte comparisons. */
+  /**
+   * The COMPOUND4res exactly as received, for byte-for-byte comparisons. A
+   * large one is the received buffer itself, which the results' opaques are
+   * views into: the caller may give it back with ClientConnection.releaseReply
+   * once it keeps none of them.
+   */
   readonly bytes: Uint8Array;
 }
 

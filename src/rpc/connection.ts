@@ -48,8 +48,11 @@ export interface ConnectionOptions {
    * this connection alone (maxTotalOutputBytes).
    */
   readonly outputBudget?: OutputBudget;
-  /** Lends the buffers large requests are joined into (RecordAssembler); default none. */
-  readonly requestBuffers?: IoBufferPool;
+  /**
+   * Lends the buffers large incoming records are joined into (RecordAssembler):
+   * the server's requests, the client's replies; default none.
+   */
+  readonly recordBuffers?: IoBufferPool;
   /**
    * The socket reads into a shared buffer (read-buffer.ts) and hands each read
    * to this sink instead of emitting 'data'; default: 'data' events.
@@ -110,7 +113,7 @@ export class Connection implements RpcConnection {
     this.assembler = new RecordAssembler(
       this.settings.maxRecordSize,
       this.settings.maxFragmentsPerRecord,
-      options.requestBuffers ?? null,
+      options.recordBuffers ?? null,
       { copyChunks: options.chunks !== undefined },
     );
     this.output = new ConnectionOutput(
@@ -227,6 +230,15 @@ export class Connection implements RpcConnection {
     this.socket.destroy();
   }
 
+  /**
+   * A reply call() resolved with (or any view into its bytes) is no longer
+   * referenced by anyone: its buffer goes back to `recordBuffers` if that lent
+   * it. Anything else is ignored, and so is a second release.
+   */
+  releaseReply(bytes: Uint8Array): void {
+    this.assembler.release(bytes);
+  }
+
   private onData(chunk: Uint8Array): void {
     try {
       this.assembler.push(chunk);
@@ -332,14 +344,17 @@ export class Connection implements RpcConnection {
       case "reply":
         if (!this.pending.settle(msg.xid, msg.reply, msg.results)) {
           this.log.debug({ xid: msg.xid }, "REPLY matches no pending call; ignored");
+          this.assembler.release(record);
         }
         return;
       case "bad_call":
         this.log.debug({ xid: msg.xid, reason: msg.reason }, "undecodable CALL header");
         this.writer.send(encodeReply(msg.xid, msg.reply));
+        this.assembler.release(record);
         return;
       case "garbage":
         this.log.debug({ reason: msg.reason }, "undecodable record dropped");
+        this.assembler.release(record);
         return;
     }
   }

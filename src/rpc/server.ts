@@ -247,7 +247,7 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
       logger: this.log,
       onClosed: (c) => this.onConnectionClosed(c),
       outputBudget: this.outputBudget,
-      requestBuffers: this.requestBuffers,
+      recordBuffers: this.requestBuffers,
       chunks: adopted?.sink,
     });
     this.conns.add(conn);

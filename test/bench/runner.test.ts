@@ -11,6 +11,7 @@ import { exitStatusOf } from "../../src/cli/bench-command.js";
 import { RpcConnectionClosedError } from "../../src/rpc/errors.js";
 import { CHURN_WRITE_BYTES, IO_BYTES, makeWorkload } from "../../src/bench/workloads.js";
 import { ops, resultOf } from "../../src/client/index.js";
+import { ClientConnection } from "../../src/client/transport.js";
 import { Session } from "../../src/state/session.js";
 import { SlotTable } from "../../src/state/slot-table.js";
 import { establish, establishReady, executed, mkdirInExport, useServer } from "../e2e/support.js";
@@ -136,6 +137,17 @@ describe("runBench", () => {
     const after = [nfs_opnum4.OP_GETATTR, nfs_opnum4.OP_OPEN, nfs_opnum4.OP_WRITE].map(count);
     // GETATTR: 6 getattr + 3 lookup steps; OPEN: churns + the lookup names made in setup.
     expect(after.map((a, i) => a - before[i]!)).toEqual([9 * CHURNS, CHURNS + INFLIGHT, CHURNS]);
+  });
+
+  it("gives each step's replies back once the step has returned: READ buffers serve later steps", async () => {
+    const release = vi.spyOn(ClientConnection.prototype, "releaseReply");
+    const r = await bench("read");
+    expect(r.errors).toBe(0);
+    // Every measured COMPOUND's reply; READ replies are the 1 MiB ones.
+    const large = release.mock.calls.map(([bytes]) => bytes).filter((b) => b.length > IO_BYTES);
+    expect(large.length).toBe(N);
+    // At most SESSIONS × INFLIGHT replies are out at once, so most buffers served several.
+    expect(new Set(large.map((b) => b.buffer)).size).toBeLessThanOrEqual(2 * SESSIONS * INFLIGHT);
   });
 
   it("reports the server's CPU when given its pid (here: this process)", async () => {
