@@ -9,6 +9,7 @@ import {
   type NfsErrorStatus,
 } from "./backend.js";
 import type { DirListing } from "./memory-dir.js";
+import type { FileData } from "./memory-file-data.js";
 
 /** Handle layout: 8-byte big-endian fileid, then the 8-byte instance generation. */
 const HANDLE_BYTES = 16;
@@ -19,8 +20,8 @@ export const NO_DEVICE: DeviceNumber = { major: 0, minor: 0 };
 export type Content =
   | {
       readonly kind: "file";
-      /** Backing store; its length is the capacity, `size` the file size. */
-      data: Uint8Array;
+      /** The bytes; `size` says where the file ends. */
+      readonly data: FileData;
       size: number;
       /** The EXCLUSIVE4(_1) create verifier, kept to recognise a retried create. */
       createVerifier: Uint8Array | null;

@@ -53,14 +53,7 @@ import {
 } from "./memory-node.js";
 import { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";
 import { nameError } from "./names.js";
-import { ioBuffers } from "../xdr/io-buffers.js";
-
-/**
- * A file's buffer larger than this many times its size (plus the slack) is shrunk to
- * fit; growth at most doubles it, so memory held stays within twice the space charged.
- */
-const SHRINK_FACTOR = 2;
-const SHRINK_SLACK = 64 * 1024;
+import { FileData } from "./memory-file-data.js";
 
 export { MEMORY_FS_DEFAULTS, type MemoryFsOptions } from "./memory-options.js";
 
@@ -205,13 +198,8 @@ export class MemoryFileSystem implements FileSystem {
     const start = Number(offset);
     const end = Math.min(c.size, start + Math.max(0, count));
     node.atime = this.options.clock();
-    // A copy (the caller may hold it while later writes change the file), into
-    // a buffer from the pool the connection gives back once the reply is
-    // written (xdr/io-buffers.ts): a new 1 MiB buffer per READ would cost the
-    // garbage collector more than the copy.
-    const data = ioBuffers.take(end - start);
-    data.set(c.data.subarray(start, end));
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), eof: end >= c.size };
+    // Later writes never change what this returns (memory-file-data.ts).
+    return { data: c.data.read(start, end), eof: end >= c.size };
   }
 
   async write(
@@ -230,7 +218,7 @@ export class MemoryFileSystem implements FileSystem {
     if (data.length > 0) {
       const before = this.snapshot(node);
       this.resize(node, Math.max(c.size, Number(end)));
-      c.data.set(data, Number(offset));
+      c.data.write(Number(offset), data);
       this.modified(node);
       this.attributesChanged(node, before, origin);
     }
@@ -287,7 +275,7 @@ export class MemoryFileSystem implements FileSystem {
     const parentBefore = this.snapshot(parent);
     const node = this.addNode(parent, name, nfs_ftype4.NF4REG, attrs, {
       kind: "file",
-      data: new Uint8Array(0),
+      data: new FileData(),
       size: 0,
       createVerifier: how.kind === "exclusive" ? how.verifier.slice() : null,
     });
@@ -898,19 +886,12 @@ export class MemoryFileSystem implements FileSystem {
     if (this.usedBytes - oldSpace + newSpace > this.options.capacityBytes) {
       fail(nfsstat4.NFS4ERR_NOSPC);
     }
-    if (size > c.data.length) {
-      // Grow geometrically so a stream of appends copies O(n) bytes in total.
-      const grown = new Uint8Array(Math.min(this.maxFileSize, Math.max(size, c.data.length * 2)));
-      grown.set(c.data.subarray(0, c.size));
-      c.data = grown;
-    } else if (size < c.size) {
-      // Zero the cut-off tail so a later extension reads zeros, not old data.
-      c.data.fill(0, size, c.size);
-    }
-    // Space is charged for the size, not the buffer: a file truncated far below
-    // its buffer gives the rest back, or create/grow/truncate repeated would hold
-    // memory that capacityBytes never sees (found by the fuzzer).
-    if (c.data.length > SHRINK_FACTOR * size + SHRINK_SLACK) c.data = c.data.slice(0, size);
+    // Space is charged for the size, not the memory held: growing leaves a
+    // hole that costs nothing; a cut gives the memory past it back, or
+    // create/grow/truncate repeated would hold memory that capacityBytes
+    // never sees (found by the fuzzer), and zeroes the rest of its chunk so a
+    // later extension reads zeros, not old data.
+    if (size < c.size) c.data.truncate(size);
     c.size = size;
     this.usedBytes += newSpace - oldSpace;
   }
