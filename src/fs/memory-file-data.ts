@@ -59,7 +59,7 @@ export class FileData {
     }
     // Unzeroed: every byte is copied or filled below.
     const out = ioBuffers.take(end - start);
-    for (let at = start; at < end; ) {
+    for (let at = start; at < end;) {
       const k = Math.floor(at / CHUNK_BYTES);
       const from = at - k * CHUNK_BYTES;
       const to = Math.min(end, (k + 1) * CHUNK_BYTES) - k * CHUNK_BYTES;
@@ -74,7 +74,7 @@ export class FileData {
 
   /** Writes `data` at `offset` (the caller has checked the size limit and charged the space). */
   write(offset: number, data: Uint8Array): void {
-    for (let done = 0; done < data.length; ) {
+    for (let done = 0; done < data.length;) {
       const at = offset + done;
       const k = Math.floor(at / CHUNK_BYTES);
       const from = at - k * CHUNK_BYTES;

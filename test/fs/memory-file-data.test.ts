@@ -10,7 +10,12 @@ import { CHUNK_BYTES, FileData, VIEW_MIN_BYTES } from "../../src/fs/memory-file-
 const C = CHUNK_BYTES;
 
 type Step =
-  | { readonly kind: "write"; readonly offset: number; readonly length: number; readonly fill: number }
+  | {
+      readonly kind: "write";
+      readonly offset: number;
+      readonly length: number;
+      readonly fill: number;
+    }
   | { readonly kind: "truncate"; readonly size: number }
   | { readonly kind: "read"; readonly start: number; readonly length: number };
 
