@@ -58,7 +58,7 @@ describe("FileData", () => {
     fc.assert(
       fc.property(fc.array(stepArb, { maxLength: 12 }), (steps) => {
         const data = new FileData();
-        let model = new Uint8Array(0);
+        let model: Uint8Array = new Uint8Array(0);
         const views: { view: Uint8Array; expected: Uint8Array }[] = [];
         for (const step of steps) {
           if (step.kind === "write") {
