@@ -130,7 +130,11 @@ export class Connection implements RpcConnection {
     // on the xid).
     this.nextXid = randomInt(0, 0x100000000);
 
-    if (options.chunks !== undefined) options.chunks.attach((chunk) => this.onData(chunk));
+    if (options.chunks !== undefined)
+      options.chunks.attach(
+        (chunk) => this.onData(chunk),
+        () => this.assembler.nextReadPlace(),
+      );
     else socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("end", () => {
       this.peerEnded = true;

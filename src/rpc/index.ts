@@ -33,6 +33,7 @@ export {
 export type { AuthResult, AuthSysParams } from "./auth.js";
 export {
   LAST_FRAGMENT,
+  MIN_PLACED_READ,
   RecordAssembler,
   RecordError,
   STAGING_SIZE,

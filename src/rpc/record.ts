@@ -28,7 +28,9 @@
 //   single-fragment record straight into a buffer of the request pool (what
 //   was staged before it had one moves there). Announcing a record costs at
 //   most a buffer the pool keeps anyway: a new one only while the pool holds
-//   fewer than its size, else once half of the record has arrived.
+//   fewer than its size, else once half of the record has arrived. Once it
+//   has that buffer, the socket may read the rest of the record straight into
+//   it (nextReadPlace): the kernel's copy is then the only one.
 
 import type { IoBufferPool } from "../xdr/io-buffers.js";
 import { MAX_FRAGMENT_LENGTH } from "./settings.js";
@@ -48,6 +50,13 @@ export const STAGING_SIZE = 16 * 1024;
  * kept as a view instead of being copied: one view object per 4 KiB or more.
  */
 const MIN_VIEW = 4 * 1024;
+
+/**
+ * The least of a record still to come that a socket read goes straight into
+ * (nextReadPlace): below it, one read into the shared buffer can also bring
+ * the next records, and copying a few KiB costs less than a read of its own.
+ */
+export const MIN_PLACED_READ = 64 * 1024;
 
 /** Staged pieces up to this long are copied byte by byte. */
 const SMALL_COPY = 32;
@@ -256,6 +265,20 @@ export class RecordAssembler {
   }
 
   /**
+   * copyChunks: where the next read of the socket may land so that it needs
+   * no copy — the rest of the record in progress in its pool buffer, when at
+   * least MIN_PLACED_READ of it is still to come; null otherwise (read into
+   * the shared buffer). Exactly the rest of the record: a read into it never
+   * takes bytes of the next record. push() then recognises the chunk as
+   * already in place.
+   */
+  nextReadPlace(): Uint8Array | null {
+    const direct = this.direct;
+    if (direct === null || !this.inFragment || this.fragmentLeft < MIN_PLACED_READ) return null;
+    return direct.subarray(this.received, this.received + this.fragmentLeft);
+  }
+
+  /**
    * The connection is closed: the record in progress and those never taken give
    * their pool buffers back (so the pool can lend them again).
    */
@@ -376,9 +399,15 @@ export class RecordAssembler {
     if (this.direct === null && this.mayGoDirect()) this.takeDirect();
     const direct = this.direct;
     if (direct !== null) {
-      direct.set(chunk.subarray(pos, pos + take), this.received);
+      // Read straight into place (nextReadPlace): nothing to copy.
+      const inPlace =
+        chunk.buffer === direct.buffer &&
+        chunk.byteOffset + pos === direct.byteOffset + this.received;
+      if (!inPlace) {
+        direct.set(chunk.subarray(pos, pos + take), this.received);
+        this.copied += take;
+      }
       this.received += take;
-      this.copied += take;
       return;
     }
     this.received += take;

@@ -81,6 +81,46 @@ describe("adoptWithReadBuffer", () => {
   });
 });
 
+describe("reads into a place the connection names", () => {
+  it("the read after a place is named lands in it; with no place, in the shared buffer", async () => {
+    const shared = new Uint8Array(1000);
+    const reads: { shared: boolean; text: string }[] = [];
+    const places: Uint8Array[] = [new Uint8Array(3)];
+    let adopted: Socket | null = null;
+    const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (accepted) => {
+      const a = adoptWithReadBuffer(accepted, shared, true)!;
+      a.sink.attach(
+        (chunk) =>
+          reads.push({
+            shared: chunk.buffer === shared.buffer,
+            text: Buffer.from(chunk).toString(),
+          }),
+        // Asked after each read.
+        () => places.shift() ?? null,
+      );
+      adopted = a.socket;
+      open.push(adopted);
+    });
+    open.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const client = connect({ port, host: "127.0.0.1" });
+    open.push(client);
+    await until(() => adopted !== null, "the adopted socket");
+    // The socket started reading before the sink was attached: the first read
+    // goes to the shared buffer, and names the 3-byte place for the next.
+    client.write("ab");
+    await until(() => reads.length === 1, "the first read");
+    client.write("cdefgh");
+    await until(() => reads.map((r) => r.text).join("") === "abcdefgh", "all bytes");
+    expect(reads.slice(0, 2)).toEqual([
+      { shared: true, text: "ab" },
+      { shared: false, text: "cde" },
+    ]);
+    expect(reads.slice(2).every((r) => r.shared)).toBe(true);
+  });
+});
+
 describe("ChunkSink", () => {
   it("keeps copies of what arrives before a connection attaches, and hands them over in order", () => {
     const sink = new ChunkSink();

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   LAST_FRAGMENT,
+  MIN_PLACED_READ,
   RecordAssembler,
   RecordError,
   STAGING_SIZE,
@@ -440,6 +441,37 @@ describe("record marking from a reused read buffer (copyChunks)", () => {
       expect(a.bytesCopied - before).toBe(data.length);
       expect(pool.stats).toEqual({ taken: 1 + reused, reused });
     }
+  });
+
+  it("names the rest of a large record as the next read's place; a read there is not copied", () => {
+    const pool = new IoBufferPool(MiB, 2);
+    const a = new RecordAssembler(MiB, 1024, pool, { copyChunks: true });
+    const { data, stream } = largeRecord();
+    expect(a.nextReadPlace()).toBeNull();
+    // The first read (mark and 64 KiB) lands in the shared buffer and is copied.
+    const shared = new Uint8Array(65536);
+    shared.set(stream.subarray(0, 65536));
+    a.push(shared);
+    let pos = 65536;
+    let placed = 0;
+    // Then the socket reads where the assembler says, 200 KiB at most at a time,
+    // until less than MIN_PLACED_READ is left.
+    for (let place = a.nextReadPlace(); place !== null; place = a.nextReadPlace()) {
+      expect(place.length).toBe(stream.length - pos);
+      const n = Math.min(place.length, 200 * 1024);
+      place.set(stream.subarray(pos, pos + n));
+      a.push(place.subarray(0, n));
+      pos += n;
+      placed += n;
+    }
+    expect(stream.length - pos).toBeLessThan(MIN_PLACED_READ);
+    expect(placed).toBeGreaterThan(MiB / 2);
+    shared.set(stream.subarray(pos));
+    a.push(shared.subarray(0, stream.length - pos));
+    const record = a.next()!;
+    expect(Buffer.from(record).equals(data)).toBe(true);
+    expect(a.bytesCopied).toBe(data.length - placed);
+    expect(a.nextReadPlace()).toBeNull();
   });
 
   it("moves a record into a pool buffer freed while it arrives, staged bytes and all", () => {
