@@ -16,22 +16,31 @@ afterEach(() => {
     else x.close();
 });
 
-/** A server whose first connection is adopted with `buffer`; what each read delivered is copied out. */
-async function adoptedPair(buffer: Uint8Array): Promise<{
+/**
+ * A server whose first connection is adopted with `buffer`; what each read
+ * delivered is copied out, with whether it lay in `buffer`. `place`: the
+ * sink's place for the next read (ChunkSink.attach).
+ */
+async function adoptedPair(
+  buffer: Uint8Array,
+  place?: () => Uint8Array | null,
+): Promise<{
   server: Server;
   client: Socket;
   adopted: Socket;
   reads: Uint8Array[];
+  inBuffer: boolean[];
 }> {
   const reads: Uint8Array[] = [];
+  const inBuffer: boolean[] = [];
   let adopted: Socket | null = null;
   const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (accepted) => {
     const a = adoptWithReadBuffer(accepted, buffer, true);
     expect(a).not.toBeNull();
     a!.sink.attach((chunk) => {
-      expect(chunk.buffer).toBe(buffer.buffer);
+      inBuffer.push(chunk.buffer === buffer.buffer);
       reads.push(Uint8Array.from(chunk));
-    });
+    }, place);
     adopted = a!.socket;
     open.push(adopted);
   });
@@ -41,18 +50,19 @@ async function adoptedPair(buffer: Uint8Array): Promise<{
   const client = connect({ port, host: "127.0.0.1" });
   open.push(client);
   await until(() => adopted !== null, "the adopted socket");
-  return { server, client, adopted: adopted!, reads };
+  return { server, client, adopted: adopted!, reads, inBuffer };
 }
 
 const total = (reads: Uint8Array[]): number => reads.reduce((n, r) => n + r.length, 0);
 
 describe("adoptWithReadBuffer", () => {
   it("reads every byte, in order, into the one buffer it was given", async () => {
-    const { client, reads } = await adoptedPair(new Uint8Array(1000));
+    const { client, reads, inBuffer } = await adoptedPair(new Uint8Array(1000));
     const sent = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
     client.write(sent);
     await until(() => total(reads) === sent.length, "all bytes");
     expect(Buffer.concat(reads)).toEqual(Buffer.from(sent));
+    expect(inBuffer.every((b) => b)).toBe(true);
     expect(Math.max(...reads.map((r) => r.length))).toBeLessThanOrEqual(1000);
   });
 
@@ -83,41 +93,21 @@ describe("adoptWithReadBuffer", () => {
 
 describe("reads into a place the connection names", () => {
   it("the read after a place is named lands in it; with no place, in the shared buffer", async () => {
-    const shared = new Uint8Array(1000);
-    const reads: { shared: boolean; text: string }[] = [];
     const places: Uint8Array[] = [new Uint8Array(3)];
-    let adopted: Socket | null = null;
-    const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (accepted) => {
-      const a = adoptWithReadBuffer(accepted, shared, true)!;
-      a.sink.attach(
-        (chunk) =>
-          reads.push({
-            shared: chunk.buffer === shared.buffer,
-            text: Buffer.from(chunk).toString(),
-          }),
-        // Asked after each read.
-        () => places.shift() ?? null,
-      );
-      adopted = a.socket;
-      open.push(adopted);
-    });
-    open.push(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as { port: number }).port;
-    const client = connect({ port, host: "127.0.0.1" });
-    open.push(client);
-    await until(() => adopted !== null, "the adopted socket");
+    // Asked after each read.
+    const { client, reads, inBuffer } = await adoptedPair(
+      new Uint8Array(1000),
+      () => places.shift() ?? null,
+    );
+    const text = (): string => reads.map((r) => Buffer.from(r).toString()).join("");
     // The socket started reading before the sink was attached: the first read
     // goes to the shared buffer, and names the 3-byte place for the next.
     client.write("ab");
     await until(() => reads.length === 1, "the first read");
     client.write("cdefgh");
-    await until(() => reads.map((r) => r.text).join("") === "abcdefgh", "all bytes");
-    expect(reads.slice(0, 2)).toEqual([
-      { shared: true, text: "ab" },
-      { shared: false, text: "cde" },
-    ]);
-    expect(reads.slice(2).every((r) => r.shared)).toBe(true);
+    await until(() => text() === "abcdefgh", "all bytes");
+    expect(reads.slice(0, 2).map((r) => Buffer.from(r).toString())).toEqual(["ab", "cde"]);
+    expect(inBuffer).toEqual([true, false, ...inBuffer.slice(2).map(() => true)]);
   });
 });
 
