@@ -97,8 +97,9 @@ export class FileData {
     if (c === undefined || c.length <= n) return;
     if (c.length > SHRINK_FACTOR * n + SHRINK_SLACK || this.lent[k] === true) {
       // A new chunk of its own (the lent one stays as its views saw it); the
-      // bytes past n are zeros in it already.
-      this.chunks[k] = n === 0 ? undefined : c.slice(0, n);
+      // bytes past n are zeros in it already. (n > 0: a cut at a chunk's
+      // start dropped that chunk above.)
+      this.chunks[k] = c.slice(0, n);
       this.lent[k] = false;
     } else {
       c.fill(0, n);

@@ -273,8 +273,9 @@ export class RecordAssembler {
    * already in place.
    */
   nextReadPlace(): Uint8Array | null {
+    // A record has a pool buffer only while its one, last fragment arrives.
     const direct = this.direct;
-    if (direct === null || !this.inFragment || this.fragmentLeft < MIN_PLACED_READ) return null;
+    if (direct === null || this.fragmentLeft < MIN_PLACED_READ) return null;
     return direct.subarray(this.received, this.received + this.fragmentLeft);
   }
 
