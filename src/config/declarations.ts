@@ -311,6 +311,10 @@ const STORE = section<StoreSettings>(
       MAX_TIMER_MS,
       'the `"sqlite"` backend makes each change durable (fdatasync of its log) before it answers; when no other change waits to share that sync, it runs on the server\'s main thread, sparing a hand-off to a worker thread and back, as long as such syncs take at most this long on average (ms). Slower disks get the worker thread, where one sync serves every change made meanwhile; 0 always uses it',
     ),
+    batchTransactions: count(
+      1,
+      'transactions the `"sqlite"` backend finds queued back to back that share one SQL transaction, one COMMIT and one sync of its log, at most: changes in one directory then touch its pages once per batch instead of once each. Every change still waits for its batch to be durable before it is answered; 1: each commits alone',
+    ),
   },
 );
 

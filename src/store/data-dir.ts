@@ -85,6 +85,7 @@ export async function openDataDir(
     maxOpenPayloads,
     objectCacheEntries,
     inlineSyncMaxMs,
+    batchTransactions,
     postgresPoolSize,
     postgresLeaseSec,
     postgresRole,
@@ -106,6 +107,7 @@ export async function openDataDir(
       meta = SqliteMetadataStore.open(join(dir, "metadata.sqlite"), {
         objectCacheEntries,
         inlineSyncMaxMs,
+        batchTransactions,
       });
     } else {
       try {

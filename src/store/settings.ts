@@ -79,6 +79,12 @@ export interface StoreSettings {
    * average (ms); slower, they go to the thread pool (wal-sync.ts). 0: always the pool.
    */
   readonly inlineSyncMaxMs: number;
+  /**
+   * Transactions the "sqlite" backend finds queued back to back that share
+   * one SQL transaction, one COMMIT and one sync, at most (sqlite-metadata.ts
+   * WriteBatch); 1: each commits alone.
+   */
+  readonly batchTransactions: number;
 }
 
 /** The settings openDataDir() takes besides the directory. */
@@ -87,6 +93,7 @@ export type DataDirLimits = Pick<
   | "maxOpenPayloads"
   | "objectCacheEntries"
   | "inlineSyncMaxMs"
+  | "batchTransactions"
   | "postgresPoolSize"
   | "postgresLeaseSec"
   | "postgresRole"
@@ -116,4 +123,5 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,
   inlineSyncMaxMs: 1,
+  batchTransactions: 32,
 };

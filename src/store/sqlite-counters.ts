@@ -34,6 +34,8 @@ export class StoreCounters {
   /** The open write transaction's: the counters at its start, and objects it added (or removed). */
   private atStart: Record<CounterKey, Counter> | null = null;
   private objectsDelta = 0n;
+  /** A savepoint's (a later member of a batch of transactions): the counters at its start. */
+  private atMark: { counters: Record<CounterKey, Counter>; objectsDelta: bigint } | null = null;
 
   /**
    * `stored`: the meta table's values (ceilings); `objects`: the count of
@@ -53,7 +55,7 @@ export class StoreCounters {
 
   /** A write transaction began. */
   begin(): void {
-    this.atStart = { last_id: { ...this.counters.last_id }, change: { ...this.counters.change } };
+    this.atStart = this.snapshot();
     this.objectsDelta = 0n;
   }
 
@@ -70,6 +72,25 @@ export class StoreCounters {
       this.counters.change = this.atStart.change;
     }
     this.end();
+  }
+
+  /** A savepoint inside the write transaction began: restoreMark() goes back to here. */
+  mark(): void {
+    this.atMark = { counters: this.snapshot(), objectsDelta: this.objectsDelta };
+  }
+
+  /** The savepoint was released: its reservations and counts join the transaction's. */
+  unmark(): void {
+    this.atMark = null;
+  }
+
+  /** It was rolled back, and its reservations with it: hand out those values again. */
+  restoreMark(): void {
+    if (this.atMark === null) return;
+    this.counters.last_id = this.atMark.counters.last_id;
+    this.counters.change = this.atMark.counters.change;
+    this.objectsDelta = this.atMark.objectsDelta;
+    this.atMark = null;
   }
 
   /** The next value of `key`, reserving a block first when none is left. */
@@ -97,8 +118,13 @@ export class StoreCounters {
     return this.committedObjects + (inWrite ? this.objectsDelta : 0n);
   }
 
+  private snapshot(): Record<CounterKey, Counter> {
+    return { last_id: { ...this.counters.last_id }, change: { ...this.counters.change } };
+  }
+
   private end(): void {
     this.atStart = null;
+    this.atMark = null;
     this.objectsDelta = 0n;
   }
 }

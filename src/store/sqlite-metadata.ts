@@ -9,10 +9,12 @@
 //   WAL (wal-sync.ts: group commit, off the event loop) before a transaction's
 //   promise resolves — the guarantee of synchronous=FULL without blocking
 //   every other request behind each commit's fsync.
-// - One transaction per namespace operation (BEGIN IMMEDIATE … COMMIT): the
-//   write lock is taken at the start, so the transaction never fails half-way
-//   on a lock upgrade. better-sqlite3 is synchronous; transactions of this
-//   store are queued so an await inside one never lets another interleave.
+// - One transaction per namespace operation, queued (better-sqlite3 is
+//   synchronous; an await inside one never lets another interleave). Those
+//   queued back to back share one SQL transaction (WriteBatch below: BEGIN
+//   IMMEDIATE, a SAVEPOINT per later member, one COMMIT): the write lock is
+//   taken at the start, so it never fails half-way on a lock upgrade, and
+//   one COMMIT and one set of WAL frames serve every member.
 // - Operations that only read (GETATTR, LOOKUP, READDIR, READ…) run on a
 //   second, read-only connection in a deferred transaction: WAL gives each a
 //   snapshot of the last commit, so they never wait behind a write
@@ -150,11 +152,14 @@ export interface SqliteStoreOptions {
   readonly objectCacheEntries: number;
   /** The slowest (moving average, ms) an fdatasync of the log may be and still run on the event loop's thread (wal-sync.ts); 0: never. */
   readonly inlineSyncMaxMs: number;
+  /** Transactions queued back to back that share one SQL transaction at most (WriteBatch); 1: each its own. */
+  readonly batchTransactions: number;
 }
 
 export const SQLITE_STORE_DEFAULTS: SqliteStoreOptions = {
   objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
   inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
+  batchTransactions: DEFAULT_STORE_SETTINGS.batchTransactions,
 };
 
 export class SqliteMetadataStore implements MetadataStore {
@@ -176,6 +181,10 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly readTx: SqliteTx;
   /** The tail of the transaction queue. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The SQL transaction queued transactions join (see WriteBatch); null between batches. */
+  private batch: WriteBatch | null = null;
+  /** Transactions one SQL transaction holds at most (store.batchTransactions). */
+  private readonly maxBatchTransactions: number;
   /** Transactions asked for whose work has not started yet. */
   private waitingTransactions = 0;
   /** The tail of view()'s queue. */
@@ -192,6 +201,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.tx = new SqliteTx(db, this.cache, this.counters, "write");
     this.totalChanges = db.prepare("SELECT total_changes()").raw();
     this.wal = new WalSync(`${file}-wal`, options.inlineSyncMaxMs);
+    this.maxBatchTransactions = Math.max(1, options.batchTransactions);
     this.reader = new Database(file, { readonly: true });
     this.reader.defaultSafeIntegers(true);
     this.readTx = new SqliteTx(this.reader, this.cache, this.counters, "read");
@@ -231,6 +241,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return { ...this.wal.syncs };
   }
 
+  /** COMMITs that wrote, counted from open (for tests and diagnostics: a batch of transactions is one). */
+  get commits(): number {
+    return this.wal.lastCommit;
+  }
+
   /** Directory entries in the cache now (for tests). */
   get cachedEntries(): number {
     return this.cache.entryCount;
@@ -238,41 +253,102 @@ export class SqliteMetadataStore implements MetadataStore {
 
   transact<T>(work: (tx: MetadataTx) => Promise<T>, options?: TransactOptions): Promise<T> {
     this.waitingTransactions++;
-    const run = async (): Promise<{ result: T; commit: number }> => {
+    const run = async (): Promise<{ result: T; batch: WriteBatch }> => {
       this.waitingTransactions--;
-      this.checkpointer.finishOnWriter(() => this.db.pragma("wal_checkpoint(PASSIVE)"));
-      this.tx.beginWrite();
+      const batch = this.batch ?? this.openBatch();
+      // The first of a batch needs no savepoint: if it fails, the whole SQL
+      // transaction (only its own changes) is rolled back.
+      const nested = batch.members > 0;
+      batch.members++;
       try {
+        if (nested) this.tx.beginNested();
         const changesBefore = this.changes();
         const result = await work(this.tx);
-        const wrote = this.changes() !== changesBefore;
-        this.tx.commitWrite();
-        if (wrote) this.checkpointer.committed();
-        // A transaction that wrote waits for its own frames; one that only
-        // read waits for those it may have seen (nothing is acted on before
-        // it is durable).
-        return { result, commit: wrote ? this.wal.committedOne() : this.wal.lastCommit };
+        if (this.changes() !== changesBefore) batch.wrote = true;
+        if (nested) this.tx.releaseNested();
+        return { result, batch };
       } catch (e) {
-        this.tx.rollbackWrite();
+        this.undo(batch, nested, e);
         throw e;
+      } finally {
+        // Commit now unless another transaction waits to join the batch and it has room.
+        if (
+          this.batch === batch &&
+          (this.waitingTransactions === 0 || batch.members >= this.maxBatchTransactions)
+        )
+          this.commitBatch(batch);
       }
     };
-    const committed = this.queue.then(run, run);
-    this.queue = committed.catch(() => undefined);
-    // The next transaction need not wait for this one's sync: one sync serves
-    // both. With none waiting, nothing could share it: it may run in place.
-    if (options?.durable === false) return committed.then(({ result }) => result);
-    return committed.then(async ({ result, commit }) => {
-      await this.wal.durable(commit, this.waitingTransactions === 0);
+    const ran = this.queue.then(run, run);
+    this.queue = ran.catch(() => undefined);
+    return ran.then(async ({ result, batch }) => {
+      // A transaction that wrote waits for its batch's frames; one that only
+      // read waits for those it may have seen (nothing is acted on before it
+      // is durable). With no transaction waiting, nothing could share the
+      // sync: it may run in place.
+      const commit = await batch.committed;
+      if (options?.durable !== false)
+        await this.wal.durable(commit, this.waitingTransactions === 0);
       return result;
     });
   }
 
+  /** Opens the SQL transaction that the next transactions join (BEGIN IMMEDIATE). */
+  private openBatch(): WriteBatch {
+    this.checkpointer.finishOnWriter(() => this.db.pragma("wal_checkpoint(PASSIVE)"));
+    this.tx.beginWrite();
+    this.batch = new WriteBatch();
+    return this.batch;
+  }
+
+  /** COMMITs the batch: every member's changes stand, or (COMMIT failed) none. */
+  private commitBatch(batch: WriteBatch): void {
+    this.batch = null;
+    try {
+      this.tx.commitWrite();
+    } catch (e) {
+      this.tx.rollbackWrite();
+      batch.fail(e);
+      return;
+    }
+    if (batch.wrote) this.checkpointer.committed();
+    batch.succeed(batch.wrote ? this.wal.committedOne() : this.wal.lastCommit);
+  }
+
+  /**
+   * A member failed: its savepoint is rolled back, and the members before it
+   * stand. If SQLite rolled back the whole transaction (an I/O error, a full
+   * disk) or this was the first member, the batch ends without a commit.
+   */
+  private undo(batch: WriteBatch, nested: boolean, error: unknown): void {
+    if (nested && this.db.inTransaction) {
+      try {
+        this.tx.rollbackNested();
+        if (this.db.inTransaction) return;
+      } catch {
+        // Fall through: end the whole batch.
+      }
+    }
+    this.batch = null;
+    this.tx.rollbackWrite();
+    batch.fail(error);
+  }
+
   async sync(): Promise<void> {
     // Every transaction queued before this call has committed once the queue
-    // has passed it; then one sync covers them all.
-    await this.queue;
+    // has passed it and no batch it joined is still open; then one sync covers them all.
+    await this.settled();
     await this.wal.durable(this.wal.lastCommit);
+  }
+
+  /** Resolves once the queue has passed every transaction asked for so far and their batch ended. */
+  private async settled(): Promise<void> {
+    for (;;) {
+      await this.queue;
+      const open = this.batch;
+      if (open === null) return;
+      await open.committed.catch(() => undefined);
+    }
   }
 
   view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
@@ -302,7 +378,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.settled();
     await this.readQueue;
     await this.checkpointer.close();
     await this.wal.close();
@@ -410,6 +486,38 @@ class SqliteClientRecovery implements ClientRecoveryStore {
   }
 }
 
+/**
+ * Transactions queued back to back share one SQL transaction (group commit
+ * one level up from WalSync's): the first opens it with BEGIN IMMEDIATE, each
+ * later one runs inside a SAVEPOINT (so its failure undoes only its own
+ * changes), and the member after which none is waiting, or the
+ * `batchTransactions`-th, COMMITs it. One BEGIN, one COMMIT and one set of WAL
+ * frames serve them all: creates in one directory touch the same few pages,
+ * which the log then holds once instead of once per create. Every member's
+ * promise resolves after that COMMIT (and its sync), as it would after its
+ * own, so nothing is answered before it is durable; a member waits at most
+ * for the work of the members queued behind it.
+ */
+class WriteBatch {
+  /** Transactions that joined, the failed ones included. */
+  members = 0;
+  /** Whether any member changed a row (the COMMIT then adds frames to the log). */
+  wrote = false;
+  /** The WalSync number of the COMMIT (or of the last one, if nothing was written). */
+  readonly committed: Promise<number>;
+  succeed!: (commit: number) => void;
+  fail!: (error: unknown) => void;
+
+  constructor() {
+    this.committed = new Promise<number>((resolve, reject) => {
+      this.succeed = resolve;
+      this.fail = reject;
+    });
+    // A batch whose only member failed has nobody waiting on it.
+    this.committed.catch(() => undefined);
+  }
+}
+
 /** The statements of one store, run inside the transaction transact() opened. */
 class SqliteTx implements MetadataTx {
   private readonly s: Record<
@@ -447,12 +555,24 @@ class SqliteTx implements MetadataTx {
   private readonly pending = new Map<ObjectId, ObjectRecord | null>();
   /** Its entry changes, by entryKey (null: removed), for the cache at commit. */
   private readonly pendingEntries = new Map<string, EntryRecord | null>();
+  /**
+   * While a nested transaction (a savepoint) runs: what `pending` and
+   * `pendingEntries` held for each key it changed before it did (undefined:
+   * nothing), to put back if it rolls back.
+   */
+  private nested: {
+    readonly objects: Map<ObjectId, ObjectRecord | null | undefined>;
+    readonly entries: Map<string, EntryRecord | null | undefined>;
+  } | null = null;
   /** A view's cache generation when it started (role "read"). */
   private epoch = 0;
   /** Whether the SQL transaction is open (for role "write": from beginWrite() to its end). */
   private begun = false;
-  /** BEGIN (IMMEDIATE for the writer: it takes the write lock at once), COMMIT and ROLLBACK. */
-  private readonly control: Record<"begin" | "commit" | "rollback", Statement>;
+  /** BEGIN (IMMEDIATE for the writer: it takes the write lock at once), COMMIT, ROLLBACK and a batch member's savepoint. */
+  private readonly control: Record<
+    "begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo",
+    Statement
+  >;
 
   /**
    * `role` "write": the store's write transaction (beginWrite … commitWrite or
@@ -470,6 +590,9 @@ class SqliteTx implements MetadataTx {
       begin: db.prepare(role === "write" ? "BEGIN IMMEDIATE" : "BEGIN"),
       commit: db.prepare("COMMIT"),
       rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT member"),
+      release: db.prepare("RELEASE member"),
+      rollbackTo: db.prepare("ROLLBACK TO member"),
     };
     const p = (sql: string): Statement => db.prepare(sql).raw();
     const q = (sql: string): Statement => db.prepare(sql);
@@ -539,8 +662,36 @@ class SqliteTx implements MetadataTx {
     this.pendingEntries.clear();
   }
 
+  /** A later member of a batch starts (WriteBatch): its changes can be undone alone. */
+  beginNested(): void {
+    this.control.savepoint.run();
+    this.nested = { objects: new Map(), entries: new Map() };
+    this.counters.mark();
+  }
+
+  /** It succeeded: its changes join the batch's. */
+  releaseNested(): void {
+    this.control.release.run();
+    this.nested = null;
+    this.counters.unmark();
+  }
+
+  /** It failed: its rows, pending records and reservations are undone; the batch's stay. */
+  rollbackNested(): void {
+    const undo = this.nested;
+    this.nested = null;
+    if (undo !== null) {
+      putBack(this.pending, undo.objects);
+      putBack(this.pendingEntries, undo.entries);
+    }
+    this.counters.restoreMark();
+    this.control.rollbackTo.run();
+    this.control.release.run();
+  }
+
   /** Rolls it back, with its reservations, when it failed or its COMMIT did. */
   rollbackWrite(): void {
+    this.nested = null;
     this.pending.clear();
     this.pendingEntries.clear();
     this.begun = false;
@@ -559,6 +710,18 @@ class SqliteTx implements MetadataTx {
   endView(): void {
     if (this.begun) this.control.commit.run();
     this.begun = false;
+  }
+
+  private setPending(id: ObjectId, record: ObjectRecord | null): void {
+    if (this.nested !== null && !this.nested.objects.has(id))
+      this.nested.objects.set(id, this.pending.get(id));
+    this.pending.set(id, record);
+  }
+
+  private setPendingEntry(key: string, entry: EntryRecord | null): void {
+    if (this.nested !== null && !this.nested.entries.has(key))
+      this.nested.entries.set(key, this.pendingEntries.get(key));
+    this.pendingEntries.set(key, entry);
   }
 
   /** Before each change: only the write transaction makes any. */
@@ -616,13 +779,13 @@ class SqliteTx implements MetadataTx {
     this.writable();
     this.s.createObject.run(...objectToRow(record));
     this.counters.counted(1n);
-    this.pending.set(record.id, record);
+    this.setPending(record.id, record);
   }
 
   async putObject(record: ObjectRecord): Promise<void> {
     this.writable();
     this.s.putObject.run(...objectToRow(record));
-    this.pending.set(record.id, record);
+    this.setPending(record.id, record);
   }
 
   async deleteObject(id: ObjectId): Promise<void> {
@@ -631,7 +794,7 @@ class SqliteTx implements MetadataTx {
     this.s.deleteCookies.run(id);
     this.s.deleteXattrs.run(id);
     this.s.deleteXattrCookies.run(id);
-    this.pending.set(id, null);
+    this.setPending(id, null);
   }
 
   async getEntry(dir: ObjectId, name: string): Promise<EntryRecord | null> {
@@ -656,14 +819,14 @@ class SqliteTx implements MetadataTx {
     this.writable();
     const cookie = big(columns(this.s.nextCookie.get(dir))[0]);
     this.s.addEntry.run(dir, name, cookie, child);
-    this.pendingEntries.set(entryKey(dir, name), { dir, name, cookie, child });
+    this.setPendingEntry(entryKey(dir, name), { dir, name, cookie, child });
     return cookie;
   }
 
   async removeEntry(dir: ObjectId, name: string): Promise<void> {
     this.writable();
     this.s.removeEntry.run(dir, name);
-    this.pendingEntries.set(entryKey(dir, name), null);
+    this.setPendingEntry(entryKey(dir, name), null);
   }
 
   async listEntries(dir: ObjectId, after: bigint, limit: number): Promise<EntryRecord[]> {
@@ -774,5 +937,13 @@ class SqliteTx implements MetadataTx {
   async orphans(): Promise<ObjectRecord[]> {
     this.sql();
     return this.s.orphans.all().map(objectFromRow);
+  }
+}
+
+/** Puts back into `map` what `before` says each key held (undefined: nothing). */
+function putBack<K, V>(map: Map<K, V>, before: Map<K, V | undefined>): void {
+  for (const [key, value] of before) {
+    if (value === undefined) map.delete(key);
+    else map.set(key, value);
   }
 }

@@ -17,6 +17,7 @@ describe("store settings", () => {
       maxOpenPayloads: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
       objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
+      batchTransactions: DEFAULT_STORE_SETTINGS.batchTransactions,
       postgresUrl: "",
       postgresPoolSize: DEFAULT_STORE_SETTINGS.postgresPoolSize,
       postgresLeaseSec: DEFAULT_STORE_SETTINGS.postgresLeaseSec,
@@ -124,5 +125,6 @@ describe("store settings", () => {
     expect(() => build({ objectCacheEntries: -1 })).toThrow(/objectCacheEntries/);
     expect(() => build({ objectCacheEntries: "many" })).toThrow(/objectCacheEntries/);
     expect(() => build({ inlineSyncMaxMs: -1 })).toThrow(/inlineSyncMaxMs/);
+    expect(() => build({ batchTransactions: 0 })).toThrow(/batchTransactions/);
   });
 });
