@@ -28,6 +28,12 @@ interface Counter {
 }
 
 export class StoreCounters {
+  /**
+   * Ceilings raised so far (rolled back ones included): a transaction that
+   * raised one must be durable before anything it handed out is shown, or a
+   * crash could hand those values out again.
+   */
+  reservations = 0;
   private readonly counters: Record<CounterKey, Counter>;
   /** Objects as of the last commit. */
   private committedObjects: bigint;
@@ -100,6 +106,7 @@ export class StoreCounters {
       const ceiling = c.next - 1n + COUNTER_BLOCK;
       this.reserve(key, ceiling);
       c.ceiling = ceiling;
+      this.reservations++;
     }
     return c.next++;
   }

@@ -253,7 +253,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   transact<T>(work: (tx: MetadataTx) => Promise<T>, options?: TransactOptions): Promise<T> {
     this.waitingTransactions++;
-    const run = async (): Promise<{ result: T; batch: WriteBatch }> => {
+    const run = async (): Promise<{ result: T; batch: WriteBatch; durable: boolean }> => {
       this.waitingTransactions--;
       const batch = this.batch ?? this.openBatch();
       // The first of a batch needs no savepoint: if it fails, the whole SQL
@@ -263,10 +263,16 @@ export class SqliteMetadataStore implements MetadataStore {
       try {
         if (nested) this.tx.beginNested();
         const changesBefore = this.changes();
+        const reservationsBefore = this.counters.reservations;
         const result = await work(this.tx);
         if (this.changes() !== changesBefore) batch.wrote = true;
+        // Not durable only if asked, and if it raised no counter's ceiling
+        // (values above a ceiling not yet durable could come again after a crash).
+        const durable =
+          options?.durable !== false || this.counters.reservations !== reservationsBefore;
+        if (durable) batch.required = true;
         if (nested) this.tx.releaseNested();
-        return { result, batch };
+        return { result, batch, durable };
       } catch (e) {
         this.undo(batch, nested, e);
         throw e;
@@ -281,14 +287,13 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     const ran = this.queue.then(run, run);
     this.queue = ran.catch(() => undefined);
-    return ran.then(async ({ result, batch }) => {
+    return ran.then(async ({ result, batch, durable }) => {
       // A transaction that wrote waits for its batch's frames; one that only
       // read waits for those it may have seen (nothing is acted on before it
       // is durable). With no transaction waiting, nothing could share the
       // sync: it may run in place.
       const commit = await batch.committed;
-      if (options?.durable !== false)
-        await this.wal.durable(commit, this.waitingTransactions === 0);
+      if (durable) await this.wal.durable(commit, this.waitingTransactions === 0);
       return result;
     });
   }
@@ -312,7 +317,7 @@ export class SqliteMetadataStore implements MetadataStore {
       return;
     }
     if (batch.wrote) this.checkpointer.committed();
-    batch.succeed(batch.wrote ? this.wal.committedOne() : this.wal.lastCommit);
+    batch.succeed(batch.wrote ? this.wal.committedOne(batch.required) : this.wal.lastRequired);
   }
 
   /**
@@ -359,7 +364,7 @@ export class SqliteMetadataStore implements MetadataStore {
         this.readTx.startView(eager);
         try {
           const result = await work(this.readTx);
-          return { result, seen: this.wal.lastCommit };
+          return { result, seen: this.wal.lastRequired };
         } catch (e) {
           if (!eager && e instanceof ViewRestart) continue;
           throw e;
@@ -370,7 +375,8 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     const done = this.readQueue.then(run, run);
     this.readQueue = done.catch(() => undefined);
-    // What it saw may include commits whose sync is still running: nothing is acted on before it is durable.
+    // What it saw may include commits whose sync is still running: nothing is
+    // acted on before it is durable (save an UNSTABLE4 WRITE's: WalSync.lastRequired).
     return done.then(async ({ result, seen }) => {
       await this.wal.durable(seen);
       return result;
@@ -503,6 +509,8 @@ class WriteBatch {
   members = 0;
   /** Whether any member changed a row (the COMMIT then adds frames to the log). */
   wrote = false;
+  /** Whether any member must be durable before it is answered (WalSync.lastRequired). */
+  required = false;
   /** The WalSync number of the COMMIT (or of the last one, if nothing was written). */
   readonly committed: Promise<number>;
   succeed!: (commit: number) => void;

@@ -37,6 +37,8 @@ const INLINE_SYNC_AVERAGE_WEIGHT = 0.125;
 export class WalSync {
   /** Write transactions committed to the WAL (not necessarily durable), counted from open. */
   private committed = 0;
+  /** The last commit that readers must see durable (committedOne's `required`). */
+  private required = 0;
   /** Commits known to be on stable storage. */
   private synced = 0;
   private inFlight: Promise<void> | null = null;
@@ -57,14 +59,32 @@ export class WalSync {
     private readonly inlineSyncMaxMs: number,
   ) {}
 
-  /** Notes a COMMIT that wrote to the WAL; returns its number for durable(). */
-  committedOne(): number {
-    return ++this.committed;
+  /**
+   * Notes a COMMIT that wrote to the WAL; returns its number for durable().
+   * `required`: whoever sees its changes must wait for them to be durable
+   * (false only for the metadata of UNSTABLE4 WRITEs: see lastRequired).
+   */
+  committedOne(required = true): number {
+    this.committed++;
+    if (required) this.required = this.committed;
+    return this.committed;
   }
 
   /** The number of the last commit (durable() of it covers everything committed so far). */
   get lastCommit(): number {
     return this.committed;
+  }
+
+  /**
+   * The number of the last commit a reader must not act on before it is
+   * durable. Commits after it hold only what an UNSTABLE4 WRITE changed (a
+   * size, times, a change value below a ceiling already committed as
+   * required): state the client keeps until COMMIT and sends again after a
+   * restart, like the data itself, so a reply may show it before it is on
+   * disk — as any server answers GETATTR from its page cache.
+   */
+  get lastRequired(): number {
+    return this.required;
   }
 
   /**
