@@ -28,12 +28,8 @@ interface Counter {
 }
 
 export class StoreCounters {
-  /**
-   * Ceilings raised so far (rolled back ones included): a transaction that
-   * raised one must be durable before anything it handed out is shown, or a
-   * crash could hand those values out again.
-   */
-  reservations = 0;
+  /** Ceilings raised so far (see `reservations`). */
+  private raised = 0;
   private readonly counters: Record<CounterKey, Counter>;
   /** Objects as of the last commit. */
   private committedObjects: bigint;
@@ -73,10 +69,7 @@ export class StoreCounters {
 
   /** It rolled back, and its reservations with it: hand out those values again. */
   rollback(): void {
-    if (this.atStart !== null) {
-      this.counters.last_id = this.atStart.last_id;
-      this.counters.change = this.atStart.change;
-    }
+    if (this.atStart !== null) this.restore(this.atStart);
     this.end();
   }
 
@@ -93,8 +86,7 @@ export class StoreCounters {
   /** It was rolled back, and its reservations with it: hand out those values again. */
   restoreMark(): void {
     if (this.atMark === null) return;
-    this.counters.last_id = this.atMark.counters.last_id;
-    this.counters.change = this.atMark.counters.change;
+    this.restore(this.atMark.counters);
     this.objectsDelta = this.atMark.objectsDelta;
     this.atMark = null;
   }
@@ -106,7 +98,7 @@ export class StoreCounters {
       const ceiling = c.next - 1n + COUNTER_BLOCK;
       this.reserve(key, ceiling);
       c.ceiling = ceiling;
-      this.reservations++;
+      this.raised++;
     }
     return c.next++;
   }
@@ -123,6 +115,20 @@ export class StoreCounters {
   /** Objects as the caller sees them: its own changes included when `inWrite`. */
   objects(inWrite: boolean): bigint {
     return this.committedObjects + (inWrite ? this.objectsDelta : 0n);
+  }
+
+  /**
+   * Ceilings raised so far (rolled back ones included): a transaction that
+   * raised one must be durable before anything it handed out is shown, or a
+   * crash could hand those values out again.
+   */
+  get reservations(): number {
+    return this.raised;
+  }
+
+  private restore(saved: Record<CounterKey, Counter>): void {
+    this.counters.last_id = saved.last_id;
+    this.counters.change = saved.change;
   }
 
   private snapshot(): Record<CounterKey, Counter> {

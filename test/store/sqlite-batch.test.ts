@@ -80,7 +80,7 @@ describe("SQLite store: transactions batched into one SQL transaction", () => {
   it("undo a failed member alone: its rows, its records (never cached) and its reservations; the others stand", async () => {
     const file = join(root, "c.sqlite");
     const store = SqliteMetadataStore.open(file);
-    let failedIds: bigint[] = [];
+    const failedIds: bigint[] = [];
     try {
       const before = await store.view((tx) => tx.objectCount());
       const a = createIn(store, "a");
@@ -127,7 +127,6 @@ describe("SQLite store: transactions batched into one SQL transaction", () => {
     } finally {
       await reopened.close();
     }
-    failedIds = [];
   });
 
   it("let those queued behind a failed first member commit in the batch after it", async () => {
