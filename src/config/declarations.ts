@@ -302,6 +302,11 @@ const STORE = section<StoreSettings>(
       1,
       'file descriptors the `"sqlite"` backend keeps open on payload files (least recently used are closed)',
     ),
+    inlineIoMaxBytes: bytes(
+      0,
+      16 * 1024 * 1024,
+      "payload reads and writes of at most this many bytes, and the opening, closing and unlinking of payload files that small, run on the server's main thread: a hand-off to a worker thread and back costs more CPU than a small copy to or from the page cache. Bigger transfers, syncs and truncations always use the worker threads; 0 sends everything there (for a data directory on a slow or network filesystem)",
+    ),
     objectCacheEntries: count(
       0,
       'decoded object records (attributes), and as many directory entries found by name, the `"sqlite"` and `"postgres"` backends keep in memory (about 0.5 KiB per record, 0.2 KiB per entry), least recently used dropped first; the `"sqlite"` backend also keeps as many names of whole directory listings, for READDIR; 0 reads every one from the database. PostgreSQL\'s is used only while the server surely holds the store\'s lease (only the holder writes)',
@@ -313,7 +318,7 @@ const STORE = section<StoreSettings>(
     ),
     batchTransactions: count(
       1,
-      'transactions the `"sqlite"` backend finds queued back to back that share one SQL transaction, one COMMIT and one sync of its log, at most: changes in one directory then touch its pages once per batch instead of once each. Every change still waits for its batch to be durable before it is answered; 1: each commits alone',
+      'transactions the `"sqlite"` backend finds queued back to back, or that start in one turn of its event loop, that share one SQL transaction, one COMMIT and one sync of its log, at most: changes in one directory then touch its pages once per batch instead of once each. Every change still waits for its batch to be durable before it is answered; 1: each commits alone',
     ),
   },
 );

@@ -60,7 +60,7 @@ export type PayloadLocation =
   | { readonly kind: "local" }
   | {
       readonly kind: "s3";
-      readonly options: Omit<S3PayloadOptions, "stagingDir" | "maxOpenFiles">;
+      readonly options: Omit<S3PayloadOptions, "stagingDir" | "maxOpenFiles" | "inlineIoMaxBytes">;
     };
 
 /** Where the metadata lives: SQLite in the data directory, or a PostgreSQL database. */
@@ -83,6 +83,7 @@ export async function openDataDir(
 ): Promise<OpenedStore> {
   const {
     maxOpenPayloads,
+    inlineIoMaxBytes,
     objectCacheEntries,
     inlineSyncMaxMs,
     batchTransactions,
@@ -133,11 +134,12 @@ export async function openDataDir(
     try {
       const payloads =
         payload.kind === "local"
-          ? new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads)
+          ? new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads, inlineIoMaxBytes)
           : await S3PayloadStore.open({
               ...payload.options,
               stagingDir: join(dir, "s3-staging"),
               maxOpenFiles: maxOpenPayloads,
+              inlineIoMaxBytes,
             }).catch((e: unknown) => {
               throw new DataDirError((e as Error).message, "payload");
             });

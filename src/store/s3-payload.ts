@@ -60,6 +60,8 @@ export interface S3PayloadOptions {
   readonly stagingDir: string;
   /** Block files kept open at once (LocalPayloadStore). */
   readonly maxOpenFiles: number;
+  /** Block file transfers this small run on the event loop's thread (LocalPayloadStore). */
+  readonly inlineIoMaxBytes: number;
   /** Milliseconds without a write before a changed block is uploaded. */
   readonly uploadDelayMs: number;
   /** Uploads in progress at once. */
@@ -79,6 +81,7 @@ export const S3_PAYLOAD_DEFAULTS = {
   blockSize: DEFAULT_STORE_SETTINGS.s3BlockSize,
   durability: DEFAULT_STORE_SETTINGS.s3Durability,
   maxOpenFiles: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
+  inlineIoMaxBytes: DEFAULT_STORE_SETTINGS.inlineIoMaxBytes,
   uploadDelayMs: DEFAULT_STORE_SETTINGS.s3UploadDelayMs,
   uploadConcurrency: DEFAULT_STORE_SETTINGS.s3UploadConcurrency,
   maxDirtyBlocks: DEFAULT_STORE_SETTINGS.s3MaxDirtyBlocks,
@@ -139,7 +142,11 @@ export class S3PayloadStore implements PayloadStore {
             },
           }),
     });
-    this.local = new LocalPayloadStore(options.stagingDir, options.maxOpenFiles);
+    this.local = new LocalPayloadStore(
+      options.stagingDir,
+      options.maxOpenFiles,
+      options.inlineIoMaxBytes,
+    );
   }
 
   /**

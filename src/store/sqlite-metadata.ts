@@ -11,8 +11,9 @@
 //   every other request behind each commit's fsync.
 // - One transaction per namespace operation, queued (better-sqlite3 is
 //   synchronous; an await inside one never lets another interleave). Those
-//   queued back to back share one SQL transaction (WriteBatch below: BEGIN
-//   IMMEDIATE, a SAVEPOINT per later member, one COMMIT): the write lock is
+//   queued back to back, or asked for in one turn of the event loop, share
+//   one SQL transaction (WriteBatch below: BEGIN IMMEDIATE, a SAVEPOINT per
+//   later member, one COMMIT): the write lock is
 //   taken at the start, so it never fails half-way on a lock upgrade, and
 //   one COMMIT and one set of WAL frames serve every member.
 // - Operations that only read (GETATTR, LOOKUP, READDIR, READ…) run on a
@@ -187,6 +188,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly maxBatchTransactions: number;
   /** Transactions asked for whose work has not started yet. */
   private waitingTransactions = 0;
+  /** A transaction's work is running (the queue runs one at a time). */
+  private transactionRunning = false;
   /** The tail of view()'s queue. */
   private readQueue: Promise<unknown> = Promise.resolve();
 
@@ -255,6 +258,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.waitingTransactions++;
     const run = async (): Promise<{ result: T; batch: WriteBatch; durable: boolean }> => {
       this.waitingTransactions--;
+      this.transactionRunning = true;
       const batch = this.batch ?? this.openBatch();
       // The first of a batch needs no savepoint: if it fails, the whole SQL
       // transaction (only its own changes) is rolled back.
@@ -277,12 +281,13 @@ export class SqliteMetadataStore implements MetadataStore {
         this.undo(batch, nested, e);
         throw e;
       } finally {
-        // Commit now unless another transaction waits to join the batch and it has room.
-        if (
-          this.batch === batch &&
-          (this.waitingTransactions === 0 || batch.members >= this.maxBatchTransactions)
-        )
-          this.commitBatch(batch);
+        this.transactionRunning = false;
+        // Full: commit now. Otherwise another transaction waiting joins it, or
+        // one that arrives in this turn of the event loop.
+        if (this.batch === batch) {
+          if (batch.members >= this.maxBatchTransactions) this.commitBatch(batch);
+          else if (this.waitingTransactions === 0) this.commitAfterThisTurn(batch);
+        }
       }
     };
     const ran = this.queue.then(run, run);
@@ -304,6 +309,25 @@ export class SqliteMetadataStore implements MetadataStore {
     this.tx.beginWrite();
     this.batch = new WriteBatch();
     return this.batch;
+  }
+
+  /**
+   * COMMITs the batch once the event loop has run the callbacks of every
+   * socket that was readable in this turn (setImmediate runs after the poll
+   * phase): requests that arrived together share one COMMIT and one sync,
+   * though each ran its transaction as soon as it was read (a request's
+   * store work often awaits nothing, so no other transaction ever waits
+   * behind it). Costs the batch's first member one turn of the loop.
+   */
+  private commitAfterThisTurn(batch: WriteBatch): void {
+    if (batch.commitScheduled) return;
+    batch.commitScheduled = true;
+    setImmediate(() => {
+      batch.commitScheduled = false;
+      // A member still running, or one queued, commits it when it ends.
+      if (this.batch === batch && !this.transactionRunning && this.waitingTransactions === 0)
+        this.commitBatch(batch);
+    });
   }
 
   /** COMMITs the batch: every member's changes stand, or (COMMIT failed) none. */
@@ -493,16 +517,18 @@ class SqliteClientRecovery implements ClientRecoveryStore {
 }
 
 /**
- * Transactions queued back to back share one SQL transaction (group commit
- * one level up from WalSync's): the first opens it with BEGIN IMMEDIATE, each
- * later one runs inside a SAVEPOINT (so its failure undoes only its own
- * changes), and the member after which none is waiting, or the
- * `batchTransactions`-th, COMMITs it. One BEGIN, one COMMIT and one set of WAL
- * frames serve them all: creates in one directory touch the same few pages,
- * which the log then holds once instead of once per create. Every member's
- * promise resolves after that COMMIT (and its sync), as it would after its
- * own, so nothing is answered before it is durable; a member waits at most
- * for the work of the members queued behind it.
+ * Transactions queued back to back, or asked for in one turn of the event
+ * loop, share one SQL transaction (group commit one level up from WalSync's):
+ * the first opens it with BEGIN IMMEDIATE, each later one runs inside a
+ * SAVEPOINT (so its failure undoes only its own changes). The
+ * `batchTransactions`-th member COMMITs it, or else the end of the turn in
+ * which the last member ended with none waiting (commitAfterThisTurn). One
+ * BEGIN, one COMMIT and one set of WAL frames serve them all: creates in one
+ * directory touch the same few pages, which the log then holds once instead
+ * of once per create. Every member's promise resolves after that COMMIT (and
+ * its sync), as it would after its own, so nothing is answered before it is
+ * durable; a member waits at most for the work of the members queued behind
+ * it and the rest of that turn.
  */
 class WriteBatch {
   /** Transactions that joined, the failed ones included. */
@@ -511,6 +537,8 @@ class WriteBatch {
   wrote = false;
   /** Whether any member must be durable before it is answered (WalSync.lastRequired). */
   required = false;
+  /** A COMMIT after this turn of the event loop is scheduled (commitAfterThisTurn). */
+  commitScheduled = false;
   /** The WalSync number of the COMMIT (or of the last one, if nothing was written). */
   readonly committed: Promise<number>;
   succeed!: (commit: number) => void;

@@ -15,6 +15,7 @@ describe("store settings", () => {
       backend: "sqlite",
       dataDir: "/srv/dfs",
       maxOpenPayloads: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
+      inlineIoMaxBytes: DEFAULT_STORE_SETTINGS.inlineIoMaxBytes,
       objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
       batchTransactions: DEFAULT_STORE_SETTINGS.batchTransactions,
@@ -125,6 +126,8 @@ describe("store settings", () => {
     expect(() => build({ objectCacheEntries: -1 })).toThrow(/objectCacheEntries/);
     expect(() => build({ objectCacheEntries: "many" })).toThrow(/objectCacheEntries/);
     expect(() => build({ inlineSyncMaxMs: -1 })).toThrow(/inlineSyncMaxMs/);
+    expect(() => build({ inlineIoMaxBytes: -1 })).toThrow(/inlineIoMaxBytes/);
+    expect(build({ inlineIoMaxBytes: 0 }).store.inlineIoMaxBytes).toBe(0);
     expect(() => build({ batchTransactions: 0 })).toThrow(/batchTransactions/);
   });
 });

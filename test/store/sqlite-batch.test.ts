@@ -65,6 +65,33 @@ describe("SQLite store: transactions batched into one SQL transaction", () => {
     }
   });
 
+  it("share one COMMIT when started by separate callbacks of one turn of the event loop", async () => {
+    const store = SqliteMetadataStore.open(join(root, "turn.sqlite"));
+    try {
+      await createIn(store, "warm-up");
+      const commits = store.commits;
+      // Like requests read from two sockets in one poll phase: the first
+      // transaction has ended before the second is asked for.
+      const created = await new Promise<Array<Promise<bigint>>>((resolve) => {
+        const both: Array<Promise<bigint>> = [];
+        setImmediate(() => both.push(createIn(store, "t1")));
+        setImmediate(() => {
+          both.push(createIn(store, "t2"));
+          resolve(both);
+        });
+      });
+      const ids = await Promise.all(created);
+      expect(store.commits).toBe(commits + 1);
+      for (const [i, id] of ids.entries())
+        expect(await seen(store, id, `t${i + 1}`)).toEqual({ object: id, entry: id });
+      // The next turn's transaction commits apart.
+      await createIn(store, "later");
+      expect(store.commits).toBe(commits + 2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("hold at most store.batchTransactions transactions", async () => {
     const store = SqliteMetadataStore.open(join(root, "b.sqlite"), { batchTransactions: 4 });
     try {
