@@ -189,13 +189,10 @@ export class LocalPayloadStore implements PayloadStore {
     create: boolean,
     work: (fd: number) => Promise<T>,
   ): Promise<T | null> {
-    const cached = this.openFiles.get(id);
-    if (cached !== undefined) {
-      // Most recently used goes last (opening() adds a new one last).
-      this.openFiles.delete(id);
-      this.openFiles.set(id, cached);
-    }
-    const entry = cached ?? this.opening(id, create);
+    const entry = this.openFiles.get(id) ?? this.opening(id, create);
+    // Most recently used goes last.
+    this.openFiles.delete(id);
+    this.openFiles.set(id, entry);
     entry.users++;
     try {
       const fd = entry.fd ?? (await entry.opened);
@@ -214,23 +211,19 @@ export class LocalPayloadStore implements PayloadStore {
 
   /** A new cache entry for `id`, opening its file; evicts the least recently used beyond the limit. */
   private opening(id: string, create: boolean): OpenFile {
-    const path = this.path(id);
-    let entry: OpenFile;
-    if (this.inlineIoMaxBytes > 0) {
-      const fd = this.openInPlace(id, path, create);
-      entry = { opened: Promise.resolve(fd), fd, users: 0, evicted: false };
-      // Nothing to cache: the next open looks again.
-      if (fd === null) return entry;
-    } else {
-      entry = { opened: this.openPooled(id, path, create), fd: null, users: 0, evicted: false };
-      entry.opened.then(
-        (fd) => {
-          entry.fd = fd;
-          if (fd === null) this.drop(id, entry);
-        },
-        () => this.drop(id, entry),
-      );
-    }
+    const entry: OpenFile = {
+      opened: this.openFile(id, this.path(id), create),
+      fd: null,
+      users: 0,
+      evicted: false,
+    };
+    entry.opened.then(
+      (fd) => {
+        entry.fd = fd;
+        if (fd === null) this.drop(id, entry);
+      },
+      () => this.drop(id, entry),
+    );
     this.openFiles.set(id, entry);
     while (this.openFiles.size > this.maxOpenFiles) {
       const oldest = this.openFiles.keys().next().value;
@@ -241,46 +234,30 @@ export class LocalPayloadStore implements PayloadStore {
   }
 
   /**
-   * Opens the payload's file read-write on this thread (creating it when
-   * `create`, and noting that its name is not yet durable); null when it is
-   * not there and not to be created.
+   * Opens the payload's file read-write, in place or on the pool (creating it
+   * when `create`, and noting that its name is not yet durable); null when it
+   * is not there and not to be created.
    */
-  private openInPlace(id: string, path: string, create: boolean): number | null {
+  private async openFile(id: string, path: string, create: boolean): Promise<number | null> {
+    const openAs = (flags: number): number | Promise<number> =>
+      this.inlineIoMaxBytes > 0
+        ? openSync(path, flags, 0o600)
+        : pooled<number>((done) => open(path, flags, 0o600, done));
     if (!create) {
       try {
-        return openSync(path, READ_WRITE);
+        return await openAs(READ_WRITE);
       } catch (e) {
         if (isMissing(e)) return null;
         throw e;
       }
     }
     try {
-      const fd = openSync(path, CREATE_NEW, 0o600);
+      const fd = await openAs(CREATE_NEW);
       this.unsyncedNames.add(id);
       return fd;
     } catch (e) {
       if (!isCode(e, "EEXIST")) throw e;
-      return openSync(path, READ_WRITE);
-    }
-  }
-
-  /** openInPlace on the thread pool. */
-  private async openPooled(id: string, path: string, create: boolean): Promise<number | null> {
-    if (!create) {
-      try {
-        return await pooled<number>((done) => open(path, READ_WRITE, done));
-      } catch (e) {
-        if (isMissing(e)) return null;
-        throw e;
-      }
-    }
-    try {
-      const fd = await pooled<number>((done) => open(path, CREATE_NEW, 0o600, done));
-      this.unsyncedNames.add(id);
-      return fd;
-    } catch (e) {
-      if (!isCode(e, "EEXIST")) throw e;
-      return pooled<number>((done) => open(path, READ_WRITE, done));
+      return openAs(READ_WRITE);
     }
   }
 

@@ -86,9 +86,10 @@ export interface StoreSettings {
    */
   readonly inlineSyncMaxMs: number;
   /**
-   * Transactions the "sqlite" backend finds queued back to back that share
-   * one SQL transaction, one COMMIT and one sync, at most (sqlite-metadata.ts
-   * WriteBatch); 1: each commits alone.
+   * Transactions the "sqlite" backend finds queued back to back, or that
+   * start in one turn of the event loop, that share one SQL transaction, one
+   * COMMIT and one sync, at most (sqlite-metadata.ts WriteBatch); 1: each
+   * commits alone.
    */
   readonly batchTransactions: number;
 }

@@ -13,9 +13,9 @@
 //   synchronous; an await inside one never lets another interleave). Those
 //   queued back to back, or asked for in one turn of the event loop, share
 //   one SQL transaction (WriteBatch below: BEGIN IMMEDIATE, a SAVEPOINT per
-//   later member, one COMMIT): the write lock is
-//   taken at the start, so it never fails half-way on a lock upgrade, and
-//   one COMMIT and one set of WAL frames serve every member.
+//   later member, one COMMIT): the write lock is taken at the start, so it
+//   never fails half-way on a lock upgrade, and one COMMIT and one set of
+//   WAL frames serve every member.
 // - Operations that only read (GETATTR, LOOKUP, READDIR, READ…) run on a
 //   second, read-only connection in a deferred transaction: WAL gives each a
 //   snapshot of the last commit, so they never wait behind a write
@@ -153,7 +153,7 @@ export interface SqliteStoreOptions {
   readonly objectCacheEntries: number;
   /** The slowest (moving average, ms) an fdatasync of the log may be and still run on the event loop's thread (wal-sync.ts); 0: never. */
   readonly inlineSyncMaxMs: number;
-  /** Transactions queued back to back that share one SQL transaction at most (WriteBatch); 1: each its own. */
+  /** Transactions (queued back to back, or started in one turn of the event loop) that share one SQL transaction at most (WriteBatch); 1: each its own. */
   readonly batchTransactions: number;
 }
 
@@ -749,15 +749,11 @@ class SqliteTx implements MetadataTx {
   }
 
   private setPending(id: ObjectId, record: ObjectRecord | null): void {
-    if (this.nested !== null && !this.nested.objects.has(id))
-      this.nested.objects.set(id, this.pending.get(id));
-    this.pending.set(id, record);
+    setNoting(this.pending, this.nested?.objects, id, record);
   }
 
   private setPendingEntry(key: string, entry: EntryRecord | null): void {
-    if (this.nested !== null && !this.nested.entries.has(key))
-      this.nested.entries.set(key, this.pendingEntries.get(key));
-    this.pendingEntries.set(key, entry);
+    setNoting(this.pendingEntries, this.nested?.entries, key, entry);
   }
 
   /** Before each change: only the write transaction makes any. */
@@ -974,6 +970,20 @@ class SqliteTx implements MetadataTx {
     this.sql();
     return this.s.orphans.all().map(objectFromRow);
   }
+}
+
+/**
+ * Sets `key` in `map`, first noting in `before` (a savepoint's undo record,
+ * when one is open) what the key held when the savepoint began.
+ */
+function setNoting<K, V>(
+  map: Map<K, V>,
+  before: Map<K, V | undefined> | undefined,
+  key: K,
+  value: V,
+): void {
+  if (before !== undefined && !before.has(key)) before.set(key, map.get(key));
+  map.set(key, value);
 }
 
 /** Puts back into `map` what `before` says each key held (undefined: nothing). */
