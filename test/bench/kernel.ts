@@ -31,6 +31,9 @@ import type { StoreWork } from "./store-counters.js";
 const USAGE = `usage: npm run bench:kernel -- [options]
 
   --rounds N               rounds; each boots the guest once per server (default 3)
+  --phases all|namespace   every phase (default), or only those of the 1000 files and the 200
+                           directories (namespace: no 64 MiB write and read, a shorter guest run)
+  --store sqlite|memory    dfs's store: the default SQLite store (default), or memory
   --kernel 6.1|6.12|META   the client kernel (default 6.1; or a Debian linux-image meta package)
   --vers 4.1|4.2           NFS minor version (default 4.1)
   --port N                 dfs's port; Ganesha gets N + 1 (default 21540)
@@ -52,7 +55,7 @@ const USAGE = `usage: npm run bench:kernel -- [options]
   --verbose                echo the whole guest console`;
 
 /** The phases the workload times, in order, with what each does. */
-const PHASES: readonly (readonly [string, string])[] = [
+const ALL_PHASES: readonly (readonly [string, string])[] = [
   ["write_64MiB", "64 MiB sequential write (dd bs=1M) + sync"],
   ["read_64MiB", "64 MiB sequential read after drop_caches"],
   ["create_1000", "create 1000 empty files"],
@@ -62,6 +65,9 @@ const PHASES: readonly (readonly [string, string])[] = [
   ["mkdir_200", "mkdir 200 directories"],
   ["rmdir_200", "rmdir the 200 directories"],
 ];
+
+/** The phases --phases namespace leaves out (the 64 MiB file). */
+const DATA_PHASES: ReadonlySet<string> = new Set(["write_64MiB", "read_64MiB"]);
 
 /** The guest's whole run (boot, mount, workload, umount) at most, seconds (TCG is slow). */
 const GUEST_TIMEOUT_SEC = 900;
@@ -89,6 +95,8 @@ interface RunResult {
 
 interface Options {
   readonly rounds: number;
+  readonly phases: "all" | "namespace";
+  readonly store: "sqlite" | "memory";
   readonly kernelMeta: string;
   readonly vers: string;
   readonly port: number;
@@ -110,6 +118,8 @@ function parse(argv: readonly string[]): Options | null {
     args: [...argv],
     options: {
       rounds: { type: "string", default: "3" },
+      phases: { type: "string", default: "all" },
+      store: { type: "string", default: "sqlite" },
       kernel: { type: "string", default: "6.1" },
       vers: { type: "string", default: "4.1" },
       port: { type: "string", default: "21540" },
@@ -136,11 +146,17 @@ function parse(argv: readonly string[]): Options | null {
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error("--rounds must be a positive integer");
   if (!Number.isInteger(port) || port < 1 || port > 65534) throw new Error("bad --port");
+  if (values.phases !== "all" && values.phases !== "namespace")
+    throw new Error("--phases must be all or namespace");
+  if (values.store !== "sqlite" && values.store !== "memory")
+    throw new Error("--store must be sqlite or memory");
   if (values.only !== undefined && (!isServer(values.only) || values.only === "base"))
     throw new Error("--only must be dfs, scaleout or ganesha");
   mkdirSync(values.dir, { recursive: true });
   return {
     rounds,
+    phases: values.phases,
+    store: values.store,
     kernelMeta: KERNELS[values.kernel] ?? values.kernel,
     vers: values.vers,
     port,
@@ -242,7 +258,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string): void =>
     console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}`);
   const here = dirname(fileURLToPath(import.meta.url));
-  const workload = join(here, "kernel.workload.sh");
+  const script = join(here, "kernel.workload.sh");
+  const phases = ALL_PHASES.filter(([phase]) => o.phases === "all" || !DATA_PHASES.has(phase));
+  // The guest gets one file: --phases namespace is a line before the script.
+  const workload = o.phases === "all" ? script : join(o.out, "kernel.workload.sh");
+  if (o.phases !== "all")
+    writeFileSync(workload, `KBENCH_PHASES=${o.phases}\n${readFileSync(script, "utf8")}`);
   const servers: Server[] =
     o.only !== null ? [o.only] : o.scaleOut ? ["dfs", "scaleout", "ganesha"] : ["dfs", "ganesha"];
   if (o.baseline !== null) servers.push("base");
@@ -256,6 +277,11 @@ async function main(argv: readonly string[]): Promise<number> {
   log(`logs and data in ${o.out}; load average ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 
   const dataDir = join(o.out, "dfs-data");
+  // dfs and base: the default SQLite store in a data directory of their own, or --store memory.
+  const storeConfig = (dir: string): Record<string, string> =>
+    o.store === "memory" ? { backend: "memory" } : { backend: "sqlite", dataDir: dir };
+  const storeName = (dir: string): string =>
+    o.store === "memory" ? "memory store" : `SQLite store in ${dir}`;
   let dfs: ServerProcess | null = null;
   let base: ServerProcess | null = null;
   let scaleOut: ScaleOut | null = null;
@@ -279,22 +305,22 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (servers.includes("dfs")) {
       dfs = await ServerProcess.start(
-        { ...o.dfsConfig, store: { backend: "sqlite", dataDir }, logLevel: "warn" },
+        { ...o.dfsConfig, store: storeConfig(dataDir), logLevel: "warn" },
         {
           port: o.port,
           nodeArgs,
           compiled: true,
         },
       );
-      log(`dfs (SQLite store in ${dataDir}) on 127.0.0.1:${dfs.port}, pid ${dfs.child.pid}`);
+      log(`dfs (${storeName(dataDir)}) on 127.0.0.1:${dfs.port}, pid ${dfs.child.pid}`);
     }
     if (o.baseline !== null) {
       const baseDir = join(o.out, "base-data");
       base = await ServerProcess.start(
-        { ...o.dfsConfig, store: { backend: "sqlite", dataDir: baseDir }, logLevel: "warn" },
+        { ...o.dfsConfig, store: storeConfig(baseDir), logLevel: "warn" },
         { port: portOf.base, checkout: o.baseline, compiled: true },
       );
-      log(`base: dfs of ${o.baseline} (SQLite store in ${baseDir}) on 127.0.0.1:${base.port}`);
+      log(`base: dfs of ${o.baseline} (${storeName(baseDir)}) on 127.0.0.1:${base.port}`);
     }
     if (servers.includes("scaleout")) {
       scaleOut = await ScaleOut.start(o, portOf.scaleout, nodeArgs);
@@ -349,7 +375,7 @@ async function main(argv: readonly string[]): Promise<number> {
             `${server} round ${round}: guest run failed (run.sh exit ${rc}); see ${consoleLog}`,
           );
         const parsed = parseConsole(readFileSync(consoleLog, "utf8"));
-        for (const [phase] of PHASES)
+        for (const [phase] of phases)
           if (parsed.phases[phase] === undefined)
             throw new Error(`${server} round ${round}: no figure for ${phase}`);
         const store = await snapshots.work();
@@ -379,7 +405,7 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(`\n| phase | ${servers.join(" s | ")} s |${ratioHeads}`);
   console.log(`|---|${servers.map(() => "--:|").join("")}${compared.map(() => "--:|").join("")}`);
   let worse = 0;
-  for (const [phase, what] of PHASES) {
+  for (const [phase, what] of phases) {
     const cells = servers.map((s) => fmt(med(s, phase)));
     const ratios = compared.map((s) => med(s, phase) / med("ganesha", phase));
     if (compared.includes("dfs") && med("dfs", phase) > med("ganesha", phase)) worse++;
@@ -391,26 +417,26 @@ async function main(argv: readonly string[]): Promise<number> {
     `| server CPU per guest run (user + sys) | ${servers.map((s) => fmt(medCpu(s))).join(" | ")} |${cpuRatios.join("")}`,
   );
   console.log(
-    `\nRPCs per phase (first round; all operations the client sent during the phase, and the` +
-      ` mean client-side round trip of each, ms):`,
+    `\nRPCs per phase (last round: a dfs server started for the run has warmed up by then; all` +
+      ` operations the client sent during the phase, and the mean client-side round trip of each, ms):`,
   );
-  for (const [phase] of PHASES)
+  for (const [phase] of phases)
     for (const s of servers) {
-      const first = results.find((x) => x.server === s);
-      const r = first?.rpcs[phase];
+      const last = results.filter((x) => x.server === s).at(-1);
+      const r = last?.rpcs[phase];
       if (r === undefined) continue;
       const total = Object.values(r).reduce((a, b) => a + b, 0);
-      const rtt = first?.rttMs[phase] ?? {};
+      const rtt = last?.rttMs[phase] ?? {};
       const list = Object.entries(r)
         .sort((a, b) => b[1] - a[1])
         .map(([op, n]) => `${op} ${n} (${((rtt[op] ?? 0) / n).toFixed(2)})`)
         .join(", ");
       console.log(`  ${phase.padEnd(12)} ${s.padEnd(8)} ${String(total).padStart(5)}: ${list}`);
     }
-  if (servers.includes("scaleout")) printStoreWork(results, PHASES);
+  if (servers.includes("scaleout")) printStoreWork(results, phases);
   console.log(`\nload average at the end: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   if (compared.includes("dfs"))
-    console.log(`phases where dfs is slower than Ganesha: ${worse} of ${PHASES.length}`);
+    console.log(`phases where dfs is slower than Ganesha: ${worse} of ${phases.length}`);
   if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
   writeFileSync(join(o.out, "results.json"), JSON.stringify({ options: o, results }, null, 2));
   return 0;
