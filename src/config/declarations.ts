@@ -136,7 +136,7 @@ const NFS = section<NfsSettings>(
     maxReaddirEntries: count(0, "entries in one READDIR reply"),
     delegationPolicy: choice(
       NFS_SETTING_CHOICES.delegationPolicy!,
-      'which file delegations OPEN grants: `"none"`, `"read"`, or `"read-write"` (a write delegation to a client opening for reading and writing a file no other client has open, as Linux nfsd: a write-only opener gets none). Only to clients whose back channel works',
+      'which file delegations OPEN grants: `"none"`, `"read"`, or `"read-write"` (a write delegation to a client opening for writing a file no other client has open). Only to clients whose back channel works',
     ),
     maxDelegations: count(
       0,

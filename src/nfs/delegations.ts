@@ -46,7 +46,7 @@ import type {
 } from "../state/delegation-state.js";
 import { keyOf } from "../state/keys.js";
 import type { StateManager } from "../state/manager.js";
-import { ACCESS_READ, ACCESS_WRITE } from "../state/open-state.js";
+import { ACCESS_WRITE } from "../state/open-state.js";
 import type { NfsError } from "../state/slot-table.js";
 import { stateidOf } from "../state/stateid.js";
 import { XdrError, XdrReader } from "../xdr/index.js";
@@ -267,31 +267,19 @@ export class Delegations {
     }
     // Someone else writes the file: no delegation can promise it is unchanged.
     if (othersWrite) return contention();
-    // A delegation lets its holder open the file on its own (§10.4: a write
-    // delegation "allows the client to handle, on its own, all opens"), reads
-    // included, so it goes only to an opener the server let read the file: a
-    // write delegation to one that opened for reading and writing, as from
-    // Linux nfsd, a read delegation to one that opened for reading. A
-    // write-only opener (the kernel's `: > f`) gets none, and so owes no
-    // DELEGRETURN when the file is removed or its inode evicted.
-    const reads = (access & ACCESS_READ) !== 0;
     const writeOk =
-      policy === "read-write" &&
-      reads &&
-      (access & ACCESS_WRITE) !== 0 &&
-      !othersOpen &&
-      !othersDelegate;
+      policy === "read-write" && (access & ACCESS_WRITE) !== 0 && !othersOpen && !othersDelegate;
     switch (want) {
       case OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG:
         return writeOk ? "write" : contention();
       case OPEN4_SHARE_ACCESS_WANT_READ_DELEG:
-        return reads ? "read" : contention();
+        return "read";
       case OPEN4_SHARE_ACCESS_WANT_ANY_DELEG:
       default:
         // A writer gets a write delegation or none, as from Linux nfsd: a read
         // delegation would not let it cache its writes.
         if (writeOk) return "write";
-        return (access & ACCESS_WRITE) !== 0 || !reads ? contention() : "read";
+        return (access & ACCESS_WRITE) !== 0 ? contention() : "read";
     }
   }
 
