@@ -470,7 +470,8 @@ describe("write delegations (§10.4)", () => {
 
   it("with no preference, a write-only OPEN of a file nobody else has open gets one too", async () => {
     // Unlike Linux nfsd (read-write opens only): the Linux client holding it
-    // need not wait for its writeback at close().
+    // need not wait for its writeback at close(), and reads the file back
+    // without an OPEN (BENCHMARKS.md, eleventh pass).
     const o = await openFile(A, "w", OPEN4_SHARE_ACCESS_WRITE);
     expect(o.delegation.delegation_type).toBe(open_delegation_type4.OPEN_DELEGATE_WRITE);
   });
