@@ -31,8 +31,8 @@ import type { StoreWork } from "./store-counters.js";
 const USAGE = `usage: npm run bench:kernel -- [options]
 
   --rounds N               rounds; each boots the guest once per server (default 3)
-  --phases all|namespace   every phase (default), or only those of the 1000 files and the 200
-                           directories (namespace: no 64 MiB write and read, a shorter guest run)
+  --phases all|namespace   every phase (default), or all but the 64 MiB write and read
+                           (namespace: the 1000 files, the 200 directories, the 300 small files)
   --store sqlite|memory    dfs's store: the default SQLite store (default), or memory
   --kernel 6.1|6.12|META   the client kernel (default 6.1; or a Debian linux-image meta package)
   --vers 4.1|4.2           NFS minor version (default 4.1)
@@ -64,6 +64,8 @@ const ALL_PHASES: readonly (readonly [string, string])[] = [
   ["remove_1000", "remove the 1000 files"],
   ["mkdir_200", "mkdir 200 directories"],
   ["rmdir_200", "rmdir the 200 directories"],
+  ["write_300", "write 300 small files (echo > f: a write-only open each)"],
+  ["read_300", "read the 300 files back"],
 ];
 
 /** The phases --phases namespace leaves out (the 64 MiB file). */

@@ -89,6 +89,22 @@ opcounts rmdir_200
 cd ..
 rmdir dirs
 
+# ---- 300 small files written (a write-only open each, as `echo > f`), then read back
+SMALL=""
+i=0
+while [ $i -lt 300 ]; do SMALL="$SMALL s$i"; i=$((i + 1)); done
+mkdir small
+cd small
+write300() { for f in $SMALL; do echo "$f" > "$f"; done; }
+phase write_300 write300
+opcounts write_300
+read300() { for f in $SMALL; do read -r x < "$f" && [ "$x" = "$f" ] || return 1; done; }
+phase read_300 read300
+opcounts read_300
+rm $SMALL
+cd ..
+rmdir small
+
 cd ..
 rmdir "$D"
 echo "kbench: workload done"
