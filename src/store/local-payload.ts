@@ -132,11 +132,11 @@ export class LocalPayloadStore implements PayloadStore {
     const path = this.path(id);
     this.unsyncedNames.delete(id);
     this.evict(id);
-    if (this.inlineIoMaxBytes > 0) {
+    if (this.smallWorkInPlace) {
       // Unlinking frees the file's blocks: in place only for a small file.
       const stat = lstatSync(path, { throwIfNoEntry: false });
       if (stat === undefined) return;
-      if (stat.blocks * 512 <= this.inlineIoMaxBytes) {
+      if (this.inPlace(stat.blocks * 512)) {
         ignoreMissing(() => unlinkSync(path));
         return;
       }
@@ -173,6 +173,11 @@ export class LocalPayloadStore implements PayloadStore {
   /** Whether a transfer of `bytes` runs on the event loop's thread. */
   private inPlace(bytes: number): boolean {
     return bytes <= this.inlineIoMaxBytes;
+  }
+
+  /** Whether opens, closes of named files and small unlinks run on the event loop's thread (0: none do). */
+  private get smallWorkInPlace(): boolean {
+    return this.inlineIoMaxBytes > 0;
   }
 
   private path(id: string): string {
@@ -240,7 +245,7 @@ export class LocalPayloadStore implements PayloadStore {
    */
   private async openFile(id: string, path: string, create: boolean): Promise<number | null> {
     const openAs = (flags: number): number | Promise<number> =>
-      this.inlineIoMaxBytes > 0
+      this.smallWorkInPlace
         ? openSync(path, flags, 0o600)
         : pooled<number>((done) => open(path, flags, 0o600, done));
     if (!create) {
@@ -275,7 +280,7 @@ export class LocalPayloadStore implements PayloadStore {
     entry.evicted = true;
     if (entry.users > 0) return;
     // Still named (delete() evicts before it unlinks): closing frees nothing.
-    if (this.inlineIoMaxBytes > 0 && entry.fd !== null) {
+    if (this.smallWorkInPlace && entry.fd !== null) {
       const fd = entry.fd;
       entry.fd = null;
       ignoreErrors(() => closeSync(fd));
