@@ -307,6 +307,21 @@ const STORE = section<StoreSettings>(
       16 * 1024 * 1024,
       "payload reads and writes of at most this many bytes, and the opening, closing and unlinking of payload files that small, run on the server's main thread: a hand-off to a worker thread and back costs more CPU than a small copy to or from the page cache. Bigger transfers, syncs and truncations always use the worker threads; 0 sends everything there (for a data directory on a slow or network filesystem)",
     ),
+    writeBehindFileMaxBytes: bytes(
+      0,
+      16 * 1024 * 1024,
+      'a write of at most this many bytes to a file of the `"sqlite"` and `"postgres"` backends is held in the server\'s memory (up to this many bytes per file) until the file\'s COMMIT (or a FILE_SYNC write), another use of its contents, or the two limits below: a small file written and removed before any COMMIT never reaches the disk. Nothing acknowledged as stable is held: a crash loses only unstable writes, which clients send again when the write verifier changes; 0: every write goes to the file at once',
+    ),
+    writeBehindMaxBytes: bytes(
+      0,
+      1024 * 1024 * 1024,
+      "bytes held by `store.writeBehindFileMaxBytes` for all files at most (each file counts at least 4 KiB); the oldest are written out first",
+    ),
+    writeBehindMaxAgeMs: int(
+      0,
+      MAX_TIMER_MS,
+      "held writes are written out at the latest this long after the first of them (ms)",
+    ),
     objectCacheEntries: count(
       0,
       'decoded object records (attributes), and as many directory entries found by name, the `"sqlite"` and `"postgres"` backends keep in memory (about 0.5 KiB per record, 0.2 KiB per entry), least recently used dropped first; the `"sqlite"` backend also keeps as many names of whole directory listings, for READDIR; 0 reads every one from the database. PostgreSQL\'s is used only while the server surely holds the store\'s lease (only the holder writes)',

@@ -16,12 +16,14 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { LocalPayloadStore } from "./local-payload.js";
 import type { MetadataStore } from "./metadata.js";
+import type { PayloadStore } from "./payload.js";
 import { PgMetadataStore } from "./pg-metadata.js";
 import { S3PayloadStore, type S3PayloadOptions } from "./s3-payload.js";
 import type { ClientRecoveryStore } from "./recovery.js";
 import { DEFAULT_STORE_SETTINGS, type DataDirLimits } from "./settings.js";
 import { SqliteMetadataStore } from "./sqlite-metadata.js";
 import { StoreFileSystem, type StoreFsOptions } from "./store-fs.js";
+import { WriteBehindPayloadStore } from "./write-behind.js";
 
 /** Which part of a store could not be opened: the directory, the metadata database, or the payload store. */
 export type StorePart = "directory" | "metadata" | "payload";
@@ -84,6 +86,9 @@ export async function openDataDir(
   const {
     maxOpenPayloads,
     inlineIoMaxBytes,
+    writeBehindFileMaxBytes,
+    writeBehindMaxBytes,
+    writeBehindMaxAgeMs,
     objectCacheEntries,
     inlineSyncMaxMs,
     batchTransactions,
@@ -132,7 +137,7 @@ export async function openDataDir(
     }
     let fs: StoreFileSystem;
     try {
-      const payloads =
+      const stored: PayloadStore =
         payload.kind === "local"
           ? new LocalPayloadStore(join(dir, "payload"), maxOpenPayloads, inlineIoMaxBytes)
           : await S3PayloadStore.open({
@@ -143,6 +148,14 @@ export async function openDataDir(
             }).catch((e: unknown) => {
               throw new DataDirError((e as Error).message, "payload");
             });
+      const payloads =
+        writeBehindFileMaxBytes > 0
+          ? new WriteBehindPayloadStore(stored, {
+              fileMaxBytes: writeBehindFileMaxBytes,
+              maxBytes: writeBehindMaxBytes,
+              maxAgeMs: writeBehindMaxAgeMs,
+            })
+          : stored;
       fs = await StoreFileSystem.open(meta, payloads, options);
     } catch (e) {
       // A database pool left open would keep the process alive.

@@ -77,6 +77,16 @@ export interface StoreSettings {
    * thread instead of the thread pool (local-payload.ts); 0: all on the pool.
    */
   readonly inlineIoMaxBytes: number;
+  /**
+   * Writes of at most this many bytes to a payload are held in memory until
+   * its commit, another use of it, or the limits below (write-behind.ts), up
+   * to this many bytes per payload; 0: every write goes straight to the payload store.
+   */
+  readonly writeBehindFileMaxBytes: number;
+  /** Bytes held by write-behind for all payloads at most. */
+  readonly writeBehindMaxBytes: number;
+  /** Held writes go to the payload store at the latest this long after the first of them (ms). */
+  readonly writeBehindMaxAgeMs: number;
   /** Decoded object records, and as many directory entries (and SQLite: as many names of directory listings), the "sqlite" and "postgres" backends keep in memory (object-cache.ts); 0: none. */
   readonly objectCacheEntries: number;
   /**
@@ -99,6 +109,9 @@ export type DataDirLimits = Pick<
   StoreSettings,
   | "maxOpenPayloads"
   | "inlineIoMaxBytes"
+  | "writeBehindFileMaxBytes"
+  | "writeBehindMaxBytes"
+  | "writeBehindMaxAgeMs"
   | "objectCacheEntries"
   | "inlineSyncMaxMs"
   | "batchTransactions"
@@ -130,6 +143,11 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   maxOpenPayloads: 64,
   // A 64 KiB copy into the page cache takes ~10 µs; a pool round trip ~35 µs of CPU.
   inlineIoMaxBytes: 64 * 1024,
+  // A small file written UNSTABLE4 and removed before any COMMIT then never
+  // reaches the disk; 16 MiB holds 256 such writes of 64 KiB or 4096 of 4 KiB.
+  writeBehindFileMaxBytes: 64 * 1024,
+  writeBehindMaxBytes: 16 * 1024 * 1024,
+  writeBehindMaxAgeMs: 1000,
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,
   inlineSyncMaxMs: 1,

@@ -16,6 +16,9 @@ describe("store settings", () => {
       dataDir: "/srv/dfs",
       maxOpenPayloads: DEFAULT_STORE_SETTINGS.maxOpenPayloads,
       inlineIoMaxBytes: DEFAULT_STORE_SETTINGS.inlineIoMaxBytes,
+      writeBehindFileMaxBytes: DEFAULT_STORE_SETTINGS.writeBehindFileMaxBytes,
+      writeBehindMaxBytes: DEFAULT_STORE_SETTINGS.writeBehindMaxBytes,
+      writeBehindMaxAgeMs: DEFAULT_STORE_SETTINGS.writeBehindMaxAgeMs,
       objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
       batchTransactions: DEFAULT_STORE_SETTINGS.batchTransactions,
@@ -128,6 +131,8 @@ describe("store settings", () => {
     expect(() => build({ inlineSyncMaxMs: -1 })).toThrow(/inlineSyncMaxMs/);
     expect(() => build({ inlineIoMaxBytes: -1 })).toThrow(/inlineIoMaxBytes/);
     expect(build({ inlineIoMaxBytes: 0 }).store.inlineIoMaxBytes).toBe(0);
+    expect(() => build({ writeBehindFileMaxBytes: -1 })).toThrow(/writeBehindFileMaxBytes/);
+    expect(build({ writeBehindFileMaxBytes: 0 }).store.writeBehindFileMaxBytes).toBe(0);
     expect(() => build({ batchTransactions: 0 })).toThrow(/batchTransactions/);
   });
 });
