@@ -136,7 +136,9 @@ export class WriteBehindPayloadStore implements PayloadStore {
   async close(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    await Promise.all([...this.held.keys()].map((id) => this.handOn(id)));
+    for (const id of [...this.held.keys()]) void this.handOn(id);
+    // Those the timer or a full store started too: none may outlive the inner store.
+    await Promise.all(this.handing.values());
     return this.inner.close();
   }
 

@@ -199,6 +199,19 @@ describe("WriteBehindPayloadStore", () => {
     expect(inner.data.has("p")).toBe(false);
   });
 
+  it("closes the store behind only after every hand-on in progress", async () => {
+    const { inner, wb } = stores({ maxBytes: 0 });
+    let open!: () => void;
+    inner.gate = new Promise((r) => (open = r));
+    const writing = wb.write("p", 0, bytes("data"));
+    const closing = wb.close();
+    await new Promise((r) => setImmediate(r));
+    expect(inner.calls).toEqual(["write p 0 data"]);
+    open();
+    await Promise.all([writing, closing]);
+    expect(inner.calls).toEqual(["write p 0 data", "close"]);
+  });
+
   it("fails the next commit of a payload whose held writes were lost, once", async () => {
     const { inner, wb } = stores({ maxBytes: 4096 });
     inner.failNext = Object.assign(new Error("no space"), { code: "ENOSPC" });
