@@ -2,13 +2,14 @@
 // keeps a payload's recent small writes in memory and hands them on later —
 // at the payload's commit (COMMIT, or a FILE_SYNC4 WRITE), before any other
 // use of it, when the bytes held reach their limit, or once the oldest has
-// waited `maxAgeMs`. A payload deleted before then costs its store nothing.
+// waited `maxAgeMs`. A payload deleted before then costs its store only the
+// delete (a lookup of a name that is not there).
 //
 // Why: a small file created, written UNSTABLE4 and removed before any COMMIT
 // (a temporary file, the load generator's churn) otherwise costs the local
-// store four system calls on a file of its own (open with O_CREAT|O_EXCL,
-// write, close, lstat + unlink), about a third of such a step's server CPU on
-// the SQLite store (BENCHMARKS.md, twelfth pass).
+// store a file of its own (open with O_CREAT|O_EXCL, write, close, unlink):
+// about a quarter of such a step's server CPU on the SQLite store
+// (BENCHMARKS.md, twelfth pass).
 //
 // Why it loses nothing a client was promised: PayloadStore.write() promises
 // nothing durable, only commit() does (RFC 8881 §18.32: UNSTABLE4 data may be
@@ -61,7 +62,11 @@ export class WriteBehindPayloadStore implements PayloadStore {
   private heldBytes = 0;
   /** Each payload's hand-on in progress (the latest: each waits for the one before). */
   private readonly handing = new Map<string, Promise<void>>();
-  /** Payloads whose held writes were lost: their next commit() fails with this. */
+  /**
+   * Payloads whose held writes were lost: their next commit() fails with
+   * this. An entry lives until that commit or the payload's delete: only
+   * while the store behind fails writes does it grow, by one small entry per file.
+   */
   private readonly failures = new Map<string, Error>();
   private timer: NodeJS.Timeout | null = null;
 
