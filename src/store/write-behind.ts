@@ -129,9 +129,9 @@ export class WriteBehindPayloadStore implements PayloadStore {
   }
 
   async *ids(): AsyncIterable<string> {
-    const only = new Set(this.held.keys());
-    yield* only;
-    for await (const id of this.inner.ids()) if (!only.has(id)) yield id;
+    const held = new Set(this.held.keys());
+    yield* held;
+    for await (const id of this.inner.ids()) if (!held.has(id)) yield id;
   }
 
   space(): Promise<PayloadSpace> {
@@ -147,7 +147,7 @@ export class WriteBehindPayloadStore implements PayloadStore {
     return this.inner.close();
   }
 
-  /** Bytes held now, for tests and metrics. */
+  /** Bytes counted against `maxBytes` now (for tests). */
   get bytesHeld(): number {
     return this.heldBytes;
   }
