@@ -9,11 +9,24 @@
 // never more than the copies the reads would have made. A chunk starts small
 // and grows geometrically up to CHUNK_BYTES, so a small file costs its size,
 // not a chunk; a hole (a chunk never written) costs nothing and reads as zeros.
+//
+// A write of one whole chunk whose bytes arrived in a request buffer the
+// server lends (xdr/io-buffers.ts) keeps them there instead of copying them:
+// the file adopts that buffer as the chunk, and the chunk it replaces (unless
+// lent) goes back to be the buffer of a later request. The buffer is up to
+// ADOPT_MAX_BYTES, so such a chunk holds at most that much memory.
 
-import { ioBuffers } from "../xdr/io-buffers.js";
+import { IoBufferPool, ioBuffers } from "../xdr/io-buffers.js";
 
 /** Bytes per chunk: the largest READ answered without a copy. */
 export const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The largest buffer a whole-chunk write's bytes are kept in rather than
+ * copied out of: a request record's (1 MiB of data plus the RPC and COMPOUND
+ * around it, in a buffer of rpc.maxRecordSize: 1 MiB + 64 KiB by default).
+ */
+export const ADOPT_MAX_BYTES = CHUNK_BYTES + CHUNK_BYTES / 8;
 
 /**
  * A READ of at least this many bytes within one chunk gets a view; a smaller
@@ -40,7 +53,8 @@ export class FileData {
   /** Memory the chunks hold (for tests and diagnostics). */
   get capacity(): number {
     let total = 0;
-    for (const c of this.chunks) total += c?.length ?? 0;
+    // The whole buffer: an adopted chunk's holds the rest of its request record too.
+    for (const c of this.chunks) total += c?.buffer.byteLength ?? 0;
     return total;
   }
 
@@ -79,15 +93,38 @@ export class FileData {
       const k = Math.floor(at / CHUNK_BYTES);
       const from = at - k * CHUNK_BYTES;
       const n = Math.min(data.length - done, CHUNK_BYTES - from);
-      this.writable(k, from + n).set(data.subarray(done, done + n), from);
+      const piece = data.subarray(done, done + n);
+      if (n === CHUNK_BYTES && IoBufferPool.adoptLent(piece, ADOPT_MAX_BYTES))
+        this.replace(k, piece);
+      else this.writable(k, from + n).set(piece, from);
       done += n;
     }
+  }
+
+  /** Chunk `k` becomes `bytes`, which nobody else holds; the old one goes back to its pool if it can. */
+  private replace(k: number, bytes: Uint8Array): void {
+    this.drop(k);
+    while (this.chunks.length < k) {
+      this.chunks.push(undefined);
+      this.lent.push(false);
+    }
+    // A plain Uint8Array, not the Buffer it may be: a Buffer's slice() is a
+    // view, and truncate() relies on slice() making a copy of its own.
+    this.chunks[k] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.lent[k] = false;
+  }
+
+  /** Chunk `k` is no longer the file's: unless a view of it was lent, its buffer may serve again (if adopted). */
+  private drop(k: number): void {
+    const c = this.chunks[k];
+    if (c !== undefined && this.lent[k] !== true) IoBufferPool.giveBackAdopted(c);
   }
 
   /** The file is cut to `size` bytes: what lay beyond reads as zeros if it grows again. */
   truncate(size: number): void {
     const kept = Math.ceil(size / CHUNK_BYTES);
     if (this.chunks.length > kept) {
+      for (let k = kept; k < this.chunks.length; k++) this.drop(k);
       this.chunks.length = kept;
       this.lent.length = kept;
     }
@@ -99,6 +136,7 @@ export class FileData {
       // A new chunk of its own (the lent one stays as its views saw it); the
       // bytes past n are zeros in it already. (n > 0: a cut at a chunk's
       // start dropped that chunk above.)
+      this.drop(k);
       this.chunks[k] = c.slice(0, n);
       this.lent[k] = false;
     } else {

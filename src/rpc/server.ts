@@ -50,10 +50,11 @@ export interface RpcServerStats {
   readonly connections: readonly ConnectionStats[];
   /** The global output budget: bytes reserved + buffered over all connections. */
   readonly output: BudgetStats;
-  /** Large requests joined into a lent buffer, how many of those reused one, and the free buffers now. */
+  /** Large requests joined into a lent buffer, how many of those reused one, how many a store kept (adopted), and the free buffers now. */
   readonly requestBuffers: {
     readonly taken: number;
     readonly reused: number;
+    readonly adopted: number;
     readonly free: number;
   };
 }
@@ -104,9 +105,11 @@ export class RpcServer extends EventEmitter<RpcServerEvents> {
     this.log = options.logger ?? pino({ level: "silent" });
     this.dispatcher = new Dispatcher(this.log);
     this.outputBudget = new OutputBudget(this.settings.maxTotalOutputBytes);
+    // Adoptable: a store may keep a large WRITE's bytes where they arrived (io-buffers.ts).
     this.requestBuffers = new IoBufferPool(
       this.settings.maxRecordSize,
       this.settings.requestBuffersKept,
+      true,
     );
     this.readBuffer =
       this.settings.readBufferBytes === 0

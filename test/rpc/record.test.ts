@@ -439,7 +439,7 @@ describe("record marking from a reused read buffer (copyChunks)", () => {
       const [record] = pushThroughOneBuffer(a, stream, cuts);
       expect(Buffer.from(record!).equals(data)).toBe(true);
       expect(a.bytesCopied - before).toBe(data.length);
-      expect(pool.stats).toEqual({ taken: 1 + reused, reused });
+      expect(pool.stats).toEqual({ taken: 1 + reused, reused, adopted: 0 });
     }
   });
 

@@ -11,7 +11,7 @@ describe("IoBufferPool", () => {
     expect(pool.freeCount).toBe(1);
     const b = pool.take(600);
     expect(b.buffer).toBe(a.buffer);
-    expect(pool.stats).toEqual({ taken: 2, reused: 1 });
+    expect(pool.stats).toEqual({ taken: 2, reused: 1, adopted: 0 });
   });
 
   it("takeKept lends a free buffer, or a new one only while it holds fewer than `kept`", () => {
@@ -27,7 +27,7 @@ describe("IoBufferPool", () => {
     const c = pool.takeKept(700)!;
     expect(c.length).toBe(700);
     expect(c.buffer).toBe(a.buffer);
-    expect(pool.stats).toEqual({ taken: 3, reused: 1 });
+    expect(pool.stats).toEqual({ taken: 3, reused: 1, adopted: 0 });
   });
 
   it("gives small and oversized requests buffers of their own, and ignores what it did not lend", () => {
@@ -71,5 +71,71 @@ describe("IoBufferPool", () => {
     expect(pool.freeCount).toBe(0);
     pool.release(pool.take(2048));
     expect(pool.freeCount).toBe(0);
+  });
+
+  describe("adoption (a store keeping a request's bytes where they arrived)", () => {
+    it("is only for an adopting pool's lent buffers, at most maxBytes long, once", () => {
+      const plain = new IoBufferPool(1024, 2);
+      expect(IoBufferPool.adoptLent(plain.take(1024), 4096)).toBe(false);
+      const pool = new IoBufferPool(1024, 2, true);
+      const big = pool.take(1024);
+      expect(IoBufferPool.adoptLent(big.subarray(100, 200), 1023)).toBe(false);
+      expect(IoBufferPool.adoptLent(new Uint8Array(1024), 4096)).toBe(false);
+      expect(IoBufferPool.adoptLent(big.subarray(100, 200), 1024)).toBe(true);
+      expect(IoBufferPool.adoptLent(big, 1024)).toBe(false);
+      // Given back before it was adopted: not adoptable any more.
+      const back = pool.take(1024);
+      pool.release(back);
+      expect(IoBufferPool.adoptLent(back, 1024)).toBe(false);
+      // Lent before configure() changed the size: that pool no longer counts it lent.
+      const old = pool.take(1024);
+      pool.configure(2048, 2);
+      expect(IoBufferPool.adoptLent(old, 4096)).toBe(false);
+      expect(pool.stats.adopted).toBe(1);
+    });
+
+    it("serves again only once the adopter gave it back and its record was released, in either order", () => {
+      const pool = new IoBufferPool(1024, 4, true);
+      for (const giveBackFirst of [false, true]) {
+        const record = pool.take(1000);
+        expect(IoBufferPool.adoptLent(record.subarray(10, 900), 1024)).toBe(true);
+        const free = pool.freeCount;
+        if (giveBackFirst) IoBufferPool.giveBackAdopted(record.subarray(10, 900));
+        else pool.release(record);
+        // Half done: the file still holds it, or the call that brought it is still being answered.
+        expect(pool.freeCount).toBe(free);
+        const meanwhile = pool.take(1000);
+        expect(meanwhile.buffer).not.toBe(record.buffer);
+        pool.release(meanwhile);
+        if (giveBackFirst) pool.release(record);
+        else IoBufferPool.giveBackAdopted(record.subarray(10, 900));
+        const next = [pool.take(1000), pool.take(1000)];
+        expect(next.map((b) => b.buffer)).toContain(record.buffer);
+        for (const b of next) pool.release(b);
+      }
+    });
+
+    it("ignores second calls and releases by another pool", () => {
+      const pool = new IoBufferPool(1024, 4, true);
+      const other = new IoBufferPool(1024, 4);
+      const record = pool.take(1024);
+      expect(IoBufferPool.adoptLent(record, 1024)).toBe(true);
+      other.release(record);
+      IoBufferPool.giveBackAdopted(record);
+      IoBufferPool.giveBackAdopted(record);
+      expect(pool.freeCount).toBe(0);
+      expect(other.freeCount).toBe(0);
+      pool.release(record);
+      pool.release(record);
+      expect(pool.freeCount).toBe(1);
+      // Lent again: it is one buffer, handed out once.
+      const a = pool.take(1024);
+      const b = pool.take(1024);
+      expect(a.buffer).toBe(record.buffer);
+      expect(b.buffer).not.toBe(record.buffer);
+      // The old record's views mean nothing now: giving it back again does not free the new loan.
+      IoBufferPool.giveBackAdopted(record);
+      expect(pool.freeCount).toBe(0);
+    });
   });
 });
