@@ -183,7 +183,7 @@ const RPC = section<RpcSettings>(
     requestBuffersKept: int(
       0,
       MAX_REQUEST_BUFFERS_KEPT,
-      "buffers of `maxRecordSize` bytes kept for later large requests: a record of more than half of `maxRecordSize` (a large WRITE) is read into one, which is reused once its call has been answered (a new buffer per WRITE costs the garbage collector more than the write); also the most such buffers requests still arriving hold before half of them has arrived; 0: a new buffer for every large record",
+      'buffers of `maxRecordSize` bytes kept for later large requests: a record of more than half of `maxRecordSize` (a large WRITE) is read into one, which is reused once its call has been answered (a new buffer per WRITE costs the garbage collector more than the write) — or, when the `"memory"` backend keeps a whole 1 MiB WRITE\'s bytes where they arrived instead of copying them, once that part of the file is overwritten; also the most such buffers requests still arriving hold before half of them has arrived; 0: a new buffer for every large record',
     ),
     readBufferBytes: bytes(
       0,
