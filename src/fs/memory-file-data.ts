@@ -104,13 +104,18 @@ export class FileData {
   /** Chunk `k` becomes `bytes`, which nobody else holds; the old one goes back to its pool if it can. */
   private replace(k: number, bytes: Uint8Array): void {
     this.drop(k);
+    // A plain Uint8Array, not the Buffer it may be: a Buffer's slice() is a
+    // view, and truncate() relies on slice() making a copy of its own.
+    this.put(k, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+  }
+
+  /** `chunk` becomes chunk `k`, not lent (holes before it stay holes). */
+  private put(k: number, chunk: Uint8Array): void {
     while (this.chunks.length < k) {
       this.chunks.push(undefined);
       this.lent.push(false);
     }
-    // A plain Uint8Array, not the Buffer it may be: a Buffer's slice() is a
-    // view, and truncate() relies on slice() making a copy of its own.
-    this.chunks[k] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.chunks[k] = chunk;
     this.lent[k] = false;
   }
 
@@ -157,12 +162,7 @@ export class FileData {
           : Math.min(CHUNK_BYTES, Math.max(length, 2 * c.length));
     const fresh = new Uint8Array(size);
     if (c !== undefined) fresh.set(c);
-    while (this.chunks.length < k) {
-      this.chunks.push(undefined);
-      this.lent.push(false);
-    }
-    this.chunks[k] = fresh;
-    this.lent[k] = false;
+    this.put(k, fresh);
     return fresh;
   }
 }

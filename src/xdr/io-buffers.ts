@@ -17,7 +17,8 @@
 // out of it (adoptLent), and give it back once the file's bytes there are
 // replaced (giveBackAdopted), so the next record arrives in it. That saves the
 // copy: ~80 µs of the memory store's ~320 µs of CPU per 1 MiB WRITE at most
-// (the copy skipped), 10-20% measured (BENCHMARKS.md, thirteenth pass). It is
+// (the copy skipped); ~9% measured, as the kernel then writes each request
+// into a buffer the cache has long forgotten (BENCHMARKS.md, thirteenth pass). It is
 // safe because nothing else ever writes into a record: the connection reads
 // it, decodes views of it, and releases it once the call is answered; an
 // adopted buffer is lent again only after both that release and its
