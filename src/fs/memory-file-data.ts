@@ -141,9 +141,9 @@ export class FileData {
       // A new chunk of its own (the lent one stays as its views saw it); the
       // bytes past n are zeros in it already. (n > 0: a cut at a chunk's
       // start dropped that chunk above.)
+      const cut = c.slice(0, n);
       this.drop(k);
-      this.chunks[k] = c.slice(0, n);
-      this.lent[k] = false;
+      this.put(k, cut);
     } else {
       c.fill(0, n);
     }
