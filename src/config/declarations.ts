@@ -320,7 +320,11 @@ const STORE = section<StoreSettings>(
     writeBehindMaxAgeMs: int(
       0,
       MAX_TIMER_MS,
-      "held writes are written out at the latest this long after the first of them (ms)",
+      "held writes, and the sizes and times held by `store.heldAttributesFiles`, are written out at the latest this long after the first of them (ms)",
+    ),
+    heldAttributesFiles: count(
+      0,
+      'files of the `"sqlite"` backend whose new size and times after an unstable WRITE are held in the server\'s memory, at most, instead of a metadata transaction per WRITE: until the next change of the file, its COMMIT, or `store.writeBehindMaxAgeMs`. Like the data of such writes they are durable only after COMMIT; 0: every WRITE stores them at once',
     ),
     objectCacheEntries: count(
       0,

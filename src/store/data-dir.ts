@@ -89,6 +89,7 @@ export async function openDataDir(
     writeBehindFileMaxBytes,
     writeBehindMaxBytes,
     writeBehindMaxAgeMs,
+    heldAttributesFiles,
     objectCacheEntries,
     inlineSyncMaxMs,
     batchTransactions,
@@ -156,7 +157,11 @@ export async function openDataDir(
               maxAgeMs: writeBehindMaxAgeMs,
             })
           : stored;
-      fs = await StoreFileSystem.open(meta, payloads, options);
+      fs = await StoreFileSystem.open(meta, payloads, {
+        heldAttributesFiles,
+        heldAttributesMaxAgeMs: writeBehindMaxAgeMs,
+        ...options,
+      });
     } catch (e) {
       // A database pool left open would keep the process alive.
       await meta.close().catch(() => undefined);

@@ -148,6 +148,15 @@ export interface TransactOptions {
   readonly durable?: boolean;
 }
 
+export interface ViewOptions {
+  /**
+   * Resolve without waiting for what it saw to be durable (default false).
+   * Only for a caller whose outcome a crash undoes anyway: an UNSTABLE4
+   * WRITE, which reads its file's size and answers nothing of it.
+   */
+  readonly unsynced?: boolean;
+}
+
 /** A change attempted inside view(). */
 export class ReadOnlyTransactionError extends Error {
   override readonly name = "ReadOnlyTransactionError";
@@ -178,6 +187,13 @@ export interface MetadataStore {
    * a crash until a later durable transaction, a view that saw it, or sync().
    */
   transact<T>(work: (tx: MetadataTx) => Promise<T>, options?: TransactOptions): Promise<T>;
+  /**
+   * A value of the change counter taken outside any transaction, for the
+   * attributes of UNSTABLE4 WRITEs held in memory (held-attributes.ts): it
+   * never repeats, a crash included. Null when the store cannot give one
+   * without a transaction now (or at all: then nothing is held).
+   */
+  changeOutsideTransaction?(): bigint | null;
   /** Puts every transaction committed so far on stable storage (those with `durable: false` too). */
   sync(): Promise<void>;
   /**
@@ -185,6 +201,6 @@ export interface MetadataStore {
    * consistent committed (and durable) state and need not wait for write
    * transactions in progress. Writing from it is an error.
    */
-  view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T>;
+  view<T>(work: (tx: MetadataTx) => Promise<T>, options?: ViewOptions): Promise<T>;
   close(): Promise<void>;
 }

@@ -85,8 +85,13 @@ export interface StoreSettings {
   readonly writeBehindFileMaxBytes: number;
   /** Bytes held by write-behind for all payloads at most. */
   readonly writeBehindMaxBytes: number;
-  /** Held writes go to the payload store at the latest this long after the first of them (ms). */
+  /** Held writes go to the payload store, and held attributes to the metadata store, at the latest this long after the first of them (ms). */
   readonly writeBehindMaxAgeMs: number;
+  /**
+   * Files whose UNSTABLE4 WRITEs' size and times are held in memory instead
+   * of a metadata transaction per WRITE (held-attributes.ts), at most; 0: none.
+   */
+  readonly heldAttributesFiles: number;
   /** Decoded object records, and as many directory entries (and SQLite: as many names of directory listings), the "sqlite" and "postgres" backends keep in memory (object-cache.ts); 0: none. */
   readonly objectCacheEntries: number;
   /**
@@ -112,6 +117,7 @@ export type DataDirLimits = Pick<
   | "writeBehindFileMaxBytes"
   | "writeBehindMaxBytes"
   | "writeBehindMaxAgeMs"
+  | "heldAttributesFiles"
   | "objectCacheEntries"
   | "inlineSyncMaxMs"
   | "batchTransactions"
@@ -148,6 +154,8 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   writeBehindFileMaxBytes: 64 * 1024,
   writeBehindMaxBytes: 16 * 1024 * 1024,
   writeBehindMaxAgeMs: 1000,
+  // A small record each (~0.2 KiB): under 1 MiB.
+  heldAttributesFiles: 4096,
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,
   inlineSyncMaxMs: 1,

@@ -11,6 +11,11 @@
 // never be reused, change values must only grow (RFC 8881 §5.8.1.4). A store
 // written before this keeps working: its last value reads as a ceiling.
 //
+// Change values are also handed out outside any transaction, for the size and
+// times an UNSTABLE4 WRITE leaves held in memory (held-attributes.ts): only
+// values under a ceiling already on stable storage, so that a crash cannot
+// hand them out again, and never again after a rollback (takeOutside).
+//
 // The object count is counted once at open (SELECT count(*)) and then kept in
 // memory: one process owns the database (data-dir.ts).
 
@@ -38,6 +43,10 @@ export class StoreCounters {
   private objectsDelta = 0n;
   /** A savepoint's (a later member of a batch of transactions): the counters at its start. */
   private atMark: { counters: Record<CounterKey, Counter>; objectsDelta: bigint } | null = null;
+  /** Ceilings known to be on stable storage: takeOutside() hands out values up to them. */
+  private readonly durableCeilings: Record<CounterKey, bigint>;
+  /** Values below these went out through takeOutside(): a rollback never hands them out again. */
+  private readonly floors: Record<CounterKey, bigint>;
 
   /**
    * `stored`: the meta table's values (ceilings); `objects`: the count of
@@ -53,6 +62,9 @@ export class StoreCounters {
       change: { next: stored.change + 1n, ceiling: stored.change },
     };
     this.committedObjects = objects;
+    // Read from the database at open: on disk (SQLite recovers its log at open).
+    this.durableCeilings = { ...stored };
+    this.floors = { last_id: 0n, change: 0n };
   }
 
   /** A write transaction began. */
@@ -103,6 +115,30 @@ export class StoreCounters {
     return c.next++;
   }
 
+  /**
+   * The next value of `key` for use outside any transaction (one may be open:
+   * its rollback keeps this value taken), or null when it would need a
+   * ceiling not yet on stable storage; a transaction's take() raises it.
+   */
+  takeOutside(key: CounterKey): bigint | null {
+    const c = this.counters[key];
+    if (c.next > this.durableCeilings[key]) return null;
+    const value = c.next++;
+    this.floors[key] = c.next;
+    return value;
+  }
+
+  /** The ceilings now (a COMMIT notes them; ceilingsDurable() once it is on stable storage). */
+  ceilings(): Record<CounterKey, bigint> {
+    return { last_id: this.counters.last_id.ceiling, change: this.counters.change.ceiling };
+  }
+
+  /** A COMMIT holding `ceilings` (as ceilings() returned them) is on stable storage. */
+  ceilingsDurable(ceilings: Record<CounterKey, bigint>): void {
+    for (const key of ["last_id", "change"] as const)
+      if (ceilings[key] > this.durableCeilings[key]) this.durableCeilings[key] = ceilings[key];
+  }
+
   newObjectId(): ObjectId {
     return this.take("last_id");
   }
@@ -127,8 +163,11 @@ export class StoreCounters {
   }
 
   private restore(saved: Record<CounterKey, Counter>): void {
-    this.counters.last_id = saved.last_id;
-    this.counters.change = saved.change;
+    for (const key of ["last_id", "change"] as const) {
+      const floor = this.floors[key];
+      const back = saved[key];
+      this.counters[key] = { next: back.next > floor ? back.next : floor, ceiling: back.ceiling };
+    }
   }
 
   private snapshot(): Record<CounterKey, Counter> {

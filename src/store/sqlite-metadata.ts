@@ -39,6 +39,7 @@ import {
   type MetadataStore,
   type MetadataTx,
   type TransactOptions,
+  type ViewOptions,
   type ObjectId,
   type ObjectRecord,
   type StoreIdentity,
@@ -298,7 +299,10 @@ export class SqliteMetadataStore implements MetadataStore {
       // is durable). With no transaction waiting, nothing could share the
       // sync: it may run in place.
       const commit = await batch.committed;
-      if (durable) await this.wal.durable(commit, this.waitingTransactions === 0);
+      if (durable) {
+        await this.wal.durable(commit, this.waitingTransactions === 0);
+        if (batch.ceilings !== null) this.counters.ceilingsDurable(batch.ceilings);
+      }
       return result;
     });
   }
@@ -341,6 +345,7 @@ export class SqliteMetadataStore implements MetadataStore {
       return;
     }
     if (batch.wrote) this.checkpointer.committed();
+    batch.ceilings = this.counters.ceilings();
     batch.succeed(batch.wrote ? this.wal.committedOne(batch.required) : this.wal.lastRequired);
   }
 
@@ -363,6 +368,10 @@ export class SqliteMetadataStore implements MetadataStore {
     batch.fail(error);
   }
 
+  changeOutsideTransaction(): bigint | null {
+    return this.counters.takeOutside("change");
+  }
+
   async sync(): Promise<void> {
     // Every transaction queued before this call has committed once the queue
     // has passed it and no batch it joined is still open; then one sync covers them all.
@@ -380,7 +389,7 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
-  view<T>(work: (tx: MetadataTx) => Promise<T>): Promise<T> {
+  view<T>(work: (tx: MetadataTx) => Promise<T>, options?: ViewOptions): Promise<T> {
     const run = async (): Promise<{ result: T; seen: number }> => {
       // First lazily (no SQL transaction unless the cache misses); if a commit
       // lands before the first SELECT, once more with the snapshot taken at once.
@@ -402,7 +411,7 @@ export class SqliteMetadataStore implements MetadataStore {
     // What it saw may include commits whose sync is still running: nothing is
     // acted on before it is durable (save an UNSTABLE4 WRITE's: WalSync.lastRequired).
     return done.then(async ({ result, seen }) => {
-      await this.wal.durable(seen);
+      if (options?.unsynced !== true) await this.wal.durable(seen);
       return result;
     });
   }
@@ -539,6 +548,8 @@ class WriteBatch {
   required = false;
   /** A COMMIT after this turn of the event loop is scheduled (commitAfterThisTurn). */
   commitScheduled = false;
+  /** The counters' ceilings as committed (sqlite-counters.ts), once the COMMIT succeeded. */
+  ceilings: Record<CounterKey, bigint> | null = null;
   /** The WalSync number of the COMMIT (or of the last one, if nothing was written). */
   readonly committed: Promise<number>;
   succeed!: (commit: number) => void;

@@ -15,9 +15,12 @@
 // Extended attributes (RFC 8276) live in the metadata store with the object,
 // under the same limits as the memory backend (StoreFsOptions.maxXattr*).
 //
-// Not yet (later work of issue 10): WRITE's UNSTABLE data is only as durable
-// as the page cache until COMMIT; the write verifier changes at every open(),
-// which is what tells clients to resend it. No atime updates on READ.
+// An UNSTABLE4 WRITE takes no transaction when it can help it: the size and
+// times it gives the file are held in memory (held-attributes.ts) until a
+// transaction on the file, its COMMIT or an age limit writes them into the
+// store, as its data may be (write-behind.ts). Until COMMIT neither is
+// durable; the write verifier changes at every open(), which is what tells
+// clients to send them again. No atime updates on READ.
 
 import { randomBytes } from "node:crypto";
 import { FH4_PERSISTENT, nfs_ftype4, nfsstat4, stable_how4 } from "../../generated/nfs4/index.js";
@@ -50,8 +53,15 @@ import {
 } from "../fs/backend.js";
 import { ChangeFeed, type ChangeListener, type ChangeOrigin } from "../fs/changes.js";
 import { nameError } from "../fs/names.js";
+import { HeldAttributes } from "./held-attributes.js";
 import { asStoreFailure } from "./io-errors.js";
-import type { MetadataStore, ObjectId, ObjectRecord, TransactOptions } from "./metadata.js";
+import type {
+  MetadataStore,
+  ObjectId,
+  ObjectRecord,
+  TransactOptions,
+  ViewOptions,
+} from "./metadata.js";
 import type { PayloadStore } from "./payload.js";
 import { PAYLOAD_OPERATIONS, TimedPayloadStore } from "./timed-payload.js";
 import type { StoreLatency } from "../fs/timed.js";
@@ -97,6 +107,12 @@ export class StoreFileSystem implements FileSystem {
   private readonly pins = new Map<ObjectId, number>();
   /** Changes at every open(): uncommitted (UNSTABLE4) writes of an earlier run may be lost. */
   private readonly writeVerifier = new Uint8Array(randomBytes(WRITE_VERIFIER_BYTES));
+  /** Size and times of UNSTABLE4 WRITEs not yet in the store; null when none are held. */
+  private readonly held: HeldAttributes | null;
+  /** Writes held attributes older than the age limit into the store. */
+  private heldTimer: NodeJS.Timeout | null = null;
+  /** A foldHeld() under way. */
+  private folding: Promise<void> | null = null;
 
   private constructor(
     private readonly meta: MetadataStore,
@@ -105,6 +121,11 @@ export class StoreFileSystem implements FileSystem {
     private readonly options: StoreFsOptions,
   ) {
     this.storeKind = `${meta.kind ?? "metadata"}+${payloads.kind ?? "payload"}`;
+    // Only a store that hands out change values outside a transaction can hold them.
+    this.held =
+      options.heldAttributesFiles > 0 && meta.changeOutsideTransaction !== undefined
+        ? new HeldAttributes(options.heldAttributesFiles)
+        : null;
     this.capabilities = {
       fhExpireType: FH4_PERSISTENT,
       linkSupport: true,
@@ -156,8 +177,16 @@ export class StoreFileSystem implements FileSystem {
     );
   }
 
+  /** Files whose UNSTABLE4 WRITEs' size and times are held in memory now (for tests and diagnostics). */
+  get heldAttributeFiles(): number {
+    return this.held?.files ?? 0;
+  }
+
   /** Closes both stores (after the operations in progress and the payload deletions). */
   async close(): Promise<void> {
+    if (this.heldTimer !== null) clearInterval(this.heldTimer);
+    this.heldTimer = null;
+    await this.foldHeld(Number.POSITIVE_INFINITY).catch(() => undefined);
     await this.meta.close();
     await Promise.all(this.deletions);
     await this.payloads.close();
@@ -218,7 +247,7 @@ export class StoreFileSystem implements FileSystem {
                 cookie: at,
                 ok: true,
                 handle: op.handle(object.id),
-                attrs: op.attrsOf(object),
+                attrs: op.attrsOf(op.withHeld(object)),
               };
       }
       return { entries, eof: rows.length <= max, verifier: stableCookieVerifier() };
@@ -270,6 +299,34 @@ export class StoreFileSystem implements FileSystem {
     origin: ChangeOrigin | null = null,
   ): Promise<WriteResult> {
     const durable = stable !== stable_how4.UNSTABLE4;
+    if (durable || data.length === 0 || this.held === null || this.feed.active)
+      return this.writeInTransaction(handle, offset, data, durable, origin);
+    const outcome = await this.writeHeld(this.held, handle, offset, data);
+    if (outcome === true) {
+      return {
+        count: data.length,
+        committed: stable_how4.UNSTABLE4,
+        verifier: this.writeVerifier.slice(),
+      };
+    }
+    try {
+      return await this.writeInTransaction(handle, offset, data, durable, origin);
+    } catch (e) {
+      // Removed while its data was on the way: that write may have made the
+      // payload again after its deletion (payload ids are never reused).
+      if (outcome !== null && e instanceof FsError && e.status === nfsstat4.NFS4ERR_STALE)
+        this.deletePayload(outcome);
+      throw e;
+    }
+  }
+
+  private writeInTransaction(
+    handle: FileHandle,
+    offset: bigint,
+    data: Uint8Array,
+    durable: boolean,
+    origin: ChangeOrigin | null,
+  ): Promise<WriteResult> {
     return this.run(
       origin,
       async (op) => {
@@ -303,12 +360,107 @@ export class StoreFileSystem implements FileSystem {
     );
   }
 
+  /**
+   * An UNSTABLE4 WRITE without a transaction: its data goes to the payload
+   * and its size and times are held (held-attributes.ts). True when done;
+   * otherwise it must take a transaction after all — a hole to zero first,
+   * no change value at hand, a transaction on the file meanwhile, an error to
+   * report — which then writes the data (again), and this returns the
+   * payload it already wrote to (null if none).
+   */
+  private async writeHeld(
+    held: HeldAttributes,
+    handle: FileHandle,
+    offset: bigint,
+    data: Uint8Array,
+  ): Promise<true | string | null> {
+    let id: ObjectId;
+    try {
+      id = parseStoreHandle(this.meta.identity.storeId, handle);
+    } catch {
+      return null;
+    }
+    const ticket = held.begin(id);
+    if (ticket === null) return null;
+    try {
+      // Unsynced: nothing it reads is answered, and a crash undoes the WRITE anyway.
+      const o = await this.view(async (op) => op.resolve(handle), { unsynced: true }).catch(
+        () => null,
+      );
+      const end = offset + BigInt(data.length);
+      if (o === null || o.type !== nfs_ftype4.NF4REG || o.payload === null) return null;
+      if (offset > o.size || end > BigInt(this.options.maxFileSize)) return null;
+      const payload = o.payload;
+      await this.io(() => this.payloads.write(payload, Number(offset), data));
+      if (ticket.voided) return payload;
+      const change = this.meta.changeOutsideTransaction?.() ?? null;
+      if (change === null) return payload;
+      if (!held.hold(ticket, o, end, this.options.clock(), change)) return payload;
+      this.scheduleHeldFold();
+      return true;
+    } finally {
+      held.release(ticket);
+    }
+  }
+
+  /** Starts the age limit's timer for held attributes, if it is not running. */
+  private scheduleHeldFold(): void {
+    if (this.heldTimer !== null) return;
+    const maxAge = this.options.heldAttributesMaxAgeMs;
+    this.heldTimer = setInterval(
+      () => {
+        if (this.held === null || this.held.files === 0) {
+          if (this.heldTimer !== null) clearInterval(this.heldTimer);
+          this.heldTimer = null;
+          return;
+        }
+        void this.foldHeld(performance.now() - maxAge).catch(() => undefined);
+      },
+      Math.max(1, Math.ceil(maxAge / 2)),
+    );
+    this.heldTimer.unref();
+  }
+
+  /**
+   * Writes the attributes held since `since` (performance.now(), ms) or
+   * earlier into the store, in one transaction that waits for no sync: they
+   * were not durable before either (COMMIT makes them so).
+   */
+  private async foldHeld(since: number, only?: ObjectId): Promise<void> {
+    const held = this.held;
+    if (held === null) return;
+    while (this.folding !== null) await this.folding;
+    const ids = only === undefined ? held.heldSince(since) : held.has(only) ? [only] : [];
+    if (ids.length === 0) return;
+    const folding = this.run(
+      null,
+      async (op) => {
+        for (const id of ids) {
+          try {
+            // Read with its held attributes and stored: run() then drops them.
+            await op.update(id, {});
+          } catch (e) {
+            if (!(e instanceof FsError) || e.status !== nfsstat4.NFS4ERR_STALE) throw e;
+            held.forget(id);
+          }
+        }
+      },
+      { durable: false },
+    );
+    this.folding = folding.finally(() => {
+      this.folding = null;
+    });
+    await folding;
+  }
+
   async commit(handle: FileHandle, _offset: bigint, _count: number): Promise<CommitResult> {
-    const payload = await this.view(async (op) => {
+    const { id, payload } = await this.view(async (op) => {
       const o = await op.resolve(handle);
       if (o.type !== nfs_ftype4.NF4REG || o.payload === null) notAFile(o);
-      return o.payload;
+      return { id: o.id, payload: o.payload };
     });
+    // Held size and times go into the store first; the sync below makes them durable.
+    if (this.held?.has(id) === true) await this.foldHeld(0, id);
     // The data and the metadata of every WRITE answered so far become durable
     // here, before the reply (UNSTABLE4 WRITEs did not wait for either).
     await this.io(() => this.payloads.commit(payload));
@@ -711,6 +863,9 @@ export class StoreFileSystem implements FileSystem {
     work: (op: StoreOp) => Promise<T>,
     options?: TransactOptions,
   ): Promise<T> {
+    const held = this.held;
+    // The transaction's op, until it has ended (closures defeat narrowing of a plain variable).
+    const running: { op: StoreOp | null } = { op: null };
     try {
       const result = await this.meta.transact(async (tx) => {
         const op = new StoreOp(
@@ -719,26 +874,35 @@ export class StoreFileSystem implements FileSystem {
           this.options,
           this.feed.active,
           origin,
+          held,
+          true,
         );
+        running.op = op;
         const r = await work(op);
         await op.flush();
         return { r, op };
       }, options);
+      running.op = null;
+      held?.ended(result.op.read, result.op.written, true);
       // Not awaited: the reply need not wait for the unlink (close() does).
       for (const p of result.op.payloadsToDelete) this.deletePayload(p);
       for (const id of result.op.payloadsToTrim) await this.trimPayload(id);
       for (const c of result.op.changes) this.feed.emit(c);
       return result.r;
     } catch (e) {
+      // Rolled back: what it read stays held.
+      if (running.op !== null) held?.ended(running.op.read, [], false);
       throw asStoreFailure(e);
     }
   }
 
   /** Runs `work`, which only reads, as one read-only metadata transaction. */
-  private async view<T>(work: (op: StoreOp) => Promise<T>): Promise<T> {
+  private async view<T>(work: (op: StoreOp) => Promise<T>, options?: ViewOptions): Promise<T> {
     try {
-      return await this.meta.view((tx) =>
-        work(new StoreOp(tx, this.meta.identity.storeId, this.options, false, null)),
+      return await this.meta.view(
+        (tx) =>
+          work(new StoreOp(tx, this.meta.identity.storeId, this.options, false, null, this.held)),
+        options,
       );
     } catch (e) {
       throw asStoreFailure(e);
@@ -958,10 +1122,10 @@ export class StoreFileSystem implements FileSystem {
    */
   private async trimPayload(id: ObjectId): Promise<void> {
     try {
-      await this.meta.transact(async (tx) => {
-        const o = await tx.getObject(id);
-        if (o !== null && o.payload !== null)
-          await this.payloads.truncate(o.payload, Number(o.size));
+      await this.run(null, async (op) => {
+        // Its size with held WRITEs, which the payload holds beyond the committed one.
+        const o = await op.get(id);
+        if (o.payload !== null) await this.payloads.truncate(o.payload, Number(o.size));
       });
     } catch {
       // Space, not correctness: the bytes past the size are never read.

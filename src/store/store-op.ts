@@ -3,6 +3,8 @@
 // one directory of a rename within it — is one record), the change records it
 // will report, and the payloads to delete or cut once the transaction has
 // committed (earlier would lose data if the transaction then rolled back).
+// Records read include the attributes UNSTABLE4 WRITEs hold in memory
+// (held-attributes.ts), so a transaction that writes a file stores them.
 
 import { nfs_ftype4, nfsstat4 } from "../../generated/nfs4/index.js";
 import {
@@ -13,6 +15,7 @@ import {
   type FsTime,
 } from "../fs/backend.js";
 import type { ChangeOrigin, FsChange } from "../fs/changes.js";
+import type { HeldAttributes } from "./held-attributes.js";
 import type { MetadataTx, ObjectId, ObjectRecord } from "./metadata.js";
 import { makeStoreHandle, parseStoreHandle } from "./store-handles.js";
 import type { StoreFsOptions } from "./store-options.js";
@@ -39,6 +42,10 @@ export class StoreOp {
   readonly payloadsToDelete: string[] = [];
   /** Files whose size went down: their payloads are cut once the new size is committed. */
   readonly payloadsToTrim: ObjectId[] = [];
+  /** Objects read (a write transaction's, for HeldAttributes.ended). */
+  readonly read = new Set<ObjectId>();
+  /** Objects stored or deleted. */
+  readonly written = new Set<ObjectId>();
 
   constructor(
     readonly tx: MetadataTx,
@@ -47,6 +54,10 @@ export class StoreOp {
     /** Whether anyone listens: records (and the snapshots they need) are built only then. */
     readonly recording: boolean,
     readonly origin: ChangeOrigin | null,
+    /** Attributes held for UNSTABLE4 WRITEs, added to every record read; null: none are held. */
+    private readonly held: HeldAttributes | null = null,
+    /** A write transaction: it tells `held` what it reads (a view does not). */
+    private readonly writing = false,
   ) {}
 
   handle(id: ObjectId): FileHandle {
@@ -62,9 +73,19 @@ export class StoreOp {
     const known = this.objects.get(id);
     if (known !== undefined) return known;
     if (this.deleted.has(id)) fail(nfsstat4.NFS4ERR_STALE);
-    const o = (await this.tx.getObject(id)) ?? fail(nfsstat4.NFS4ERR_STALE);
+    // Before the read: a WRITE holding attributes meanwhile takes a transaction instead.
+    if (this.writing && this.held !== null && !this.read.has(id)) {
+      this.read.add(id);
+      this.held.read(id);
+    }
+    const o = this.withHeld((await this.tx.getObject(id)) ?? fail(nfsstat4.NFS4ERR_STALE));
     this.objects.set(id, o);
     return o;
+  }
+
+  /** `o` with the attributes UNSTABLE4 WRITEs hold for it (a record read without get()). */
+  withHeld(o: ObjectRecord): ObjectRecord {
+    return this.held === null ? o : this.held.overlay(o);
   }
 
   /** The object as a directory: NOTDIR otherwise. */
@@ -94,6 +115,7 @@ export class StoreOp {
     this.dirty.delete(id);
     this.created.delete(id);
     this.deleted.add(id);
+    this.written.add(id);
     await this.tx.deleteObject(id);
     if (o.payload !== null) this.payloadsToDelete.push(o.payload);
   }
@@ -105,8 +127,10 @@ export class StoreOp {
   /** Writes every changed record. */
   async flush(): Promise<void> {
     for (const id of this.created) await this.tx.createObject(this.objects.get(id)!);
-    for (const id of this.dirty)
+    for (const id of this.dirty) {
       if (!this.created.has(id)) await this.tx.putObject(this.objects.get(id)!);
+      this.written.add(id);
+    }
     this.created.clear();
     this.dirty.clear();
   }

@@ -7,10 +7,20 @@ export interface StoreFsOptions extends CommonFsOptions {
   readonly maxFiles: number;
   /** Largest file, bytes (maxfilesize): 16 TiB, ext4's limit with 4 KiB blocks. */
   readonly maxFileSize: number;
+  /**
+   * Files whose UNSTABLE4 WRITEs' size and times are held in memory until a
+   * transaction on the file, its COMMIT or the age limit (held-attributes.ts),
+   * at most; 0: each such WRITE takes a metadata transaction.
+   */
+  readonly heldAttributesFiles: number;
+  /** Held attributes go into the store at the latest this long after the first of them (ms). */
+  readonly heldAttributesMaxAgeMs: number;
 }
 
 export const STORE_FS_DEFAULTS: StoreFsOptions = {
   ...COMMON_FS_DEFAULTS,
   maxFiles: 100_000_000,
   maxFileSize: 2 ** 44,
+  heldAttributesFiles: 4096,
+  heldAttributesMaxAgeMs: 1000,
 };

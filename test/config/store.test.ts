@@ -19,6 +19,7 @@ describe("store settings", () => {
       writeBehindFileMaxBytes: DEFAULT_STORE_SETTINGS.writeBehindFileMaxBytes,
       writeBehindMaxBytes: DEFAULT_STORE_SETTINGS.writeBehindMaxBytes,
       writeBehindMaxAgeMs: DEFAULT_STORE_SETTINGS.writeBehindMaxAgeMs,
+      heldAttributesFiles: DEFAULT_STORE_SETTINGS.heldAttributesFiles,
       objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
       batchTransactions: DEFAULT_STORE_SETTINGS.batchTransactions,
@@ -41,6 +42,7 @@ describe("store settings", () => {
       s3CapacityBytes: 2 ** 50,
     });
     expect(build({ objectCacheEntries: 0 }).store.objectCacheEntries).toBe(0);
+    expect(build({ heldAttributesFiles: 0 }).store.heldAttributesFiles).toBe(0);
   });
 
   it("select the postgres backend with its database URL and pool size", () => {
