@@ -15,7 +15,11 @@
 // the record's: once a transaction on the file has committed them (with a
 // change of its own, taken after them), they are stale and dropped.
 //
-// A WRITE holds its attributes only if no transaction used the file
+// Storing held attributes as they are (foldHeld in store-fs.ts: COMMIT, the
+// age limit) changes nothing a WRITE computed, so WRITEs go on holding
+// meanwhile; what one holds then replaces the stored entry's and stays.
+//
+// Otherwise a WRITE holds its attributes only if no transaction used the file
 // meanwhile: it takes a ticket before it reads the file, any transaction
 // reading the file voids the tickets of WRITEs under way on it, and none is
 // issued while such a transaction is open. A voided WRITE goes through a
@@ -65,6 +69,19 @@ export class HeldAttributes {
 
   has(id: ObjectId): boolean {
     return this.held.has(id);
+  }
+
+  /** What is held for `id` now (each hold() makes a new one, so identity tells a later hold apart). */
+  get(id: ObjectId): HeldWrite | undefined {
+    return this.held.get(id);
+  }
+
+  /**
+   * `entry`, as get() returned it, is in the store now: dropped unless a
+   * WRITE held more since (that one stays: its change is above the stored one).
+   */
+  stored(id: ObjectId, entry: HeldWrite): void {
+    if (this.held.get(id) === entry) this.held.delete(id);
   }
 
   /** `o` with its held attributes, if it has any newer than it. */

@@ -53,7 +53,7 @@ import {
 } from "../fs/backend.js";
 import { ChangeFeed, type ChangeListener, type ChangeOrigin } from "../fs/changes.js";
 import { nameError } from "../fs/names.js";
-import { HeldAttributes } from "./held-attributes.js";
+import { HeldAttributes, type HeldWrite } from "./held-attributes.js";
 import { asStoreFailure } from "./io-errors.js";
 import type {
   MetadataStore,
@@ -424,7 +424,9 @@ export class StoreFileSystem implements FileSystem {
   /**
    * Writes the attributes held since `since` (performance.now(), ms) or
    * earlier into the store, in one transaction that waits for no sync: they
-   * were not durable before either (COMMIT makes them so).
+   * were not durable before either (COMMIT makes them so). It stores them as
+   * they are, so WRITEs under way on those files need not take a transaction
+   * (HeldAttributes.stored).
    */
   private async foldHeld(since: number, only?: ObjectId): Promise<void> {
     const held = this.held;
@@ -432,25 +434,38 @@ export class StoreFileSystem implements FileSystem {
     while (this.folding !== null) await this.folding;
     const ids = only === undefined ? held.heldSince(since) : held.has(only) ? [only] : [];
     if (ids.length === 0) return;
-    const folding = this.run(
-      null,
-      async (op) => {
-        for (const id of ids) {
-          try {
-            // Read with its held attributes and stored: run() then drops them.
-            await op.update(id, {});
-          } catch (e) {
-            if (!(e instanceof FsError) || e.status !== nfsstat4.NFS4ERR_STALE) throw e;
-            held.forget(id);
+    const folding = this.meta
+      .transact(
+        async (tx) => {
+          const folded = new Map<ObjectId, HeldWrite>();
+          for (const id of ids) {
+            const entry = held.get(id);
+            if (entry === undefined) continue;
+            const o = await tx.getObject(id);
+            if (o === null) {
+              held.forget(id);
+              continue;
+            }
+            const merged = held.overlay(o);
+            // Not applied: a transaction on the file stored them already.
+            if (merged !== o) await tx.putObject(merged);
+            folded.set(id, entry);
           }
-        }
-      },
-      { durable: false },
-    );
+          return folded;
+        },
+        { durable: false },
+      )
+      .then((folded) => {
+        for (const [id, entry] of folded) held.stored(id, entry);
+      });
     this.folding = folding.finally(() => {
       this.folding = null;
     });
-    await folding;
+    try {
+      await folding;
+    } catch (e) {
+      throw asStoreFailure(e);
+    }
   }
 
   async commit(handle: FileHandle, _offset: bigint, _count: number): Promise<CommitResult> {

@@ -336,6 +336,33 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
     }
   });
 
+  it("a COMMIT while a WRITE's data is on the way stores what is held, and the WRITE still holds its own", async () => {
+    const s = await open();
+    try {
+      const f = await newFile(s.fs, "l");
+      await s.fs.write(f, 0n, bytes(10, 1), U);
+      const gate = s.gated.close();
+      const writing = s.fs.write(f, 10n, bytes(10, 2), U);
+      await s.gated.arrived;
+      await s.fs.commit(f, 0n, 0);
+      expect((await stored(s, f)).size).toBe(10n);
+      const commits = s.meta.commits;
+      gate.open();
+      await writing;
+      // No transaction for the WRITE: held on top of what the COMMIT stored.
+      expect(s.meta.commits).toBe(commits);
+      expect(s.fs.heldAttributeFiles).toBe(1);
+      const a = await s.fs.getattr(f);
+      expect(a.size).toBe(20n);
+      expect(a.change).toBeGreaterThan((await stored(s, f)).change);
+      expect((await s.fs.read(f, 0n, 100)).data).toEqual(
+        new Uint8Array([...bytes(10, 1), ...bytes(10, 2)]),
+      );
+    } finally {
+      await s.fs.close();
+    }
+  });
+
   it("a file removed while a WRITE's data is on the way: STALE, and no payload left behind", async () => {
     const s = await open();
     try {
