@@ -84,6 +84,32 @@ describe("SQLite transactions that need not be durable", () => {
     }
   });
 
+  it("a view asked not to wait for its sync sees a commit whose sync is still running; a plain one waits", async () => {
+    // Syncs on the thread pool, so one is running while the views below start.
+    const store = SqliteMetadataStore.open(join(root, "e.sqlite"), { inlineSyncMaxMs: 0 });
+    try {
+      const count = () => store.view(async (tx) => tx.objectCount(), { unsynced: true });
+      const before = await count();
+      let durable = false;
+      const creating = store
+        .transact(async (tx) => {
+          await tx.createObject(objectRecord(await tx.newObjectId()));
+        })
+        .then(() => {
+          durable = true;
+        });
+      // Its batch commits once this turn of the event loop is over.
+      for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+      expect(await count()).toBe(before + 1n);
+      expect(durable).toBe(false);
+      expect(await store.view(async (tx) => tx.objectCount())).toBe(before + 1n);
+      expect(durable).toBe(true);
+      await creating;
+    } finally {
+      await store.close();
+    }
+  });
+
   it("UNSTABLE4 WRITEs of the SQLite store wait for no WAL sync; COMMIT syncs the WAL", async () => {
     const meta = SqliteMetadataStore.open(join(root, "d.sqlite"));
     const fs = await StoreFileSystem.open(meta, new LocalPayloadStore(join(root, "d-data"), 8));
