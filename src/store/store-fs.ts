@@ -458,9 +458,15 @@ export class StoreFileSystem implements FileSystem {
       .then((folded) => {
         for (const [id, entry] of folded) held.stored(id, entry);
       });
-    this.folding = folding.finally(() => {
-      this.folding = null;
-    });
+    // Only for the next foldHeld() to wait on: its failure is this call's to report.
+    this.folding = folding.then(
+      () => {
+        this.folding = null;
+      },
+      () => {
+        this.folding = null;
+      },
+    );
     try {
       await folding;
     } catch (e) {

@@ -364,6 +364,25 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
     }
   });
 
+  it("a failure to store them is the COMMIT's error, and they stay held", async () => {
+    const s = await open();
+    try {
+      const f = await newFile(s.fs, "n");
+      await s.fs.write(f, 0n, bytes(4, 1), U);
+      const transact = s.meta.transact.bind(s.meta);
+      s.meta.transact = () =>
+        Promise.reject(Object.assign(new Error("disk gone"), { code: "SQLITE_IOERR" }));
+      await expect(s.fs.commit(f, 0n, 0)).rejects.toMatchObject({ status: nfsstat4.NFS4ERR_IO });
+      s.meta.transact = transact;
+      expect(s.fs.heldAttributeFiles).toBe(1);
+      expect((await s.fs.getattr(f)).size).toBe(4n);
+      await s.fs.commit(f, 0n, 0);
+      expect((await stored(s, f)).size).toBe(4n);
+    } finally {
+      await s.fs.close();
+    }
+  });
+
   it("a file removed while a WRITE's data is on the way: STALE, and no payload left behind", async () => {
     const s = await open();
     try {
