@@ -186,7 +186,7 @@ export class StoreFileSystem implements FileSystem {
   async close(): Promise<void> {
     if (this.heldTimer !== null) clearInterval(this.heldTimer);
     this.heldTimer = null;
-    await this.foldHeld(Number.POSITIVE_INFINITY).catch(() => undefined);
+    await this.foldHeld((held) => held.heldSince(Number.POSITIVE_INFINITY)).catch(() => undefined);
     await this.meta.close();
     await Promise.all(this.deletions);
     await this.payloads.close();
@@ -414,7 +414,8 @@ export class StoreFileSystem implements FileSystem {
           this.heldTimer = null;
           return;
         }
-        void this.foldHeld(performance.now() - maxAge).catch(() => undefined);
+        const since = performance.now() - maxAge;
+        void this.foldHeld((held) => held.heldSince(since)).catch(() => undefined);
       },
       Math.max(1, Math.ceil(maxAge / 2)),
     );
@@ -422,17 +423,17 @@ export class StoreFileSystem implements FileSystem {
   }
 
   /**
-   * Writes the attributes held since `since` (performance.now(), ms) or
-   * earlier into the store, in one transaction that waits for no sync: they
-   * were not durable before either (COMMIT makes them so). It stores them as
-   * they are, so WRITEs under way on those files need not take a transaction
-   * (HeldAttributes.stored).
+   * Writes the attributes held for the files `select` picks (once any
+   * foldHeld() under way has ended) into the store, in one transaction that
+   * waits for no sync: they were not durable before either (COMMIT makes them
+   * so). It stores them as they are, so WRITEs under way on those files need
+   * not take a transaction (HeldAttributes.stored).
    */
-  private async foldHeld(since: number, only?: ObjectId): Promise<void> {
+  private async foldHeld(select: (held: HeldAttributes) => ObjectId[]): Promise<void> {
     const held = this.held;
     if (held === null) return;
     while (this.folding !== null) await this.folding;
-    const ids = only === undefined ? held.heldSince(since) : held.has(only) ? [only] : [];
+    const ids = select(held);
     if (ids.length === 0) return;
     const folding = this.meta
       .transact(
@@ -481,7 +482,7 @@ export class StoreFileSystem implements FileSystem {
       return { id: o.id, payload: o.payload };
     });
     // Held size and times go into the store first; the sync below makes them durable.
-    if (this.held?.has(id) === true) await this.foldHeld(0, id);
+    if (this.held?.has(id) === true) await this.foldHeld((held) => (held.has(id) ? [id] : []));
     // The data and the metadata of every WRITE answered so far become durable
     // here, before the reply (UNSTABLE4 WRITEs did not wait for either).
     await this.io(() => this.payloads.commit(payload));

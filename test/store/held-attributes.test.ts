@@ -90,6 +90,19 @@ async function open(options: Partial<StoreFsOptions> = {}, at = `s${++seq}`): Pr
   return { fs, meta, gated, file, payloadDir };
 }
 
+/** Runs `body` on a store of its own, closed after it whatever happens. */
+async function withStore(
+  body: (s: Opened) => Promise<void>,
+  options: Partial<StoreFsOptions> = {},
+): Promise<void> {
+  const s = await open(options);
+  try {
+    await body(s);
+  } finally {
+    await s.fs.close();
+  }
+}
+
 /** The record as the store holds it, without anything held in memory. */
 function stored(s: Opened, handle: FileHandle) {
   const id = parseStoreHandle(s.meta.identity.storeId, handle);
@@ -182,8 +195,7 @@ describe("StoreCounters outside a transaction", () => {
 
 describe("UNSTABLE4 WRITEs on the SQLite store", () => {
   it("commit no transaction, and GETATTR, LOOKUP, READDIR and READ see their size, times and change", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "a");
       const created = await s.fs.getattr(f);
       const commits = s.meta.commits;
@@ -212,14 +224,11 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
       expect(r.data.length).toBe(400);
       expect(r.data[399]).toBe(4);
       expect(r.eof).toBe(true);
-    } finally {
-      await s.fs.close();
-    }
+    });
   });
 
   it("are stored by the next transaction on the file, which a later truncate is not undone by", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "b");
       await s.fs.write(f, 0n, bytes(50, 1), U);
       const held = await s.fs.getattr(f);
@@ -239,9 +248,7 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
       expect((await s.fs.read(f, 0n, 100)).data).toEqual(
         new Uint8Array([...bytes(10, 1), ...bytes(5, 3)]),
       );
-    } finally {
-      await s.fs.close();
-    }
+    });
   });
 
   it("are on stable storage once the file's COMMIT returns, and not before", async () => {
@@ -298,27 +305,26 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
 
   it("hold at most heldAttributesFiles files; 0 holds none", async () => {
     for (const max of [2, 0]) {
-      const s = await open({ heldAttributesFiles: max });
-      try {
-        const files = [
-          await newFile(s.fs, "e1"),
-          await newFile(s.fs, "e2"),
-          await newFile(s.fs, "e3"),
-        ];
-        const commits = s.meta.commits;
-        for (const f of files) await s.fs.write(f, 0n, bytes(4, 1), U);
-        expect(s.fs.heldAttributeFiles).toBe(max);
-        expect(s.meta.commits).toBe(commits + files.length - max);
-        for (const f of files) expect((await s.fs.getattr(f)).size).toBe(4n);
-      } finally {
-        await s.fs.close();
-      }
+      await withStore(
+        async (s) => {
+          const files = [
+            await newFile(s.fs, "e1"),
+            await newFile(s.fs, "e2"),
+            await newFile(s.fs, "e3"),
+          ];
+          const commits = s.meta.commits;
+          for (const f of files) await s.fs.write(f, 0n, bytes(4, 1), U);
+          expect(s.fs.heldAttributeFiles).toBe(max);
+          expect(s.meta.commits).toBe(commits + files.length - max);
+          for (const f of files) expect((await s.fs.getattr(f)).size).toBe(4n);
+        },
+        { heldAttributesFiles: max },
+      );
     }
   });
 
   it("a transaction on the file while a WRITE's data is on the way orders the WRITE after it", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "g");
       await s.fs.write(f, 0n, bytes(100, 1), U);
       const gate = s.gated.close();
@@ -332,14 +338,11 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
       expect(a.size).toBe(20n);
       expect((await stored(s, f)).size).toBe(20n);
       expect((await s.fs.read(f, 0n, 100)).data).toEqual(bytes(20, 2));
-    } finally {
-      await s.fs.close();
-    }
+    });
   });
 
   it("a COMMIT while a WRITE's data is on the way stores what is held, and the WRITE still holds its own", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "l");
       await s.fs.write(f, 0n, bytes(10, 1), U);
       const gate = s.gated.close();
@@ -359,14 +362,11 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
       expect((await s.fs.read(f, 0n, 100)).data).toEqual(
         new Uint8Array([...bytes(10, 1), ...bytes(10, 2)]),
       );
-    } finally {
-      await s.fs.close();
-    }
+    });
   });
 
   it("a failure to store them is the COMMIT's error, and they stay held", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "n");
       await s.fs.write(f, 0n, bytes(4, 1), U);
       const transact = s.meta.transact.bind(s.meta);
@@ -378,14 +378,11 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
       expect((await s.fs.getattr(f)).size).toBe(4n);
       await s.fs.commit(f, 0n, 0);
       expect((await stored(s, f)).size).toBe(4n);
-    } finally {
-      await s.fs.close();
-    }
+    });
   });
 
   it("a file removed while a WRITE's data is on the way: STALE, and no payload left behind", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "h");
       const gate = s.gated.close();
       const writing = s.fs.write(f, 0n, bytes(70_000, 2), U);
@@ -393,9 +390,7 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
       await s.fs.remove(await s.fs.root(), "h");
       gate.open();
       await expect(writing).rejects.toMatchObject({ status: nfsstat4.NFS4ERR_STALE });
-    } finally {
-      await s.fs.close();
-    }
+    });
     const left: string[] = [];
     const payloads = new LocalPayloadStore(join(root, `s${seq}-payload`), 8);
     for await (const id of payloads.ids()) left.push(id);
@@ -404,8 +399,7 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
   });
 
   it("a REMOVE drops what was held for the file", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "i");
       await s.fs.write(f, 0n, bytes(4, 1), U);
       expect(s.fs.heldAttributeFiles).toBe(1);
@@ -416,14 +410,11 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
         maxEntries: 9,
       });
       expect(listed.entries.map((e) => e.name)).not.toContain("i");
-    } finally {
-      await s.fs.close();
-    }
+    });
   });
 
   it("a write past the end of the file (a hole) takes a transaction and reads zeros in the hole", async () => {
-    const s = await open();
-    try {
+    await withStore(async (s) => {
       const f = await newFile(s.fs, "j");
       await s.fs.write(f, 0n, bytes(10, 1), U);
       await s.fs.setattr(f, { size: 4n });
@@ -434,9 +425,7 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
         new Uint8Array([1, 1, 1, 1, 0, 0, 0, 0, 3, 3]),
       );
       expect((await s.fs.getattr(f)).type).toBe(nfs_ftype4.NF4REG);
-    } finally {
-      await s.fs.close();
-    }
+    });
   });
 
   it("a data directory holds them unless store.heldAttributesFiles is 0", async () => {
