@@ -31,18 +31,22 @@ const U = stable_how4.UNSTABLE4;
 
 /** A payload store whose writes wait at `gate` while it is set (to interleave a transaction). */
 class GatedPayloads {
-  gate: Promise<void> | null = null;
-  /** Resolves when a write reaches the gate. */
-  arrived: Promise<void> = Promise.resolve();
+  private gate: Promise<void> | null = null;
   private arrive = (): void => undefined;
   constructor(readonly inner: PayloadStore) {}
 
-  /** The next write stops at the gate; open() lets it through. */
-  close(): { open: () => void } {
+  /**
+   * Starts `write` and resolves once its data waits at the gate; open() lets
+   * it through, and `writing` is its outcome.
+   */
+  async stopped<T>(write: () => Promise<T>): Promise<{ writing: Promise<T>; open: () => void }> {
     let open = (): void => undefined;
     this.gate = new Promise<void>((r) => (open = r));
-    this.arrived = new Promise<void>((r) => (this.arrive = r));
+    const arrived = new Promise<void>((r) => (this.arrive = r));
+    const writing = write();
+    await arrived;
     return {
+      writing,
       open: () => {
         this.gate = null;
         open();
@@ -327,12 +331,10 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
     await withStore(async (s) => {
       const f = await newFile(s.fs, "g");
       await s.fs.write(f, 0n, bytes(100, 1), U);
-      const gate = s.gated.close();
-      const writing = s.fs.write(f, 0n, bytes(20, 2), U);
-      await s.gated.arrived;
+      const { writing, open } = await s.gated.stopped(() => s.fs.write(f, 0n, bytes(20, 2), U));
       // Cut to nothing while the WRITE's data waits: the WRITE then comes after it.
       await s.fs.setattr(f, { size: 0n });
-      gate.open();
+      open();
       await writing;
       const a = await s.fs.getattr(f);
       expect(a.size).toBe(20n);
@@ -345,13 +347,11 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
     await withStore(async (s) => {
       const f = await newFile(s.fs, "l");
       await s.fs.write(f, 0n, bytes(10, 1), U);
-      const gate = s.gated.close();
-      const writing = s.fs.write(f, 10n, bytes(10, 2), U);
-      await s.gated.arrived;
+      const { writing, open } = await s.gated.stopped(() => s.fs.write(f, 10n, bytes(10, 2), U));
       await s.fs.commit(f, 0n, 0);
       expect((await stored(s, f)).size).toBe(10n);
       const commits = s.meta.commits;
-      gate.open();
+      open();
       await writing;
       // No transaction for the WRITE: held on top of what the COMMIT stored.
       expect(s.meta.commits).toBe(commits);
@@ -384,11 +384,9 @@ describe("UNSTABLE4 WRITEs on the SQLite store", () => {
   it("a file removed while a WRITE's data is on the way: STALE, and no payload left behind", async () => {
     await withStore(async (s) => {
       const f = await newFile(s.fs, "h");
-      const gate = s.gated.close();
-      const writing = s.fs.write(f, 0n, bytes(70_000, 2), U);
-      await s.gated.arrived;
+      const { writing, open } = await s.gated.stopped(() => s.fs.write(f, 0n, bytes(70_000, 2), U));
       await s.fs.remove(await s.fs.root(), "h");
-      gate.open();
+      open();
       await expect(writing).rejects.toMatchObject({ status: nfsstat4.NFS4ERR_STALE });
     });
     const left: string[] = [];
