@@ -15,7 +15,12 @@
 // ls -l / remove of 1000 files, mkdir / rmdir of 200 directories. The table
 // shows the median per phase per server and dfs ÷ Ganesha (below 1: we are
 // faster). Both servers keep their data in fresh directories under --dir, on
-// the same filesystem. Needs the shared tools directory (../shared by
+// the same filesystem. Before the rounds, each server serves --warmup guest
+// runs that are not in the medians: V8 optimises dfs's request paths over its
+// first tens of thousands of requests (a serial churn loop costs 2.5× the CPU
+// per step in its first seconds as after ~20 s; with --no-opt it stays at the
+// first level), so without them the first round measured a different server
+// from the others. Their figures are printed apart, as the cold-start cost. Needs the shared tools directory (../shared by
 // default): it is not part of `npm test`.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -31,6 +36,9 @@ import type { StoreWork } from "./store-counters.js";
 const USAGE = `usage: npm run bench:kernel -- [options]
 
   --rounds N               rounds; each boots the guest once per server (default 3)
+  --warmup N               guest runs per server before the rounds, not in the medians (default 1):
+                           a fresh dfs runs its first tens of thousands of requests on
+                           unoptimised JavaScript; their figures are printed apart (cold runs)
   --phases all|namespace   every phase (default), or all but the 64 MiB write and read
                            (namespace: the 1000 files, the 200 directories, the 300 small files)
   --store sqlite|memory    dfs's store: the default SQLite store (default), or memory
@@ -97,6 +105,7 @@ interface RunResult {
 
 interface Options {
   readonly rounds: number;
+  readonly warmup: number;
   readonly phases: "all" | "namespace";
   readonly store: "sqlite" | "memory";
   readonly kernelMeta: string;
@@ -120,6 +129,7 @@ function parse(argv: readonly string[]): Options | null {
     args: [...argv],
     options: {
       rounds: { type: "string", default: "3" },
+      warmup: { type: "string", default: "1" },
       phases: { type: "string", default: "all" },
       store: { type: "string", default: "sqlite" },
       kernel: { type: "string", default: "6.1" },
@@ -144,9 +154,12 @@ function parse(argv: readonly string[]): Options | null {
   });
   if (values.help) return null;
   const rounds = Number(values.rounds);
+  const warmup = Number(values.warmup);
   const port = Number(values.port);
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error("--rounds must be a positive integer");
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new Error("--warmup must be a non-negative integer");
   if (!Number.isInteger(port) || port < 1 || port > 65534) throw new Error("bad --port");
   if (values.phases !== "all" && values.phases !== "namespace")
     throw new Error("--phases must be all or namespace");
@@ -157,6 +170,7 @@ function parse(argv: readonly string[]): Options | null {
   mkdirSync(values.dir, { recursive: true });
   return {
     rounds,
+    warmup,
     phases: values.phases,
     store: values.store,
     kernelMeta: KERNELS[values.kernel] ?? values.kernel,
@@ -293,6 +307,8 @@ async function main(argv: readonly string[]): Promise<number> {
     join(o.out, "ganesha"),
   );
   const results: RunResult[] = [];
+  /** The --warmup runs, apart: not in the medians. */
+  const warmups: RunResult[] = [];
   try {
     // The servers run compiled, as `npm start` runs them (tsx would add its own helpers).
     // --cpu-prof: a profile of each dfs process (not base) in --out.
@@ -334,55 +350,62 @@ async function main(argv: readonly string[]): Promise<number> {
       await ganesha.start();
       log(`ganesha (FSAL VFS) on 127.0.0.1:${o.port + 1}, pid ${ganesha.pid()}`);
     }
+    /** One guest run against `server`; `label` names it in the log and its console file. */
+    const runOn = async (server: Server, label: string): Promise<Omit<RunResult, "round">> => {
+      const port = portOf[server];
+      const pid =
+        server === "dfs"
+          ? dfs!.child.pid!
+          : server === "base"
+            ? base!.child.pid!
+            : server === "scaleout"
+              ? scaleOut!.dfs.child.pid!
+              : ganesha.pid();
+      const counters = server === "scaleout" ? scaleOut!.counters : null;
+      const snapshots = new PhaseSnapshots(counters);
+      const consoleLog = join(o.out, `${server}-${label.replace(/ /g, "")}.console.log`);
+      log(`${label}: ${server}`);
+      const cpu0 = cpuSecondsOf(pid);
+      const rc = await runGuest(
+        {
+          shared: o.shared,
+          kernelMeta: o.kernelMeta,
+          exportPath: "/export",
+          vers: o.vers,
+          timeoutSec: GUEST_TIMEOUT_SEC,
+          verbose: o.verbose,
+          echo: /^(kbench:|run\.sh:|KCLIENT-(RESULT|ERROR|PHASE)|KBENCH-OPS)/,
+        },
+        port,
+        workload,
+        consoleLog,
+        (line) => {
+          // A phase's KBENCH-OPS line (printed as it ends): the engines' counters now.
+          const m = /^ {2}\| KBENCH-OPS (\S+)/.exec(line);
+          if (m === null) log(line);
+          else snapshots.take(m[1]!);
+        },
+      );
+      const serverCpuSec = cpuSecondsOf(pid) - cpu0;
+      if (rc !== 0)
+        throw new Error(
+          `${server} ${label}: guest run failed (run.sh exit ${rc}); see ${consoleLog}`,
+        );
+      const parsed = parseConsole(readFileSync(consoleLog, "utf8"));
+      for (const [phase] of phases)
+        if (parsed.phases[phase] === undefined)
+          throw new Error(`${server} ${label}: no figure for ${phase}`);
+      const store = await snapshots.work();
+      return { server, serverCpuSec, ...parsed, ...(store ? { store } : {}) };
+    };
+    // Unmeasured first: each server's first runs (dfs's JavaScript is not optimised yet).
+    for (let run = 1; run <= o.warmup; run++)
+      for (const server of servers)
+        warmups.push({ round: run, ...(await runOn(server, `warm-up ${run}`)) });
     for (let round = 1; round <= o.rounds; round++) {
       const order = round % 2 === 1 ? servers : [...servers].reverse();
-      for (const server of order) {
-        const port = portOf[server];
-        const pid =
-          server === "dfs"
-            ? dfs!.child.pid!
-            : server === "base"
-              ? base!.child.pid!
-              : server === "scaleout"
-                ? scaleOut!.dfs.child.pid!
-                : ganesha.pid();
-        const counters = server === "scaleout" ? scaleOut!.counters : null;
-        const snapshots = new PhaseSnapshots(counters);
-        const consoleLog = join(o.out, `${server}-round${round}.console.log`);
-        log(`round ${round}: ${server}`);
-        const cpu0 = cpuSecondsOf(pid);
-        const rc = await runGuest(
-          {
-            shared: o.shared,
-            kernelMeta: o.kernelMeta,
-            exportPath: "/export",
-            vers: o.vers,
-            timeoutSec: GUEST_TIMEOUT_SEC,
-            verbose: o.verbose,
-            echo: /^(kbench:|run\.sh:|KCLIENT-(RESULT|ERROR|PHASE)|KBENCH-OPS)/,
-          },
-          port,
-          workload,
-          consoleLog,
-          (line) => {
-            // A phase's KBENCH-OPS line (printed as it ends): the engines' counters now.
-            const m = /^ {2}\| KBENCH-OPS (\S+)/.exec(line);
-            if (m === null) log(line);
-            else snapshots.take(m[1]!);
-          },
-        );
-        const serverCpuSec = cpuSecondsOf(pid) - cpu0;
-        if (rc !== 0)
-          throw new Error(
-            `${server} round ${round}: guest run failed (run.sh exit ${rc}); see ${consoleLog}`,
-          );
-        const parsed = parseConsole(readFileSync(consoleLog, "utf8"));
-        for (const [phase] of phases)
-          if (parsed.phases[phase] === undefined)
-            throw new Error(`${server} round ${round}: no figure for ${phase}`);
-        const store = await snapshots.work();
-        results.push({ server, round, serverCpuSec, ...parsed, ...(store ? { store } : {}) });
-      }
+      for (const server of order)
+        results.push({ round, ...(await runOn(server, `round ${round}`)) });
     }
   } finally {
     await dfs?.terminate();
@@ -397,7 +420,7 @@ async function main(argv: readonly string[]): Promise<number> {
     median(results.filter((r) => r.server === server).map((r) => r.serverCpuSec));
   const fmt = (x: number): string => x.toFixed(3);
   console.log(
-    `\n=== kernel client (${o.kernelMeta}, NFSv${o.vers}): median of ${o.rounds} round(s), seconds`,
+    `\n=== kernel client (${o.kernelMeta}, NFSv${o.vers}): median of ${o.rounds} round(s) after ${o.warmup} warm-up run(s) each, seconds`,
   );
   for (const s of servers)
     console.log(`${s} mount: ${results.find((r) => r.server === s)?.mountOptions ?? "?"}`);
@@ -418,6 +441,7 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(
     `| server CPU per guest run (user + sys) | ${servers.map((s) => fmt(medCpu(s))).join(" | ")} |${cpuRatios.join("")}`,
   );
+  if (warmups.length > 0) printColdRuns(warmups, servers, compared, phases);
   console.log(
     `\nRPCs per phase (last round: a dfs server started for the run has warmed up by then; all` +
       ` operations the client sent during the phase, and the mean client-side round trip of each, ms):`,
@@ -439,9 +463,41 @@ async function main(argv: readonly string[]): Promise<number> {
   console.log(`\nload average at the end: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   if (compared.includes("dfs"))
     console.log(`phases where dfs is slower than Ganesha: ${worse} of ${phases.length}`);
-  if (o.json) console.log(JSON.stringify({ options: o, results }, null, 2));
-  writeFileSync(join(o.out, "results.json"), JSON.stringify({ options: o, results }, null, 2));
+  const report = { options: o, results, warmups };
+  if (o.json) console.log(JSON.stringify(report, null, 2));
+  writeFileSync(join(o.out, "results.json"), JSON.stringify(report, null, 2));
   return 0;
+}
+
+/**
+ * The first warm-up run of each server, phase by phase: what a freshly started
+ * server costs (dfs's hot paths are still interpreted or baseline-compiled).
+ */
+function printColdRuns(
+  warmups: readonly RunResult[],
+  servers: readonly Server[],
+  compared: readonly Server[],
+  phases: readonly (readonly [string, string])[],
+): void {
+  const first = (s: Server): RunResult | undefined => warmups.find((r) => r.server === s);
+  console.log(`\nCold runs (each server's first warm-up run, not in the medians above), seconds:`);
+  console.log(
+    `\n| phase | ${servers.join(" s | ")} s |${compared.map((s) => ` ${s} ÷ ganesha |`).join("")}`,
+  );
+  console.log(`|---|${servers.map(() => "--:|").join("")}${compared.map(() => "--:|").join("")}`);
+  const cell = (x: number | undefined): string => (x === undefined ? "?" : x.toFixed(3));
+  const ratio = (a: number | undefined, b: number | undefined): string =>
+    a === undefined || b === undefined ? " ? |" : ` ${(a / b).toFixed(2)}× |`;
+  for (const [phase] of phases) {
+    const v = (s: Server): number | undefined => first(s)?.phases[phase];
+    console.log(
+      `| ${phase} | ${servers.map((s) => cell(v(s))).join(" | ")} |${compared.map((s) => ratio(v(s), v("ganesha"))).join("")}`,
+    );
+  }
+  const cpu = (s: Server): number | undefined => first(s)?.serverCpuSec;
+  console.log(
+    `| server CPU (user + sys) | ${servers.map((s) => cell(cpu(s))).join(" | ")} |${compared.map((s) => ratio(cpu(s), cpu("ganesha"))).join("")}`,
+  );
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((e: unknown) => {
