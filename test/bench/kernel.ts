@@ -19,9 +19,10 @@
 // runs that are not in the medians: V8 optimises dfs's request paths over its
 // first tens of thousands of requests (a serial churn loop costs 2.5× the CPU
 // per step in its first seconds as after ~20 s; with --no-opt it stays at the
-// first level), so without them the first round measured a different server
-// from the others. Their figures are printed apart, as the cold-start cost. Needs the shared tools directory (../shared by
-// default): it is not part of `npm test`.
+// first level), so without them the first round measured a server still being
+// optimised. Their figures are printed apart, as the cold-start cost. Needs
+// the shared tools directory (../shared by default): it is not part of
+// `npm test`.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
