@@ -23,6 +23,16 @@ export interface BenchOptions {
   readonly connections: number;
   /** Requests in flight per session. */
   readonly inflight: number;
+  /**
+   * Milliseconds each request slot pauses after every reply before it sends
+   * again (the step's next COMPOUND or the next step): a client that works
+   * between its requests, as the applications behind a kernel client do, so
+   * the server meets each request after a pause. Not counted in the latency.
+   * Default 0.
+   */
+  readonly thinkMs?: number;
+  /** How a pause is taken (tests count them); default a timer. */
+  readonly pause?: (ms: number) => Promise<void>;
   /** Exactly one of duration (seconds) and count (operations). */
   readonly durationSec?: number;
   readonly count?: number;
@@ -55,6 +65,8 @@ export interface BenchReport {
   readonly sessions: number;
   readonly connections: number;
   readonly inflight: number;
+  /** The pause after each reply, ms (BenchOptions.thinkMs). */
+  readonly thinkMs: number;
   /** The fore-channel slots each session was granted (ca_maxrequests). */
   readonly slotsGranted: readonly number[];
   /** The highest slot ID each session used. */
@@ -122,6 +134,8 @@ async function makeDir(session: ClientSession, parent: Uint8Array, name: string)
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if ((options.durationSec === undefined) === (options.count === undefined))
@@ -246,25 +260,35 @@ export async function measure(
   const cpu0 = ownCpuSeconds();
   const server0 = options.serverPid === undefined ? 0 : processCpuSeconds(options.serverPid);
 
+  const thinkMs = options.thinkMs ?? 0;
+  const pause = options.pause ?? sleep;
   const worker = async (session: ClientSession, s: number): Promise<void> => {
     // A step's replies are the step's alone until it returns (workloads keep
     // none of their bytes): then their buffers can receive other replies.
     const replies: SessionReply[] = [];
+    /** Nanoseconds of this step spent in --think pauses (not latency). */
+    let paused = 0n;
     const send: Send = async (argops) => {
       const reply = await session.compound(argops);
       if (reply.slotid > highest[s]!) highest[s] = reply.slotid;
       replies.push(reply);
+      if (thinkMs > 0) {
+        const p0 = process.hrtime.bigint();
+        await pause(thinkMs);
+        paused += process.hrtime.bigint() - p0;
+      }
       return reply;
     };
     while (more()) {
       const index = next++;
+      paused = 0n;
       const t0 = process.hrtime.bigint();
       try {
         const r = await workload.step(send, index, s).finally(() => {
           for (const reply of replies) reply.conn.releaseReply(reply.bytes);
           replies.length = 0;
         });
-        histogram.record(Number(process.hrtime.bigint() - t0) / 1000);
+        histogram.record(Number(process.hrtime.bigint() - t0 - paused) / 1000);
         operations++;
         compounds += r.statuses.length;
         bytes += r.bytes;
@@ -319,6 +343,7 @@ export async function measure(
     sessions: sessions.length,
     connections: options.connections,
     inflight: options.inflight,
+    thinkMs,
     slotsGranted,
     highestSlotUsed: highest,
     warnings,

@@ -21,6 +21,8 @@ import { parseTarget } from "./watch-command.js";
 export const MAX_SESSIONS = 256;
 export const MAX_CONNECTIONS = 64;
 export const MAX_INFLIGHT = 1024;
+/** A minute between requests: longer is a lease's worth of idling, not a load. */
+export const MAX_THINK_MS = 60_000;
 export const MAX_FILES = 1_000_000;
 export const MAX_FILE_SIZE = 16 * 1024 * IO_BYTES;
 export const DEFAULT_DURATION_SEC = 10;
@@ -44,6 +46,9 @@ under /path (which must be writable) and removes it afterwards.
   --sessions N         sessions (default 1, at most ${MAX_SESSIONS})
   --connections M      TCP connections, every session bound to all (default 1, at most ${MAX_CONNECTIONS})
   --inflight S         requests in flight per session (default 1, at most ${MAX_INFLIGHT})
+  --think MS           each request slot pauses MS ms after every reply before it sends
+                       again (default 0): a client that works between requests, as the
+                       applications behind a kernel client do; not counted in the latency
   --duration SEC       run this long (default ${DEFAULT_DURATION_SEC} unless --count)
   --count N            run exactly N operations instead
   --files K            names for lookup (default ${DEFAULT_LOOKUP_FILES}), entries for readdir (default ${DEFAULT_READDIR_ENTRIES})
@@ -89,6 +94,7 @@ export function parseBenchArgs(args: readonly string[]): {
       sessions: { type: "string" },
       connections: { type: "string" },
       inflight: { type: "string" },
+      think: { type: "string" },
       duration: { type: "string" },
       count: { type: "string" },
       files: { type: "string" },
@@ -126,6 +132,7 @@ export function parseBenchArgs(args: readonly string[]): {
     integerOption(values.files, "--files", 1, MAX_FILES) ??
     (workload === "readdir" ? DEFAULT_READDIR_ENTRIES : DEFAULT_LOOKUP_FILES);
   const serverPid = integerOption(values["server-pid"], "--server-pid", 1, 2 ** 22);
+  const thinkMs = integerOption(values.think, "--think", 0, MAX_THINK_MS);
   const uid = integerOption(values.uid, "--uid", 0, MAX_ID);
   const gid = integerOption(values.gid, "--gid", 0, MAX_ID);
   return {
@@ -139,6 +146,7 @@ export function parseBenchArgs(args: readonly string[]): {
       sessions: integerOption(values.sessions, "--sessions", 1, MAX_SESSIONS) ?? 1,
       connections: integerOption(values.connections, "--connections", 1, MAX_CONNECTIONS) ?? 1,
       inflight: integerOption(values.inflight, "--inflight", 1, MAX_INFLIGHT) ?? 1,
+      ...(thinkMs === undefined ? {} : { thinkMs }),
       ...(countN === undefined ? { durationSec: durationSec ?? DEFAULT_DURATION_SEC } : {}),
       ...(countN === undefined ? {} : { count: countN }),
       files,
@@ -160,7 +168,8 @@ export function formatReport(r: BenchReport): string {
       ["server", `${r.server}:${r.path}`],
       [
         "sessions",
-        `${r.sessions} over ${r.connections} connection(s), ${r.inflight} in flight each`,
+        `${r.sessions} over ${r.connections} connection(s), ${r.inflight} in flight each` +
+          (r.thinkMs > 0 ? `, ${r.thinkMs} ms pause after each reply` : ""),
       ],
       ["slots", `granted ${r.slotsGranted.join(",")}; highest used ${r.highestSlotUsed.join(",")}`],
       ["duration", `${r.seconds} s`],

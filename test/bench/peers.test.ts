@@ -33,6 +33,7 @@ function report(over: Partial<BenchReport> = {}): BenchReport {
     sessions: 2,
     connections: 2,
     inflight: 8,
+    thinkMs: 0,
     slotsGranted: [64, 64],
     highestSlotUsed: [7, 7],
     warnings: [],

@@ -331,6 +331,34 @@ describe("measure", () => {
     expect(exitStatusOf({ ...r, errors: 0 })).toBe(0);
   });
 
+  it("pauses --think ms after every reply of every step, and says so in the report", async () => {
+    const { session } = await establish(running.port);
+    const workload: Workload = {
+      setup: async () => {},
+      cleanup: async () => {},
+      step: async (send) => {
+        const a = await send([]);
+        const b = await send([]);
+        return { statuses: [a.status, b.status], bytes: 0 };
+      },
+    };
+    // Counted, not timed (no timing in tests): each reply is followed by one pause.
+    const pauses: number[] = [];
+    const pause = async (ms: number): Promise<void> => {
+      pauses.push(ms);
+    };
+    const r = await measure(
+      { ...options, inflight: 1, count: 3, thinkMs: 7, pause },
+      [session],
+      workload,
+    );
+    expect(r).toMatchObject({ operations: 3, compounds: 6, errors: 0, thinkMs: 7 });
+    expect(pauses).toEqual([7, 7, 7, 7, 7, 7]);
+    const none = await measure({ ...options, inflight: 1, count: 3, pause }, [session], workload);
+    expect(none.thinkMs).toBe(0);
+    expect(pauses).toHaveLength(6);
+  });
+
   it("gives every step its session's number", async () => {
     const { client, session } = await establish(running.port);
     const second = await client.createSession();

@@ -39,6 +39,8 @@ describe("dfsctl bench", () => {
     [["127.0.0.1:/export", "--bogus"], /bogus/],
     [["127.0.0.1:/export", "--uid", "1.5"], /--uid must be an integer from 0 to 4294967295/],
     [["127.0.0.1:/export", "--gid", "4294967296"], /--gid must be an integer from 0/],
+    [["127.0.0.1:/export", "--think", "60001"], /--think must be an integer from 0 to 60000/],
+    [["127.0.0.1:/export", "--think", "0.5"], /--think must be an integer/],
   ])("refuses %j with exit 2", async (args, message) => {
     const io = capture();
     expect(await benchCommand(args, io)).toBe(EXIT_USAGE);
@@ -100,6 +102,7 @@ describe("dfsctl bench", () => {
         "highestSlotUsed",
         "inflight",
         "latencyMs",
+        "thinkMs",
         "mbPerSec",
         "operations",
         "opsPerSec",
@@ -114,6 +117,11 @@ describe("dfsctl bench", () => {
         "workload",
       ].sort(),
     );
+  });
+
+  it("takes --think as the pause after each reply; without it, none", () => {
+    expect(parseBenchArgs(["h:/x", "--think", "2"]).options).toMatchObject({ thinkMs: 2 });
+    expect(parseBenchArgs(["h:/x"]).options).not.toHaveProperty("thinkMs");
   });
 
   it("takes --uid and --gid as the AUTH_SYS credential; without them, the library's default", () => {
