@@ -24,7 +24,8 @@ import type { ObjectId } from "./metadata.js";
 /** Values reserved at a time. */
 export const COUNTER_BLOCK = 1024n;
 
-export type CounterKey = "last_id" | "change";
+const COUNTER_KEYS = ["last_id", "change"] as const;
+export type CounterKey = (typeof COUNTER_KEYS)[number];
 
 /** One counter: values below `ceiling` + 1 are reserved in the store. */
 interface Counter {
@@ -135,7 +136,7 @@ export class StoreCounters {
 
   /** A COMMIT holding `ceilings` (as ceilings() returned them) is on stable storage. */
   ceilingsDurable(ceilings: Record<CounterKey, bigint>): void {
-    for (const key of ["last_id", "change"] as const)
+    for (const key of COUNTER_KEYS)
       if (ceilings[key] > this.durableCeilings[key]) this.durableCeilings[key] = ceilings[key];
   }
 
@@ -163,7 +164,7 @@ export class StoreCounters {
   }
 
   private restore(saved: Record<CounterKey, Counter>): void {
-    for (const key of ["last_id", "change"] as const) {
+    for (const key of COUNTER_KEYS) {
       const floor = this.floors[key];
       const back = saved[key];
       this.counters[key] = { next: back.next > floor ? back.next : floor, ceiling: back.ceiling };

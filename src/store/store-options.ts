@@ -1,6 +1,7 @@
 // Tunables of StoreFileSystem, each with its default.
 
 import { COMMON_FS_DEFAULTS, type CommonFsOptions } from "../fs/fs-options.js";
+import { DEFAULT_STORE_SETTINGS } from "./settings.js";
 
 export interface StoreFsOptions extends CommonFsOptions {
   /** Most objects the store may hold, root included (files_total); one more is NOSPC. */
@@ -21,6 +22,6 @@ export const STORE_FS_DEFAULTS: StoreFsOptions = {
   ...COMMON_FS_DEFAULTS,
   maxFiles: 100_000_000,
   maxFileSize: 2 ** 44,
-  heldAttributesFiles: 4096,
-  heldAttributesMaxAgeMs: 1000,
+  heldAttributesFiles: DEFAULT_STORE_SETTINGS.heldAttributesFiles,
+  heldAttributesMaxAgeMs: DEFAULT_STORE_SETTINGS.writeBehindMaxAgeMs,
 };
