@@ -326,6 +326,10 @@ const STORE = section<StoreSettings>(
       0,
       'files of the `"sqlite"` backend whose new size and times after an unstable WRITE are held in the server\'s memory, at most, instead of a metadata transaction per WRITE: until the next change of the file, its COMMIT, or `store.writeBehindMaxAgeMs`. Like the data of such writes they are durable only after COMMIT; 0: every WRITE stores them at once',
     ),
+    cleanTailFiles: count(
+      0,
+      "files the server remembers as holding nothing past their size (made, cut or extended by this run), at most, about 0.1 KiB each: a WRITE that makes a file longer cuts the file's stored contents to its size first unless the file is remembered, so that a crash that keeps the new size but not an unstable WRITE's data shows zeros there, never bytes an earlier truncation cut. The oldest are forgotten first; a forgotten file costs one cut more; 0 remembers none",
+    ),
     objectCacheEntries: count(
       0,
       'decoded object records (attributes), and as many directory entries found by name, the `"sqlite"` and `"postgres"` backends keep in memory (about 0.5 KiB per record, 0.2 KiB per entry), least recently used dropped first; the `"sqlite"` backend also keeps as many names of whole directory listings, for READDIR; 0 reads every one from the database. PostgreSQL\'s is used only while the server surely holds the store\'s lease (only the holder writes)',

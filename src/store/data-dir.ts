@@ -90,6 +90,7 @@ export async function openDataDir(
     writeBehindMaxBytes,
     writeBehindMaxAgeMs,
     heldAttributesFiles,
+    cleanTailFiles,
     objectCacheEntries,
     inlineSyncMaxMs,
     batchTransactions,
@@ -160,6 +161,7 @@ export async function openDataDir(
       fs = await StoreFileSystem.open(meta, payloads, {
         heldAttributesFiles,
         heldAttributesMaxAgeMs: writeBehindMaxAgeMs,
+        cleanTailFiles,
         ...options,
       });
     } catch (e) {

@@ -92,6 +92,12 @@ export interface StoreSettings {
    * of a metadata transaction per WRITE (held-attributes.ts), at most; 0: none.
    */
   readonly heldAttributesFiles: number;
+  /**
+   * Files remembered as holding nothing past their size in their payload
+   * (clean-tails.ts), at most; a WRITE that extends a file not remembered
+   * cuts the payload to the size first. 0: none remembered.
+   */
+  readonly cleanTailFiles: number;
   /** Decoded object records, and as many directory entries (and SQLite: as many names of directory listings), the "sqlite" and "postgres" backends keep in memory (object-cache.ts); 0: none. */
   readonly objectCacheEntries: number;
   /**
@@ -118,6 +124,7 @@ export type DataDirLimits = Pick<
   | "writeBehindMaxBytes"
   | "writeBehindMaxAgeMs"
   | "heldAttributesFiles"
+  | "cleanTailFiles"
   | "objectCacheEntries"
   | "inlineSyncMaxMs"
   | "batchTransactions"
@@ -156,6 +163,8 @@ export const DEFAULT_STORE_SETTINGS: StoreSettings = {
   writeBehindMaxAgeMs: 1000,
   // A small record each (~0.2 KiB): under 1 MiB.
   heldAttributesFiles: 4096,
+  // A payload id each (~0.1 KiB): under 7 MiB; a file forgotten costs one cut at its next extension.
+  cleanTailFiles: 65_536,
   // About 0.5 KiB per record and 0.2 KiB per entry: 23 MiB at most.
   objectCacheEntries: 32_768,
   inlineSyncMaxMs: 1,

@@ -64,6 +64,7 @@ import type {
 } from "./metadata.js";
 import type { PayloadStore } from "./payload.js";
 import { PAYLOAD_OPERATIONS, TimedPayloadStore } from "./timed-payload.js";
+import { CleanTails } from "./clean-tails.js";
 import type { StoreLatency } from "../fs/timed.js";
 import { parseStoreHandle } from "./store-handles.js";
 import { NO_DEVICE, StoreOp, fail, notAFile } from "./store-op.js";
@@ -113,6 +114,8 @@ export class StoreFileSystem implements FileSystem {
   private heldTimer: NodeJS.Timeout | null = null;
   /** A foldHeld() under way. */
   private folding: Promise<void> | null = null;
+  /** Payloads known to hold nothing past their file's size (clean-tails.ts). */
+  private readonly tails: CleanTails;
 
   private constructor(
     private readonly meta: MetadataStore,
@@ -126,6 +129,7 @@ export class StoreFileSystem implements FileSystem {
       options.heldAttributesFiles > 0 && meta.changeOutsideTransaction !== undefined
         ? new HeldAttributes(options.heldAttributesFiles)
         : null;
+    this.tails = new CleanTails(options.cleanTailFiles);
     this.capabilities = {
       fhExpireType: FH4_PERSISTENT,
       linkSupport: true,
@@ -320,14 +324,16 @@ export class StoreFileSystem implements FileSystem {
     }
   }
 
-  private writeInTransaction(
+  private async writeInTransaction(
     handle: FileHandle,
     offset: bigint,
     data: Uint8Array,
     durable: boolean,
     origin: ChangeOrigin | null,
   ): Promise<WriteResult> {
-    return this.run(
+    // The payload this WRITE extends: clean once its transaction has committed.
+    let extended: string | null = null;
+    const result = await this.run(
       origin,
       async (op) => {
         const o = await op.resolve(handle);
@@ -337,8 +343,16 @@ export class StoreFileSystem implements FileSystem {
         // A zero-length write succeeds without touching the file (RFC 8881 §18.32.3).
         if (data.length > 0) {
           const before = await op.snapshot(o.id);
-          // A hole must read as zeros: drop anything past the size first.
-          if (offset > o.size) await this.payloads.truncate(o.payload, Number(o.size));
+          // A hole must read as zeros, and so must the bytes past the size
+          // should a crash keep the new size but not the data (clean-tails.ts):
+          // drop anything past the size first.
+          const extending = end > o.size;
+          if (offset > o.size || (extending && !this.tails.has(o.payload)))
+            await this.payloads.truncate(o.payload, Number(o.size));
+          if (extending) {
+            this.tails.forget(o.payload);
+            extended = o.payload;
+          }
           await this.payloads.write(o.payload, Number(offset), data);
           if (durable) await this.payloads.commit(o.payload);
           if (end > o.size) await op.update(o.id, { size: end });
@@ -358,6 +372,8 @@ export class StoreFileSystem implements FileSystem {
       // data: one WAL sync per COMMIT instead of one per WRITE.
       { durable },
     );
+    if (extended !== null) this.tails.add(extended);
+    return result;
   }
 
   /**
@@ -391,11 +407,17 @@ export class StoreFileSystem implements FileSystem {
       if (o === null || o.type !== nfs_ftype4.NF4REG || o.payload === null) return null;
       if (offset > o.size || end > BigInt(this.options.maxFileSize)) return null;
       const payload = o.payload;
+      // Extending a payload not known clean: it is cut first, in a transaction.
+      const extending = end > o.size;
+      if (extending && !this.tails.has(payload)) return null;
+      // Until the size is held, the payload holds bytes past it.
+      if (extending) this.tails.forget(payload);
       await this.io(() => this.payloads.write(payload, Number(offset), data));
       if (ticket.voided) return payload;
       const change = this.meta.changeOutsideTransaction?.() ?? null;
       if (change === null) return payload;
       if (!held.hold(ticket, o, end, this.options.clock(), change)) return payload;
+      if (extending) this.tails.add(payload);
       this.scheduleHeldFold();
       return true;
     } finally {
@@ -946,6 +968,7 @@ export class StoreFileSystem implements FileSystem {
    * for it, and one left by a crash is reclaimed at the next open().
    */
   private deletePayload(id: string): void {
+    this.tails.forget(id);
     const deleting = this.payloads
       .delete(id)
       .catch(() => {
@@ -1060,9 +1083,16 @@ export class StoreFileSystem implements FileSystem {
       target: null,
       createVerifier: null,
       parent: null,
-      payload: type === nfs_ftype4.NF4REG ? payloadIdOf(id) : null,
+      payload: type === nfs_ftype4.NF4REG ? this.newPayload(id) : null,
       ...extra,
     };
+  }
+
+  /** The payload id of a new regular file: empty, so clean (ids are never reused). */
+  private newPayload(id: ObjectId): string {
+    const payload = payloadIdOf(id);
+    this.tails.add(payload);
+    return payload;
   }
 
   /** Creates an object and enters it in `parent` as `name`; reports the new entry. */
@@ -1120,8 +1150,9 @@ export class StoreFileSystem implements FileSystem {
 
   /**
    * Sets a regular file's size. Bytes of a payload past its file's committed
-   * size are never read (read() stops at the size; growing drops them first),
-   * so growing extends the payload now, while shrinking only records the size:
+   * size are never read (read() stops at the size; growing drops them first,
+   * as does a WRITE past a payload not known clean: clean-tails.ts), so
+   * growing extends the payload now, while shrinking only records the size:
    * the payload is cut after the commit (trimPayload). Cutting it before would
    * destroy data the file still holds if the transaction then failed or the
    * server died before the commit.
@@ -1129,10 +1160,13 @@ export class StoreFileSystem implements FileSystem {
   private async resize(op: StoreOp, o: ObjectRecord, size: bigint): Promise<void> {
     if (o.payload === null) notAFile(o);
     if (size > o.size) {
-      // First drop anything stored past the old size, so the new bytes read as zeros.
+      // First drop anything stored past the old size, so the new bytes read as
+      // zeros: nothing but zeros past either size then, committed or not.
       await this.payloads.truncate(o.payload, Number(o.size));
       await this.payloads.truncate(o.payload, Number(size));
+      this.tails.add(o.payload);
     } else if (size < o.size) {
+      this.tails.forget(o.payload);
       op.payloadsToTrim.push(o.id);
     }
     await op.update(o.id, { size });
@@ -1147,7 +1181,9 @@ export class StoreFileSystem implements FileSystem {
       await this.run(null, async (op) => {
         // Its size with held WRITEs, which the payload holds beyond the committed one.
         const o = await op.get(id);
-        if (o.payload !== null) await this.payloads.truncate(o.payload, Number(o.size));
+        if (o.payload === null) return;
+        await this.payloads.truncate(o.payload, Number(o.size));
+        this.tails.add(o.payload);
       });
     } catch {
       // Space, not correctness: the bytes past the size are never read.

@@ -14,6 +14,11 @@ export interface StoreFsOptions extends CommonFsOptions {
    * at most; 0: each such WRITE takes a metadata transaction.
    */
   readonly heldAttributesFiles: number;
+  /**
+   * Files remembered as holding nothing past their size in their payload
+   * (clean-tails.ts), at most; 0: none (every extending WRITE cuts first).
+   */
+  readonly cleanTailFiles: number;
   /** Held attributes go into the store at the latest this long after the first of them (ms). */
   readonly heldAttributesMaxAgeMs: number;
 }
@@ -24,4 +29,5 @@ export const STORE_FS_DEFAULTS: StoreFsOptions = {
   maxFileSize: 2 ** 44,
   heldAttributesFiles: DEFAULT_STORE_SETTINGS.heldAttributesFiles,
   heldAttributesMaxAgeMs: DEFAULT_STORE_SETTINGS.writeBehindMaxAgeMs,
+  cleanTailFiles: DEFAULT_STORE_SETTINGS.cleanTailFiles,
 };

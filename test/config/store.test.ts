@@ -20,6 +20,7 @@ describe("store settings", () => {
       writeBehindMaxBytes: DEFAULT_STORE_SETTINGS.writeBehindMaxBytes,
       writeBehindMaxAgeMs: DEFAULT_STORE_SETTINGS.writeBehindMaxAgeMs,
       heldAttributesFiles: DEFAULT_STORE_SETTINGS.heldAttributesFiles,
+      cleanTailFiles: DEFAULT_STORE_SETTINGS.cleanTailFiles,
       objectCacheEntries: DEFAULT_STORE_SETTINGS.objectCacheEntries,
       inlineSyncMaxMs: DEFAULT_STORE_SETTINGS.inlineSyncMaxMs,
       batchTransactions: DEFAULT_STORE_SETTINGS.batchTransactions,
