@@ -170,22 +170,26 @@ describe("an extending WRITE and the bytes past a file's old size", () => {
     }
   });
 
-  it("a shrink forgets the payload until its cut; growing by SETATTR leaves it clean", async () => {
-    const at = place();
-    const s = await open(at, { heldAttributesFiles: 0 });
+  it("growing by SETATTR leaves a payload clean; a shrink forgets it until its cut", async () => {
+    const s = await open(place(), { heldAttributesFiles: 0 });
     try {
       const exp = (await s.fs.lookup(await s.fs.root(), "export")).handle;
       const f = (await s.fs.create(exp, "f", { kind: "guarded" }, ATTRS)).handle;
       await s.fs.write(f, 0n, bytes(100, 1), stable_how4.UNSTABLE4);
+      expect(s.truncated).toHaveLength(0);
+      // Growing drops what lies past the old size, then extends: two cuts, and clean after.
       await s.fs.setattr(f, { size: 200n });
+      expect(s.truncated).toHaveLength(2);
+      await s.fs.write(f, 200n, bytes(10, 2), stable_how4.UNSTABLE4);
+      expect(s.truncated).toHaveLength(2);
+      // Shrinking cuts after its commit (one cut), and so is clean again after it.
       await s.fs.setattr(f, { size: 50n });
-      const cuts = s.truncated.length;
-      // Cut after the shrink's commit: known clean again, so no cut before this extension.
-      await s.fs.write(f, 50n, bytes(100, 2), stable_how4.UNSTABLE4);
-      expect(s.truncated).toHaveLength(cuts);
+      expect(s.truncated).toHaveLength(3);
+      await s.fs.write(f, 50n, bytes(100, 3), stable_how4.UNSTABLE4);
+      expect(s.truncated).toHaveLength(3);
       expect(Array.from((await s.fs.read(f, 0n, 300)).data)).toEqual([
         ...bytes(50, 1),
-        ...bytes(100, 2),
+        ...bytes(100, 3),
       ]);
     } finally {
       await s.fs.close();
