@@ -347,7 +347,7 @@ export class StoreFileSystem implements FileSystem {
           // should a crash keep the new size but not the data (clean-tails.ts):
           // drop anything past the size first.
           const extending = end > o.size;
-          if (offset > o.size || (extending && !this.tails.has(o.payload)))
+          if (extending && (offset > o.size || !this.tails.has(o.payload)))
             await this.payloads.truncate(o.payload, Number(o.size));
           if (extending) {
             this.tails.forget(o.payload);
@@ -355,7 +355,7 @@ export class StoreFileSystem implements FileSystem {
           }
           await this.payloads.write(o.payload, Number(offset), data);
           if (durable) await this.payloads.commit(o.payload);
-          if (end > o.size) await op.update(o.id, { size: end });
+          if (extending) await op.update(o.id, { size: end });
           await op.modified(o.id);
           await op.flush();
           await op.attributesChanged(o.id, before);
