@@ -56,6 +56,18 @@ export class DirListings {
   }
 
   /**
+   * Whether a listing kept of `dir`, complete or not, has a name with
+   * `cookie`: then the directory handed that cookie out (it never takes one
+   * back), and a READDIR resuming at it needs no SQL to check it.
+   */
+  holds(dir: ObjectId, cookie: bigint): boolean {
+    const names = this.listings.get(dir)?.names;
+    if (names === undefined) return false;
+    const from = firstAfterCookie(names, cookie);
+    return from > 0 && names[from - 1]!.cookie === cookie;
+  }
+
+  /**
    * `names` are the committed names of `dir` with cookies above `after`, up to
    * `limit` of them: they begin its listing (after 0), or extend the one kept
    * if `after` is 0 or the cookie of a name in it.

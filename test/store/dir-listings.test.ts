@@ -40,6 +40,23 @@ describe("DirListings", () => {
     expect(l.page(6n, 0n, 4)).toEqual([]);
   });
 
+  it("holds the cookies of the names it keeps, complete or not, and no others", () => {
+    const l = new DirListings(100);
+    const all = names(6);
+    expect(l.holds(5n, all[0]!.cookie)).toBe(false);
+    l.read(5n, 0n, 3, all.slice(0, 3));
+    for (const n of all.slice(0, 3)) expect(l.holds(5n, n.cookie)).toBe(true);
+    // Not yet read, between two it keeps, before the first, of another directory.
+    expect(l.holds(5n, all[3]!.cookie)).toBe(false);
+    expect(l.holds(5n, 0n)).toBe(false);
+    expect(l.holds(6n, all[0]!.cookie)).toBe(false);
+    readAsReaddir(l, 5n, all, 2);
+    for (const n of all) expect(l.holds(5n, n.cookie)).toBe(true);
+    expect(l.holds(5n, all[5]!.cookie + 1n)).toBe(false);
+    l.drop(5n);
+    expect(l.holds(5n, all[0]!.cookie)).toBe(false);
+  });
+
   it("ignores a page that resumes at a cookie not in the listing", () => {
     const l = new DirListings(100);
     const all = names(6);

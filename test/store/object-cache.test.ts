@@ -54,6 +54,22 @@ describe("ObjectCache", () => {
     expect(cache.get(4n)?.id).toBe(4n);
   });
 
+  it("keeps records of ids past 2^53 apart (they cannot be number keys) and from the safe ones", () => {
+    const cache = new ObjectCache(10);
+    const big = 2n ** 53n;
+    // Number() would round each of these to 2^53 or 2^53 + 2.
+    for (const id of [big - 1n, big, big + 1n, big + 2n, 5n]) cache.remember(objectRecord(id));
+    for (const id of [big - 1n, big, big + 1n, big + 2n, 5n]) expect(cache.get(id)?.id).toBe(id);
+    cache.committed(new Map([[big + 1n, null]]));
+    expect(cache.get(big + 1n)).toBeUndefined();
+    expect(cache.get(big)?.id).toBe(big);
+    expect(cache.get(big + 2n)?.id).toBe(big + 2n);
+    cache.forget([5n, big - 1n], []);
+    expect(cache.get(5n)).toBeUndefined();
+    expect(cache.get(big - 1n)).toBeUndefined();
+    expect(cache.size).toBe(2);
+  });
+
   it("applies a commit's changes, deletions included, and counts the commit", () => {
     const cache = new ObjectCache(10);
     cache.remember(objectRecord(1n));
@@ -141,6 +157,32 @@ describe("SqliteMetadataStore with its object cache", () => {
       await store.transact((tx) => tx.removeEntry(1n, "b"));
       expect(await lookup("b")).toBeNull();
       expect(await store.transact((tx) => tx.getEntry(1n, "b"))).toBeNull();
+    });
+  });
+
+  it("checks a READDIR cookie inside a cached listing without an SQL snapshot, any other in SQL", async () => {
+    await withStore({}, async (store) => {
+      for (const n of ["a", "b", "c", "d"]) await createFile(store, n);
+      const page = (after: bigint): Promise<string[]> =>
+        store.view(async (tx) =>
+          (await tx.listEntriesWithObjects(1n, after, 10)).map((e) => e.name),
+        );
+      const issued = (cookie: bigint): Promise<boolean> =>
+        store.view((tx) => tx.cookieIssued(1n, cookie));
+      const all = await store.view((tx) => tx.listEntries(1n, 0n, 10));
+      expect(await page(0n)).toEqual(["a", "b", "c", "d"]); // read in SQL, kept from here on
+      const before = store.viewSnapshots;
+      // READDIR's next page: its cookie and its names, from the cache alone.
+      expect(await issued(all[1]!.cookie)).toBe(true);
+      expect(await page(all[1]!.cookie)).toEqual(["c", "d"]);
+      expect(store.viewSnapshots).toBe(before);
+      // A cookie the directory never handed out is looked up.
+      expect(await issued(all[3]!.cookie + 1n)).toBe(false);
+      expect(store.viewSnapshots).toBe(before + 1);
+      // Its entry removed (the listing with it), "b"'s cookie was still handed out.
+      await store.transact((tx) => tx.removeEntry(1n, "b"));
+      expect(await issued(all[1]!.cookie)).toBe(true);
+      expect(store.viewSnapshots).toBe(before + 2);
     });
   });
 
