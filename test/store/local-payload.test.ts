@@ -101,20 +101,24 @@ describe.each([
     const { p } = store("pool", 4);
     const small = new Uint8Array(SMALL_IN_PLACE).fill(1);
     const big = new Uint8Array(SMALL_IN_PLACE + 1).fill(2);
-    const before = poolRequests();
     // Each call is looked at before its promise settles: work in place is done by then.
+    // Counted against the requests in flight just before the call (not at the start:
+    // other requests of this process may still be in flight then, and end meanwhile);
+    // none can end between the two counts, which no turn of the event loop separates.
     const steps: Array<() => Promise<unknown>> = [
       () => p.write("s", 0, small), // opens (creates) the file, then writes
       () => p.read("s", 0, small.length),
       () => p.delete("s"), // closes, then unlinks
     ];
     for (const step of steps) {
+      const before = poolRequests();
       const done = step();
       if (inlineIoMaxBytes > 0) expect(poolRequests()).toBe(before);
       else expect(poolRequests()).toBeGreaterThan(before);
       await done;
     }
     await p.write("b", 0, small);
+    const before = poolRequests();
     const bigWrite = p.write("b", 0, big);
     await Promise.resolve(); // the file is open: the write itself is what is handed off
     expect(poolRequests()).toBe(before + 1);
