@@ -937,8 +937,8 @@ class SqliteTx implements MetadataTx {
     // the cached listing it resumes in, with no SQL snapshot (its BEGIN, SELECT
     // and COMMIT were a tenth of the server's CPU for a 10,000-entry listing).
     // A listing holding a name is dropped by any commit that changes the
-    // directory's entries, so the directory is not deleted, and never takes a
-    // cookie back.
+    // directory's entries, so the directory still exists; and a directory
+    // never takes a cookie back.
     if (this.role === "read" && this.cache.listings.holds(dir, cookie)) return true;
     this.sql();
     const row = this.s.lastCookie.get(dir);

@@ -57,7 +57,7 @@ describe("ObjectCache", () => {
   it("keeps records of ids past 2^53 apart (they cannot be number keys) and from the safe ones", () => {
     const cache = new ObjectCache(10);
     const big = 2n ** 53n;
-    // Number() would round each of these to 2^53 or 2^53 + 2.
+    // Number() would make 2^53 + 1 the same key as 2^53.
     for (const id of [big - 1n, big, big + 1n, big + 2n, 5n]) cache.remember(objectRecord(id));
     for (const id of [big - 1n, big, big + 1n, big + 2n, 5n]) expect(cache.get(id)?.id).toBe(id);
     cache.committed(new Map([[big + 1n, null]]));
