@@ -62,9 +62,7 @@ export class DirListings {
    */
   holds(dir: ObjectId, cookie: bigint): boolean {
     const names = this.listings.get(dir)?.names;
-    if (names === undefined) return false;
-    const from = firstAfterCookie(names, cookie);
-    return from > 0 && names[from - 1]!.cookie === cookie;
+    return names !== undefined && pastCookie(names, cookie) >= 0;
   }
 
   /**
@@ -81,8 +79,8 @@ export class DirListings {
       this.listings.set(dir, l);
     } else {
       if (l === undefined) return;
-      const from = firstAfterCookie(l.names, after);
-      if (from === 0 || l.names[from - 1]!.cookie !== after) return;
+      const from = pastCookie(l.names, after);
+      if (from < 0) return;
       // Pages overlap (READDIR asks one more than it returns): the part from `after` is read again.
       this.held -= l.names.length - from;
       l.names.length = from;
@@ -106,4 +104,10 @@ export class DirListings {
     this.held -= l.names.length;
     this.listings.delete(dir);
   }
+}
+
+/** The index just past the name with exactly `cookie` in `names` (cookie order), or -1 if none has it. */
+function pastCookie(names: readonly ListedName[], cookie: bigint): number {
+  const from = firstAfterCookie(names, cookie);
+  return from > 0 && names[from - 1]!.cookie === cookie ? from : -1;
 }
