@@ -18,6 +18,9 @@ import {
   type OpenedExports,
 } from "./open-exports.js";
 
+/** The signals that stop `dfs serve`, closing its listeners and stores first. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
 const USAGE = `usage: dfs serve [--listen HOST:PORT ...] [--config FILE]
        dfs config validate|show [--config FILE] (dfs config --help)
 
@@ -72,6 +75,8 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let server: NfsServer;
   let serving: Serving;
+  let signalled: Promise<NodeJS.Signals>;
+  let onStopSignal = (_signal: NodeJS.Signals): void => undefined;
   let store: OpenedStore | null = null;
   let exports: OpenedExports | null = null;
   try {
@@ -121,26 +126,24 @@ export async function main(args: readonly string[]): Promise<number> {
     });
     // Before the NFS listener: a metrics address in use fails the start with nothing to undo.
     await startMetrics(server, config.metrics);
+    // Listening for the stop signals before "dfs: serving" is printed: a
+    // supervisor may send one as soon as it reads that line, and the default
+    // action would end the process without closing the store.
+    signalled = new Promise<NodeJS.Signals>((resolve) => (onStopSignal = resolve));
+    for (const s of STOP_SIGNALS) process.once(s, onStopSignal);
     serving = await startServing(server, config, () => loadConfig(configFile, listen), exports);
   } catch (e) {
     console.error(`dfs serve: ${e instanceof ConfigError ? e.message : (e as Error).message}`);
+    for (const s of STOP_SIGNALS) process.off(s, onStopSignal);
     await exports?.close();
     await store?.close();
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      console.log(`dfs: ${signal}, shutting down`);
-      void serving
-        .close()
-        .then(() => server.close())
-        .then(() => exports?.close())
-        .then(() => store?.close())
-        .then(resolve);
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  console.log(`dfs: ${await signalled}, shutting down`);
+  await serving.close();
+  await server.close();
+  await exports?.close();
+  await store?.close();
   return 0;
 }
 
