@@ -7,7 +7,9 @@ import { stringify } from "yaml";
 import { ConfigError, loadConfigWithSources, type Environment } from "../config/config.js";
 import { effectiveSettings } from "../config/effective.js";
 import { problemLine } from "../config/errors.js";
-import { STORE_PROBE_TIMEOUT_MS, probeStores } from "../config/store-probe.js";
+
+/** How long `validate` gives each store to answer (--timeout-ms). */
+const STORE_PROBE_TIMEOUT_MS = 5000;
 
 export const CONFIG_USAGE = `usage: dfs config validate [--config FILE] [--listen HOST:PORT ...] [--no-connect] [--timeout-ms MS]
        dfs config show [--config FILE] [--listen HOST:PORT ...] [--json]
@@ -86,6 +88,9 @@ export async function configCommand(
     return 0;
   }
   if (values["no-connect"] !== true) {
+    // Loaded here, not with the CLI: the probe brings the PostgreSQL driver and
+    // the AWS SDK, which `dfs serve` on local files never needs.
+    const { probeStores } = await import("../config/store-probe.js");
     const problems = await probeStores(loaded.config, loaded.where, timeoutMs);
     if (problems.length > 0) {
       io.err(problems.map(problemLine).join("\n"));

@@ -11,9 +11,6 @@ import type { ServeConfig } from "./config.js";
 import type { ConfigProblem } from "./errors.js";
 import type { KeyPath } from "./schema.js";
 
-/** How long one store gets to answer. */
-export const STORE_PROBE_TIMEOUT_MS = 5000;
-
 interface PostgresTarget {
   readonly kind: "postgres";
   readonly path: KeyPath;
@@ -107,7 +104,7 @@ function describe(e: unknown): string {
 export async function probeStores(
   config: ServeConfig,
   where: (path: KeyPath) => string,
-  timeoutMs = STORE_PROBE_TIMEOUT_MS,
+  timeoutMs: number,
 ): Promise<ConfigProblem[]> {
   const results = await Promise.all(
     targets(config).map(async (t) => ({

@@ -9,6 +9,8 @@ export interface DfsProcessOptions {
   readonly nodeArgs?: readonly string[] | undefined;
   /** Its working directory (default: this process's). */
   readonly cwd?: string | undefined;
+  /** Variables added to this process's environment for it. */
+  readonly env?: NodeJS.ProcessEnv | undefined;
   /** Each chunk of its standard output (it is read either way). */
   readonly onStdout?: (text: string) => void;
   /** Each chunk of its standard error; without, it goes to this process's. */
@@ -25,6 +27,7 @@ export interface DfsProcess {
 export function startDfs(command: readonly string[], options: DfsProcessOptions = {}): DfsProcess {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...command], {
     cwd: options.cwd,
+    env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", options.onStderr === undefined ? "inherit" : "pipe"],
   });
   if (options.onStderr !== undefined) {
